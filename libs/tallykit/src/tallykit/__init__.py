@@ -1,0 +1,1 @@
+"""Tally's shared kit: the one way every service does settings, logging, database work, events and errors."""

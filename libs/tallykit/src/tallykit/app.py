@@ -1,0 +1,100 @@
+"""Builds a service's FastAPI app: problem errors, request ids, health, and the background workers
+(outbox relay, consumers) that start with the app and stop with it, gracefully."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+
+from tallykit.consumer import EventConsumer
+from tallykit.db import Database
+from tallykit.errors import install_problem_handlers
+from tallykit.health import health_router
+from tallykit.logging import bound_context, configure_logging, get_logger
+from tallykit.outbox import OutboxRelay
+from tallykit.settings import ServiceSettings
+from tallykit.tokens import TokenVerifier
+
+log = get_logger(__name__)
+
+Worker = Callable[[asyncio.Event], Awaitable[None]]
+REQUEST_ID_HEADER = "X-Request-ID"
+_SHUTDOWN_GRACE_S = 10.0
+
+
+def request_id_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else str(uuid.uuid4())
+        started = time.perf_counter()
+        with bound_context(request_id=request_id):
+            response = await call_next(request)
+            log.info("request", method=request.method, path=request.url.path, status=response.status_code,
+                     ms=round((time.perf_counter() - started) * 1000, 1))
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter],
+    db: Database | None = None,
+    publishes: Sequence[str] = (),
+    consumers: Callable[[Database], Sequence[EventConsumer]] = lambda db: (),
+    workers: Callable[[Database], Sequence[Worker]] = lambda db: (),
+    verifier: TokenVerifier | None = None,
+    run_background: bool = True,
+) -> FastAPI:
+    """`publishes` are the logical topics the relay publishes; the background parts run unless
+    `run_background` is off (API tests drive handlers without a broker)."""
+    configure_logging(settings)
+    database = db or Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        if run_background:
+            runners: list[Worker] = [c.run for c in consumers(database)] + list(workers(database))
+            if publishes:
+                relay = OutboxRelay(database, settings, publishes)
+                app.state.relay = relay
+                runners.append(relay.run)
+            tasks = [asyncio.create_task(r(stop)) for r in runners]
+        log.info("service_started", background_tasks=len(tasks))
+        try:
+            yield
+        finally:
+            stop.set()
+            if tasks:
+                _, pending = await asyncio.wait(tasks, timeout=_SHUTDOWN_GRACE_S)
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+            await database.dispose()
+            log.info("service_stopped")
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.state.db = database
+    app.state.settings = settings
+    app.state.verifier = verifier or TokenVerifier(settings)
+    app.state.relay = None
+    install_problem_handlers(app)
+    request_id_middleware(app)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def wake_relay(request: Request) -> None:
+    """Tell the relay there is something to publish now, instead of waiting for its next poll."""
+    relay: OutboxRelay | None = request.app.state.relay
+    if relay is not None:
+        relay.wakeup.set()

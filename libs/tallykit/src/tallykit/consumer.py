@@ -1,0 +1,164 @@
+"""The consumer loop: inbox for exactly-once effect, offsets committed after the transaction,
+a dead-letter topic for events that cannot be handled.
+
+Each partition's messages are handled one at a time, in order, so a tenant's events (keyed by
+tenant id) are never applied out of order. A handler runs in the same transaction as the inbox row
+recording its event id: a redelivered event finds its id and changes nothing. Failures that may
+pass (database or network down, serialisation conflicts) are retried without moving on; anything
+else is sent to `<group>.dlq` with the error, and the consumer goes on.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tallykit import kafka
+from tallykit.db import Database
+from tallykit.events import Envelope, EventPayload, EventRegistry, InvalidEventPayload, UnknownEventType
+from tallykit.logging import bound_context, get_logger
+from tallykit.settings import ServiceSettings
+from tallykit.tables import inbox
+
+log = get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "57P01", "57P03"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError | KafkaError):
+        return True
+    if isinstance(exc, DBAPIError):
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return exc.connection_invalidated or code in _RETRYABLE_SQLSTATES
+    return False
+
+
+class DeadLetter(Exception):
+    """An event this consumer can never handle."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        settings: ServiceSettings,
+        registry: EventRegistry,
+        topics: Sequence[str],
+        handlers: Mapping[str, Handler],
+        group_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.registry = registry
+        self.topics = [settings.topic(t) for t in topics]
+        self.handlers = dict(handlers)
+        self.group_id = settings.topic(group_id or settings.service_name)
+        self.dead_letter_topic = f"{self.group_id}.dlq"
+        self.handled = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._consume(stop)
+            except Exception:
+                log.exception("consumer_failed_restarting", group=self.group_id)
+                await asyncio.sleep(1.0)
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        await kafka.ensure_topics(self.settings, [*self.topics, self.dead_letter_topic])
+        client = kafka.consumer(self.settings, self.topics, self.group_id)
+        producer = kafka.producer(self.settings)
+        await client.start()
+        await producer.start()
+        log.info("consumer_started", group=self.group_id, topics=self.topics)
+        try:
+            while not stop.is_set():
+                batch = await client.getmany(timeout_ms=300)
+                for tp, records in batch.items():
+                    for record in records:
+                        if not await self.handle_record(record, producer, stop):
+                            return  # stopping mid-retry: leave the offset where it is
+                    await _commit(client, tp, records[-1].offset + 1)
+        finally:
+            await client.stop()
+            await producer.stop()
+
+    async def handle_record(self, record: ConsumerRecord[Any, Any], producer: AIOKafkaProducer,
+                            stop: asyncio.Event) -> bool:
+        """Handle one record; False only when asked to stop while a transient failure persisted."""
+        delay = 0.2
+        while True:
+            try:
+                await self.handle(record.value)
+                return True
+            except DeadLetter as exc:
+                await self._dead_letter(producer, record, str(exc))
+                return True
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("event_handler_failed")
+                    await self._dead_letter(producer, record, f"{type(exc).__name__}: {exc}")
+                    return True
+                log.warning("event_handler_transient_failure", error=str(exc), retry_in_s=delay)
+                if stop.is_set():
+                    return False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def handle(self, raw: bytes | None) -> bool:
+        """Apply one message. Returns False when it was a duplicate or of no interest here."""
+        if raw is None:
+            raise DeadLetter("empty message")
+        try:
+            envelope = Envelope.from_json(raw)
+        except ValidationError as exc:
+            raise DeadLetter(f"not an event envelope: {exc}") from exc
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            return False
+        try:
+            payload: EventPayload = self.registry.payload(envelope)
+        except (UnknownEventType, InvalidEventPayload) as exc:
+            raise DeadLetter(str(exc)) from exc
+        with bound_context(event_id=str(envelope.id), tenant_id=str(envelope.tenant_id), event_type=envelope.type):
+            async with self.db.transaction() as session:
+                first_time = await session.execute(
+                    pg_insert(inbox)
+                    .values(event_id=envelope.id, type=envelope.type, tenant_id=envelope.tenant_id)
+                    .on_conflict_do_nothing()
+                    .returning(inbox.c.event_id)
+                )
+                if first_time.first() is None:
+                    log.debug("event_duplicate_ignored")
+                    return False
+                await handler(session, envelope, payload)
+            self.handled += 1
+            return True
+
+    async def _dead_letter(self, producer: AIOKafkaProducer, record: ConsumerRecord[Any, Any], error: str) -> None:
+        log.error("event_dead_lettered", topic=record.topic, partition=record.partition, offset=record.offset,
+                  error=error[:500])
+        headers = [
+            ("error", error[:2000].encode()),
+            ("source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+        ]
+        await producer.send_and_wait(self.dead_letter_topic, value=record.value or b"", key=record.key,
+                                     headers=headers)
+
+
+async def _commit(client: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    try:
+        await client.commit({tp: offset})
+    except CommitFailedError:
+        # The partition moved to another member during a rebalance; it re-reads from the last
+        # committed offset and the inbox turns the repeats into no-ops.
+        log.warning("offset_commit_failed_rebalance", partition=tp.partition)

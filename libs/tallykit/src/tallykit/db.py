@@ -1,0 +1,56 @@
+"""One async engine per service and one way to run a unit of work.
+
+Repositories and domain handlers never commit: `Database.transaction()` commits when its block ends
+without an exception and rolls back otherwise. State, outbox rows and inbox rows written in the
+block share that one transaction, which is what the outbox and inbox guarantees rest on.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from tallykit.settings import ServiceSettings
+
+
+def async_url(url: str) -> str:
+    """Accept plain `postgresql://` URLs too (embedded PostgreSQL hands those out)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url.removeprefix("postgres://")
+    return url
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 5) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            async_url(url), pool_size=pool_size, pool_pre_ping=True, max_overflow=pool_size
+        )
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> "Database":
+        return cls(settings.database_url.get_secret_value(), pool_size=settings.database_pool_size)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for queries only; whatever it did is rolled back at the end."""
+        async with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                await session.rollback()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

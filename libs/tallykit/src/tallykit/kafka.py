@@ -1,0 +1,78 @@
+"""Kafka clients built from settings, and explicit topic creation (never rely on auto-creation)."""
+
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from tallykit.logging import get_logger
+from tallykit.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+def producer(settings: ServiceSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-producer",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        acks="all",
+        linger_ms=5,
+    )
+
+
+def consumer(settings: ServiceSettings, topics: Iterable[str], group_id: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-consumer",
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=200,
+    )
+
+
+async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> None:
+    """Create the topics that do not exist yet, with the configured partitions."""
+    wanted = sorted(set(topics))
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t not in existing]
+        if not missing:
+            return
+        response = await admin.create_topics(
+            [NewTopic(t, settings.kafka_topic_partitions, settings.kafka_replication_factor) for t in missing]
+        )
+        for topic, code, *_ in getattr(response, "topic_errors", getattr(response, "topic_error_codes", [])):
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                raise RuntimeError(f"could not create topic {topic}: error code {code}")
+        log.info("topics_created", topics=missing)
+    finally:
+        await admin.close()
+
+
+async def topics_are_empty(settings: ServiceSettings, topics: Iterable[str]) -> bool:
+    """True when no partition of these topics holds a message: the broker has forgotten everything."""
+    client = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await client.start()
+    try:
+        partitions: list[TopicPartition] = []
+        for topic in topics:
+            for p in client.partitions_for_topic(topic) or await _fetch_partitions(client, topic):
+                partitions.append(TopicPartition(topic, p))
+        if not partitions:
+            return True
+        ends = await client.end_offsets(partitions)
+        return all(offset == 0 for offset in ends.values())
+    finally:
+        await client.stop()
+
+
+async def _fetch_partitions(client: AIOKafkaConsumer, topic: str) -> set[int]:
+    await client._client.force_metadata_update()
+    return client.partitions_for_topic(topic) or set()

@@ -1,0 +1,171 @@
+"""The transactional outbox and the relay that publishes it to Kafka, keyed by tenant.
+
+`enqueue` writes envelopes in the caller's transaction, so an event exists exactly when the change
+that raised it committed. The relay, one active per database (a session advisory lock elects it),
+publishes unpublished rows in id order and marks them. A crash between publishing and marking
+publishes those rows again; consumers' inboxes make that harmless.
+
+The local broker keeps messages in memory only. When the relay finds the broker's topics empty
+although it had published rows before, the broker has restarted and forgotten them: it re-publishes
+every row, so nothing a consumer has not seen is lost.
+"""
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tallykit import kafka
+from tallykit.db import Database
+from tallykit.events import Envelope
+from tallykit.logging import get_logger
+from tallykit.settings import ServiceSettings
+from tallykit.tables import outbox
+
+log = get_logger(__name__)
+
+_RELAY_LOCK = 7_240_102
+_TENANT_LOCK_SPACE = 7_240_103
+
+
+async def enqueue(session: AsyncSession, topic: str, envelopes: Sequence[Envelope]) -> None:
+    """Add envelopes to the outbox in the caller's transaction.
+
+    Rows of one tenant get ids in commit order (a per-tenant transaction lock), so the relay, reading
+    in id order, publishes each tenant's events in the order they happened.
+    """
+    if not envelopes:
+        return
+    for tenant in sorted({e.tenant_id for e in envelopes}):
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:tenant))"),
+            {"space": _TENANT_LOCK_SPACE, "tenant": str(tenant)},
+        )
+    await session.execute(
+        insert(outbox),
+        [
+            {"event_id": e.id, "topic": topic, "key": str(e.tenant_id), "envelope": e.model_dump(mode="json")}
+            for e in envelopes
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    topic: str
+    key: str
+    envelope: dict[str, Any]
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, settings: ServiceSettings, topics: Sequence[str]) -> None:
+        self.db = db
+        self.settings = settings
+        self.topics = [settings.topic(t) for t in topics]
+        self.wakeup = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set, re-electing and reconnecting after any failure."""
+        while not stop.is_set():
+            try:
+                await self._lead(stop)
+            except Exception:
+                log.exception("relay_failed_retrying")
+                await _sleep_or_stop(stop, 1.0)
+
+    async def _lead(self, stop: asyncio.Event) -> None:
+        async with self.db.engine.connect() as lock_conn:
+            leader = (await lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _RELAY_LOCK})).scalar()
+            if not leader:
+                await lock_conn.rollback()
+                await _sleep_or_stop(stop, 2.0)
+                return
+            await lock_conn.commit()  # keep the session lock, end the transaction that took it
+            try:
+                producer = kafka.producer(self.settings)
+                await producer.start()
+                try:
+                    await kafka.ensure_topics(self.settings, self.topics)
+                    await self.replay_if_broker_forgot()
+                    log.info("relay_leading", topics=self.topics)
+                    while not stop.is_set():
+                        if await self.publish_batch(producer) == 0:
+                            await self._idle(stop)
+                finally:
+                    await producer.stop()
+            finally:
+                await lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _RELAY_LOCK})
+                await lock_conn.commit()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        self.wakeup.clear()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wakeup.wait())]
+        await asyncio.wait(waiters, timeout=self.settings.relay_poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
+        for w in waiters:
+            w.cancel()
+
+    async def replay_if_broker_forgot(self) -> int:
+        async with self.db.transaction() as session:
+            published_topics = [
+                t for (t,) in await session.execute(
+                    select(outbox.c.topic).where(outbox.c.published_at.is_not(None)).distinct()
+                )
+            ]
+            if not published_topics or not await kafka.topics_are_empty(self.settings, published_topics):
+                return 0
+            result = await session.execute(
+                update(outbox).where(outbox.c.published_at.is_not(None)).values(published_at=None)
+            )
+            replayed = int(result.rowcount)  # type: ignore[attr-defined]
+        log.warning("broker_forgot_events_replaying", rows=replayed, topics=published_topics)
+        return replayed
+
+    async def publish_batch(self, producer: AIOKafkaProducer) -> int:
+        async with self.db.transaction() as session:
+            rows = await fetch_unpublished(session, self.settings.relay_batch_size)
+            if not rows:
+                return 0
+            await publish(producer, rows)
+            await mark_published(session, [r.id for r in rows])
+        log.debug("outbox_published", rows=len(rows))
+        return len(rows)
+
+
+async def fetch_unpublished(session: AsyncSession, limit: int) -> list[OutboxRow]:
+    result = await session.execute(
+        select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.envelope)
+        .where(outbox.c.published_at.is_(None))
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    return [OutboxRow(*row) for row in result]
+
+
+async def publish(producer: AIOKafkaProducer, rows: Sequence[OutboxRow]) -> None:
+    """Send rows in order and wait until the broker has every one of them."""
+    futures = [
+await producer.send(r.topic, value=json.dumps(r.envelope).encode(), key=r.key.encode()) for r in rows
+    ]
+    await asyncio.gather(*futures)
+
+
+async def mark_published(session: AsyncSession, ids: Sequence[int]) -> None:
+    await session.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=func.now()))
+
+
+async def backlog(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+    return int((await session.execute(query)).scalar_one())
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,54 @@
+"""What the command line of every service does: `python -m tally_<name> migrate | serve`."""
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from tallykit.logging import configure_logging
+from tallykit.migrations import upgrade
+from tallykit.settings import ServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    settings: Callable[[], ServiceSettings]
+    create_app: Callable[[Any], FastAPI]
+    migrations_dir: Path
+    default_port: int
+    commands: dict[str, Callable[[Any], Any]] | None = None
+
+
+def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=f"tally-{definition.name}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations")
+    serve = sub.add_parser("serve", help="run the HTTP service and its workers")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=definition.default_port)
+    for name in definition.commands or {}:
+        sub.add_parser(name)
+    args = parser.parse_args(argv)
+
+    settings = definition.settings()
+    configure_logging(settings)
+    if args.command == "migrate":
+        upgrade(settings.database_url.get_secret_value(), definition.migrations_dir)
+    elif args.command == "serve":
+        uvicorn.run(
+            definition.create_app(settings),
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+    else:
+        command = (definition.commands or {})[args.command]
+        asyncio.run(command(settings))

@@ -1,0 +1,55 @@
+"""Service settings: one pydantic-settings class per service, read from env vars with a per-service prefix."""
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares. Subclass it and set `env_prefix` (e.g. `TALLY_LEDGER_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="TALLY_", extra="ignore", frozen=True)
+
+    service_name: str = "tally"
+    environment: Environment = "development"
+    log_format: Literal["console", "json"] | None = Field(
+        default=None, description="Defaults to json in production, console elsewhere."
+    )
+    log_level: str = "INFO"
+
+    database_url: SecretStr = SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/tally")
+    database_pool_size: int = 5
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # The local Tansu broker refuses InitProducerId; consumers' inboxes make duplicates harmless anyway.
+    kafka_enable_idempotence: bool = False
+    kafka_topic_partitions: int = 6
+    kafka_replication_factor: int = 1
+    # Lets tests (and several stacks on one broker) keep their topics apart.
+    topic_prefix: str = ""
+
+    jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
+    jwt_issuer: str = "tally-auth"
+    jwt_audience: str = "tally"
+
+    relay_poll_interval_s: float = 0.2
+    relay_batch_size: int = 500
+
+    @model_validator(mode="after")
+    def _production_needs_json_logs(self) -> "ServiceSettings":
+        if self.environment == "production" and self.log_format == "console":
+            raise ValueError("console logs are for development; production logs are JSON")
+        return self
+
+    @property
+    def effective_log_format(self) -> Literal["console", "json"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "console"
+
+    def topic(self, name: str) -> str:
+        """The broker topic for a logical topic name such as `ledger.events`."""
+        return f"{self.topic_prefix}{name}"

@@ -1,0 +1,174 @@
+"""The outbox relay and the consumer against a real PostgreSQL and a real Kafka-protocol broker."""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy import column, func, insert, table, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tallykit import kafka, outbox
+from tallykit.consumer import EventConsumer
+from tallykit.contracts import registry
+from tallykit.contracts.ledger import CategoryCreated
+from tallykit.db import Database
+from tallykit.events import Envelope
+from tallykit.outbox import OutboxRelay
+from tallykit.settings import ServiceSettings
+from tallykit.tables import outbox as outbox_table
+
+TOPIC = "ledger.events"
+
+
+def _category(tenant: UUID, name: str) -> Envelope:
+    return registry.envelope(CategoryCreated(name=name, group="Food", kind="expense"), tenant_id=tenant,
+                             stream_id=uuid4(), stream_version=1, actor="system")
+
+
+async def _record(session: AsyncSession, envelope: Envelope, payload: CategoryCreated) -> None:
+    applied = table("applied", column("value"))
+    if payload.name == "poison":
+        raise ValueError("this handler cannot take poison")
+    await session.execute(insert(applied).values(value=payload.name))
+
+
+async def _applied(db: Database) -> list[str]:
+    async with db.read() as s:
+        return [v for (v,) in await s.execute(text("SELECT value FROM applied ORDER BY id"))]
+
+
+def _consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
+    return EventConsumer(db=db, settings=settings, registry=registry, topics=[TOPIC],
+                         handlers={"ledger.CategoryCreated": _record})
+
+
+async def _run_until(consumer: EventConsumer, condition: Callable[[], Any], timeout: float = 30.0) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        async with asyncio.timeout(timeout):
+            while not await condition():
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await task
+
+
+async def test_relay_crash_before_marking_republishes_and_inbox_ignores_duplicate(
+    kit_db: tuple[str, Database], kit_settings: ServiceSettings
+) -> None:
+    _, db = kit_db
+    tenant = uuid4()
+    async with db.transaction() as s:
+        await outbox.enqueue(s, kit_settings.topic(TOPIC), [_category(tenant, "Groceries"), _category(tenant, "Rent")])
+
+    relay = OutboxRelay(db, kit_settings, [TOPIC])
+    await kafka.ensure_topics(kit_settings, relay.topics)
+    producer = kafka.producer(kit_settings)
+    await producer.start()
+    try:
+        # The relay publishes, then "crashes" before marking: its transaction never commits.
+        async with db.transaction() as s:
+            rows = await outbox.fetch_unpublished(s, 100)
+            await outbox.publish(producer, rows)
+        async with db.read() as s:
+            assert await outbox.backlog(s) == 2
+        # Restarted, it publishes the same rows again and marks them.
+        assert await relay.publish_batch(producer) == 2
+    finally:
+        await producer.stop()
+
+    consumer = _consumer(db, kit_settings)
+
+    async def both_applied() -> bool:
+        return len(await _applied(db)) >= 2 and consumer.handled >= 2
+
+    await _run_until(consumer, both_applied)
+    await asyncio.sleep(0.5)
+    assert await _applied(db) == ["Groceries", "Rent"]  # four deliveries, two effects
+    async with db.read() as s:
+        assert await outbox.backlog(s) == 0
+
+
+async def test_redelivered_event_changes_nothing(kit_db: tuple[str, Database], kit_settings: ServiceSettings) -> None:
+    _, db = kit_db
+    consumer = _consumer(db, kit_settings)
+    envelope = _category(uuid4(), "Fuel")
+    assert await consumer.handle(envelope.to_json()) is True
+    assert await consumer.handle(envelope.to_json()) is False
+    assert await _applied(db) == ["Fuel"]
+
+
+async def test_unhandleable_events_go_to_dead_letter_topic_and_consumer_goes_on(
+    kit_db: tuple[str, Database], kit_settings: ServiceSettings
+) -> None:
+    _, db = kit_db
+    tenant = uuid4()
+    producer = kafka.producer(kit_settings)
+    topic = kit_settings.topic(TOPIC)
+    await kafka.ensure_topics(kit_settings, [topic])
+    await producer.start()
+    try:
+        key = str(tenant).encode()
+        await producer.send_and_wait(topic, b"{not json", key=key)
+        bad_payload = _category(tenant, "x").model_copy(update={"data": {"name": 5}})
+        await producer.send_and_wait(topic, bad_payload.to_json(), key=key)
+        await producer.send_and_wait(topic, _category(tenant, "poison").to_json(), key=key)
+        await producer.send_and_wait(topic, _category(tenant, "Books").to_json(), key=key)
+    finally:
+        await producer.stop()
+
+    consumer = _consumer(db, kit_settings)
+
+    async def books_applied() -> bool:
+        return "Books" in await _applied(db)
+
+    await _run_until(consumer, books_applied)
+    assert await _applied(db) == ["Books"]
+
+    dlq = AIOKafkaConsumer(consumer.dead_letter_topic, bootstrap_servers=kit_settings.kafka_bootstrap_servers,
+                           auto_offset_reset="earliest", group_id=f"{consumer.dead_letter_topic}.reader")
+    await dlq.start()
+    try:
+        records = []
+        async with asyncio.timeout(20):
+            while len(records) < 3:
+                batch = await dlq.getmany(timeout_ms=500)
+                records += [r for rs in batch.values() for r in rs]
+    finally:
+        await dlq.stop()
+    errors = [dict(r.headers)["error"].decode() for r in records]
+    assert "not an event envelope" in errors[0]
+    assert "ledger.CategoryCreated" in errors[1]
+    assert "cannot take poison" in errors[2]
+
+
+async def test_relay_republishes_everything_when_the_broker_forgot(
+    kit_db: tuple[str, Database], kit_settings: ServiceSettings
+) -> None:
+    _, db = kit_db
+    async with db.transaction() as s:
+        await outbox.enqueue(s, kit_settings.topic(TOPIC), [_category(uuid4(), "Kids")])
+        # As if published to a broker that has since restarted with empty memory.
+        await s.execute(update(outbox_table).values(published_at=func.now()))
+    relay = OutboxRelay(db, kit_settings, [TOPIC])
+    await kafka.ensure_topics(kit_settings, relay.topics)
+    assert await relay.replay_if_broker_forgot() == 1
+    async with db.read() as s:
+        assert await outbox.backlog(s) == 1
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                async with db.read() as s:
+                    if await outbox.backlog(s) == 0:
+                        break
+                await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await task
+    # Now the topic holds the event, so a second check replays nothing.
+    assert await relay.replay_if_broker_forgot() == 0
