@@ -19,5 +19,7 @@ async def kit_db(make_database: Callable[[Path], Any]) -> AsyncIterator[tuple[st
 
 
 @pytest_asyncio.fixture
-async def kit_settings(kit_db: tuple[str, Database], service_env: Callable[[str, str], dict[str, Any]]) -> ServiceSettings:
+async def kit_settings(
+    kit_db: tuple[str, Database], service_env: Callable[[str, str], dict[str, Any]]
+) -> ServiceSettings:
     return ServiceSettings(**service_env(kit_db[0], "kit"))

@@ -11,13 +11,15 @@ from tallykit.money import Money, minor_unit_digits
 
 
 def test_envelope_round_trips_through_json() -> None:
-    payload = TransactionRecorded(account_id=uuid4(), kind="expense", amount_minor=1250, currency="EUR",
-                                  booked_on="2026-11-01")
+    payload = TransactionRecorded(
+        account_id=uuid4(), kind="expense", amount_minor=1250, currency="EUR", booked_on="2026-11-01"
+    )
     env = registry.envelope(payload, tenant_id=uuid4(), stream_id=uuid4(), stream_version=1, actor="system")
     again = Envelope.from_json(env.to_json())
     assert again == env
     assert registry.payload(again) == payload
-    assert env.type == "ledger.TransactionRecorded" and env.schema_version == 1
+    assert env.type == "ledger.TransactionRecorded"
+    assert env.schema_version == 1
 
 
 def test_registry_upcasts_old_versions_step_by_step() -> None:
@@ -36,9 +38,19 @@ def test_registry_upcasts_old_versions_step_by_step() -> None:
     def v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
         return {**data, "reason": "unknown"}
 
-    old = Envelope(id=uuid4(), type="demo.Renamed", schema_version=1, tenant_id=uuid4(), stream_id=uuid4(),
-                   stream_version=1, occurred_at="2026-01-01T00:00:00Z", recorded_at="2026-01-01T00:00:00Z",
-                   correlation_id=uuid4(), actor="system", data={"name": "Ada"})
+    old = Envelope(
+        id=uuid4(),
+        type="demo.Renamed",
+        schema_version=1,
+        tenant_id=uuid4(),
+        stream_id=uuid4(),
+        stream_version=1,
+        occurred_at="2026-01-01T00:00:00Z",
+        recorded_at="2026-01-01T00:00:00Z",
+        correlation_id=uuid4(),
+        actor="system",
+        data={"name": "Ada"},
+    )
     assert reg.payload(old) == Renamed(full_name="Ada", reason="unknown")
 
     newer = old.model_copy(update={"schema_version": 4})
@@ -48,8 +60,13 @@ def test_registry_upcasts_old_versions_step_by_step() -> None:
 
 def test_payload_that_breaks_its_schema_is_rejected() -> None:
     env = registry.envelope(
-        TransactionRecorded(account_id=uuid4(), kind="income", amount_minor=1, currency="USD", booked_on="2026-01-01"),
-        tenant_id=uuid4(), stream_id=uuid4(), stream_version=1, actor="system",
+        TransactionRecorded(
+            account_id=uuid4(), kind="income", amount_minor=1, currency="USD", booked_on="2026-01-01"
+        ),
+        tenant_id=uuid4(),
+        stream_id=uuid4(),
+        stream_version=1,
+        actor="system",
     )
     broken = env.model_copy(update={"data": {**env.data, "amount_minor": 12.5}})
     with pytest.raises(InvalidEventPayload):

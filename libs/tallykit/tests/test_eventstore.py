@@ -12,8 +12,10 @@ from tallykit.tables import event_store
 
 
 def _events(tenant, stream, start, *payloads):
-    return [registry.envelope(p, tenant_id=tenant, stream_id=stream, stream_version=start + i, actor="system")
-            for i, p in enumerate(payloads, start=1)]
+    return [
+        registry.envelope(p, tenant_id=tenant, stream_id=stream, stream_version=start + i, actor="system")
+        for i, p in enumerate(payloads, start=1)
+    ]
 
 
 async def test_append_load_and_conflict(kit_db: tuple[str, Database]) -> None:
@@ -37,8 +39,16 @@ async def test_two_writers_at_the_same_version_one_wins(kit_db: tuple[str, Datab
     _, db = kit_db
     tenant, stream = uuid4(), uuid4()
     async with db.transaction() as s:
-        await eventstore.append(s, 0, _events(tenant, stream, 0, AccountOpened(
-            name="A", kind="cash", currency="EUR", opening_balance_minor=0)))
+        await eventstore.append(
+            s,
+            0,
+            _events(
+                tenant,
+                stream,
+                0,
+                AccountOpened(name="A", kind="cash", currency="EUR", opening_balance_minor=0),
+            ),
+        )
 
     async def rename(name: str) -> str:
         try:
@@ -60,8 +70,16 @@ async def test_read_all_is_in_commit_order(kit_db: tuple[str, Database]) -> None
     streams = [uuid4() for _ in range(5)]
     for stream in streams:
         async with db.transaction() as s:
-            await eventstore.append(s, 0, _events(tenant, stream, 0, AccountOpened(
-                name="x", kind="cash", currency="EUR", opening_balance_minor=0)))
+            await eventstore.append(
+                s,
+                0,
+                _events(
+                    tenant,
+                    stream,
+                    0,
+                    AccountOpened(name="x", kind="cash", currency="EUR", opening_balance_minor=0),
+                ),
+            )
     async with db.read() as s:
         rows = await eventstore.read_all(s)
     assert [e.stream_id for _, e in rows] == streams

@@ -23,8 +23,13 @@ TOPIC = "ledger.events"
 
 
 def _category(tenant: UUID, name: str) -> Envelope:
-    return registry.envelope(CategoryCreated(name=name, group="Food", kind="expense"), tenant_id=tenant,
-                             stream_id=uuid4(), stream_version=1, actor="system")
+    return registry.envelope(
+        CategoryCreated(name=name, group="Food", kind="expense"),
+        tenant_id=tenant,
+        stream_id=uuid4(),
+        stream_version=1,
+        actor="system",
+    )
 
 
 async def _record(session: AsyncSession, envelope: Envelope, payload: CategoryCreated) -> None:
@@ -40,8 +45,13 @@ async def _applied(db: Database) -> list[str]:
 
 
 def _consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
-    return EventConsumer(db=db, settings=settings, registry=registry, topics=[TOPIC],
-                         handlers={"ledger.CategoryCreated": _record})
+    return EventConsumer(
+        db=db,
+        settings=settings,
+        registry=registry,
+        topics=[TOPIC],
+        handlers={"ledger.CategoryCreated": _record},
+    )
 
 
 async def _run_until(consumer: EventConsumer, condition: Callable[[], Any], timeout: float = 30.0) -> None:
@@ -62,7 +72,9 @@ async def test_relay_crash_before_marking_republishes_and_inbox_ignores_duplicat
     _, db = kit_db
     tenant = uuid4()
     async with db.transaction() as s:
-        await outbox.enqueue(s, kit_settings.topic(TOPIC), [_category(tenant, "Groceries"), _category(tenant, "Rent")])
+        await outbox.enqueue(
+            s, kit_settings.topic(TOPIC), [_category(tenant, "Groceries"), _category(tenant, "Rent")]
+        )
 
     relay = OutboxRelay(db, kit_settings, [TOPIC])
     await kafka.ensure_topics(kit_settings, relay.topics)
@@ -92,7 +104,9 @@ async def test_relay_crash_before_marking_republishes_and_inbox_ignores_duplicat
         assert await outbox.backlog(s) == 0
 
 
-async def test_redelivered_event_changes_nothing(kit_db: tuple[str, Database], kit_settings: ServiceSettings) -> None:
+async def test_redelivered_event_changes_nothing(
+    kit_db: tuple[str, Database], kit_settings: ServiceSettings
+) -> None:
     _, db = kit_db
     consumer = _consumer(db, kit_settings)
     envelope = _category(uuid4(), "Fuel")
@@ -128,8 +142,12 @@ async def test_unhandleable_events_go_to_dead_letter_topic_and_consumer_goes_on(
     await _run_until(consumer, books_applied)
     assert await _applied(db) == ["Books"]
 
-    dlq = AIOKafkaConsumer(consumer.dead_letter_topic, bootstrap_servers=kit_settings.kafka_bootstrap_servers,
-                           auto_offset_reset="earliest", group_id=f"{consumer.dead_letter_topic}.reader")
+    dlq = AIOKafkaConsumer(
+        consumer.dead_letter_topic,
+        bootstrap_servers=kit_settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=f"{consumer.dead_letter_topic}.reader",
+    )
     await dlq.start()
     try:
         records = []

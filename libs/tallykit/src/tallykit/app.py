@@ -4,8 +4,9 @@
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 
@@ -20,7 +21,7 @@ from tallykit.tokens import TokenVerifier
 
 log = get_logger(__name__)
 
-Worker = Callable[[asyncio.Event], Awaitable[None]]
+Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 REQUEST_ID_HEADER = "X-Request-ID"
 _SHUTDOWN_GRACE_S = 10.0
 
@@ -33,8 +34,13 @@ def request_id_middleware(app: FastAPI) -> None:
         started = time.perf_counter()
         with bound_context(request_id=request_id):
             response = await call_next(request)
-            log.info("request", method=request.method, path=request.url.path, status=response.status_code,
-                     ms=round((time.perf_counter() - started) * 1000, 1))
+            log.info(
+                "request",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
         response.headers[REQUEST_ID_HEADER] = request_id
         return response
 
@@ -50,14 +56,18 @@ def create_service_app(
     workers: Callable[[Database], Sequence[Worker]] = lambda db: (),
     verifier: TokenVerifier | None = None,
     run_background: bool = True,
+    startup: Callable[[Database], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """`publishes` are the logical topics the relay publishes; the background parts run unless
-    `run_background` is off (API tests drive handlers without a broker)."""
+    `run_background` is off (API tests drive handlers without a broker). `startup` runs once before
+    the app takes requests."""
     configure_logging(settings)
     database = db or Database.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if startup is not None:
+            await startup(database)
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         if run_background:

@@ -92,8 +92,9 @@ class EventConsumer:
             await client.stop()
             await producer.stop()
 
-    async def handle_record(self, record: ConsumerRecord[Any, Any], producer: AIOKafkaProducer,
-                            stop: asyncio.Event) -> bool:
+    async def handle_record(
+        self, record: ConsumerRecord[Any, Any], producer: AIOKafkaProducer, stop: asyncio.Event
+    ) -> bool:
         """Handle one record; False only when asked to stop while a transient failure persisted."""
         delay = 0.2
         while True:
@@ -129,7 +130,9 @@ class EventConsumer:
             payload: EventPayload = self.registry.payload(envelope)
         except (UnknownEventType, InvalidEventPayload) as exc:
             raise DeadLetter(str(exc)) from exc
-        with bound_context(event_id=str(envelope.id), tenant_id=str(envelope.tenant_id), event_type=envelope.type):
+        with bound_context(
+            event_id=str(envelope.id), tenant_id=str(envelope.tenant_id), event_type=envelope.type
+        ):
             async with self.db.transaction() as session:
                 first_time = await session.execute(
                     pg_insert(inbox)
@@ -144,15 +147,23 @@ class EventConsumer:
             self.handled += 1
             return True
 
-    async def _dead_letter(self, producer: AIOKafkaProducer, record: ConsumerRecord[Any, Any], error: str) -> None:
-        log.error("event_dead_lettered", topic=record.topic, partition=record.partition, offset=record.offset,
-                  error=error[:500])
+    async def _dead_letter(
+        self, producer: AIOKafkaProducer, record: ConsumerRecord[Any, Any], error: str
+    ) -> None:
+        log.error(
+            "event_dead_lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=error[:500],
+        )
         headers = [
             ("error", error[:2000].encode()),
             ("source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
         ]
-        await producer.send_and_wait(self.dead_letter_topic, value=record.value or b"", key=record.key,
-                                     headers=headers)
+        await producer.send_and_wait(
+            self.dead_letter_topic, value=record.value or b"", key=record.key, headers=headers
+        )
 
 
 async def _commit(client: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:

@@ -66,7 +66,9 @@ def problem_body(
     }
 
 
-def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -92,26 +94,47 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
             for e in exc.errors()
         ]
         if any(e["type"] == "json_invalid" for e in errors):
-            body = problem_body(400, "Malformed JSON", "The request body is not valid JSON.",
-                                request.url.path, "malformed-json", errors=errors)
+            body = problem_body(
+                400,
+                "Malformed JSON",
+                "The request body is not valid JSON.",
+                request.url.path,
+                "malformed-json",
+                errors=errors,
+            )
             return problem_response(400, body)
-        body = problem_body(422, "Invalid input", "The request did not pass validation.",
-                            request.url.path, "invalid-input", errors=errors)
+        body = problem_body(
+            422,
+            "Invalid input",
+            "The request did not pass validation.",
+            request.url.path,
+            "invalid-input",
+            errors=errors,
+        )
         return problem_response(422, body)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title, slug = _HTTP_TITLES.get(exc.status_code, ("Error", "error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem_response(exc.status_code, problem_body(exc.status_code, title, detail, request.url.path, slug),
-                                dict(exc.headers or {}))
+        return problem_response(
+            exc.status_code,
+            problem_body(exc.status_code, title, detail, request.url.path, slug),
+            dict(exc.headers or {}),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
-        body = problem_body(500, "Internal error", "Something went wrong on our side.", request.url.path, "internal")
+        body = problem_body(
+            500, "Internal error", "Something went wrong on our side.", request.url.path, "internal"
+        )
         return problem_response(500, body)

@@ -65,7 +65,7 @@ class InvalidEventPayload(ValueError):
 
 @dataclass(frozen=True)
 class EventSpec:
-    type: str
+    type_name: str
     version: int
     model: type[EventPayload]
     consumers: tuple[str, ...]
@@ -73,7 +73,7 @@ class EventSpec:
 
     @property
     def producer(self) -> str:
-        return self.type.split(".", 1)[0]
+        return self.type_name.split(".", 1)[0]
 
 
 class EventRegistry:
@@ -115,14 +115,16 @@ class EventRegistry:
         raise UnknownEventType(model.__name__)
 
     def specs(self) -> list[EventSpec]:
-        return sorted(self._specs.values(), key=lambda s: s.type)
+        return sorted(self._specs.values(), key=lambda s: s.type_name)
 
     def payload(self, envelope: Envelope) -> EventPayload:
         """The envelope's data as the current typed payload, upcast from older versions if needed."""
         spec = self.spec(envelope.type)
         data, version = dict(envelope.data), envelope.schema_version
         if version > spec.version:
-            raise InvalidEventPayload(f"{envelope.type} v{version} is newer than this reader (v{spec.version})")
+            raise InvalidEventPayload(
+                f"{envelope.type} v{version} is newer than this reader (v{spec.version})"
+            )
         while version < spec.version:
             try:
                 data = self._upcasters[(envelope.type, version)](data)
@@ -150,7 +152,7 @@ class EventRegistry:
         now = datetime.now(UTC)
         return Envelope(
             id=uuid4(),
-            type=spec.type,
+            type=spec.type_name,
             schema_version=spec.version,
             tenant_id=tenant_id,
             stream_id=stream_id,

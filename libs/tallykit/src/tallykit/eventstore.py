@@ -74,7 +74,9 @@ async def load_stream(session: AsyncSession, tenant_id: UUID, stream_id: UUID) -
     return [Envelope.model_validate(r) for (r,) in rows]
 
 
-async def read_all(session: AsyncSession, after_position: int = 0, limit: int = 1000) -> list[tuple[int, Envelope]]:
+async def read_all(
+    session: AsyncSession, after_position: int = 0, limit: int = 1000
+) -> list[tuple[int, Envelope]]:
     """Every stored event after a position, in commit order."""
     rows = await session.execute(
         select(event_store.c.position, event_store.c.envelope)

@@ -32,7 +32,9 @@ def run_env(target_metadata: MetaData) -> None:
         raise RuntimeError("migrations run through tallykit.migrations.upgrade, which passes the URL")
 
     def run(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=target_metadata, transaction_per_migration=True)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, transaction_per_migration=True
+        )
         with context.begin_transaction():
             context.run_migrations()
 

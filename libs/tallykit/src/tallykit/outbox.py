@@ -11,6 +11,7 @@ every row, so nothing a consumer has not seen is lost.
 """
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,7 +82,9 @@ class OutboxRelay:
 
     async def _lead(self, stop: asyncio.Event) -> None:
         async with self.db.engine.connect() as lock_conn:
-            leader = (await lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _RELAY_LOCK})).scalar()
+            leader = (
+                await lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _RELAY_LOCK})
+            ).scalar()
             if not leader:
                 await lock_conn.rollback()
                 await _sleep_or_stop(stop, 2.0)
@@ -106,14 +109,17 @@ class OutboxRelay:
     async def _idle(self, stop: asyncio.Event) -> None:
         self.wakeup.clear()
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wakeup.wait())]
-        await asyncio.wait(waiters, timeout=self.settings.relay_poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            waiters, timeout=self.settings.relay_poll_interval_s, return_when=asyncio.FIRST_COMPLETED
+        )
         for w in waiters:
             w.cancel()
 
     async def replay_if_broker_forgot(self) -> int:
         async with self.db.transaction() as session:
             published_topics = [
-                t for (t,) in await session.execute(
+                t
+                for (t,) in await session.execute(
                     select(outbox.c.topic).where(outbox.c.published_at.is_not(None)).distinct()
                 )
             ]
@@ -150,7 +156,7 @@ async def fetch_unpublished(session: AsyncSession, limit: int) -> list[OutboxRow
 async def publish(producer: AIOKafkaProducer, rows: Sequence[OutboxRow]) -> None:
     """Send rows in order and wait until the broker has every one of them."""
     futures = [
-await producer.send(r.topic, value=json.dumps(r.envelope).encode(), key=r.key.encode()) for r in rows
+        await producer.send(r.topic, value=json.dumps(r.envelope).encode(), key=r.key.encode()) for r in rows
     ]
     await asyncio.gather(*futures)
 
@@ -165,7 +171,5 @@ async def backlog(session: AsyncSession) -> int:
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass

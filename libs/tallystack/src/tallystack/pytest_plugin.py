@@ -138,13 +138,20 @@ async def service_client(
 
     stack: list[Any] = []
 
-    async def make(create_app: Callable[..., Any], settings_cls: type[Any], migrations_dir: Path,
-                   run_background: bool = False, **overrides: Any) -> httpx.AsyncClient:
+    async def make(
+        create_app: Callable[..., Any],
+        settings_cls: type[Any],
+        migrations_dir: Path,
+        run_background: bool = False,
+        **overrides: Any,
+    ) -> httpx.AsyncClient:
         url = await make_database(migrations_dir)
-        settings = settings_cls(**{**service_env(url, settings_cls.model_fields["service_name"].default),
-                                   **overrides})
-        app = create_app(settings, verifier=TokenVerifier(settings, jwks=token_minter.jwks),
-                         run_background=run_background)
+        settings = settings_cls(
+            **{**service_env(url, settings_cls.model_fields["service_name"].default), **overrides}
+        )
+        app = create_app(
+            settings, verifier=TokenVerifier(settings, jwks=token_minter.jwks), run_background=run_background
+        )
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")

@@ -22,10 +22,20 @@ class TokenMinter:
         jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(self.key.public_key()))
         return {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": "EdDSA"}]}
 
-    def mint(self, user_id: UUID, tenant_id: UUID, role: str = "owner", ttl_s: int = 600, **extra: Any) -> str:
+    def mint(
+        self, user_id: UUID, tenant_id: UUID, role: str = "owner", ttl_s: int = 600, **extra: Any
+    ) -> str:
         now = int(time.time())
-        claims = {"sub": str(user_id), "tid": str(tenant_id), "role": role, "iat": now, "exp": now + ttl_s,
-                  "iss": self.issuer, "aud": self.audience, **extra}
+        claims = {
+            "sub": str(user_id),
+            "tid": str(tenant_id),
+            "role": role,
+            "iat": now,
+            "exp": now + ttl_s,
+            "iss": self.issuer,
+            "aud": self.audience,
+            **extra,
+        }
         return jwt.encode(claims, self.key, algorithm="EdDSA", headers={"kid": self.kid})
 
     def headers(self, user_id: UUID, tenant_id: UUID, role: str = "owner") -> dict[str, str]:

@@ -11,4 +11,6 @@ down_revision = None
 
 def upgrade() -> None:
     create_kit_tables()
-    op.create_table("applied", sa.Column("id", sa.Integer, primary_key=True), sa.Column("value", sa.String(100)))
+    op.create_table(
+        "applied", sa.Column("id", sa.Integer, primary_key=True), sa.Column("value", sa.String(100))
+    )
