@@ -1,0 +1,35 @@
+"""Incoming events → handlers: people and households from `auth.events`, alerts from `budget.events`."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally_notifier import handlers
+from tally_notifier.domain import BudgetAlertPayload
+from tally_notifier.settings import NotifierSettings
+from tallykit.consumer import EventConsumer
+from tallykit.contracts import registry
+from tallykit.contracts.auth import UserRegistered
+from tallykit.db import Database
+from tallykit.events import Envelope
+
+TOPICS = ("auth.events", "budget.events")
+
+
+def build_consumer(db: Database, settings: NotifierSettings) -> EventConsumer:
+    async def on_user_registered(session: AsyncSession, envelope: Envelope, payload: UserRegistered) -> None:
+        await handlers.record_recipient(session, envelope, payload, settings)
+
+    async def on_budget_alert(session: AsyncSession, envelope: Envelope, payload: BudgetAlertPayload) -> None:
+        await handlers.raise_budget_alert(session, envelope, payload, settings)
+
+    return EventConsumer(
+        db=db,
+        settings=settings,
+        registry=registry,
+        topics=TOPICS,
+        handlers={
+            "auth.UserRegistered": on_user_registered,
+            "auth.TenantCreated": handlers.record_household,
+            "budget.BudgetThresholdReached": on_budget_alert,
+            "budget.BudgetExceeded": on_budget_alert,
+        },
+    )
