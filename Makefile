@@ -1,0 +1,19 @@
+# Two commands do all the set-up: `make up` runs Tally, `make test` tests it. Both install first.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export PATH := $(HOME)/.local/bin:$(PATH)
+
+.PHONY: up test lint install
+
+install:
+	@./scripts/bootstrap.sh
+
+up: install
+	uv run tally-stack up
+
+test: install
+	uv run pytest
+
+lint: install
+	uv run ruff check .
+	uv run mypy libs/tallykit/src libs/tallystack/src services/*/src gateway/src
