@@ -1,0 +1,51 @@
+"""The ledger service: its app, its command line (`python -m tally_ledger migrate|serve|rebuild`)."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from tally_ledger import projections
+from tally_ledger.api import router
+from tally_ledger.consumers import auth_events_consumer
+from tally_ledger.handlers import TOPIC
+from tally_ledger.settings import LedgerSettings
+from tallykit.app import create_service_app
+from tallykit.db import Database
+from tallykit.service import ServiceDefinition
+from tallykit.tokens import TokenVerifier
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: LedgerSettings | None = None, *, verifier: TokenVerifier | None = None,
+               run_background: bool = True) -> FastAPI:
+    settings = settings or LedgerSettings()
+    app: FastAPI = create_service_app(
+        settings,
+        title="Tally ledger",
+        routers=[router],
+        publishes=[TOPIC],
+        consumers=lambda db: [auth_events_consumer(db, settings)],
+        verifier=verifier,
+        run_background=run_background,
+    )
+    return app
+
+
+async def rebuild(settings: LedgerSettings) -> None:
+    """Recompute every read model from the event store."""
+    db = Database.from_settings(settings)
+    try:
+        await projections.rebuild(db)
+    finally:
+        await db.dispose()
+
+
+DEFINITION = ServiceDefinition(
+    name="ledger",
+    settings=LedgerSettings,
+    create_app=create_app,
+    migrations_dir=MIGRATIONS,
+    default_port=8002,
+    commands={"rebuild": rebuild},
+)
