@@ -37,13 +37,23 @@ class Ports:
 
     @classmethod
     def free(cls) -> "Ports":
-        return cls(gateway=free_port(), services={n: free_port() for n in SERVICES}, broker=free_port(),
-                   smtp=free_port())
+        return cls(
+            gateway=free_port(),
+            services={n: free_port() for n in SERVICES},
+            broker=free_port(),
+            smtp=free_port(),
+        )
 
 
 class Stack:
-    def __init__(self, data_dir: Path, ports: Ports | None = None, *, progress: Progress = lambda _: None,
-                 environment: str = "development") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        ports: Ports | None = None,
+        *,
+        progress: Progress = lambda _: None,
+        environment: str = "development",
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.ports = ports or Ports()
         self.progress = progress
@@ -118,15 +128,23 @@ class Stack:
 
     def _migrate(self) -> None:
         for name in SERVICES:
-            subprocess.run([sys.executable, "-m", f"tally_{name}", "migrate"], env=self.env(name), check=True,
-                           stdout=subprocess.DEVNULL, stderr=(self.logs / f"{name}.log").open("ab"))
+            subprocess.run(
+                [sys.executable, "-m", f"tally_{name}", "migrate"],
+                env=self.env(name),
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=(self.logs / f"{name}.log").open("ab"),
+            )
 
     def start_service(self, name: str) -> None:
         port = self.ports.gateway if name == "gateway" else self.ports.services[name]
         with (self.logs / f"{name}.log").open("ab") as log:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"tally_{name}", "serve", "--port", str(port)],
-                env=self.env(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env=self.env(name),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def wait_ready(self, timeout_s: float = 90.0) -> None:
@@ -174,6 +192,10 @@ class Stack:
             self.smtp = None
         if not keep_postgres and (self.data_dir / "postgres" / "postmaster.pid").exists():
             stop_postgres(self.data_dir / "postgres")
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
 
     def exited(self) -> list[str]:
         return [name for name, p in self.processes.items() if p.poll() is not None]
