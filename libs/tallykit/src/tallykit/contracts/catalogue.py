@@ -12,7 +12,8 @@ from tallykit.events import Envelope
 
 HEADER = """# Event catalogue
 
-Generated from `tallykit.contracts.registry` by `uv run python -m tallykit.contracts.catalogue docs/events.md`;
+Generated from `tallykit.contracts.registry` by
+`uv run python -m tallykit.contracts.catalogue docs/events.md`;
 `libs/tallykit/tests/test_catalogue.py` fails when this file and the code disagree.
 
 Every event travels in the same envelope (see [architecture](architecture.md#events)) on the topic
