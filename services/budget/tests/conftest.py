@@ -11,15 +11,15 @@ import httpx
 import pytest_asyncio
 from sqlalchemy import select
 
+from tally_budget.consumers import ledger_consumer
+from tally_budget.main import MIGRATIONS, create_app
+from tally_budget.settings import BudgetSettings
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import CategoryCreated, CategoryKind, TransactionKind, TransactionRecorded
 from tallykit.db import Database
 from tallykit.events import SYSTEM, Envelope
 from tallykit.tables import outbox
-from tally_budget.consumers import ledger_consumer
-from tally_budget.main import MIGRATIONS, create_app
-from tally_budget.settings import BudgetSettings
 
 
 @dataclass
@@ -45,19 +45,47 @@ class Budget:
     async def deliver(self, envelope: Envelope) -> bool:
         return await self.consumer.handle(envelope.to_json())
 
-    async def category(self, name: str = "Groceries", kind: str = "expense", tenant: UUID | None = None) -> UUID:
+    async def category(
+        self, name: str = "Groceries", kind: str = "expense", tenant: UUID | None = None
+    ) -> UUID:
         category_id = uuid4()
         payload = CategoryCreated(name=name, group="Everyday", kind=CategoryKind(kind))
-        await self.deliver(registry.envelope(payload, tenant_id=tenant or self.tenant, stream_id=category_id,
-                                             stream_version=1, actor=SYSTEM))
+        await self.deliver(
+            registry.envelope(
+                payload,
+                tenant_id=tenant or self.tenant,
+                stream_id=category_id,
+                stream_version=1,
+                actor=SYSTEM,
+            )
+        )
         return category_id
 
-    def transaction(self, category_id: UUID | None, amount_minor: int, *, currency: str = "EUR",
-                    booked_on: date | None = None, kind: str = "expense", tenant: UUID | None = None) -> Envelope:
-        payload = TransactionRecorded(account_id=uuid4(), kind=TransactionKind(kind), amount_minor=amount_minor,
-                                      currency=currency, category_id=category_id, booked_on=booked_on or self.today())
-        return registry.envelope(payload, tenant_id=tenant or self.tenant, stream_id=uuid4(), stream_version=1,
-                                 actor=str(self.user))
+    def transaction(
+        self,
+        category_id: UUID | None,
+        amount_minor: int,
+        *,
+        currency: str = "EUR",
+        booked_on: date | None = None,
+        kind: str = "expense",
+        tenant: UUID | None = None,
+    ) -> Envelope:
+        payload = TransactionRecorded(
+            account_id=uuid4(),
+            kind=TransactionKind(kind),
+            amount_minor=amount_minor,
+            currency=currency,
+            category_id=category_id,
+            booked_on=booked_on or self.today(),
+        )
+        return registry.envelope(
+            payload,
+            tenant_id=tenant or self.tenant,
+            stream_id=uuid4(),
+            stream_version=1,
+            actor=str(self.user),
+        )
 
     async def spend(self, category_id: UUID, amount_minor: int, **kwargs: Any) -> Envelope:
         envelope = self.transaction(category_id, amount_minor, **kwargs)
@@ -65,8 +93,11 @@ class Budget:
         return envelope
 
     async def set(self, category_id: UUID, amount_minor: int, currency: str = "EUR") -> dict[str, Any]:
-        response = await self.client.post("/budgets", headers=self.auth(), json={
-            "category_id": str(category_id), "amount_minor": amount_minor, "currency": currency})
+        response = await self.client.post(
+            "/budgets",
+            headers=self.auth(),
+            json={"category_id": str(category_id), "amount_minor": amount_minor, "currency": currency},
+        )
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -82,5 +113,10 @@ class Budget:
 async def budget(service_client: Callable[..., Awaitable[httpx.AsyncClient]], token_minter: Any) -> Budget:
     client = await service_client(create_app, BudgetSettings, MIGRATIONS)
     app = client.app  # type: ignore[attr-defined]
-    return Budget(client=client, consumer=ledger_consumer(app.state.db, app.state.settings),
-                  headers=token_minter.headers, tenant=uuid4(), user=uuid4())
+    return Budget(
+        client=client,
+        consumer=ledger_consumer(app.state.db, app.state.settings),
+        headers=token_minter.headers,
+        tenant=uuid4(),
+        user=uuid4(),
+    )

@@ -18,8 +18,15 @@ async def test_set_budget_then_change_its_amount(budget: Budget) -> None:
     groceries = await budget.category("Groceries")
     first = await budget.set(groceries, 40_000)
     assert first == {
-        "id": first["id"], "category_id": str(groceries), "category_name": "Groceries", "amount_minor": 40_000,
-        "currency": "EUR", "spent_minor": 0, "remaining_minor": 40_000, "percent": 0, "alerts": [],
+        "id": first["id"],
+        "category_id": str(groceries),
+        "category_name": "Groceries",
+        "amount_minor": 40_000,
+        "currency": "EUR",
+        "spent_minor": 0,
+        "remaining_minor": 40_000,
+        "percent": 0,
+        "alerts": [],
     }
     second = await budget.set(groceries, 50_000)
     assert second["id"] == first["id"]
@@ -33,8 +40,12 @@ async def test_set_budget_then_change_its_amount(budget: Budget) -> None:
         ("budget.BudgetSet", first["id"], 1),
         ("budget.BudgetSet", first["id"], 2),
     ]
-    assert events[1]["data"] == {"category_id": str(groceries), "category_name": "Groceries",
-                                 "amount_minor": 50_000, "currency": "EUR"}
+    assert events[1]["data"] == {
+        "category_id": str(groceries),
+        "category_name": "Groceries",
+        "amount_minor": 50_000,
+        "currency": "EUR",
+    }
     assert events[1]["tenant_id"] == str(budget.tenant)
     assert events[1]["actor"] == str(budget.user)
 
@@ -49,14 +60,23 @@ async def test_a_budget_set_mid_month_counts_spending_already_done(budget: Budge
     await budget.spend(groceries, 7_000, booked_on=last_month)
 
     body = await budget.set(groceries, 10_000)
-    assert (body["spent_minor"], body["remaining_minor"], body["percent"], body["alerts"]) == (9_000, 1_000, 90, [80])
+    assert (body["spent_minor"], body["remaining_minor"], body["percent"], body["alerts"]) == (
+        9_000,
+        1_000,
+        90,
+        [80],
+    )
     events = await budget.published()
     assert [(e["type"], e["stream_version"]) for e in events] == [
-        ("budget.BudgetSet", 1), ("budget.BudgetThresholdReached", 2)]
+        ("budget.BudgetSet", 1),
+        ("budget.BudgetThresholdReached", 2),
+    ]
     assert events[1]["causation_id"] == events[0]["id"]
     assert events[1]["data"]["period"] == month_of(budget.today())
 
-    previous = await budget.client.get("/budgets", params={"month": month_of(last_month)}, headers=budget.auth())
+    previous = await budget.client.get(
+        "/budgets", params={"month": month_of(last_month)}, headers=budget.auth()
+    )
     assert previous.json()["month"] == month_of(last_month)
     [item] = previous.json()["items"]
     assert (item["spent_minor"], item["percent"], item["alerts"]) == (7_000, 70, [])
@@ -91,8 +111,9 @@ async def _nothing_written(budget: Budget) -> None:
 )
 async def test_bad_input_is_a_problem_and_writes_nothing(budget: Budget, body: dict[str, Any]) -> None:
     groceries = await budget.category("Groceries")
-    response = await budget.client.post("/budgets", headers=budget.auth(),
-                                        json={"category_id": str(groceries), **body})
+    response = await budget.client.post(
+        "/budgets", headers=budget.auth(), json={"category_id": str(groceries), **body}
+    )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 422
@@ -100,12 +121,14 @@ async def test_bad_input_is_a_problem_and_writes_nothing(budget: Budget, body: d
 
 
 async def test_malformed_json_and_bad_ids_are_problems(budget: Budget) -> None:
-    response = await budget.client.post("/budgets", headers={**budget.auth(), "content-type": "application/json"},
-                                        content=b"{nope")
+    response = await budget.client.post(
+        "/budgets", headers={**budget.auth(), "content-type": "application/json"}, content=b"{nope"
+    )
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
-    response = await budget.client.post("/budgets", headers=budget.auth(),
-                                        json={"category_id": "42", "amount_minor": 1, "currency": "EUR"})
+    response = await budget.client.post(
+        "/budgets", headers=budget.auth(), json={"category_id": "42", "amount_minor": 1, "currency": "EUR"}
+    )
     assert response.status_code == 422
     await _nothing_written(budget)
 
@@ -119,12 +142,18 @@ async def test_a_bad_month_is_a_problem(budget: Budget, month: str) -> None:
 
 async def test_unknown_and_income_categories_cannot_be_budgeted(budget: Budget) -> None:
     salary = await budget.category("Salary", kind="income")
-    unknown = await budget.client.post("/budgets", headers=budget.auth(),
-                                       json={"category_id": str(uuid4()), "amount_minor": 1_000, "currency": "EUR"})
+    unknown = await budget.client.post(
+        "/budgets",
+        headers=budget.auth(),
+        json={"category_id": str(uuid4()), "amount_minor": 1_000, "currency": "EUR"},
+    )
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"
-    income = await budget.client.post("/budgets", headers=budget.auth(),
-                                      json={"category_id": str(salary), "amount_minor": 1_000, "currency": "EUR"})
+    income = await budget.client.post(
+        "/budgets",
+        headers=budget.auth(),
+        json={"category_id": str(salary), "amount_minor": 1_000, "currency": "EUR"},
+    )
     assert income.status_code == 422
     await _nothing_written(budget)
 
@@ -149,13 +178,20 @@ async def test_tenants_are_isolated(budget: Budget) -> None:
     other = uuid4()
     theirs = await budget.client.get("/budgets", headers=budget.auth(tenant=other))
     assert theirs.json()["items"] == []
-    steal = await budget.client.post("/budgets", headers=budget.auth(tenant=other),
-                                     json={"category_id": str(groceries), "amount_minor": 1, "currency": "EUR"})
+    steal = await budget.client.post(
+        "/budgets",
+        headers=budget.auth(tenant=other),
+        json={"category_id": str(groceries), "amount_minor": 1, "currency": "EUR"},
+    )
     assert steal.status_code == 404
 
     # The other tenant's own spending in a category with the same id changes nothing here.
     await budget.spend(groceries, 19_000, tenant=other)
     [item] = (await budget.client.get("/budgets", headers=budget.auth())).json()["items"]
-    assert (item["id"], item["amount_minor"], item["spent_minor"], item["alerts"]) == (mine["id"], 20_000, 5_000, [])
+    assert (item["id"], item["amount_minor"], item["spent_minor"], item["alerts"]) == (
+        mine["id"],
+        20_000,
+        5_000,
+        [],
+    )
     assert len(await budget.published()) == 1
-
