@@ -1,0 +1,38 @@
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from tally_analytics.api import router
+from tally_analytics.consumers import ledger_consumer
+from tally_analytics.settings import AnalyticsSettings
+from tallykit.app import create_service_app
+from tallykit.service import ServiceDefinition
+from tallykit.tokens import TokenVerifier
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(
+    settings: AnalyticsSettings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    run_background: bool = True,
+) -> FastAPI:
+    settings = settings or AnalyticsSettings()
+    return create_service_app(
+        settings,
+        title="Tally analytics",
+        routers=[router],
+        consumers=lambda db: [ledger_consumer(db, settings)],
+        verifier=verifier,
+        run_background=run_background,
+    )
+
+
+DEFINITION = ServiceDefinition(
+    name="analytics",
+    settings=AnalyticsSettings,
+    create_app=create_app,
+    migrations_dir=MIGRATIONS,
+    default_port=8004,
+)
