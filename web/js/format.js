@@ -1,0 +1,42 @@
+// Dates and labels shown on screen (money lives in money.js).
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/** Today's date in the reader's time zone, as YYYY-MM-DD (what <input type=date> and the API use). */
+export function today(now = new Date()) {
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+/** This month in the reader's time zone, as YYYY-MM. */
+export function thisMonth(now = new Date()) {
+  return today(now).slice(0, 7);
+}
+
+/** "2025-03-07" → "7 Mar 2025" (in the reader's locale), without shifting the day across time zones. */
+export function formatDate(isoDate) {
+  const [year, month, day] = String(isoDate).split("-").map(Number);
+  if (!year || !month || !day) return String(isoDate);
+  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium" }).format(new Date(year, month - 1, day));
+}
+
+/** "2025-03" → "March 2025". */
+export function formatMonth(isoMonth) {
+  const [year, month] = String(isoMonth).split("-").map(Number);
+  if (!year || !month) return String(isoMonth);
+  return new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric" }).format(new Date(year, month - 1, 1));
+}
+
+export function formatDateTime(isoDateTime) {
+  const date = new Date(isoDateTime);
+  if (Number.isNaN(date.getTime())) return String(isoDateTime);
+  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }).format(date);
+}
+
+export const ACCOUNT_KINDS = {
+  checking: "Checking",
+  savings: "Savings",
+  cash: "Cash",
+  credit_card: "Credit card",
+  loan: "Loan",
+  investment: "Investment",
+};

@@ -1,0 +1,43 @@
+import { api } from "../api.js";
+import { h, replace } from "../dom.js";
+import { formatDate } from "../format.js";
+import { formatMoney } from "../money.js";
+import { load, panel } from "./panel.js";
+
+const RECENT = 20;
+
+export function transactionsPanel(ctx) {
+  const { element, body, status } = panel("Recent transactions", { className: "transactions" });
+  const list = h("ul", { class: "rows" });
+  replace(body, list);
+  let items = [];
+
+  function sync() {
+    if (items.length === 0) {
+      replace(list, h("li", { class: "empty" }, "Nothing recorded yet."));
+      return;
+    }
+    const accountNames = new Map(ctx.accounts.map((a) => [a.id, a.name]));
+    replace(list, items.map((t) => {
+      const signed = t.kind === "expense" ? -t.amount_minor : t.amount_minor;
+      const title = t.payee || t.category_name || (t.kind === "expense" ? "Expense" : "Income");
+      const details = [formatDate(t.booked_on), t.payee ? t.category_name : null, accountNames.get(t.account_id)]
+        .filter(Boolean).join(" · ");
+      return h("li", { class: "row-item" },
+        h("span", { class: "grow" }, h("strong", { text: title }), h("small", { class: "muted block", text: details })),
+        h("span", { class: `amount ${signed < 0 ? "negative" : "positive"}`,
+          text: formatMoney(signed, t.currency) }));
+    }));
+  }
+
+  return {
+    element,
+    sync,
+    async load() {
+      await load(status, async () => {
+        ({ items } = await api(`/ledger/transactions?limit=${RECENT}`));
+        sync();
+      });
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// The home screen: accounts, the entry form, recent transactions, this month's budgets and report, and
+// notifications (polled every 5 s). Budgets and the report are updated by other services from ledger
+// events, a moment after a transaction is recorded, so they are fetched again shortly after a change.
+
+import { api } from "../api.js";
+import { h } from "../dom.js";
+import { accountsPanel } from "../panels/accounts.js";
+import { budgetsPanel } from "../panels/budgets.js";
+import { entryPanel } from "../panels/entry.js";
+import { notificationsPanel } from "../panels/notifications.js";
+import { reportPanel } from "../panels/report.js";
+import { transactionsPanel } from "../panels/transactions.js";
+
+const POLL_MS = 5000;
+const CATCH_UP_MS = [1000, 3000];
+
+export async function renderHome(container) {
+  const greeting = h("h1", { class: "greeting", text: "Your money" });
+  container.append(greeting);
+
+  let me;
+  let categories;
+  try {
+    [me, { items: categories }] = await Promise.all([api("/auth/me"), api("/ledger/categories")]);
+  } catch (error) {
+    container.append(h("p", { class: "status error", role: "alert", text: error.message }));
+    return undefined;
+  }
+  greeting.textContent = `Hello, ${me.display_name}`;
+
+  const timers = new Set();
+  const ctx = { me, categories, accounts: [], changed };
+  const panels = {
+    accounts: accountsPanel(ctx),
+    entry: entryPanel(ctx),
+    transactions: transactionsPanel(ctx),
+    budgets: budgetsPanel(ctx),
+    report: reportPanel(ctx),
+    notifications: notificationsPanel(ctx),
+  };
+
+  async function reload(names) {
+    await Promise.all(names.map((name) => panels[name].load?.()));
+    for (const p of Object.values(panels)) p.sync?.();
+  }
+
+  async function changed(names) {
+    await reload(names);
+    const later = names.filter((name) => name === "budgets" || name === "report");
+    for (const delay of later.length ? CATCH_UP_MS : []) {
+      const timer = setTimeout(() => { timers.delete(timer); reload(later); }, delay);
+      timers.add(timer);
+    }
+  }
+
+  container.append(h("div", { class: "grid" },
+    h("div", { class: "column" }, panels.entry.element, panels.accounts.element, panels.transactions.element),
+    h("div", { class: "column" }, panels.notifications.element, panels.budgets.element, panels.report.element),
+  ));
+  for (const p of Object.values(panels)) p.sync?.();
+  reload(Object.keys(panels));
+
+  const poll = setInterval(() => {
+    if (!document.hidden) panels.notifications.load();
+  }, POLL_MS);
+
+  return () => {
+    clearInterval(poll);
+    for (const timer of timers) clearTimeout(timer);
+  };
+}
