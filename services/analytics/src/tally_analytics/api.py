@@ -25,6 +25,6 @@ async def monthly_report(
         rows = await store.month_by_category(session, principal.tenant_id, month)
     return MonthlyReportPublic(
         month=month,
-        totals=[CurrencyTotalPublic.of(t) for t in totals_by_currency(rows)],
-        by_category=[CategoryTotalPublic.of(r) for r in rows],
+        totals=[CurrencyTotalPublic.model_validate(t) for t in totals_by_currency(rows)],
+        by_category=[CategoryTotalPublic.model_validate(r) for r in rows],
     )

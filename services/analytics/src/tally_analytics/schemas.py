@@ -1,42 +1,25 @@
 from uuid import UUID
 
-from pydantic import BaseModel
-
-from tally_analytics.domain import CategoryTotal, CurrencyTotal
+from pydantic import BaseModel, ConfigDict
 
 
 class CurrencyTotalPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     currency: str
     income_minor: int
     expense_minor: int
     net_minor: int
 
-    @classmethod
-    def of(cls, total: CurrencyTotal) -> "CurrencyTotalPublic":
-        return cls(
-            currency=total.currency,
-            income_minor=total.income_minor,
-            expense_minor=total.expense_minor,
-            net_minor=total.net_minor,
-        )
-
 
 class CategoryTotalPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     category_id: UUID | None
     category_name: str
     currency: str
     income_minor: int
     expense_minor: int
-
-    @classmethod
-    def of(cls, total: CategoryTotal) -> "CategoryTotalPublic":
-        return cls(
-            category_id=total.category_id,
-            category_name=total.category_name,
-            currency=total.currency,
-            income_minor=total.income_minor,
-            expense_minor=total.expense_minor,
-        )
 
 
 class MonthlyReportPublic(BaseModel):
