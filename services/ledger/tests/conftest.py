@@ -14,6 +14,7 @@ from sqlalchemy import text
 from tally_ledger.consumers import auth_events_consumer
 from tally_ledger.main import MIGRATIONS, create_app
 from tally_ledger.settings import LedgerSettings
+from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
 from tallykit.contracts.auth import TenantCreated
 from tallykit.events import Envelope
@@ -43,7 +44,7 @@ async def ledger(service_client: Callable[..., Awaitable[httpx.AsyncClient]]) ->
     return await service_client(create_app, LedgerSettings, MIGRATIONS)
 
 
-def tenant_created(household: Household) -> Envelope:
+def _tenant_created(household: Household) -> Envelope:
     return registry.envelope(
         TenantCreated(name="Home", owner_user_id=household.owner_id, base_currency="EUR"),
         tenant_id=household.tenant_id, stream_id=household.tenant_id, stream_version=1,
@@ -52,13 +53,26 @@ def tenant_created(household: Household) -> Envelope:
 
 
 @pytest.fixture
-def give_defaults(ledger: httpx.AsyncClient) -> Callable[[Household], Awaitable[dict[str, dict[str, Any]]]]:
+def tenant_created() -> Callable[[Household], Envelope]:
+    """A fresh auth.TenantCreated envelope for a household, as the auth service publishes it."""
+    return _tenant_created
+
+
+@pytest.fixture
+def auth_consumer(ledger: httpx.AsyncClient) -> EventConsumer:
+    """The ledger's consumer of auth.events, to be fed with `await auth_consumer.handle(raw)`."""
+    app: Any = ledger.app  # type: ignore[attr-defined]
+    return auth_events_consumer(app.state.db, app.state.settings)
+
+
+@pytest.fixture
+def give_defaults(
+    ledger: httpx.AsyncClient, auth_consumer: EventConsumer
+) -> Callable[[Household], Awaitable[dict[str, dict[str, Any]]]]:
     """Feed the household's TenantCreated to the ledger's consumer; returns its categories by name."""
 
     async def give(household: Household) -> dict[str, dict[str, Any]]:
-        app: Any = ledger.app  # type: ignore[attr-defined]
-        consumer = auth_events_consumer(app.state.db, app.state.settings)
-        assert await consumer.handle(tenant_created(household).to_json()) is True
+        assert await auth_consumer.handle(_tenant_created(household).to_json()) is True
         response = await ledger.get("/categories", headers=household.headers)
         return {c["name"]: c for c in response.json()["items"]}
 

@@ -35,7 +35,8 @@ def _account(currency: str = "EUR") -> Account:
 
 
 def test_opening_an_account_emits_one_event_at_version_one() -> None:
-    account = Account.open(uuid4(), name="Cash", kind=AccountKind.cash, currency="JPY", opening_balance_minor=500)
+    account = Account.open(uuid4(), name="Cash", kind=AccountKind.cash, currency="JPY",
+                           opening_balance_minor=500)
     assert account.pending == [AccountOpened(name="Cash", kind=AccountKind.cash, currency="JPY",
                                              opening_balance_minor=500)]
     assert (account.version, account.expected_version, account.currency) == (1, 0, "JPY")
@@ -85,9 +86,9 @@ def test_a_transaction_takes_the_accounts_currency() -> None:
     groceries = Category.create(uuid4(), name="Groceries", group="Food", kind=CategoryKind.expense)
     tx = Transaction.record(uuid4(), account=account, kind=TransactionKind.expense, amount_minor=1234,
                             booked_on=TODAY, category=groceries, payee="Market")
-    assert tx.pending == [TransactionRecorded(account_id=account.id, kind=TransactionKind.expense, amount_minor=1234,
-                                              currency="GBP", category_id=groceries.id, payee="Market",
-                                              booked_on=TODAY)]
+    assert tx.pending == [TransactionRecorded(account_id=account.id, kind=TransactionKind.expense,
+                                              amount_minor=1234, currency="GBP", category_id=groceries.id,
+                                              payee="Market", booked_on=TODAY)]
     assert tx.version == 1
 
 

@@ -1,0 +1,292 @@
+"""The ledger's HTTP API on a real database: accounts, categories, transactions, conflicts, bad input."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from tallykit.events import Envelope
+
+Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
+
+
+async def _open(ledger: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
+    response = await ledger.post("/accounts", json={"name": "Checking", "kind": "checking", "currency": "EUR",
+                                                    **body}, headers=headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_open_read_and_list_accounts(ledger: httpx.AsyncClient, household: Callable[[], Any]) -> None:
+    home = household()
+    opened = await _open(ledger, home.headers, name="  Savings ", kind="savings",
+                         opening_balance_minor=150_000)
+    assert opened == {"id": opened["id"], "name": "Savings", "kind": "savings", "currency": "EUR",
+                      "balance_minor": 150_000, "version": 1}
+    assert (await ledger.get(f"/accounts/{opened['id']}", headers=home.headers)).json() == opened
+    cash = await _open(ledger, home.headers, name="Cash", kind="cash", currency="JPY")
+    listed = (await ledger.get("/accounts", headers=home.headers)).json()
+    assert listed == {"items": [cash, opened]}
+
+
+async def test_every_write_is_an_event_in_the_store_and_the_outbox(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], give_defaults: Any, snapshot: Snapshot
+) -> None:
+    home = household()
+    categories = await give_defaults(home)
+    account = await _open(ledger, home.headers)
+    await ledger.patch(f"/accounts/{account['id']}", json={"name": "Main", "expected_version": 1},
+                       headers=home.headers)
+    body = {"account_id": account["id"], "kind": "expense", "amount_minor": 999,
+            "category_id": categories["Rent"]["id"]}
+    tx = (await ledger.post("/transactions", json=body, headers=home.headers)).json()
+    state = await snapshot()
+    stored = [Envelope.model_validate(r["envelope"]) for r in state["event_store"]]
+    assert [e.type for e in stored[-3:]] == ["ledger.AccountOpened", "ledger.AccountRenamed",
+                                             "ledger.TransactionRecorded"]
+    assert [(str(e.stream_id), e.stream_version) for e in stored[-3:]] == [
+        (account["id"], 1), (account["id"], 2), (tx["id"], 1)]
+    assert all(e.tenant_id == home.tenant_id for e in stored)
+    assert stored[-1].actor == str(home.owner_id)
+    assert stored[-1].data["category_id"] == categories["Rent"]["id"]
+    published = [r["envelope"] for r in state["outbox"]]
+    assert published == [r["envelope"] for r in state["event_store"]]
+    assert {r["topic"] for r in state["outbox"]} == {f"{ledger.app.state.settings.topic_prefix}ledger.events"}  # type: ignore[attr-defined]
+    assert {r["key"] for r in state["outbox"]} == {str(home.tenant_id)}
+
+
+async def test_transactions_move_the_balance_and_list_newest_first(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], give_defaults: Any
+) -> None:
+    home = household()
+    categories = await give_defaults(home)
+    account = await _open(ledger, home.headers, opening_balance_minor=10_000)
+    other = await _open(ledger, home.headers, name="Other")
+
+    async def record(**body: Any) -> dict[str, Any]:
+        response = await ledger.post("/transactions", json=body, headers=home.headers)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    groceries = await record(account_id=account["id"], kind="expense", amount_minor=2_550, payee="Market",
+                             category_id=categories["Groceries"]["id"], booked_on="2025-03-02", note="weekly")
+    salary = await record(account_id=account["id"], kind="income", amount_minor=300_000, currency="EUR",
+                          category_id=categories["Salary"]["id"], booked_on="2025-03-01")
+    today = await record(account_id=account["id"], kind="expense", amount_minor=1)
+    await record(account_id=other["id"], kind="expense", amount_minor=7)
+
+    assert groceries == {"id": groceries["id"], "account_id": account["id"], "kind": "expense",
+                         "amount_minor": 2_550, "currency": "EUR",
+                         "category_id": categories["Groceries"]["id"], "category_name": "Groceries",
+                         "payee": "Market", "booked_on": "2025-03-02",
+                         "note": "weekly", "recorded_at": groceries["recorded_at"]}
+    assert today["booked_on"] == datetime.now(UTC).date().isoformat()
+    assert (today["category_id"], today["category_name"], today["payee"]) == (None, None, "")
+
+    balance = (await ledger.get(f"/accounts/{account['id']}", headers=home.headers)).json()["balance_minor"]
+    assert balance == 10_000 - 2_550 + 300_000 - 1
+    listed = (await ledger.get("/transactions", params={"account_id": account["id"]},
+                               headers=home.headers)).json()["items"]
+    assert [t["id"] for t in listed] == [today["id"], groceries["id"], salary["id"]]
+    assert len((await ledger.get("/transactions", headers=home.headers)).json()["items"]) == 4
+    limited = (await ledger.get("/transactions", params={"limit": 2}, headers=home.headers)).json()["items"]
+    assert len(limited) == 2
+
+
+async def test_rename_with_the_current_version_then_a_stale_one(
+    ledger: httpx.AsyncClient, household: Callable[[], Any]
+) -> None:
+    home = household()
+    account = await _open(ledger, home.headers)
+    renamed = await ledger.patch(f"/accounts/{account['id']}", json={"name": "Joint", "expected_version": 1},
+                                 headers=home.headers)
+    assert renamed.status_code == 200
+    assert renamed.json() == {**account, "name": "Joint", "version": 2}
+
+    stale = await ledger.patch(f"/accounts/{account['id']}", json={"name": "Mine", "expected_version": 1},
+                               headers=home.headers)
+    assert stale.status_code == 409
+    assert stale.headers["content-type"] == "application/problem+json"
+    assert stale.json()["expected_version"] == 1
+    assert (await ledger.get(f"/accounts/{account['id']}", headers=home.headers)).json()["name"] == "Joint"
+
+
+async def test_two_concurrent_renames_at_one_version_one_wins(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
+) -> None:
+    home = household()
+    account = await _open(ledger, home.headers)
+    responses = await asyncio.gather(*[
+        ledger.patch(f"/accounts/{account['id']}", json={"name": name, "expected_version": 1},
+                     headers=home.headers)
+        for name in ("Alice's", "Bob's")
+    ])
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    winner = next(r.json() for r in responses if r.status_code == 200)
+    assert winner["version"] == 2
+    state = await snapshot()
+    assert [r["stream_version"] for r in state["event_store"]] == [1, 2]
+    assert len(state["outbox"]) == 2
+    assert state["accounts"][0]["name"] == winner["name"]
+
+
+async def test_viewers_read_but_cannot_write(ledger: httpx.AsyncClient, household: Callable[[], Any]) -> None:
+    home = household()
+    account = await _open(ledger, home.headers)
+    assert (await ledger.get("/accounts", headers=home.viewer_headers)).json()["items"] == [account]
+    refused = [
+        await ledger.post("/accounts", json={"name": "X", "kind": "cash", "currency": "EUR"},
+                          headers=home.viewer_headers),
+        await ledger.patch(f"/accounts/{account['id']}", json={"name": "X", "expected_version": 1},
+                           headers=home.viewer_headers),
+        await ledger.post("/transactions", json={"account_id": account["id"], "kind": "income",
+                                                 "amount_minor": 5}, headers=home.viewer_headers),
+    ]
+    assert [r.status_code for r in refused] == [403, 403, 403]
+    assert (await ledger.get(f"/accounts/{account['id']}", headers=home.headers)).json() == account
+
+
+async def test_no_token_no_ledger(ledger: httpx.AsyncClient) -> None:
+    assert (await ledger.get("/accounts")).status_code == 401
+    assert (await ledger.get("/accounts", headers={"Authorization": "Bearer nonsense"})).status_code == 401
+
+
+async def test_another_household_sees_nothing_and_cannot_touch_anything(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], give_defaults: Any, snapshot: Snapshot
+) -> None:
+    home, stranger = household(), household()
+    categories = await give_defaults(home)
+    account = await _open(ledger, home.headers)
+    tx = (await ledger.post("/transactions", json={"account_id": account["id"], "kind": "expense",
+                                                   "amount_minor": 100}, headers=home.headers)).json()
+    before = await snapshot()
+
+    for path in ("/accounts", "/categories", "/transactions"):
+        assert (await ledger.get(path, headers=stranger.headers)).json() == {"items": []}
+    attempts = [
+        await ledger.get(f"/accounts/{account['id']}", headers=stranger.headers),
+        await ledger.get("/transactions", params={"account_id": account["id"]}, headers=stranger.headers),
+        await ledger.patch(f"/accounts/{account['id']}", json={"name": "Mine", "expected_version": 1},
+                           headers=stranger.headers),
+        await ledger.post("/transactions", json={"account_id": account["id"], "kind": "expense",
+                                                 "amount_minor": 100}, headers=stranger.headers),
+    ]
+    assert [r.status_code for r in attempts] == [404, 404, 404, 404]
+    assert "Checking" not in "".join(r.text for r in attempts)
+
+    # The stranger's own account, with the first household's category: refused, nothing written.
+    own = await _open(ledger, stranger.headers)
+    mid = await snapshot()
+    foreign_category = await ledger.post("/transactions", json={
+        "account_id": own["id"], "kind": "expense", "amount_minor": 100,
+        "category_id": categories["Groceries"]["id"]}, headers=stranger.headers)
+    assert foreign_category.status_code == 404
+    assert await snapshot() == mid
+    assert len(mid["event_store"]) == len(before["event_store"]) + 1  # only the stranger's own account
+    assert (await ledger.get("/transactions", headers=home.headers)).json()["items"] == [tx]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ('{"account_id": ', 400),
+        ({"kind": "expense", "amount_minor": 12.5}, 422),
+        ({"kind": "expense", "amount_minor": 12.0}, 422),
+        ({"kind": "expense", "amount_minor": "12"}, 422),
+        ({"kind": "expense", "amount_minor": -100}, 422),
+        ({"kind": "expense", "amount_minor": 0}, 422),
+        ({"kind": "expense", "amount_minor": 10**16}, 422),
+        ({"kind": "transfer", "amount_minor": 100}, 422),
+        ({"kind": "expense", "amount_minor": 100, "currency": "ZZZ"}, 422),
+        ({"kind": "expense", "amount_minor": 100, "currency": "USD"}, 422),  # not the account's currency
+        ({"kind": "expense", "amount_minor": 100, "surprise": True}, 422),
+        ({"kind": "expense", "amount_minor": 100, "booked_on": "2025-02-30"}, 422),
+        ({"kind": "expense", "amount_minor": 100, "payee": "x" * 201}, 422),
+        ({"kind": "income", "amount_minor": 100, "category": "Groceries"}, 422),
+        ({"kind": "expense", "amount_minor": 100, "category_id": str(uuid4())}, 404),
+    ],
+)
+async def test_bad_transactions_are_refused_and_change_nothing(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot, body: Any, status: int
+) -> None:
+    home = household()
+    account = await _open(ledger, home.headers)
+    before = await snapshot()
+    if isinstance(body, str):
+        response = await ledger.post("/transactions", content=body,
+                                     headers={**home.headers, "content-type": "application/json"})
+    else:
+        response = await ledger.post("/transactions", json={"account_id": account["id"], **body},
+                                     headers=home.headers)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == status
+    assert await snapshot() == before
+
+
+async def test_a_category_of_the_wrong_kind_is_refused(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], give_defaults: Any, snapshot: Snapshot
+) -> None:
+    home = household()
+    categories = await give_defaults(home)
+    account = await _open(ledger, home.headers)
+    before = await snapshot()
+    body = {"account_id": account["id"], "kind": "expense", "amount_minor": 100,
+            "category_id": categories["Salary"]["id"]}
+    response = await ledger.post("/transactions", json=body, headers=home.headers)
+    assert response.status_code == 422
+    assert "for income" in response.json()["detail"]
+    assert await snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "A", "kind": "checking", "currency": "XYZ"},
+        {"name": "A", "kind": "checking", "currency": "eur"},
+        {"name": "A", "kind": "checking", "currency": "EUR", "opening_balance_minor": 10.5},
+        {"name": "", "kind": "checking", "currency": "EUR"},
+        {"name": "   ", "kind": "checking", "currency": "EUR"},
+        {"name": "A" * 101, "kind": "checking", "currency": "EUR"},
+        {"name": "A", "kind": "piggy-bank", "currency": "EUR"},
+        {"name": "A", "kind": "checking"},
+        {"name": "A", "kind": "checking", "currency": "EUR", "balance_minor": 5},
+    ],
+)
+async def test_bad_accounts_are_refused_and_change_nothing(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot, body: dict[str, Any]
+) -> None:
+    home = household()
+    before = await snapshot()
+    response = await ledger.post("/accounts", json=body, headers=home.headers)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await snapshot() == before
+
+
+async def test_bad_renames_are_refused_and_change_nothing(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
+) -> None:
+    home = household()
+    account = await _open(ledger, home.headers)
+    before = await snapshot()
+    bad = [
+        await ledger.patch(f"/accounts/{account['id']}", json={"name": "X"}, headers=home.headers),
+        await ledger.patch(f"/accounts/{account['id']}", json={"name": "X", "expected_version": "1"},
+                           headers=home.headers),
+        await ledger.patch(f"/accounts/{account['id']}", json={"name": "", "expected_version": 1},
+                           headers=home.headers),
+        await ledger.patch(f"/accounts/{account['id']}", content=b"{nope",
+                           headers={**home.headers, "content-type": "application/json"}),
+        await ledger.patch("/accounts/not-a-uuid", json={"name": "X", "expected_version": 1},
+                           headers=home.headers),
+        await ledger.patch(f"/accounts/{uuid4()}", json={"name": "X", "expected_version": 1},
+                           headers=home.headers),
+    ]
+    assert [r.status_code for r in bad] == [422, 422, 422, 400, 422, 404]
+    assert await snapshot() == before
+    assert (await ledger.get("/transactions", params={"limit": 0}, headers=home.headers)).status_code == 422
