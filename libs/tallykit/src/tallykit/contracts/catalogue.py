@@ -30,7 +30,7 @@ def _type_name(schema: dict[str, Any]) -> str:
     if "anyOf" in schema:
         return " or ".join(_type_name(s) for s in schema["anyOf"])
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1]
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     kind = str(schema.get("type", "object"))
     extra = schema.get("format")
     return f"{kind} ({extra})" if extra else kind
