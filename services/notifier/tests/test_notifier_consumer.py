@@ -84,6 +84,7 @@ async def test_notifier_reregistration_updates_the_address(notifier, household, 
     client = await notifier()
     home = household()
     _, joined = home.join("Ann")
-    changed = joined.model_copy(update={"id": uuid4(), "data": {**joined.data, "email": "ann@new.example.org"}})
+    new_address = {**joined.data, "email": "ann@new.example.org"}
+    changed = joined.model_copy(update={"id": uuid4(), "data": new_address})
     await feed(client, joined, changed, home.alert())
     assert [d["address"] for d in (await rows(client))["deliveries"]] == ["ann@new.example.org"]

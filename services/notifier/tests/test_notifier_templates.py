@@ -8,22 +8,21 @@ from tally_notifier.domain import BudgetAlert, NotificationType, backoff_delay_s
 from tally_notifier.handlers import message_id
 from tally_notifier.mailer import compose
 from tally_notifier.templates import render_budget_alert
-from tallykit.contracts.budget import BudgetExceeded, BudgetThresholdReached
+from tallykit.contracts import registry
 
 URL = "https://tally.example.org"
 
 
-def _alert(*, exceeded: bool = False, category: str = "Groceries", spent: int = 41250, budget: int = 50000,
-           currency: str = "EUR", household: str = "The Smiths") -> BudgetAlert:
-    kind = BudgetExceeded if exceeded else BudgetThresholdReached
-    payload = kind(budget_id=uuid4(), category_id=uuid4(), category_name=category, period="2025-06",
-                   threshold_percent=100 if exceeded else 80, spent_minor=spent, budget_minor=budget,
-                   currency=currency)
-    return BudgetAlert.from_payload(payload, household)
+@pytest.fixture
+def make_alert(household):
+    def make(household_name: str = "The Smiths", **alert: object) -> BudgetAlert:
+        return BudgetAlert.from_payload(registry.payload(household().alert(**alert)), household_name)
+
+    return make
 
 
-def test_notifier_threshold_email_has_subject_amounts_and_link() -> None:
-    email = render_budget_alert(_alert(), display_name="Ann", public_url=URL + "/")
+def test_notifier_threshold_email_has_subject_amounts_and_link(make_alert) -> None:
+    email = render_budget_alert(make_alert(), display_name="Ann", public_url=URL + "/")
     assert email.subject == "Groceries budget: 80% used"
     for part in (email.text, email.html):
         assert "412.50 EUR" in part
@@ -35,8 +34,8 @@ def test_notifier_threshold_email_has_subject_amounts_and_link() -> None:
     assert "Over" not in email.text
 
 
-def test_notifier_exceeded_email_says_how_far_over() -> None:
-    alert = _alert(exceeded=True, spent=53000)
+def test_notifier_exceeded_email_says_how_far_over(make_alert) -> None:
+    alert = make_alert(exceeded=True, spent=53000)
     email = render_budget_alert(alert, display_name="Ann", public_url=URL)
     assert email.subject == "Groceries budget exceeded"
     assert alert.type is NotificationType.budget_exceeded
@@ -45,18 +44,20 @@ def test_notifier_exceeded_email_says_how_far_over() -> None:
     assert alert.body == "530.00 EUR spent of the 500.00 EUR Groceries budget for June 2025, 30.00 EUR over."
 
 
-def test_notifier_amounts_follow_the_currency_minor_units() -> None:
-    yen = render_budget_alert(_alert(spent=4000, budget=5000, currency="JPY"), display_name="Ken", public_url=URL)
+def test_notifier_amounts_follow_the_currency_minor_units(make_alert) -> None:
+    yen = render_budget_alert(make_alert(spent=4000, budget=5000, currency="JPY"), display_name="K",
+                              public_url=URL)
     assert "4000 JPY" in yen.text
     assert "5000 JPY" in yen.text
-    dinar = render_budget_alert(_alert(spent=1500, budget=2000, currency="KWD"), display_name="Ali", public_url=URL)
+    dinar = render_budget_alert(make_alert(spent=1500, budget=2000, currency="KWD"), display_name="A",
+                                public_url=URL)
     assert "1.500 KWD" in dinar.text
     assert "2.000 KWD" in dinar.text
 
 
-def test_notifier_html_part_is_escaped_text_part_is_not() -> None:
-    email = render_budget_alert(_alert(category="<script>x()</script> & Co", household='"Q" <b>'),
-                                display_name="<img src=x onerror=alert(1)>", public_url=URL)
+def test_notifier_html_part_is_escaped_text_part_is_not(make_alert) -> None:
+    alert = make_alert(category="<script>x()</script> & Co", household_name='"Q" <b>')
+    email = render_budget_alert(alert, display_name="<img src=x onerror=alert(1)>", public_url=URL)
     assert "<script>" not in email.html
     assert "<img" not in email.html
     assert "&lt;script&gt;x()&lt;/script&gt; &amp; Co" in email.html
@@ -65,9 +66,9 @@ def test_notifier_html_part_is_escaped_text_part_is_not() -> None:
     assert email.subject == "<script>x()</script> & Co budget: 80% used"
 
 
-def test_notifier_composed_message_is_multipart_alternative_with_stable_message_id() -> None:
+def test_notifier_composed_message_is_multipart_alternative_with_stable_message_id(make_alert) -> None:
     event_id, user_id = uuid4(), uuid4()
-    email = render_budget_alert(_alert(), display_name="Ann", public_url=URL)
+    email = render_budget_alert(make_alert(), display_name="Ann", public_url=URL)
     mid = message_id(event_id, user_id, "Tally <no-reply@tally.example.org>")
     assert mid == message_id(event_id, user_id, "Tally <no-reply@tally.example.org>")
     assert mid != message_id(event_id, uuid4(), "Tally <no-reply@tally.example.org>")
