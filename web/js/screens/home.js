@@ -23,6 +23,7 @@ export async function renderHome(container) {
   try {
     [me, { items: categories }] = await Promise.all([api("/auth/me"), api("/ledger/categories")]);
   } catch (error) {
+    if (!greeting.isConnected) return undefined; // the session ended and another screen took over
     container.append(h("p", { class: "status error", role: "alert", text: error.message }));
     return undefined;
   }
