@@ -77,8 +77,19 @@ export function statusLine() {
   };
 }
 
-/** Runs `action` while the form's submit button is disabled, so a double click sends nothing twice. */
-export async function busy(form, action) {
+/**
+ * Handles a form's submit without a page load: clears `status`, runs `action` with the buttons disabled (a
+ * double click sends nothing twice) and shows the message of anything it throws in `status`.
+ */
+export function onSubmit(form, status, action) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    status.clear();
+    busy(form, action).catch((error) => status.error(error.message));
+  });
+}
+
+async function busy(form, action) {
   const buttons = form.querySelectorAll("button");
   buttons.forEach((button) => { button.disabled = true; });
   form.setAttribute("aria-busy", "true");

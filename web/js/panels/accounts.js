@@ -1,8 +1,8 @@
 import { api } from "../api.js";
-import { busy, field, h, replace, statusLine } from "../dom.js";
+import { field, onSubmit, h, replace, statusLine } from "../dom.js";
 import { ACCOUNT_KINDS } from "../format.js";
-import { formatMoney, minorDigits, parseAmount } from "../money.js";
-import { fillSelect, load, panel } from "./panel.js";
+import { formatMoney, parseAmount } from "../money.js";
+import { currencyInput, fillSelect, load, panel, readCurrency } from "./panel.js";
 
 export function accountsPanel(ctx) {
   const { element, body, status } = panel("Accounts", { className: "accounts" });
@@ -11,9 +11,7 @@ export function accountsPanel(ctx) {
   const name = h("input", { type: "text", name: "name", required: true, maxlength: 100, autocomplete: "off" });
   const kind = h("select", { name: "kind", required: true });
   fillSelect(kind, Object.entries(ACCOUNT_KINDS).map(([value, label]) => ({ value, label })));
-  const currency = h("input", { type: "text", name: "currency", required: true, maxlength: 3, minlength: 3,
-    pattern: "[A-Za-z]{3}", autocomplete: "off", autocapitalize: "characters", spellcheck: "false",
-    value: ctx.me.base_currency ?? "" });
+  const currency = currencyInput(ctx.me.base_currency);
   const opening = h("input", { type: "text", name: "opening", inputmode: "decimal", autocomplete: "off",
     placeholder: "0.00" });
   const formStatus = statusLine();
@@ -26,18 +24,9 @@ export function accountsPanel(ctx) {
     formStatus.element,
   );
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    formStatus.clear();
-    const code = currency.value.trim().toUpperCase();
-    let digits;
-    try {
-      digits = minorDigits(code);
-    } catch {
-      formStatus.error(`${code || "That"} is not a currency code.`);
-      currency.focus();
-      return;
-    }
+  onSubmit(form, formStatus, async () => {
+    const { code, digits } = readCurrency(currency, formStatus) ?? {};
+    if (code === undefined) return;
     const balance = opening.value.trim() === ""
       ? { ok: true, minor: 0 }
       : parseAmount(opening.value, digits, { allowNegative: true, allowZero: true });
@@ -46,19 +35,13 @@ export function accountsPanel(ctx) {
       opening.focus();
       return;
     }
-    busy(form, async () => {
-      try {
-        const account = await api("/ledger/accounts", { method: "POST", body: {
-          name: name.value.trim(), kind: kind.value, currency: code, opening_balance_minor: balance.minor,
-        } });
-        formStatus.ok(`Opened ${account.name}.`);
-        name.value = "";
-        opening.value = "";
-        await ctx.changed(["accounts"]);
-      } catch (error) {
-        formStatus.error(error.message);
-      }
-    });
+    const account = await api("/ledger/accounts", { method: "POST", body: {
+      name: name.value.trim(), kind: kind.value, currency: code, opening_balance_minor: balance.minor,
+    } });
+    formStatus.ok(`Opened ${account.name}.`);
+    name.value = "";
+    opening.value = "";
+    await ctx.changed(["accounts"]);
   });
 
   replace(body, list, form);

@@ -1,8 +1,8 @@
 import { api } from "../api.js";
-import { busy, field, h, replace, statusLine } from "../dom.js";
+import { field, onSubmit, h, replace, statusLine } from "../dom.js";
 import { formatMonth, thisMonth } from "../format.js";
-import { formatMoney, minorDigits, parseAmount } from "../money.js";
-import { fillSelect, load, panel } from "./panel.js";
+import { formatMoney, parseAmount } from "../money.js";
+import { categoryOptions, currencyInput, fillSelect, load, panel, readCurrency } from "./panel.js";
 
 export function budgetsPanel(ctx) {
   const month = thisMonth();
@@ -12,9 +12,7 @@ export function budgetsPanel(ctx) {
   const category = h("select", { name: "category", required: true });
   const amount = h("input", { type: "text", name: "amount", inputmode: "decimal", required: true,
     autocomplete: "off", placeholder: "300.00" });
-  const currency = h("input", { type: "text", name: "currency", required: true, maxlength: 3, minlength: 3,
-    pattern: "[A-Za-z]{3}", autocomplete: "off", autocapitalize: "characters", spellcheck: "false",
-    value: ctx.me.base_currency ?? "" });
+  const currency = currencyInput(ctx.me.base_currency);
   const formStatus = statusLine();
   const form = h("form", { class: "stack", "aria-label": "Set a monthly budget" },
     h("h3", { text: "Set a monthly budget" }),
@@ -24,42 +22,27 @@ export function budgetsPanel(ctx) {
     formStatus.element,
   );
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    formStatus.clear();
-    const code = currency.value.trim().toUpperCase();
-    let digits;
-    try {
-      digits = minorDigits(code);
-    } catch {
-      formStatus.error(`${code || "That"} is not a currency code.`);
-      return;
-    }
+  onSubmit(form, formStatus, async () => {
+    const { code, digits } = readCurrency(currency, formStatus) ?? {};
+    if (code === undefined) return;
     const parsed = parseAmount(amount.value, digits);
     if (!parsed.ok) {
       formStatus.error(`Amount: ${parsed.error}`);
       amount.focus();
       return;
     }
-    busy(form, async () => {
-      try {
-        await api("/budget/budgets", { method: "POST", body: {
-          category_id: category.value, amount_minor: parsed.minor, currency: code,
-        } });
-        formStatus.ok("Budget saved.");
-        amount.value = "";
-        await ctx.changed(["budgets"]);
-      } catch (error) {
-        formStatus.error(error.message);
-      }
-    });
+    await api("/budget/budgets", { method: "POST", body: {
+      category_id: category.value, amount_minor: parsed.minor, currency: code,
+    } });
+    formStatus.ok("Budget saved.");
+    amount.value = "";
+    await ctx.changed(["budgets"]);
   });
 
   replace(body, list, form);
 
   function sync() {
-    fillSelect(category, ctx.categories.filter((c) => c.kind === "expense")
-      .map((c) => ({ value: c.id, label: c.group ? `${c.group} › ${c.name}` : c.name })));
+    fillSelect(category, categoryOptions(ctx.categories, "expense"));
   }
 
   function show(items) {

@@ -1,8 +1,8 @@
 import { api } from "../api.js";
-import { busy, field, h, replace, statusLine, uid } from "../dom.js";
+import { field, h, onSubmit, replace, statusLine, uid } from "../dom.js";
 import { today } from "../format.js";
 import { formatMoney, minorDigits, parseAmount } from "../money.js";
-import { fillSelect, panel } from "./panel.js";
+import { categoryOptions, fillSelect, panel } from "./panel.js";
 
 /** The "add expense / income" form. */
 export function entryPanel(ctx) {
@@ -38,20 +38,14 @@ export function entryPanel(ctx) {
 
   function sync() {
     fillSelect(account, ctx.accounts.map((a) => ({ value: a.id, label: `${a.name} (${a.currency})` })));
-    const kindNow = selectedKind();
-    fillSelect(category,
-      ctx.categories.filter((c) => c.kind === kindNow)
-        .map((c) => ({ value: c.id, label: c.group ? `${c.group} › ${c.name}` : c.name })),
-      "No category");
+    fillSelect(category, categoryOptions(ctx.categories, selectedKind()), "No category");
     submit.disabled = ctx.accounts.length === 0;
     submit.title = ctx.accounts.length === 0 ? "Open an account first" : "";
   }
   expense.addEventListener("change", sync);
   income.addEventListener("change", sync);
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    status.clear();
+  onSubmit(form, status, async () => {
     const chosen = ctx.accounts.find((a) => a.id === account.value);
     if (!chosen) {
       status.error("Choose an account (open one first if there is none).");
@@ -64,25 +58,19 @@ export function entryPanel(ctx) {
       return;
     }
     const kindNow = selectedKind();
-    busy(form, async () => {
-      try {
-        await api("/ledger/transactions", { method: "POST", body: {
-          account_id: chosen.id,
-          kind: kindNow,
-          amount_minor: parsed.minor,
-          category_id: category.value || null,
-          payee: payee.value.trim(),
-          booked_on: bookedOn.value || today(),
-        } });
-        status.ok(`Added ${kindNow} of ${formatMoney(parsed.minor, chosen.currency)}.`);
-        amount.value = "";
-        payee.value = "";
-        amount.focus();
-        await ctx.changed(["accounts", "transactions", "budgets", "report"]);
-      } catch (error) {
-        status.error(error.message);
-      }
-    });
+    await api("/ledger/transactions", { method: "POST", body: {
+      account_id: chosen.id,
+      kind: kindNow,
+      amount_minor: parsed.minor,
+      category_id: category.value || null,
+      payee: payee.value.trim(),
+      booked_on: bookedOn.value || today(),
+    } });
+    status.ok(`Added ${kindNow} of ${formatMoney(parsed.minor, chosen.currency)}.`);
+    amount.value = "";
+    payee.value = "";
+    amount.focus();
+    await ctx.changed(["accounts", "transactions", "budgets", "report"]);
   });
 
   replace(body, form);

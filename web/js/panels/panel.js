@@ -1,4 +1,5 @@
 import { h, statusLine, uid } from "../dom.js";
+import { minorDigits } from "../money.js";
 
 /** A titled card. `body` is filled by the panel; `status` shows load errors. */
 export function panel(title, { className = "" } = {}) {
@@ -28,4 +29,29 @@ export function fillSelect(select, options, placeholder = null) {
   if (placeholder !== null) select.append(h("option", { value: "" }, placeholder));
   for (const { value, label } of options) select.append(h("option", { value }, label));
   if ([...select.options].some((option) => option.value === previous)) select.value = previous;
+}
+
+/** A text input for an ISO 4217 currency code. */
+export function currencyInput(initial) {
+  return h("input", { type: "text", name: "currency", required: true, maxlength: 3, minlength: 3,
+    pattern: "[A-Za-z]{3}", autocomplete: "off", autocapitalize: "characters", spellcheck: "false",
+    value: initial ?? "" });
+}
+
+/** { code, digits } for the typed currency, or null after saying why not in `status`. */
+export function readCurrency(input, status) {
+  const code = input.value.trim().toUpperCase();
+  try {
+    return { code, digits: minorDigits(code) };
+  } catch {
+    status.error(`${code || "That"} is not a currency code.`);
+    input.focus();
+    return null;
+  }
+}
+
+/** Options for the categories of one kind ("expense" or "income"), labelled "Group › Name". */
+export function categoryOptions(categories, kind) {
+  return categories.filter((c) => c.kind === kind)
+    .map((c) => ({ value: c.id, label: c.group ? `${c.group} › ${c.name}` : c.name }));
 }

@@ -1,5 +1,5 @@
 import { signIn } from "../api.js";
-import { busy, field, h, statusLine } from "../dom.js";
+import { field, h, onSubmit, statusLine } from "../dom.js";
 
 export function renderSignIn(container, { navigate }) {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
@@ -19,18 +19,14 @@ export function renderSignIn(container, { navigate }) {
     status.element,
     h("p", {}, "New here? ", h("a", { href: "#/signup" }, "Create an account")),
   );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    status.clear();
-    busy(form, async () => {
-      try {
-        await signIn(email.value.trim(), password.value);
-        navigate("/");
-      } catch (error) {
-        status.error(error.status === 401 ? "That email and password do not match." : error.message);
-        password.select();
-      }
-    });
+  onSubmit(form, status, async () => {
+    try {
+      await signIn(email.value.trim(), password.value);
+    } catch (error) {
+      password.select();
+      throw error.status === 401 ? new Error("That email and password do not match.") : error;
+    }
+    navigate("/");
   });
   container.append(form);
   email.focus();

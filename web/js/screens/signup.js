@@ -1,5 +1,5 @@
 import { signUp } from "../api.js";
-import { busy, field, h, statusLine } from "../dom.js";
+import { field, h, onSubmit, statusLine } from "../dom.js";
 
 const MIN_PASSWORD_LENGTH = 10;
 
@@ -20,17 +20,9 @@ export function renderSignUp(container, { navigate }) {
     status.element,
     h("p", {}, "Already have an account? ", h("a", { href: "#/signin" }, "Sign in")),
   );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    status.clear();
-    busy(form, async () => {
-      try {
-        await signUp({ email: email.value.trim(), password: password.value, displayName: displayName.value.trim() });
-        navigate("/");
-      } catch (error) {
-        status.error(error.message);
-      }
-    });
+  onSubmit(form, status, async () => {
+    await signUp({ email: email.value.trim(), password: password.value, displayName: displayName.value.trim() });
+    navigate("/");
   });
   container.append(form);
   displayName.focus();
