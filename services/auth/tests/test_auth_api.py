@@ -45,7 +45,10 @@ async def test_register_creates_household_and_publishes_events(auth: httpx.Async
     user = await _register(auth, "Ada@Example.com")
     assert user["email"] == "ada@example.com"
     async with auth.app.state.db.read() as s:  # type: ignore[attr-defined]
-        rows = [Envelope.model_validate(e) for (e,) in await s.execute(select(outbox.c.envelope).order_by(outbox.c.id))]
+        rows = [
+            Envelope.model_validate(e)
+            for (e,) in await s.execute(select(outbox.c.envelope).order_by(outbox.c.id))
+        ]
     assert [e.type for e in rows] == ["auth.UserRegistered", "auth.TenantCreated"]
     assert {str(e.tenant_id) for e in rows} == {user["tenant_id"]}
     tenant_created = registry.payload(rows[1])
@@ -104,8 +107,15 @@ async def test_bad_input_is_refused_and_writes_nothing(auth: httpx.AsyncClient) 
         (b'{"email": "a@example.com", "password": "short", "display_name": "A"}', 422),
         (b'{"email": "a@example.com", "password": "aaaaaaaaaaaa", "display_name": "A"}', 422),
         (b'{"email": "a@example.com", "password": "long enough pw", "display_name": ""}', 422),
-        (b'{"email": "a@example.com", "password": "long enough pw", "display_name": "A", "role": "admin"}', 422),
-        (b'{"email": "a@example.com", "password": "long enough pw", "display_name": "A", "base_currency": "XYZ"}', 422),
+        (
+            b'{"email": "a@example.com", "password": "long enough pw", "display_name": "A", "role": "admin"}',
+            422,
+        ),
+        (
+            b'{"email": "a@example.com", "password": "long enough pw", "display_name": "A", '
+            b'"base_currency": "XYZ"}',
+            422,
+        ),
     ]
     for body, status in cases:
         r = await auth.post("/register", content=body, headers={"content-type": "application/json"})
@@ -114,7 +124,9 @@ async def test_bad_input_is_refused_and_writes_nothing(auth: httpx.AsyncClient) 
     async with auth.app.state.db.read() as s:  # type: ignore[attr-defined]
         assert (await s.execute(select(outbox.c.id))).first() is None
     await _register(auth)
-    duplicate = await auth.post("/register", json={"email": "ADA@example.com", "password": PASSWORD, "display_name": "B"})
+    duplicate = await auth.post(
+        "/register", json={"email": "ADA@example.com", "password": PASSWORD, "display_name": "B"}
+    )
     assert duplicate.status_code == 409
 
 
@@ -125,7 +137,9 @@ async def test_tokens_that_must_not_pass(auth: httpx.AsyncClient) -> None:
     claims = jwt.decode(good, options={"verify_signature": False})
     none_alg = jwt.encode({**claims}, key=None, algorithm="none")
     expired_claims = {**claims, "exp": int(time.time()) - 10}
-    forged = jwt.encode(expired_claims, "secret", algorithm="HS256", headers={"kid": jwt.get_unverified_header(good)["kid"]})
+    forged = jwt.encode(
+        expired_claims, "secret", algorithm="HS256", headers={"kid": jwt.get_unverified_header(good)["kid"]}
+    )
     tampered = f"{header}.{payload[:-2]}AA.{signature}"
     for token in (none_alg, forged, tampered, "garbage", ""):
         r = await auth.get("/me", headers={"Authorization": f"Bearer {token}"})

@@ -4,6 +4,7 @@ Tokens are EdDSA-signed JWTs with a key id. Only EdDSA is accepted (never `none`
 algorithm an attacker could pick); an unknown key id refreshes the key set, at most every 10 s.
 """
 
+import asyncio
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -48,6 +49,7 @@ class TokenVerifier:
         self._keys: dict[str, Any] = {}
         self._fetched_at = 0.0
         self._static = jwks is not None
+        self._refreshing = asyncio.Lock()
         if jwks is not None:
             self._load(jwks)
 
@@ -55,13 +57,15 @@ class TokenVerifier:
         self._keys = {k.key_id: k.key for k in jwt.PyJWKSet.from_dict(jwks).keys if k.key_id}
 
     async def _refresh(self) -> None:
-        if self._static or time.monotonic() - self._fetched_at < _REFRESH_AT_MOST_EVERY_S:
-            return
-        self._fetched_at = time.monotonic()
-        async with httpx.AsyncClient(timeout=5.0) as client:
-            response = await client.get(self.settings.jwks_url)
-            response.raise_for_status()
-            self._load(response.json())
+        # Requests that arrive while a fetch is under way wait for it rather than fail.
+        async with self._refreshing:
+            if self._static or time.monotonic() - self._fetched_at < _REFRESH_AT_MOST_EVERY_S:
+                return
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                response = await client.get(self.settings.jwks_url)
+                response.raise_for_status()
+                self._load(response.json())
+            self._fetched_at = time.monotonic()
 
     async def verify(self, token: str) -> Principal:
         try:
