@@ -11,7 +11,8 @@ install:
 up: install
 	uv run tally-stack up
 
-test: install
+test:
+	@./scripts/bootstrap.sh --with-browser
 	uv run pytest
 
 lint: install

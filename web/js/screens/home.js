@@ -61,6 +61,21 @@ export async function renderHome(container) {
   for (const p of Object.values(panels)) p.sync?.();
   reload(Object.keys(panels));
 
+  // A brand-new household gets its default categories a moment after sign-up (the ledger creates
+  // them when it hears of the household), so keep asking until they are there.
+  async function awaitCategories() {
+    for (let attempt = 0; ctx.categories.length === 0 && attempt < 30 && greeting.isConnected; attempt++) {
+      await new Promise((resolve) => { setTimeout(resolve, 1000); });
+      try {
+        ctx.categories = (await api("/ledger/categories")).items;
+      } catch {
+        // try again on the next round
+      }
+    }
+    for (const p of Object.values(panels)) p.sync?.();
+  }
+  if (ctx.categories.length === 0) awaitCategories();
+
   const poll = setInterval(() => {
     if (!document.hidden) panels.notifications.load();
   }, POLL_MS);
