@@ -63,6 +63,7 @@ def create_service_app(
     the app takes requests."""
     configure_logging(settings)
     database = db or Database.from_settings(settings)
+    event_consumers = list(consumers(database))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,7 +72,7 @@ def create_service_app(
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         if run_background:
-            runners: list[Worker] = [c.run for c in consumers(database)] + list(workers(database))
+            runners: list[Worker] = [c.run for c in event_consumers] + list(workers(database))
             if publishes:
                 relay = OutboxRelay(database, settings, publishes)
                 app.state.relay = relay
@@ -95,6 +96,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.verifier = verifier or TokenVerifier(settings)
     app.state.relay = None
+    app.state.consumers = event_consumers
     install_problem_handlers(app)
     request_id_middleware(app)
     app.include_router(health_router())
