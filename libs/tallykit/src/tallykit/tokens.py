@@ -16,6 +16,7 @@ import jwt
 from fastapi import Depends, Request
 
 from tallykit.errors import Forbidden, Unauthorized
+from tallykit.logging import bind_context
 from tallykit.settings import ServiceSettings
 
 ALGORITHM = "EdDSA"
@@ -111,7 +112,10 @@ def bearer_token(request: Request) -> str:
 
 async def current_principal(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.verifier
-    return await verifier.verify(bearer_token(request))
+    principal = await verifier.verify(bearer_token(request))
+    # Every later log line of this request says whose it was.
+    bind_context(tenant_id=str(principal.tenant_id), user_id=str(principal.user_id))
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
