@@ -138,7 +138,10 @@ async def test_tokens_that_must_not_pass(auth: httpx.AsyncClient) -> None:
     none_alg = jwt.encode({**claims}, key=None, algorithm="none")
     expired_claims = {**claims, "exp": int(time.time()) - 10}
     forged = jwt.encode(
-        expired_claims, "secret", algorithm="HS256", headers={"kid": jwt.get_unverified_header(good)["kid"]}
+        expired_claims,
+        "an attacker-chosen hmac secret!!",
+        algorithm="HS256",
+        headers={"kid": jwt.get_unverified_header(good)["kid"]},
     )
     tampered = f"{header}.{payload[:-2]}AA.{signature}"
     for token in (none_alg, forged, tampered, "garbage", ""):
