@@ -49,7 +49,11 @@ async def test_register_creates_household_and_publishes_events(auth: httpx.Async
             Envelope.model_validate(e)
             for (e,) in await s.execute(select(outbox.c.envelope).order_by(outbox.c.id))
         ]
-    assert [e.type for e in rows] == ["auth.UserRegistered", "auth.TenantCreated"]
+    assert [e.type for e in rows] == [
+        "auth.UserRegistered",
+        "auth.TenantCreated",
+        "auth.EmailVerificationRequested",
+    ]
     assert {str(e.tenant_id) for e in rows} == {user["tenant_id"]}
     tenant_created = registry.payload(rows[1])
     assert str(tenant_created.owner_user_id) == user["user_id"]  # type: ignore[attr-defined]

@@ -1,4 +1,9 @@
-"""Auth commands: load, decide, save. Each runs in one transaction with its outbox rows."""
+"""Auth commands: load, decide, save. Each runs in one transaction with its outbox rows.
+
+Sign-up, sign-in (with the second factor when enabled), sessions (refresh-token families), and the
+security log every sensitive change writes to (and publishes on `auth.events`). Mailed links,
+password changes and two-factor enrolment live in `account.py` and `twofactor.py`.
+"""
 
 import asyncio
 import uuid
@@ -7,19 +12,47 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_auth import domain, keys
-from tally_auth.schemas import LoginRequest, MePublic, RegisterRequest, TokenPair, UserPublic
+from tally_auth import domain, keys, limits
+from tally_auth.schemas import (
+    LoginRequest,
+    MePublic,
+    RegisterRequest,
+    SecurityLogEntry,
+    SecurityLogPublic,
+    SessionPublic,
+    SessionsPublic,
+    TokenPair,
+    TwoFactorChallenge,
+    UserPublic,
+)
 from tally_auth.settings import AuthSettings
-from tally_auth.store import memberships, refresh_tokens, tenants, users
+from tally_auth.store import (
+    memberships,
+    one_time_tokens,
+    refresh_tokens,
+    security_log,
+    sessions,
+    tenants,
+    users,
+)
 from tallykit import outbox
 from tallykit.contracts import registry
-from tallykit.contracts.auth import TenantCreated, UserRegistered
+from tallykit.contracts.auth import (
+    EmailVerificationRequested,
+    LoginFailed,
+    LoginSucceeded,
+    SecurityEvent,
+    SessionRevoked,
+    TenantCreated,
+    UserRegistered,
+)
 from tallykit.db import Database
 from tallykit.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from tallykit.events import EventPayload
 from tallykit.logging import get_logger
 from tallykit.tokens import Principal, Role
 
@@ -45,13 +78,142 @@ class AuthContext:
         )
         return cls(db, settings, hasher, hasher.hash(uuid.uuid4().hex))
 
+    def link(self, route: str, token: str) -> str:
+        return f"{self.settings.public_url.rstrip('/')}/#/{route}?token={token}"
 
-async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
+
+@dataclass(frozen=True)
+class Client:
+    """Who is on the other end of a request: address and device, for rate limits and the session list."""
+
+    ip: str
+    user_agent: str | None
+
+    @property
+    def device(self) -> str:
+        return domain.device_label(self.user_agent)
+
+
+# --- shared helpers -----------------------------------------------------------------------------------------
+
+
+def check_new_password(password: str, *user_inputs: str) -> None:
     try:
-        domain.check_password_policy(request.password)
+        domain.check_password_policy(password, user_inputs=user_inputs)
     except domain.WeakPassword as exc:
         raise InvalidInput(str(exc)) from None
+
+
+def verify_password(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+    try:
+        return bool(hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def publish(
+    session: AsyncSession, ctx: AuthContext, tenant_id: uuid.UUID, user_id: uuid.UUID, payload: EventPayload
+) -> None:
+    await outbox.enqueue(
+        session,
+        ctx.settings.topic(TOPIC),
+        [
+            registry.envelope(
+                payload, tenant_id=tenant_id, stream_id=user_id, stream_version=1, actor=str(user_id)
+            )
+        ],
+    )
+
+
+async def home_tenant(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
+    query = (
+        select(memberships.c.tenant_id)
+        .where(memberships.c.user_id == user_id)
+        .order_by(memberships.c.created_at)
+        .limit(1)
+    )
+    tenant: uuid.UUID | None = await session.scalar(query)
+    return tenant
+
+
+async def security_event(
+    session: AsyncSession, ctx: AuthContext, payload: SecurityEvent, detail: str | None = None
+) -> None:
+    """Writes the user's security log and publishes the event, in the caller's transaction."""
+    type_name = registry.spec_for(type(payload)).type_name
+    await session.execute(
+        insert(security_log).values(
+            id=uuid.uuid4(),
+            user_id=payload.user_id,
+            type=type_name.removeprefix("auth."),
+            ip=payload.ip,
+            device=payload.device,
+            detail=detail,
+        )
+    )
+    tenant_id = await home_tenant(session, payload.user_id)
+    if tenant_id is not None:
+        await publish(session, ctx, tenant_id, payload.user_id, payload)
+
+
+async def new_one_time_token(
+    session: AsyncSession, user_id: uuid.UUID, purpose: str, ttl_s: int
+) -> tuple[str, datetime]:
+    token = domain.new_secret()
+    expires_at = datetime.now(UTC) + timedelta(seconds=ttl_s)
+    await session.execute(
+        insert(one_time_tokens).values(
+            token_hash=domain.hash_secret(token), purpose=purpose, user_id=user_id, expires_at=expires_at
+        )
+    )
+    return token, expires_at
+
+
+async def spend_one_time_token(session: AsyncSession, token: str, purpose: str) -> uuid.UUID:
+    """Marks the token used (single use, under a row lock) and returns its user; refused → 400."""
+    row = (
+        await session.execute(
+            select(one_time_tokens)
+            .where(one_time_tokens.c.token_hash == domain.hash_secret(token))
+            .with_for_update()
+        )
+    ).first()
+    now = datetime.now(UTC)
+    stored = None if row is None else domain.StoredOneTimeToken(row.purpose, row.expires_at, row.used_at)
+    try:
+        domain.check_one_time_token(stored, purpose, now)
+    except domain.OneTimeTokenRefused as exc:
+        raise InvalidLink(str(exc)) from None
+    assert row is not None
+    await session.execute(
+        update(one_time_tokens).where(one_time_tokens.c.token_hash == row.token_hash).values(used_at=now)
+    )
+    user_id: uuid.UUID = row.user_id
+    return user_id
+
+
+class InvalidLink(InvalidInput):
+    status, title, type_slug = 400, "Invalid or expired link", "invalid-link"
+
+
+async def request_email_verification(
+    session: AsyncSession, ctx: AuthContext, user_id: uuid.UUID, tenant_id: uuid.UUID, email: str, name: str
+) -> None:
+    token, expires_at = await new_one_time_token(
+        session, user_id, domain.TokenPurpose.verify_email, ctx.settings.email_verification_ttl_s
+    )
+    event = EmailVerificationRequested(
+        user_id=user_id, email=email, display_name=name, link=ctx.link("verify", token), expires_at=expires_at
+    )
+    await publish(session, ctx, tenant_id, user_id, event)
+
+
+# --- sign-up ------------------------------------------------------------------------------------------------
+
+
+async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
     email = domain.normalise_email(request.email)
+    check_new_password(request.password, email, request.display_name)
     password_hash = await asyncio.to_thread(ctx.hasher.hash, request.password)
     user_id, tenant_id = uuid.uuid4(), uuid.uuid4()
     currency = request.base_currency or ctx.settings.default_currency
@@ -60,7 +222,11 @@ async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
         async with ctx.db.transaction() as session:
             await session.execute(
                 insert(users).values(
-                    id=user_id, email=email, password_hash=password_hash, display_name=request.display_name
+                    id=user_id,
+                    email=email,
+                    password_hash=password_hash,
+                    display_name=request.display_name,
+                    password_changed_at=datetime.now(UTC),
                 )
             )
             name = domain.household_name(request.display_name)
@@ -91,12 +257,22 @@ async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
                     ),
                 ],
             )
+            await request_email_verification(session, ctx, user_id, tenant_id, email, request.display_name)
     except IntegrityError as exc:
         if "users_email_key" in str(exc.orig):
             raise Conflict("an account with this email already exists") from None
         raise
     log.info("user_registered", user_id=str(user_id), tenant_id=str(tenant_id))
-    return UserPublic(user_id=user_id, tenant_id=tenant_id, email=email, display_name=request.display_name)
+    return UserPublic(
+        user_id=user_id,
+        tenant_id=tenant_id,
+        email=email,
+        display_name=request.display_name,
+        email_verified=False,
+    )
+
+
+# --- sign-in and sessions -----------------------------------------------------------------------------------
 
 
 async def _issue(
@@ -117,6 +293,7 @@ async def _issue(
             issuer=s.jwt_issuer,
             audience=s.jwt_audience,
             ttl_s=s.access_token_ttl_s,
+            session_id=family_id,
         )
     )
     refresh = domain.new_refresh_token()
@@ -133,6 +310,31 @@ async def _issue(
     return TokenPair(access_token=access, expires_in=s.access_token_ttl_s, refresh_token=refresh)
 
 
+async def start_session(
+    ctx: AuthContext, session: AsyncSession, user_id: uuid.UUID, client: Client
+) -> TokenPair:
+    """A new sign-in: a session row (what the session list shows) and the first pair of its family."""
+    tenant_id, role = await _membership(session, user_id)
+    family_id = uuid.uuid4()
+    await session.execute(
+        insert(sessions).values(
+            id=family_id,
+            user_id=user_id,
+            tenant_id=tenant_id,
+            device=client.device,
+            ip=client.ip,
+            expires_at=datetime.now(UTC) + timedelta(seconds=ctx.settings.refresh_token_ttl_s),
+        )
+    )
+    pair = await _issue(ctx, session, user_id, tenant_id, role, family_id)
+    await security_event(
+        session,
+        ctx,
+        LoginSucceeded(user_id=user_id, ip=client.ip, device=client.device, session_id=family_id),
+    )
+    return pair
+
+
 async def _membership(
     session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID | None = None
 ) -> tuple[uuid.UUID, str]:
@@ -145,36 +347,58 @@ async def _membership(
     return row.tenant_id, row.role
 
 
-async def login(ctx: AuthContext, request: LoginRequest) -> TokenPair:
+def account_key(email: str) -> str:
+    return f"login-account:{email}"
+
+
+async def login(ctx: AuthContext, request: LoginRequest, client: Client) -> TokenPair | TwoFactorChallenge:
+    s = ctx.settings
     email = domain.normalise_email(request.email)
-    async with ctx.db.transaction() as session:
+    await limits.hit(
+        ctx.db, f"login-ip:{client.ip}", limit=s.login_attempts_per_ip, window_s=s.login_ip_window_s
+    )
+    # Locked out after too many failures, whether or not the password is now right (and whether or not
+    # the account exists: the answer must not tell).
+    await limits.check(ctx.db, account_key(email), limit=s.login_failures_per_account)
+    async with ctx.db.read() as session:
         row = (
-            await session.execute(select(users.c.id, users.c.password_hash).where(users.c.email == email))
+            await session.execute(
+                select(users.c.id, users.c.password_hash, users.c.totp_secret).where(users.c.email == email)
+            )
         ).first()
-        if row is None:
-            # Same work as a real check, so response time does not tell which emails have accounts.
-            await asyncio.to_thread(_verify, ctx.hasher, ctx.dummy_hash, request.password)
-            raise Unauthorized(_BAD_CREDENTIALS)
-        if not await asyncio.to_thread(_verify, ctx.hasher, row.password_hash, request.password):
-            log.info("login_failed", user_id=str(row.id))
-            raise Unauthorized(_BAD_CREDENTIALS)
+    if row is None:
+        # Same work as a real check, so response time does not tell which emails have accounts.
+        await asyncio.to_thread(verify_password, ctx.hasher, ctx.dummy_hash, request.password)
+        await limits.record(ctx.db, account_key(email), window_s=s.login_lockout_window_s)
+        raise Unauthorized(_BAD_CREDENTIALS)
+    if not await asyncio.to_thread(verify_password, ctx.hasher, row.password_hash, request.password):
+        await login_failed(ctx, row.id, email, client, "wrong password")
+        raise Unauthorized(_BAD_CREDENTIALS)
+    await limits.clear(ctx.db, account_key(email))
+    async with ctx.db.transaction() as session:
         if ctx.hasher.check_needs_rehash(row.password_hash):
             new_hash = await asyncio.to_thread(ctx.hasher.hash, request.password)
             await session.execute(update(users).where(users.c.id == row.id).values(password_hash=new_hash))
-        tenant_id, role = await _membership(session, row.id)
-        pair = await _issue(ctx, session, row.id, tenant_id, role, family_id=uuid.uuid4())
+        if row.totp_secret is not None:
+            token, _ = await new_one_time_token(
+                session, row.id, domain.TokenPurpose.login_challenge, s.login_challenge_ttl_s
+            )
+            return TwoFactorChallenge(challenge_token=token, expires_in=s.login_challenge_ttl_s)
+        pair = await start_session(ctx, session, row.id, client)
     log.info("login_succeeded", user_id=str(row.id))
     return pair
 
 
-def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
-    try:
-        return bool(hasher.verify(password_hash, password))
-    except (VerificationError, InvalidHashError):
-        return False
+async def login_failed(ctx: AuthContext, user_id: uuid.UUID, email: str, client: Client, reason: str) -> None:
+    await limits.record(ctx.db, account_key(email), window_s=ctx.settings.login_lockout_window_s)
+    async with ctx.db.transaction() as session:
+        await security_event(
+            session, ctx, LoginFailed(user_id=user_id, ip=client.ip, device=client.device, reason=reason)
+        )
+    log.info("login_failed", user_id=str(user_id), reason=reason)
 
 
-async def refresh(ctx: AuthContext, token: str) -> TokenPair:
+async def refresh(ctx: AuthContext, token: str, client: Client) -> TokenPair:
     now = datetime.now(UTC)
     refused: domain.RefreshRefused | None = None
     async with ctx.db.transaction() as session:
@@ -192,11 +416,16 @@ async def refresh(ctx: AuthContext, token: str) -> TokenPair:
         except domain.RefreshRefused as exc:
             refused = exc
             if exc.revoke_family:
-                await _revoke_family(session, row.family_id, now)
+                await revoke_session(
+                    session, ctx, row.user_id, row.family_id, client, "refresh token replayed"
+                )
                 log.warning("refresh_token_reused_family_revoked", user_id=str(row.user_id))
         if refused is None:
             await session.execute(
                 update(refresh_tokens).where(refresh_tokens.c.id == row.id).values(used_at=now)
+            )
+            await session.execute(
+                update(sessions).where(sessions.c.id == row.family_id).values(last_seen_at=now, ip=client.ip)
             )
             tenant_id, role = await _membership(session, row.user_id, row.tenant_id)
             return await _issue(ctx, session, row.user_id, tenant_id, role, family_id=row.family_id)
@@ -204,25 +433,133 @@ async def refresh(ctx: AuthContext, token: str) -> TokenPair:
     raise Unauthorized(str(refused))
 
 
-async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+async def revoke_session(
+    session: AsyncSession,
+    ctx: AuthContext,
+    user_id: uuid.UUID,
+    family_id: uuid.UUID,
+    client: Client,
+    reason: str,
+) -> bool:
+    """Revokes every refresh token of the family and its session row; False when it was already over."""
+    now = datetime.now(UTC)
     await session.execute(
         update(refresh_tokens)
         .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    ended = await session.execute(
+        update(sessions)
+        .where(sessions.c.id == family_id, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(sessions.c.id)
+    )
+    if ended.first() is None:
+        return False
+    event = SessionRevoked(
+        user_id=user_id, ip=client.ip, device=client.device, session_id=family_id, reason=reason
+    )
+    await security_event(session, ctx, event, detail=reason)
+    return True
 
 
-async def logout(ctx: AuthContext, token: str) -> None:
+async def revoke_other_sessions(
+    session: AsyncSession,
+    ctx: AuthContext,
+    user_id: uuid.UUID,
+    keep: uuid.UUID | None,
+    client: Client,
+    reason: str,
+) -> int:
+    query = select(sessions.c.id).where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(sessions.c.id != keep)
+    ended = 0
+    for (family_id,) in (await session.execute(query)).all():
+        ended += await revoke_session(session, ctx, user_id, family_id, client, reason)
+    # Families from before the session list existed have no session row: end them too.
+    stale = update(refresh_tokens).where(
+        refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None)
+    )
+    if keep is not None:
+        stale = stale.where(refresh_tokens.c.family_id != keep)
+    await session.execute(stale.values(revoked_at=datetime.now(UTC)))
+    return ended
+
+
+async def logout(ctx: AuthContext, token: str, client: Client) -> None:
     async with ctx.db.transaction() as session:
-        family = (
+        row = (
             await session.execute(
-                select(refresh_tokens.c.family_id).where(
+                select(refresh_tokens.c.family_id, refresh_tokens.c.user_id).where(
                     refresh_tokens.c.token_hash == domain.hash_refresh_token(token)
                 )
             )
         ).first()
-        if family is not None:
-            await _revoke_family(session, family.family_id, datetime.now(UTC))
+        if row is not None:
+            await revoke_session(session, ctx, row.user_id, row.family_id, client, "signed out")
+
+
+async def logout_everywhere(ctx: AuthContext, principal: Principal, client: Client) -> int:
+    async with ctx.db.transaction() as session:
+        return await revoke_other_sessions(
+            session, ctx, principal.user_id, None, client, "signed out everywhere"
+        )
+
+
+async def list_sessions(ctx: AuthContext, principal: Principal, current: uuid.UUID | None) -> SessionsPublic:
+    async with ctx.db.read() as session:
+        rows = await session.execute(
+            select(sessions)
+            .where(
+                sessions.c.user_id == principal.user_id,
+                sessions.c.revoked_at.is_(None),
+                sessions.c.expires_at > func.now(),
+            )
+            .order_by(sessions.c.last_seen_at.desc())
+        )
+        items = [
+            SessionPublic(
+                id=r.id,
+                device=r.device,
+                ip=r.ip,
+                created_at=r.created_at,
+                last_seen_at=r.last_seen_at,
+                current=r.id == current,
+            )
+            for r in rows
+        ]
+    return SessionsPublic(items=items)
+
+
+async def end_session(ctx: AuthContext, principal: Principal, session_id: uuid.UUID, client: Client) -> None:
+    async with ctx.db.transaction() as session:
+        owner = await session.scalar(
+            select(sessions.c.user_id).where(
+                sessions.c.id == session_id, sessions.c.user_id == principal.user_id
+            )
+        )
+        if owner is None or not await revoke_session(
+            session, ctx, principal.user_id, session_id, client, "revoked from the session list"
+        ):
+            raise NotFound(f"session {session_id} not found")
+
+
+async def read_security_log(ctx: AuthContext, principal: Principal, limit: int) -> SecurityLogPublic:
+    async with ctx.db.read() as session:
+        rows = await session.execute(
+            select(security_log)
+            .where(security_log.c.user_id == principal.user_id)
+            .order_by(security_log.c.occurred_at.desc(), security_log.c.id)
+            .limit(limit)
+        )
+        items = [
+            SecurityLogEntry(
+                type=r.type, occurred_at=r.occurred_at, ip=r.ip, device=r.device, detail=r.detail
+            )
+            for r in rows
+        ]
+    return SecurityLogPublic(items=items)
 
 
 async def me(ctx: AuthContext, principal: Principal) -> MePublic:
@@ -233,6 +570,8 @@ async def me(ctx: AuthContext, principal: Principal) -> MePublic:
                     users.c.id,
                     users.c.email,
                     users.c.display_name,
+                    users.c.email_verified_at,
+                    users.c.totp_enabled_at,
                     tenants.c.id.label("tenant_id"),
                     tenants.c.name,
                     tenants.c.base_currency,
@@ -253,4 +592,6 @@ async def me(ctx: AuthContext, principal: Principal) -> MePublic:
         role=row.role,
         tenant_name=row.name,
         base_currency=row.base_currency,
+        email_verified=row.email_verified_at is not None,
+        two_factor_enabled=row.totp_enabled_at is not None,
     )

@@ -22,7 +22,7 @@ class _LocalJwks(TokenVerifier):
 
     async def _refresh(self) -> None:
         async with self._ctx.db.read() as session:
-            self._load(await keys.jwks(session))
+            self._load(await keys.jwks(session, self._ctx.settings.access_token_ttl_s))
 
 
 async def _ensure_signing_key(db: Database) -> None:
@@ -54,6 +54,23 @@ def create_app(
     return app
 
 
+async def rotate_key(settings: AuthSettings) -> None:
+    """`python -m tally_auth rotate-key`: a new signing key from now on; the old one verifies until its
+    tokens have expired."""
+    db = Database.from_settings(settings)
+    try:
+        async with db.transaction() as session:
+            kid = await keys.rotate(session, settings.access_token_ttl_s)
+    finally:
+        await db.dispose()
+    print(f"new signing key {kid}; the previous key stays in the JWKS for {settings.access_token_ttl_s} s")
+
+
 DEFINITION = ServiceDefinition(
-    name="auth", settings=AuthSettings, create_app=create_app, migrations_dir=MIGRATIONS, default_port=8001
+    name="auth",
+    settings=AuthSettings,
+    create_app=create_app,
+    migrations_dir=MIGRATIONS,
+    default_port=8001,
+    commands={"rotate-key": rotate_key},
 )

@@ -1,6 +1,6 @@
 """The auth service's tables."""
 
-from sqlalchemy import Column, DateTime, ForeignKey, MetaData, String, Table, Text, func
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import UUID
 
 metadata = MetaData()
@@ -13,6 +13,14 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("display_name", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("email_verified_at", DateTime(timezone=True)),
+    Column("password_changed_at", DateTime(timezone=True)),
+    # TOTP: the secret being enrolled (not yet confirmed), the confirmed one, and the last time step used
+    # (a code is good once).
+    Column("totp_pending_secret", String(64)),
+    Column("totp_secret", String(64)),
+    Column("totp_enabled_at", DateTime(timezone=True)),
+    Column("totp_last_step", Integer),
 )
 
 tenants = Table(
@@ -46,6 +54,63 @@ refresh_tokens = Table(
     Column("used_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
 )
+
+# One row per sign-in (a refresh-token family): what the session list shows.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),  # = refresh_tokens.family_id
+    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), nullable=False, index=True),
+    Column("tenant_id", UUID(as_uuid=True), ForeignKey("tenants.id"), nullable=False),
+    Column("device", String(200), nullable=False),
+    Column("ip", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# Single-use secrets mailed or handed out: email verification, password reset, the 2FA login challenge.
+one_time_tokens = Table(
+    "one_time_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("purpose", String(30), nullable=False),
+    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), primary_key=True),
+    Column("code_hash", String(64), primary_key=True),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+# Fixed-window counters shared by every replica: `key` says what is counted (e.g. "login-ip:1.2.3.4").
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Column("window_ends_at", DateTime(timezone=True), nullable=False),
+)
+
+security_log = Table(
+    "security_log",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("ip", String(64)),
+    Column("device", String(200)),
+    Column("detail", String(200)),
+    Column("occurred_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("security_log_user", security_log.c.user_id, security_log.c.occurred_at)
 
 signing_keys = Table(
     "signing_keys",

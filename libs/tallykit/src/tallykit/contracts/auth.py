@@ -1,5 +1,6 @@
 """Events published by the auth service on `auth.events`."""
 
+from datetime import datetime
 from uuid import UUID
 
 from pydantic import EmailStr, Field
@@ -25,3 +26,92 @@ class TenantCreated(EventPayload):
     name: str = Field(min_length=1, max_length=100)
     owner_user_id: UUID
     base_currency: CurrencyCode
+
+
+# --- mail that auth asks the notifier to send -------------------------------------------------------------
+# The link carries a single-use secret; it travels only to the notifier's mail queue. Never log it.
+
+
+@registry.event("auth.EmailVerificationRequested", consumers=("notifier",))
+class EmailVerificationRequested(EventPayload):
+    """Someone signed up (or asked again): mail them a link that proves they own the address."""
+
+    user_id: UUID
+    email: EmailStr
+    display_name: str = Field(max_length=100)
+    link: str = Field(max_length=2000)
+    expires_at: datetime
+
+
+@registry.event("auth.PasswordResetRequested", consumers=("notifier",))
+class PasswordResetRequested(EventPayload):
+    """Someone asked to reset the password of an existing account: mail them a single-use link."""
+
+    user_id: UUID
+    email: EmailStr
+    display_name: str = Field(max_length=100)
+    link: str = Field(max_length=2000)
+    expires_at: datetime
+
+
+# --- security events: the user's security log, for audit and alerting -----------------------------------
+
+
+class SecurityEvent(EventPayload):
+    user_id: UUID
+    ip: str | None = Field(default=None, max_length=64)
+    device: str | None = Field(default=None, max_length=200)
+
+
+@registry.event("auth.LoginSucceeded")
+class LoginSucceeded(SecurityEvent):
+    """A person signed in (after the second factor, when they have one); a new session began."""
+
+    session_id: UUID
+
+
+@registry.event("auth.LoginFailed")
+class LoginFailed(SecurityEvent):
+    """A sign-in to an existing account failed (wrong password or wrong second-factor code)."""
+
+    reason: str = Field(max_length=100)
+
+
+@registry.event("auth.PasswordChanged")
+class PasswordChanged(SecurityEvent):
+    """The password was changed (or reset by email link); other sessions were signed out."""
+
+    by_reset: bool = False
+
+
+@registry.event("auth.EmailVerified")
+class EmailVerified(SecurityEvent):
+    """The person proved they own their email address."""
+
+    email: EmailStr
+
+
+@registry.event("auth.TwoFactorEnabled")
+class TwoFactorEnabled(SecurityEvent):
+    """TOTP two-factor sign-in was switched on."""
+
+
+@registry.event("auth.TwoFactorDisabled")
+class TwoFactorDisabled(SecurityEvent):
+    """TOTP two-factor sign-in was switched off."""
+
+
+@registry.event("auth.RecoveryCodeUsed")
+class RecoveryCodeUsed(SecurityEvent):
+    """A two-factor recovery code was spent; `remaining` are left."""
+
+    remaining: int = Field(ge=0)
+
+
+@registry.event("auth.SessionRevoked")
+class SessionRevoked(SecurityEvent):
+    """A session ended before its time: signed out, revoked from the list, or its refresh token was
+    replayed (`reason`)."""
+
+    session_id: UUID
+    reason: str = Field(max_length=100)

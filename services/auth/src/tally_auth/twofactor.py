@@ -1,0 +1,221 @@
+"""TOTP two-factor sign-in: enrol (secret, otpauth URI and QR code), confirm with a code (recovery
+codes are shown once and stored hashed), the second step of sign-in, and switching it off."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import segno
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally_auth import domain, limits
+from tally_auth.handlers import (
+    AuthContext,
+    Client,
+    login_failed,
+    security_event,
+    spend_one_time_token,
+    start_session,
+    verify_password,
+)
+from tally_auth.schemas import (
+    LoginSecondFactorRequest,
+    RecoveryCodesPublic,
+    TokenPair,
+    TwoFactorDisableRequest,
+    TwoFactorSetupPublic,
+)
+from tally_auth.store import one_time_tokens, recovery_codes, users
+from tallykit.contracts.auth import RecoveryCodeUsed, TwoFactorDisabled, TwoFactorEnabled
+from tallykit.errors import Conflict, InvalidInput, Unauthorized
+from tallykit.logging import get_logger
+from tallykit.tokens import Principal
+
+log = get_logger(__name__)
+_WRONG_CODE = "the code is not right"
+
+
+def _code_key(user_id: uuid.UUID) -> str:
+    return f"second-factor:{user_id}"
+
+
+async def _limit_codes(ctx: AuthContext, user_id: uuid.UUID) -> None:
+    """Six digits are guessable: a handful of wrong codes locks the second step for a while."""
+    s = ctx.settings
+    await limits.check(ctx.db, _code_key(user_id), limit=s.login_failures_per_account)
+
+
+async def setup(ctx: AuthContext, principal: Principal) -> TwoFactorSetupPublic:
+    secret = domain.new_totp_secret()
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(
+                select(users.c.email, users.c.totp_secret)
+                .where(users.c.id == principal.user_id)
+                .with_for_update()
+            )
+        ).one()
+        if row.totp_secret is not None:
+            raise Conflict("two-factor sign-in is already on; switch it off first to enrol again")
+        await session.execute(
+            update(users).where(users.c.id == principal.user_id).values(totp_pending_secret=secret)
+        )
+    uri = domain.totp_uri(secret, row.email)
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return TwoFactorSetupPublic(secret=secret, otpauth_uri=uri, qr_svg=qr)
+
+
+async def enable(ctx: AuthContext, principal: Principal, code: str, client: Client) -> RecoveryCodesPublic:
+    await _limit_codes(ctx, principal.user_id)
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(
+                select(users.c.totp_pending_secret, users.c.totp_secret)
+                .where(users.c.id == principal.user_id)
+                .with_for_update()
+            )
+        ).one()
+        if row.totp_secret is not None:
+            raise Conflict("two-factor sign-in is already on")
+        if row.totp_pending_secret is None:
+            raise Conflict("start the enrolment first")
+        step = domain.accept_totp(row.totp_pending_secret, code, None, datetime.now(UTC))
+        if step is not None:
+            await session.execute(
+                update(users)
+                .where(users.c.id == principal.user_id)
+                .values(
+                    totp_secret=row.totp_pending_secret,
+                    totp_pending_secret=None,
+                    totp_enabled_at=func.now(),
+                    totp_last_step=step,
+                )
+            )
+            codes = await _new_recovery_codes(session, principal.user_id)
+            await security_event(
+                session, ctx, TwoFactorEnabled(user_id=principal.user_id, ip=client.ip, device=client.device)
+            )
+            return RecoveryCodesPublic(recovery_codes=codes)
+    await limits.record(ctx.db, _code_key(principal.user_id), window_s=ctx.settings.login_lockout_window_s)
+    raise InvalidInput(_WRONG_CODE)
+
+
+async def _new_recovery_codes(session: AsyncSession, user_id: uuid.UUID) -> list[str]:
+    codes = domain.new_recovery_codes()
+    await session.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))
+    await session.execute(
+        insert(recovery_codes), [{"user_id": user_id, "code_hash": domain.hash_secret(c)} for c in codes]
+    )
+    return codes
+
+
+async def _accept_code(
+    ctx: AuthContext,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    secret: str,
+    last_step: int | None,
+    code: str,
+    client: Client,
+) -> bool:
+    """A TOTP code (recorded as spent) or an unused recovery code (spent now), in the caller's transaction."""
+    if domain.looks_like_totp(code):
+        step = domain.accept_totp(secret, code, last_step, datetime.now(UTC))
+        if step is None:
+            return False
+        await session.execute(update(users).where(users.c.id == user_id).values(totp_last_step=step))
+        return True
+    spent = await session.execute(
+        update(recovery_codes)
+        .where(
+            recovery_codes.c.user_id == user_id,
+            recovery_codes.c.code_hash == domain.hash_secret(domain.normalise_recovery_code(code)),
+            recovery_codes.c.used_at.is_(None),
+        )
+        .values(used_at=func.now())
+        .returning(recovery_codes.c.code_hash)
+    )
+    if spent.first() is None:
+        return False
+    remaining = await session.scalar(
+        select(func.count()).where(recovery_codes.c.user_id == user_id, recovery_codes.c.used_at.is_(None))
+    )
+    await security_event(
+        session,
+        ctx,
+        RecoveryCodeUsed(user_id=user_id, ip=client.ip, device=client.device, remaining=int(remaining or 0)),
+    )
+    return True
+
+
+async def login_second_step(ctx: AuthContext, request: LoginSecondFactorRequest, client: Client) -> TokenPair:
+    s = ctx.settings
+    await limits.hit(
+        ctx.db, f"login-ip:{client.ip}", limit=s.login_attempts_per_ip, window_s=s.login_ip_window_s
+    )
+    async with ctx.db.read() as session:
+        user_id = await session.scalar(
+            select(one_time_tokens.c.user_id).where(
+                one_time_tokens.c.token_hash == domain.hash_secret(request.challenge_token)
+            )
+        )
+    if user_id is None:
+        raise Unauthorized("this sign-in has expired; start again")
+    await _limit_codes(ctx, user_id)
+    async with ctx.db.transaction() as session:
+        try:
+            await spend_one_time_token(session, request.challenge_token, domain.TokenPurpose.login_challenge)
+        except InvalidInput:
+            raise Unauthorized("this sign-in has expired; start again") from None
+        row = (
+            await session.execute(
+                select(users.c.email, users.c.totp_secret, users.c.totp_last_step)
+                .where(users.c.id == user_id)
+                .with_for_update()
+            )
+        ).one()
+        if row.totp_secret is not None and await _accept_code(
+            ctx, session, user_id, row.totp_secret, row.totp_last_step, request.code, client
+        ):
+            pair = await start_session(ctx, session, user_id, client)
+            await limits.clear(ctx.db, _code_key(user_id))
+            return pair
+    # Wrong code: the challenge stays usable (the spend above rolled back) until the lock-out.
+    await limits.record(ctx.db, _code_key(user_id), window_s=s.login_lockout_window_s)
+    await login_failed(ctx, user_id, row.email, client, "wrong second-factor code")
+    raise Unauthorized(_WRONG_CODE)
+
+
+async def disable(
+    ctx: AuthContext, principal: Principal, request: TwoFactorDisableRequest, client: Client
+) -> None:
+    await _limit_codes(ctx, principal.user_id)
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(
+                select(users.c.email, users.c.password_hash, users.c.totp_secret, users.c.totp_last_step)
+                .where(users.c.id == principal.user_id)
+                .with_for_update()
+            )
+        ).one()
+        if row.totp_secret is None:
+            raise Conflict("two-factor sign-in is not on")
+        password_ok = await asyncio.to_thread(
+            verify_password, ctx.hasher, row.password_hash, request.password
+        )
+        if password_ok and await _accept_code(
+            ctx, session, principal.user_id, row.totp_secret, row.totp_last_step, request.code, client
+        ):
+            await session.execute(
+                update(users)
+                .where(users.c.id == principal.user_id)
+                .values(totp_secret=None, totp_pending_secret=None, totp_enabled_at=None, totp_last_step=None)
+            )
+            await session.execute(delete(recovery_codes).where(recovery_codes.c.user_id == principal.user_id))
+            await security_event(
+                session, ctx, TwoFactorDisabled(user_id=principal.user_id, ip=client.ip, device=client.device)
+            )
+            return
+    await limits.record(ctx.db, _code_key(principal.user_id), window_s=ctx.settings.login_lockout_window_s)
+    raise Unauthorized("the password or the code is not right")
