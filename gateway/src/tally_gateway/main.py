@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from tally_gateway import health, proxy
 from tally_gateway.settings import GatewaySettings
 from tally_gateway.web import SecurityHeadersMiddleware, WebFiles
+from tallykit import metrics
 from tallykit.app import request_id_middleware
 from tallykit.errors import install_problem_handlers
 from tallykit.logging import configure_logging, get_logger
@@ -37,6 +38,7 @@ def create_app(settings: GatewaySettings | None = None, *, verifier: TokenVerifi
     app.state.verifier = verifier or TokenVerifier(settings)
     install_problem_handlers(app)
     request_id_middleware(app)
+    metrics.instrument(app, settings)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(health.router)
     app.include_router(proxy.router)

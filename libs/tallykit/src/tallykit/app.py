@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 
+from tallykit import metrics
 from tallykit.consumer import EventConsumer
 from tallykit.db import Database
 from tallykit.errors import install_problem_handlers
@@ -63,7 +64,7 @@ def create_service_app(
     the app takes requests."""
     configure_logging(settings)
     database = db or Database.from_settings(settings)
-    event_consumers = list(consumers(database))
+    event_consumers = [metrics.observe_consumer(c) for c in consumers(database)]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,7 +75,7 @@ def create_service_app(
         if run_background:
             runners: list[Worker] = [c.run for c in event_consumers] + list(workers(database))
             if publishes:
-                relay = OutboxRelay(database, settings, publishes)
+                relay = metrics.MeteredRelay(database, settings, publishes)
                 app.state.relay = relay
                 runners.append(relay.run)
             tasks = [asyncio.create_task(r(stop)) for r in runners]
@@ -99,6 +100,7 @@ def create_service_app(
     app.state.consumers = event_consumers
     install_problem_handlers(app)
     request_id_middleware(app)
+    metrics.instrument(app, settings, publishes=bool(publishes))
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
