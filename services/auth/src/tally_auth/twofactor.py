@@ -163,28 +163,39 @@ async def login_second_step(ctx: AuthContext, request: LoginSecondFactorRequest,
     if user_id is None:
         raise Unauthorized("this sign-in has expired; start again")
     await _limit_codes(ctx, user_id)
-    async with ctx.db.transaction() as session:
-        try:
-            await spend_one_time_token(session, request.challenge_token, domain.TokenPurpose.login_challenge)
-        except InvalidInput:
-            raise Unauthorized("this sign-in has expired; start again") from None
-        row = (
-            await session.execute(
-                select(users.c.email, users.c.totp_secret, users.c.totp_last_step)
-                .where(users.c.id == user_id)
-                .with_for_update()
-            )
-        ).one()
-        if row.totp_secret is not None and await _accept_code(
-            ctx, session, user_id, row.totp_secret, row.totp_last_step, request.code, client
-        ):
+    try:
+        async with ctx.db.transaction() as session:
+            try:
+                await spend_one_time_token(
+                    session, request.challenge_token, domain.TokenPurpose.login_challenge
+                )
+            except InvalidInput:
+                raise Unauthorized("this sign-in has expired; start again") from None
+            row = (
+                await session.execute(
+                    select(users.c.email, users.c.totp_secret, users.c.totp_last_step)
+                    .where(users.c.id == user_id)
+                    .with_for_update()
+                )
+            ).one()
+            if row.totp_secret is None or not await _accept_code(
+                ctx, session, user_id, row.totp_secret, row.totp_last_step, request.code, client
+            ):
+                # Rolls back: the challenge stays usable until the lock-out.
+                raise _WrongCode(row.email)
             pair = await start_session(ctx, session, user_id, client)
-            await limits.clear(ctx.db, _code_key(user_id))
-            return pair
-    # Wrong code: the challenge stays usable (the spend above rolled back) until the lock-out.
-    await limits.record(ctx.db, _code_key(user_id), window_s=s.login_lockout_window_s)
-    await login_failed(ctx, user_id, row.email, client, "wrong second-factor code")
-    raise Unauthorized(_WRONG_CODE)
+    except _WrongCode as wrong:
+        await limits.record(ctx.db, _code_key(user_id), window_s=s.login_lockout_window_s)
+        await login_failed(ctx, user_id, wrong.email, client, "wrong second-factor code")
+        raise Unauthorized(_WRONG_CODE) from None
+    await limits.clear(ctx.db, _code_key(user_id))
+    return pair
+
+
+class _WrongCode(Exception):
+    def __init__(self, email: str) -> None:
+        super().__init__("wrong code")
+        self.email = email
 
 
 async def disable(
