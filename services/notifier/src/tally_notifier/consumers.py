@@ -1,4 +1,5 @@
-"""Incoming events → handlers: people and households from `auth.events`, alerts from `budget.events`."""
+"""Incoming events → handlers: people, households and account mail (verification, password reset) from
+`auth.events`, alerts from `budget.events`."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -7,7 +8,7 @@ from tally_notifier.domain import BudgetAlertPayload
 from tally_notifier.settings import NotifierSettings
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
-from tallykit.contracts.auth import UserRegistered
+from tallykit.contracts.auth import EmailVerificationRequested, PasswordResetRequested, UserRegistered
 from tallykit.db import Database
 from tallykit.events import Envelope
 
@@ -21,6 +22,10 @@ def build_consumer(db: Database, settings: NotifierSettings) -> EventConsumer:
     async def on_budget_alert(session: AsyncSession, envelope: Envelope, payload: BudgetAlertPayload) -> None:
         await handlers.raise_budget_alert(session, envelope, payload, settings)
 
+    async def on_account_email(session: AsyncSession, envelope: Envelope,
+                               payload: EmailVerificationRequested | PasswordResetRequested) -> None:
+        await handlers.send_account_email(session, envelope, payload, settings)
+
     return EventConsumer(
         db=db,
         settings=settings,
@@ -29,6 +34,8 @@ def build_consumer(db: Database, settings: NotifierSettings) -> EventConsumer:
         handlers={
             "auth.UserRegistered": on_user_registered,
             "auth.TenantCreated": handlers.record_household,
+            "auth.EmailVerificationRequested": on_account_email,
+            "auth.PasswordResetRequested": on_account_email,
             "budget.BudgetThresholdReached": on_budget_alert,
             "budget.BudgetExceeded": on_budget_alert,
         },

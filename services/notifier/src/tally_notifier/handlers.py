@@ -12,9 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tally_notifier import store
 from tally_notifier.domain import BudgetAlert, BudgetAlertPayload, Channel, DeliveryStatus
 from tally_notifier.settings import NotifierSettings
-from tally_notifier.templates import render_budget_alert
+from tally_notifier.templates import render_account_email, render_budget_alert
 from tallykit.contracts import registry
-from tallykit.contracts.auth import TenantCreated, UserRegistered
+from tallykit.contracts.auth import (
+    EmailVerificationRequested,
+    PasswordResetRequested,
+    TenantCreated,
+    UserRegistered,
+)
 from tallykit.contracts.budget import BudgetExceeded, BudgetThresholdReached
 from tallykit.db import Database
 from tallykit.errors import NotFound
@@ -123,6 +128,32 @@ async def _notify(session: AsyncSession, envelope: Envelope, alert: BudgetAlert,
             status=DeliveryStatus.pending.value,
         ).on_conflict_do_nothing()
     )
+
+
+async def send_account_email(session: AsyncSession, envelope: Envelope,
+                             payload: EmailVerificationRequested | PasswordResetRequested,
+                             settings: NotifierSettings) -> None:
+    """Queues the mail auth asked for, to the address in the event (it may not be verified yet).
+    The link inside is a single-use secret: it goes into the mail and nowhere else (never a log line)."""
+    template = "verify_email" if isinstance(payload, EmailVerificationRequested) else "password_reset"
+    email = render_account_email(template, display_name=payload.display_name, email=str(payload.email),
+                                 link=payload.link, expires_at=payload.expires_at)
+    await session.execute(
+        pg_insert(store.email_deliveries).values(
+            id=derived_id(envelope.id, payload.user_id, Channel.email.value),
+            tenant_id=envelope.tenant_id,
+            event_id=envelope.id,
+            recipient=payload.user_id,
+            channel=Channel.email.value,
+            address=str(payload.email),
+            subject=email.subject,
+            text_body=email.text,
+            html_body=email.html,
+            message_id=message_id(envelope.id, payload.user_id, settings.mail_from),
+            status=DeliveryStatus.pending.value,
+        ).on_conflict_do_nothing()
+    )
+    log.info("account_email_queued", template=template, user_id=str(payload.user_id))
 
 
 async def list_notifications(db: Database, principal: Principal, limit: int) -> tuple[list[RowMapping], int]:
