@@ -85,8 +85,9 @@ def snapshot(ledger: httpx.AsyncClient) -> Callable[[], Awaitable[dict[str, list
 
     async def take() -> dict[str, list[dict[str, Any]]]:
         app: Any = ledger.app  # type: ignore[attr-defined]
-        tables = {"accounts": "id", "categories": "id", "transactions": "id", "event_store": "position",
-                  "outbox": "id"}
+        tables = {"accounts": "id", "categories": "id", "transactions": "id",
+                  "transaction_splits": "transaction_id, position", "payees": "tenant_id, key",
+                  "event_store": "position", "outbox": "id"}
         result = {}
         async with app.state.db.read() as session:
             for table, order in tables.items():

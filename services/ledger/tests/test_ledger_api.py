@@ -26,7 +26,7 @@ async def test_open_read_and_list_accounts(ledger: httpx.AsyncClient, household:
     opened = await _open(ledger, home.headers, name="  Savings ", kind="savings",
                          opening_balance_minor=150_000)
     assert opened == {"id": opened["id"], "name": "Savings", "kind": "savings", "currency": "EUR",
-                      "balance_minor": 150_000, "version": 1}
+                      "balance_minor": 150_000, "version": 1, "archived": False}
     assert (await ledger.get(f"/accounts/{opened['id']}", headers=home.headers)).json() == opened
     cash = await _open(ledger, home.headers, name="Cash", kind="cash", currency="JPY")
     listed = (await ledger.get("/accounts", headers=home.headers)).json()
@@ -83,7 +83,9 @@ async def test_transactions_move_the_balance_and_list_newest_first(
                          "amount_minor": 2_550, "currency": "EUR",
                          "category_id": categories["Groceries"]["id"], "category_name": "Groceries",
                          "payee": "Market", "booked_on": "2025-03-02",
-                         "note": "weekly", "recorded_at": groceries["recorded_at"]}
+                         "note": "weekly", "recorded_at": groceries["recorded_at"],
+                         "counter_account_id": None, "splits": [], "tags": [], "status": "uncleared",
+                         "version": 1}
     assert today["booked_on"] == datetime.now(UTC).date().isoformat()
     assert (today["category_id"], today["category_name"], today["payee"]) == (None, None, "")
 
@@ -166,7 +168,7 @@ async def test_another_household_sees_nothing_and_cannot_touch_anything(
     before = await snapshot()
 
     for path in ("/accounts", "/categories", "/transactions"):
-        assert (await ledger.get(path, headers=stranger.headers)).json() == {"items": []}
+        assert (await ledger.get(path, headers=stranger.headers)).json()["items"] == []
     attempts = [
         await ledger.get(f"/accounts/{account['id']}", headers=stranger.headers),
         await ledger.get("/transactions", params={"account_id": account["id"]}, headers=stranger.headers),

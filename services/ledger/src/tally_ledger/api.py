@@ -1,6 +1,6 @@
 """The ledger's HTTP routes: schema in → handler → schema out."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -8,22 +8,42 @@ from fastapi import APIRouter, Query, Request
 
 from tally_ledger import handlers, store
 from tally_ledger.handlers import Context
+from tally_ledger.query import Cursor, Filters, QueryError, parse
 from tally_ledger.schemas import (
     AccountCreate,
     AccountPublic,
     AccountsPublic,
     AccountUpdate,
+    BalancePublic,
     CategoriesPublic,
+    CategoryCreate,
+    CategoryMerge,
     CategoryPublic,
+    CategoryUpdate,
+    CurrencyTotal,
+    HistoryEntryPublic,
+    HistoryPublic,
+    NetWorthPublic,
+    PayeeMerge,
+    PayeePublic,
+    PayeesPublic,
+    TagPublic,
+    TagsPublic,
+    TotalsPublic,
+    TransactionChangePublic,
     TransactionCreate,
     TransactionPublic,
     TransactionsPublic,
+    TransactionUpdate,
+    TransferCreate,
+    VersionSeen,
 )
 from tallykit.app import wake_relay
+from tallykit.contracts.ledger import ClearedState, EntryKind
 from tallykit.db import Database
-from tallykit.errors import NotFound
+from tallykit.errors import InvalidInput, NotFound
 from tallykit.settings import ServiceSettings
-from tallykit.tokens import CurrentPrincipal
+from tallykit.tokens import CurrentPrincipal, Principal
 
 router = APIRouter()
 
@@ -38,10 +58,20 @@ def _settings(request: Request) -> ServiceSettings:
     return settings
 
 
+def _writer(principal: Principal) -> Context:
+    principal.require_write()
+    return Context.of(principal)
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+# --- accounts ----------------------------------------------------------------------------------------
+
 @router.post("/accounts", status_code=201, response_model=AccountPublic)
 async def open_account(body: AccountCreate, principal: CurrentPrincipal, request: Request) -> AccountPublic:
-    principal.require_write()
-    row = await handlers.open_account(_db(request), _settings(request), Context.of(principal), name=body.name,
+    row = await handlers.open_account(_db(request), _settings(request), _writer(principal), name=body.name,
                                       kind=body.kind, currency=body.currency,
                                       opening_balance_minor=body.opening_balance_minor)
     wake_relay(request)
@@ -49,9 +79,10 @@ async def open_account(body: AccountCreate, principal: CurrentPrincipal, request
 
 
 @router.get("/accounts", response_model=AccountsPublic)
-async def list_accounts(principal: CurrentPrincipal, request: Request) -> AccountsPublic:
+async def list_accounts(principal: CurrentPrincipal, request: Request,
+                        include_archived: bool = False) -> AccountsPublic:
     async with _db(request).read() as session:
-        rows = await store.list_accounts(session, principal.tenant_id)
+        rows = await store.list_accounts(session, principal.tenant_id, include_archived=include_archived)
     return AccountsPublic(items=[AccountPublic.model_validate(r) for r in rows])
 
 
@@ -67,39 +98,251 @@ async def get_account(account_id: UUID, principal: CurrentPrincipal, request: Re
 @router.patch("/accounts/{account_id}", response_model=AccountPublic)
 async def rename_account(account_id: UUID, body: AccountUpdate, principal: CurrentPrincipal,
                          request: Request) -> AccountPublic:
-    principal.require_write()
-    row = await handlers.rename_account(_db(request), _settings(request), Context.of(principal), account_id,
+    row = await handlers.rename_account(_db(request), _settings(request), _writer(principal), account_id,
                                         name=body.name, expected_version=body.expected_version)
     wake_relay(request)
     return AccountPublic.model_validate(row)
 
 
-@router.get("/categories", response_model=CategoriesPublic)
-async def list_categories(principal: CurrentPrincipal, request: Request) -> CategoriesPublic:
+@router.post("/accounts/{account_id}/archive", response_model=AccountPublic)
+async def archive_account(account_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
+                          request: Request) -> AccountPublic:
+    """Archive an account: it keeps its history and balance, takes no new transactions."""
+    row = await handlers.archive_account(_db(request), _settings(request), _writer(principal), account_id,
+                                         expected_version=body.expected_version)
+    wake_relay(request)
+    return AccountPublic.model_validate(row)
+
+
+@router.post("/accounts/{account_id}/reopen", response_model=AccountPublic)
+async def reopen_account(account_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
+                         request: Request) -> AccountPublic:
+    row = await handlers.reopen_account(_db(request), _settings(request), _writer(principal), account_id,
+                                        expected_version=body.expected_version)
+    wake_relay(request)
+    return AccountPublic.model_validate(row)
+
+
+@router.get("/accounts/{account_id}/balance", response_model=BalancePublic)
+async def account_balance(account_id: UUID, principal: CurrentPrincipal, request: Request,
+                          as_of: date | None = None) -> BalancePublic:
+    """The balance at the end of a day (today when not given), from the transactions booked by then."""
+    day = as_of or _today()
     async with _db(request).read() as session:
-        rows = await store.list_categories(session, principal.tenant_id)
+        account = await store.get_account(session, principal.tenant_id, account_id)
+        if account is None:
+            raise NotFound(f"account {account_id} does not exist")
+        balances = await store.balances_as_of(session, principal.tenant_id, day, [account_id])
+    return BalancePublic(account_id=account_id, currency=account.currency, as_of=day,
+                         balance_minor=balances[account_id])
+
+
+@router.get("/net-worth", response_model=NetWorthPublic)
+async def net_worth(principal: CurrentPrincipal, request: Request,
+                    as_of: date | None = None) -> NetWorthPublic:
+    """Every account's balance (archived ones too) summed per currency, at the end of a day."""
+    day = as_of or _today()
+    async with _db(request).read() as session:
+        totals = await store.net_worth(session, principal.tenant_id, day)
+    return NetWorthPublic(as_of=day,
+                          totals=[CurrencyTotal(currency=c, amount_minor=a) for c, a in totals.items()])
+
+
+# --- categories, payees, tags ------------------------------------------------------------------------
+
+@router.get("/categories", response_model=CategoriesPublic)
+async def list_categories(principal: CurrentPrincipal, request: Request,
+                          include_archived: bool = False) -> CategoriesPublic:
+    async with _db(request).read() as session:
+        rows = await store.list_categories(session, principal.tenant_id, include_archived=include_archived)
     return CategoriesPublic(items=[CategoryPublic.model_validate(r) for r in rows])
 
+
+@router.post("/categories", status_code=201, response_model=CategoryPublic)
+async def create_category(body: CategoryCreate, principal: CurrentPrincipal,
+                          request: Request) -> CategoryPublic:
+    row = await handlers.create_category(_db(request), _settings(request), _writer(principal), name=body.name,
+                                         group=body.group, kind=body.kind)
+    wake_relay(request)
+    return CategoryPublic.model_validate(row)
+
+
+@router.patch("/categories/{category_id}", response_model=CategoryPublic)
+async def rename_category(category_id: UUID, body: CategoryUpdate, principal: CurrentPrincipal,
+                          request: Request) -> CategoryPublic:
+    """A new name, a new group, or both."""
+    row = await handlers.rename_category(_db(request), _settings(request), _writer(principal), category_id,
+                                         name=body.name, group=body.group)
+    wake_relay(request)
+    return CategoryPublic.model_validate(row)
+
+
+@router.post("/categories/{category_id}/archive", response_model=CategoryPublic)
+async def archive_category(category_id: UUID, principal: CurrentPrincipal,
+                           request: Request) -> CategoryPublic:
+    row = await handlers.archive_category(_db(request), _settings(request), _writer(principal), category_id)
+    wake_relay(request)
+    return CategoryPublic.model_validate(row)
+
+
+@router.post("/categories/{category_id}/merge", response_model=CategoryPublic)
+async def merge_category(category_id: UUID, body: CategoryMerge, principal: CurrentPrincipal,
+                         request: Request) -> CategoryPublic:
+    """Move the category's whole history into another of the same kind; returns the target."""
+    row = await handlers.merge_category(_db(request), _settings(request), _writer(principal), category_id,
+                                        into_category_id=body.into_category_id)
+    wake_relay(request)
+    return CategoryPublic.model_validate(row)
+
+
+@router.get("/payees", response_model=PayeesPublic)
+async def list_payees(principal: CurrentPrincipal, request: Request) -> PayeesPublic:
+    """The payees the household's transactions name, most used first."""
+    async with _db(request).read() as session:
+        rows = await store.list_payees(session, principal.tenant_id)
+    return PayeesPublic(items=[PayeePublic.model_validate(r) for r in rows])
+
+
+@router.post("/payees/merge", response_model=PayeePublic)
+async def merge_payee(body: PayeeMerge, principal: CurrentPrincipal, request: Request) -> PayeePublic:
+    row = await handlers.merge_payee(_db(request), _settings(request), _writer(principal), name=body.name,
+                                     into_name=body.into_name)
+    wake_relay(request)
+    return PayeePublic.model_validate(row)
+
+
+@router.get("/tags", response_model=TagsPublic)
+async def list_tags(principal: CurrentPrincipal, request: Request) -> TagsPublic:
+    async with _db(request).read() as session:
+        rows = await store.list_tags(session, principal.tenant_id)
+    return TagsPublic(items=[TagPublic(name=n, usage_count=c) for n, c in rows])
+
+
+# --- transactions ------------------------------------------------------------------------------------
 
 @router.post("/transactions", status_code=201, response_model=TransactionPublic)
 async def record_transaction(body: TransactionCreate, principal: CurrentPrincipal,
                              request: Request) -> TransactionPublic:
-    principal.require_write()
     row = await handlers.record_transaction(
-        _db(request), _settings(request), Context.of(principal), account_id=body.account_id, kind=body.kind,
-        amount_minor=body.amount_minor, booked_on=body.booked_on or datetime.now(UTC).date(),
+        _db(request), _settings(request), _writer(principal), account_id=body.account_id, kind=body.kind,
+        amount_minor=body.amount_minor, booked_on=body.booked_on or _today(),
         currency=body.currency, category_id=body.category_id, payee=body.payee, note=body.note,
+        splits=body.splits, tags=body.tags, status=body.status,
+    )
+    wake_relay(request)
+    return TransactionPublic.model_validate(row)
+
+
+@router.post("/transfers", status_code=201, response_model=TransactionPublic)
+async def record_transfer(body: TransferCreate, principal: CurrentPrincipal,
+                          request: Request) -> TransactionPublic:
+    """Move money between two of the household's accounts (one transaction of kind `transfer`)."""
+    row = await handlers.record_transfer(
+        _db(request), _settings(request), _writer(principal), from_account_id=body.from_account_id,
+        to_account_id=body.to_account_id, amount_minor=body.amount_minor,
+        booked_on=body.booked_on or _today(), payee=body.payee, note=body.note, tags=body.tags,
+        status=body.status,
     )
     wake_relay(request)
     return TransactionPublic.model_validate(row)
 
 
 @router.get("/transactions", response_model=TransactionsPublic)
-async def list_transactions(principal: CurrentPrincipal, request: Request, account_id: UUID | None = None,
-                            limit: Annotated[int, Query(ge=1, le=500)] = 50) -> TransactionsPublic:
+async def search_transactions(
+    principal: CurrentPrincipal,
+    request: Request,
+    q: Annotated[str, Query(max_length=500, description="e.g. `groceries amount>20 tag:trip`")] = "",
+    account_id: UUID | None = None,
+    category_id: UUID | None = None,
+    payee: Annotated[str | None, Query(max_length=200)] = None,
+    tag: Annotated[list[str] | None, Query(max_length=20)] = None,
+    kind: Annotated[list[EntryKind] | None, Query(max_length=3)] = None,
+    status: Annotated[list[ClearedState] | None, Query(max_length=3)] = None,
+    from_date: date | None = None,
+    to_date: date | None = None,
+    min_amount_minor: Annotated[int | None, Query(ge=0)] = None,
+    max_amount_minor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> TransactionsPublic:
+    """Newest first, a page at a time: pass `next_cursor` back as `cursor` for the next page. The first
+    page (no cursor) also carries the totals of the whole filtered set."""
+    try:
+        filters = parse(q) & Filters(
+            account_ids=(account_id,) if account_id else (),
+            category_ids=(category_id,) if category_id else (),
+            payees=(payee,) if payee else (), tags=tuple(t.lower() for t in tag or ()),
+            kinds=tuple(kind or ()), statuses=tuple(status or ()), after=from_date,
+            before=to_date + timedelta(days=1) if to_date else None,
+            amounts_minor=tuple((op, v) for op, v in ((">=", min_amount_minor), ("<=", max_amount_minor))
+                                if v is not None),
+        )
+        after = Cursor.decode(cursor) if cursor else None
+    except QueryError as exc:
+        raise InvalidInput(str(exc)) from exc
+    tenant = principal.tenant_id
     async with _db(request).read() as session:
-        tenant = principal.tenant_id
         if account_id is not None and await store.get_account(session, tenant, account_id) is None:
             raise NotFound(f"account {account_id} does not exist")
-        rows = await store.list_transactions(session, tenant, account_id=account_id, limit=limit)
-    return TransactionsPublic(items=[TransactionPublic.model_validate(r) for r in rows])
+        rows = await store.search_transactions(session, tenant, filters, after=after, limit=limit + 1)
+        totals = None if after else await store.search_totals(session, tenant, filters)
+    page = rows[:limit]
+    return TransactionsPublic(
+        items=[TransactionPublic.model_validate(r) for r in page],
+        next_cursor=page[-1].cursor.encode() if len(rows) > limit else None,
+        totals=[TotalsPublic.model_validate(t) for t in totals] if totals is not None else None,
+    )
+
+
+@router.get("/transactions/{transaction_id}", response_model=TransactionPublic)
+async def get_transaction(transaction_id: UUID, principal: CurrentPrincipal,
+                          request: Request) -> TransactionPublic:
+    async with _db(request).read() as session:
+        row = await store.get_transaction(session, principal.tenant_id, transaction_id)
+    if row is None:
+        raise NotFound(f"transaction {transaction_id} does not exist")
+    return TransactionPublic.model_validate(row)
+
+
+@router.patch("/transactions/{transaction_id}", response_model=TransactionPublic)
+async def amend_transaction(transaction_id: UUID, body: TransactionUpdate, principal: CurrentPrincipal,
+                            request: Request) -> TransactionPublic:
+    """Edit some fields, provided the transaction is still at `expected_version` (else 409)."""
+    row = await handlers.amend_transaction(_db(request), _settings(request), _writer(principal),
+                                           transaction_id, body.changes(),
+                                           expected_version=body.expected_version)
+    wake_relay(request)
+    return TransactionPublic.model_validate(row)
+
+
+def _change(outcome: handlers.Outcome) -> TransactionChangePublic:
+    return TransactionChangePublic(
+        id=outcome.id, version=outcome.version, deleted=outcome.row is None,
+        transaction=TransactionPublic.model_validate(outcome.row) if outcome.row else None)
+
+
+@router.delete("/transactions/{transaction_id}", response_model=TransactionChangePublic)
+async def delete_transaction(transaction_id: UUID, principal: CurrentPrincipal, request: Request,
+                             expected_version: Annotated[int, Query(ge=1)]) -> TransactionChangePublic:
+    outcome = await handlers.delete_transaction(_db(request), _settings(request), _writer(principal),
+                                                transaction_id, expected_version=expected_version)
+    wake_relay(request)
+    return _change(outcome)
+
+
+@router.post("/transactions/{transaction_id}/undo", response_model=TransactionChangePublic)
+async def undo_transaction(transaction_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
+                           request: Request) -> TransactionChangePublic:
+    """Revert the last change not yet undone: an edit goes back, a deletion comes back, a new entry goes."""
+    outcome = await handlers.undo_transaction(_db(request), _settings(request), _writer(principal),
+                                              transaction_id, expected_version=body.expected_version)
+    wake_relay(request)
+    return _change(outcome)
+
+
+@router.get("/transactions/{transaction_id}/history", response_model=HistoryPublic)
+async def transaction_history(transaction_id: UUID, principal: CurrentPrincipal,
+                              request: Request) -> HistoryPublic:
+    """Every change, oldest first: who made it, when, and each field's old and new value."""
+    entries = await handlers.transaction_history(_db(request), Context.of(principal), transaction_id)
+    return HistoryPublic(items=[HistoryEntryPublic.model_validate(e) for e in entries])

@@ -4,11 +4,11 @@ Saving appends the new events at the version the command saw (a concurrent write
 them into the read models and enqueues them on the outbox, all in one transaction.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
-from typing import TypeVar
+from datetime import date, datetime
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,13 +20,30 @@ from tally_ledger.domain import (
     Aggregate,
     Category,
     DoesNotExist,
+    Payee,
+    Refs,
     RuleViolation,
     StaleVersion,
     Transaction,
+    differences,
+    payee_id,
+    referenced_ids,
 )
 from tallykit import eventstore, outbox
 from tallykit.contracts import registry
-from tallykit.contracts.ledger import AccountKind, TransactionKind
+from tallykit.contracts.ledger import (
+    AccountKind,
+    CategoryKind,
+    ClearedState,
+    Split,
+    TransactionAmended,
+    TransactionDeleted,
+    TransactionKind,
+    TransactionRecorded,
+    TransactionRestored,
+    TransactionState,
+    TransferRecorded,
+)
 from tallykit.db import Database
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.events import SYSTEM, Envelope
@@ -113,12 +130,154 @@ async def open_account(db: Database, settings: ServiceSettings, ctx: Context, *,
 
 async def rename_account(db: Database, settings: ServiceSettings, ctx: Context, account_id: UUID, *,
                          name: str, expected_version: int) -> store.AccountRow:
+    return await _change_account(db, settings, ctx, account_id,
+                                 lambda a: a.rename(name, expected_version=expected_version))
+
+
+async def archive_account(db: Database, settings: ServiceSettings, ctx: Context, account_id: UUID, *,
+                          expected_version: int) -> store.AccountRow:
+    return await _change_account(db, settings, ctx, account_id,
+                                 lambda a: a.archive(expected_version=expected_version))
+
+
+async def reopen_account(db: Database, settings: ServiceSettings, ctx: Context, account_id: UUID, *,
+                         expected_version: int) -> store.AccountRow:
+    return await _change_account(db, settings, ctx, account_id,
+                                 lambda a: a.reopen(expected_version=expected_version))
+
+
+async def _change_account(db: Database, settings: ServiceSettings, ctx: Context, account_id: UUID,
+                          change: Callable[[Account], None]) -> store.AccountRow:
     async with db.transaction() as session:
         account = await _load(session, ctx, Account, account_id)
         with _domain_errors_as_problems():
-            account.rename(name, expected_version=expected_version)
+            change(account)
         await _save(session, settings, ctx, account)
         return await _account_row(session, ctx, account_id)
+
+
+# --- categories and payees ---------------------------------------------------------------------------
+
+async def create_category(db: Database, settings: ServiceSettings, ctx: Context, *, name: str, group: str,
+                          kind: CategoryKind) -> store.CategoryRow:
+    async with db.transaction() as session:
+        category = Category.create(uuid4(), name=name, group=group, kind=kind)
+        await _save(session, settings, ctx, category)
+        return await _category_row(session, ctx, category.id)
+
+
+async def rename_category(db: Database, settings: ServiceSettings, ctx: Context, category_id: UUID, *,
+                          name: str | None, group: str | None) -> store.CategoryRow:
+    return await _change_category(db, settings, ctx, category_id, lambda c: c.rename(name=name, group=group))
+
+
+async def archive_category(db: Database, settings: ServiceSettings, ctx: Context,
+                           category_id: UUID) -> store.CategoryRow:
+    return await _change_category(db, settings, ctx, category_id, lambda c: c.archive())
+
+
+async def merge_category(db: Database, settings: ServiceSettings, ctx: Context, category_id: UUID, *,
+                         into_category_id: UUID) -> store.CategoryRow:
+    """Move a category's whole history to another one; the merged category ends archived."""
+    async with db.transaction() as session:
+        source = await _load(session, ctx, Category, category_id)
+        target = await _load(session, ctx, Category, into_category_id)
+        with _domain_errors_as_problems():
+            source.merge_into(target)
+        await _save(session, settings, ctx, source)
+        row = await _category_row(session, ctx, into_category_id)
+    log.info("category_merged", category_id=str(category_id), into=str(into_category_id))
+    return row
+
+
+async def _change_category(db: Database, settings: ServiceSettings, ctx: Context, category_id: UUID,
+                           change: Callable[[Category], None]) -> store.CategoryRow:
+    async with db.transaction() as session:
+        category = await _load(session, ctx, Category, category_id)
+        with _domain_errors_as_problems():
+            change(category)
+        await _save(session, settings, ctx, category)
+        return await _category_row(session, ctx, category_id)
+
+
+async def _category_row(session: AsyncSession, ctx: Context, category_id: UUID) -> store.CategoryRow:
+    row = await store.get_category(session, ctx.tenant_id, category_id)
+    if row is None:
+        raise RuntimeError(f"category {category_id} missing from its read model")
+    return row
+
+
+async def merge_payee(db: Database, settings: ServiceSettings, ctx: Context, *, name: str,
+                      into_name: str) -> store.PayeeRow:
+    """Give a payee's transactions another payee's name; later entries under the old name follow."""
+    async with db.transaction() as session:
+        for payee_name in (name, into_name):
+            if await store.get_payee(session, ctx.tenant_id, payee_name) is None:
+                raise NotFound(f"payee {payee_name!r} does not exist")
+        source = await _load(session, ctx, Payee, payee_id(ctx.tenant_id, name))
+        target = await store.get_payee(session, ctx.tenant_id, into_name)
+        source_row = await store.get_payee(session, ctx.tenant_id, name)
+        if target is None or source_row is None:  # pragma: no cover - checked just above
+            raise NotFound("payee does not exist")
+        with _domain_errors_as_problems():
+            source.merge_into(source_row.name, target.name)
+        await _save(session, settings, ctx, source)
+        merged = await store.get_payee(session, ctx.tenant_id, target.name)
+    if merged is None:
+        raise RuntimeError(f"payee {into_name!r} missing from its read model")
+    return merged
+
+
+# --- transactions ------------------------------------------------------------------------------------
+
+async def _canonical(session: AsyncSession, ctx: Context) -> Callable[[TransactionState], TransactionState]:
+    """Today's names for a stored state: a merged category's target, a merged payee's target."""
+    categories = await store.category_merges(session, ctx.tenant_id)
+    payees = await store.payee_merges(session, ctx.tenant_id)
+
+    def canonical(state: TransactionState) -> TransactionState:
+        changes: dict[str, Any] = {}
+        if state.category_id in categories:
+            changes["category_id"] = categories[state.category_id]
+        if any(s.category_id in categories for s in state.splits):
+            changes["splits"] = tuple(s.model_copy(update={"category_id": categories.get(s.category_id,
+                                                                                         s.category_id)})
+                                      for s in state.splits)
+        if state.payee.lower() in payees:
+            changes["payee"] = payees[state.payee.lower()]
+        return state.model_copy(update=changes) if changes else state
+
+    return canonical
+
+
+async def _load_transaction(session: AsyncSession, ctx: Context, transaction_id: UUID) -> Transaction:
+    transaction = await _load(session, ctx, Transaction, transaction_id)
+    transaction.canonical = await _canonical(session, ctx)
+    return transaction
+
+
+async def _refs(session: AsyncSession, ctx: Context, *states: TransactionState | None) -> Refs:
+    account_ids: set[UUID] = set()
+    category_ids: set[UUID] = set()
+    for state in states:
+        if state is not None:
+            accounts, categories = referenced_ids(state)
+            account_ids |= accounts
+            category_ids |= categories
+    return Refs({i: await _load(session, ctx, Account, i) for i in account_ids},
+                {i: await _load(session, ctx, Category, i) for i in category_ids})
+
+
+async def _transaction_row(session: AsyncSession, ctx: Context, transaction_id: UUID) -> store.TransactionRow:
+    row = await store.get_transaction(session, ctx.tenant_id, transaction_id)
+    if row is None:
+        raise RuntimeError(f"transaction {transaction_id} missing from its read model")
+    return row
+
+
+async def _payee_name(session: AsyncSession, ctx: Context, payee: str) -> str:
+    """The name a payee goes by now (a merged payee's entries go to its target)."""
+    return (await store.payee_merges(session, ctx.tenant_id)).get(payee.lower(), payee)
 
 
 async def record_transaction(
@@ -134,20 +293,129 @@ async def record_transaction(
     category_id: UUID | None = None,
     payee: str = "",
     note: str = "",
+    splits: Sequence[Split] = (),
+    tags: Sequence[str] = (),
+    status: ClearedState = ClearedState.uncleared,
 ) -> store.TransactionRow:
     async with db.transaction() as session:
         account = await _load(session, ctx, Account, account_id)
         category = await _load(session, ctx, Category, category_id) if category_id is not None else None
+        split_categories = [await _load(session, ctx, Category, i) for i in {s.category_id for s in splits}]
         with _domain_errors_as_problems():
-            transaction = Transaction.record(uuid4(), account=account, kind=kind, amount_minor=amount_minor,
-                                             booked_on=booked_on, currency=currency, category=category,
-                                             payee=payee, note=note)
+            transaction = Transaction.record(
+                uuid4(), account=account, kind=kind, amount_minor=amount_minor, booked_on=booked_on,
+                currency=currency, category=category, payee=await _payee_name(session, ctx, payee), note=note,
+                splits=splits, split_categories=split_categories, tags=tags, status=status)
         await _save(session, settings, ctx, transaction)
-        row = await store.get_transaction(session, ctx.tenant_id, transaction.id)
-    if row is None:
-        raise RuntimeError(f"transaction {transaction.id} missing from its read model")
+        row = await _transaction_row(session, ctx, transaction.id)
     log.info("transaction_recorded", transaction_id=str(transaction.id))
     return row
+
+
+async def record_transfer(db: Database, settings: ServiceSettings, ctx: Context, *, from_account_id: UUID,
+                          to_account_id: UUID, amount_minor: int, booked_on: date, payee: str = "",
+                          note: str = "", tags: Sequence[str] = (),
+                          status: ClearedState = ClearedState.uncleared) -> store.TransactionRow:
+    async with db.transaction() as session:
+        source = await _load(session, ctx, Account, from_account_id)
+        target = await _load(session, ctx, Account, to_account_id)
+        with _domain_errors_as_problems():
+            transaction = Transaction.transfer(
+                uuid4(), source=source, target=target, amount_minor=amount_minor, booked_on=booked_on,
+                payee=await _payee_name(session, ctx, payee), note=note, tags=tags, status=status)
+        await _save(session, settings, ctx, transaction)
+        row = await _transaction_row(session, ctx, transaction.id)
+    log.info("transfer_recorded", transaction_id=str(transaction.id))
+    return row
+
+
+async def amend_transaction(db: Database, settings: ServiceSettings, ctx: Context, transaction_id: UUID,
+                            changes: Mapping[str, Any], *, expected_version: int) -> store.TransactionRow:
+    """Change some fields of a transaction (the event carries its full state before and after)."""
+    async with db.transaction() as session:
+        transaction = await _load_transaction(session, ctx, transaction_id)
+        changes = dict(changes)
+        if "payee" in changes:
+            changes["payee"] = await _payee_name(session, ctx, changes["payee"])
+        with _domain_errors_as_problems():
+            probe = transaction.current.model_copy(update={k: v for k, v in changes.items()
+                                                           if k in ("account_id", "counter_account_id",
+                                                                    "category_id", "splits")})
+            refs = await _refs(session, ctx, transaction.current, probe)
+            transaction.amend(changes, refs, expected_version=expected_version)
+        await _save(session, settings, ctx, transaction)
+        return await _transaction_row(session, ctx, transaction_id)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a transaction stands after a delete or an undo (`row` is None when it is deleted)."""
+
+    id: UUID
+    version: int
+    row: store.TransactionRow | None
+
+
+async def delete_transaction(db: Database, settings: ServiceSettings, ctx: Context, transaction_id: UUID, *,
+                             expected_version: int) -> Outcome:
+    async with db.transaction() as session:
+        transaction = await _load_transaction(session, ctx, transaction_id)
+        with _domain_errors_as_problems():
+            transaction.delete(expected_version=expected_version)
+        await _save(session, settings, ctx, transaction)
+    return Outcome(transaction_id, transaction.version, None)
+
+
+async def undo_transaction(db: Database, settings: ServiceSettings, ctx: Context, transaction_id: UUID, *,
+                           expected_version: int) -> Outcome:
+    """Revert the transaction's last change (recorded → deleted, amended → as before, deleted → back)."""
+    async with db.transaction() as session:
+        transaction = await _load_transaction(session, ctx, transaction_id)
+        with _domain_errors_as_problems():
+            transaction.require_version(expected_version)
+            target = transaction.undo_target()
+            before = transaction.canonical(target.before) if target.before else None
+            refs = await _refs(session, ctx, before, None if transaction.deleted else transaction.current)
+            transaction.undo(refs, expected_version=expected_version)
+        await _save(session, settings, ctx, transaction)
+        row = None if transaction.deleted else await _transaction_row(session, ctx, transaction_id)
+    return Outcome(transaction_id, transaction.version, row)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    change: str
+    occurred_at: datetime
+    actor: str
+    undoes: int | None
+    changes: dict[str, list[Any]]
+    state: TransactionState | None
+
+
+_CHANGE_NAMES: dict[type, str] = {TransactionRecorded: "recorded", TransferRecorded: "recorded",
+                                  TransactionAmended: "amended", TransactionDeleted: "deleted",
+                                  TransactionRestored: "restored"}
+
+
+async def transaction_history(db: Database, ctx: Context, transaction_id: UUID) -> list[HistoryEntry]:
+    """Every change of a transaction, oldest first: who, when, and which fields went from what to what."""
+    async with db.read() as session:
+        history = await eventstore.load_stream(session, ctx.tenant_id, transaction_id)
+    transaction = Transaction(transaction_id)
+    entries = []
+    for envelope in history:
+        payload = registry.payload(envelope)
+        if type(payload) not in _CHANGE_NAMES:
+            raise NotFound(f"transaction {transaction_id} does not exist")
+        transaction.apply(payload)
+        change = transaction.history[-1]
+        entries.append(HistoryEntry(
+            envelope.stream_version, _CHANGE_NAMES[type(payload)], envelope.occurred_at, envelope.actor,
+            change.undoes, differences(change.before, change.after), change.after))
+    if not entries:
+        raise NotFound(f"transaction {transaction_id} does not exist")
+    return entries
 
 
 async def create_default_categories(session: AsyncSession, settings: ServiceSettings, ctx: Context) -> int:

@@ -7,18 +7,31 @@ gives identical rows.
 
 from uuid import UUID
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger.store import READ_MODELS, accounts, categories, transactions
+from tally_ledger.domain import state_of
+from tally_ledger.store import READ_MODELS, accounts, categories, payees, transaction_splits, transactions
 from tallykit import eventstore
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import (
+    AccountArchived,
     AccountOpened,
     AccountRenamed,
+    AccountReopened,
+    CategoryArchived,
     CategoryCreated,
-    TransactionKind,
+    CategoryMerged,
+    CategoryRenamed,
+    EntryKind,
+    PayeeMerged,
+    TransactionAmended,
+    TransactionDeleted,
     TransactionRecorded,
+    TransactionRestored,
+    TransactionState,
+    TransferRecorded,
 )
 from tallykit.db import Database
 from tallykit.events import Envelope, EventPayload
@@ -38,31 +51,84 @@ async def project(session: AsyncSession, envelope: Envelope, payload: EventPaylo
             balance_minor=payload.opening_balance_minor,
             version=envelope.stream_version, opened_at=envelope.occurred_at,
         ))
-    elif isinstance(payload, AccountRenamed):
+    elif isinstance(payload, AccountRenamed | AccountArchived | AccountReopened):
+        changes = ({"name": payload.name} if isinstance(payload, AccountRenamed)
+                   else {"archived": isinstance(payload, AccountArchived)})
         await session.execute(
             update(accounts).where(accounts.c.tenant_id == tenant, accounts.c.id == stream)
-            .values(name=payload.name, version=envelope.stream_version)
+            .values(**changes, version=envelope.stream_version)
         )
     elif isinstance(payload, CategoryCreated):
         await session.execute(insert(categories).values(
             id=stream, tenant_id=tenant, name=payload.name, group_name=payload.group, kind=payload.kind.value,
             created_at=envelope.occurred_at,
         ))
-    elif isinstance(payload, TransactionRecorded):
+    elif isinstance(payload, CategoryRenamed | CategoryArchived):
+        changes = ({"name": payload.name, "group_name": payload.group} if isinstance(payload, CategoryRenamed)
+                   else {"archived": True})
+        await session.execute(update(categories).where(categories.c.tenant_id == tenant,
+                                                       categories.c.id == stream).values(**changes))
+    elif isinstance(payload, CategoryMerged):
+        await _merge_category(session, tenant, stream, payload.into_category_id)
+    elif isinstance(payload, PayeeMerged):
+        await _merge_payee(session, tenant, payload)
+    elif isinstance(payload, TransactionRecorded | TransferRecorded):
+        state = state_of(payload)
         await session.execute(insert(transactions).values(
-            id=stream, tenant_id=tenant, account_id=payload.account_id, kind=payload.kind.value,
-            amount_minor=payload.amount_minor, currency=payload.currency, category_id=payload.category_id,
-            payee=payload.payee, booked_on=payload.booked_on, note=payload.note,
-            recorded_at=envelope.recorded_at,
-        ))
-        await _add_to_balance(session, tenant, payload.account_id, _signed(payload))
+            id=stream, tenant_id=tenant, recorded_at=envelope.recorded_at, version=envelope.stream_version,
+            **_columns(state)))
+        await _count(session, tenant, state, +1)
+    elif isinstance(payload, TransactionAmended | TransactionDeleted):
+        await _count(session, tenant, payload.before, -1)
+        after = payload.after if isinstance(payload, TransactionAmended) else None
+        values = _columns(after) if after else {"deleted": True}
+        await session.execute(update(transactions).where(transactions.c.tenant_id == tenant,
+                                                         transactions.c.id == stream)
+                              .values(**values, version=envelope.stream_version))
+        if after:
+            await _count(session, tenant, after, +1)
+    elif isinstance(payload, TransactionRestored):
+        await session.execute(update(transactions).where(transactions.c.tenant_id == tenant,
+                                                         transactions.c.id == stream)
+                              .values(**_columns(payload.after), deleted=False,
+                                      version=envelope.stream_version))
+        await _count(session, tenant, payload.after, +1)
     else:
         raise TypeError(f"the ledger has no projection for {envelope.type}")
+    if isinstance(payload, TransactionRecorded | TransferRecorded | TransactionAmended | TransactionRestored):
+        await _replace_splits(session, tenant, stream, state_after(payload))
 
 
-def _signed(payload: TransactionRecorded) -> int:
-    amount = int(payload.amount_minor)
-    return amount if payload.kind == TransactionKind.income else -amount
+def state_after(payload: TransactionRecorded | TransferRecorded | TransactionAmended
+                | TransactionRestored) -> TransactionState:
+    if isinstance(payload, TransactionAmended | TransactionRestored):
+        return payload.after
+    return state_of(payload)
+
+
+def _columns(state: TransactionState) -> dict[str, object]:
+    return {
+        "account_id": state.account_id, "kind": state.kind.value, "amount_minor": state.amount_minor,
+        "currency": state.currency, "category_id": state.category_id, "payee": state.payee,
+        "booked_on": state.booked_on, "note": state.note, "counter_account_id": state.counter_account_id,
+        "tags": list(state.tags), "status": state.status.value,
+    }
+
+
+async def _count(session: AsyncSession, tenant_id: UUID, state: TransactionState, sign: int) -> None:
+    """Add (sign +1) or take out (-1) what a transaction's state counts for: balances and its payee."""
+    amount = sign * int(state.amount_minor)
+    await _add_to_balance(session, tenant_id, state.account_id,
+                          amount if state.kind == EntryKind.income else -amount)
+    if state.counter_account_id is not None:
+        await _add_to_balance(session, tenant_id, state.counter_account_id, amount)
+    if state.payee:
+        await session.execute(
+            pg_insert(payees).values(tenant_id=tenant_id, key=state.payee.lower(), name=state.payee,
+                                     usage_count=sign)
+            .on_conflict_do_update(index_elements=[payees.c.tenant_id, payees.c.key],
+                                   set_={"usage_count": payees.c.usage_count + sign})
+        )
 
 
 async def _add_to_balance(session: AsyncSession, tenant_id: UUID, account_id: UUID, delta: int) -> None:
@@ -70,6 +136,51 @@ async def _add_to_balance(session: AsyncSession, tenant_id: UUID, account_id: UU
         update(accounts).where(accounts.c.tenant_id == tenant_id, accounts.c.id == account_id)
         .values(balance_minor=accounts.c.balance_minor + delta)
     )
+
+
+async def _replace_splits(session: AsyncSession, tenant_id: UUID, transaction_id: UUID,
+                          state: TransactionState) -> None:
+    s = transaction_splits.c
+    await session.execute(delete(transaction_splits).where(s.tenant_id == tenant_id,
+                                                           s.transaction_id == transaction_id))
+    if state.splits:
+        await session.execute(insert(transaction_splits), [
+            {"transaction_id": transaction_id, "position": n, "tenant_id": tenant_id,
+             "category_id": part.category_id, "amount_minor": part.amount_minor, "note": part.note}
+            for n, part in enumerate(state.splits)
+        ])
+
+
+async def _merge_category(session: AsyncSession, tenant_id: UUID, source: UUID, target: UUID) -> None:
+    """The merged category's transactions (and parts of splits) now count for the target."""
+    await session.execute(update(categories)
+                          .where(categories.c.tenant_id == tenant_id, categories.c.id == source)
+                          .values(archived=True, merged_into=target))
+    await session.execute(update(transactions).where(transactions.c.tenant_id == tenant_id,
+                                                     transactions.c.category_id == source)
+                          .values(category_id=target))
+    await session.execute(update(transaction_splits).where(transaction_splits.c.tenant_id == tenant_id,
+                                                           transaction_splits.c.category_id == source)
+                          .values(category_id=target))
+
+
+async def _merge_payee(session: AsyncSession, tenant_id: UUID, merged: PayeeMerged) -> None:
+    """Transactions of the merged payee now name the target; the merged name is kept as an alias."""
+    t = transactions.c
+    await session.execute(update(transactions)
+                          .where(t.tenant_id == tenant_id, func.lower(t.payee) == merged.name.lower())
+                          .values(payee=merged.into_name))
+    target_key = merged.into_name.lower()
+    live = (await session.execute(select(func.count()).where(
+        t.tenant_id == tenant_id, ~t.deleted, func.lower(t.payee) == target_key))).scalar_one()
+    for key, name, count, alias in ((merged.name.lower(), merged.name, 0, merged.into_name),
+                                    (target_key, merged.into_name, live, None)):
+        await session.execute(
+            pg_insert(payees).values(tenant_id=tenant_id, key=key, name=name, usage_count=count,
+                                     merged_into=alias)
+            .on_conflict_do_update(index_elements=[payees.c.tenant_id, payees.c.key],
+                                   set_={"usage_count": count, "merged_into": alias})
+        )
 
 
 async def rebuild(db: Database) -> int:

@@ -3,14 +3,17 @@
 Every row carries `tenant_id` and every query takes the tenant it may look at.
 """
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    ColumnElement,
     Date,
     DateTime,
     Index,
@@ -19,10 +22,21 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
     select,
+    text,
+    tuple_,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally_ledger.query import Cursor, Filters
+from tallykit.money import minor_unit_digits
 
 metadata = MetaData()
 
@@ -38,6 +52,7 @@ accounts = Table(
     Column("balance_minor", BigInteger, nullable=False),
     Column("version", Integer, nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("archived", Boolean, nullable=False, server_default=false()),
 )
 Index("accounts_tenant", accounts.c.tenant_id, accounts.c.name)
 
@@ -50,10 +65,14 @@ categories = Table(
     Column("group_name", String(100), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("archived", Boolean, nullable=False, server_default=false()),
+    Column("merged_into", PgUUID(as_uuid=True)),
 )
 Index("categories_tenant", categories.c.tenant_id, categories.c.kind, categories.c.group_name,
       categories.c.name)
 
+# One row per transaction (a transfer too: `account_id` is where the money left, `counter_account_id`
+# where it went). A deleted transaction keeps its row, marked, so that an undo can bring it back as it was.
 transactions = Table(
     "transactions",
     metadata,
@@ -68,13 +87,52 @@ transactions = Table(
     Column("booked_on", Date, nullable=False),
     Column("note", String(1000), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("counter_account_id", PgUUID(as_uuid=True)),
+    Column("tags", ARRAY(String(50)), nullable=False, server_default=text("'{}'")),
+    Column("status", String(12), nullable=False, server_default="uncleared"),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("deleted", Boolean, nullable=False, server_default=false()),
 )
-Index("transactions_tenant_newest", transactions.c.tenant_id, transactions.c.booked_on.desc(),
-      transactions.c.recorded_at.desc())
-Index("transactions_account_newest", transactions.c.tenant_id, transactions.c.account_id,
-      transactions.c.booked_on.desc(), transactions.c.recorded_at.desc())
+_NEWEST = (transactions.c.booked_on.desc(), transactions.c.recorded_at.desc(), transactions.c.id.desc())
+_LIVE = ~transactions.c.deleted
+Index("transactions_newest", transactions.c.tenant_id, *_NEWEST, postgresql_where=_LIVE)
+Index("transactions_account_newest", transactions.c.tenant_id, transactions.c.account_id, *_NEWEST,
+      postgresql_where=_LIVE)
+Index("transactions_counter_newest", transactions.c.tenant_id, transactions.c.counter_account_id, *_NEWEST,
+      postgresql_where=and_(_LIVE, transactions.c.counter_account_id.is_not(None)))
+Index("transactions_category_newest", transactions.c.tenant_id, transactions.c.category_id, *_NEWEST,
+      postgresql_where=_LIVE)
+Index("transactions_tags", transactions.c.tags, postgresql_using="gin")
+_SEARCH_TEXT = transactions.c.payee + literal(" ") + transactions.c.note
+Index("transactions_text", _SEARCH_TEXT, postgresql_using="gin",
+      postgresql_ops={"transactions_text": "gin_trgm_ops"})
 
-READ_MODELS = (transactions, categories, accounts)
+transaction_splits = Table(
+    "transaction_splits",
+    metadata,
+    Column("transaction_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("category_id", PgUUID(as_uuid=True), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("note", String(200), nullable=False),
+)
+Index("transaction_splits_category", transaction_splits.c.tenant_id, transaction_splits.c.category_id)
+
+# Payees come into being by being used; `usage_count` counts live transactions naming them. A merged
+# payee keeps its row (with `merged_into`) so later entries under its name go to the target.
+payees = Table(
+    "payees",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("key", String(200), primary_key=True),  # the name in lower case
+    Column("name", String(200), nullable=False),
+    Column("usage_count", Integer, nullable=False),
+    Column("merged_into", String(200)),
+)
+Index("payees_tenant", payees.c.tenant_id, payees.c.usage_count.desc())
+
+READ_MODELS = (transaction_splits, transactions, payees, categories, accounts)
 
 
 @dataclass(frozen=True)
@@ -85,6 +143,7 @@ class AccountRow:
     currency: str
     balance_minor: int
     version: int
+    archived: bool
 
 
 @dataclass(frozen=True)
@@ -93,6 +152,15 @@ class CategoryRow:
     name: str
     group: str
     kind: str
+    archived: bool
+    merged_into: UUID | None
+
+
+@dataclass(frozen=True)
+class SplitRow:
+    category_id: UUID
+    amount_minor: int
+    note: str
 
 
 @dataclass(frozen=True)
@@ -108,17 +176,42 @@ class TransactionRow:
     booked_on: date
     note: str
     recorded_at: datetime
+    counter_account_id: UUID | None
+    tags: list[str]
+    status: str
+    version: int
+    splits: list[SplitRow] = field(default_factory=list)
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.booked_on, self.recorded_at, self.id)
+
+
+@dataclass(frozen=True)
+class Totals:
+    currency: str
+    count: int
+    income_minor: int
+    expense_minor: int
+    transfer_minor: int
+
+
+@dataclass(frozen=True)
+class PayeeRow:
+    name: str
+    usage_count: int
 
 
 _ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.name, accounts.c.kind, accounts.c.currency,
-                    accounts.c.balance_minor, accounts.c.version)
+                    accounts.c.balance_minor, accounts.c.version, accounts.c.archived)
 
 
-async def list_accounts(session: AsyncSession, tenant_id: UUID) -> list[AccountRow]:
-    rows = await session.execute(
-        select(*_ACCOUNT_COLUMNS).where(accounts.c.tenant_id == tenant_id)
-        .order_by(accounts.c.name, accounts.c.id)
-    )
+async def list_accounts(session: AsyncSession, tenant_id: UUID, *,
+                        include_archived: bool = False) -> list[AccountRow]:
+    query = select(*_ACCOUNT_COLUMNS).where(accounts.c.tenant_id == tenant_id)
+    if not include_archived:
+        query = query.where(~accounts.c.archived)
+    rows = await session.execute(query.order_by(accounts.c.name, accounts.c.id))
     return [AccountRow(*row) for row in rows]
 
 
@@ -129,13 +222,117 @@ async def get_account(session: AsyncSession, tenant_id: UUID, account_id: UUID) 
     return AccountRow(*row) if row else None
 
 
-async def list_categories(session: AsyncSession, tenant_id: UUID) -> list[CategoryRow]:
+def _signed_amount() -> ColumnElement[Any]:
+    """The transaction's effect on `account_id`: income adds, expense and transfer (out) take away."""
+    return case((transactions.c.kind == "income", transactions.c.amount_minor),
+                else_=-transactions.c.amount_minor)
+
+
+async def balances_as_of(session: AsyncSession, tenant_id: UUID, as_of: date,
+                         account_ids: list[UUID] | None = None) -> dict[UUID, int]:
+    """Each account's balance at the end of `as_of`: its opening balance plus everything booked by then."""
+    opening = select(accounts.c.id, accounts.c.opening_balance_minor).where(accounts.c.tenant_id == tenant_id)
+    if account_ids is not None:
+        opening = opening.where(accounts.c.id.in_(account_ids))
+    balances = {row.id: int(row.opening_balance_minor) for row in await session.execute(opening)}
+    if not balances:
+        return balances
+    live = and_(transactions.c.tenant_id == tenant_id, _LIVE, transactions.c.booked_on <= as_of)
+    outflows = (select(transactions.c.account_id, func.sum(_signed_amount()))
+                .where(live, transactions.c.account_id.in_(list(balances)))
+                .group_by(transactions.c.account_id))
+    inflows = (select(transactions.c.counter_account_id, func.sum(transactions.c.amount_minor))
+               .where(live, transactions.c.counter_account_id.in_(list(balances)))
+               .group_by(transactions.c.counter_account_id))
+    for query in (outflows, inflows):
+        for account_id, delta in await session.execute(query):
+            balances[account_id] += int(delta)
+    return balances
+
+
+async def net_worth(session: AsyncSession, tenant_id: UUID, as_of: date) -> dict[str, int]:
+    """The sum of every account's balance as of a day, per currency (no conversion between them)."""
+    currencies = dict((await session.execute(
+        select(accounts.c.id, accounts.c.currency).where(accounts.c.tenant_id == tenant_id))).all())
+    totals: dict[str, int] = defaultdict(int)
+    for account_id, balance in (await balances_as_of(session, tenant_id, as_of)).items():
+        totals[currencies[account_id]] += balance
+    return dict(sorted(totals.items()))
+
+
+_CATEGORY_COLUMNS = (categories.c.id, categories.c.name, categories.c.group_name, categories.c.kind,
+                     categories.c.archived, categories.c.merged_into)
+
+
+async def list_categories(session: AsyncSession, tenant_id: UUID, *,
+                          include_archived: bool = False) -> list[CategoryRow]:
+    query = select(*_CATEGORY_COLUMNS).where(categories.c.tenant_id == tenant_id)
+    if not include_archived:
+        query = query.where(~categories.c.archived)
     rows = await session.execute(
-        select(categories.c.id, categories.c.name, categories.c.group_name, categories.c.kind)
-        .where(categories.c.tenant_id == tenant_id)
-        .order_by(categories.c.kind, categories.c.group_name, categories.c.name)
-    )
+        query.order_by(categories.c.kind, categories.c.group_name, categories.c.name))
     return [CategoryRow(*row) for row in rows]
+
+
+async def get_payee(session: AsyncSession, tenant_id: UUID, name: str) -> PayeeRow | None:
+    row = (await session.execute(select(payees.c.name, payees.c.usage_count).where(
+        payees.c.tenant_id == tenant_id, payees.c.key == name.lower(),
+        payees.c.merged_into.is_(None)))).first()
+    return PayeeRow(*row) if row else None
+
+
+async def get_category(session: AsyncSession, tenant_id: UUID, category_id: UUID) -> CategoryRow | None:
+    row = (await session.execute(
+        select(*_CATEGORY_COLUMNS).where(categories.c.tenant_id == tenant_id, categories.c.id == category_id)
+    )).first()
+    return CategoryRow(*row) if row else None
+
+
+async def category_merges(session: AsyncSession, tenant_id: UUID) -> dict[UUID, UUID]:
+    """Merged category → the category its history now counts for (following merges of merges)."""
+    rows = await session.execute(select(categories.c.id, categories.c.merged_into).where(
+        categories.c.tenant_id == tenant_id, categories.c.merged_into.is_not(None)))
+    direct: dict[UUID, UUID] = dict(rows.all())
+    resolved = {}
+    for source in direct:
+        target, seen = direct[source], {source}
+        while target in direct and target not in seen:
+            seen.add(target)
+            target = direct[target]
+        resolved[source] = target
+    return resolved
+
+
+async def payee_merges(session: AsyncSession, tenant_id: UUID) -> dict[str, str]:
+    """Merged payee name (lower case) → the name it now goes by."""
+    rows = await session.execute(select(payees.c.key, payees.c.merged_into).where(
+        payees.c.tenant_id == tenant_id, payees.c.merged_into.is_not(None)))
+    direct: dict[str, str] = dict(rows.all())
+    resolved = {}
+    for source, target in direct.items():
+        seen = {source}
+        while target.lower() in direct and target.lower() not in seen:
+            seen.add(target.lower())
+            target = direct[target.lower()]
+        resolved[source] = target
+    return resolved
+
+
+async def list_payees(session: AsyncSession, tenant_id: UUID) -> list[PayeeRow]:
+    rows = await session.execute(
+        select(payees.c.name, payees.c.usage_count)
+        .where(payees.c.tenant_id == tenant_id, payees.c.merged_into.is_(None), payees.c.usage_count > 0)
+        .order_by(payees.c.usage_count.desc(), payees.c.name)
+    )
+    return [PayeeRow(*row) for row in rows]
+
+
+async def list_tags(session: AsyncSession, tenant_id: UUID) -> list[tuple[str, int]]:
+    tag = func.unnest(transactions.c.tags).label("tag")
+    inner = select(tag).where(transactions.c.tenant_id == tenant_id, _LIVE).subquery()
+    rows = await session.execute(
+        select(inner.c.tag, func.count()).group_by(inner.c.tag).order_by(func.count().desc(), inner.c.tag))
+    return [(name, int(n)) for name, n in rows]
 
 
 def _transactions_query(tenant_id: UUID) -> Any:
@@ -145,21 +342,107 @@ def _transactions_query(tenant_id: UUID) -> Any:
     return (
         select(transactions.c.id, transactions.c.account_id, transactions.c.kind, transactions.c.amount_minor,
                transactions.c.currency, transactions.c.category_id, categories.c.name, transactions.c.payee,
-               transactions.c.booked_on, transactions.c.note, transactions.c.recorded_at)
+               transactions.c.booked_on, transactions.c.note, transactions.c.recorded_at,
+               transactions.c.counter_account_id, transactions.c.tags, transactions.c.status,
+               transactions.c.version)
         .select_from(joined)
-        .where(transactions.c.tenant_id == tenant_id)
+        .where(transactions.c.tenant_id == tenant_id, _LIVE)
     )
+
+
+def _ilike_any(column: Any, values: tuple[str, ...]) -> ColumnElement[bool]:
+    return or_(*(func.lower(column) == v.lower() for v in values))
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def filter_conditions(session: AsyncSession, tenant_id: UUID,
+                            filters: Filters) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a search, every one tenant-scoped (also inside subqueries)."""
+    t = transactions.c
+    conditions: list[ColumnElement[bool]] = []
+    for word in filters.words:
+        pattern = f"%{_escape_like(word)}%"
+        named_categories = select(categories.c.id).where(
+            categories.c.tenant_id == tenant_id, categories.c.name.ilike(pattern, escape="\\"))
+        conditions.append(or_(_SEARCH_TEXT.ilike(pattern, escape="\\"), t.category_id.in_(named_categories)))
+    if filters.after:
+        conditions.append(t.booked_on >= filters.after)
+    if filters.before:
+        conditions.append(t.booked_on < filters.before)
+    if filters.amounts:
+        # Major units in the row's currency: 20 is 2000 cents but 20 yen.
+        currencies = (await session.execute(
+            select(accounts.c.currency).where(accounts.c.tenant_id == tenant_id).distinct())).scalars()
+        scale = case({c: 10 ** minor_unit_digits(c) for c in currencies} or {"": 1}, value=t.currency,
+                     else_=100)
+        for op, value in filters.amounts:
+            conditions.append(_compare(t.amount_minor, op, literal(value) * scale))
+    for op, minor in filters.amounts_minor:
+        conditions.append(_compare(t.amount_minor, op, literal(minor)))
+    if filters.account_ids or filters.account_names:
+        named = select(accounts.c.id).where(accounts.c.tenant_id == tenant_id, or_(
+            accounts.c.id.in_(filters.account_ids) if filters.account_ids else false(),
+            _ilike_any(accounts.c.name, filters.account_names) if filters.account_names else false()))
+        conditions.append(or_(t.account_id.in_(named), t.counter_account_id.in_(named)))
+    if filters.category_ids or filters.category_names:
+        named = select(categories.c.id).where(categories.c.tenant_id == tenant_id, or_(
+            categories.c.id.in_(filters.category_ids) if filters.category_ids else false(),
+            _ilike_any(categories.c.name, filters.category_names) if filters.category_names else false()))
+        split_of = select(transaction_splits.c.transaction_id).where(
+            transaction_splits.c.tenant_id == tenant_id, transaction_splits.c.category_id.in_(named))
+        conditions.append(or_(t.category_id.in_(named), t.id.in_(split_of)))
+    if filters.payees:
+        conditions.append(_ilike_any(t.payee, filters.payees))
+    if filters.tags:
+        conditions.append(t.tags.overlap(list(filters.tags)))
+    if filters.kinds:
+        conditions.append(t.kind.in_([k.value for k in filters.kinds]))
+    if filters.statuses:
+        conditions.append(t.status.in_([s.value for s in filters.statuses]))
+    return conditions
+
+
+def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    comparisons: dict[str, ColumnElement[bool]] = {
+        ">": column > value, ">=": column >= value, "<": column < value, "<=": column <= value,
+        "=": column == value}
+    return comparisons[op]
+
+
+async def search_transactions(session: AsyncSession, tenant_id: UUID, filters: Filters, *,
+                              after: Cursor | None = None, limit: int = 50) -> list[TransactionRow]:
+    """A page of the filtered transactions, newest first (booking day, then when recorded, then id),
+    continuing after the row a keyset cursor names."""
+    t = transactions.c
+    query = _transactions_query(tenant_id).where(*await filter_conditions(session, tenant_id, filters))
+    if after is not None:
+        query = query.where(tuple_(t.booked_on, t.recorded_at, t.id)
+                            < tuple_(literal(after.booked_on), literal(after.recorded_at), literal(after.id)))
+    rows = [TransactionRow(*row) for row in await session.execute(query.order_by(*_NEWEST).limit(limit))]
+    return await _with_splits(session, tenant_id, rows)
+
+
+async def search_totals(session: AsyncSession, tenant_id: UUID, filters: Filters) -> list[Totals]:
+    """Count and sums of the whole filtered set, per currency."""
+    t = transactions.c
+
+    def total(kind: str) -> Any:
+        return func.coalesce(func.sum(case((t.kind == kind, t.amount_minor), else_=0)), 0)
+
+    query = (select(t.currency, func.count(), total("income"), total("expense"), total("transfer"))
+             .where(t.tenant_id == tenant_id, _LIVE, *await filter_conditions(session, tenant_id, filters))
+             .group_by(t.currency).order_by(t.currency))
+    return [Totals(c, int(n), int(i), int(e), int(x)) for c, n, i, e, x in await session.execute(query)]
 
 
 async def list_transactions(session: AsyncSession, tenant_id: UUID, *, account_id: UUID | None = None,
                             limit: int = 50) -> list[TransactionRow]:
     """Newest first: by booking date, then by when they were recorded."""
-    query = _transactions_query(tenant_id)
-    if account_id is not None:
-        query = query.where(transactions.c.account_id == account_id)
-    query = query.order_by(transactions.c.booked_on.desc(), transactions.c.recorded_at.desc(),
-                           transactions.c.id).limit(limit)
-    return [TransactionRow(*row) for row in await session.execute(query)]
+    filters = Filters(account_ids=(account_id,)) if account_id is not None else Filters()
+    return await search_transactions(session, tenant_id, filters, limit=limit)
 
 
 async def get_transaction(session: AsyncSession, tenant_id: UUID,
@@ -167,4 +450,20 @@ async def get_transaction(session: AsyncSession, tenant_id: UUID,
     row = (await session.execute(
         _transactions_query(tenant_id).where(transactions.c.id == transaction_id)
     )).first()
-    return TransactionRow(*row) if row else None
+    return (await _with_splits(session, tenant_id, [TransactionRow(*row)]))[0] if row else None
+
+
+async def _with_splits(session: AsyncSession, tenant_id: UUID,
+                       rows: list[TransactionRow]) -> list[TransactionRow]:
+    if not rows:
+        return rows
+    s = transaction_splits.c
+    found = await session.execute(
+        select(s.transaction_id, s.category_id, s.amount_minor, s.note)
+        .where(s.tenant_id == tenant_id, s.transaction_id.in_([r.id for r in rows]))
+        .order_by(s.transaction_id, s.position))
+    by_transaction: dict[UUID, list[SplitRow]] = defaultdict(list)
+    for transaction_id, *split in found:
+        by_transaction[transaction_id].append(SplitRow(*split))
+    return [TransactionRow(**{**r.__dict__, "splits": by_transaction[r.id]}) if r.id in by_transaction else r
+            for r in rows]

@@ -2,9 +2,10 @@
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tallykit.contracts import registry
 from tallykit.events import EventPayload
@@ -28,6 +29,57 @@ class CategoryKind(StrEnum):
 class TransactionKind(StrEnum):
     expense = "expense"
     income = "income"
+
+
+class EntryKind(StrEnum):
+    """What a transaction is, in the full-state events: transfers are a kind of their own, never spending."""
+
+    expense = "expense"
+    income = "income"
+    transfer = "transfer"
+
+
+class ClearedState(StrEnum):
+    uncleared = "uncleared"
+    cleared = "cleared"
+    reconciled = "reconciled"
+
+
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50,
+                                       pattern=r"^[^\s,]+$")]
+
+
+class Split(BaseModel):
+    """One part of a split transaction: an amount on one category (the parts sum to the total)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    category_id: UUID
+    amount_minor: MinorUnits = Field(gt=0)
+    note: str = Field(default="", max_length=200)
+
+
+class TransactionState(BaseModel):
+    """Everything a transaction says, as carried by the events that change it.
+
+    A transfer moves `amount_minor` from `account_id` to `counter_account_id` and has no category. A
+    split transaction has `splits` (summing to `amount_minor`) and no `category_id`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account_id: UUID
+    kind: EntryKind
+    amount_minor: MinorUnits = Field(gt=0)
+    currency: CurrencyCode
+    booked_on: date
+    category_id: UUID | None = None
+    counter_account_id: UUID | None = None
+    payee: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=1000)
+    splits: tuple[Split, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    status: ClearedState = ClearedState.uncleared
 
 
 @registry.event("ledger.AccountOpened")
@@ -68,3 +120,90 @@ class TransactionRecorded(EventPayload):
     payee: str = Field(default="", max_length=200)
     booked_on: date
     note: str = Field(default="", max_length=1000)
+    # Optional additions (older events lack them): a split transaction's parts (then no category_id),
+    # free-form tags, and the cleared/reconciled state.
+    splits: tuple[Split, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    status: ClearedState = ClearedState.uncleared
+
+
+@registry.event("ledger.AccountArchived")
+class AccountArchived(EventPayload):
+    """An account was archived: it keeps its history and balance but takes no new transactions."""
+
+
+@registry.event("ledger.AccountReopened")
+class AccountReopened(EventPayload):
+    """An archived account was reopened."""
+
+
+@registry.event("ledger.CategoryRenamed")
+class CategoryRenamed(EventPayload):
+    """A category got a new name and/or moved to another group."""
+
+    name: str = Field(min_length=1, max_length=100)
+    group: str = Field(min_length=1, max_length=100)
+
+
+@registry.event("ledger.CategoryArchived")
+class CategoryArchived(EventPayload):
+    """A category was archived: its history stays, new transactions cannot use it."""
+
+
+@registry.event("ledger.CategoryMerged")
+class CategoryMerged(EventPayload):
+    """A category was merged into another of its kind (and archived): move what it counted to the target."""
+
+    into_category_id: UUID
+
+
+@registry.event("ledger.PayeeMerged")
+class PayeeMerged(EventPayload):
+    """Payee `name` was merged into `into_name`: its transactions, and later entries, name the target."""
+
+    name: str = Field(min_length=1, max_length=200)
+    into_name: str = Field(min_length=1, max_length=200)
+
+
+@registry.event("ledger.TransferRecorded")
+class TransferRecorded(EventPayload):
+    """Money moved between two of the household's own accounts (never income or spending)."""
+
+    from_account_id: UUID
+    to_account_id: UUID
+    amount_minor: MinorUnits = Field(gt=0)
+    currency: CurrencyCode
+    booked_on: date
+    payee: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=1000)
+    tags: tuple[Tag, ...] = ()
+    status: ClearedState = ClearedState.uncleared
+
+
+@registry.event("ledger.TransactionAmended")
+class TransactionAmended(EventPayload):
+    """A transaction was edited (or an edit undone): take out what `before` counted, count `after`."""
+
+    # Full states (fields of TransactionState: account_id, kind, amount_minor, currency, booked_on,
+    # category_id, counter_account_id, payee, note, splits, tags, status). `undoes` is the stream
+    # version this change reverts, when it is an undo.
+
+    before: TransactionState
+    after: TransactionState
+    undoes: int | None = None
+
+
+@registry.event("ledger.TransactionDeleted")
+class TransactionDeleted(EventPayload):
+    """A transaction (or transfer) was deleted: take out what `before` counted."""
+
+    before: TransactionState
+    undoes: int | None = None
+
+
+@registry.event("ledger.TransactionRestored")
+class TransactionRestored(EventPayload):
+    """A deleted transaction came back (an undo of its deletion): count `after` again."""
+
+    after: TransactionState
+    undoes: int | None = None

@@ -1,0 +1,493 @@
+"""Import batches: an uploaded statement waits here until the user confirms its mapping, then every row
+becomes a transaction (domain `Transaction.record`, appended to the event store, projected, enqueued on
+the outbox) in chunks of one database transaction each. The whole file is parsed and checked before the
+first chunk is written, so a malformed file adds nothing.
+
+Every event of a batch carries the batch id as its correlation id: the event store itself says which
+transactions an import recorded. `import_rows` keeps what duplicate detection needs (the bank's
+transaction id, or a fingerprint: account, amount, normalised payee, date) and what undo deletes.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally_ledger import handlers, projections, store
+from tally_ledger.domain import Account, Aggregate, DomainError, Transaction
+from tally_ledger.handlers import TOPIC, Context
+from tally_ledger.importers import CsvMapping, StatementError, StatementFormat, StatementRow, parse
+from tallykit import eventstore, outbox
+from tallykit.contracts import registry
+from tallykit.contracts.ledger import ClearedState, TransactionKind
+from tallykit.db import Database
+from tallykit.errors import Conflict, InvalidInput, NotFound
+from tallykit.events import Envelope, EventPayload
+from tallykit.logging import get_logger
+from tallykit.money import minor_unit_digits
+from tallykit.settings import ServiceSettings
+from tallykit.tables import event_store
+
+log = get_logger(__name__)
+
+CHUNK_ROWS = 2000
+DUPLICATE_WINDOW_DAYS = 3
+
+metadata = MetaData()
+
+import_batches = Table(
+    "import_batches",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("account_id", PgUUID(as_uuid=True), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("format", String(10), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("content", LargeBinary),
+    Column("mapping", JSONB),
+    Column("rows_total", Integer, nullable=False),
+    Column("rows_done", Integer, nullable=False),
+    Column("rows_new", Integer, nullable=False),
+    Column("rows_duplicate", Integer, nullable=False),
+    Column("rows_skipped", Integer, nullable=False),
+    Column("error", String(1000)),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("undone_at", DateTime(timezone=True)),
+)
+
+import_rows = Table(
+    "import_rows",
+    metadata,
+    Column("transaction_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("batch_id", PgUUID(as_uuid=True), nullable=False),
+    Column("account_id", PgUUID(as_uuid=True), nullable=False),
+    Column("bank_id", String(100)),
+    Column("booked_on", Date, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("payee_key", String(200), nullable=False),
+)
+
+import_mappings = Table(
+    "import_mappings",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("mapping", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class Status:
+    uploaded = "uploaded"  # waiting for the user to confirm the mapping
+    importing = "importing"
+    imported = "imported"
+    failed = "failed"  # nothing or part written (chunks commit); confirming again resumes without duplicates
+    undoing = "undoing"
+    undone = "undone"
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: UUID
+    account_id: UUID
+    filename: str
+    format: str
+    status: str
+    mapping: dict[str, Any] | None
+    rows_total: int
+    rows_done: int
+    rows_new: int
+    rows_duplicate: int
+    rows_skipped: int
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    undone_at: datetime | None
+
+
+_BATCH_COLUMNS = [import_batches.c[name] for name in Batch.__dataclass_fields__]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- batches -------------------------------------------------------------------------------------
+
+async def create_batch(db: Database, ctx: Context, *, account_id: UUID, filename: str,
+                       statement_format: StatementFormat, content: bytes,
+                       mapping: CsvMapping | None) -> Batch:
+    async with db.transaction() as session:
+        account = await store.get_account(session, ctx.tenant_id, account_id)
+        if account is None:
+            raise NotFound(f"account {account_id} does not exist")
+        batch_id = uuid4()
+        await session.execute(insert(import_batches).values(
+            id=batch_id, tenant_id=ctx.tenant_id, account_id=account_id, filename=filename[:255],
+            format=statement_format.value, status=Status.uploaded, content=content,
+            mapping=mapping.model_dump() if mapping else None, rows_total=0, rows_done=0, rows_new=0,
+            rows_duplicate=0, rows_skipped=0, created_by=ctx.actor, created_at=_now(),
+        ))
+        return await _batch(session, ctx.tenant_id, batch_id)
+
+
+async def _batch(session: AsyncSession, tenant_id: UUID, batch_id: UUID, *,
+                 for_update: bool = False) -> Batch:
+    query = select(*_BATCH_COLUMNS).where(import_batches.c.tenant_id == tenant_id,
+                                          import_batches.c.id == batch_id)
+    row = (await session.execute(query.with_for_update() if for_update else query)).first()
+    if row is None:
+        raise NotFound(f"import {batch_id} does not exist")
+    return Batch(*row)
+
+
+async def get_batch(db: Database, tenant_id: UUID, batch_id: UUID) -> Batch:
+    async with db.read() as session:
+        return await _batch(session, tenant_id, batch_id)
+
+
+async def list_batches(db: Database, tenant_id: UUID, *, limit: int = 50) -> list[Batch]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(*_BATCH_COLUMNS).where(import_batches.c.tenant_id == tenant_id)
+            .order_by(import_batches.c.created_at.desc()).limit(limit))
+        return [Batch(*r) for r in rows]
+
+
+async def batch_content(db: Database, tenant_id: UUID, batch_id: UUID) -> tuple[Batch, bytes, str]:
+    """The batch, its uploaded file (while it has not been imported) and its account's currency."""
+    async with db.read() as session:
+        batch = await _batch(session, tenant_id, batch_id)
+        content = (await session.execute(select(import_batches.c.content)
+                                         .where(import_batches.c.id == batch_id))).scalar_one()
+        account = await store.get_account(session, tenant_id, batch.account_id)
+    if content is None or account is None:
+        raise Conflict(f"import {batch_id} is {batch.status}; its file is no longer kept")
+    return batch, content, account.currency
+
+
+def read_rows(statement_format: StatementFormat, content: bytes, currency: str,
+              mapping: CsvMapping | None) -> list[StatementRow]:
+    """Parse the whole file and check every row against the account, or fail naming the row."""
+    try:
+        rows = parse(statement_format, content, digits=minor_unit_digits(currency), mapping=mapping)
+    except StatementError as exc:
+        raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
+    for row in rows:
+        if row.currency and row.currency != currency:
+            raise InvalidInput(f"the file cannot be imported: {row.where}: the statement is in "
+                               f"{row.currency}, the account keeps {currency}", where=row.where)
+    return rows
+
+
+# --- duplicate detection -------------------------------------------------------------------------
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def payee_key(row: StatementRow) -> str:
+    """The payee as duplicate detection compares it: case, punctuation and spacing do not count."""
+    return _NOT_WORD.sub(" ", (row.payee or row.description).casefold()).strip()[:200]
+
+
+@dataclass
+class _Known:
+    bank_ids: set[str]
+    # (amount, payee key) → booking dates of earlier imports without a bank id match, oldest first
+    fingerprints: dict[tuple[int, str], list[date]]
+
+
+async def _known(session: AsyncSession, tenant_id: UUID, account_id: UUID,
+                 rows: Sequence[StatementRow]) -> _Known:
+    window = timedelta(days=DUPLICATE_WINDOW_DAYS)
+    first, last = min(r.booked_on for r in rows) - window, max(r.booked_on for r in rows) + window
+    r = import_rows.c
+    wanted = sorted({row.bank_id for row in rows if row.bank_id})
+    bank_ids = {bank_id for (bank_id,) in await session.execute(
+        select(r.bank_id).where(r.tenant_id == tenant_id, r.account_id == account_id,
+                                r.bank_id == any_(bindparam("wanted", wanted, type_=ARRAY(String)))))}
+    fingerprints: dict[tuple[int, str], list[date]] = defaultdict(list)
+    found = await session.execute(
+        select(r.amount_minor, r.payee_key, r.booked_on)
+        .where(r.tenant_id == tenant_id, r.account_id == account_id, r.booked_on.between(first, last))
+        .order_by(r.booked_on))
+    for amount, key, booked_on in found:
+        fingerprints[(amount, key)].append(booked_on)
+    return _Known(bank_ids, fingerprints)
+
+
+def new_rows(rows: Sequence[StatementRow], known: _Known) -> list[StatementRow]:
+    """The rows not imported before. A row is a duplicate when its bank id was seen (in an earlier import
+    or earlier in this file), or, without a bank id match, when an earlier import has the same amount and
+    payee within a few days. Each earlier row matches one new row only, so two equal coffees on the same
+    day in one file are two transactions, and importing that file again adds neither."""
+    window = timedelta(days=DUPLICATE_WINDOW_DAYS)
+    seen_ids = set(known.bank_ids)
+    fresh = []
+    for row in rows:
+        if row.bank_id is not None:
+            if row.bank_id in seen_ids:
+                continue
+            seen_ids.add(row.bank_id)
+        dates = known.fingerprints.get((row.amount_minor, payee_key(row)))
+        if dates and row.bank_id not in known.bank_ids:
+            match = min((d for d in dates if abs(d - row.booked_on) <= window),
+                        key=lambda d: abs(d - row.booked_on), default=None)
+            if match is not None:
+                dates.remove(match)
+                continue
+        fresh.append(row)
+    return fresh
+
+
+# --- confirm: record the rows --------------------------------------------------------------------
+
+async def start_import(db: Database, ctx: Context, batch_id: UUID, mapping: CsvMapping | None) -> Batch:
+    """Mark the batch as importing (one confirm wins; a failed batch may be confirmed again)."""
+    async with db.transaction() as session:
+        batch = await _batch(session, ctx.tenant_id, batch_id, for_update=True)
+        if batch.status not in (Status.uploaded, Status.failed):
+            raise Conflict(f"import {batch_id} is {batch.status}, it cannot be confirmed")
+        await session.execute(update(import_batches).where(import_batches.c.id == batch_id).values(
+            status=Status.importing, error=None, mapping=mapping.model_dump() if mapping else batch.mapping))
+        return await _batch(session, ctx.tenant_id, batch_id)
+
+
+async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batch: Batch,
+                     rows: Sequence[StatementRow]) -> Batch:
+    """Record the new rows of a batch in chunks; the batch shows its progress after each chunk."""
+    tenant = ctx.tenant_id
+    ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=batch.id)
+    try:
+        async with db.read() as session:
+            known = await _known(session, tenant, batch.account_id, rows)
+            payee_names = await store.payee_merges(session, tenant)
+        recordable = [r for r in rows if r.amount_minor != 0]
+        fresh = new_rows(recordable, known)
+        skipped = len(rows) - len(recordable)
+        async with db.transaction() as session:
+            await session.execute(update(import_batches).where(import_batches.c.id == batch.id).values(
+                rows_total=len(rows), rows_done=len(rows) - len(fresh), rows_skipped=skipped, rows_new=0,
+                rows_duplicate=len(recordable) - len(fresh)))
+        for start in range(0, len(fresh), CHUNK_ROWS):
+            chunk = fresh[start:start + CHUNK_ROWS]
+            async with db.transaction() as session:
+                account = await handlers._load(session, ctx, Account, batch.account_id)
+                transactions = [_record(account, row, payee_names) for row in chunk]
+                await save_all(session, settings, ctx, transactions)
+                await session.execute(insert(import_rows), [
+                    {"transaction_id": t.id, "tenant_id": tenant, "batch_id": batch.id,
+                     "account_id": batch.account_id, "bank_id": row.bank_id, "booked_on": row.booked_on,
+                     "amount_minor": row.amount_minor, "payee_key": payee_key(row)}
+                    for t, row in zip(transactions, chunk, strict=True)])
+                await session.execute(update(import_batches).where(import_batches.c.id == batch.id).values(
+                    rows_done=import_batches.c.rows_done + len(chunk),
+                    rows_new=import_batches.c.rows_new + len(chunk)))
+    except Exception as exc:
+        await _finish(db, tenant, batch.id, Status.failed, error=_message(exc))
+        raise
+    return await _finish(db, tenant, batch.id, Status.imported, content=None)
+
+
+def _message(exc: Exception) -> str:
+    return str(getattr(exc, "detail", None) or exc)[:1000] or type(exc).__name__
+
+
+def _record(account: Account, row: StatementRow, payee_names: dict[str, str]) -> Transaction:
+    payee = (row.payee or row.description)[:200]
+    payee = payee_names.get(payee.lower(), payee)
+    try:
+        return Transaction.record(
+            uuid4(), account=account,
+            kind=TransactionKind.income if row.amount_minor > 0 else TransactionKind.expense,
+            amount_minor=abs(row.amount_minor), booked_on=row.booked_on,
+            payee=payee, note=row.description if row.description != payee else "",
+            status=ClearedState.cleared,  # the bank has booked it
+        )
+    except DomainError as exc:
+        raise InvalidInput(f"{row.where}: {exc}", where=row.where) from exc
+
+
+async def _finish(db: Database, tenant_id: UUID, batch_id: UUID, status: str, **values: Any) -> Batch:
+    async with db.transaction() as session:
+        stamp = {"undone_at": _now()} if status == Status.undone else {"finished_at": _now()}
+        if status in (Status.failed, Status.imported):
+            stamp = {"finished_at": _now()}
+        await session.execute(update(import_batches).where(import_batches.c.tenant_id == tenant_id,
+                                                           import_batches.c.id == batch_id)
+                              .values(status=status, **stamp, **values))
+        return await _batch(session, tenant_id, batch_id)
+
+
+async def save_all(session: AsyncSession, settings: ServiceSettings, ctx: Context,
+                   aggregates: Iterable[Aggregate]) -> list[Envelope]:
+    """Save many aggregates' pending events in the caller's transaction, as `handlers._save` saves one."""
+    envelopes: list[Envelope] = []
+    payloads: list[EventPayload] = []
+    for aggregate in aggregates:
+        start = aggregate.expected_version
+        for n, payload in enumerate(aggregate.pending, start=1):
+            envelopes.append(registry.envelope(
+                payload, tenant_id=ctx.tenant_id, stream_id=aggregate.id, stream_version=start + n,
+                actor=ctx.actor, correlation_id=ctx.correlation_id, causation_id=ctx.causation_id))
+            payloads.append(payload)
+        aggregate.pending.clear()
+    await append_all(session, settings, envelopes, payloads)
+    return envelopes
+
+
+async def append_all(session: AsyncSession, settings: ServiceSettings, envelopes: Sequence[Envelope],
+                     payloads: Sequence[EventPayload]) -> None:
+    """Append events of many streams in one insert (a stream that moved meanwhile → 409), project each
+    with the ledger's projections and enqueue them all on the outbox, in the caller's transaction."""
+    if not envelopes:
+        return
+    await eventstore.lock_appends(session)
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(event_store), [
+                {"event_id": e.id, "tenant_id": e.tenant_id, "stream_id": e.stream_id,
+                 "stream_version": e.stream_version, "type": e.type, "envelope": e.model_dump(mode="json")}
+                for e in envelopes])
+    except IntegrityError as exc:
+        if "event_store_stream_version" in str(exc.orig):
+            raise eventstore.ConcurrencyConflict("a transaction changed meanwhile; try again") from exc
+        raise
+    for envelope, payload in zip(envelopes, payloads, strict=True):
+        await projections.project(session, envelope, payload)
+    await outbox.enqueue(session, settings.topic(TOPIC), envelopes)
+
+
+# --- undo ----------------------------------------------------------------------------------------
+
+async def undo(db: Database, settings: ServiceSettings, ctx: Context, batch_id: UUID) -> Batch:
+    """Delete exactly the transactions the batch recorded (one TransactionDeleted each), in chunks.
+    Transactions already deleted by hand stay deleted; a reconciled one stops the undo before anything
+    is deleted."""
+    tenant = ctx.tenant_id
+    async with db.transaction() as session:
+        batch = await _batch(session, tenant, batch_id, for_update=True)
+        if batch.status != Status.imported:
+            raise Conflict(f"import {batch_id} is {batch.status}; only an imported batch can be undone")
+        ids = [i for (i,) in await session.execute(
+            select(import_rows.c.transaction_id).where(import_rows.c.tenant_id == tenant,
+                                                       import_rows.c.batch_id == batch_id)
+            .order_by(import_rows.c.transaction_id))]
+        reconciled = (await session.execute(
+            select(store.transactions.c.id)
+            .join(import_rows, import_rows.c.transaction_id == store.transactions.c.id)
+            .where(import_rows.c.batch_id == batch_id, store.transactions.c.tenant_id == tenant,
+                   ~store.transactions.c.deleted,
+                   store.transactions.c.status == ClearedState.reconciled.value)
+            .limit(1))).scalar()
+        if reconciled is not None:
+            raise Conflict(f"transaction {reconciled} of this import is reconciled; mark it cleared before "
+                           "undoing the import")
+        await session.execute(update(import_batches).where(import_batches.c.id == batch_id)
+                              .values(status=Status.undoing))
+    ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=uuid4(), causation_id=None)
+    try:
+        for start in range(0, len(ids), CHUNK_ROWS):
+            chunk = ids[start:start + CHUNK_ROWS]
+            async with db.transaction() as session:
+                live = [t for t in await _load_transactions(session, ctx, chunk) if not t.deleted]
+                try:
+                    for transaction in live:
+                        transaction.delete(expected_version=None)
+                except DomainError as exc:
+                    raise Conflict(f"the import cannot be undone: {exc}") from exc
+                await save_all(session, settings, ctx, live)
+                await session.execute(delete(import_rows).where(import_rows.c.tenant_id == tenant,
+                                                                import_rows.c.transaction_id.in_(chunk)))
+                await session.execute(update(import_batches).where(import_batches.c.id == batch_id)
+                                      .values(rows_done=import_batches.c.rows_done - len(chunk)))
+    except Exception as exc:
+        await _finish(db, tenant, batch_id, Status.imported, error=f"undo stopped: {_message(exc)}")
+        raise
+    return await _finish(db, tenant, batch_id, Status.undone, error=None)
+
+
+async def _load_transactions(session: AsyncSession, ctx: Context, ids: Sequence[UUID]) -> list[Transaction]:
+    """Many transactions in one query, with today's names for merged categories and payees."""
+    if not ids:
+        return []
+    histories: dict[UUID, list[Any]] = defaultdict(list)
+    rows = await session.execute(
+        select(event_store.c.stream_id, event_store.c.envelope)
+        .where(event_store.c.tenant_id == ctx.tenant_id, event_store.c.stream_id.in_(ids))
+        .order_by(event_store.c.stream_id, event_store.c.stream_version))
+    for stream_id, envelope in rows:
+        histories[stream_id].append(registry.payload(Envelope.model_validate(envelope)))
+    canonical = await handlers._canonical(session, ctx)
+    loaded = []
+    for transaction_id in ids:
+        transaction = Transaction.from_history(transaction_id, histories[transaction_id])
+        transaction.canonical = canonical
+        loaded.append(transaction)
+    return loaded
+
+
+# --- saved mappings ------------------------------------------------------------------------------
+
+async def save_mapping(session: AsyncSession, tenant_id: UUID, name: str, mapping: CsvMapping) -> None:
+    await session.execute(
+        pg_insert(import_mappings).values(tenant_id=tenant_id, name=name, mapping=mapping.model_dump(),
+                                          updated_at=_now())
+        .on_conflict_do_update(index_elements=[import_mappings.c.tenant_id, import_mappings.c.name],
+                               set_={"mapping": mapping.model_dump(), "updated_at": _now()}))
+
+
+async def list_mappings(db: Database, tenant_id: UUID) -> list[tuple[str, CsvMapping]]:
+    async with db.read() as session:
+        rows = await session.execute(select(import_mappings.c.name, import_mappings.c.mapping)
+                                     .where(import_mappings.c.tenant_id == tenant_id)
+                                     .order_by(import_mappings.c.name))
+        return [(name, CsvMapping.model_validate(mapping)) for name, mapping in rows]
+
+
+async def get_mapping(db: Database, tenant_id: UUID, name: str) -> CsvMapping:
+    async with db.read() as session:
+        mapping = (await session.execute(select(import_mappings.c.mapping).where(
+            and_(import_mappings.c.tenant_id == tenant_id, import_mappings.c.name == name)))).scalar()
+    if mapping is None:
+        raise NotFound(f"no saved mapping named {name!r}")
+    return CsvMapping.model_validate(mapping)
+
+
+async def delete_mapping(db: Database, tenant_id: UUID, name: str) -> None:
+    async with db.transaction() as session:
+        result = await session.execute(delete(import_mappings).where(import_mappings.c.tenant_id == tenant_id,
+                                                                     import_mappings.c.name == name))
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise NotFound(f"no saved mapping named {name!r}")
