@@ -95,8 +95,11 @@ def echo_app(upstream: Upstream) -> FastAPI:
         }
         upstream.hits.append(hit)
         status = int(request.query_params.get("status", "200"))
-        return JSONResponse(hit, status_code=status,
-                            headers={"X-Upstream": "echo", "Proxy-Authenticate": "Basic", "ETag": '"v7"'})
+        response = JSONResponse(hit, status_code=status,
+                                headers={"X-Upstream": "echo", "Proxy-Authenticate": "Basic", "ETag": '"v7"'})
+        if "set_cookie" in request.query_params:
+            response.set_cookie("tally_refresh", request.query_params["set_cookie"], httponly=True)
+        return response
 
     return app
 

@@ -83,7 +83,9 @@ async def test_valid_token_is_forwarded(
 
 @pytest.mark.parametrize(("method", "path"), [
     ("POST", "/api/auth/register"), ("POST", "/api/auth/login"), ("POST", "/api/auth/refresh"),
-    ("POST", "/api/auth/logout"), ("GET", "/api/auth/.well-known/jwks.json"),
+    ("POST", "/api/auth/logout"), ("GET", "/api/auth/.well-known/jwks.json"), ("POST", "/api/auth/login/2fa"),
+    ("POST", "/api/auth/verify-email"), ("POST", "/api/auth/password-reset/request"),
+    ("POST", "/api/auth/password-reset/confirm"),
 ])
 async def test_public_auth_routes_need_no_token(
     gateway: httpx.AsyncClient, upstream: Upstream, method: str, path: str

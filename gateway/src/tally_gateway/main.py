@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 from fastapi import FastAPI
@@ -26,7 +27,11 @@ def create_app(settings: GatewaySettings | None = None, *, verifier: TokenVerifi
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # One pooled client for every upstream call; no environment proxies between us and the services.
-        async with httpx.AsyncClient(timeout=settings.upstream_timeout_s, trust_env=False) as client:
+        # It must keep no cookies: a Set-Cookie meant for one browser would go out with everyone's requests.
+        no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+        async with httpx.AsyncClient(
+            timeout=settings.upstream_timeout_s, trust_env=False, cookies=no_cookies
+        ) as client:
             app.state.http = client
             log.info("gateway_started", services=settings.services, web_dir=str(settings.web_dir))
             yield

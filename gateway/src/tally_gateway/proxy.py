@@ -3,6 +3,11 @@
 The access token is checked here first (except on the few public auth routes), so a request without a
 valid token never reaches a service. Responses are streamed back as they arrive, so server-sent events
 pass through. Only an allow-list of request headers is forwarded; hop-by-hop headers never are.
+
+Cookies exist for one thing only, the web client's refresh token (an HttpOnly, SameSite=Strict cookie
+scoped to /api/auth, see docs/security.md): `Cookie` is forwarded to the auth service alone, and
+`Set-Cookie` is relayed from the auth service alone. `X-Forwarded-For` carries the address the gateway
+saw (whatever the client claimed is dropped), for auth's per-address rate limits.
 """
 
 import uuid
@@ -33,11 +38,19 @@ PUBLIC_ROUTES = frozenset({
     ("POST", "auth", "login"),
     ("POST", "auth", "refresh"),
     ("POST", "auth", "logout"),
+    ("POST", "auth", "login/2fa"),
+    ("POST", "auth", "verify-email"),
+    ("POST", "auth", "password-reset/request"),
+    ("POST", "auth", "password-reset/confirm"),
     ("GET", "auth", ".well-known/jwks.json"),
 })
+COOKIE_SERVICE = "auth"
 
 # Last-Event-ID lets a reconnecting server-sent-events client resume.
-FORWARDED_REQUEST_HEADERS = ("content-type", "authorization", "accept", "if-match", "last-event-id")
+# User-Agent names the device in auth's session list.
+FORWARDED_REQUEST_HEADERS = (
+    "content-type", "authorization", "accept", "if-match", "last-event-id", "user-agent",
+)
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
     "te", "trailer", "trailers", "transfer-encoding", "upgrade",
@@ -65,6 +78,10 @@ async def proxy(request: Request) -> Response:
     url = f"{base_url}/{subpath}" + (f"?{query}" if query else "")
     headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
     headers[REQUEST_ID_HEADER] = current_request_id()
+    if request.client is not None:
+        headers["x-forwarded-for"] = request.client.host
+    if service == COOKIE_SERVICE and "cookie" in request.headers:
+        headers["cookie"] = request.headers["cookie"]
     timeout = httpx.Timeout(settings.upstream_timeout_s)
     if "text/event-stream" in request.headers.get("accept", ""):
         # An event stream idles between events.
@@ -86,7 +103,7 @@ async def proxy(request: Request) -> Response:
 
     response = StreamingResponse(_relay(upstream, service), status_code=upstream.status_code,
                                  background=BackgroundTask(upstream.aclose))
-    response.raw_headers.extend(_response_headers(upstream.headers))
+    response.raw_headers.extend(_response_headers(upstream.headers, cookies=service == COOKIE_SERVICE))
     return response
 
 
@@ -120,12 +137,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _response_headers(headers: httpx.Headers) -> list[tuple[bytes, bytes]]:
+def _response_headers(headers: httpx.Headers, *, cookies: bool) -> list[tuple[bytes, bytes]]:
     named_by_connection = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+    dropped = NOT_RELAYED_RESPONSE_HEADERS | named_by_connection | (set() if cookies else {"set-cookie"})
     return [
         (name.lower().encode("latin-1"), value.encode("latin-1"))
         for name, value in headers.multi_items()
-        if name.lower() not in NOT_RELAYED_RESPONSE_HEADERS and name.lower() not in named_by_connection
+        if name.lower() not in dropped
     ]
 
 
