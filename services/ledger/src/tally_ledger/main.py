@@ -8,6 +8,7 @@ from tally_ledger import projections
 from tally_ledger.api import router
 from tally_ledger.consumers import auth_events_consumer
 from tally_ledger.handlers import TOPIC
+from tally_ledger.import_api import router as import_router
 from tally_ledger.settings import LedgerSettings
 from tallykit.app import create_service_app
 from tallykit.db import Database
@@ -23,7 +24,7 @@ def create_app(settings: LedgerSettings | None = None, *, verifier: TokenVerifie
     app: FastAPI = create_service_app(
         settings,
         title="Tally ledger",
-        routers=[router],
+        routers=[router, import_router],
         publishes=[TOPIC],
         consumers=lambda db: [auth_events_consumer(db, settings)],
         verifier=verifier,

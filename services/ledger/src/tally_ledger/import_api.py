@@ -1,0 +1,374 @@
+"""Routes for statement import (upload → preview → confirm → undo), saved column mappings, and exports.
+
+An upload is a multipart form with one file; its size is checked before the body is read and again on
+what arrived. Nothing is written until a file has been read completely without error.
+"""
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+
+from tally_ledger import store
+from tally_ledger.exporters import ledger_json
+from tally_ledger.exporters.tables import ExportFilter, export_rows, to_csv, to_xlsx
+from tally_ledger.handlers import Context
+from tally_ledger.importers import (
+    CsvMapping,
+    StatementError,
+    StatementFormat,
+    batches,
+    csv_import,
+    detect_format,
+)
+from tally_ledger.importers.batches import Batch
+from tallykit.app import wake_relay
+from tallykit.db import Database
+from tallykit.errors import InvalidInput, NotFound
+from tallykit.settings import ServiceSettings
+from tallykit.tokens import CurrentPrincipal
+
+router = APIRouter()
+
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+MAX_LEDGER_BYTES = 200 * 1024 * 1024
+EXTENSIONS = (".csv", ".txt", ".tsv", ".ofx", ".qfx", ".qif", ".xml")
+PREVIEW_ROWS = 50
+
+MappingName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ImportBatchPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    account_id: UUID
+    filename: str
+    format: StatementFormat
+    status: str
+    rows_total: int
+    rows_done: int
+    rows_new: int
+    rows_duplicate: int
+    rows_skipped: int
+    error: str | None
+    created_at: Any
+    finished_at: Any | None
+    undone_at: Any | None
+
+
+class ImportBatchesPublic(BaseModel):
+    items: list[ImportBatchPublic]
+
+
+class PreviewRow(BaseModel):
+    where: str
+    booked_on: date
+    amount_minor: int
+    payee: str
+    description: str
+    bank_id: str | None
+    duplicate: bool
+
+
+class ImportPreview(BaseModel):
+    batch: ImportBatchPublic
+    mapping: CsvMapping | None = None
+    headers: list[str] = []
+    sample: list[list[str]] = []
+    date_formats: list[str] = []
+    rows: list[PreviewRow] = []
+    rows_total: int = 0
+    duplicates: int = 0
+    problem: str | None = None  # what stops the file from being imported with this mapping, where
+
+
+class PreviewRequest(_Request):
+    mapping: CsvMapping
+
+
+class ConfirmRequest(_Request):
+    mapping: CsvMapping | None = None
+    save_mapping_as: MappingName | None = None
+
+
+class MappingPublic(BaseModel):
+    name: str
+    mapping: CsvMapping
+
+
+class MappingsPublic(BaseModel):
+    items: list[MappingPublic]
+
+
+class RestorePublic(BaseModel):
+    events: int
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _settings(request: Request) -> ServiceSettings:
+    settings: ServiceSettings = request.app.state.settings
+    return settings
+
+
+async def _upload(request: Request, limit: int, fields: tuple[str, ...] = ()) -> tuple[str, bytes,
+                                                                                     dict[str, str]]:
+    """The one file of a multipart upload (name, bytes) and its text fields, within `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise HTTPException(413, f"the file is larger than {limit // (1024 * 1024)} MiB")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(415, "upload the file as multipart/form-data, in a field named file")
+    async with request.form(max_files=1, max_fields=len(fields) + 1) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("the form has no file (a field named file)")
+        data = await upload.read(limit + 1)
+        values = {name: value for name in fields if isinstance(value := form.get(name), str)}
+        filename = upload.filename or "statement"
+    if len(data) > limit:
+        raise HTTPException(413, f"the file is larger than {limit // (1024 * 1024)} MiB")
+    if not data.strip():
+        raise InvalidInput("the file is empty")
+    return filename, data, values
+
+
+def _public(batch: Batch) -> ImportBatchPublic:
+    return ImportBatchPublic.model_validate(batch)
+
+
+async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: bytes, currency: str,
+                   mapping: CsvMapping | None,
+                   detected: csv_import.CsvPreview | None = None) -> ImportPreview:
+    statement_format = StatementFormat(batch.format)
+    preview = ImportPreview(batch=_public(batch), mapping=mapping)
+    if detected is not None:
+        preview.headers, preview.sample, preview.date_formats = detected.headers, detected.sample, \
+            detected.date_formats
+    try:
+        rows = batches.read_rows(statement_format, content, currency, mapping)
+    except InvalidInput as exc:
+        preview.problem = exc.detail.removeprefix("the file cannot be imported: ")
+        return preview
+    async with _db(request).read() as session:
+        known = await batches._known(session, tenant_id, batch.account_id, rows)
+    fresh = {id(r) for r in batches.new_rows(rows, known)}
+    preview.rows_total = len(rows)
+    preview.duplicates = sum(id(r) not in fresh for r in rows if r.amount_minor != 0)
+    preview.rows = [PreviewRow(where=r.where, booked_on=r.booked_on, amount_minor=r.amount_minor,
+                               payee=r.payee, description=r.description, bank_id=r.bank_id,
+                               duplicate=id(r) not in fresh)
+                    for r in rows[:PREVIEW_ROWS]]
+    return preview
+
+
+# --- saved mappings (before /imports/{batch_id}, which would otherwise match them) ----------------------
+
+@router.get("/imports/mappings", response_model=MappingsPublic)
+async def list_mappings(principal: CurrentPrincipal, request: Request) -> MappingsPublic:
+    found = await batches.list_mappings(_db(request), principal.tenant_id)
+    return MappingsPublic(items=[MappingPublic(name=n, mapping=m) for n, m in found])
+
+
+@router.put("/imports/mappings/{name}", response_model=MappingPublic)
+async def save_mapping(name: MappingName, body: PreviewRequest, principal: CurrentPrincipal,
+                       request: Request) -> MappingPublic:
+    principal.require_write()
+    async with _db(request).transaction() as session:
+        await batches.save_mapping(session, principal.tenant_id, name, body.mapping)
+    return MappingPublic(name=name, mapping=body.mapping)
+
+
+@router.delete("/imports/mappings/{name}", status_code=204)
+async def delete_mapping(name: MappingName, principal: CurrentPrincipal, request: Request) -> Response:
+    principal.require_write()
+    await batches.delete_mapping(_db(request), principal.tenant_id, name)
+    return Response(status_code=204)
+
+
+# --- the household's whole ledger ------------------------------------------------------------------
+
+@router.post("/imports/ledger", status_code=201, response_model=RestorePublic,
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file"],
+                 "properties": {"file": {"type": "string", "format": "binary"}}}}}}})
+async def restore_ledger(principal: CurrentPrincipal, request: Request) -> RestorePublic:
+    """Replay a ledger export (GET /exports/ledger.json) into this household, which must be empty."""
+    principal.require_write()
+    _, data, _ = await _upload(request, MAX_LEDGER_BYTES)
+    try:
+        document = ledger_json.LedgerExport.model_validate_json(data)
+    except ValidationError as exc:
+        raise InvalidInput("the file is not a Tally ledger export",
+                           errors=[{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]}
+                                   for e in exc.errors()[:20]]) from exc
+    ctx = Context(tenant_id=principal.tenant_id, actor=principal.actor, correlation_id=uuid4())
+    async with _db(request).transaction() as session:
+        written = await ledger_json.restore(session, _settings(request), ctx, document)
+    wake_relay(request)
+    return RestorePublic(events=written)
+
+
+# --- statement imports -------------------------------------------------------------------------------
+
+@router.post("/imports", status_code=201, response_model=ImportPreview,
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file", "account_id"],
+                 "properties": {"file": {"type": "string", "format": "binary"},
+                                "account_id": {"type": "string", "format": "uuid"},
+                                "mapping_name": {"type": "string"}}}}}}})
+async def upload_statement(principal: CurrentPrincipal, request: Request) -> ImportPreview:
+    """Upload a statement for an account: the answer previews its rows with the detected (or the named
+    saved) column mapping. Nothing is recorded until the import is confirmed."""
+    principal.require_write()
+    filename, data, fields = await _upload(request, MAX_UPLOAD_BYTES, ("account_id", "mapping_name"))
+    try:
+        account_id = UUID(fields.get("account_id", ""))
+    except ValueError as exc:
+        raise InvalidInput("account_id must be the id of one of the household's accounts") from exc
+    if not filename.lower().endswith(EXTENSIONS):
+        raise HTTPException(415, f"{filename!r} is not a statement ({', '.join(EXTENSIONS)})")
+    async with _db(request).read() as session:
+        account = await store.get_account(session, principal.tenant_id, account_id)
+    if account is None:
+        raise NotFound(f"account {account_id} does not exist")
+    statement_format = detect_format(filename, data)
+    detected = mapping = None
+    if statement_format == StatementFormat.csv:
+        try:
+            detected = csv_import.detect(data)
+        except StatementError as exc:
+            raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
+        mapping = detected.mapping
+        if name := fields.get("mapping_name", "").strip():
+            mapping = await batches.get_mapping(_db(request), principal.tenant_id, name)
+    else:
+        batches.read_rows(statement_format, data, account.currency, None)  # a malformed file stops here
+    ctx = Context.of(principal)
+    batch = await batches.create_batch(_db(request), ctx, account_id=account_id, filename=filename,
+                                       statement_format=statement_format, content=data, mapping=mapping)
+    return await _preview(request, principal.tenant_id, batch, data, account.currency, mapping, detected)
+
+
+@router.get("/imports", response_model=ImportBatchesPublic)
+async def list_imports(principal: CurrentPrincipal, request: Request,
+                       limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ImportBatchesPublic:
+    found = await batches.list_batches(_db(request), principal.tenant_id, limit=limit)
+    return ImportBatchesPublic(items=[_public(b) for b in found])
+
+
+@router.get("/imports/{batch_id}", response_model=ImportBatchPublic)
+async def get_import(batch_id: UUID, principal: CurrentPrincipal, request: Request) -> ImportBatchPublic:
+    """The batch and its progress (rows_done of rows_total)."""
+    return _public(await batches.get_batch(_db(request), principal.tenant_id, batch_id))
+
+
+@router.post("/imports/{batch_id}/preview", response_model=ImportPreview)
+async def preview_import(batch_id: UUID, body: PreviewRequest, principal: CurrentPrincipal,
+                         request: Request) -> ImportPreview:
+    """The rows as a (corrected) CSV mapping reads them."""
+    principal.require_write()
+    batch, content, currency = await batches.batch_content(_db(request), principal.tenant_id, batch_id)
+    if batch.format != StatementFormat.csv:
+        raise InvalidInput(f"a {batch.format} statement needs no column mapping")
+    return await _preview(request, principal.tenant_id, batch, content, currency, body.mapping)
+
+
+@router.post("/imports/{batch_id}/confirm", response_model=ImportBatchPublic)
+async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: CurrentPrincipal,
+                         request: Request) -> ImportBatchPublic:
+    """Record every new row of the file as a transaction (duplicates of earlier imports are left out)."""
+    principal.require_write()
+    db, tenant = _db(request), principal.tenant_id
+    batch, content, currency = await batches.batch_content(db, tenant, batch_id)
+    statement_format = StatementFormat(batch.format)
+    mapping = None
+    if statement_format == StatementFormat.csv:
+        mapping = body.mapping or (CsvMapping.model_validate(batch.mapping) if batch.mapping else None)
+        if mapping is None:
+            raise InvalidInput("a CSV statement needs a column mapping")
+    elif body.mapping is not None or body.save_mapping_as is not None:
+        raise InvalidInput(f"a {batch.format} statement takes no column mapping")
+    rows = batches.read_rows(statement_format, content, currency, mapping)  # all rows, before writing any
+    ctx = Context.of(principal)
+    batch = await batches.start_import(db, ctx, batch_id, mapping)
+    if mapping is not None and body.save_mapping_as:
+        async with db.transaction() as session:
+            await batches.save_mapping(session, tenant, body.save_mapping_as, mapping)
+    try:
+        batch = await batches.run_import(db, _settings(request), ctx, batch, rows)
+    finally:
+        wake_relay(request)
+    return _public(batch)
+
+
+@router.post("/imports/{batch_id}/undo", response_model=ImportBatchPublic)
+async def undo_import(batch_id: UUID, principal: CurrentPrincipal, request: Request) -> ImportBatchPublic:
+    """Delete exactly the transactions this import recorded."""
+    principal.require_write()
+    try:
+        batch = await batches.undo(_db(request), _settings(request), Context.of(principal), batch_id)
+    finally:
+        wake_relay(request)
+    return _public(batch)
+
+
+# --- exports -----------------------------------------------------------------------------------------
+
+def _filter(account_id: UUID | None, date_from: date | None, date_to: date | None) -> ExportFilter:
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("from must not be after to")
+    return ExportFilter(account_id=account_id, date_from=date_from, date_to=date_to)
+
+
+async def _rows(request: Request, tenant_id: UUID, where: ExportFilter) -> list[Any]:
+    async with _db(request).read() as session:
+        account_id = where.account_id
+        if account_id is not None and await store.get_account(session, tenant_id, account_id) is None:
+            raise NotFound(f"account {account_id} does not exist")
+        return await export_rows(session, tenant_id, where)
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+FromDate = Annotated[date | None, Query(alias="from")]
+ToDate = Annotated[date | None, Query(alias="to")]
+
+
+@router.get("/exports/transactions.csv", response_class=Response)
+async def export_csv(principal: CurrentPrincipal, request: Request, account_id: UUID | None = None,
+                     date_from: FromDate = None, date_to: ToDate = None) -> Response:
+    rows = await _rows(request, principal.tenant_id, _filter(account_id, date_from, date_to))
+    return _download(to_csv(rows), "text/csv; charset=utf-8", "transactions.csv")
+
+
+@router.get("/exports/transactions.xlsx", response_class=Response)
+async def export_xlsx(principal: CurrentPrincipal, request: Request, account_id: UUID | None = None,
+                      date_from: FromDate = None, date_to: ToDate = None) -> Response:
+    rows = await _rows(request, principal.tenant_id, _filter(account_id, date_from, date_to))
+    return _download(to_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     "transactions.xlsx")
+
+
+@router.get("/exports/ledger.json", response_class=Response)
+async def export_ledger(principal: CurrentPrincipal, request: Request) -> Response:
+    """Every event of the household's ledger, in order: POST it to /imports/ledger of an empty household."""
+    async with _db(request).read() as session:
+        document = await ledger_json.export(session, principal.tenant_id)
+    return _download(document.model_dump_json().encode(), "application/json", "tally-ledger.json")
+

@@ -1,0 +1,262 @@
+"""Statement import through the HTTP API on a real database: upload → preview → confirm → undo,
+duplicates, saved mappings, tenant isolation, and bad uploads that change nothing."""
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tally_ledger import import_api
+from tallykit.events import Envelope
+
+STATEMENTS = Path(__file__).parent / "statements"
+Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
+
+
+async def _account(ledger: httpx.AsyncClient, headers: dict[str, str], currency: str = "EUR",
+                   opening: int = 0) -> dict[str, Any]:
+    response = await ledger.post("/accounts", json={"name": f"Bank {currency}", "kind": "checking",
+                                                    "currency": currency, "opening_balance_minor": opening},
+                                 headers=headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def _upload(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str, name: str,
+                  content: bytes | None = None, **fields: str) -> httpx.Response:
+    data = content if content is not None else (STATEMENTS / name).read_bytes()
+    return await ledger.post("/imports", files={"file": (name, data)},
+                             data={"account_id": account_id, **fields}, headers=headers)
+
+
+async def _import(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str, name: str,
+                  **confirm: Any) -> dict[str, Any]:
+    uploaded = await _upload(ledger, headers, account_id, name)
+    assert uploaded.status_code == 201, uploaded.text
+    confirmed = await ledger.post(f"/imports/{uploaded.json()['batch']['id']}/confirm", json=confirm,
+                                  headers=headers)
+    assert confirmed.status_code == 200, confirmed.text
+    return dict(confirmed.json())
+
+
+async def _balance(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> int:
+    return int((await ledger.get(f"/accounts/{account_id}", headers=headers)).json()["balance_minor"])
+
+
+async def _transactions(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> list[Any]:
+    response = await ledger.get("/transactions", params={"account_id": account_id, "limit": 500},
+                                headers=headers)
+    return list(response.json()["items"])
+
+
+async def test_a_camt_statement_goes_from_upload_to_transactions_and_back(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
+) -> None:
+    home = household()
+    account = await _account(ledger, home.headers, opening=100_00)
+    uploaded = await _upload(ledger, home.headers, account["id"], "sparkasse_camt053_2025-01.xml")
+    assert uploaded.status_code == 201, uploaded.text
+    preview = uploaded.json()
+    assert preview["batch"]["status"] == "uploaded"
+    assert preview["batch"]["format"] == "camt053"
+    assert (preview["rows_total"], preview["duplicates"], preview["problem"]) == (30, 0, None)
+    assert preview["rows"][0] == {"where": "Stmt[1]/Ntry[1]", "booked_on": "2025-01-05",
+                                  "amount_minor": -6875, "payee": "Telekom Deutschland GmbH",
+                                  "description": "Kundenkonto 55001234 Rechnung 01/2025",
+                                  "bank_id": "2025010500000SPK", "duplicate": False}
+    assert await _transactions(ledger, home.headers, account["id"]) == []  # nothing before confirming
+
+    batch_id = preview["batch"]["id"]
+    done = (await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.headers)).json()
+    assert {k: done[k] for k in ("status", "rows_total", "rows_done", "rows_new", "rows_duplicate")} == {
+        "status": "imported", "rows_total": 30, "rows_done": 30, "rows_new": 30, "rows_duplicate": 0}
+    assert (await ledger.get(f"/imports/{batch_id}", headers=home.headers)).json() == done
+    assert await _balance(ledger, home.headers, account["id"]) == 100_00 + 690_057
+    listed = await _transactions(ledger, home.headers, account["id"])
+    assert len(listed) == 30
+    telekom = next(t for t in listed if t["booked_on"] == "2025-01-05" and t["amount_minor"] == 6875)
+    assert (telekom["kind"], telekom["payee"], telekom["note"]) == (
+        "expense", "Telekom Deutschland GmbH", "Kundenkonto 55001234 Rechnung 01/2025")
+
+    state = await snapshot()
+    imported = [Envelope.model_validate(r["envelope"]) for r in state["event_store"]
+                if r["envelope"]["correlation_id"] == batch_id]
+    assert len(imported) == 30
+    assert {e.type for e in imported} == {"ledger.TransactionRecorded"}
+    assert {e.actor for e in imported} == {str(home.owner_id)}
+    assert [r["envelope"] for r in state["outbox"]] == [r["envelope"] for r in state["event_store"]]
+
+    undone = (await ledger.post(f"/imports/{batch_id}/undo", json={}, headers=home.headers)).json()
+    assert (undone["status"], undone["rows_done"]) == ("undone", 0)
+    assert await _balance(ledger, home.headers, account["id"]) == 100_00
+    assert await _transactions(ledger, home.headers, account["id"]) == []
+    again = await ledger.post(f"/imports/{batch_id}/undo", json={}, headers=home.headers)
+    assert again.status_code == 409
+
+
+async def test_importing_the_same_file_twice_adds_nothing_for_every_format(
+    ledger: httpx.AsyncClient, household: Callable[[], Any]
+) -> None:
+    home = household()
+    for name, currency in [("wellsfargo_checking_2025-01_ofx1.qfx", "USD"),
+                           ("quicken_checking_2025-01_us.qif", "USD"),
+                           ("dkb_girokonto_2025-01_windows1252.csv", "EUR")]:
+        account = await _account(ledger, home.headers, currency)
+        first = await _import(ledger, home.headers, account["id"], name)
+        balance = await _balance(ledger, home.headers, account["id"])
+        second = await _import(ledger, home.headers, account["id"], name)
+        assert first["rows_new"] == first["rows_total"] > 20, name
+        assert (second["rows_new"], second["rows_duplicate"]) == (0, first["rows_total"]), name
+        assert await _balance(ledger, home.headers, account["id"]) == balance
+        preview = (await _upload(ledger, home.headers, account["id"], name)).json()
+        assert preview["duplicates"] == preview["rows_total"]
+        assert all(r["duplicate"] for r in preview["rows"])
+
+
+async def test_undo_removes_exactly_its_batch(ledger: httpx.AsyncClient,
+                                              household: Callable[[], Any]) -> None:
+    home = household()
+    account = await _account(ledger, home.headers, "USD")
+    by_hand = await ledger.post("/transactions", json={"account_id": account["id"], "kind": "expense",
+                                                       "amount_minor": 1234, "booked_on": "2025-01-10"},
+                                headers=home.headers)
+    assert by_hand.status_code == 201
+    first = await _import(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
+    after_first = await _balance(ledger, home.headers, account["id"])
+    second = await _import(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
+    assert second["rows_new"] == 27
+    undone = await ledger.post(f"/imports/{second['id']}/undo", headers=home.headers)
+    assert undone.status_code == 200, undone.text
+    assert await _balance(ledger, home.headers, account["id"]) == after_first == -1234 - 1_120_125
+    left = await _transactions(ledger, home.headers, account["id"])
+    assert len(left) == 1 + first["rows_new"]
+    assert by_hand.json()["id"] in {t["id"] for t in left}
+    # undone rows are no longer duplicates: importing the file again records them again
+    again = await _import(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
+    assert again["rows_new"] == 27
+
+
+async def test_csv_mapping_preview_confirm_and_saved_per_bank(
+    ledger: httpx.AsyncClient, household: Callable[[], Any]
+) -> None:
+    home = household()
+    account = await _account(ledger, home.headers)
+    preview = (await _upload(ledger, home.headers, account["id"], "ambiguous_dates.csv")).json()
+    assert preview["date_formats"] == ["%d/%m/%Y", "%m/%d/%Y"]
+    assert preview["headers"] == ["Date", "Payee", "Amount"]
+    batch_id = preview["batch"]["id"]
+    mapping = {**preview["mapping"], "date_format": "%m/%d/%Y"}
+    corrected = (await ledger.post(f"/imports/{batch_id}/preview", json={"mapping": mapping},
+                                   headers=home.headers)).json()
+    assert corrected["rows"][3]["booked_on"] == "2025-11-03"
+    done = (await ledger.post(f"/imports/{batch_id}/confirm",
+                              json={"mapping": mapping, "save_mapping_as": "Corner Bank"},
+                              headers=home.headers)).json()
+    assert done["rows_new"] == 8
+    dates = {t["booked_on"] for t in await _transactions(ledger, home.headers, account["id"])}
+    assert "2025-11-03" in dates
+    assert "2025-03-11" not in dates
+    saved = (await ledger.get("/imports/mappings", headers=home.headers)).json()
+    assert saved == {"items": [{"name": "Corner Bank", "mapping": mapping}]}
+    # the next upload from the same bank uses the saved mapping
+    other = await _account(ledger, home.headers)
+    reused = (await _upload(ledger, home.headers, other["id"], "ambiguous_dates.csv",
+                            mapping_name="Corner Bank")).json()
+    assert reused["mapping"] == mapping
+    assert reused["rows"][3]["booked_on"] == "2025-11-03"
+    assert (await ledger.delete("/imports/mappings/Corner Bank", headers=home.headers)).status_code == 204
+    assert (await ledger.delete("/imports/mappings/Corner Bank", headers=home.headers)).status_code == 404
+
+
+async def test_a_csv_row_that_cannot_be_read_is_named_and_confirming_adds_nothing(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
+) -> None:
+    home = household()
+    account = await _account(ledger, home.headers, "USD")
+    preview = (await _upload(ledger, home.headers, account["id"], "broken_date.csv")).json()
+    assert preview["problem"] == "line 13, column 2: '02/30/2025' is not a date like %m/%d/%Y"
+    before = await snapshot()
+    confirmed = await ledger.post(f"/imports/{preview['batch']['id']}/confirm", json={}, headers=home.headers)
+    assert confirmed.status_code == 422
+    assert confirmed.headers["content-type"] == "application/problem+json"
+    assert "line 13, column 2" in confirmed.json()["detail"]
+    assert await snapshot() == before
+
+
+@pytest.mark.parametrize(("name", "status", "detail"), [
+    ("broken_amount.ofx", 422, "line 86, STMTTRN 6, TRNAMT"),
+    ("broken_header.ofx", 422, "OFX header"),
+    ("broken_missing_caret.qif", 422, "line 189"),
+    ("broken_malformed_camt053.xml", 422, "line 70, column 12"),
+    ("broken_xxe_camt053.xml", 422, "DTDForbidden"),
+    ("broken_not_a_statement.csv", 422, "no column holds dates"),
+    ("statement.pdf", 415, "is not a statement"),
+    ("sparkasse_camt053_2025-01.xml", 422, "the statement is in EUR, the account keeps USD"),
+])
+async def test_bad_uploads_get_a_problem_and_write_nothing(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot, name: str, status: int,
+    detail: str
+) -> None:
+    home = household()
+    account = await _account(ledger, home.headers, "USD")
+    content = b"%PDF-1.7 ..." if name.endswith(".pdf") else None
+    before = await snapshot()
+    response = await _upload(ledger, home.headers, account["id"], name, content)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert detail in response.json()["detail"]
+    assert await snapshot() == before
+    assert (await ledger.get("/imports", headers=home.headers)).json() == {"items": []}
+
+
+async def test_malformed_requests_are_refused(ledger: httpx.AsyncClient, household: Callable[[], Any],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    home = household()
+    account = await _account(ledger, home.headers)
+    name = "sparkasse_camt053_2025-01.xml"
+    assert (await _upload(ledger, home.headers, "not-a-uuid", name)).status_code == 422
+    assert (await _upload(ledger, home.headers, account["id"], name, b"   ")).status_code == 422
+    no_file = await ledger.post("/imports", files={"account_id": (None, account["id"])}, headers=home.headers)
+    assert no_file.status_code == 422
+    as_json = await ledger.post("/imports", json={"account_id": account["id"]}, headers=home.headers)
+    assert as_json.status_code == 415
+    monkeypatch.setattr(import_api, "MAX_UPLOAD_BYTES", 1000)
+    too_big = await _upload(ledger, home.headers, account["id"], name)
+    assert too_big.status_code == 413
+    assert too_big.json()["title"] == "Content too large"
+    monkeypatch.undo()
+    viewer = await _upload(ledger, home.viewer_headers, account["id"], name)
+    assert viewer.status_code == 403
+    batch_id = (await _upload(ledger, home.headers, account["id"], name)).json()["batch"]["id"]
+    extra = await ledger.post(f"/imports/{batch_id}/confirm", json={"surprise": 1}, headers=home.headers)
+    assert extra.status_code == 422
+    mapping = await ledger.post(f"/imports/{batch_id}/confirm", json={"save_mapping_as": "x"},
+                                headers=home.headers)
+    assert mapping.status_code == 422
+    assert (await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.viewer_headers)
+            ).status_code == 403
+    confirm = f"/imports/{batch_id}/confirm"
+    assert (await ledger.post(confirm, json={}, headers=home.headers)).status_code == 200
+    assert (await ledger.post(confirm, json={}, headers=home.headers)).status_code == 409
+    assert (await ledger.post(f"/imports/{batch_id}/undo", headers=home.viewer_headers)).status_code == 403
+
+
+async def test_another_household_cannot_see_confirm_or_undo_a_batch(
+    ledger: httpx.AsyncClient, household: Callable[[], Any]
+) -> None:
+    home, stranger = household(), household()
+    account = await _account(ledger, home.headers)
+    batch_id = (await _upload(ledger, home.headers, account["id"], "sparkasse_camt053_2025-01.xml")
+                ).json()["batch"]["id"]
+    assert (await ledger.get(f"/imports/{batch_id}", headers=stranger.headers)).status_code == 404
+    assert (await ledger.get("/imports", headers=stranger.headers)).json() == {"items": []}
+    for action, body in [("confirm", {}), ("undo", None)]:
+        response = await ledger.post(f"/imports/{batch_id}/{action}", json=body, headers=stranger.headers)
+        assert response.status_code == 404, action
+    into_theirs = await _upload(ledger, stranger.headers, account["id"], "sparkasse_camt053_2025-01.xml")
+    assert into_theirs.status_code == 404
+    await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.headers)
+    assert (await ledger.post(f"/imports/{batch_id}/undo", headers=stranger.headers)).status_code == 404
+    assert (await ledger.get(f"/imports/{batch_id}", headers=home.headers)).json()["status"] == "imported"
