@@ -1,12 +1,13 @@
 // The one way the client talks to the server: fetch wrapper for /api/..., session tokens, refresh, errors.
 //
-// Tokens: the access token lives in memory and in sessionStorage, the refresh token in sessionStorage, so a
-// reload keeps you signed in for this tab and closing the tab signs you out. Both are sent as headers
-// (Authorization: Bearer …; refresh token in the JSON body). Issue 3 will revisit cookie vs header
-// (an HttpOnly, SameSite=Strict refresh cookie would keep the refresh token away from scripts).
+// Tokens (docs/security.md): the access token (15 minutes) lives in memory and in sessionStorage and is
+// sent as `Authorization: Bearer …`, so no cookie can be ridden by another site (no CSRF on the API). The
+// refresh token (30 days) is never visible to scripts: the server keeps it in an HttpOnly, Secure,
+// SameSite=Strict cookie scoped to /api/auth, so a script injected into the page could not carry it away.
+// localStorage only remembers *that* there is a session (no secret), so a new tab refreshes from the cookie.
 
 const ACCESS_KEY = "tally.accessToken";
-const REFRESH_KEY = "tally.refreshToken";
+const SESSION_FLAG = "tally.session";
 
 let accessToken = sessionStorage.getItem(ACCESS_KEY);
 let refreshing = null; // the one refresh in flight, shared by every request that got a 401
@@ -23,19 +24,19 @@ export class ApiError extends Error {
 }
 
 export function isSignedIn() {
-  return Boolean(accessToken || sessionStorage.getItem(REFRESH_KEY));
+  return Boolean(accessToken || localStorage.getItem(SESSION_FLAG));
 }
 
 function storeTokens(pair) {
   accessToken = pair.access_token;
   sessionStorage.setItem(ACCESS_KEY, pair.access_token);
-  sessionStorage.setItem(REFRESH_KEY, pair.refresh_token);
+  localStorage.setItem(SESSION_FLAG, "1");
 }
 
 function forgetTokens() {
   accessToken = null;
   sessionStorage.removeItem(ACCESS_KEY);
-  sessionStorage.removeItem(REFRESH_KEY);
+  localStorage.removeItem(SESSION_FLAG);
 }
 
 function sessionLost() {
@@ -50,7 +51,7 @@ function sessionLost() {
 export async function api(path, { method = "GET", body = undefined, auth = true } = {}) {
   let response = await send(path, method, body, auth);
   if (response.status === 401 && auth) {
-    if (sessionStorage.getItem(REFRESH_KEY) && (await refreshTokens())) {
+    if (localStorage.getItem(SESSION_FLAG) && (await refreshTokens())) {
       response = await send(path, method, body, auth);
     }
     if (response.status === 401) sessionLost();
@@ -83,12 +84,11 @@ async function readResponse(response) {
   throw new ApiError(response.status, humanMessage(response.status, data), data);
 }
 
-/** Exchanges the refresh token for a new pair; concurrent callers share one request. */
+/** Exchanges the refresh cookie for a new access token (and cookie); concurrent callers share one request. */
 function refreshTokens() {
   refreshing ??= (async () => {
-    const refreshToken = sessionStorage.getItem(REFRESH_KEY);
     try {
-      const response = await send("/auth/refresh", "POST", { refresh_token: refreshToken }, false);
+      const response = await send("/auth/refresh", "POST", {}, false);
       if (!response.ok) return false;
       storeTokens(await response.json());
       return true;
@@ -139,8 +139,23 @@ function capitalise(text) {
 
 // --- sessions -----------------------------------------------------------------------------------------------
 
+/**
+ * Signs in with email and password. Resolves to null when signed in, or to a challenge token when the
+ * account has two-factor sign-in: then finish with signInSecondStep(challenge, code).
+ */
 export async function signIn(email, password) {
-  storeTokens(await api("/auth/login", { method: "POST", body: { email, password }, auth: false }));
+  const result = await api("/auth/login", {
+    method: "POST", body: { email, password, cookie: true }, auth: false,
+  });
+  if (result.two_factor_required) return result.challenge_token;
+  storeTokens(result);
+  return null;
+}
+
+export async function signInSecondStep(challengeToken, code) {
+  storeTokens(await api("/auth/login/2fa", {
+    method: "POST", body: { challenge_token: challengeToken, code, cookie: true }, auth: false,
+  }));
 }
 
 export async function signUp({ email, password, displayName }) {
@@ -152,13 +167,24 @@ export async function signUp({ email, password, displayName }) {
   await signIn(email, password);
 }
 
-export async function signOut() {
-  const refreshToken = sessionStorage.getItem(REFRESH_KEY);
+function signedOut() {
   forgetTokens();
-  if (refreshToken) {
-    // Best effort: the session ends locally whatever the server says.
-    await api("/auth/logout", { method: "POST", body: { refresh_token: refreshToken }, auth: false })
-      .catch(() => {});
-  }
   window.dispatchEvent(new CustomEvent(SIGNED_OUT_EVENT, { detail: { expired: false } }));
+}
+
+export async function signOut() {
+  // Best effort: the session ends locally whatever the server says (the cookie goes with the request).
+  await api("/auth/logout", { method: "POST", body: {}, auth: false }).catch(() => {});
+  signedOut();
+}
+
+/** Ends every session of this account, this one included. */
+export async function signOutEverywhere() {
+  await api("/auth/logout-all", { method: "POST" });
+  signedOut();
+}
+
+/** The session ended on the server (password reset, revoked): forget it here too. */
+export function forgetSession() {
+  forgetTokens();
 }

@@ -6,15 +6,25 @@ import { createRouter } from "./router.js";
 import { renderHome } from "./screens/home.js";
 import { renderSignIn } from "./screens/signin.js";
 import { renderSignUp } from "./screens/signup.js";
+import { renderForgot } from "./screens/forgot.js";
+import { renderReset } from "./screens/reset.js";
+import { renderSecurity } from "./screens/security.js";
+import { renderSecurityLog } from "./screens/securitylog.js";
+import { renderSessions } from "./screens/sessions.js";
+import { renderTwoFactor } from "./screens/twofactor.js";
+import { renderVerify } from "./screens/verify.js";
 
-const PUBLIC_ROUTES = new Set(["/signin", "/signup"]);
+const PUBLIC_ROUTES = new Set(["/signin", "/signup", "/forgot"]);
+// Mailed links open whether or not this browser is signed in.
+const LINK_ROUTES = new Set(["/verify", "/reset"]);
 
 const outlet = document.getElementById("app");
 const sessionBar = document.getElementById("session");
 
 function renderSessionBar() {
   if (isSignedIn()) {
-    replace(sessionBar, h("button", { type: "button", class: "link", onclick: () => signOut() }, "Sign out"));
+    replace(sessionBar, h("a", { href: "#/security" }, "Security"),
+      h("button", { type: "button", class: "link", onclick: () => signOut() }, "Sign out"));
   } else {
     replace(sessionBar);
   }
@@ -26,9 +36,17 @@ const router = createRouter({
     "/": renderHome,
     "/signin": renderSignIn,
     "/signup": renderSignUp,
+    "/forgot": renderForgot,
+    "/verify": renderVerify,
+    "/reset": renderReset,
+    "/security": renderSecurity,
+    "/sessions": renderSessions,
+    "/security-log": renderSecurityLog,
+    "/two-factor": renderTwoFactor,
   },
   guard(path) {
     renderSessionBar();
+    if (LINK_ROUTES.has(path)) return path;
     if (!isSignedIn() && !PUBLIC_ROUTES.has(path)) return "/signin";
     if (isSignedIn() && PUBLIC_ROUTES.has(path)) return "/";
     return path;

@@ -1,0 +1,17 @@
+// Shared by the screens that open from a mailed link (#/verify?token=…, #/reset?token=…).
+
+/**
+ * The link's token, read once: the address bar is rewritten without it, so it stays out of the history
+ * (and the gateway sends no Referer anywhere).
+ */
+export function takeLinkToken(route) {
+  const query = window.location.hash.split("?")[1] ?? "";
+  const token = new URLSearchParams(query).get("token");
+  if (token) window.history.replaceState(null, "", `#${route}`);
+  return token;
+}
+
+/** Formats an ISO timestamp for a list: "22 Nov 2026, 14:05" in the reader's locale and time zone. */
+export function when(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
