@@ -22,9 +22,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (its own browser download does not work here)."""
+    """Debian's Chromium driven by Playwright (its own browser download does not work here).
+
+    Module-scoped: Playwright's sync API keeps an event loop of its own on the main thread while it
+    runs, which async tests elsewhere in the session must not meet."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         pytest.fail(
