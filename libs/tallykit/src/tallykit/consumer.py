@@ -12,7 +12,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -64,6 +70,7 @@ class EventConsumer:
         self.group_id = settings.topic(group_id or settings.service_name)
         self.dead_letter_topic = f"{self.group_id}.dlq"
         self.handled = 0
+        self.assigned: set[TopicPartition] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -75,7 +82,8 @@ class EventConsumer:
 
     async def _consume(self, stop: asyncio.Event) -> None:
         await kafka.ensure_topics(self.settings, [*self.topics, self.dead_letter_topic])
-        client = kafka.consumer(self.settings, self.topics, self.group_id)
+        client = kafka.consumer(self.settings, self.group_id)
+        client.subscribe(self.topics, listener=_AssignmentLog(self))
         producer = kafka.producer(self.settings)
         await client.start()
         await producer.start()
@@ -163,6 +171,24 @@ class EventConsumer:
         ]
         await producer.send_and_wait(
             self.dead_letter_topic, value=record.value or b"", key=record.key, headers=headers
+        )
+
+
+class _AssignmentLog(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Keeps and logs which partitions this member holds, so an operator sees how work is spread."""
+
+    def __init__(self, consumer: EventConsumer) -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.consumer.assigned -= set(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.consumer.assigned = set(assigned)
+        log.info(
+            "partitions_assigned",
+            group=self.consumer.group_id,
+            partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in assigned),
         )
 
 

@@ -23,9 +23,9 @@ def producer(settings: ServiceSettings) -> AIOKafkaProducer:
     )
 
 
-def consumer(settings: ServiceSettings, topics: Iterable[str], group_id: str) -> AIOKafkaConsumer:
+def consumer(settings: ServiceSettings, group_id: str) -> AIOKafkaConsumer:
+    """A group member with manual commits; the caller subscribes it (with a rebalance listener)."""
     return AIOKafkaConsumer(
-        *topics,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"{settings.service_name}-consumer",
         group_id=group_id,
