@@ -65,6 +65,7 @@ class Stack:
         self.smtp: Controller | None = None
         self.mail: MailSink | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.replica_ports: dict[str, int] = {}
 
     @property
     def url(self) -> str:
@@ -141,16 +142,27 @@ class Stack:
         if failed:
             raise RuntimeError(f"migrations failed for {', '.join(failed)}; see {self.logs}")
 
-    def start_service(self, name: str) -> None:
-        port = self.ports.gateway if name == "gateway" else self.ports.services[name]
-        with (self.logs / f"{name}.log").open("ab") as log:
-            self.processes[name] = subprocess.Popen(
+    def start_service(self, key: str) -> None:
+        """Start one process. `key` is a service name, or `<name>-<n>` for a further replica of it,
+        which runs beside the first on a port of its own (see `replica_url`)."""
+        name = key.split("-", 1)[0]
+        if key == "gateway":
+            port = self.ports.gateway
+        elif key == name:
+            port = self.ports.services[name]
+        else:
+            port = self.replica_ports.setdefault(key, free_port())
+        with (self.logs / f"{key}.log").open("ab") as log:
+            self.processes[key] = subprocess.Popen(
                 [sys.executable, "-m", f"tally_{name}", "serve", "--port", str(port)],
                 env=self.env(name),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def replica_url(self, key: str) -> str:
+        return f"http://127.0.0.1:{self.replica_ports[key]}"
 
     def wait_ready(self, timeout_s: float = 90.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -189,8 +201,8 @@ class Stack:
                 process.wait()
 
     def stop(self, *, keep_postgres: bool = False) -> None:
-        for name in ["gateway", *reversed(SERVICES)]:
-            self.stop_service(name)
+        for key in sorted(self.processes, key=lambda k: k != "gateway"):  # the public entry first
+            self.stop_service(key)
         self.stop_broker()
         if self.smtp is not None:
             self.smtp.stop()
