@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import text
 
 Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
-READ_MODELS = ("accounts", "categories", "transactions")
+READ_MODELS = ("accounts", "categories", "transactions", "transaction_splits", "payees")
 
 
 async def _fill(ledger: httpx.AsyncClient, household: Any, give_defaults: Any) -> None:
@@ -30,6 +30,50 @@ async def _fill(ledger: httpx.AsyncClient, household: Any, give_defaults: Any) -
                 body["category_id"] = categories[category]["id"]
             response = await ledger.post("/transactions", json=body, headers=household.headers)
             assert response.status_code == 201
+    await _every_other_change(ledger, household.headers, categories)
+
+
+async def _every_other_change(ledger: httpx.AsyncClient, headers: dict[str, str],
+                              categories: dict[str, Any]) -> None:
+    """One of each other event: archive, reopen, category changes and merge, payee merge, transfer,
+    split, edit, delete, undo."""
+
+    async def call(method: str, path: str, **body: Any) -> dict[str, Any]:
+        response = await ledger.request(method, path, headers=headers, **body)
+        assert response.status_code in (200, 201), response.text
+        return dict(response.json())
+
+    def new_account(name: str) -> dict[str, Any]:
+        return {"name": name, "kind": "savings", "currency": "EUR", "opening_balance_minor": 0}
+
+    savings = await call("POST", "/accounts", json=new_account("Savings"))
+    spare = await call("POST", "/accounts", json=new_account("Spare"))
+    await call("POST", f"/accounts/{spare['id']}/archive", json={"expected_version": 1})
+    await call("POST", f"/accounts/{spare['id']}/reopen", json={"expected_version": 2})
+    await call("POST", f"/accounts/{spare['id']}/archive", json={"expected_version": 3})
+    cafe = await call("POST", "/categories", json={"name": "Cafe", "group": "Food", "kind": "expense"})
+    await call("PATCH", f"/categories/{cafe['id']}", json={"group": "Leisure"})
+    await call("POST", f"/categories/{categories['Fuel']['id']}/archive")
+    eating_out = categories["Eating out"]["id"]
+    checking = next(a for a in (await call("GET", "/accounts"))["items"] if a["name"] == "Checking (shared)")
+    transfer = await call("POST", "/transfers", json={
+        "from_account_id": savings["id"], "to_account_id": checking["id"], "amount_minor": 700,
+        "booked_on": "2025-02-01"})
+    await call("PATCH", f"/transactions/{transfer['id']}", json={"expected_version": 1, "amount_minor": 800})
+    split = await call("POST", "/transactions", json={
+        "account_id": savings["id"], "kind": "expense", "amount_minor": 1_000, "payee": "Cafe Central",
+        "tags": ["trip"], "splits": [{"category_id": cafe["id"], "amount_minor": 400},
+                                     {"category_id": eating_out, "amount_minor": 600}]})
+    await call("PATCH", f"/transactions/{split['id']}", json={"expected_version": 1, "status": "cleared",
+                                                              "payee": "cafe central"})
+    plain = await call("POST", "/transactions", json={
+        "account_id": savings["id"], "kind": "expense", "amount_minor": 50, "category_id": cafe["id"],
+        "payee": "Central"})
+    await call("DELETE", f"/transactions/{plain['id']}", params={"expected_version": 1})
+    await call("POST", f"/transactions/{plain['id']}/undo", json={"expected_version": 2})
+    await call("POST", f"/categories/{cafe['id']}/merge", json={"into_category_id": eating_out})
+    await call("POST", "/payees/merge", json={"name": "Central", "into_name": "Cafe Central"})
+    await call("POST", f"/transactions/{split['id']}/undo", json={"expected_version": 2})
 
 
 async def _run_rebuild(ledger: httpx.AsyncClient) -> None:
@@ -51,8 +95,11 @@ async def test_rebuild_gives_identical_read_models(
     for home in (household(), household()):
         await _fill(ledger, home, give_defaults)
     before = await snapshot()
-    assert len(before["transactions"]) == 12
-    assert {a["balance_minor"] for a in before["accounts"]} == {5_000 - 100 + 200 - 300}
+    assert len(before["transactions"]) == 12 + 2 * 3
+    assert len(before["transaction_splits"]) == 4
+    assert len(before["payees"]) == 2 * 5
+    assert {a["balance_minor"] for a in before["accounts"] if a["name"] == "Cash (shared)"} == {
+        5_000 - 100 + 200 - 300}
 
     await _run_rebuild(ledger)
     assert await snapshot() == before
@@ -69,6 +116,8 @@ async def test_rebuild_repairs_read_models_that_drifted(
         await session.execute(text("UPDATE accounts SET balance_minor = 0, name = 'wrong', version = 9"))
         await session.execute(text("DELETE FROM transactions WHERE payee = 'p1'"))
         await session.execute(text("DELETE FROM categories WHERE name = 'Rent'"))
+        await session.execute(text("UPDATE transaction_splits SET amount_minor = 1"))
+        await session.execute(text("UPDATE payees SET usage_count = usage_count + 1"))
         await session.execute(text(
             "INSERT INTO categories (id, tenant_id, name, group_name, kind, created_at) "
             "VALUES (gen_random_uuid(), gen_random_uuid(), 'Ghost', 'Ghost', 'expense', now())"))
