@@ -1,5 +1,8 @@
 """One expense flowing through every service, as a user would drive it: only through the gateway."""
 
+import email
+import email.policy
+import re
 import time
 from collections.abc import Callable
 from datetime import date
@@ -64,8 +67,27 @@ def budget_spent(client: httpx.Client, auth: dict[str, str]) -> int:
     return int(items[0]["spent_minor"]) if items else -1
 
 
-def emails(stack: Stack) -> list[Any]:
+ACCOUNT_MAIL_SUBJECT = "Subject: Confirm your email address for Tally"
+
+
+def all_emails(stack: Stack) -> list[Any]:
     return sorted(stack.mail_dir.glob("*.eml")) if stack.mail_dir.exists() else []
+
+
+def emails(stack: Stack) -> list[Any]:
+    """Budget alert mails (every sign-up also mails an email-verification link)."""
+    return [p for p in all_emails(stack) if ACCOUNT_MAIL_SUBJECT not in p.read_text(errors="replace")]
+
+
+def verification_link(stack: Stack, address: str) -> str | None:
+    for path in all_emails(stack):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] == address and message["Subject"] == ACCOUNT_MAIL_SUBJECT.removeprefix("Subject: "):
+            body = message.get_body(("plain",))
+            assert body is not None
+            found = re.search(r"#/verify\?token=([\w-]+)", body.get_content())
+            return found.group(1) if found else None
+    return None
 
 
 def test_an_expense_reaches_every_service(stack: Stack) -> None:
@@ -113,7 +135,7 @@ def test_an_expense_reaches_every_service(stack: Stack) -> None:
         time.sleep(2)
         assert len(emails(stack)) == 2
         assert stack.mail is not None
-        subjects = [m["Subject"] for m in stack.mail.messages]
+        subjects = [m["Subject"] for m in stack.mail.messages if "Groceries" in m["Subject"]]
         assert len(subjects) == 2
         assert all("Groceries" in s for s in subjects), subjects
         assert all(m["To"] == "ada@example.com" or "ada@example.com" in m["To"] for m in stack.mail.messages)
@@ -127,6 +149,11 @@ def test_an_expense_reaches_every_service(stack: Stack) -> None:
             "two in-app notifications",
         )
         assert feed["unread"] == 2
+
+        # The sign-up's verification link, mailed by the notifier, confirms the address through the gateway.
+        token = eventually(lambda: verification_link(stack, "ada@example.com"), "the verification email")
+        assert client.post("/api/auth/verify-email", json={"token": token}).status_code == 204
+        assert client.get("/api/auth/me", headers=ada).json()["email_verified"] is True
 
         report = eventually(
             lambda: (

@@ -32,26 +32,22 @@ class TenantCreated(EventPayload):
 # The link carries a single-use secret; it travels only to the notifier's mail queue. Never log it.
 
 
-@registry.event("auth.EmailVerificationRequested", consumers=("notifier",))
-class EmailVerificationRequested(EventPayload):
-    """Someone signed up (or asked again): mail them a link that proves they own the address."""
-
+class MailedLink(EventPayload):
     user_id: UUID
     email: EmailStr
     display_name: str = Field(max_length=100)
     link: str = Field(max_length=2000)
     expires_at: datetime
+
+
+@registry.event("auth.EmailVerificationRequested", consumers=("notifier",))
+class EmailVerificationRequested(MailedLink):
+    """Someone signed up (or asked again): mail them a link that proves they own the address."""
 
 
 @registry.event("auth.PasswordResetRequested", consumers=("notifier",))
-class PasswordResetRequested(EventPayload):
+class PasswordResetRequested(MailedLink):
     """Someone asked to reset the password of an existing account: mail them a single-use link."""
-
-    user_id: UUID
-    email: EmailStr
-    display_name: str = Field(max_length=100)
-    link: str = Field(max_length=2000)
-    expires_at: datetime
 
 
 # --- security events: the user's security log, for audit and alerting -----------------------------------
