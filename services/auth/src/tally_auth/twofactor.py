@@ -62,7 +62,7 @@ async def setup(ctx: AuthContext, principal: Principal) -> TwoFactorSetupPublic:
             update(users).where(users.c.id == principal.user_id).values(totp_pending_secret=secret)
         )
     uri = domain.totp_uri(secret, row.email)
-    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2, dark="#000", light="#fff")
     return TwoFactorSetupPublic(secret=secret, otpauth_uri=uri, qr_svg=qr)
 
 
