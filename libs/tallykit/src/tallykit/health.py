@@ -39,9 +39,12 @@ def health_router() -> APIRouter:
             except Exception as exc:
                 results[name] = f"failed: {type(exc).__name__}"
         ready = all(v == "ok" for v in results.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": results},
-            status_code=200 if ready else 503,
-        )
+        # Which partitions this replica's consumers hold: how the work is spread, at a glance.
+        holds = {
+            c.group_id: sorted(f"{tp.topic}/{tp.partition}" for tp in c.assigned)
+            for c in getattr(request.app.state, "consumers", [])
+        }
+        body = {"status": "ready" if ready else "not ready", "checks": results, "partitions": holds}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return router
