@@ -152,17 +152,25 @@ def _container(pod_spec: Doc) -> Doc:
     return dict(container)
 
 
+def _pod_specs(docs: Iterable[Doc]) -> dict[str, Doc]:
+    """Pod specs of Tally's own workloads (Deployments, Jobs, CronJobs), by workload name."""
+    specs = {}
+    for doc in docs:
+        if doc["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") != "tally":
+            continue
+        if doc["kind"] in ("Deployment", "Job"):
+            specs[doc["metadata"]["name"]] = doc["spec"]["template"]["spec"]
+        elif doc["kind"] == "CronJob":
+            specs[doc["metadata"]["name"]] = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return specs
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_pods_run_unprivileged_with_probes_and_resources(overlay: str) -> None:
     docs = render(overlay)
     accounts = of_kind(docs, "ServiceAccount")
-    pods = [
-        (d["metadata"]["name"], d["spec"]["template"]["spec"])
-        for d in docs
-        if d["kind"] in ("Deployment", "Job")
-        and d["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") == "tally"
-    ]
-    assert len(pods) == 11
+    pods = list(_pod_specs(docs).items())
+    assert len(pods) == 12  # six Deployments, five migration Jobs, the key-rotation CronJob
     for name, pod in pods:
         assert pod["securityContext"]["runAsNonRoot"] is True, name
         assert pod["automountServiceAccountToken"] is False, name
@@ -368,6 +376,19 @@ def test_each_service_has_its_own_postgres_cluster_whose_secret_it_reads() -> No
                 "name": f"{service}-db-app",
                 "key": "uri",
             }
+
+
+def test_signing_keys_are_rotated_monthly_with_auths_own_command() -> None:
+    auth = importlib.import_module("tally_auth.main").DEFINITION
+    for overlay in OVERLAYS:
+        (cron,) = of_kind(render(overlay), "CronJob").values()
+        container = _container(cron["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+        assert container["args"][:3] == ["python", "-m", "tally_auth"]
+        assert container["args"][3] in (auth.commands or {})
+        assert (
+            container["image"]
+            == _container(of_kind(render(overlay), "Deployment")["auth"]["spec"]["template"]["spec"])["image"]
+        )
 
 
 def test_the_gateway_is_served_over_tls() -> None:
