@@ -80,8 +80,8 @@ async def events(client: httpx.AsyncClient, type_name: str | None = None) -> lis
 
 async def mailed_token(client: httpx.AsyncClient, type_name: str) -> str:
     """The secret of the last link auth asked the notifier to mail."""
-    link = (await events(client, type_name))[-1].data["link"]
-    return parse_qs(urlsplit(link).fragment.partition("?")[2])["token"][0]
+    path = (await events(client, type_name))[-1].data["path"]
+    return parse_qs(urlsplit(path).fragment.partition("?")[2])["token"][0]
 
 
 async def expire_tokens(client: httpx.AsyncClient) -> None:
@@ -160,7 +160,7 @@ async def test_email_verification_link_works_once_and_never_reaches_the_logs(
         await register(auth)
         [requested] = await events(auth, "auth.EmailVerificationRequested")
         assert requested.data["email"] == "ada@example.com"
-        assert requested.data["link"].startswith("http://127.0.0.1:8000/#/verify?token=")
+        assert requested.data["path"].startswith("/#/verify?token=")
         token = await mailed_token(auth, "auth.EmailVerificationRequested")
         pair = (await login(auth)).json()
         assert (await auth.get("/me", headers=bearer(pair))).json()["email_verified"] is False

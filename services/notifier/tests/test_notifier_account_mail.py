@@ -9,9 +9,9 @@ from tallykit.contracts.auth import EmailVerificationRequested, PasswordResetReq
 from tallykit.events import Envelope
 
 
-def account_mail(kind: type[EmailVerificationRequested | PasswordResetRequested], link: str) -> Envelope:
+def account_mail(kind: type[EmailVerificationRequested | PasswordResetRequested], path: str) -> Envelope:
     user_id = uuid4()
-    payload = kind(user_id=user_id, email="ada@example.org", display_name="Ada", link=link,
+    payload = kind(user_id=user_id, email="ada@example.org", display_name="Ada", path=path,
                    expires_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC))
     return registry.envelope(payload, tenant_id=uuid4(), stream_id=user_id, stream_version=1,
                              actor=str(user_id))
@@ -19,9 +19,10 @@ def account_mail(kind: type[EmailVerificationRequested | PasswordResetRequested]
 
 async def test_notifier_sends_the_verification_link_once(notifier, feed, rows, smtp_sink) -> None:
     port, sink = smtp_sink
-    client = await notifier(smtp_port=port)
-    link = "https://tally.example.org/#/verify?token=" + "s3cr3t-" * 6
-    event = account_mail(EmailVerificationRequested, link)
+    client = await notifier(smtp_port=port, public_url="https://tally.example.org/")
+    path = "/#/verify?token=" + "s3cr3t-" * 6
+    link = "https://tally.example.org" + path
+    event = account_mail(EmailVerificationRequested, path)
     # Before auth's UserRegistered is seen (the address comes with the event), and delivered twice.
     assert await feed(client, event, event) == [True, False]
     mailer = Mailer(client.app.state.db, client.app.state.settings)
@@ -43,9 +44,9 @@ async def test_notifier_sends_the_verification_link_once(notifier, feed, rows, s
 
 async def test_notifier_sends_the_password_reset_link(notifier, feed, smtp_sink) -> None:
     port, sink = smtp_sink
-    client = await notifier(smtp_port=port)
+    client = await notifier(smtp_port=port, public_url="https://tally.example.org")
     link = "https://tally.example.org/#/reset?token=" + "r" * 43
-    await feed(client, account_mail(PasswordResetRequested, link))
+    await feed(client, account_mail(PasswordResetRequested, link.removeprefix("https://tally.example.org")))
     assert await Mailer(client.app.state.db, client.app.state.settings).drain() == 1
     [message] = sink.messages
     assert message["Subject"] == "Reset your Tally password"

@@ -104,7 +104,7 @@ async def request_password_reset(ctx: AuthContext, email_address: str, client: C
                 user_id=row.id,
                 email=email,
                 display_name=row.display_name,
-                link=ctx.link("reset", token),
+                path=ctx.link_path("reset", token),
                 expires_at=expires_at,
             )
             await publish(session, ctx, tenant_id, row.id, event)

@@ -78,8 +78,10 @@ class AuthContext:
         )
         return cls(db, settings, hasher, hasher.hash(uuid.uuid4().hex))
 
-    def link(self, route: str, token: str) -> str:
-        return f"{self.settings.public_url.rstrip('/')}/#/{route}?token={token}"
+    @staticmethod
+    def link_path(route: str, token: str) -> str:
+        """The web client's route for a mailed link; the notifier puts its public address in front."""
+        return f"/#/{route}?token={token}"
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,11 @@ async def request_email_verification(
         session, user_id, domain.TokenPurpose.verify_email, ctx.settings.email_verification_ttl_s
     )
     event = EmailVerificationRequested(
-        user_id=user_id, email=email, display_name=name, link=ctx.link("verify", token), expires_at=expires_at
+        user_id=user_id,
+        email=email,
+        display_name=name,
+        path=ctx.link_path("verify", token),
+        expires_at=expires_at,
     )
     await publish(session, ctx, tenant_id, user_id, event)
 

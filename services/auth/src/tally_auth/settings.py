@@ -18,8 +18,6 @@ class AuthSettings(ServiceSettings):
     argon2_memory_cost_kib: int = 65536
     argon2_parallelism: int = 4
 
-    # Where people open the app: mailed links point here.
-    public_url: str = "http://127.0.0.1:8000"
     email_verification_ttl_s: int = Field(default=48 * 3600, gt=0)
     password_reset_ttl_s: int = Field(default=30 * 60, gt=0)
     login_challenge_ttl_s: int = Field(default=5 * 60, gt=0)

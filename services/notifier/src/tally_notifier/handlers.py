@@ -137,7 +137,8 @@ async def send_account_email(session: AsyncSession, envelope: Envelope,
     The link inside is a single-use secret: it goes into the mail and nowhere else (never a log line)."""
     template = "verify_email" if isinstance(payload, EmailVerificationRequested) else "password_reset"
     email = render_account_email(template, display_name=payload.display_name, email=str(payload.email),
-                                 link=payload.link, expires_at=payload.expires_at)
+                                 link=settings.public_url.rstrip("/") + payload.path,
+                                 expires_at=payload.expires_at)
     await session.execute(
         pg_insert(store.email_deliveries).values(
             id=derived_id(envelope.id, payload.user_id, Channel.email.value),

@@ -30,13 +30,14 @@ class TenantCreated(EventPayload):
 
 # --- mail that auth asks the notifier to send -------------------------------------------------------------
 # The link carries a single-use secret; it travels only to the notifier's mail queue. Never log it.
+# `path` is the link below the web client's public address, which the notifier knows (it mails the link).
 
 
 class MailedLink(EventPayload):
     user_id: UUID
     email: EmailStr
     display_name: str = Field(max_length=100)
-    link: str = Field(max_length=2000)
+    path: str = Field(max_length=2000, pattern=r"^/")
     expires_at: datetime
 
 
