@@ -2,13 +2,13 @@
 counters, backlog and lag moving as they really work (real PostgreSQL, real broker)."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
-import pytest_asyncio
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import column, insert, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,8 +21,10 @@ from tallykit.contracts.ledger import CategoryCreated
 from tallykit.db import Database
 from tallykit.events import Envelope
 from tallykit.settings import ServiceSettings
+from tallykit.tokens import TokenVerifier
 
 TOPIC = "ledger.events"
+MIGRATIONS = Path(__file__).parent / "kit_migrations"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -52,42 +54,42 @@ def _router() -> APIRouter:
     return router
 
 
-@pytest_asyncio.fixture
-async def app_client(
-    kit_db: tuple[str, Database], kit_settings: ServiceSettings
-) -> AsyncIterator[Callable[[bool], Awaitable[httpx.AsyncClient]]]:
-    _, db = kit_db
-    started: list[tuple[object, httpx.AsyncClient]] = []
+class KitSettings(ServiceSettings):
+    service_name: str = "kit"
+
+
+def _create_app(settings: KitSettings, *, verifier: TokenVerifier, run_background: bool) -> FastAPI:
+    return create_service_app(
+        settings,
+        title="metered",
+        routers=[_router()],
+        publishes=[TOPIC],
+        consumers=lambda db: [
+            EventConsumer(
+                db=db,
+                settings=settings,
+                registry=registry,
+                topics=[TOPIC],
+                handlers={"ledger.CategoryCreated": _record},
+            )
+        ],
+        verifier=verifier,
+        run_background=run_background,
+    )
+
+
+@pytest.fixture
+def app_client(
+    kit_db: tuple[str, Database], service_client: Callable[..., Awaitable[httpx.AsyncClient]]
+) -> Callable[[bool], Awaitable[httpx.AsyncClient]]:
+    """An app built by the kit on the test's kit database (the plugin's service_client, pointed at it)."""
 
     async def make(run_background: bool) -> httpx.AsyncClient:
-        app = create_service_app(
-            kit_settings,
-            title="metered",
-            routers=[_router()],
-            db=db,
-            publishes=[TOPIC],
-            consumers=lambda db: [
-                EventConsumer(
-                    db=db,
-                    settings=kit_settings,
-                    registry=registry,
-                    topics=[TOPIC],
-                    handlers={"ledger.CategoryCreated": _record},
-                )
-            ],
-            run_background=run_background,
+        return await service_client(
+            _create_app, KitSettings, MIGRATIONS, run_background=run_background, database_url=kit_db[0]
         )
-        lifespan = app.router.lifespan_context(app)
-        await lifespan.__aenter__()
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kit")
-        client.app = app  # type: ignore[attr-defined]
-        started.append((lifespan, client))
-        return client
 
-    yield make
-    for lifespan, client in reversed(started):
-        await client.aclose()
-        await lifespan.__aexit__(None, None, None)  # type: ignore[attr-defined]
+    return make
 
 
 async def _scrape(client: httpx.AsyncClient) -> Samples:
