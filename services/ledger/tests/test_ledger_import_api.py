@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from tally_ledger import import_api
+from tally_ledger import import_api, projections, store
 from tallykit.events import Envelope
 
 STATEMENTS = Path(__file__).parent / "statements"
@@ -260,3 +261,32 @@ async def test_another_household_cannot_see_confirm_or_undo_a_batch(
     await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.headers)
     assert (await ledger.post(f"/imports/{batch_id}/undo", headers=stranger.headers)).status_code == 404
     assert (await ledger.get(f"/imports/{batch_id}", headers=home.headers)).json()["status"] == "imported"
+
+
+async def _read_models(ledger: httpx.AsyncClient) -> dict[str, list[dict[str, Any]]]:
+    app: Any = ledger.app  # type: ignore[attr-defined]
+    result = {}
+    async with app.state.db.read() as session:
+        for table in store.READ_MODELS:
+            query = select(table).order_by(*table.primary_key.columns)
+            result[table.name] = [dict(r._mapping) for r in await session.execute(query)]
+    return result
+
+
+async def test_imported_rows_project_as_a_rebuild_from_the_event_store_does(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], give_defaults: Any
+) -> None:
+    home = household()
+    await give_defaults(home)
+    account = await _account(ledger, home.headers, "USD", opening=5_000)
+    await ledger.post("/transactions", json={"account_id": account["id"], "kind": "expense",
+                                             "amount_minor": 700, "payee": "kroger #512",
+                                             "booked_on": "2025-01-03"}, headers=home.headers)
+    await _import(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
+    undone = await _import(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
+    await ledger.post(f"/imports/{undone['id']}/undo", headers=home.headers)
+    await _import(ledger, home.headers, account["id"], "bankofamerica_visa_2025-02_ofx2.ofx")
+    projected = await _read_models(ledger)
+    assert len(projected["transactions"]) == 1 + 26 + 27 + 24
+    assert await projections.rebuild(ledger.app.state.db) > 0  # type: ignore[attr-defined]
+    assert await _read_models(ledger) == projected

@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from tally_ledger.importers.rows import StatementError
 
@@ -122,14 +123,21 @@ DATE_FORMATS = (
 
 
 def parse_date(raw: str, date_format: str, *, where: str = "") -> date:
-    text = raw.strip()
+    read = _read_date(raw.strip(), date_format)
+    if read is None:
+        raise StatementError(where, f"{raw.strip()!r} is not a date like {date_format}")
+    return read
+
+
+@lru_cache(maxsize=4096)  # statements repeat the same few hundred dates; strptime is slow
+def _read_date(text: str, date_format: str) -> date | None:
     # Some banks add a time ("2025-01-03 00:00:00" or "2025-01-03T10:15:00"): the date is what counts.
     if date_format in ("%Y-%m-%d", "%Y/%m/%d") and len(text) > 10 and text[10] in " T":
         text = text[:10]
     try:
         return datetime.strptime(text, date_format).date()
-    except ValueError as exc:
-        raise StatementError(where, f"{raw.strip()!r} is not a date like {date_format}") from exc
+    except ValueError:
+        return None
 
 
 def _read_dates(values: Sequence[str], fmt: str) -> tuple[date | None, ...]:
