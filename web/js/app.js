@@ -4,6 +4,11 @@ import { SIGNED_OUT_EVENT, isSignedIn, signOut } from "./api.js";
 import { h, replace } from "./dom.js";
 import { createRouter } from "./router.js";
 import { renderHome } from "./screens/home.js";
+import { renderAccounts } from "./screens/accounts.js";
+import { renderCategories } from "./screens/categories.js";
+import { renderTransaction } from "./screens/transaction.js";
+import { renderTransactions } from "./screens/transactions.js";
+import { renderImports } from "./screens/imports.js";
 import { renderSignIn } from "./screens/signin.js";
 import { renderSignUp } from "./screens/signup.js";
 import { renderForgot } from "./screens/forgot.js";
@@ -23,7 +28,8 @@ const sessionBar = document.getElementById("session");
 
 function renderSessionBar() {
   if (isSignedIn()) {
-    replace(sessionBar, h("a", { href: "#/security" }, "Security"),
+    replace(sessionBar, h("a", { href: "#/transactions" }, "Transactions"),
+      h("a", { href: "#/import" }, "Import"), h("a", { href: "#/security" }, "Security"),
       h("button", { type: "button", class: "link", onclick: () => signOut() }, "Sign out"));
   } else {
     replace(sessionBar);
@@ -43,6 +49,11 @@ const router = createRouter({
     "/sessions": renderSessions,
     "/security-log": renderSecurityLog,
     "/two-factor": renderTwoFactor,
+    "/transactions": renderTransactions,
+    "/transaction": renderTransaction,
+    "/accounts": renderAccounts,
+    "/categories": renderCategories,
+    "/import": renderImports,
   },
   guard(path) {
     renderSessionBar();

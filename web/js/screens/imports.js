@@ -1,0 +1,280 @@
+// #/import — the import wizard (upload → map → preview → confirm → result with undo), the recent imports,
+// and the exports (transactions as CSV or XLSX for an account and dates; the whole ledger as JSON, which
+// restores into an empty household).
+//
+// Uploads and downloads are not JSON, so they go through fetch here with the session's access token; a
+// JSON request first (api() refreshes the token when it has expired) keeps the token fresh.
+
+import { ApiError, api, humanMessage } from "../api.js";
+import { field, h, onSubmit, replace, statusLine } from "../dom.js";
+import { formatDate, formatDateTime } from "../format.js";
+import { formatMoney } from "../money.js";
+
+const ACCEPT = ".csv,.txt,.tsv,.ofx,.qfx,.qif,.xml";
+const ROLES = [
+  ["date_column", "Date"], ["amount_column", "Amount (signed)"], ["debit_column", "Money out"],
+  ["credit_column", "Money in"], ["payee_column", "Payee"], ["description_column", "Description"],
+  ["bank_id_column", "Bank's transaction id"], ["currency_column", "Currency"],
+];
+const DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y", "%Y/%m/%d",
+  "%Y.%m.%d", "%d.%m.%y", "%d/%m/%y", "%m/%d/%y", "%d-%m-%y", "%Y%m%d", "%d %b %Y", "%d-%b-%Y", "%d %B %Y",
+  "%b %d, %Y", "%B %d, %Y", "%d-%b-%y"];
+const EXAMPLE = new Date(2025, 0, 31);
+
+/** 31 Jan 2025 written in a strftime-like format, so a person can recognise the one their bank uses. */
+function example(format) {
+  const pad = (n) => String(n).padStart(2, "0");
+  const month = (style) => EXAMPLE.toLocaleString("en", { month: style });
+  const parts = { "%Y": "2025", "%y": "25", "%m": pad(EXAMPLE.getMonth() + 1), "%d": pad(EXAMPLE.getDate()),
+    "%b": month("short"), "%B": month("long") };
+  return format.replace(/%[YymdbB]/g, (code) => parts[code]);
+}
+
+async function token() {
+  await api("/auth/me"); // refreshes the access token if it has expired
+  return sessionStorage.getItem("tally.accessToken") ?? "";
+}
+
+async function send(path, { method = "GET", form = null } = {}) {
+  let response;
+  try {
+    response = await fetch(`/api${path}`, { method, body: form, cache: "no-store", credentials: "same-origin",
+      headers: { Authorization: `Bearer ${await token()}` } });
+  } catch {
+    throw new ApiError(0, "Cannot reach Tally. Check your connection and try again.");
+  }
+  if (!response.ok) {
+    const problem = await response.json().catch(() => null);
+    throw new ApiError(response.status, humanMessage(response.status, problem), problem);
+  }
+  return response;
+}
+
+async function download(path, filename) {
+  const blob = await (await send(path)).blob();
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function options(items, selected) {
+  return items.map(([value, label]) => h("option", { value, selected: String(value) === String(selected) }, label));
+}
+
+export async function renderImports(container) {
+  const status = statusLine();
+  const wizard = h("div", { class: "stack" });
+  const history = h("ul", { class: "rows", "aria-live": "polite" });
+  const exports = h("div", { class: "stack" });
+  container.append(
+    h("section", { class: "card stack", "aria-labelledby": "import-title" },
+      h("h1", { id: "import-title", text: "Import a bank statement" }), wizard, status.element),
+    h("section", { class: "card stack", "aria-labelledby": "history-title" },
+      h("h2", { id: "history-title", text: "Recent imports" }), history),
+    h("section", { class: "card stack", "aria-labelledby": "export-title" },
+      h("h2", { id: "export-title", text: "Export" }), exports),
+    h("p", {}, h("a", { href: "#/" }, "Back to your money")));
+
+  let accounts = [];
+  let mappings = [];
+  try {
+    [{ items: accounts }, { items: mappings }] = await Promise.all([api("/ledger/accounts"),
+      api("/ledger/imports/mappings")]);
+  } catch (error) {
+    status.error(error.message);
+    return;
+  }
+  const accountName = (id) => accounts.find((a) => a.id === id)?.name ?? "an account";
+  const accountCurrency = (id) => accounts.find((a) => a.id === id)?.currency ?? "EUR";
+
+  // --- step 1: upload -----------------------------------------------------------------------------------
+  function showUpload() {
+    status.clear();
+    if (!accounts.length) {
+      replace(wizard, h("p", {}, "Open an account first, then import its statements into it."));
+      return;
+    }
+    const account = h("select", { name: "account_id", required: true },
+      options(accounts.map((a) => [a.id, `${a.name} (${a.currency})`])));
+    const mapping = h("select", { name: "mapping_name" },
+      options([["", "Detect the columns"], ...mappings.map((m) => [m.name, `Saved: ${m.name}`])]));
+    const file = h("input", { type: "file", name: "file", accept: ACCEPT, required: true });
+    const form = h("form", { class: "stack", novalidate: true },
+      field("Account", account),
+      field("Statement file", file, "CSV, OFX or QFX, QIF, or CAMT.053 (XML), up to 25 MB."),
+      field("Column mapping (CSV)", mapping),
+      h("button", { type: "submit", class: "primary" }, "Upload and preview"));
+    onSubmit(form, status, async () => {
+      if (!file.files.length) throw new Error("Choose the statement file to import.");
+      const body = new FormData();
+      body.append("account_id", account.value);
+      if (mapping.value) body.append("mapping_name", mapping.value);
+      body.append("file", file.files[0]);
+      showPreview(await (await send("/ledger/imports", { method: "POST", form: body })).json());
+    });
+    replace(wizard, form);
+  }
+
+  // --- steps 2 and 3: map and preview -----------------------------------------------------------------
+  function showPreview(preview) {
+    const batch = preview.batch;
+    const currency = accountCurrency(batch.account_id);
+    const current = preview.mapping ? { ...preview.mapping } : null;
+    const parts = [h("p", {}, `${batch.filename} → ${accountName(batch.account_id)}`)];
+    let saveAs = null;
+    if (current) {
+      const columns = [["", "— none —"], ...preview.headers.map((name, i) => [i, `${i + 1}: ${name}`])];
+      const controls = ROLES.map(([key, label]) => {
+        const select = h("select", { onchange: () => { current[key] = select.value === "" ? null : Number(select.value); } },
+          options(columns, current[key] ?? ""));
+        return field(label, select);
+      });
+      const formats = preview.date_formats.length ? preview.date_formats : DATE_FORMATS;
+      const dateFormat = h("select", { onchange: () => { current.date_format = dateFormat.value; } },
+        options(formats.map((f) => [f, `${example(f)} (${f})`]), current.date_format));
+      const decimal = h("select", { onchange: () => { current.decimal_separator = decimal.value; } },
+        options([[".", "1,234.56 (point)"], [",", "1.234,56 (comma)"]], current.decimal_separator));
+      saveAs = h("input", { type: "text", maxlength: 100, autocomplete: "off" });
+      const remap = h("form", { class: "stack" },
+        preview.date_formats.length > 1
+          ? h("p", { class: "status error", role: "alert" }, "The dates could be read more than one way: choose the date format.")
+          : null,
+        controls,
+        field("Date format", dateFormat, "As the dates are written in the file."),
+        field("Decimal separator", decimal),
+        h("button", { type: "submit" }, "Update preview"));
+      onSubmit(remap, status, async () => {
+        showPreview({ ...(await api(`/ledger/imports/${batch.id}/preview`, { method: "POST",
+          body: { mapping: current } })), headers: preview.headers, sample: preview.sample,
+        date_formats: preview.date_formats });
+      });
+      parts.push(h("details", { open: Boolean(preview.problem) || preview.date_formats.length > 1 },
+        h("summary", {}, "Columns"), remap));
+    }
+    if (preview.problem) {
+      parts.push(h("p", { class: "status error", role: "alert" }, `This file cannot be imported yet: ${preview.problem}`));
+    } else {
+      parts.push(h("p", {}, `${preview.rows_total} rows; ${preview.duplicates} of them were imported before `
+        + "and will be left out."));
+      parts.push(h("div", { class: "table-scroll" }, h("table", {},
+        h("thead", {}, h("tr", {}, ["Date", "Payee", "Description", "Amount", ""].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, preview.rows.map((row) => h("tr", {},
+          h("td", {}, formatDate(row.booked_on)), h("td", {}, row.payee), h("td", { class: "muted" }, row.description),
+          h("td", { class: "amount" }, formatMoney(row.amount_minor, currency)),
+          h("td", {}, row.duplicate ? h("span", { class: "badge" }, "already imported") : "")))))));
+      if (preview.rows_total > preview.rows.length) {
+        parts.push(h("p", { class: "muted" }, `The first ${preview.rows.length} rows are shown.`));
+      }
+    }
+    const confirm = h("form", { class: "stack" },
+      saveAs ? field("Save these columns for this bank as (optional)", saveAs, "Next time, pick it when uploading.") : null,
+      h("button", { type: "submit", class: "primary", disabled: Boolean(preview.problem) },
+        `Import ${Math.max(preview.rows_total - preview.duplicates, 0)} transactions`),
+      h("button", { type: "button", class: "link", onclick: showUpload }, "Choose another file"));
+    onSubmit(confirm, status, async () => {
+      const body = {};
+      if (current) body.mapping = current;
+      if (saveAs && saveAs.value.trim()) body.save_mapping_as = saveAs.value.trim();
+      const done = await api(`/ledger/imports/${batch.id}/confirm`, { method: "POST", body });
+      if (body.save_mapping_as) mappings = (await api("/ledger/imports/mappings")).items;
+      showResult(done);
+      await loadHistory();
+    });
+    parts.push(confirm);
+    replace(wizard, ...parts);
+  }
+
+  // --- step 4: result, with undo --------------------------------------------------------------------------
+  function showResult(batch) {
+    const undo = h("button", { type: "button", onclick: () => undoBatch(batch) }, "Undo this import");
+    replace(wizard,
+      h("p", { class: "status ok", role: "status" },
+        `Imported ${batch.rows_new} new transactions into ${accountName(batch.account_id)}; `
+        + `${batch.rows_duplicate} duplicates and ${batch.rows_skipped} empty rows were left out.`),
+      h("div", { class: "row-item" }, undo,
+        h("button", { type: "button", class: "primary", onclick: showUpload }, "Import another file"),
+        h("a", { href: "#/" }, "See the transactions")));
+  }
+
+  async function undoBatch(batch) {
+    status.clear();
+    try {
+      const undone = await api(`/ledger/imports/${batch.id}/undo`, { method: "POST" });
+      showUpload();
+      status.ok(`The import of ${undone.filename} was undone: its transactions are deleted.`);
+      await loadHistory();
+    } catch (error) {
+      status.error(error.message);
+    }
+  }
+
+  async function loadHistory() {
+    const { items } = await api("/ledger/imports?limit=20");
+    replace(history, items.length ? items.map((batch) => h("li", { class: "row-item" },
+      h("span", { class: "grow" },
+        h("strong", { class: "block", text: batch.filename }),
+        h("span", { class: "muted", text: `${accountName(batch.account_id)} · ${formatDateTime(batch.created_at)} · `
+          + `${batch.status}${batch.status === "importing" ? ` ${batch.rows_done}/${batch.rows_total}` : ""}`
+          + ` · ${batch.rows_new} new, ${batch.rows_duplicate} duplicates` })),
+      batch.status === "imported"
+        ? h("button", { type: "button", class: "small", onclick: () => undoBatch(batch) }, "Undo") : null))
+      : h("li", { class: "empty", text: "Nothing imported yet." }));
+  }
+
+  // --- exports --------------------------------------------------------------------------------------------
+  function showExports() {
+    const exportStatus = statusLine();
+    const account = h("select", {}, options([["", "All accounts"], ...accounts.map((a) => [a.id, a.name])]));
+    const from = h("input", { type: "date" });
+    const to = h("input", { type: "date" });
+    const query = () => {
+      const params = new URLSearchParams();
+      if (account.value) params.set("account_id", account.value);
+      if (from.value) params.set("from", from.value);
+      if (to.value) params.set("to", to.value);
+      const text = params.toString();
+      return text ? `?${text}` : "";
+    };
+    const run = (action) => async () => {
+      exportStatus.clear();
+      try {
+        await action();
+      } catch (error) {
+        exportStatus.error(error.message);
+      }
+    };
+    const restoreFile = h("input", { type: "file", accept: ".json,application/json" });
+    const restore = h("form", { class: "stack" },
+      field("Restore a ledger export into this household", restoreFile,
+        "Only into a new household without accounts or transactions."),
+      h("button", { type: "submit" }, "Restore"));
+    onSubmit(restore, exportStatus, async () => {
+      if (!restoreFile.files.length) throw new Error("Choose the ledger export (a .json file).");
+      const body = new FormData();
+      body.append("file", restoreFile.files[0]);
+      const result = await (await send("/ledger/imports/ledger", { method: "POST", form: body })).json();
+      exportStatus.ok(`Restored: ${result.events} events replayed.`);
+    });
+    replace(exports,
+      field("Account", account), field("From", from), field("To", to),
+      h("div", { class: "row-item" },
+        h("button", { type: "button", onclick: run(() => download(`/ledger/exports/transactions.csv${query()}`,
+          "transactions.csv")) }, "Download CSV"),
+        h("button", { type: "button", onclick: run(() => download(`/ledger/exports/transactions.xlsx${query()}`,
+          "transactions.xlsx")) }, "Download XLSX")),
+      h("button", { type: "button", onclick: run(() => download("/ledger/exports/ledger.json", "tally-ledger.json")) },
+        "Download the whole ledger (JSON)"),
+      restore, exportStatus.element);
+  }
+
+  showUpload();
+  showExports();
+  try {
+    await loadHistory();
+  } catch (error) {
+    status.error(error.message);
+  }
+}
