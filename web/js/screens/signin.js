@@ -10,6 +10,7 @@ export function renderSignIn(container, { navigate }) {
     type: "password", name: "password", autocomplete: "current-password", required: true,
   });
   const status = statusLine();
+  document.getElementById("check-inbox")?.remove(); // a previous sign-up's notice
   const notice = sessionStorage.getItem("tally.notice");
   sessionStorage.removeItem("tally.notice");
   if (notice) status.error(notice);

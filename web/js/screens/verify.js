@@ -19,6 +19,7 @@ export async function renderVerify(container) {
     await api("/auth/verify-email", { method: "POST", body: { token }, auth: false });
     message.className = "status ok";
     message.textContent = "Thank you: your email address is confirmed.";
+    document.getElementById("check-inbox")?.remove();
   } catch (error) {
     message.className = "status error";
     message.textContent = error.status === 400
