@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 from tallystack import postgres
+from tallystack.stack import SERVICES  # every service the local stack runs must be deployed too
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("auth", "ledger", "budget", "analytics", "notifier")
 WORKLOADS = (*SERVICES, "gateway")
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 

@@ -24,11 +24,11 @@ import yaml
 from kubernetes_validate.utils import SchemaNotFoundError
 
 from tallykit.contracts import registry
+from tallystack.stack import SERVICES  # every service the local stack runs must be deployed too
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "production")
-SERVICES = ("auth", "ledger", "budget", "analytics", "notifier")
 WORKLOADS = (*SERVICES, "gateway")
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 CUSTOM_KINDS = {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "ScheduledBackup"}

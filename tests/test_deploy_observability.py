@@ -13,6 +13,7 @@ from tally_gateway.main import create_app
 from tally_gateway.settings import GatewaySettings
 from tallykit import metrics
 from tallystack.broker import free_port
+from tallystack.stack import SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = ROOT / "deploy" / "grafana" / "tally-overview.json"
@@ -63,7 +64,7 @@ async def test_gateway_exposes_request_metrics_by_route_template() -> None:
     settings = GatewaySettings(
         web_dir=ROOT / "web",
         jwks_url=f"{unreachable}/.well-known/jwks.json",
-        **{f"{s}_url": unreachable for s in ("auth", "ledger", "budget", "analytics", "notifier")},
+        **{f"{s}_url": unreachable for s in SERVICES},
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
