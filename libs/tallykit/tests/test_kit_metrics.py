@@ -116,6 +116,8 @@ async def test_metrics_time_requests_by_route_template(
         assert (await client.get(f"/things/{thing}")).status_code == 200
     assert (await client.get("/things/not-a-number")).status_code == 422
     assert (await client.get("/nowhere")).status_code == 404
+    for made_up in ("BREW", "WHEN"):  # a client's own method names do not become label values
+        await client.request(made_up, "/nowhere")
     after = await _scrape(client)
 
     count = "tally_http_request_duration_seconds_count"
@@ -127,6 +129,8 @@ async def test_metrics_time_requests_by_route_template(
     )
     unmatched = ok | {"route": "<unmatched>", "status": "404"}
     assert _value(after, count, **unmatched) - _value(before, count, **unmatched) == 1
+    methods = {dict(labels)["method"] for name, labels in after if name == count}
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
     assert not any(
         dict(labels).get("route") in ("/metrics", "/healthz") for name, labels in after if name == count
     )

@@ -55,6 +55,8 @@ CONSUMER_LAG = Gauge(
 NOTIFICATIONS_SENT = Counter("tally_notifications_sent", "Notifications delivered.", ["channel"])
 
 UNMATCHED_ROUTE = "<unmatched>"
+# Label values must stay few: a client choosing its own method names must not create new series.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _NOT_TIMED = frozenset({"/metrics", "/healthz", "/readyz"})
 _SCRAPE_TIMEOUT_S = 3.0
 _LAG_MAX_AGE_S = 5.0
@@ -114,7 +116,8 @@ class RequestMetricsMiddleware:
         async def timed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
-                REQUEST_DURATION.labels(self.service, scope["method"], route, str(message["status"])).observe(
+                method = scope["method"] if scope["method"] in _METHODS else "other"
+                REQUEST_DURATION.labels(self.service, method, route, str(message["status"])).observe(
                     time.perf_counter() - started
                 )
             await send(message)
