@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tally_ledger import import_api, projections, store
 from tallykit.events import Envelope
@@ -290,3 +290,23 @@ async def test_imported_rows_project_as_a_rebuild_from_the_event_store_does(
     assert len(projected["transactions"]) == 1 + 26 + 27 + 24
     assert await projections.rebuild(ledger.app.state.db) > 0  # type: ignore[attr-defined]
     assert await _read_models(ledger) == projected
+
+
+async def test_one_import_into_an_account_at_a_time(ledger: httpx.AsyncClient,
+                                                    household: Callable[[], Any]) -> None:
+    home = household()
+    account = await _account(ledger, home.headers, "USD")
+    first = (await _upload(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")).json()
+    ofx = "wellsfargo_checking_2025-01_ofx1.qfx"
+    second = (await _upload(ledger, home.headers, account["id"], ofx)).json()
+    app: Any = ledger.app  # type: ignore[attr-defined]
+    async with app.state.db.transaction() as session:  # as if the first one were still being written
+        await session.execute(text("UPDATE import_batches SET status = 'importing' WHERE id = :id"),
+                              {"id": first["batch"]["id"]})
+    busy = await ledger.post(f"/imports/{second['batch']['id']}/confirm", json={}, headers=home.headers)
+    assert busy.status_code == 409
+    assert "still running" in busy.json()["detail"]
+    other = await _account(ledger, home.headers, "USD")
+    elsewhere = (await _upload(ledger, home.headers, other["id"], ofx)).json()
+    done = await ledger.post(f"/imports/{elsewhere['batch']['id']}/confirm", json={}, headers=home.headers)
+    assert done.status_code == 200

@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from tally_ledger import store
+from tally_ledger.api import _db, _settings
 from tally_ledger.exporters import ledger_json
 from tally_ledger.exporters.tables import ExportFilter, export_rows, to_csv, to_xlsx
 from tally_ledger.handlers import Context
@@ -27,9 +28,7 @@ from tally_ledger.importers import (
 )
 from tally_ledger.importers.batches import Batch
 from tallykit.app import wake_relay
-from tallykit.db import Database
 from tallykit.errors import InvalidInput, NotFound
-from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal
 
 router = APIRouter()
@@ -111,16 +110,6 @@ class MappingsPublic(BaseModel):
 
 class RestorePublic(BaseModel):
     events: int
-
-
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
-def _settings(request: Request) -> ServiceSettings:
-    settings: ServiceSettings = request.app.state.settings
-    return settings
 
 
 async def _upload(request: Request, limit: int, fields: tuple[str, ...] = ()) -> tuple[str, bytes,

@@ -32,6 +32,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -58,6 +59,7 @@ from tallykit.tables import event_store
 log = get_logger(__name__)
 
 CHUNK_ROWS = 2000
+_ACCOUNT_LOCK_SPACE = 7_240_104
 DUPLICATE_WINDOW_DAYS = 3
 
 metadata = MetaData()
@@ -279,9 +281,21 @@ async def start_import(db: Database, ctx: Context, batch_id: UUID, mapping: CsvM
         batch = await _batch(session, ctx.tenant_id, batch_id, for_update=True)
         if batch.status not in (Status.uploaded, Status.failed):
             raise Conflict(f"import {batch_id} is {batch.status}, it cannot be confirmed")
+        await _claim_account(session, ctx.tenant_id, batch.account_id)
         await session.execute(update(import_batches).where(import_batches.c.id == batch_id).values(
             status=Status.importing, error=None, mapping=mapping.model_dump() if mapping else batch.mapping))
         return await _batch(session, ctx.tenant_id, batch_id)
+
+
+async def _claim_account(session: AsyncSession, tenant_id: UUID, account_id: UUID) -> None:
+    """One import or undo per account at a time: duplicate detection reads what earlier imports wrote."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:account))"),
+                          {"space": _ACCOUNT_LOCK_SPACE, "account": str(account_id)})
+    busy = (await session.execute(select(import_batches.c.id).where(
+        import_batches.c.tenant_id == tenant_id, import_batches.c.account_id == account_id,
+        import_batches.c.status.in_((Status.importing, Status.undoing))).limit(1))).scalar()
+    if busy is not None:
+        raise Conflict(f"import {busy} into this account is still running; try again when it is done")
 
 
 async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batch: Batch,
@@ -453,6 +467,7 @@ async def undo(db: Database, settings: ServiceSettings, ctx: Context, batch_id: 
         batch = await _batch(session, tenant, batch_id, for_update=True)
         if batch.status != Status.imported:
             raise Conflict(f"import {batch_id} is {batch.status}; only an imported batch can be undone")
+        await _claim_account(session, tenant, batch.account_id)
         ids = [i for (i,) in await session.execute(
             select(import_rows.c.transaction_id).where(import_rows.c.tenant_id == tenant,
                                                        import_rows.c.batch_id == batch_id)
