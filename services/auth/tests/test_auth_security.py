@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from tally_auth import keys
 from tally_auth.main import MIGRATIONS, create_app, rotate_key
 from tally_auth.settings import AuthSettings
-from tally_auth.store import one_time_tokens, signing_keys, users
+from tally_auth.store import one_time_tokens, refresh_tokens, sessions, signing_keys, users
 from tallykit.events import Envelope
 from tallykit.tables import outbox
 
@@ -292,11 +292,15 @@ async def test_sessions_list_devices_and_revoke_one_or_all(auth: httpx.AsyncClie
 
     assert (await auth.delete(f"/sessions/{phone_id}", headers=bearer(laptop))).status_code == 204
     assert (await auth.post("/refresh", json={"refresh_token": phone["refresh_token"]})).status_code == 401
+    # Its access token has not expired, but the account's own settings want a live session.
+    assert (await auth.get("/me", headers=bearer(phone))).status_code == 401
+    assert (await auth.post("/2fa/setup", headers=bearer(phone))).status_code == 401
     assert (await auth.delete(f"/sessions/{phone_id}", headers=bearer(laptop))).status_code == 404
     assert (await auth.delete(f"/sessions/{uuid.uuid4()}", headers=bearer(laptop))).status_code == 404
     # Someone else's session is not found either.
     await register(auth, "eve@example.com")
     eve = (await login(auth, email="eve@example.com")).json()
+    eve_session = jwt.decode(eve["access_token"], options={"verify_signature": False})["sid"]
     laptop_id = devices["Firefox 128 on Ubuntu"]["id"]
     assert (await auth.delete(f"/sessions/{laptop_id}", headers=bearer(eve))).status_code == 404
 
@@ -306,7 +310,10 @@ async def test_sessions_list_devices_and_revoke_one_or_all(auth: httpx.AsyncClie
     assert (
         await auth.post("/refresh", json={"refresh_token": refreshed.json()["refresh_token"]})
     ).status_code == 401
-    assert (await auth.get("/sessions", headers=bearer(laptop))).json()["items"] == []
+    assert (await auth.get("/sessions", headers=bearer(laptop))).status_code == 401
+    async with db_of(auth).read() as s:
+        live = (await s.execute(select(sessions.c.id).where(sessions.c.revoked_at.is_(None)))).scalars().all()
+    assert live == [uuid.UUID(eve_session)]
     reasons = [e.data["reason"] for e in await events(auth, "auth.SessionRevoked")]
     assert reasons == ["revoked from the session list", "signed out everywhere"]
 
@@ -317,10 +324,30 @@ async def test_replayed_refresh_token_revokes_the_session_and_says_so(auth: http
     second = (await auth.post("/refresh", json={"refresh_token": first["refresh_token"]})).json()
     assert (await auth.post("/refresh", json={"refresh_token": first["refresh_token"]})).status_code == 401
     assert (await auth.post("/refresh", json={"refresh_token": second["refresh_token"]})).status_code == 401
-    assert (await auth.get("/sessions", headers=bearer(second))).json()["items"] == []
-    log = (await auth.get("/security-log", headers=bearer(second))).json()["items"]
-    assert [entry["type"] for entry in log][:2] == ["SessionRevoked", "LoginSucceeded"]
-    assert log[0]["detail"] == "refresh token replayed"
+    assert (await auth.get("/sessions", headers=bearer(second))).status_code == 401
+    third = (await login(auth)).json()
+    log = (await auth.get("/security-log", headers=bearer(third))).json()["items"]
+    assert [entry["type"] for entry in log][:3] == ["LoginSucceeded", "SessionRevoked", "LoginSucceeded"]
+    assert log[1]["detail"] == "refresh token replayed"
+
+
+async def test_a_sign_in_from_before_the_session_list_gets_its_session_on_refresh(
+    auth: httpx.AsyncClient,
+) -> None:
+    await register(auth)
+    old = (await login(auth)).json()
+    async with db_of(auth).transaction() as s:  # as the first release left it: a family, no session row
+        await s.execute(sessions.delete())
+    assert (await auth.get("/me", headers=bearer(old))).status_code == 401
+    r = await auth.post(
+        "/refresh", json={"refresh_token": old["refresh_token"]}, headers={"User-Agent": FIREFOX}
+    )
+    assert r.status_code == 200
+    [listed] = (await auth.get("/sessions", headers=bearer(r.json()))).json()["items"]
+    assert (listed["device"], listed["current"]) == ("Firefox 128 on Ubuntu", True)
+    async with db_of(auth).read() as s:
+        families = set((await s.execute(select(refresh_tokens.c.family_id))).scalars())
+    assert families == {uuid.UUID(listed["id"])}
 
 
 async def test_web_client_refresh_token_is_an_httponly_strict_cookie(auth: httpx.AsyncClient) -> None:

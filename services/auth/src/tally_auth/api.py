@@ -32,7 +32,7 @@ from tally_auth.schemas import (
 )
 from tallykit.app import wake_relay
 from tallykit.errors import Unauthorized
-from tallykit.tokens import CurrentPrincipal, bearer_token
+from tallykit.tokens import CurrentPrincipal, Principal, bearer_token
 
 router = APIRouter()
 RESET_ACCEPTED = "If an account has this email address, a link to reset its password is on its way."
@@ -64,6 +64,20 @@ def _session_id(request: Request) -> uuid.UUID | None:
 
 Context = Annotated[AuthContext, Depends(_context)]
 ClientInfo = Annotated[Client, Depends(_client)]
+
+
+async def _live_principal(principal: CurrentPrincipal, request: Request) -> Principal:
+    """The account's own settings ask more than a valid signature: the token's session must still be
+    live, so a signed-out or revoked session's access token stops here at once, not when it expires."""
+    session_id = _session_id(request)
+    if session_id is None or not await handlers.session_is_live(
+        _context(request), session_id, principal.user_id
+    ):
+        raise Unauthorized("this session has been signed out")
+    return principal
+
+
+LivePrincipal = Annotated[Principal, Depends(_live_principal)]
 
 
 def _deliver(pair: TokenPair, response: Response, ctx: AuthContext, as_cookie: bool) -> TokenPair:
@@ -157,7 +171,7 @@ async def logout(body: RefreshRequest, ctx: Context, client: ClientInfo, request
 
 @router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
 async def logout_all(
-    principal: CurrentPrincipal, ctx: Context, client: ClientInfo, request: Request
+    principal: LivePrincipal, ctx: Context, client: ClientInfo, request: Request
 ) -> Response:
     """Signs out every device, this one included (access tokens already out live on until they expire)."""
     await handlers.logout_everywhere(ctx, principal, client)
@@ -168,13 +182,13 @@ async def logout_all(
 
 
 @router.get("/sessions")
-async def sessions(principal: CurrentPrincipal, ctx: Context, request: Request) -> SessionsPublic:
+async def sessions(principal: LivePrincipal, ctx: Context, request: Request) -> SessionsPublic:
     return await handlers.list_sessions(ctx, principal, _session_id(request))
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_session(
-    session_id: uuid.UUID, principal: CurrentPrincipal, ctx: Context, client: ClientInfo, request: Request
+    session_id: uuid.UUID, principal: LivePrincipal, ctx: Context, client: ClientInfo, request: Request
 ) -> Response:
     await handlers.end_session(ctx, principal, session_id, client)
     wake_relay(request)
@@ -183,7 +197,7 @@ async def revoke_session(
 
 @router.get("/security-log")
 async def security_log(
-    principal: CurrentPrincipal, ctx: Context, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    principal: LivePrincipal, ctx: Context, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> SecurityLogPublic:
     return await handlers.read_security_log(ctx, principal, limit)
 
@@ -197,7 +211,7 @@ async def verify_email(body: TokenRequest, ctx: Context, client: ClientInfo, req
 
 @router.post("/verify-email/resend", status_code=status.HTTP_202_ACCEPTED)
 async def resend_verification(
-    principal: CurrentPrincipal, ctx: Context, client: ClientInfo, request: Request
+    principal: LivePrincipal, ctx: Context, client: ClientInfo, request: Request
 ) -> Accepted:
     await account.resend_verification(ctx, principal, client)
     wake_relay(request)
@@ -227,7 +241,7 @@ async def confirm_password_reset(
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
 async def change_password(
     body: PasswordChangeRequest,
-    principal: CurrentPrincipal,
+    principal: LivePrincipal,
     ctx: Context,
     client: ClientInfo,
     request: Request,
@@ -239,14 +253,14 @@ async def change_password(
 
 
 @router.post("/2fa/setup")
-async def two_factor_setup(principal: CurrentPrincipal, ctx: Context) -> TwoFactorSetupPublic:
+async def two_factor_setup(principal: LivePrincipal, ctx: Context) -> TwoFactorSetupPublic:
     """Starts enrolment: a new secret, its otpauth URI and QR code. Nothing changes until confirmed."""
     return await twofactor.setup(ctx, principal)
 
 
 @router.post("/2fa/enable")
 async def two_factor_enable(
-    body: CodeRequest, principal: CurrentPrincipal, ctx: Context, client: ClientInfo, request: Request
+    body: CodeRequest, principal: LivePrincipal, ctx: Context, client: ClientInfo, request: Request
 ) -> RecoveryCodesPublic:
     """Confirms enrolment with a code from the app; answers the recovery codes, this once."""
     codes = await twofactor.enable(ctx, principal, body.code, client)
@@ -257,7 +271,7 @@ async def two_factor_enable(
 @router.post("/2fa/disable", status_code=status.HTTP_204_NO_CONTENT)
 async def two_factor_disable(
     body: TwoFactorDisableRequest,
-    principal: CurrentPrincipal,
+    principal: LivePrincipal,
     ctx: Context,
     client: ClientInfo,
     request: Request,
@@ -268,7 +282,7 @@ async def two_factor_disable(
 
 
 @router.get("/me")
-async def me(principal: CurrentPrincipal, ctx: Context) -> MePublic:
+async def me(principal: LivePrincipal, ctx: Context) -> MePublic:
     return await handlers.me(ctx, principal)
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -430,10 +431,22 @@ async def refresh(ctx: AuthContext, token: str, client: Client) -> TokenPair:
             await session.execute(
                 update(refresh_tokens).where(refresh_tokens.c.id == row.id).values(used_at=now)
             )
-            await session.execute(
-                update(sessions).where(sessions.c.id == row.family_id).values(last_seen_at=now, ip=client.ip)
-            )
             tenant_id, role = await _membership(session, row.user_id, row.tenant_id)
+            # Families from before the session list existed get their row on their next refresh.
+            # A session lives as long as its newest refresh token.
+            expires_at = now + timedelta(seconds=ctx.settings.refresh_token_ttl_s)
+            seen = {"last_seen_at": now, "ip": client.ip, "expires_at": expires_at}
+            await session.execute(
+                pg_insert(sessions)
+                .values(
+                    id=row.family_id,
+                    user_id=row.user_id,
+                    tenant_id=tenant_id,
+                    device=client.device,
+                    **seen,
+                )
+                .on_conflict_do_update(index_elements=[sessions.c.id], set_=seen)
+            )
             return await _issue(ctx, session, row.user_id, tenant_id, role, family_id=row.family_id)
     # Raised after the block so that a family revocation commits.
     raise Unauthorized(str(refused))
@@ -511,6 +524,19 @@ async def logout_everywhere(ctx: AuthContext, principal: Principal, client: Clie
         return await revoke_other_sessions(
             session, ctx, principal.user_id, None, client, "signed out everywhere"
         )
+
+
+async def session_is_live(ctx: AuthContext, session_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    async with ctx.db.read() as session:
+        found = await session.scalar(
+            select(sessions.c.id).where(
+                sessions.c.id == session_id,
+                sessions.c.user_id == user_id,
+                sessions.c.revoked_at.is_(None),
+                sessions.c.expires_at > func.now(),
+            )
+        )
+    return found is not None
 
 
 async def list_sessions(ctx: AuthContext, principal: Principal, current: uuid.UUID | None) -> SessionsPublic:
