@@ -73,7 +73,10 @@ class MeteredRelay(OutboxRelay):
 
 
 def observe_consumer(consumer: EventConsumer) -> EventConsumer:
-    """Count what `consumer` does with each record. Returns the same consumer."""
+    """Count what `consumer` does with each record. Returns the same consumer.
+
+    The consumer module stays free of metrics: this wraps its two points of decision, `handle` (applied,
+    or a duplicate or of no interest here) and `_dead_letter`."""
     handle = consumer.handle
     dead_letter = consumer._dead_letter
     events = CONSUMER_EVENTS
