@@ -51,7 +51,7 @@ def new_refresh_token() -> str:
 
 def hash_refresh_token(token: str) -> str:
     """Refresh tokens are stored hashed: a database leak does not hand out sessions."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hash_secret(token)
 
 
 @dataclass(frozen=True)
