@@ -358,12 +358,27 @@ def account_key(email: str) -> str:
     return f"login-account:{email}"
 
 
+def address_key(client: Client) -> str:
+    return f"login-ip:{client.ip}"
+
+
+async def check_address(ctx: AuthContext, client: Client) -> None:
+    """Too many failed sign-ins from one address (any accounts, known or not) stop it for a while.
+    Only failures count, so a household behind one address is never stopped by signing in."""
+    await limits.check(ctx.db, address_key(client), limit=ctx.settings.login_failures_per_ip)
+
+
+async def record_failure(ctx: AuthContext, client: Client, email: str | None) -> None:
+    window = ctx.settings.login_lockout_window_s
+    await limits.record(ctx.db, address_key(client), window_s=ctx.settings.login_ip_window_s)
+    if email is not None:
+        await limits.record(ctx.db, account_key(email), window_s=window)
+
+
 async def login(ctx: AuthContext, request: LoginRequest, client: Client) -> TokenPair | TwoFactorChallenge:
     s = ctx.settings
     email = domain.normalise_email(request.email)
-    await limits.hit(
-        ctx.db, f"login-ip:{client.ip}", limit=s.login_attempts_per_ip, window_s=s.login_ip_window_s
-    )
+    await check_address(ctx, client)
     # Locked out after too many failures, whether or not the password is now right (and whether or not
     # the account exists: the answer must not tell).
     await limits.check(ctx.db, account_key(email), limit=s.login_failures_per_account)
@@ -376,7 +391,7 @@ async def login(ctx: AuthContext, request: LoginRequest, client: Client) -> Toke
     if row is None:
         # Same work as a real check, so response time does not tell which emails have accounts.
         await asyncio.to_thread(verify_password, ctx.hasher, ctx.dummy_hash, request.password)
-        await limits.record(ctx.db, account_key(email), window_s=s.login_lockout_window_s)
+        await record_failure(ctx, client, email)
         raise Unauthorized(_BAD_CREDENTIALS)
     if not await asyncio.to_thread(verify_password, ctx.hasher, row.password_hash, request.password):
         await login_failed(ctx, row.id, email, client, "wrong password")
@@ -397,7 +412,7 @@ async def login(ctx: AuthContext, request: LoginRequest, client: Client) -> Toke
 
 
 async def login_failed(ctx: AuthContext, user_id: uuid.UUID, email: str, client: Client, reason: str) -> None:
-    await limits.record(ctx.db, account_key(email), window_s=ctx.settings.login_lockout_window_s)
+    await record_failure(ctx, client, email)
     async with ctx.db.transaction() as session:
         await security_event(
             session, ctx, LoginFailed(user_id=user_id, ip=client.ip, device=client.device, reason=reason)

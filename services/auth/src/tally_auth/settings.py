@@ -33,7 +33,7 @@ class AuthSettings(ServiceSettings):
     # Rate limits (fixed windows in the database, shared by every replica).
     login_failures_per_account: int = Field(default=5, ge=1)
     login_lockout_window_s: int = Field(default=15 * 60, gt=0)
-    login_attempts_per_ip: int = Field(default=30, ge=1)
+    login_failures_per_ip: int = Field(default=30, ge=1)
     login_ip_window_s: int = Field(default=5 * 60, gt=0)
     mail_requests_per_account: int = Field(default=3, ge=1)
     mail_requests_per_ip: int = Field(default=10, ge=1)

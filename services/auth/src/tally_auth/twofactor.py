@@ -13,7 +13,9 @@ from tally_auth import domain, limits
 from tally_auth.handlers import (
     AuthContext,
     Client,
+    check_address,
     login_failed,
+    record_failure,
     security_event,
     spend_one_time_token,
     start_session,
@@ -151,9 +153,7 @@ async def _accept_code(
 
 async def login_second_step(ctx: AuthContext, request: LoginSecondFactorRequest, client: Client) -> TokenPair:
     s = ctx.settings
-    await limits.hit(
-        ctx.db, f"login-ip:{client.ip}", limit=s.login_attempts_per_ip, window_s=s.login_ip_window_s
-    )
+    await check_address(ctx, client)
     async with ctx.db.read() as session:
         user_id = await session.scalar(
             select(one_time_tokens.c.user_id).where(
@@ -161,6 +161,7 @@ async def login_second_step(ctx: AuthContext, request: LoginSecondFactorRequest,
             )
         )
     if user_id is None:
+        await record_failure(ctx, client, None)
         raise Unauthorized("this sign-in has expired; start again")
     await _limit_codes(ctx, user_id)
     try:
