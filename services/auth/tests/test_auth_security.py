@@ -195,6 +195,21 @@ async def test_expired_or_forged_verification_link_is_refused(auth: httpx.AsyncC
     assert (await auth.post("/verify-email", json={"token": fresh})).status_code == 204
 
 
+async def test_too_many_bad_links_from_one_address_are_refused(service_client: Any) -> None:
+    auth = await make_auth(service_client, token_failures_per_ip=2)
+    await register(auth)
+    token = await mailed_token(auth, "auth.EmailVerificationRequested")
+    for guess in ("a" * 43, "b" * 43):
+        assert (await auth.post("/verify-email", json={"token": guess})).status_code == 400
+    refused = await auth.post("/password-reset/confirm", json={"token": token, "new_password": NEW_PASSWORD})
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    elsewhere = await auth.post(
+        "/verify-email", json={"token": token}, headers={"X-Forwarded-For": "192.0.2.1"}
+    )
+    assert elsewhere.status_code == 204  # the real link, from another address, still works
+
+
 # --- password reset and change ------------------------------------------------------------------------------
 
 

@@ -7,6 +7,8 @@ in the event to the notifier, which mails it; it is never logged.
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
@@ -15,6 +17,7 @@ from tally_auth import domain, limits
 from tally_auth.handlers import (
     AuthContext,
     Client,
+    InvalidLink,
     account_key,
     check_new_password,
     home_tenant,
@@ -37,11 +40,16 @@ from tallykit.tokens import Principal
 log = get_logger(__name__)
 
 
-async def _limit_token_use(ctx: AuthContext, client: Client) -> None:
-    s = ctx.settings
-    await limits.hit(
-        ctx.db, f"token-ip:{client.ip}", limit=s.token_attempts_per_ip, window_s=s.token_window_s
-    )
+@asynccontextmanager
+async def _bad_links_counted(ctx: AuthContext, client: Client) -> AsyncIterator[None]:
+    """Too many bad links (used, expired, made up) from one address stop it for a while."""
+    key = f"token-ip:{client.ip}"
+    await limits.check(ctx.db, key, limit=ctx.settings.token_failures_per_ip)
+    try:
+        yield
+    except InvalidLink:
+        await limits.record(ctx.db, key, window_s=ctx.settings.token_window_s)
+        raise
 
 
 async def _limit_mail(ctx: AuthContext, client: Client, account: str) -> None:
@@ -53,8 +61,7 @@ async def _limit_mail(ctx: AuthContext, client: Client, account: str) -> None:
 
 
 async def verify_email(ctx: AuthContext, token: str, client: Client) -> None:
-    await _limit_token_use(ctx, client)
-    async with ctx.db.transaction() as session:
+    async with _bad_links_counted(ctx, client), ctx.db.transaction() as session:
         user_id = await spend_one_time_token(session, token, domain.TokenPurpose.verify_email)
         email = await session.scalar(
             update(users)
@@ -149,8 +156,7 @@ async def _set_password(
 
 
 async def reset_password(ctx: AuthContext, request: PasswordResetConfirm, client: Client) -> None:
-    await _limit_token_use(ctx, client)
-    async with ctx.db.transaction() as session:
+    async with _bad_links_counted(ctx, client), ctx.db.transaction() as session:
         user_id = await spend_one_time_token(session, request.token, domain.TokenPurpose.reset_password)
         row = (
             await session.execute(select(users.c.email, users.c.display_name).where(users.c.id == user_id))

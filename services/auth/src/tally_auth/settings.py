@@ -38,7 +38,7 @@ class AuthSettings(ServiceSettings):
     mail_requests_per_account: int = Field(default=3, ge=1)
     mail_requests_per_ip: int = Field(default=10, ge=1)
     mail_window_s: int = Field(default=3600, gt=0)
-    token_attempts_per_ip: int = Field(default=20, ge=1)
+    token_failures_per_ip: int = Field(default=20, ge=1)
     token_window_s: int = Field(default=15 * 60, gt=0)
     # Trust X-Forwarded-For from the gateway (the only way in) for the client's address.
     trust_forwarded_for: bool = True
