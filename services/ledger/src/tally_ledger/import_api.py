@@ -152,7 +152,7 @@ async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: byt
         preview.problem = exc.detail.removeprefix("the file cannot be imported: ")
         return preview
     async with _db(request).read() as session:
-        known = await batches._known(session, tenant_id, batch.account_id, rows)
+        known = await batches.load_known(session, tenant_id, batch.account_id, rows)
     fresh = {id(r) for r in batches.new_rows(rows, known)}
     preview.rows_total = len(rows)
     preview.duplicates = sum(id(r) not in fresh for r in rows if r.amount_minor != 0)

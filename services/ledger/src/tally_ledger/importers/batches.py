@@ -9,6 +9,7 @@ transaction id, or a fingerprint: account, amount, normalised payee, date) and w
 """
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -219,19 +220,24 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def payee_key(row: StatementRow) -> str:
-    """The payee as duplicate detection compares it: case, punctuation and spacing do not count."""
-    return _NOT_WORD.sub(" ", (row.payee or row.description).casefold()).strip()[:200]
+    """The payee as duplicate detection compares it: case, accents, punctuation and spacing do not count
+    (banks write "Café Nero" in one export and "CAFE NERO" in another)."""
+    text = unicodedata.normalize("NFKD", (row.payee or row.description).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NOT_WORD.sub(" ", text).strip()[:200]
 
 
 @dataclass
-class _Known:
+class Known:
+    """What earlier imports into the account recorded near the new rows' dates."""
+
     bank_ids: set[str]
-    # (amount, payee key) → booking dates of earlier imports without a bank id match, oldest first
-    fingerprints: dict[tuple[int, str], list[date]]
+    # (amount, payee key) → (booking date, whether that row had a bank id) of earlier imports
+    fingerprints: dict[tuple[int, str], list[tuple[date, bool]]]
 
 
-async def _known(session: AsyncSession, tenant_id: UUID, account_id: UUID,
-                 rows: Sequence[StatementRow]) -> _Known:
+async def load_known(session: AsyncSession, tenant_id: UUID, account_id: UUID,
+                 rows: Sequence[StatementRow]) -> Known:
     window = timedelta(days=DUPLICATE_WINDOW_DAYS)
     first, last = min(r.booked_on for r in rows) - window, max(r.booked_on for r in rows) + window
     r = import_rows.c
@@ -239,38 +245,44 @@ async def _known(session: AsyncSession, tenant_id: UUID, account_id: UUID,
     bank_ids = {bank_id for (bank_id,) in await session.execute(
         select(r.bank_id).where(r.tenant_id == tenant_id, r.account_id == account_id,
                                 r.bank_id == any_(bindparam("wanted", wanted, type_=ARRAY(String)))))}
-    fingerprints: dict[tuple[int, str], list[date]] = defaultdict(list)
+    fingerprints: dict[tuple[int, str], list[tuple[date, bool]]] = defaultdict(list)
     found = await session.execute(
-        select(r.amount_minor, r.payee_key, r.booked_on)
+        select(r.amount_minor, r.payee_key, r.booked_on, r.bank_id.is_not(None))
         .where(r.tenant_id == tenant_id, r.account_id == account_id, r.booked_on.between(first, last))
         .order_by(r.booked_on))
-    for amount, key, booked_on in found:
-        fingerprints[(amount, key)].append(booked_on)
-    return _Known(bank_ids, fingerprints)
+    for amount, key, booked_on, has_bank_id in found:
+        fingerprints[(amount, key)].append((booked_on, has_bank_id))
+    return Known(bank_ids, fingerprints)
 
 
-def new_rows(rows: Sequence[StatementRow], known: _Known) -> list[StatementRow]:
-    """The rows not imported before. A row is a duplicate when its bank id was seen (in an earlier import
-    or earlier in this file), or, without a bank id match, when an earlier import has the same amount and
-    payee within a few days. Each earlier row matches one new row only, so two equal coffees on the same
-    day in one file are two transactions, and importing that file again adds neither."""
+def new_rows(rows: Sequence[StatementRow], known: Known) -> list[StatementRow]:
+    """The rows not imported before.
+
+    A row with a bank id is a duplicate when that id was seen (in an earlier import or earlier in this
+    file), or when an earlier import *without* bank ids has the same amount and payee within a few days
+    (the same statement, once as CSV, now as OFX). A row without a bank id is a duplicate when an earlier
+    import has the same amount and payee within a few days. Each earlier row stands for one new row only,
+    so two equal coffees on one day in one file are two transactions, and importing the file again adds
+    neither; two such payments with different bank ids are never taken for one another."""
     window = timedelta(days=DUPLICATE_WINDOW_DAYS)
     seen_ids = set(known.bank_ids)
-    fresh = []
-    for row in rows:
+    duplicates: set[int] = set()
+    # In date order, each row takes the earliest earlier row it may stand for: that pairs as many as
+    # can be paired (a row booked three days later still finds its own).
+    for index in sorted(range(len(rows)), key=lambda i: rows[i].booked_on):
+        row = rows[index]
         if row.bank_id is not None:
             if row.bank_id in seen_ids:
+                duplicates.add(index)
                 continue
             seen_ids.add(row.bank_id)
-        dates = known.fingerprints.get((row.amount_minor, payee_key(row)))
-        if dates and row.bank_id not in known.bank_ids:
-            match = min((d for d in dates if abs(d - row.booked_on) <= window),
-                        key=lambda d: abs(d - row.booked_on), default=None)
-            if match is not None:
-                dates.remove(match)
-                continue
-        fresh.append(row)
-    return fresh
+        earlier = known.fingerprints.get((row.amount_minor, payee_key(row)), [])
+        match = next((n for n, (d, has_id) in enumerate(sorted(earlier))
+                      if abs(d - row.booked_on) <= window and not (has_id and row.bank_id is not None)), None)
+        if match is not None:
+            earlier.remove(sorted(earlier)[match])
+            duplicates.add(index)
+    return [row for index, row in enumerate(rows) if index not in duplicates]
 
 
 # --- confirm: record the rows --------------------------------------------------------------------
@@ -305,7 +317,7 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
     ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=batch.id)
     try:
         async with db.read() as session:
-            known = await _known(session, tenant, batch.account_id, rows)
+            known = await load_known(session, tenant, batch.account_id, rows)
             payee_names = await store.payee_merges(session, tenant)
         recordable = [r for r in rows if r.amount_minor != 0]
         fresh = new_rows(recordable, known)
