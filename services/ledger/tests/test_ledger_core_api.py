@@ -37,6 +37,9 @@ class Book:
     async def search(self, **params: Any) -> Json:
         return await self.call("GET", "/transactions", params=params)
 
+    async def totals(self, **params: Any) -> list[Json]:
+        return list((await self.call("GET", "/transactions/totals", params=params))["items"])
+
 
 @pytest.fixture
 def book(ledger: httpx.AsyncClient, household: Callable[[], Any]) -> Callable[[], Book]:
@@ -70,9 +73,8 @@ async def test_transfers_move_money_both_ways_and_balances_hold_as_of_any_day(
     assert await balance(savings, "2099-01-01") == now[savings["id"]]
 
     # A transfer is never income or spending, and the event says which accounts it joined.
-    totals = (await me.search())["totals"]
-    assert totals == [{"currency": "EUR", "count": 3, "income_minor": 1_000, "expense_minor": 2_000,
-                       "transfer_minor": 30_000}]
+    assert await me.totals() == [{"currency": "EUR", "count": 3, "income_minor": 1_000,
+                                  "expense_minor": 2_000, "transfer_minor": 30_000}]
     stored = [Envelope.model_validate(r["envelope"]) for r in (await snapshot())["event_store"]]
     assert stored[-2].type == "ledger.TransferRecorded"
     assert stored[-2].data["to_account_id"] == savings["id"]
@@ -269,8 +271,11 @@ async def test_search_filters_pages_by_keyset_and_totals_the_whole_set(
     found = await me.search(q="groceries amount>5 after:2026-01-03 tag:trip")
     assert [t["booked_on"] for t in found["items"]] == [
         "2026-01-12", "2026-01-11", "2026-01-10", "2026-01-09"]
-    assert found["totals"] == [{"currency": "EUR", "count": 4, "income_minor": 0,
-                                "expense_minor": 42_000, "transfer_minor": 0}]
+    assert await me.totals(q="groceries amount>5 after:2026-01-03 tag:trip") == [
+        {"currency": "EUR", "count": 4, "income_minor": 0, "expense_minor": 42_000, "transfer_minor": 0}]
+    assert await me.totals(q="market") == [
+        {"currency": "EUR", "count": 6, "income_minor": 0, "expense_minor": 36_000, "transfer_minor": 0},
+        {"currency": "JPY", "count": 1, "income_minor": 0, "expense_minor": 2_500, "transfer_minor": 0}]
     assert [t["id"] for t in (await me.search(q="amount>=2500 market"))["items"]] == [yen["id"]]
     assert len((await me.search(q="MARKET"))["items"]) == 7
     assert len((await me.search(q='"week 1"'))["items"]) == 4  # week 1, 10, 11, 12
@@ -281,7 +286,7 @@ async def test_search_filters_pages_by_keyset_and_totals_the_whole_set(
                                  kind="expense", tag=[], account_id=checking["id"])
     assert [t["booked_on"] for t in structured["items"]] == ["2026-01-04", "2026-01-03"]
 
-    # Keyset pages: newest first, no overlap, no gap; totals on the first page only.
+    # Keyset pages: newest first, no overlap, no gap.
     pages, cursor = [], None
     while True:
         page = await me.search(limit=5, **({"cursor": cursor} if cursor else {}))
@@ -294,8 +299,6 @@ async def test_search_filters_pages_by_keyset_and_totals_the_whole_set(
     assert len(set(ids)) == 14
     assert ids[0] != yen["id"]
     assert ids.index(made[11]["id"]) == 1
-    assert pages[0]["totals"] is not None
-    assert pages[1]["totals"] is None
     dates = [t["booked_on"] for p in pages for t in p["items"]]
     assert dates == sorted(dates, reverse=True)
 
@@ -311,8 +314,11 @@ async def test_search_filters_pages_by_keyset_and_totals_the_whole_set(
     ({"min_amount_minor": -1}, ""),
 ])
 async def test_bad_searches_get_a_clear_422(book: Callable[[], Book], params: Json, needle: str) -> None:
-    body = await book().call("GET", "/transactions", 422, params=params)
+    me = book()
+    body = await me.call("GET", "/transactions", 422, params=params)
     assert needle in body["detail"]
+    if "cursor" not in params and "limit" not in params:
+        assert needle in (await me.call("GET", "/transactions/totals", 422, params=params))["detail"]
 
 
 async def test_bad_edits_change_nothing(
@@ -373,6 +379,7 @@ async def test_another_household_and_viewers_cannot_touch_the_core(
         assert (await them.call("GET", path))["items"] == []
     assert (await them.call("GET", "/net-worth"))["totals"] == [{"currency": "EUR", "amount_minor": 0}]
     assert (await them.search(q="shop"))["items"] == []
+    assert await them.totals(payee="shop") == []
     assert (await them.search(category_id=cat))["items"] == []
 
     viewer = Book(ledger, home.viewer_headers)

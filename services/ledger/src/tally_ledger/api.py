@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import handlers, store
 from tally_ledger.handlers import Context
@@ -29,6 +30,7 @@ from tally_ledger.schemas import (
     PayeesPublic,
     TagPublic,
     TagsPublic,
+    TotalsListPublic,
     TotalsPublic,
     TransactionChangePublic,
     TransactionCreate,
@@ -247,10 +249,7 @@ async def record_transfer(body: TransferCreate, principal: CurrentPrincipal,
     return TransactionPublic.model_validate(row)
 
 
-@router.get("/transactions", response_model=TransactionsPublic)
-async def search_transactions(
-    principal: CurrentPrincipal,
-    request: Request,
+async def search_filters(
     q: Annotated[str, Query(max_length=500, description="e.g. `groceries amount>20 tag:trip`")] = "",
     account_id: UUID | None = None,
     category_id: UUID | None = None,
@@ -262,11 +261,8 @@ async def search_transactions(
     to_date: date | None = None,
     min_amount_minor: Annotated[int | None, Query(ge=0)] = None,
     max_amount_minor: Annotated[int | None, Query(ge=0)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> TransactionsPublic:
-    """Newest first, a page at a time: pass `next_cursor` back as `cursor` for the next page. The first
-    page (no cursor) also carries the totals of the whole filtered set."""
+) -> Filters:
+    """The search filters of a request: the query language `q` and the named filters, all at once."""
     try:
         filters = parse(q) & Filters(
             account_ids=(account_id,) if account_id else (),
@@ -277,21 +273,54 @@ async def search_transactions(
             amounts_minor=tuple((op, v) for op, v in ((">=", min_amount_minor), ("<=", max_amount_minor))
                                 if v is not None),
         )
+    except QueryError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return filters
+
+
+async def _require_accounts(session: AsyncSession, principal: Principal, filters: Filters) -> None:
+    """A search naming an account of another household (or none) is a 404, not an empty page."""
+    for account_id in filters.account_ids:
+        if await store.get_account(session, principal.tenant_id, account_id) is None:
+            raise NotFound(f"account {account_id} does not exist")
+
+
+SearchFilters = Annotated[Filters, Depends(search_filters)]
+
+
+@router.get("/transactions", response_model=TransactionsPublic)
+async def search_transactions(
+    principal: CurrentPrincipal,
+    request: Request,
+    filters: SearchFilters,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> TransactionsPublic:
+    """Newest first, a page at a time: pass `next_cursor` back as `cursor` for the next page.
+    The totals of everything that matches come from `GET /transactions/totals` with the same filters."""
+    try:
         after = Cursor.decode(cursor) if cursor else None
     except QueryError as exc:
         raise InvalidInput(str(exc)) from exc
-    tenant = principal.tenant_id
     async with _db(request).read() as session:
-        if account_id is not None and await store.get_account(session, tenant, account_id) is None:
-            raise NotFound(f"account {account_id} does not exist")
-        rows = await store.search_transactions(session, tenant, filters, after=after, limit=limit + 1)
-        totals = None if after else await store.search_totals(session, tenant, filters)
+        await _require_accounts(session, principal, filters)
+        rows = await store.search_transactions(session, principal.tenant_id, filters, after=after,
+                                               limit=limit + 1)
     page = rows[:limit]
     return TransactionsPublic(
         items=[TransactionPublic.model_validate(r) for r in page],
         next_cursor=page[-1].cursor.encode() if len(rows) > limit else None,
-        totals=[TotalsPublic.model_validate(t) for t in totals] if totals is not None else None,
     )
+
+
+@router.get("/transactions/totals", response_model=TotalsListPublic)
+async def search_totals(principal: CurrentPrincipal, request: Request,
+                        filters: SearchFilters) -> TotalsListPublic:
+    """Count and sums of every transaction the filters match, per currency (transfers apart)."""
+    async with _db(request).read() as session:
+        await _require_accounts(session, principal, filters)
+        totals = await store.search_totals(session, principal.tenant_id, filters)
+    return TotalsListPublic(items=[TotalsPublic.model_validate(t) for t in totals])
 
 
 @router.get("/transactions/{transaction_id}", response_model=TransactionPublic)

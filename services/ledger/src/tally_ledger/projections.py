@@ -5,6 +5,9 @@ A projection uses only what the event carries (payload and envelope), never the 
 gives identical rows.
 """
 
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, func, insert, select, text, update
@@ -95,15 +98,50 @@ async def project(session: AsyncSession, envelope: Envelope, payload: EventPaylo
         await _count(session, tenant, payload.after, +1)
     else:
         raise TypeError(f"the ledger has no projection for {envelope.type}")
-    if isinstance(payload, TransactionRecorded | TransferRecorded | TransactionAmended | TransactionRestored):
-        await _replace_splits(session, tenant, stream, state_after(payload))
-
-
-def state_after(payload: TransactionRecorded | TransferRecorded | TransactionAmended
-                | TransactionRestored) -> TransactionState:
     if isinstance(payload, TransactionAmended | TransactionRestored):
-        return payload.after
-    return state_of(payload)
+        await _replace_splits(session, tenant, stream, payload.after)
+    elif isinstance(payload, TransactionRecorded) and payload.splits:
+        await _replace_splits(session, tenant, stream, state_of(payload))
+
+
+async def project_many(session: AsyncSession, events: Sequence[tuple[Envelope, EventPayload]]) -> None:
+    """Project events in order, giving runs of new transactions a few bulk statements (rows, parts of
+    splits, one balance change per account, one count per payee) instead of several each: the same
+    rows as projecting them one by one, written much faster."""
+    run: list[tuple[Envelope, TransactionState]] = []
+    for envelope, payload in events:
+        if isinstance(payload, TransactionRecorded | TransferRecorded):
+            run.append((envelope, state_of(payload)))
+            continue
+        await _project_new_transactions(session, run)
+        run = []
+        await project(session, envelope, payload)
+    await _project_new_transactions(session, run)
+
+
+async def _project_new_transactions(session: AsyncSession,
+                                    run: list[tuple[Envelope, TransactionState]]) -> None:
+    if not run:
+        return
+    await session.execute(insert(transactions), [
+        {"id": e.stream_id, "tenant_id": e.tenant_id, "recorded_at": e.recorded_at,
+         "version": e.stream_version, "deleted": False, **_columns(state)} for e, state in run])
+    parts = [{"transaction_id": e.stream_id, "position": n, "tenant_id": e.tenant_id,
+              "category_id": part.category_id, "amount_minor": part.amount_minor, "note": part.note}
+             for e, state in run for n, part in enumerate(state.splits)]
+    if parts:
+        await session.execute(insert(transaction_splits), parts)
+    balances: dict[tuple[UUID, UUID], int] = defaultdict(int)
+    payee_counts: dict[tuple[UUID, str], list[Any]] = {}
+    for envelope, state in run:
+        for account_id, delta in _balance_changes(state, +1):
+            balances[(envelope.tenant_id, account_id)] += delta
+        if state.payee:
+            payee_counts.setdefault((envelope.tenant_id, state.payee.lower()), [state.payee, 0])[1] += 1
+    for (tenant_id, account_id), delta in balances.items():
+        await _add_to_balance(session, tenant_id, account_id, delta)
+    for (tenant_id, key), (name, count) in payee_counts.items():
+        await _count_payee(session, tenant_id, key, name, count)
 
 
 def _columns(state: TransactionState) -> dict[str, object]:
@@ -117,18 +155,28 @@ def _columns(state: TransactionState) -> dict[str, object]:
 
 async def _count(session: AsyncSession, tenant_id: UUID, state: TransactionState, sign: int) -> None:
     """Add (sign +1) or take out (-1) what a transaction's state counts for: balances and its payee."""
-    amount = sign * int(state.amount_minor)
-    await _add_to_balance(session, tenant_id, state.account_id,
-                          amount if state.kind == EntryKind.income else -amount)
-    if state.counter_account_id is not None:
-        await _add_to_balance(session, tenant_id, state.counter_account_id, amount)
+    for account_id, delta in _balance_changes(state, sign):
+        await _add_to_balance(session, tenant_id, account_id, delta)
     if state.payee:
-        await session.execute(
-            pg_insert(payees).values(tenant_id=tenant_id, key=state.payee.lower(), name=state.payee,
-                                     usage_count=sign)
-            .on_conflict_do_update(index_elements=[payees.c.tenant_id, payees.c.key],
-                                   set_={"usage_count": payees.c.usage_count + sign})
-        )
+        await _count_payee(session, tenant_id, state.payee.lower(), state.payee, sign)
+
+
+def _balance_changes(state: TransactionState, sign: int) -> list[tuple[UUID, int]]:
+    """(account, change of its balance): income adds, expense takes away, a transfer does both."""
+    amount = sign * int(state.amount_minor)
+    changes = [(state.account_id, amount if state.kind == EntryKind.income else -amount)]
+    if state.counter_account_id is not None:
+        changes.append((state.counter_account_id, amount))
+    return changes
+
+
+async def _count_payee(session: AsyncSession, tenant_id: UUID, key: str, name: str, count: int) -> None:
+    """A payee is created by its first use (under the name it was first written with)."""
+    await session.execute(
+        pg_insert(payees).values(tenant_id=tenant_id, key=key, name=name, usage_count=count)
+        .on_conflict_do_update(index_elements=[payees.c.tenant_id, payees.c.key],
+                               set_={"usage_count": payees.c.usage_count + count})
+    )
 
 
 async def _add_to_balance(session: AsyncSession, tenant_id: UUID, account_id: UUID, delta: int) -> None:
@@ -195,8 +243,7 @@ async def rebuild(db: Database) -> int:
         await session.execute(text(f"TRUNCATE {', '.join(t.name for t in READ_MODELS)}"))
         position = 0
         while page := await eventstore.read_all(session, after_position=position, limit=_REBUILD_PAGE):
-            for _, envelope in page:
-                await project(session, envelope, registry.payload(envelope))
+            await project_many(session, [(envelope, registry.payload(envelope)) for _, envelope in page])
             replayed += len(page)
             position = page[-1][0]
     log.info("read_models_rebuilt", events=replayed)

@@ -199,10 +199,13 @@ class TotalsPublic(_Response):
     transfer_minor: int
 
 
+class TotalsListPublic(BaseModel):
+    items: list[TotalsPublic]
+
+
 class TransactionsPublic(BaseModel):
     items: list[TransactionPublic]
     next_cursor: str | None = None
-    totals: list[TotalsPublic] | None = None
 
 
 class TransactionChangePublic(BaseModel):

@@ -45,8 +45,12 @@ class ClearedState(StrEnum):
     reconciled = "reconciled"
 
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50,
-                                       pattern=r"^[^\s,]+$")]
+Tag = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, min_length=1, max_length=50, pattern=r"^[^\s,]+$"
+    ),
+]
 
 
 class Split(BaseModel):

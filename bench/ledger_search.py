@@ -1,0 +1,250 @@
+"""Benchmark: search a household with 100,000 transactions — a filtered first page and the keyset
+next page — through the ledger's HTTP API, against the very same SQL run raw in the same run.
+
+    uv run python bench/ledger_search.py [--rows 100000] [--samples 200] [--keep]
+
+It starts an embedded PostgreSQL in a temporary folder, migrates a fresh ledger database, seeds one
+household through the ledger's command handlers (every entry is an event, its read-model rows and an
+outbox row, exactly as the API writes them; in concurrent batches, with progress), then runs each
+search through the app in-process behind httpx and records the SQL statements it sends. The baseline
+replays those statements, with the same parameters, on a plain asyncpg connection. Prints a table and
+writes bench/results/ledger_search.{json,md}. Goal: p99 under 50 ms for a filtered page.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+from sqlalchemy import event
+
+from tally_ledger import handlers
+from tally_ledger.domain import DEFAULT_CATEGORIES
+from tally_ledger.main import MIGRATIONS, create_app
+from tally_ledger.settings import LedgerSettings
+from tallykit.contracts.ledger import AccountKind, TransactionKind
+from tallykit.db import Database
+from tallykit.migrations import upgrade
+from tallykit.tokens import TokenVerifier
+from tallystack import postgres
+from tallystack.tokens import TokenMinter
+
+RESULTS = Path(__file__).parent / "results"
+GOAL_P99_MS = 50.0
+PAYEES = ["Market", "Corner shop", "Bakery Miller", "City Transport", "Power & Light", "Phone Co",
+          "Online Store", "Pharmacy", "Fuel Station", "Streaming", "Insurance Ltd", "Cinema", "Cafe Central",
+          "Hardware Store", "Book Shop", "Restaurant Roma", "Gym", "Airline", "Hotel", "Employer"]
+EXPENSES = [c.name for c in DEFAULT_CATEGORIES if c.kind.value == "expense"]
+SEARCHES: dict[str, dict[str, Any]] = {
+    "newest, no filter": {},
+    "query `groceries amount>20 after:2025-01-01`": {"q": "groceries amount>20 after:2025-01-01"},
+    "query `tag:trip type:expense`": {"q": "tag:trip type:expense"},
+    "text `bakery` in one account": {"q": "bakery", "account": "Card"},
+    "account + date range + amount": {"account": "Checking", "from_date": "2024-03-01",
+                                      "to_date": "2024-09-30", "min_amount_minor": 5_000},
+}
+
+
+def progress(done: int, total: int, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    rate = done / elapsed if elapsed > 0 else 0.0
+    filled = 30 * done // total
+    sys.stdout.write(f"\r  seeding [{'#' * filled}{'.' * (30 - filled)}] {done:>7}/{total} "
+                     f"{elapsed:6.1f} s {rate:6.0f} transactions/s")
+    sys.stdout.flush()
+
+
+async def seed(db: Database, settings: LedgerSettings, ctx: handlers.Context, rows: int,
+               batch: int = 1_000) -> dict[str, UUID]:
+    """One household: three accounts, the default categories, `rows` entries through the handlers
+    (`record_many`: a batch per unit of work, every entry checked, appended, projected and enqueued)."""
+    accounts = {}
+    for name, kind in (("Checking", AccountKind.checking), ("Card", AccountKind.credit_card),
+                       ("Savings", AccountKind.savings)):
+        row = await handlers.open_account(db, settings, ctx, name=name, kind=kind, currency="EUR",
+                                          opening_balance_minor=100_000)
+        accounts[name] = row.id
+    async with db.transaction() as session:
+        await handlers.create_default_categories(session, settings, ctx)
+    categories = {c.name: c.id_for(ctx.tenant_id) for c in DEFAULT_CATEGORIES}
+    rnd = random.Random(7)
+    start = date(2023, 1, 1)
+
+    def entry(n: int) -> handlers.NewEntry:
+        booked_on = start + timedelta(days=n * 1095 // rows)
+        if n % 50 == 0:
+            return handlers.NewEntry(account_id=accounts["Checking"], to_account_id=accounts["Savings"],
+                                     amount_minor=rnd.randint(1, 500) * 100, booked_on=booked_on,
+                                     note="savings")
+        payee = rnd.choice(PAYEES)
+        income = payee == "Employer"
+        return handlers.NewEntry(
+            account_id=accounts[rnd.choice(["Checking", "Checking", "Card", "Savings"])],
+            kind=TransactionKind.income if income else TransactionKind.expense,
+            amount_minor=rnd.randint(250_000, 400_000) if income else rnd.randint(50, 20_000),
+            booked_on=booked_on, category_id=categories["Salary" if income else rnd.choice(EXPENSES)],
+            payee=payee, note=f"ref {n:06d}" + (" weekend away" if n % 20 == 0 else ""),
+            tags=("trip",) if n % 20 == 0 else ("work",) if n % 33 == 0 else ())
+
+    started = time.perf_counter()
+    for first in range(0, rows, batch):
+        entries = [entry(n) for n in range(first, min(first + batch, rows))]
+        await handlers.record_many(db, settings, ctx, entries)
+        progress(min(first + batch, rows), rows, started)
+    print()
+    return accounts
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def run(rows: int, samples: int, keep: bool) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="tally-bench-"))
+    admin = postgres.start_embedded(work / "pg" / "data")
+    try:
+        return await _measure(admin, rows, samples)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+async def _measure(admin: str, rows: int, samples: int) -> dict[str, Any]:
+    name = f"bench_{uuid4().hex[:8]}"
+    await postgres.create_database(admin, name)
+    url = postgres.database_url(admin, name)
+    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+    minter = TokenMinter()
+    settings = LedgerSettings(service_name="ledger", environment="test", database_url=url,
+                              log_level="WARNING",
+                              kafka_bootstrap_servers="127.0.0.1:9", database_pool_size=10)
+    tenant, user = uuid4(), uuid4()
+    ctx = handlers.Context(tenant_id=tenant, actor=str(user))
+    db = Database.from_settings(settings)
+    print(f"Seeding {rows:,} transactions through the handlers ...")
+    started = time.perf_counter()
+    accounts = await seed(db, settings, ctx, rows)
+    seed_s = time.perf_counter() - started
+    await db.dispose()
+
+    raw = await asyncpg.connect(postgres.asyncpg_dsn(url))
+    await raw.execute("VACUUM ANALYZE")
+    result: dict[str, Any] = {"rows": rows, "samples": samples, "seed_s": seed_s,
+                              "seed_per_s": rows / seed_s, "searches": []}
+    app = create_app(settings, verifier=TokenVerifier(settings, jwks=minter.jwks), run_background=False)
+    headers = {"Authorization": f"Bearer {minter.mint(user, tenant, ttl_s=3600)}"}
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    try:
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://ledger") as client:
+            engine = app.state.db.engine.sync_engine
+
+            @event.listens_for(engine, "before_cursor_execute")
+            def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                       executemany: bool) -> None:
+                statements.append((statement, tuple(parameters or ())))
+
+            for label, spec in SEARCHES.items():
+                params = {k: v for k, v in spec.items() if k != "account"}
+                if "account" in spec:
+                    params["account_id"] = str(accounts[str(spec["account"])])
+                first = await client.get("/transactions", params=params, headers=headers)
+                first.raise_for_status()
+                cursor = first.json()["next_cursor"]
+                totals = await client.get("/transactions/totals", params=params, headers=headers)
+                matched = sum(t["count"] for t in totals.json()["items"])
+                for page, path, page_params in (
+                        ("first page", "/transactions", params),
+                        ("keyset next page", "/transactions", {**params, "cursor": cursor}),
+                        ("totals of all matches", "/transactions/totals", params)):
+                    api_ms, sql_ms = [], []
+                    statements.clear()
+                    (await client.get(path, params=page_params, headers=headers)).raise_for_status()
+                    replay = [s for s in statements
+                              if not s[0].lstrip().upper().startswith(("ROLLBACK", "BEGIN"))]
+                    for _ in range(samples):
+                        t0 = time.perf_counter()
+                        response = await client.get(path, params=page_params, headers=headers)
+                        api_ms.append((time.perf_counter() - t0) * 1000)
+                        response.raise_for_status()
+                        t0 = time.perf_counter()
+                        async with raw.transaction():
+                            for statement, args in replay:
+                                await raw.fetch(statement, *args)
+                        sql_ms.append((time.perf_counter() - t0) * 1000)
+                    result["searches"].append({
+                        "search": label, "page": page, "matched": matched, "statements": len(replay),
+                        "api_p50_ms": statistics.median(api_ms), "api_p99_ms": percentile(api_ms, 99),
+                        "sql_p50_ms": statistics.median(sql_ms), "sql_p99_ms": percentile(sql_ms, 99),
+                    })
+                    print(f"  {label:48} {page:20} api p99 {percentile(api_ms, 99):6.1f} ms "
+                          f"raw SQL p99 {percentile(sql_ms, 99):6.1f} ms")
+    finally:
+        await raw.close()
+    await postgres.drop_database(admin, name)
+    result["load_average"] = os.getloadavg()
+    result["cpus"] = os.cpu_count()
+    pages = [s for s in result["searches"] if s["page"] != "totals of all matches"]
+    result["worst_api_p99_ms"] = max(s["api_p99_ms"] for s in pages)
+    result["goal_met"] = result["worst_api_p99_ms"] < GOAL_P99_MS
+    return result
+
+
+def report(result: dict[str, Any]) -> str:
+    lines = [
+        f"# Ledger search benchmark ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"One household with {result['rows']:,} transactions (3 accounts, 2% transfers, 3 years) on "
+        f"{platform.machine()}, Python {platform.python_version()}, embedded PostgreSQL; seeded through the "
+        f"command handlers at {result['seed_per_s']:,.0f} transactions/s ({result['seed_s']:.0f} s). "
+        f"Each search: {result['samples']} requests of 50 rows through the ledger app in-process (httpx, "
+        "token check, JSON), against the same SQL statements replayed raw on one asyncpg connection.",
+        "",
+        "| search | page | matches | API p50 ms | API p99 ms | raw SQL p50 ms | raw SQL p99 ms |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for s in result["searches"]:
+        lines.append(f"| {s['search']} | {s['page']} | {s['matched']:,} | {s['api_p50_ms']:.1f} | "
+                     f"{s['api_p99_ms']:.1f} | {s['sql_p50_ms']:.1f} | {s['sql_p99_ms']:.1f} |")
+    lines += ["", f"Load average at the end: {', '.join(f'{x:.1f}' for x in result['load_average'])} on "
+                  f"{result['cpus']} CPUs (other work shared the machine)."]
+    lines += ["", f"Worst API p99 of a page (first or next): {result['worst_api_p99_ms']:.1f} ms. "
+                  f"Goal p99 < {GOAL_P99_MS:.0f} ms: **{'met' if result['goal_met'] else 'not met'}**. "
+                  "The totals "
+                  "of everything that matches are their own request (the client asks for both at once); they "
+                  "read every match, so they grow with the filtered set."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary PostgreSQL folder")
+    args = parser.parse_args()
+    result = asyncio.run(run(args.rows, args.samples, args.keep))
+    text = report(result)
+    print()
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "ledger_search.md").write_text(text)
+    (RESULTS / "ledger_search.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

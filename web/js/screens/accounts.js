@@ -1,0 +1,90 @@
+// #/accounts — every account with its balance now or at the end of any day, the household's net worth per
+// currency (not converted between currencies yet), archive and reopen, and a transfer between two accounts.
+
+import { api } from "../api.js";
+import { field, h, onSubmit, replace, statusLine } from "../dom.js";
+import { ACCOUNT_KINDS, formatDate, today } from "../format.js";
+import { minorDigits, parseAmount } from "../money.js";
+import { fillSelect } from "../panels/panel.js";
+import { amountNode, ledgerNav } from "./ledger.js";
+
+export async function renderAccounts(container) {
+  const status = statusLine();
+  const asOf = h("input", { type: "date", name: "as_of", value: today() });
+  const worth = h("div", { class: "totals", "aria-live": "polite" });
+  const list = h("ul", { class: "rows" });
+  const dateForm = h("form", { class: "row", "aria-label": "Balances as of a day" }, field("Balances at the end of", asOf),
+    h("button", { type: "submit" }, "Show"));
+  container.append(ledgerNav("/accounts"), h("h1", { text: "Accounts" }), status.element,
+    h("section", { class: "card" }, dateForm, h("h2", { text: "Net worth" }), worth, h("h2", { text: "Accounts" }),
+      list));
+  let accounts = [];
+
+  async function load() {
+    const day = asOf.value || today();
+    const [{ items }, net] = await Promise.all([api("/ledger/accounts?include_archived=true"),
+      api(`/ledger/net-worth?as_of=${encodeURIComponent(day)}`)]);
+    accounts = items;
+    const balances = await Promise.all(items.map((a) => api(
+      `/ledger/accounts/${a.id}/balance?as_of=${encodeURIComponent(day)}`)));
+    replace(worth, net.totals.length
+      ? net.totals.map((t) => h("p", {}, `${t.currency}: `, amountNode(t.amount_minor, t.currency)))
+      : h("p", { class: "empty", text: "No accounts yet." }));
+    replace(list, items.map((a, n) => h("li", { class: "row-item" },
+      h("span", { class: "grow" },
+        h("a", { href: `#/transactions?account=${a.id}` }, h("strong", { text: a.name })),
+        h("small", { class: "muted block", text: [ACCOUNT_KINDS[a.kind] ?? a.kind, a.currency,
+          a.archived ? "archived" : null, day === today() ? null : `on ${formatDate(day)}`]
+          .filter(Boolean).join(" · ") })),
+      amountNode(balances[n].balance_minor, a.currency),
+      h("button", { type: "button", class: "small", onclick: () => change(a) },
+        a.archived ? `Reopen ${a.name}` : `Archive ${a.name}`))));
+    const open = items.filter((a) => !a.archived).map((a) => ({ value: a.id, label: `${a.name} (${a.currency})` }));
+    fillSelect(source, open);
+    fillSelect(target, open);
+  }
+
+  async function change(account) {
+    status.clear();
+    try {
+      await api(`/ledger/accounts/${account.id}/${account.archived ? "reopen" : "archive"}`,
+        { method: "POST", body: { expected_version: account.version } });
+      status.ok(`${account.name} ${account.archived ? "reopened" : "archived"}.`);
+    } catch (error) {
+      status.error(error.message);
+    }
+    await load().catch((error) => status.error(error.message));
+  }
+
+  const source = h("select", { required: true });
+  const target = h("select", { required: true });
+  const amount = h("input", { type: "text", inputmode: "decimal", required: true, autocomplete: "off" });
+  const day = h("input", { type: "date", required: true, value: today() });
+  const note = h("input", { type: "text", maxlength: 1000, autocomplete: "off" });
+  const transferStatus = statusLine();
+  const transfer = h("form", { class: "stack", "aria-label": "Transfer between accounts" },
+    h("h2", { text: "Transfer" }),
+    h("div", { class: "row" }, field("From", source), field("To", target)),
+    h("div", { class: "row" }, field("Amount", amount), field("Day", day)), field("Note", note),
+    h("button", { type: "submit", class: "primary" }, "Transfer"), transferStatus.element);
+  container.append(h("section", { class: "card" }, transfer));
+
+  onSubmit(transfer, transferStatus, async () => {
+    const from = accounts.find((a) => a.id === source.value);
+    const parsed = parseAmount(amount.value, minorDigits(from?.currency ?? "EUR"));
+    if (!parsed.ok) {
+      transferStatus.error(`Amount: ${parsed.error}`);
+      amount.focus();
+      return;
+    }
+    await api("/ledger/transfers", { method: "POST", body: { from_account_id: source.value,
+      to_account_id: target.value, amount_minor: parsed.minor, booked_on: day.value, note: note.value.trim() } });
+    transferStatus.ok("Transferred.");
+    amount.value = "";
+    note.value = "";
+    await load();
+  });
+  onSubmit(dateForm, status, load);
+  await load().catch((error) => status.error(error.message));
+  return undefined;
+}
