@@ -113,7 +113,13 @@ def test_environment_names_are_settings_and_secrets_come_from_the_env_file() -> 
     assert referenced <= example.keys(), referenced - example.keys()
     secrets = {k for k in example if k.endswith("_PASSWORD") and "SMTP" not in k}
     assert {k for k, v in example.items() if v == "change-me"} == secrets
-    assert ".env" in (ROOT / ".gitignore").read_text().splitlines(), ".env holds secrets: never commit it"
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert {".env", ".env.smtp"} <= set(ignored), "they hold secrets: never commit them"
+    notifier = services["notifier"]
+    assert notifier["env_file"] == [{"path": ".env.smtp", "required": False}]
+    assert not any("SMTP_USERNAME" in k or "SMTP_PASSWORD" in k for k in notifier["environment"]), (
+        "an empty user name would make the mailer try to log in"
+    )
 
 
 @pytest.fixture
