@@ -2,11 +2,16 @@
 edits with history and undo, categories and payees merged, tags, search pages and totals."""
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 
+from tally_ledger import handlers
+from tallykit.contracts.ledger import TransactionKind
+from tallykit.errors import InvalidInput
 from tallykit.events import Envelope
 
 Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
@@ -395,3 +400,36 @@ async def test_another_household_and_viewers_cannot_touch_the_core(
     ]:
         await viewer.call(method, path, 403, **kw)
     assert await snapshot() == before
+
+
+async def test_record_many_checks_every_entry_and_writes_all_or_none(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
+) -> None:
+    home = household()
+    me = Book(ledger, home.headers)
+    account, savings = await me.account(opening=1_000), await me.account("Savings")
+    app: Any = ledger.app  # type: ignore[attr-defined]
+    ctx = handlers.Context(tenant_id=home.tenant_id, actor=str(home.owner_id))
+    day = date(2026, 3, 1)
+    before = await snapshot()
+    with pytest.raises(InvalidInput, match="positive"):
+        await handlers.record_many(app.state.db, app.state.settings, ctx, [
+            handlers.NewEntry(account_id=UUID(account["id"]), amount_minor=100, booked_on=day),
+            handlers.NewEntry(account_id=UUID(account["id"]), amount_minor=0, booked_on=day)])
+    assert await snapshot() == before
+
+    ids = await handlers.record_many(app.state.db, app.state.settings, ctx, [
+        handlers.NewEntry(account_id=UUID(account["id"]), amount_minor=100, booked_on=day, payee="Shop"),
+        handlers.NewEntry(account_id=UUID(account["id"]), to_account_id=UUID(savings["id"]), amount_minor=50,
+                          booked_on=day),
+        handlers.NewEntry(account_id=UUID(account["id"]), amount_minor=30, booked_on=day, payee="shop",
+                          kind=TransactionKind.income, tags=("x",))])
+    after = await snapshot()
+    stored = [Envelope.model_validate(r["envelope"]) for r in after["event_store"]][-3:]
+    assert [(e.stream_id, e.stream_version) for e in stored] == [(i, 1) for i in ids]
+    assert [e.type for e in stored] == ["ledger.TransactionRecorded", "ledger.TransferRecorded",
+                                        "ledger.TransactionRecorded"]
+    assert [r["envelope"] for r in after["outbox"]][-3:] == [r["envelope"] for r in after["event_store"]][-3:]
+    balances = {a["name"]: a["balance_minor"] for a in (await me.call("GET", "/accounts"))["items"]}
+    assert balances == {"Checking": 1_000 - 100 - 50 + 30, "Savings": 50}
+    assert (await me.call("GET", "/payees"))["items"] == [{"name": "Shop", "usage_count": 2}]
