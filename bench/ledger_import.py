@@ -136,7 +136,8 @@ async def _measure(admin: str, rows: int) -> dict[str, Any]:
             outbox = await db.fetchval("SELECT count(*) FROM outbox")
             total = await db.fetchval("SELECT balance_minor FROM accounts WHERE id = $1::uuid", account["id"])
             assert total == sum(r[1] for r in records), "the balance must be the sum of every row"
-            result.update(events=events, outbox_rows=outbox, batch=response.json())
+            batch = (await client.get(f"/imports/{batch_id}", headers=headers)).json()
+            result.update(events=events, outbox_rows=outbox, batch=batch)
 
             print("Loading the same rows with COPY into a scratch table ...")
             await db.execute("CREATE TABLE copy_baseline (booked_on date, amount_minor bigint, payee text, "

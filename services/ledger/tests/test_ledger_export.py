@@ -25,7 +25,8 @@ async def _import(ledger: httpx.AsyncClient, headers: dict[str, str], account_id
                                  data={"account_id": account_id}, headers=headers)
     assert uploaded.status_code == 201, uploaded.text
     batch_id = str(uploaded.json()["batch"]["id"])
-    assert (await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=headers)).status_code == 200
+    assert (await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=headers)).status_code == 202
+    assert (await ledger.get(f"/imports/{batch_id}", headers=headers)).json()["status"] == "imported"
     return batch_id
 
 
@@ -133,7 +134,7 @@ async def test_the_whole_ledger_exports_and_restores_into_an_empty_household(
     await _import(ledger, home.headers, euro["id"], "sparkasse_camt053_2025-01.xml")
     undone = await _import(ledger, home.headers, dollars["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
     await _import(ledger, home.headers, dollars["id"], "quicken_checking_2025-01_us.qif")
-    assert (await ledger.post(f"/imports/{undone}/undo", headers=home.headers)).status_code == 200
+    assert (await ledger.post(f"/imports/{undone}/undo", headers=home.headers)).status_code == 202
     split = await _post(ledger, home.headers, "/transactions", account_id=euro["id"], kind="expense",
                         amount_minor=10_000, payee="Kaufhaus", booked_on="2025-01-12", splits=[
                             {"category_id": categories["Groceries"]["id"], "amount_minor": 6_000},

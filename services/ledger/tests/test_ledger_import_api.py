@@ -1,6 +1,7 @@
 """Statement import through the HTTP API on a real database: upload → preview → confirm → undo,
 duplicates, saved mappings, tenant isolation, and bad uploads that change nothing."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,21 @@ async def _import(ledger: httpx.AsyncClient, headers: dict[str, str], account_id
                   **confirm: Any) -> dict[str, Any]:
     uploaded = await _upload(ledger, headers, account_id, name)
     assert uploaded.status_code == 201, uploaded.text
-    confirmed = await ledger.post(f"/imports/{uploaded.json()['batch']['id']}/confirm", json=confirm,
-                                  headers=headers)
-    assert confirmed.status_code == 200, confirmed.text
-    return dict(confirmed.json())
+    batch_id = uploaded.json()["batch"]["id"]
+    confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json=confirm, headers=headers)
+    assert confirmed.status_code == 202, confirmed.text
+    assert confirmed.json()["status"] == "importing"
+    return await _batch(ledger, headers, batch_id)
+
+
+async def _batch(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
+    """The batch once its import or undo (which runs after the answer) has finished."""
+    for _ in range(100):
+        batch = dict((await ledger.get(f"/imports/{batch_id}", headers=headers)).json())
+        if batch["status"] not in ("importing", "undoing"):
+            return batch
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"import {batch_id} did not finish")
 
 
 async def _balance(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> int:
@@ -70,7 +82,9 @@ async def test_a_camt_statement_goes_from_upload_to_transactions_and_back(
     assert await _transactions(ledger, home.headers, account["id"]) == []  # nothing before confirming
 
     batch_id = preview["batch"]["id"]
-    done = (await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.headers)).json()
+    confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.headers)
+    assert confirmed.status_code == 202
+    done = await _batch(ledger, home.headers, batch_id)
     assert {k: done[k] for k in ("status", "rows_total", "rows_done", "rows_new", "rows_duplicate")} == {
         "status": "imported", "rows_total": 30, "rows_done": 30, "rows_new": 30, "rows_duplicate": 0}
     assert (await ledger.get(f"/imports/{batch_id}", headers=home.headers)).json() == done
@@ -89,7 +103,9 @@ async def test_a_camt_statement_goes_from_upload_to_transactions_and_back(
     assert {e.actor for e in imported} == {str(home.owner_id)}
     assert [r["envelope"] for r in state["outbox"]] == [r["envelope"] for r in state["event_store"]]
 
-    undone = (await ledger.post(f"/imports/{batch_id}/undo", json={}, headers=home.headers)).json()
+    started = await ledger.post(f"/imports/{batch_id}/undo", json={}, headers=home.headers)
+    assert (started.status_code, started.json()["status"]) == (202, "undoing")
+    undone = await _batch(ledger, home.headers, batch_id)
     assert (undone["status"], undone["rows_done"]) == ("undone", 0)
     assert await _balance(ledger, home.headers, account["id"]) == 100_00
     assert await _transactions(ledger, home.headers, account["id"]) == []
@@ -129,7 +145,8 @@ async def test_undo_removes_exactly_its_batch(ledger: httpx.AsyncClient,
     second = await _import(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
     assert second["rows_new"] == 27
     undone = await ledger.post(f"/imports/{second['id']}/undo", headers=home.headers)
-    assert undone.status_code == 200, undone.text
+    assert undone.status_code == 202, undone.text
+    assert (await _batch(ledger, home.headers, second["id"]))["status"] == "undone"
     assert await _balance(ledger, home.headers, account["id"]) == after_first == -1234 - 1_120_125
     left = await _transactions(ledger, home.headers, account["id"])
     assert len(left) == 1 + first["rows_new"]
@@ -152,10 +169,11 @@ async def test_csv_mapping_preview_confirm_and_saved_per_bank(
     corrected = (await ledger.post(f"/imports/{batch_id}/preview", json={"mapping": mapping},
                                    headers=home.headers)).json()
     assert corrected["rows"][3]["booked_on"] == "2025-11-03"
-    done = (await ledger.post(f"/imports/{batch_id}/confirm",
-                              json={"mapping": mapping, "save_mapping_as": "Corner Bank"},
-                              headers=home.headers)).json()
-    assert done["rows_new"] == 8
+    confirmed = await ledger.post(f"/imports/{batch_id}/confirm",
+                                  json={"mapping": mapping, "save_mapping_as": "Corner Bank"},
+                                  headers=home.headers)
+    assert confirmed.status_code == 202
+    assert (await _batch(ledger, home.headers, batch_id))["rows_new"] == 8
     dates = {t["booked_on"] for t in await _transactions(ledger, home.headers, account["id"])}
     assert "2025-11-03" in dates
     assert "2025-03-11" not in dates
@@ -239,7 +257,7 @@ async def test_malformed_requests_are_refused(ledger: httpx.AsyncClient, househo
     assert (await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.viewer_headers)
             ).status_code == 403
     confirm = f"/imports/{batch_id}/confirm"
-    assert (await ledger.post(confirm, json={}, headers=home.headers)).status_code == 200
+    assert (await ledger.post(confirm, json={}, headers=home.headers)).status_code == 202
     assert (await ledger.post(confirm, json={}, headers=home.headers)).status_code == 409
     assert (await ledger.post(f"/imports/{batch_id}/undo", headers=home.viewer_headers)).status_code == 403
 
@@ -284,7 +302,7 @@ async def test_imported_rows_project_as_a_rebuild_from_the_event_store_does(
                                              "booked_on": "2025-01-03"}, headers=home.headers)
     await _import(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
     undone = await _import(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
-    await ledger.post(f"/imports/{undone['id']}/undo", headers=home.headers)
+    assert (await ledger.post(f"/imports/{undone['id']}/undo", headers=home.headers)).status_code == 202
     await _import(ledger, home.headers, account["id"], "bankofamerica_visa_2025-02_ofx2.ofx")
     projected = await _read_models(ledger)
     assert len(projected["transactions"]) == 1 + 26 + 27 + 24
@@ -309,4 +327,4 @@ async def test_one_import_into_an_account_at_a_time(ledger: httpx.AsyncClient,
     other = await _account(ledger, home.headers, "USD")
     elsewhere = (await _upload(ledger, home.headers, other["id"], ofx)).json()
     done = await ledger.post(f"/imports/{elsewhere['batch']['id']}/confirm", json={}, headers=home.headers)
-    assert done.status_code == 200
+    assert done.status_code == 202

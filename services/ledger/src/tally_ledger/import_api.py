@@ -4,11 +4,12 @@ An upload is a multipart form with one file; its size is checked before the body
 what arrived. Nothing is written until a file has been read completely without error.
 """
 
+from collections.abc import Awaitable
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -28,10 +29,12 @@ from tally_ledger.importers import (
 )
 from tally_ledger.importers.batches import Batch
 from tallykit.app import wake_relay
-from tallykit.errors import InvalidInput, NotFound
+from tallykit.errors import InvalidInput, NotFound, Problem
+from tallykit.logging import get_logger
 from tallykit.tokens import CurrentPrincipal
 
 router = APIRouter()
+log = get_logger(__name__)
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_LEDGER_BYTES = 200 * 1024 * 1024
@@ -275,12 +278,25 @@ async def preview_import(batch_id: UUID, body: PreviewRequest, principal: Curren
     return await _preview(request, principal.tenant_id, batch, content, currency, body.mapping)
 
 
-@router.post("/imports/{batch_id}/confirm", response_model=ImportBatchPublic)
+async def _in_background(request: Request, job: Awaitable[Batch]) -> None:
+    """Run an import or undo after the response went out; the batch records how it ended."""
+    try:
+        await job
+    except Problem as exc:
+        log.warning("import_stopped", detail=exc.detail)
+    except Exception:
+        log.exception("import_failed")
+    finally:
+        wake_relay(request)
+
+
+@router.post("/imports/{batch_id}/confirm", status_code=202, response_model=ImportBatchPublic)
 async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: CurrentPrincipal,
-                         request: Request) -> ImportBatchPublic:
-    """Record every new row of the file as a transaction (duplicates of earlier imports are left out)."""
+                         request: Request, background: BackgroundTasks) -> ImportBatchPublic:
+    """Check every row of the file, then record the new ones as transactions (duplicates of earlier
+    imports are left out) after answering: GET /imports/{batch_id} shows the progress."""
     principal.require_write()
-    db, tenant = _db(request), principal.tenant_id
+    db, tenant, ctx = _db(request), principal.tenant_id, Context.of(principal)
     batch, content, currency = await batches.batch_content(db, tenant, batch_id)
     statement_format = StatementFormat(batch.format)
     mapping = None
@@ -291,26 +307,23 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
     elif body.mapping is not None or body.save_mapping_as is not None:
         raise InvalidInput(f"a {batch.format} statement takes no column mapping")
     rows = batches.read_rows(statement_format, content, currency, mapping)  # all rows, before writing any
-    ctx = Context.of(principal)
+    await batches.require_open_account(db, ctx, batch.account_id)
     batch = await batches.start_import(db, ctx, batch_id, mapping)
     if mapping is not None and body.save_mapping_as:
         async with db.transaction() as session:
             await batches.save_mapping(session, tenant, body.save_mapping_as, mapping)
-    try:
-        batch = await batches.run_import(db, _settings(request), ctx, batch, rows)
-    finally:
-        wake_relay(request)
+    background.add_task(_in_background, request, batches.run_import(db, _settings(request), ctx, batch, rows))
     return _public(batch)
 
 
-@router.post("/imports/{batch_id}/undo", response_model=ImportBatchPublic)
-async def undo_import(batch_id: UUID, principal: CurrentPrincipal, request: Request) -> ImportBatchPublic:
-    """Delete exactly the transactions this import recorded."""
+@router.post("/imports/{batch_id}/undo", status_code=202, response_model=ImportBatchPublic)
+async def undo_import(batch_id: UUID, principal: CurrentPrincipal, request: Request,
+                      background: BackgroundTasks) -> ImportBatchPublic:
+    """Delete exactly the transactions this import recorded, after answering (GET shows the progress)."""
     principal.require_write()
-    try:
-        batch = await batches.undo(_db(request), _settings(request), Context.of(principal), batch_id)
-    finally:
-        wake_relay(request)
+    db, ctx = _db(request), Context.of(principal)
+    batch, ids = await batches.start_undo(db, ctx, batch_id)
+    background.add_task(_in_background, request, batches.run_undo(db, _settings(request), ctx, batch, ids))
     return _public(batch)
 
 

@@ -470,10 +470,9 @@ async def _project_new_transactions(session: AsyncSession,
 
 # --- undo ----------------------------------------------------------------------------------------
 
-async def undo(db: Database, settings: ServiceSettings, ctx: Context, batch_id: UUID) -> Batch:
-    """Delete exactly the transactions the batch recorded (one TransactionDeleted each), in chunks.
-    Transactions already deleted by hand stay deleted; a reconciled one stops the undo before anything
-    is deleted."""
+async def start_undo(db: Database, ctx: Context, batch_id: UUID) -> tuple[Batch, list[UUID]]:
+    """Mark an imported batch as being undone; returns it and the transactions to delete. A reconciled
+    transaction stops the undo before anything is deleted."""
     tenant = ctx.tenant_id
     async with db.transaction() as session:
         batch = await _batch(session, tenant, batch_id, for_update=True)
@@ -496,7 +495,15 @@ async def undo(db: Database, settings: ServiceSettings, ctx: Context, batch_id: 
                            "undoing the import")
         await session.execute(update(import_batches).where(import_batches.c.id == batch_id)
                               .values(status=Status.undoing))
-    ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=uuid4(), causation_id=None)
+        return await _batch(session, tenant, batch_id), ids
+
+
+async def run_undo(db: Database, settings: ServiceSettings, ctx: Context, batch: Batch,
+                   ids: Sequence[UUID]) -> Batch:
+    """Delete exactly the transactions the batch recorded (one TransactionDeleted each), in chunks.
+    Transactions already deleted by hand stay deleted."""
+    tenant = ctx.tenant_id
+    ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=uuid4())
     try:
         for start in range(0, len(ids), CHUNK_ROWS):
             chunk = ids[start:start + CHUNK_ROWS]
@@ -510,12 +517,21 @@ async def undo(db: Database, settings: ServiceSettings, ctx: Context, batch_id: 
                 await save_all(session, settings, ctx, live)
                 await session.execute(delete(import_rows).where(import_rows.c.tenant_id == tenant,
                                                                 import_rows.c.transaction_id.in_(chunk)))
-                await session.execute(update(import_batches).where(import_batches.c.id == batch_id)
+                await session.execute(update(import_batches).where(import_batches.c.id == batch.id)
                                       .values(rows_done=import_batches.c.rows_done - len(chunk)))
     except Exception as exc:
-        await _finish(db, tenant, batch_id, Status.imported, error=f"undo stopped: {_message(exc)}")
+        await _finish(db, tenant, batch.id, Status.imported, error=f"undo stopped: {_message(exc)}")
         raise
-    return await _finish(db, tenant, batch_id, Status.undone, error=None)
+    return await _finish(db, tenant, batch.id, Status.undone, error=None)
+
+
+async def require_open_account(db: Database, ctx: Context, account_id: UUID) -> None:
+    async with db.read() as session:
+        account = await handlers._load(session, ctx, Account, account_id)
+    try:
+        account.require_open()
+    except DomainError as exc:
+        raise InvalidInput(f"the file cannot be imported: {exc}") from exc
 
 
 async def _load_transactions(session: AsyncSession, ctx: Context, ids: Sequence[UUID]) -> list[Transaction]:
