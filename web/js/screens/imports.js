@@ -178,9 +178,11 @@ export async function renderImports(container) {
       const body = {};
       if (current) body.mapping = current;
       if (saveAs && saveAs.value.trim()) body.save_mapping_as = saveAs.value.trim();
-      const done = await api(`/ledger/imports/${batch.id}/confirm`, { method: "POST", body });
+      const started = await api(`/ledger/imports/${batch.id}/confirm`, { method: "POST", body });
       if (body.save_mapping_as) mappings = (await api("/ledger/imports/mappings")).items;
-      showResult(done);
+      const done = await follow(started, "Importing");
+      if (done.status === "imported") showResult(done);
+      else status.error(`The import stopped: ${done.error ?? "try again"}. Nothing after the last saved rows was added; confirm again to go on.`);
       await loadHistory();
     });
     parts.push(confirm);
@@ -199,12 +201,29 @@ export async function renderImports(container) {
         h("a", { href: "#/" }, "See the transactions")));
   }
 
+  /** Shows the progress of an import or undo (it runs after the server answered) until it ends. */
+  async function follow(batch, verb) {
+    const bar = h("progress", { max: Math.max(batch.rows_total, 1), value: batch.rows_done });
+    const label = h("p", { role: "status", "aria-live": "polite" });
+    replace(wizard, field(`${verb} ${batch.filename}`, bar), label);
+    let current = batch;
+    while (current.status === "importing" || current.status === "undoing") {
+      await new Promise((resolve) => { setTimeout(resolve, 500); });
+      current = await api(`/ledger/imports/${batch.id}`);
+      bar.max = Math.max(current.rows_total, 1);
+      bar.value = current.rows_done;
+      label.textContent = `${current.rows_done} of ${current.rows_total} rows`;
+    }
+    return current;
+  }
+
   async function undoBatch(batch) {
     status.clear();
     try {
-      const undone = await api(`/ledger/imports/${batch.id}/undo`, { method: "POST" });
+      const undone = await follow(await api(`/ledger/imports/${batch.id}/undo`, { method: "POST" }), "Undoing");
       showUpload();
-      status.ok(`The import of ${undone.filename} was undone: its transactions are deleted.`);
+      if (undone.status === "undone") status.ok(`The import of ${undone.filename} was undone: its transactions are deleted.`);
+      else status.error(`The undo stopped: ${undone.error ?? "try again"}.`);
       await loadHistory();
     } catch (error) {
       status.error(error.message);
