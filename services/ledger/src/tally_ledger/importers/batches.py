@@ -43,12 +43,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import handlers, projections, store
-from tally_ledger.domain import Account, Aggregate, DomainError, Transaction, state_of
+from tally_ledger.domain import Account, Aggregate, DomainError, Transaction
 from tally_ledger.handlers import TOPIC, Context
 from tally_ledger.importers import CsvMapping, StatementError, StatementFormat, StatementRow, parse
 from tallykit import eventstore, outbox
 from tallykit.contracts import registry
-from tallykit.contracts.ledger import ClearedState, EntryKind, TransactionKind, TransactionRecorded
+from tallykit.contracts.ledger import ClearedState, TransactionKind
 from tallykit.db import Database
 from tallykit.errors import Conflict, InvalidInput, NotFound
 from tallykit.events import Envelope, EventPayload
@@ -395,77 +395,19 @@ async def save_all(session: AsyncSession, settings: ServiceSettings, ctx: Contex
 
 async def append_all(session: AsyncSession, settings: ServiceSettings, envelopes: Sequence[Envelope],
                      payloads: Sequence[EventPayload]) -> None:
-    """Append events of many streams in one insert (a stream that moved meanwhile → 409), project each
-    with the ledger's projections and enqueue them all on the outbox, in the caller's transaction."""
+    """Append events of many streams in one insert (a stream that moved meanwhile → 409), project them
+    with the ledger's bulk projection and enqueue them all on the outbox, in the caller's transaction."""
     if not envelopes:
         return
-    await eventstore.lock_appends(session)
     try:
         async with session.begin_nested():
-            await session.execute(insert(event_store), [
-                {"event_id": e.id, "tenant_id": e.tenant_id, "stream_id": e.stream_id,
-                 "stream_version": e.stream_version, "type": e.type, "envelope": e.model_dump(mode="json")}
-                for e in envelopes])
+            await handlers._append_new_streams(session, list(envelopes))
     except IntegrityError as exc:
         if "event_store_stream_version" in str(exc.orig):
             raise eventstore.ConcurrencyConflict("a transaction changed meanwhile; try again") from exc
         raise
-    await project_all(session, envelopes, payloads)
+    await projections.project_many(session, list(zip(envelopes, payloads, strict=True)))
     await outbox.enqueue(session, settings.topic(TOPIC), envelopes)
-
-
-def _bulk_projectable(envelope: Envelope, payload: EventPayload) -> bool:
-    return isinstance(payload, TransactionRecorded) and not payload.splits and envelope.stream_version == 1
-
-
-async def project_all(session: AsyncSession, envelopes: Sequence[Envelope],
-                      payloads: Sequence[EventPayload]) -> None:
-    """Project events in order, as `projections.project` does one by one, but a run of new plain
-    transactions (no splits) in a few statements: one multi-row insert, one balance update per account,
-    one payee upsert. Projecting them one by one costs four round trips each and repeatedly updates the
-    same account row; a test rebuilds the read models from the event store after an import and finds
-    the same rows."""
-    run: list[tuple[Envelope, TransactionRecorded]] = []
-    for envelope, payload in zip(envelopes, payloads, strict=True):
-        if _bulk_projectable(envelope, payload):
-            assert isinstance(payload, TransactionRecorded)
-            run.append((envelope, payload))
-            continue
-        await _project_new_transactions(session, run)
-        run = []
-        await projections.project(session, envelope, payload)
-    await _project_new_transactions(session, run)
-
-
-async def _project_new_transactions(session: AsyncSession,
-                                    run: Sequence[tuple[Envelope, TransactionRecorded]]) -> None:
-    if not run:
-        return
-    rows = []
-    balances: dict[tuple[UUID, UUID], int] = defaultdict(int)
-    payee_uses: dict[tuple[UUID, str], list[Any]] = {}
-    for envelope, payload in run:
-        state = state_of(payload)
-        rows.append({"id": envelope.stream_id, "tenant_id": envelope.tenant_id,
-                     "recorded_at": envelope.recorded_at, "version": envelope.stream_version,
-                     **projections._columns(state)})
-        amount = int(state.amount_minor)
-        signed = amount if state.kind == EntryKind.income else -amount
-        balances[(envelope.tenant_id, state.account_id)] += signed
-        if state.payee:
-            use = payee_uses.setdefault((envelope.tenant_id, state.payee.lower()), [state.payee, 0])
-            use[1] += 1
-    await session.execute(insert(store.transactions), rows)
-    for (tenant_id, account_id), delta in balances.items():
-        await projections._add_to_balance(session, tenant_id, account_id, delta)
-    if payee_uses:
-        upsert = pg_insert(store.payees)
-        await session.execute(
-            upsert.on_conflict_do_update(index_elements=[store.payees.c.tenant_id, store.payees.c.key],
-                                         set_={"usage_count": store.payees.c.usage_count
-                                               + upsert.excluded.usage_count}),
-            [{"tenant_id": tenant_id, "key": key, "name": name, "usage_count": uses}
-             for (tenant_id, key), (name, uses) in payee_uses.items()])
 
 
 # --- undo ----------------------------------------------------------------------------------------
