@@ -10,19 +10,25 @@
   service and the kit but no other service, no dev tool, and run `python -m tally_<service> --help`.
 """
 
+import asyncio
+import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import httpx
 import pytest
 from dockerfile_parse import DockerfileParser
 
+from tallystack import postgres
+from tallystack.broker import free_port, wait_for_port
 from tallystack.stack import SERVICES  # every service the local stack runs must be deployed too
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +75,12 @@ def inherited(target: str, instruction: str) -> str | None:
         if values := stage.all(instruction):
             return values[-1]
     return None
+
+
+def exec_form(value: str) -> list[str]:
+    """The JSON array of an exec-form CMD or HEALTHCHECK ... CMD."""
+    array: list[str] = json.loads(value[value.index("[") :])
+    return array
 
 
 def source_copies(stage: Stage) -> list[tuple[str, str]]:
@@ -122,7 +134,7 @@ def test_each_image_is_multi_stage_non_root_and_health_checked(target: str) -> N
     assert inherited(target, "EXPOSE") == "8000"
     command = inherited(target, "CMD")
     assert command is not None
-    assert shlex.split(command.replace(",", " ").strip("[]")) == [
+    assert exec_form(command) == [
         "python",
         "-m",
         f"tally_{target}",
@@ -174,6 +186,7 @@ def _replay_copy(source: str, destination: str, context: Path) -> None:
 
 @dataclass
 class ReplayedBuild:
+    python: Path
     packages: set[str]
     missing_files: list[str]
     help: subprocess.CompletedProcess[str]
@@ -218,7 +231,7 @@ def _replay(target: str, root: Path) -> ReplayedBuild:
         text=True,
         env={"PATH": os.environ["PATH"]},
     )
-    return ReplayedBuild(packages, missing, result)
+    return ReplayedBuild(venv / "bin" / "python", packages, missing, result)
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +254,61 @@ def test_replayed_build_holds_only_the_service_and_runs_it(
     assert build.missing_files == []
     assert build.help.returncode == 0, build.help.stderr
     assert "serve" in build.help.stdout
+
+
+async def test_replayed_image_migrates_serves_and_passes_its_health_check(
+    replayed: dict[str, ReplayedBuild],
+    postgres_admin_url: str,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+) -> None:
+    """The image's environment alone runs the image's commands: migrate, serve, the HEALTHCHECK. One
+    service stands for all (they share the kit's command line; each one's imports are checked above):
+    budget, which both consumes and publishes."""
+    service = "budget"
+    python = str(replayed[service].python)
+    database = f"img_{service}_{uuid.uuid4().hex[:8]}"
+    await postgres.create_database(postgres_admin_url, database)
+    port = free_port()
+    prefix = f"TALLY_{service.upper()}_"
+    env = {
+        "PATH": os.environ["PATH"],
+        prefix + "DATABASE_URL": postgres.database_url(postgres_admin_url, database),
+        prefix + "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        prefix + "TOPIC_PREFIX": topic_prefix,
+        prefix + "ENVIRONMENT": "production",
+        prefix + "JWKS_URL": f"http://127.0.0.1:{free_port()}/.well-known/jwks.json",
+    }
+    server = None
+    try:
+        migrate = await asyncio.to_thread(
+            subprocess.run,
+            [python, "-m", f"tally_{service}", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert migrate.returncode == 0, migrate.stderr[-2000:]
+        serve = exec_form(inherited(service, "CMD") or "")
+        serve[serve.index("--port") + 1] = str(port)
+        serve[serve.index("--host") + 1] = "127.0.0.1"
+        server = subprocess.Popen(
+            [python, *serve[1:]], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        await asyncio.to_thread(wait_for_port, port, 60.0)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            async with asyncio.timeout(30):
+                while (await client.get("/readyz")).status_code != 200:
+                    await asyncio.sleep(0.2)
+            metrics = (await client.get("/metrics")).text
+        assert "tally_http_request_duration_seconds" in metrics
+        healthcheck = inherited(service, "HEALTHCHECK") or ""
+        check = exec_form(healthcheck.split("CMD", 1)[1])
+        check = [c.replace("127.0.0.1:8000", f"127.0.0.1:{port}") for c in check]
+        result = await asyncio.to_thread(subprocess.run, [python, *check[1:]], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    finally:
+        if server is not None:
+            server.terminate()
+            await asyncio.to_thread(server.wait, 15)
+        await postgres.drop_database(postgres_admin_url, database)
