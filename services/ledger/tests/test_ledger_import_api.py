@@ -328,3 +328,27 @@ async def test_one_import_into_an_account_at_a_time(ledger: httpx.AsyncClient,
     elsewhere = (await _upload(ledger, home.headers, other["id"], ofx)).json()
     done = await ledger.post(f"/imports/{elsewhere['batch']['id']}/confirm", json={}, headers=home.headers)
     assert done.status_code == 202
+
+
+async def test_an_import_interrupted_by_a_crash_is_taken_up_again(ledger: httpx.AsyncClient,
+                                                                  household: Callable[[], Any]) -> None:
+    home = household()
+    account = await _account(ledger, home.headers, "USD")
+    name = "wellsfargo_checking_2025-01_ofx1.qfx"
+    batch_id = (await _upload(ledger, home.headers, account["id"], name)).json()["batch"]["id"]
+    app: Any = ledger.app  # type: ignore[attr-defined]
+    async with app.state.db.transaction() as session:  # the service stopped while it was importing
+        await session.execute(text("UPDATE import_batches SET status = 'importing', "
+                                   "updated_at = now() - interval '10 minutes' WHERE id = :id"),
+                              {"id": batch_id})
+    other = (await _upload(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")).json()
+    assert (await ledger.post(f"/imports/{other['batch']['id']}/confirm", json={},
+                              headers=home.headers)).status_code == 202
+    interrupted = await _batch(ledger, home.headers, batch_id)
+    assert interrupted["status"] == "failed"
+    assert interrupted["error"] == "interrupted; confirm it again to go on"
+    again = await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.headers)
+    assert again.status_code == 202
+    resumed = await _batch(ledger, home.headers, batch_id)
+    assert (resumed["status"], resumed["rows_new"]) == ("imported", 27)
+    assert len(await _transactions(ledger, home.headers, account["id"])) == 27 + 26

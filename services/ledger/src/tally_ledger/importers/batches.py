@@ -31,6 +31,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
+    func,
     insert,
     select,
     text,
@@ -60,6 +61,9 @@ from tallykit.tables import event_store
 log = get_logger(__name__)
 
 CHUNK_ROWS = 2000
+# An import or undo that has not moved for this long was interrupted (the service stopped): the next
+# confirm or undo into the account takes it up again.
+STALE_AFTER = timedelta(minutes=5)
 _ACCOUNT_LOCK_SPACE = 7_240_104
 DUPLICATE_WINDOW_DAYS = 3
 
@@ -86,6 +90,7 @@ import_batches = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
     Column("undone_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),  # the last progress, see STALE_AFTER
 )
 
 import_rows = Table(
@@ -137,6 +142,7 @@ class Batch:
     created_at: datetime
     finished_at: datetime | None
     undone_at: datetime | None
+    updated_at: datetime
 
 
 _BATCH_COLUMNS = [import_batches.c[name] for name in Batch.__dataclass_fields__]
@@ -144,6 +150,11 @@ _BATCH_COLUMNS = [import_batches.c[name] for name in Batch.__dataclass_fields__]
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _touch(batch_id: UUID) -> Any:
+    """An update of the batch that also records that it made progress now."""
+    return update(import_batches).where(import_batches.c.id == batch_id).values(updated_at=func.now())
 
 
 # --- batches -------------------------------------------------------------------------------------
@@ -160,7 +171,7 @@ async def create_batch(db: Database, ctx: Context, *, account_id: UUID, filename
             id=batch_id, tenant_id=ctx.tenant_id, account_id=account_id, filename=filename[:255],
             format=statement_format.value, status=Status.uploaded, content=content,
             mapping=mapping.model_dump() if mapping else None, rows_total=0, rows_done=0, rows_new=0,
-            rows_duplicate=0, rows_skipped=0, created_by=ctx.actor, created_at=_now(),
+            rows_duplicate=0, rows_skipped=0, created_by=ctx.actor, created_at=_now(), updated_at=_now(),
         ))
         return await _batch(session, ctx.tenant_id, batch_id)
 
@@ -291,21 +302,29 @@ async def start_import(db: Database, ctx: Context, batch_id: UUID, mapping: CsvM
     """Mark the batch as importing (one confirm wins; a failed batch may be confirmed again)."""
     async with db.transaction() as session:
         batch = await _batch(session, ctx.tenant_id, batch_id, for_update=True)
+        await _claim_account(session, ctx.tenant_id, batch.account_id, batch_id)
+        batch = await _batch(session, ctx.tenant_id, batch_id)
         if batch.status not in (Status.uploaded, Status.failed):
             raise Conflict(f"import {batch_id} is {batch.status}, it cannot be confirmed")
-        await _claim_account(session, ctx.tenant_id, batch.account_id)
-        await session.execute(update(import_batches).where(import_batches.c.id == batch_id).values(
+        await session.execute(_touch(batch_id).values(
             status=Status.importing, error=None, mapping=mapping.model_dump() if mapping else batch.mapping))
         return await _batch(session, ctx.tenant_id, batch_id)
 
 
-async def _claim_account(session: AsyncSession, tenant_id: UUID, account_id: UUID) -> None:
-    """One import or undo per account at a time: duplicate detection reads what earlier imports wrote."""
+async def _claim_account(session: AsyncSession, tenant_id: UUID, account_id: UUID, batch_id: UUID) -> None:
+    """One import or undo per account at a time (duplicate detection reads what earlier imports wrote).
+    An import or undo that stopped moving was interrupted: it is marked so, and can be run again."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:account))"),
                           {"space": _ACCOUNT_LOCK_SPACE, "account": str(account_id)})
-    busy = (await session.execute(select(import_batches.c.id).where(
-        import_batches.c.tenant_id == tenant_id, import_batches.c.account_id == account_id,
-        import_batches.c.status.in_((Status.importing, Status.undoing))).limit(1))).scalar()
+    c = import_batches.c
+    account = and_(c.tenant_id == tenant_id, c.account_id == account_id)
+    stale = c.updated_at < func.now() - STALE_AFTER
+    await session.execute(update(import_batches).where(account, stale, c.status == Status.importing).values(
+        status=Status.failed, error="interrupted; confirm it again to go on", updated_at=func.now()))
+    await session.execute(update(import_batches).where(account, stale, c.status == Status.undoing).values(
+        status=Status.imported, error="undo interrupted; undo it again to finish", updated_at=func.now()))
+    busy = (await session.execute(select(c.id).where(
+        account, c.id != batch_id, c.status.in_((Status.importing, Status.undoing))).limit(1))).scalar()
     if busy is not None:
         raise Conflict(f"import {busy} into this account is still running; try again when it is done")
 
@@ -323,7 +342,7 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
         fresh = new_rows(recordable, known)
         skipped = len(rows) - len(recordable)
         async with db.transaction() as session:
-            await session.execute(update(import_batches).where(import_batches.c.id == batch.id).values(
+            await session.execute(_touch(batch.id).values(
                 rows_total=len(rows), rows_done=len(rows) - len(fresh), rows_skipped=skipped, rows_new=0,
                 rows_duplicate=len(recordable) - len(fresh)))
         for start in range(0, len(fresh), CHUNK_ROWS):
@@ -337,7 +356,7 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
                      "account_id": batch.account_id, "bank_id": row.bank_id, "booked_on": row.booked_on,
                      "amount_minor": row.amount_minor, "payee_key": payee_key(row)}
                     for t, row in zip(transactions, chunk, strict=True)])
-                await session.execute(update(import_batches).where(import_batches.c.id == batch.id).values(
+                await session.execute(_touch(batch.id).values(
                     rows_done=import_batches.c.rows_done + len(chunk),
                     rows_new=import_batches.c.rows_new + len(chunk)))
     except Exception as exc:
@@ -368,11 +387,9 @@ def _record(account: Account, row: StatementRow, payee_names: dict[str, str]) ->
 async def _finish(db: Database, tenant_id: UUID, batch_id: UUID, status: str, **values: Any) -> Batch:
     async with db.transaction() as session:
         stamp = {"undone_at": _now()} if status == Status.undone else {"finished_at": _now()}
-        if status in (Status.failed, Status.imported):
-            stamp = {"finished_at": _now()}
         await session.execute(update(import_batches).where(import_batches.c.tenant_id == tenant_id,
                                                            import_batches.c.id == batch_id)
-                              .values(status=status, **stamp, **values))
+                              .values(updated_at=func.now(), status=status, **stamp, **values))
         return await _batch(session, tenant_id, batch_id)
 
 
@@ -418,9 +435,10 @@ async def start_undo(db: Database, ctx: Context, batch_id: UUID) -> tuple[Batch,
     tenant = ctx.tenant_id
     async with db.transaction() as session:
         batch = await _batch(session, tenant, batch_id, for_update=True)
+        await _claim_account(session, tenant, batch.account_id, batch_id)
+        batch = await _batch(session, tenant, batch_id)
         if batch.status != Status.imported:
             raise Conflict(f"import {batch_id} is {batch.status}; only an imported batch can be undone")
-        await _claim_account(session, tenant, batch.account_id)
         ids = [i for (i,) in await session.execute(
             select(import_rows.c.transaction_id).where(import_rows.c.tenant_id == tenant,
                                                        import_rows.c.batch_id == batch_id)
@@ -435,8 +453,7 @@ async def start_undo(db: Database, ctx: Context, batch_id: UUID) -> tuple[Batch,
         if reconciled is not None:
             raise Conflict(f"transaction {reconciled} of this import is reconciled; mark it cleared before "
                            "undoing the import")
-        await session.execute(update(import_batches).where(import_batches.c.id == batch_id)
-                              .values(status=Status.undoing))
+        await session.execute(_touch(batch_id).values(status=Status.undoing))
         return await _batch(session, tenant, batch_id), ids
 
 
@@ -459,8 +476,8 @@ async def run_undo(db: Database, settings: ServiceSettings, ctx: Context, batch:
                 await save_all(session, settings, ctx, live)
                 await session.execute(delete(import_rows).where(import_rows.c.tenant_id == tenant,
                                                                 import_rows.c.transaction_id.in_(chunk)))
-                await session.execute(update(import_batches).where(import_batches.c.id == batch.id)
-                                      .values(rows_done=import_batches.c.rows_done - len(chunk)))
+                left = import_batches.c.rows_done - len(chunk)
+                await session.execute(_touch(batch.id).values(rows_done=left))
     except Exception as exc:
         await _finish(db, tenant, batch.id, Status.imported, error=f"undo stopped: {_message(exc)}")
         raise
