@@ -230,6 +230,19 @@ export async function renderImports(container) {
     }
   }
 
+  async function resume(batch) {
+    status.clear();
+    try {
+      const done = await follow(await api(`/ledger/imports/${batch.id}/confirm`, { method: "POST", body: {} }),
+        "Importing");
+      if (done.status === "imported") showResult(done);
+      else status.error(`The import stopped: ${done.error ?? "try again"}.`);
+      await loadHistory();
+    } catch (error) {
+      status.error(error.message);
+    }
+  }
+
   async function loadHistory() {
     const { items } = await api("/ledger/imports?limit=20");
     replace(history, items.length ? items.map((batch) => h("li", { class: "row-item" },
@@ -237,9 +250,12 @@ export async function renderImports(container) {
         h("strong", { class: "block", text: batch.filename }),
         h("span", { class: "muted", text: `${accountName(batch.account_id)} · ${formatDateTime(batch.created_at)} · `
           + `${batch.status}${batch.status === "importing" ? ` ${batch.rows_done}/${batch.rows_total}` : ""}`
-          + ` · ${batch.rows_new} new, ${batch.rows_duplicate} duplicates` })),
+          + ` · ${batch.rows_new} new, ${batch.rows_duplicate} duplicates`
+          + (batch.error ? ` · ${batch.error}` : "") })),
       batch.status === "imported"
-        ? h("button", { type: "button", class: "small", onclick: () => undoBatch(batch) }, "Undo") : null))
+        ? h("button", { type: "button", class: "small", onclick: () => undoBatch(batch) }, "Undo") : null,
+      batch.status === "failed"
+        ? h("button", { type: "button", class: "small", onclick: () => resume(batch) }, "Go on") : null))
       : h("li", { class: "empty", text: "Nothing imported yet." }));
   }
 
