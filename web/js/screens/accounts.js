@@ -37,8 +37,8 @@ export async function renderAccounts(container) {
           a.archived ? "archived" : null, day === today() ? null : `on ${formatDate(day)}`]
           .filter(Boolean).join(" · ") })),
       amountNode(balances[n].balance_minor, a.currency),
-      h("button", { type: "button", class: "small", onclick: () => change(a) },
-        a.archived ? `Reopen ${a.name}` : `Archive ${a.name}`))));
+      h("button", { type: "button", class: "small", onclick: () => change(a),
+        "aria-label": `${a.archived ? "Reopen" : "Archive"} ${a.name}` }, a.archived ? "Reopen" : "Archive"))));
     const open = items.filter((a) => !a.archived).map((a) => ({ value: a.id, label: `${a.name} (${a.currency})` }));
     fillSelect(source, open);
     fillSelect(target, open);

@@ -39,8 +39,8 @@ export function amountNode(minor, currency, neutral = false) {
 /** A sub-navigation between the ledger screens. */
 export function ledgerNav(current) {
   const links = [["/transactions", "Transactions"], ["/accounts", "Accounts"], ["/categories", "Categories"]];
-  return h("nav", { class: "row", "aria-label": "Ledger" }, links.map(([path, label]) =>
-    h("a", { href: `#${path}`, "aria-current": path === current ? "page" : null }, label)));
+  return h("nav", { "aria-label": "Ledger" }, links.map(([path, label], n) => [n ? " · " : null,
+    h("a", { href: `#${path}`, "aria-current": path === current ? "page" : null }, label)]));
 }
 
 /** The query part of the location hash ("#/transaction?id=…" → URLSearchParams). */

@@ -22,8 +22,9 @@ export async function renderTransaction(container) {
     h("section", { class: "card", "aria-labelledby": "history-title" },
       h("h2", { id: "history-title", text: "History" }), historyList));
   let book;
+  let me;
   try {
-    book = await loadBook();
+    [book, me] = await Promise.all([loadBook(), api("/auth/me")]);
   } catch (error) {
     status.error(error.message);
     return;
@@ -181,6 +182,11 @@ export async function renderTransaction(container) {
     return String(value);
   }
 
+  function who(actor) {
+    if (actor === me.user_id) return "you";
+    return actor === "system" ? "Tally" : "another member of the household";
+  }
+
   function showHistory(history) {
     let currency = "EUR";
     replace(historyList, history.map((entry) => {
@@ -192,7 +198,7 @@ export async function renderTransaction(container) {
           + describe(name, now, currency)));
       return h("li", { class: "stack" },
         h("span", {}, h("strong", { text: `${entry.version}. ${label}` }),
-          h("small", { class: "muted", text: ` ${formatDateTime(entry.occurred_at)} by ${entry.actor}` })),
+          h("small", { class: "muted", text: ` ${formatDateTime(entry.occurred_at)} by ${who(entry.actor)}` })),
         changes.length ? h("ul", {}, changes) : null);
     }));
   }
