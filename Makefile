@@ -18,3 +18,5 @@ test:
 lint: install
 	uv run ruff check .
 	uv run mypy libs/tallykit/src libs/tallystack/src services/*/src gateway/src
+
+bench: ; uv run python bench/ledger_search.py
