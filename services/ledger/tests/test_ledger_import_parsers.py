@@ -45,6 +45,9 @@ CASES = [
      StatementRow("line 4", date(2025, 1, 3), -3313, "PRLV SEPA EDF", "Électricité échéance", None, "EUR")),
     ("credit_union_2025-04_utf16.txt", StatementFormat.csv, "utf-16", 22, -476_724,
      StatementRow("line 2", date(2025, 4, 1), -26550, "Costco Wholesale", "Groceries")),
+    ("ing_nl_2025-05_af_bij.csv", StatementFormat.csv, "utf-8", 25, 510_791,
+     StatementRow("line 2", date(2025, 5, 2), -21591, "Ziggo Services B.V.",
+                  "Omschrijving: Ziggo Services B.V. Datum: 02-05-2025")),
     ("wellsfargo_checking_2025-01_ofx1.qfx", StatementFormat.ofx, None, 27, 559_696,
      StatementRow("line 46, STMTTRN 1", date(2025, 1, 3), -5704, "AT&T *BILL PAYMENT", "ONLINE PAYMENT",
                   "202500006096", "USD")),
@@ -171,3 +174,14 @@ def test_encodings_are_detected_and_the_text_survives(encoding: str, detected: s
 
 def test_latin1_with_bytes_windows_1252_lacks_is_read_as_latin1() -> None:
     assert detect_encoding(b"Date;Payee\n\x8d\xe9") == "latin-1"
+
+
+def test_unsigned_amounts_take_their_direction_from_an_af_bij_column() -> None:
+    data = (STATEMENTS / "ing_nl_2025-05_af_bij.csv").read_bytes()
+    mapping = csv_import.detect(data).mapping
+    assert (mapping.amount_column, mapping.direction_column, mapping.decimal_separator) == (6, 5, ",")
+    rows = csv_import.parse(data, mapping)
+    assert [r.amount_minor > 0 for r in rows[:3]] == [False, False, True]
+    broken = data.replace(b'"Bij","2875,40"', b'"Bijna","2875,40"', 1)
+    with pytest.raises(StatementError, match=r"line 4, column 6: 'bijna' says neither money in nor"):
+        csv_import.parse(broken, mapping)

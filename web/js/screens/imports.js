@@ -13,7 +13,7 @@ import { formatMoney } from "../money.js";
 const ACCEPT = ".csv,.txt,.tsv,.ofx,.qfx,.qif,.xml";
 const ROLES = [
   ["date_column", "Date"], ["amount_column", "Amount (signed)"], ["debit_column", "Money out"],
-  ["credit_column", "Money in"], ["payee_column", "Payee"], ["description_column", "Description"],
+  ["credit_column", "Money in"], ["direction_column", "In or out (for unsigned amounts)"], ["payee_column", "Payee"], ["description_column", "Description"],
   ["bank_id_column", "Bank's transaction id"], ["currency_column", "Currency"],
 ];
 const DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y", "%Y/%m/%d",

@@ -39,6 +39,8 @@ class CsvMapping(BaseModel):
     amount_column: Column | None = None  # signed amounts ...
     debit_column: Column | None = None  # ... or money out and money in in two columns
     credit_column: Column | None = None
+    # Unsigned amounts with a column saying which way the money went ("Af"/"Bij", "D"/"C", "Debit"/...)
+    direction_column: Column | None = None
     decimal_separator: Literal[".", ","] = "."
     payee_column: Column | None = None
     description_column: Column | None = None
@@ -49,6 +51,8 @@ class CsvMapping(BaseModel):
     def _one_way_to_read_amounts(self) -> "CsvMapping":
         if (self.amount_column is None) == (self.debit_column is None and self.credit_column is None):
             raise ValueError("map either amount_column, or debit_column and/or credit_column")
+        if self.direction_column is not None and self.amount_column is None:
+            raise ValueError("direction_column goes with amount_column")
         if self.delimiter in "\r\n\"" or self.delimiter.isalnum():
             raise ValueError("the delimiter cannot be a letter, digit, quote or line break")
         return self
@@ -68,14 +72,22 @@ _HEADER_WORDS: dict[str, tuple[str, ...]] = {
     "debit": ("debit", "withdrawal", "money out", "paid out", "soll", "ausgang", "outflow"),
     "credit": ("credit", "deposit", "money in", "paid in", "haben", "eingang", "inflow"),
     "payee": ("payee", "beneficiary", "counterparty", "merchant", "empfänger", "empfaenger",
-              "begünstigter", "beguenstigter", "auftraggeber", "zahlungsempfänger", "name", "beneficiario"),
+              "begünstigter", "beguenstigter", "auftraggeber", "zahlungsempfänger", "name", "naam",
+              "beneficiario"),
     "description": ("description", "memo", "detail", "détail", "verwendungszweck", "reference", "narrative",
-                    "concepto", "libellé", "libelle", "buchungstext", "text"),
+                    "concepto", "libellé", "libelle", "buchungstext", "mededelingen", "text"),
     "bank_id": ("transaction id", "transaction reference", "fitid", "reference number", "ref", "id"),
     "currency": ("currency", "währung", "waehrung", "ccy", "devise", "moneda"),
 }
+_MONEY_OUT = frozenset({"af", "d", "dr", "debit", "debet", "out", "s", "soll", "withdrawal", "payment", "-"})
+_MONEY_IN = frozenset({"bij", "c", "cr", "credit", "in", "h", "haben", "deposit", "+"})
 _DATEISH = re.compile(r"^\s*\d{1,4}[./\- ]\w{1,9}[./\- ,]+\d{2,4}\s*$|^\s*\d{8}\s*$")
 _AMOUNTISH = re.compile(r"^\s*[(+\-\u2212]?\s*[^\d\s]{0,3}\s*\d[\d.,'\u00a0 ]*\s*[^\d\s]{0,3}\s*[)\-]?\s*$")
+
+
+def _directions(values: Sequence[str]) -> bool:
+    """Whether a column only says which way money went."""
+    return {v.strip().casefold() for v in values} <= _MONEY_OUT | _MONEY_IN
 
 
 def _rows(text: str, delimiter: str) -> list[list[str]]:
@@ -147,9 +159,14 @@ def detect(data: bytes) -> CsvPreview:
         amount_column = (signed or amount_columns)[0]
     if amount_column is not None:
         debit_column = credit_column = None
+    direction_column = None
+    if amount_column is not None and not any(v.strip().startswith(("-", "(", "\u2212"))
+                                             for v in column(amount_column)):
+        direction_column = next((i for i in range(columns) if i not in (date_column, amount_column)
+                                 and column(i) and _directions(column(i))), None)
     amount_values = [v for i in (amount_column, debit_column, credit_column) if i is not None
                      for v in column(i)]
-    taken = {date_column, amount_column, debit_column, credit_column}
+    taken = {date_column, amount_column, debit_column, credit_column, direction_column}
     free = [i for i in range(columns) if i not in taken]
     payees = texts_by_header("payee", free)
     descriptions = texts_by_header("description", [i for i in free if i not in payees[:1]])
@@ -167,6 +184,7 @@ def detect(data: bytes) -> CsvPreview:
         encoding=encoding, delimiter=delimiter, skip_rows=skip, has_header=has_header,
         date_column=date_column, date_format=formats[0] if formats else DATE_FORMATS[0],
         amount_column=amount_column, debit_column=debit_column, credit_column=credit_column,
+        direction_column=direction_column,
         decimal_separator=guess_decimal_separator(amount_values), payee_column=payee_column,
         description_column=description_column, bank_id_column=bank_id_column,
         currency_column=currency_column,
@@ -179,7 +197,8 @@ def parse(data: bytes, mapping: CsvMapping, *, digits: int = 2) -> list[Statemen
     text, _ = decode(data, mapping.encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
     needed = max(i for i in (mapping.date_column, mapping.amount_column, mapping.debit_column,
-                             mapping.credit_column, mapping.payee_column, mapping.description_column,
+                             mapping.credit_column, mapping.direction_column, mapping.payee_column,
+                             mapping.description_column,
                              mapping.bank_id_column, mapping.currency_column) if i is not None) + 1
     start = mapping.skip_rows + int(mapping.has_header)
     rows: list[StatementRow] = []
@@ -212,6 +231,12 @@ def _row(record: list[str], mapping: CsvMapping, where: str, digits: int) -> Sta
 
     if mapping.amount_column is not None:
         value = amount(mapping.amount_column)
+        if mapping.direction_column is not None:
+            direction = _cell(record, mapping.direction_column).casefold()
+            if direction not in _MONEY_OUT | _MONEY_IN:
+                raise StatementError(f"{where}, column {mapping.direction_column + 1}",
+                                     f"{direction!r} says neither money in nor money out")
+            value = -abs(value) if direction in _MONEY_OUT else abs(value)
     else:
         if not _cell(record, mapping.debit_column) and not _cell(record, mapping.credit_column):
             raise StatementError(where, "neither the debit nor the credit column has an amount")
