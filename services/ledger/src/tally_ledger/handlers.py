@@ -4,7 +4,7 @@ Saving appends the new events at the version the command saw (a concurrent write
 them into the read models and enqueues them on the outbox, all in one transaction.
 """
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -57,6 +57,7 @@ log = get_logger(__name__)
 
 TOPIC = "ledger.events"
 A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -172,14 +173,21 @@ async def reopen_account(db: Database, settings: ServiceSettings, ctx: Context, 
                                  lambda a: a.reopen(expected_version=expected_version))
 
 
+async def _change(db: Database, settings: ServiceSettings, ctx: Context, cls: type[A], aggregate_id: UUID,
+                  change: Callable[[A], None],
+                  row: Callable[[AsyncSession, Context, UUID], Awaitable[R]]) -> R:
+    """Load one aggregate, apply a command, save; returns its read-model row after the change."""
+    async with db.transaction() as session:
+        aggregate = await _load(session, ctx, cls, aggregate_id)
+        with _domain_errors_as_problems():
+            change(aggregate)
+        await _save(session, settings, ctx, aggregate)
+        return await row(session, ctx, aggregate_id)
+
+
 async def _change_account(db: Database, settings: ServiceSettings, ctx: Context, account_id: UUID,
                           change: Callable[[Account], None]) -> store.AccountRow:
-    async with db.transaction() as session:
-        account = await _load(session, ctx, Account, account_id)
-        with _domain_errors_as_problems():
-            change(account)
-        await _save(session, settings, ctx, account)
-        return await _account_row(session, ctx, account_id)
+    return await _change(db, settings, ctx, Account, account_id, change, _account_row)
 
 
 # --- categories and payees ---------------------------------------------------------------------------
@@ -218,12 +226,7 @@ async def merge_category(db: Database, settings: ServiceSettings, ctx: Context, 
 
 async def _change_category(db: Database, settings: ServiceSettings, ctx: Context, category_id: UUID,
                            change: Callable[[Category], None]) -> store.CategoryRow:
-    async with db.transaction() as session:
-        category = await _load(session, ctx, Category, category_id)
-        with _domain_errors_as_problems():
-            change(category)
-        await _save(session, settings, ctx, category)
-        return await _category_row(session, ctx, category_id)
+    return await _change(db, settings, ctx, Category, category_id, change, _category_row)
 
 
 async def _category_row(session: AsyncSession, ctx: Context, category_id: UUID) -> store.CategoryRow:
