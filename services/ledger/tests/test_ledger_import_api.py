@@ -352,3 +352,20 @@ async def test_an_import_interrupted_by_a_crash_is_taken_up_again(ledger: httpx.
     resumed = await _batch(ledger, home.headers, batch_id)
     assert (resumed["status"], resumed["rows_new"]) == ("imported", 27)
     assert len(await _transactions(ledger, home.headers, account["id"])) == 27 + 26
+
+
+async def test_uploads_left_unconfirmed_for_a_week_expire(ledger: httpx.AsyncClient,
+                                                          household: Callable[[], Any]) -> None:
+    home = household()
+    account = await _account(ledger, home.headers, "USD")
+    name = "quicken_checking_2025-01_us.qif"
+    old = (await _upload(ledger, home.headers, account["id"], name)).json()["batch"]["id"]
+    app: Any = ledger.app  # type: ignore[attr-defined]
+    async with app.state.db.transaction() as session:
+        await session.execute(text("UPDATE import_batches SET created_at = now() - interval '8 days' "
+                                   "WHERE id = :id"), {"id": old})
+    await _upload(ledger, home.headers, account["id"], name)
+    assert (await ledger.get(f"/imports/{old}", headers=home.headers)).json()["status"] == "expired"
+    late = await ledger.post(f"/imports/{old}/confirm", json={}, headers=home.headers)
+    assert late.status_code == 409
+    assert "no longer kept" in late.json()["detail"]

@@ -64,6 +64,7 @@ CHUNK_ROWS = 2000
 # An import or undo that has not moved for this long was interrupted (the service stopped): the next
 # confirm or undo into the account takes it up again.
 STALE_AFTER = timedelta(minutes=5)
+UPLOAD_KEPT = timedelta(days=7)
 _ACCOUNT_LOCK_SPACE = 7_240_104
 DUPLICATE_WINDOW_DAYS = 3
 
@@ -123,6 +124,7 @@ class Status:
     failed = "failed"  # nothing or part written (chunks commit); confirming again resumes without duplicates
     undoing = "undoing"
     undone = "undone"
+    expired = "expired"  # uploaded but not confirmed within UPLOAD_KEPT: the file is no longer kept
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,11 @@ async def create_batch(db: Database, ctx: Context, *, account_id: UUID, filename
         account = await store.get_account(session, ctx.tenant_id, account_id)
         if account is None:
             raise NotFound(f"account {account_id} does not exist")
+        c = import_batches.c
+        await session.execute(update(import_batches).where(  # the household's forgotten uploads go
+            c.tenant_id == ctx.tenant_id, c.status == Status.uploaded,
+            c.created_at < func.now() - UPLOAD_KEPT,
+        ).values(status=Status.expired, content=None, updated_at=func.now()))
         batch_id = uuid4()
         await session.execute(insert(import_batches).values(
             id=batch_id, tenant_id=ctx.tenant_id, account_id=account_id, filename=filename[:255],
