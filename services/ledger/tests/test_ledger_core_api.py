@@ -84,10 +84,16 @@ async def test_transfers_move_money_both_ways_and_balances_hold_as_of_any_day(
     assert stored[-2].type == "ledger.TransferRecorded"
     assert stored[-2].data["to_account_id"] == savings["id"]
 
-    # Both legs show in either account's list.
+    # Both legs show in either account's list, in order, also across keyset pages.
     for account in (checking, savings):
         listed = await me.search(account_id=account["id"])
         assert transfer["id"] in [t["id"] for t in listed["items"]]
+    first = await me.search(account_id=savings["id"], limit=1)
+    second = await me.search(account_id=savings["id"], limit=1, cursor=first["next_cursor"])
+    assert [first["items"][0]["kind"], second["items"][0]["id"], second["next_cursor"]] == [
+        "income", transfer["id"], None]
+    assert await me.totals(account_id=savings["id"]) == [
+        {"currency": "EUR", "count": 2, "income_minor": 1_000, "expense_minor": 0, "transfer_minor": 30_000}]
 
     # Net worth per currency, at any day; a yen account is not converted.
     await me.account("Cash", "JPY", opening=7_000)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -382,11 +383,6 @@ async def filter_conditions(session: AsyncSession, tenant_id: UUID,
             conditions.append(_compare(t.amount_minor, op, literal(value) * scale))
     for op, minor in filters.amounts_minor:
         conditions.append(_compare(t.amount_minor, op, literal(minor)))
-    if filters.account_ids or filters.account_names:
-        named = select(accounts.c.id).where(accounts.c.tenant_id == tenant_id, or_(
-            accounts.c.id.in_(filters.account_ids) if filters.account_ids else false(),
-            _ilike_any(accounts.c.name, filters.account_names) if filters.account_names else false()))
-        conditions.append(or_(t.account_id.in_(named), t.counter_account_id.in_(named)))
     if filters.category_ids or filters.category_names:
         named = select(categories.c.id).where(categories.c.tenant_id == tenant_id, or_(
             categories.c.id.in_(filters.category_ids) if filters.category_ids else false(),
@@ -412,15 +408,40 @@ def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[b
     return comparisons[op]
 
 
+async def _filtered_accounts(session: AsyncSession, tenant_id: UUID, filters: Filters) -> list[UUID] | None:
+    """The household's accounts the filters name (by id or name), or None when they name none."""
+    if not (filters.account_ids or filters.account_names):
+        return None
+    named = select(accounts.c.id).where(accounts.c.tenant_id == tenant_id, or_(
+        accounts.c.id.in_(filters.account_ids) if filters.account_ids else false(),
+        _ilike_any(accounts.c.name, filters.account_names) if filters.account_names else false()))
+    return list((await session.execute(named)).scalars())
+
+
 async def search_transactions(session: AsyncSession, tenant_id: UUID, filters: Filters, *,
                               after: Cursor | None = None, limit: int = 50) -> list[TransactionRow]:
     """A page of the filtered transactions, newest first (booking day, then when recorded, then id),
-    continuing after the row a keyset cursor names."""
+    continuing after the row a keyset cursor names.
+
+    An account's transactions are those booked on it plus the transfers into it: two index-ordered
+    walks (one per side, each stopping after a page), merged, rather than one walk testing both sides."""
     t = transactions.c
-    query = _transactions_query(tenant_id).where(*await filter_conditions(session, tenant_id, filters))
+    conditions = await filter_conditions(session, tenant_id, filters)
     if after is not None:
-        query = query.where(tuple_(t.booked_on, t.recorded_at, t.id)
-                            < tuple_(literal(after.booked_on), literal(after.recorded_at), literal(after.id)))
+        conditions.append(tuple_(t.booked_on, t.recorded_at, t.id)
+                          < tuple_(literal(after.booked_on), literal(after.recorded_at), literal(after.id)))
+    account_ids = await _filtered_accounts(session, tenant_id, filters)
+    query = _transactions_query(tenant_id)
+    if account_ids is None:
+        query = query.where(*conditions)
+    elif not account_ids:
+        return []
+    else:
+        sides = [select(t.id).where(t.tenant_id == tenant_id, _LIVE, side, *conditions)
+                 .order_by(*_NEWEST).limit(limit)
+                 for side in (t.account_id.in_(account_ids), t.counter_account_id.in_(account_ids))]
+        page = union_all(*sides).subquery()
+        query = query.where(t.id.in_(select(page.c.id)))
     rows = [TransactionRow(*row) for row in await session.execute(query.order_by(*_NEWEST).limit(limit))]
     return await _with_splits(session, tenant_id, rows)
 
@@ -432,8 +453,12 @@ async def search_totals(session: AsyncSession, tenant_id: UUID, filters: Filters
     def total(kind: str) -> Any:
         return func.coalesce(func.sum(case((t.kind == kind, t.amount_minor), else_=0)), 0)
 
+    conditions = await filter_conditions(session, tenant_id, filters)
+    account_ids = await _filtered_accounts(session, tenant_id, filters)
+    if account_ids is not None:
+        conditions.append(or_(t.account_id.in_(account_ids), t.counter_account_id.in_(account_ids)))
     query = (select(t.currency, func.count(), total("income"), total("expense"), total("transfer"))
-             .where(t.tenant_id == tenant_id, _LIVE, *await filter_conditions(session, tenant_id, filters))
+             .where(t.tenant_id == tenant_id, _LIVE, *conditions)
              .group_by(t.currency).order_by(t.currency))
     return [Totals(c, int(n), int(i), int(e), int(x)) for c, n, i, e, x in await session.execute(query)]
 
