@@ -19,13 +19,19 @@ export function transactionsPanel(ctx) {
     }
     const accountNames = new Map(ctx.accounts.map((a) => [a.id, a.name]));
     replace(list, items.map((t) => {
-      const signed = t.kind === "expense" ? -t.amount_minor : t.amount_minor;
-      const title = t.payee || t.category_name || (t.kind === "expense" ? "Expense" : "Income");
-      const details = [formatDate(t.booked_on), t.payee ? t.category_name : null, accountNames.get(t.account_id)]
+      // A transfer between two of the household's accounts is neither spending nor income.
+      const transfer = t.kind === "transfer";
+      const signed = t.kind === "income" || transfer ? t.amount_minor : -t.amount_minor;
+      const title = t.payee || t.category_name || { expense: "Expense", income: "Income" }[t.kind] || "Transfer";
+      const name = (id) => accountNames.get(id) ?? "an archived account";
+      const where = transfer ? `${name(t.account_id)} → ${name(t.counter_account_id)}` : name(t.account_id);
+      const details = [formatDate(t.booked_on), t.payee ? t.category_name : null, where]
         .filter(Boolean).join(" · ");
       return h("li", { class: "row-item" },
-        h("span", { class: "grow" }, h("strong", { text: title }), h("small", { class: "muted block", text: details })),
-        h("span", { class: `amount ${signed < 0 ? "negative" : "positive"}`,
+        h("span", { class: "grow" },
+          h("a", { href: `#/transaction?id=${encodeURIComponent(t.id)}` }, h("strong", { text: title })),
+          h("small", { class: "muted block", text: details })),
+        h("span", { class: `amount ${transfer ? "" : signed < 0 ? "negative" : "positive"}`.trim(),
           text: formatMoney(signed, t.currency) }));
     }));
   }
