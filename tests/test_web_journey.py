@@ -39,7 +39,7 @@ def test_sign_up_spend_and_get_warned(stack: Stack, chromium: Any, screenshots: 
         open_account.get_by_label("Currency").fill("EUR")
         open_account.get_by_label("Opening balance").fill("1000.00")
         open_account.get_by_role("button", name="Open account").click()
-        expect(page.get_by_text("Everyday")).to_be_visible()
+        expect(page.get_by_text("Everyday", exact=True)).to_be_visible()
 
         budget = page.get_by_role("form", name="Set a monthly budget")
         expect(budget.get_by_label("Category").locator("option", has_text="Groceries")).to_have_count(

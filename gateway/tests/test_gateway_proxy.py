@@ -169,3 +169,19 @@ async def test_responses_stream_through_as_they_arrive(
             upstream.release.set()
             rest = b"".join([chunk async for chunk in chunks])
     assert rest == b"data: second\n\n"
+
+
+async def test_statement_uploads_get_the_larger_upload_limit(
+    make_gateway: Callable[..., Awaitable[httpx.AsyncClient]], upstream: Upstream, auth: dict[str, str]
+) -> None:
+    gateway = await make_gateway(max_body_bytes=1024, upload_max_body_bytes=4096)
+    probe = uuid.uuid4().hex
+
+    upload = await gateway.post(f"/api/ledger/imports?probe={probe}", content=b"u" * 3000, headers=auth)
+    too_big = await gateway.post(f"/api/ledger/imports?probe={probe}", content=b"u" * 4097, headers=auth)
+    elsewhere = await gateway.post(f"/api/budget/imports?probe={probe}", content=b"u" * 3000, headers=auth)
+
+    assert upload.status_code == 200
+    assert too_big.status_code == 413
+    assert elsewhere.status_code == 413
+    assert [len(hit["body"]) for hit in upstream.hits_with_query(f"probe={probe}")] == [3000]

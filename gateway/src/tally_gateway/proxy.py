@@ -72,7 +72,8 @@ async def proxy(request: Request) -> Response:
     if (request.method, service, unquote(subpath)) not in PUBLIC_ROUTES:
         verifier: TokenVerifier = request.app.state.verifier
         await verifier.verify(bearer_token(request))
-    body = await _read_body(request, settings.max_body_bytes)
+    uploading = service == "ledger" and unquote(subpath).startswith("imports")
+    body = await _read_body(request, settings.upload_max_body_bytes if uploading else settings.max_body_bytes)
 
     query = request.scope.get("query_string", b"").decode("latin-1")
     url = f"{base_url}/{subpath}" + (f"?{query}" if query else "")

@@ -26,6 +26,8 @@ class GatewaySettings(ServiceSettings):
 
     web_dir: Path = DEFAULT_WEB_DIR
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Statement uploads and whole-ledger restores; the ledger applies its own tighter limit per route.
+    upload_max_body_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     upstream_timeout_s: float = Field(default=10.0, gt=0)
     readiness_timeout_s: float = Field(default=3.0, gt=0)
 
