@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import column, func, insert, table, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,7 +84,9 @@ async def test_relay_crash_before_marking_republishes_and_inbox_ignores_duplicat
         # The relay publishes, then "crashes" before marking: its transaction never commits.
         async with db.transaction() as s:
             rows = await outbox.fetch_unpublished(s, 100)
-            await outbox.publish(producer, rows)
+            await outbox.publish(
+                producer, rows, single_record_batches=kit_settings.kafka_single_record_batches
+            )
         async with db.read() as s:
             assert await outbox.backlog(s) == 2
         # Restarted, it publishes the same rows again and marks them.
@@ -190,3 +192,32 @@ async def test_relay_republishes_everything_when_the_broker_forgot(
         await task
     # Now the topic holds the event, so a second check replays nothing.
     assert await relay.replay_if_broker_forgot() == 0
+
+
+async def test_a_burst_for_one_household_lands_as_that_many_offsets(
+    kit_db: tuple[str, Database], kit_settings: ServiceSettings
+) -> None:
+    """Many rows of one tenant published at once: the topic's end offset counts every one, so a
+    consumer that has read to the end has read them all (the local broker needs one record a batch)."""
+    _, db = kit_db
+    tenant = uuid4()
+    async with db.transaction() as s:
+        await outbox.enqueue(s, kit_settings.topic(TOPIC), [_category(tenant, f"c{i}") for i in range(25)])
+    relay = OutboxRelay(db, kit_settings, [TOPIC])
+    await kafka.ensure_topics(kit_settings, relay.topics)
+    producer = kafka.producer(kit_settings)
+    await producer.start()
+    try:
+        assert await relay.publish_batch(producer) == 25
+    finally:
+        await producer.stop()
+    client = AIOKafkaConsumer(bootstrap_servers=kit_settings.kafka_bootstrap_servers)
+    await client.start()
+    try:
+        await client.topics()
+        partitions = [
+            TopicPartition(relay.topics[0], p) for p in client.partitions_for_topic(relay.topics[0]) or ()
+        ]
+        assert sum((await client.end_offsets(partitions)).values()) == 25
+    finally:
+        await client.stop()

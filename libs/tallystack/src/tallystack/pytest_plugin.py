@@ -38,6 +38,13 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         yield postgres.start_embedded(tmp_path_factory.mktemp("pg") / "data")
 
 
+def _external_kafka() -> bool:
+    return (
+        bool(os.environ.get("TALLY_TEST_KAFKA_BOOTSTRAP"))
+        or os.environ.get("TALLY_TEST_KAFKA") == "testcontainers"
+    )
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if bootstrap := os.environ.get("TALLY_TEST_KAFKA_BOOTSTRAP"):
@@ -118,6 +125,8 @@ def service_env(kafka_bootstrap: str, topic_prefix: str) -> Callable[[str, str],
             "kafka_bootstrap_servers": kafka_bootstrap,
             "topic_prefix": topic_prefix,
             "relay_poll_interval_s": 0.05,
+            # Tansu (the default test broker) needs it; Apache Kafka does not.
+            "kafka_single_record_batches": not _external_kafka(),
         }
 
     return build

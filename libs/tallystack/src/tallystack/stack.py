@@ -117,6 +117,7 @@ class Stack:
         values = {
             "ENVIRONMENT": self.environment,
             "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.ports.broker}",
+            "KAFKA_SINGLE_RECORD_BATCHES": "true",  # the local Tansu broker, see tallykit.outbox.publish
             "JWKS_URL": f"{self.service_url('auth')}/.well-known/jwks.json",
         }
         if name in SERVICES:
