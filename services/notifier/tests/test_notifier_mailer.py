@@ -120,3 +120,20 @@ async def test_notifier_two_mailers_never_send_the_same_delivery(notifier, house
     assert len(ids) == 9
     assert len(set(ids)) == 9
     assert {d["status"] for d in (await rows(client))["deliveries"]} == {"sent"}
+
+
+async def test_notifier_counts_each_delivery_once_per_channel(notifier, household, feed, smtp_sink) -> None:
+    from prometheus_client import REGISTRY
+
+    def sent(channel: str) -> float:
+        return REGISTRY.get_sample_value("tally_notifications_sent_total", {"channel": channel}) or 0.0
+
+    port, _ = smtp_sink
+    client = await notifier(smtp_port=port)
+    home = household()
+    _, joined = home.join("Ann")
+    alert = home.alert()
+    before = sent("email"), sent("in_app")
+    await feed(client, home.created(), joined, alert, alert)
+    await mailer_of(client).drain()
+    assert (sent("email") - before[0], sent("in_app") - before[1]) == (1.0, 1.0)

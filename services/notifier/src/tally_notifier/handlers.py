@@ -25,6 +25,7 @@ from tallykit.db import Database
 from tallykit.errors import NotFound
 from tallykit.events import Envelope
 from tallykit.logging import get_logger
+from tallykit.metrics import NOTIFICATIONS_SENT
 from tallykit.tokens import Principal
 
 log = get_logger(__name__)
@@ -100,7 +101,7 @@ async def raise_budget_alert(session: AsyncSession, envelope: Envelope, payload:
 async def _notify(session: AsyncSession, envelope: Envelope, alert: BudgetAlert, person: RowMapping,
                   settings: NotifierSettings) -> None:
     user_id: UUID = person["user_id"]
-    await session.execute(
+    stored = await session.execute(
         pg_insert(store.notifications).values(
             id=derived_id(envelope.id, user_id, "notification"),
             tenant_id=envelope.tenant_id,
@@ -112,6 +113,8 @@ async def _notify(session: AsyncSession, envelope: Envelope, alert: BudgetAlert,
             created_at=envelope.occurred_at,
         ).on_conflict_do_nothing()
     )
+    if stored.rowcount:  # type: ignore[attr-defined]
+        NOTIFICATIONS_SENT.labels("in_app").inc()
     email = render_budget_alert(alert, display_name=person["display_name"], public_url=settings.public_url)
     await session.execute(
         pg_insert(store.email_deliveries).values(

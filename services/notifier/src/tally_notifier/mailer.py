@@ -30,6 +30,7 @@ from tally_notifier.domain import DeliveryStatus, backoff_delay_s
 from tally_notifier.settings import NotifierSettings
 from tallykit.db import Database
 from tallykit.logging import bound_context, get_logger
+from tallykit.metrics import NOTIFICATIONS_SENT
 
 log = get_logger(__name__)
 
@@ -88,6 +89,7 @@ class Mailer:
                 else:
                     changes = {"status": DeliveryStatus.sent.value, "sent_at": func.now(), "last_error": None}
                     log.info("email_sent", recipient=str(delivery["recipient"]), attempts=attempts)
+                    NOTIFICATIONS_SENT.labels("email").inc()
                 await store.update_delivery(session, delivery["id"], attempts=attempts, **changes)
         return True
 
