@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tally_gateway.main import create_app
 from tally_gateway.settings import GatewaySettings
-from tallykit import metrics
+from tallykit import meters
 from tallystack.broker import free_port
 from tallystack.stack import SERVICES
 
@@ -22,12 +22,12 @@ DASHBOARD = ROOT / "deploy" / "grafana" / "tally-overview.json"
 def _exported_sample_names() -> set[str]:
     """Every sample name the kit's metrics produce (counters add _total, histograms _bucket...)."""
     ours = {
-        metrics.REQUEST_DURATION,
-        metrics.OUTBOX_BACKLOG,
-        metrics.EVENTS_PUBLISHED,
-        metrics.CONSUMER_EVENTS,
-        metrics.CONSUMER_LAG,
-        metrics.NOTIFICATIONS_SENT,
+        meters.REQUEST_DURATION,
+        meters.OUTBOX_BACKLOG,
+        meters.EVENTS_PUBLISHED,
+        meters.CONSUMER_EVENTS,
+        meters.CONSUMER_LAG,
+        meters.NOTIFICATIONS_SENT,
     }
     names: set[str] = set()
     for metric in ours:

@@ -37,18 +37,35 @@ class Household:
         owner = self.members[0][0] if self.members else uuid4()
         return self._envelope(TenantCreated(name=self.name, owner_user_id=owner, base_currency="EUR"), owner)
 
-    def alert(self, *, exceeded: bool = False, category: str = "Groceries", spent: int = 41250,
-              budget: int = 50000, currency: str = "EUR", period: str = "2025-06") -> Envelope:
+    def alert(
+        self,
+        *,
+        exceeded: bool = False,
+        category: str = "Groceries",
+        spent: int = 41250,
+        budget: int = 50000,
+        currency: str = "EUR",
+        period: str = "2025-06",
+    ) -> Envelope:
         kind = BudgetExceeded if exceeded else BudgetThresholdReached
-        payload = kind(budget_id=uuid4(), category_id=uuid4(), category_name=category, period=period,
-                       threshold_percent=100 if exceeded else 80, spent_minor=spent, budget_minor=budget,
-                       currency=currency)
-        return registry.envelope(payload, tenant_id=self.tenant_id, stream_id=payload.budget_id,
-                                 stream_version=1, actor=SYSTEM)
+        payload = kind(
+            budget_id=uuid4(),
+            category_id=uuid4(),
+            category_name=category,
+            period=period,
+            threshold_percent=100 if exceeded else 80,
+            spent_minor=spent,
+            budget_minor=budget,
+            currency=currency,
+        )
+        return registry.envelope(
+            payload, tenant_id=self.tenant_id, stream_id=payload.budget_id, stream_version=1, actor=SYSTEM
+        )
 
     def _envelope(self, payload: Any, stream_id: UUID) -> Envelope:
-        return registry.envelope(payload, tenant_id=self.tenant_id, stream_id=stream_id, stream_version=1,
-                                 actor=SYSTEM)
+        return registry.envelope(
+            payload, tenant_id=self.tenant_id, stream_id=stream_id, stream_version=1, actor=SYSTEM
+        )
 
 
 @pytest.fixture

@@ -11,10 +11,16 @@ from tallykit.events import Envelope
 
 def account_mail(kind: type[EmailVerificationRequested | PasswordResetRequested], path: str) -> Envelope:
     user_id = uuid4()
-    payload = kind(user_id=user_id, email="ada@example.org", display_name="Ada", path=path,
-                   expires_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC))
-    return registry.envelope(payload, tenant_id=uuid4(), stream_id=user_id, stream_version=1,
-                             actor=str(user_id))
+    payload = kind(
+        user_id=user_id,
+        email="ada@example.org",
+        display_name="Ada",
+        path=path,
+        expires_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC),
+    )
+    return registry.envelope(
+        payload, tenant_id=uuid4(), stream_id=user_id, stream_version=1, actor=str(user_id)
+    )
 
 
 async def test_notifier_sends_the_verification_link_once(notifier, feed, rows, smtp_sink) -> None:

@@ -12,8 +12,9 @@ def mailer_of(client) -> Mailer:
     return Mailer(client.app.state.db, client.app.state.settings)
 
 
-async def test_notifier_one_email_per_alert_even_when_handled_twice(notifier, household, feed, rows,
-                                                                    smtp_sink) -> None:
+async def test_notifier_one_email_per_alert_even_when_handled_twice(
+    notifier, household, feed, rows, smtp_sink
+) -> None:
     port, sink = smtp_sink
     client = await notifier(smtp_port=port, public_url="https://tally.example.org")
     home = household()
@@ -75,8 +76,13 @@ async def test_notifier_gives_up_after_max_attempts_and_never_logs_the_password(
     notifier, household, feed, rows, smtp_sink, caplog
 ) -> None:
     port, sink = smtp_sink  # the sink offers no AUTH over plain text: every login attempt fails
-    client = await notifier(smtp_port=port, smtp_username="tally", smtp_password="hunter2-very-secret",
-                            mail_max_attempts=2, mail_backoff_base_s=0.05)
+    client = await notifier(
+        smtp_port=port,
+        smtp_username="tally",
+        smtp_password="hunter2-very-secret",
+        mail_max_attempts=2,
+        mail_backoff_base_s=0.05,
+    )
     home = household()
     _, joined = home.join("Ann")
     alert = home.alert()
@@ -103,8 +109,9 @@ async def test_notifier_gives_up_after_max_attempts_and_never_logs_the_password(
     assert "hunter2" not in caplog.text
 
 
-async def test_notifier_two_mailers_never_send_the_same_delivery(notifier, household, feed, rows,
-                                                                 smtp_sink) -> None:
+async def test_notifier_two_mailers_never_send_the_same_delivery(
+    notifier, household, feed, rows, smtp_sink
+) -> None:
     port, sink = smtp_sink
     client = await notifier(smtp_port=port)
     home = household()

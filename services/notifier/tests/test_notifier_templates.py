@@ -45,12 +45,14 @@ def test_notifier_exceeded_email_says_how_far_over(make_alert) -> None:
 
 
 def test_notifier_amounts_follow_the_currency_minor_units(make_alert) -> None:
-    yen = render_budget_alert(make_alert(spent=4000, budget=5000, currency="JPY"), display_name="K",
-                              public_url=URL)
+    yen = render_budget_alert(
+        make_alert(spent=4000, budget=5000, currency="JPY"), display_name="K", public_url=URL
+    )
     assert "4000 JPY" in yen.text
     assert "5000 JPY" in yen.text
-    dinar = render_budget_alert(make_alert(spent=1500, budget=2000, currency="KWD"), display_name="A",
-                                public_url=URL)
+    dinar = render_budget_alert(
+        make_alert(spent=1500, budget=2000, currency="KWD"), display_name="A", public_url=URL
+    )
     assert "1.500 KWD" in dinar.text
     assert "2.000 KWD" in dinar.text
 
@@ -73,9 +75,17 @@ def test_notifier_composed_message_is_multipart_alternative_with_stable_message_
     assert mid == message_id(event_id, user_id, "Tally <no-reply@tally.example.org>")
     assert mid != message_id(event_id, uuid4(), "Tally <no-reply@tally.example.org>")
     assert mid.endswith("@tally.example.org>")
-    message = compose({"address": "ann@example.org", "subject": email.subject, "message_id": mid,
-                       "event_id": event_id, "text_body": email.text, "html_body": email.html},  # type: ignore[arg-type]
-                      "Tally <no-reply@tally.example.org>")
+    message = compose(
+        {
+            "address": "ann@example.org",
+            "subject": email.subject,
+            "message_id": mid,
+            "event_id": event_id,
+            "text_body": email.text,
+            "html_body": email.html,
+        },  # type: ignore[arg-type]
+        "Tally <no-reply@tally.example.org>",
+    )
     assert message.get_content_type() == "multipart/alternative"
     parts = [p.get_content_type() for p in message.iter_parts()]
     assert parts == ["text/plain", "text/html"]

@@ -64,7 +64,7 @@ def create_service_app(
     the app takes requests."""
     configure_logging(settings)
     database = db or Database.from_settings(settings)
-    event_consumers = [metrics.observe_consumer(c) for c in consumers(database)]
+    event_consumers = list(consumers(database))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,7 +75,7 @@ def create_service_app(
         if run_background:
             runners: list[Worker] = [c.run for c in event_consumers] + list(workers(database))
             if publishes:
-                relay = metrics.MeteredRelay(database, settings, publishes)
+                relay = OutboxRelay(database, settings, publishes)
                 app.state.relay = relay
                 runners.append(relay.run)
             tasks = [asyncio.create_task(r(stop)) for r in runners]

@@ -29,6 +29,7 @@ from tallykit import kafka
 from tallykit.db import Database
 from tallykit.events import Envelope, EventPayload, EventRegistry, InvalidEventPayload, UnknownEventType
 from tallykit.logging import bound_context, get_logger
+from tallykit.meters import CONSUMER_EVENTS
 from tallykit.settings import ServiceSettings
 from tallykit.tables import inbox
 
@@ -125,6 +126,11 @@ class EventConsumer:
 
     async def handle(self, raw: bytes | None) -> bool:
         """Apply one message. Returns False when it was a duplicate or of no interest here."""
+        outcome = await self._apply(raw)
+        CONSUMER_EVENTS.labels(self.group_id, outcome).inc()
+        return outcome == "handled"
+
+    async def _apply(self, raw: bytes | None) -> str:
         if raw is None:
             raise DeadLetter("empty message")
         try:
@@ -133,7 +139,7 @@ class EventConsumer:
             raise DeadLetter(f"not an event envelope: {exc}") from exc
         handler = self.handlers.get(envelope.type)
         if handler is None:
-            return False
+            return "ignored"
         try:
             payload: EventPayload = self.registry.payload(envelope)
         except (UnknownEventType, InvalidEventPayload) as exc:
@@ -150,10 +156,10 @@ class EventConsumer:
                 )
                 if first_time.first() is None:
                     log.debug("event_duplicate_ignored")
-                    return False
+                    return "duplicate"
                 await handler(session, envelope, payload)
             self.handled += 1
-            return True
+            return "handled"
 
     async def _dead_letter(
         self, producer: AIOKafkaProducer, record: ConsumerRecord[Any, Any], error: str
@@ -172,6 +178,7 @@ class EventConsumer:
         await producer.send_and_wait(
             self.dead_letter_topic, value=record.value or b"", key=record.key, headers=headers
         )
+        CONSUMER_EVENTS.labels(self.group_id, "dead_lettered").inc()
 
 
 class _AssignmentLog(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -18,41 +18,21 @@ figures, so dashboards take `max` over replicas.
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import APIRouter, FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tallykit import outbox
 from tallykit.consumer import EventConsumer
 from tallykit.db import Database
-from tallykit.events import Envelope
 from tallykit.logging import get_logger
-from tallykit.outbox import OutboxRelay
+from tallykit.meters import CONSUMER_LAG, OUTBOX_BACKLOG, REQUEST_DURATION
 from tallykit.settings import ServiceSettings
 
 log = get_logger(__name__)
 
-REQUEST_DURATION = Histogram(
-    "tally_http_request_duration_seconds",
-    "Time from a request's arrival to its response headers, by route template.",
-    ["service", "method", "route", "status"],
-)
-OUTBOX_BACKLOG = Gauge("tally_outbox_backlog", "Outbox rows not yet published to Kafka.", ["service"])
-EVENTS_PUBLISHED = Counter("tally_events_published", "Outbox rows the relay published.", ["service"])
-CONSUMER_EVENTS = Counter(
-    "tally_consumer_events",
-    "Records a consumer group took: handled, duplicate (already in the inbox), ignored, dead_lettered.",
-    ["group", "outcome"],
-)
-CONSUMER_LAG = Gauge(
-    "tally_consumer_lag",
-    "Log end offset minus the group's committed offset.",
-    ["group", "topic", "partition"],
-)
-NOTIFICATIONS_SENT = Counter("tally_notifications_sent", "Notifications delivered.", ["channel"])
 
 UNMATCHED_ROUTE = "<unmatched>"
 # Label values must stay few: a client choosing its own method names must not create new series.
@@ -60,46 +40,6 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 _NOT_TIMED = frozenset({"/metrics", "/healthz", "/readyz"})
 _SCRAPE_TIMEOUT_S = 3.0
 _LAG_MAX_AGE_S = 5.0
-
-
-class MeteredRelay(OutboxRelay):
-    """The outbox relay, counting what it publishes."""
-
-    async def publish_batch(self, producer: AIOKafkaProducer) -> int:
-        published = await super().publish_batch(producer)
-        if published:
-            EVENTS_PUBLISHED.labels(self.settings.service_name).inc(published)
-        return published
-
-
-def observe_consumer(consumer: EventConsumer) -> EventConsumer:
-    """Count what `consumer` does with each record. Returns the same consumer.
-
-    The consumer module stays free of metrics: this wraps its two points of decision, `handle` (applied,
-    or a duplicate or of no interest here) and `_dead_letter`."""
-    handle = consumer.handle
-    dead_letter = consumer._dead_letter
-    events = CONSUMER_EVENTS
-
-    async def counted_handle(raw: bytes | None) -> bool:
-        applied = await handle(raw)
-        if applied:
-            outcome = "handled"
-        else:  # it parsed, or handle() would have raised
-            outcome = "duplicate" if Envelope.from_json(raw or b"").type in consumer.handlers else "ignored"
-        events.labels(consumer.group_id, outcome).inc()
-        return applied
-
-    async def counted_dead_letter(
-        producer: AIOKafkaProducer, record: ConsumerRecord[Any, Any], error: str
-    ) -> None:
-        await dead_letter(producer, record, error)
-        events.labels(consumer.group_id, "dead_lettered").inc()
-
-    # Instance attributes shadow the methods the consumer loop calls on itself.
-    setattr(consumer, "handle", counted_handle)  # noqa: B010
-    setattr(consumer, "_dead_letter", counted_dead_letter)  # noqa: B010
-    return consumer
 
 
 class RequestMetricsMiddleware:

@@ -27,6 +27,7 @@ from tallykit import kafka
 from tallykit.db import Database
 from tallykit.events import Envelope
 from tallykit.logging import get_logger
+from tallykit.meters import EVENTS_PUBLISHED
 from tallykit.settings import ServiceSettings
 from tallykit.tables import outbox
 
@@ -141,6 +142,7 @@ class OutboxRelay:
                 return 0
             await publish(producer, rows, single_record_batches=self.settings.kafka_single_record_batches)
             await mark_published(session, [r.id for r in rows])
+        EVENTS_PUBLISHED.labels(self.settings.service_name).inc(len(rows))
         log.debug("outbox_published", rows=len(rows))
         return len(rows)
 

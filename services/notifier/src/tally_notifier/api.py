@@ -18,8 +18,17 @@ async def list_notifications(
 ) -> NotificationsPublic:
     rows, unread = await handlers.list_notifications(request.app.state.db, principal, limit)
     return NotificationsPublic(
-        items=[NotificationPublic(id=r["id"], type=r["type"], title=r["title"], body=r["body"],
-                                  created_at=r["created_at"], read=r["read"]) for r in rows],
+        items=[
+            NotificationPublic(
+                id=r["id"],
+                type=r["type"],
+                title=r["title"],
+                body=r["body"],
+                created_at=r["created_at"],
+                read=r["read"],
+            )
+            for r in rows
+        ],
         unread=unread,
     )
 

@@ -22,8 +22,11 @@ def build_consumer(db: Database, settings: NotifierSettings) -> EventConsumer:
     async def on_budget_alert(session: AsyncSession, envelope: Envelope, payload: BudgetAlertPayload) -> None:
         await handlers.raise_budget_alert(session, envelope, payload, settings)
 
-    async def on_account_email(session: AsyncSession, envelope: Envelope,
-                               payload: EmailVerificationRequested | PasswordResetRequested) -> None:
+    async def on_account_email(
+        session: AsyncSession,
+        envelope: Envelope,
+        payload: EmailVerificationRequested | PasswordResetRequested,
+    ) -> None:
         await handlers.send_account_email(session, envelope, payload, settings)
 
     return EventConsumer(

@@ -26,7 +26,7 @@ class DeliveryStatus(StrEnum):
 
 
 def month_label(period: str) -> str:
-    """"2025-06" → "June 2025"."""
+    """ "2025-06" → "June 2025"."""
     year, month = period.split("-")
     return f"{calendar.month_name[int(month)]} {year}"
 
@@ -43,8 +43,11 @@ class BudgetAlert:
 
     @classmethod
     def from_payload(cls, payload: BudgetAlertPayload, household: str) -> "BudgetAlert":
-        kind = (NotificationType.budget_exceeded if isinstance(payload, BudgetExceeded)
-                else NotificationType.budget_threshold_reached)
+        kind = (
+            NotificationType.budget_exceeded
+            if isinstance(payload, BudgetExceeded)
+            else NotificationType.budget_threshold_reached
+        )
         return cls(
             type=kind,
             category_name=payload.category_name,
@@ -62,8 +65,10 @@ class BudgetAlert:
     @property
     def over(self) -> Money:
         """How far spending is past the budget (zero when not past it)."""
-        return Money(amount_minor=max(self.spent.amount_minor - self.budget.amount_minor, 0),
-                     currency=self.spent.currency)
+        return Money(
+            amount_minor=max(self.spent.amount_minor - self.budget.amount_minor, 0),
+            currency=self.spent.currency,
+        )
 
     @property
     def title(self) -> str:
@@ -78,8 +83,10 @@ class BudgetAlert:
         if self.exceeded:
             over = f", {self.over.format()} over" if self.over.amount_minor else ""
             return f"{spent} spent of the {budget} {self.category_name} budget for {month}{over}."
-        return (f"{spent} spent of the {budget} {self.category_name} budget for {month} "
-                f"({self.threshold_percent}% reached).")
+        return (
+            f"{spent} spent of the {budget} {self.category_name} budget for {month} "
+            f"({self.threshold_percent}% reached)."
+        )
 
     def link(self, public_url: str) -> str:
         return f"{public_url.rstrip('/')}/#/budgets?month={self.period}"

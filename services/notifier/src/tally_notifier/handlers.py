@@ -25,7 +25,7 @@ from tallykit.db import Database
 from tallykit.errors import NotFound
 from tallykit.events import Envelope
 from tallykit.logging import get_logger
-from tallykit.metrics import NOTIFICATIONS_SENT
+from tallykit.meters import NOTIFICATIONS_SENT
 from tallykit.tokens import Principal
 
 log = get_logger(__name__)
@@ -48,19 +48,23 @@ def message_id(event_id: UUID, user_id: UUID, mail_from: str) -> str:
 async def record_household(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
     values = {"name": payload.name, "base_currency": payload.base_currency}
     await session.execute(
-        pg_insert(store.households).values(tenant_id=envelope.tenant_id, **values)
+        pg_insert(store.households)
+        .values(tenant_id=envelope.tenant_id, **values)
         .on_conflict_do_update(index_elements=[store.households.c.tenant_id], set_=values)
     )
 
 
-async def record_recipient(session: AsyncSession, envelope: Envelope, payload: UserRegistered,
-                           settings: NotifierSettings) -> None:
+async def record_recipient(
+    session: AsyncSession, envelope: Envelope, payload: UserRegistered, settings: NotifierSettings
+) -> None:
     first = not await store.tenant_recipients(session, envelope.tenant_id)
     values = {"email": str(payload.email), "display_name": payload.display_name}
     await session.execute(
-        pg_insert(store.recipients).values(tenant_id=envelope.tenant_id, user_id=payload.user_id, **values)
-        .on_conflict_do_update(index_elements=[store.recipients.c.tenant_id, store.recipients.c.user_id],
-                               set_=values)
+        pg_insert(store.recipients)
+        .values(tenant_id=envelope.tenant_id, user_id=payload.user_id, **values)
+        .on_conflict_do_update(
+            index_elements=[store.recipients.c.tenant_id, store.recipients.c.user_id], set_=values
+        )
     )
     if first:
         await _release_pending_alerts(session, envelope.tenant_id, settings)
@@ -68,7 +72,8 @@ async def record_recipient(session: AsyncSession, envelope: Envelope, payload: U
 
 async def _release_pending_alerts(session: AsyncSession, tenant_id: UUID, settings: NotifierSettings) -> None:
     rows = await session.execute(
-        delete(store.pending_alerts).where(store.pending_alerts.c.tenant_id == tenant_id)
+        delete(store.pending_alerts)
+        .where(store.pending_alerts.c.tenant_id == tenant_id)
         .returning(store.pending_alerts.c.envelope)
     )
     for (raw,) in rows.all():
@@ -78,16 +83,19 @@ async def _release_pending_alerts(session: AsyncSession, tenant_id: UUID, settin
         await raise_budget_alert(session, held, payload, settings)
 
 
-async def raise_budget_alert(session: AsyncSession, envelope: Envelope, payload: BudgetAlertPayload,
-                             settings: NotifierSettings) -> None:
+async def raise_budget_alert(
+    session: AsyncSession, envelope: Envelope, payload: BudgetAlertPayload, settings: NotifierSettings
+) -> None:
     """One in-app notification and one queued email per person of the tenant, in this transaction."""
     people = await store.tenant_recipients(session, envelope.tenant_id)
     if not people:
         # auth.events and budget.events are not ordered with each other: hold it until someone is known.
         await session.execute(
-            pg_insert(store.pending_alerts).values(
+            pg_insert(store.pending_alerts)
+            .values(
                 event_id=envelope.id, tenant_id=envelope.tenant_id, envelope=envelope.model_dump(mode="json")
-            ).on_conflict_do_nothing()
+            )
+            .on_conflict_do_nothing()
         )
         log.info("budget_alert_held_no_recipients")
         return
@@ -98,11 +106,17 @@ async def raise_budget_alert(session: AsyncSession, envelope: Envelope, payload:
     log.info("budget_alert_fanned_out", type=alert.type.value, recipients=len(people))
 
 
-async def _notify(session: AsyncSession, envelope: Envelope, alert: BudgetAlert, person: RowMapping,
-                  settings: NotifierSettings) -> None:
+async def _notify(
+    session: AsyncSession,
+    envelope: Envelope,
+    alert: BudgetAlert,
+    person: RowMapping,
+    settings: NotifierSettings,
+) -> None:
     user_id: UUID = person["user_id"]
     stored = await session.execute(
-        pg_insert(store.notifications).values(
+        pg_insert(store.notifications)
+        .values(
             id=derived_id(envelope.id, user_id, "notification"),
             tenant_id=envelope.tenant_id,
             user_id=user_id,
@@ -111,13 +125,15 @@ async def _notify(session: AsyncSession, envelope: Envelope, alert: BudgetAlert,
             title=alert.title,
             body=alert.body,
             created_at=envelope.occurred_at,
-        ).on_conflict_do_nothing()
+        )
+        .on_conflict_do_nothing()
     )
     if stored.rowcount:  # type: ignore[attr-defined]
         NOTIFICATIONS_SENT.labels("in_app").inc()
     email = render_budget_alert(alert, display_name=person["display_name"], public_url=settings.public_url)
     await session.execute(
-        pg_insert(store.email_deliveries).values(
+        pg_insert(store.email_deliveries)
+        .values(
             id=derived_id(envelope.id, user_id, Channel.email.value),
             tenant_id=envelope.tenant_id,
             event_id=envelope.id,
@@ -129,21 +145,30 @@ async def _notify(session: AsyncSession, envelope: Envelope, alert: BudgetAlert,
             html_body=email.html,
             message_id=message_id(envelope.id, user_id, settings.mail_from),
             status=DeliveryStatus.pending.value,
-        ).on_conflict_do_nothing()
+        )
+        .on_conflict_do_nothing()
     )
 
 
-async def send_account_email(session: AsyncSession, envelope: Envelope,
-                             payload: EmailVerificationRequested | PasswordResetRequested,
-                             settings: NotifierSettings) -> None:
+async def send_account_email(
+    session: AsyncSession,
+    envelope: Envelope,
+    payload: EmailVerificationRequested | PasswordResetRequested,
+    settings: NotifierSettings,
+) -> None:
     """Queues the mail auth asked for, to the address in the event (it may not be verified yet).
     The link inside is a single-use secret: it goes into the mail and nowhere else (never a log line)."""
     template = "verify_email" if isinstance(payload, EmailVerificationRequested) else "password_reset"
-    email = render_account_email(template, display_name=payload.display_name, email=str(payload.email),
-                                 link=settings.public_url.rstrip("/") + payload.path,
-                                 expires_at=payload.expires_at)
+    email = render_account_email(
+        template,
+        display_name=payload.display_name,
+        email=str(payload.email),
+        link=settings.public_url.rstrip("/") + payload.path,
+        expires_at=payload.expires_at,
+    )
     await session.execute(
-        pg_insert(store.email_deliveries).values(
+        pg_insert(store.email_deliveries)
+        .values(
             id=derived_id(envelope.id, payload.user_id, Channel.email.value),
             tenant_id=envelope.tenant_id,
             event_id=envelope.id,
@@ -155,7 +180,8 @@ async def send_account_email(session: AsyncSession, envelope: Envelope,
             html_body=email.html,
             message_id=message_id(envelope.id, payload.user_id, settings.mail_from),
             status=DeliveryStatus.pending.value,
-        ).on_conflict_do_nothing()
+        )
+        .on_conflict_do_nothing()
     )
     log.info("account_email_queued", template=template, user_id=str(payload.user_id))
 
@@ -175,7 +201,8 @@ async def delivery_statuses(db: Database, tenant_id: UUID) -> list[RowMapping]:
     """Email deliveries of a tenant, oldest first (for operators and tests)."""
     async with db.read() as session:
         rows = await session.execute(
-            select(store.email_deliveries).where(store.email_deliveries.c.tenant_id == tenant_id)
+            select(store.email_deliveries)
+            .where(store.email_deliveries.c.tenant_id == tenant_id)
             .order_by(store.email_deliveries.c.created_at, store.email_deliveries.c.id)
         )
         return list(rows.mappings())

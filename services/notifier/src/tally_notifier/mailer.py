@@ -30,7 +30,7 @@ from tally_notifier.domain import DeliveryStatus, backoff_delay_s
 from tally_notifier.settings import NotifierSettings
 from tallykit.db import Database
 from tallykit.logging import bound_context, get_logger
-from tallykit.metrics import NOTIFICATIONS_SENT
+from tallykit.meters import NOTIFICATIONS_SENT
 
 log = get_logger(__name__)
 
@@ -80,8 +80,11 @@ class Mailer:
             if delivery is None:
                 return False
             attempts = delivery["attempts"] + 1
-            with bound_context(event_id=str(delivery["event_id"]), delivery_id=str(delivery["id"]),
-                               tenant_id=str(delivery["tenant_id"])):
+            with bound_context(
+                event_id=str(delivery["event_id"]),
+                delivery_id=str(delivery["id"]),
+                tenant_id=str(delivery["tenant_id"]),
+            ):
                 try:
                     await self._send(compose(delivery, self.settings.mail_from))
                 except Exception as exc:

@@ -97,8 +97,11 @@ email_deliveries = Table(
     Column("sent_at", DateTime(timezone=True)),
     UniqueConstraint("event_id", "recipient", "channel", name="email_deliveries_event_recipient_channel"),
 )
-Index("email_deliveries_due", email_deliveries.c.next_attempt_at,
-      postgresql_where=email_deliveries.c.status == "pending")
+Index(
+    "email_deliveries_due",
+    email_deliveries.c.next_attempt_at,
+    postgresql_where=email_deliveries.c.status == "pending",
+)
 
 
 async def household_name(session: AsyncSession, tenant_id: UUID) -> str | None:
@@ -117,8 +120,10 @@ async def feed(
 ) -> tuple[list[RowMapping], int]:
     mine = (notifications.c.tenant_id == tenant_id) & (notifications.c.user_id == user_id)
     rows = await session.execute(
-        select(notifications).where(mine)
-        .order_by(notifications.c.created_at.desc(), notifications.c.id.desc()).limit(limit)
+        select(notifications)
+        .where(mine)
+        .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+        .limit(limit)
     )
     unread = await session.scalar(
         select(func.count()).select_from(notifications).where(mine & ~notifications.c.read)
@@ -130,8 +135,11 @@ async def mark_read(session: AsyncSession, tenant_id: UUID, user_id: UUID, notif
     """True when the notification is the user's (already read or not)."""
     result = await session.execute(
         update(notifications)
-        .where(notifications.c.id == notification_id, notifications.c.tenant_id == tenant_id,
-               notifications.c.user_id == user_id)
+        .where(
+            notifications.c.id == notification_id,
+            notifications.c.tenant_id == tenant_id,
+            notifications.c.user_id == user_id,
+        )
         .values(read=True, read_at=func.coalesce(notifications.c.read_at, func.now()))
         .returning(notifications.c.id)
     )

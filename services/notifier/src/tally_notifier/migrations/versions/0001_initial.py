@@ -62,11 +62,19 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(300), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column(
+            "next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("last_error", sa.Text),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("sent_at", sa.DateTime(timezone=True)),
-        sa.UniqueConstraint("event_id", "recipient", "channel", name="email_deliveries_event_recipient_channel"),
+        sa.UniqueConstraint(
+            "event_id", "recipient", "channel", name="email_deliveries_event_recipient_channel"
+        ),
     )
-    op.create_index("email_deliveries_due", "email_deliveries", ["next_attempt_at"],
-                    postgresql_where=sa.text("status = 'pending'"))
+    op.create_index(
+        "email_deliveries_due",
+        "email_deliveries",
+        ["next_attempt_at"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
