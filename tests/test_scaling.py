@@ -50,11 +50,12 @@ def _ready(url: str) -> dict[str, Any] | None:
 def _holdings(stack: Stack, service: str) -> dict[str, set[str]]:
     """Replica → partitions its consumer holds (of the one consumer group of `service`)."""
     urls = {service: stack.service_url(service), f"{service}-2": stack.replica_url(f"{service}-2")}
-    held: dict[str, set[str]] = {}
-    for key, url in urls.items():
-        body = _ready(url) or {}
-        held[key] = {p for parts in body.get("partitions", {}).values() for p in parts}
-    return held
+    return {key: _partitions_of(url) for key, url in urls.items()}
+
+
+def _partitions_of(url: str) -> set[str]:
+    body = _ready(url) or {}
+    return {p for parts in body.get("partitions", {}).values() for p in parts}
 
 
 def _shared(stack: Stack, service: str) -> dict[str, set[str]] | None:
@@ -246,3 +247,15 @@ def test_replicas_share_the_work_apply_each_event_once_and_in_order(stack: Stack
     assert asyncio.run(_order_violations(stack, [h["tenant"] for h in households])) == []
     for key in REPLICAS:
         stack.stop_service(key)
+    # Leave the stack as the other tests found it: the first replicas hold every partition again.
+    for service, count in (
+        ("ledger", PARTITIONS),
+        ("budget", PARTITIONS),
+        ("analytics", PARTITIONS),
+        ("notifier", 2 * PARTITIONS),
+    ):
+        eventually(
+            lambda service=service, count=count: len(_partitions_of(stack.service_url(service))) == count,
+            f"{service} to take back every partition",
+            90,
+        )

@@ -43,7 +43,7 @@ def test_sign_up_spend_and_get_warned(stack: Stack, chromium: Any, screenshots: 
 
         budget = page.get_by_role("form", name="Set a monthly budget")
         expect(budget.get_by_label("Category").locator("option", has_text="Groceries")).to_have_count(
-            1, timeout=20_000
+            1, timeout=45_000
         )
         budget.get_by_label("Category").select_option(label=GROCERIES)
         budget.get_by_label("Amount per month").fill("100")
@@ -58,10 +58,10 @@ def test_sign_up_spend_and_get_warned(stack: Stack, chromium: Any, screenshots: 
         expect(entry.get_by_text(re.compile(r"Added expense of"))).to_be_visible()
 
         expect(page.get_by_label(re.compile(r"Groceries: 85% of the budget used"))).to_be_visible(
-            timeout=20_000
+            timeout=45_000
         )
         expect(page.get_by_text(re.compile(r"Groceries budget: 80% used")).first).to_be_visible(
-            timeout=20_000
+            timeout=45_000
         )
         expect(page.get_by_text(re.compile(r"915[.,]00")).first).to_be_visible()
         body_width = page.evaluate("document.documentElement.scrollWidth")
