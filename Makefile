@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: up test lint install
+.PHONY: up test lint install bench
 
 install:
 	@./scripts/bootstrap.sh
@@ -17,6 +17,8 @@ test:
 
 lint: install
 	uv run ruff check .
-	uv run mypy libs/tallykit/src libs/tallystack/src services/*/src gateway/src
+	uv run mypy libs/tallykit/src libs/tallystack/src services/*/src gateway/src bench
 
-bench: ; uv run python bench/ledger_search.py
+bench: install
+	uv run python bench/ledger_search.py
+	uv run python bench/ledger_import.py
