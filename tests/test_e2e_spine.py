@@ -4,30 +4,19 @@ import email
 import email.policy
 import re
 import time
-from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
+from tallystack.polling import eventually
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
-T = TypeVar("T")
 PASSWORD = "correct horse battery"
 TODAY = date.today()
 MONTH = TODAY.strftime("%Y-%m")
-
-
-def eventually(probe: Callable[[], T | None], what: str, timeout: float = 45.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def sign_up(client: httpx.Client, email: str, name: str) -> dict[str, str]:

@@ -7,9 +7,8 @@ import email
 import email.policy
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import httpx
@@ -17,10 +16,10 @@ import pytest
 from aiokafka.partitioner import murmur2
 
 from tallystack import postgres
+from tallystack.polling import eventually
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
-T = TypeVar("T")
 REPLICAS = ["ledger-2", "budget-2", "analytics-2", "notifier-2"]
 MIN_HOUSEHOLDS = 6
 MAX_HOUSEHOLDS = 16
@@ -28,15 +27,6 @@ PARTITIONS = 6  # ServiceSettings.kafka_topic_partitions
 PASSWORD = "correct horse battery"
 TODAY = date.today().isoformat()
 MONTH = TODAY[:7]
-
-
-def eventually(probe: Callable[[], T | None], what: str | Callable[[], str], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := probe():
-            return result
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
 
 
 def _ready(url: str) -> dict[str, Any] | None:
@@ -91,7 +81,7 @@ def _household(client: httpx.Client, n: int) -> dict[str, Any]:
         items = client.get("/api/ledger/categories", headers=auth).json()["items"]
         return next((c["id"] for c in items if c["name"] == "Groceries"), None)
 
-    category = eventually(groceries, "default categories")
+    category = eventually(groceries, "default categories", 60.0)
     account = client.post(
         "/api/ledger/accounts",
         headers=auth,
@@ -107,6 +97,7 @@ def _household(client: httpx.Client, n: int) -> dict[str, Any]:
             == 201
         ),
         "budget",
+        60.0,
     )
     return {
         "email": mail,
@@ -169,7 +160,7 @@ def test_replicas_share_the_work_apply_each_event_once_and_in_order(stack: Stack
     for key in REPLICAS:
         stack.start_service(key)
     for key in REPLICAS:
-        eventually(lambda key=key: _ready(stack.replica_url(key)), f"{key} ready")
+        eventually(lambda key=key: _ready(stack.replica_url(key)), f"{key} ready", 60.0)
     for service in ("budget", "analytics", "notifier"):
         eventually(
             lambda service=service: _shared(stack, service), f"{service}'s partitions split in two", 90
@@ -201,6 +192,7 @@ def test_replicas_share_the_work_apply_each_event_once_and_in_order(stack: Stack
                 >= published_before + 3 * len(households)
             ),
             "the second relay to publish",
+            60.0,
         )
         stack.start_service("ledger")
 
@@ -221,7 +213,7 @@ def test_replicas_share_the_work_apply_each_event_once_and_in_order(stack: Stack
 
         eventually(all_counted, lambda: f"every expense counted by analytics and budget: {last_seen}", 90)
         assert last_seen
-        eventually(lambda: _ready(stack.service_url("ledger")), "the first ledger replica back")
+        eventually(lambda: _ready(stack.service_url("ledger")), "the first ledger replica back", 60.0)
 
     # Exactly two e-mails (80 % and 100 %) per household, although two notifier replicas ran.
     def mails() -> Counter[str]:
@@ -232,7 +224,7 @@ def test_replicas_share_the_work_apply_each_event_once_and_in_order(stack: Stack
                 sent[str(message["To"])] += 1
         return sent
 
-    eventually(lambda: all(mails()[h["email"]] >= 2 for h in households), "two e-mails per household")
+    eventually(lambda: all(mails()[h["email"]] >= 2 for h in households), "two e-mails per household", 60.0)
     time.sleep(2)
     assert {h["email"]: mails()[h["email"]] for h in households} == {h["email"]: 2 for h in households}
 
