@@ -9,6 +9,6 @@ from tallykit.events import EventRegistry
 registry = EventRegistry()
 
 # Importing the modules registers their events.
-from tallykit.contracts import auth, budget, ledger  # noqa: E402
+from tallykit.contracts import analytics, auth, budget, ledger  # noqa: E402
 
-__all__ = ["auth", "budget", "ledger", "registry"]
+__all__ = ["analytics", "auth", "budget", "ledger", "registry"]

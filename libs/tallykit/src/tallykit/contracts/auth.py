@@ -1,6 +1,7 @@
 """Events published by the auth service on `auth.events`."""
 
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from pydantic import EmailStr, Field
@@ -60,7 +61,7 @@ class SecurityEvent(EventPayload):
     device: str | None = Field(default=None, max_length=200)
 
 
-@registry.event("auth.LoginSucceeded")
+@registry.event("auth.LoginSucceeded", consumers=("notifier",))
 class LoginSucceeded(SecurityEvent):
     """A person signed in (after the second factor, when they have one); a new session began."""
 
@@ -74,7 +75,7 @@ class LoginFailed(SecurityEvent):
     reason: str = Field(max_length=100)
 
 
-@registry.event("auth.PasswordChanged")
+@registry.event("auth.PasswordChanged", consumers=("notifier",))
 class PasswordChanged(SecurityEvent):
     """The password was changed (or reset by email link); other sessions were signed out."""
 
@@ -88,12 +89,12 @@ class EmailVerified(SecurityEvent):
     email: EmailStr
 
 
-@registry.event("auth.TwoFactorEnabled")
+@registry.event("auth.TwoFactorEnabled", consumers=("notifier",))
 class TwoFactorEnabled(SecurityEvent):
     """TOTP two-factor sign-in was switched on."""
 
 
-@registry.event("auth.TwoFactorDisabled")
+@registry.event("auth.TwoFactorDisabled", consumers=("notifier",))
 class TwoFactorDisabled(SecurityEvent):
     """TOTP two-factor sign-in was switched off."""
 
@@ -105,6 +106,11 @@ class RecoveryCodeUsed(SecurityEvent):
     remaining: int = Field(ge=0)
 
 
+@registry.event("auth.RecoveryCodesRegenerated")
+class RecoveryCodesRegenerated(SecurityEvent):
+    """New two-factor recovery codes were made (password and code given); the old ones stopped working."""
+
+
 @registry.event("auth.SessionRevoked")
 class SessionRevoked(SecurityEvent):
     """A session ended before its time: signed out, revoked from the list, or its refresh token was
@@ -112,3 +118,88 @@ class SessionRevoked(SecurityEvent):
 
     session_id: UUID
     reason: str = Field(max_length=100)
+
+
+# --- profile and household settings ----------------------------------------------------------------------
+
+
+class WeekStart(StrEnum):
+    monday = "monday"
+    sunday = "sunday"
+    saturday = "saturday"
+
+
+@registry.event("auth.ProfileUpdated", consumers=("notifier",))
+class ProfileUpdated(EventPayload):
+    """A person's profile changed (the whole profile each time): how to address them, and when and in
+    which language to write to them."""
+
+    user_id: UUID
+    display_name: str = Field(min_length=1, max_length=100)
+    locale: str = Field(min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    time_zone: str = Field(min_length=1, max_length=64)  # an IANA zone name, e.g. "Europe/Berlin"
+    week_start: WeekStart = WeekStart.monday
+
+
+@registry.event("auth.HouseholdSettingsChanged", consumers=("ledger", "budget", "analytics"))
+class HouseholdSettingsChanged(EventPayload):
+    """A household's settings changed (all of them each time): the name, the currency its budgets and
+    reports use, the time zone its days and months are counted in, and the first day of its weeks."""
+
+    name: str = Field(min_length=1, max_length=100)
+    base_currency: CurrencyCode
+    time_zone: str = Field(min_length=1, max_length=64)
+    week_start: WeekStart = WeekStart.monday
+
+
+# --- household membership --------------------------------------------------------------------------------
+# The stream of these events is the household (tenant); `role` is one of owner, member, viewer.
+
+
+@registry.event("auth.MemberInvited", consumers=("notifier",))
+class MemberInvited(EventPayload):
+    """Someone was invited by email to join a household; the link (single use, expiring) carries a secret
+    that travels only to the notifier's mail queue. Never log it."""
+
+    invitation_id: UUID
+    email: EmailStr
+    role: str = Field(pattern=r"^(owner|member|viewer)$")
+    household_name: str = Field(min_length=1, max_length=100)
+    invited_by_name: str = Field(max_length=100)
+    path: str = Field(max_length=2000, pattern=r"^/")
+    expires_at: datetime
+
+
+@registry.event("auth.MemberJoined", consumers=("notifier",))
+class MemberJoined(EventPayload):
+    """A person became a member of a household (by accepting an invitation, or creating it)."""
+
+    user_id: UUID
+    email: EmailStr
+    display_name: str = Field(max_length=100)
+    role: str = Field(pattern=r"^(owner|member|viewer)$")
+
+
+@registry.event("auth.MemberRoleChanged", consumers=("notifier",))
+class MemberRoleChanged(EventPayload):
+    """A member's role in the household changed (including a transfer of ownership: two of these)."""
+
+    user_id: UUID
+    role: str = Field(pattern=r"^(owner|member|viewer)$")
+
+
+@registry.event("auth.MemberLeft", consumers=("notifier",))
+class MemberLeft(EventPayload):
+    """A person is no longer a member of the household: they left, or an owner removed them."""
+
+    user_id: UUID
+    removed_by: UUID | None = None
+
+
+@registry.event("auth.UserDeleted", consumers=("ledger", "analytics", "budget", "notifier"))
+class UserDeleted(EventPayload):
+    """A person deleted their account: every service forgets what it holds about them (personal data,
+    preferences, subscriptions); households they alone owned are deleted with their data."""
+
+    user_id: UUID
+    deleted_household_ids: tuple[UUID, ...] = ()

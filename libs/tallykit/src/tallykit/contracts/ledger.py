@@ -84,9 +84,12 @@ class TransactionState(BaseModel):
     splits: tuple[Split, ...] = ()
     tags: tuple[Tag, ...] = ()
     status: ClearedState = ClearedState.uncleared
+    # A transfer between accounts of different currencies: what arrived, in the target's currency.
+    counter_amount_minor: MinorUnits | None = Field(default=None, gt=0)
+    counter_currency: CurrencyCode | None = None
 
 
-@registry.event("ledger.AccountOpened")
+@registry.event("ledger.AccountOpened", consumers=("budget", "analytics"))
 class AccountOpened(EventPayload):
     """An account was opened with a currency and an opening balance."""
 
@@ -96,7 +99,7 @@ class AccountOpened(EventPayload):
     opening_balance_minor: MinorUnits
 
 
-@registry.event("ledger.AccountRenamed")
+@registry.event("ledger.AccountRenamed", consumers=("budget", "analytics"))
 class AccountRenamed(EventPayload):
     """An account got a new name."""
 
@@ -141,7 +144,7 @@ class AccountReopened(EventPayload):
     """An archived account was reopened."""
 
 
-@registry.event("ledger.CategoryRenamed")
+@registry.event("ledger.CategoryRenamed", consumers=("budget", "analytics"))
 class CategoryRenamed(EventPayload):
     """A category got a new name and/or moved to another group."""
 
@@ -149,19 +152,19 @@ class CategoryRenamed(EventPayload):
     group: str = Field(min_length=1, max_length=100)
 
 
-@registry.event("ledger.CategoryArchived")
+@registry.event("ledger.CategoryArchived", consumers=("budget",))
 class CategoryArchived(EventPayload):
     """A category was archived: its history stays, new transactions cannot use it."""
 
 
-@registry.event("ledger.CategoryMerged")
+@registry.event("ledger.CategoryMerged", consumers=("budget", "analytics"))
 class CategoryMerged(EventPayload):
     """A category was merged into another of its kind (and archived): move what it counted to the target."""
 
     into_category_id: UUID
 
 
-@registry.event("ledger.PayeeMerged")
+@registry.event("ledger.PayeeMerged", consumers=("analytics",))
 class PayeeMerged(EventPayload):
     """Payee `name` was merged into `into_name`: its transactions, and later entries, name the target."""
 
@@ -169,7 +172,7 @@ class PayeeMerged(EventPayload):
     into_name: str = Field(min_length=1, max_length=200)
 
 
-@registry.event("ledger.TransferRecorded")
+@registry.event("ledger.TransferRecorded", consumers=("budget", "analytics"))
 class TransferRecorded(EventPayload):
     """Money moved between two of the household's own accounts (never income or spending)."""
 
@@ -182,9 +185,13 @@ class TransferRecorded(EventPayload):
     note: str = Field(default="", max_length=1000)
     tags: tuple[Tag, ...] = ()
     status: ClearedState = ClearedState.uncleared
+    # Optional addition: between accounts of different currencies, the amount that arrived in the
+    # target account's currency (absent: the same amount in the same currency).
+    counter_amount_minor: MinorUnits | None = Field(default=None, gt=0)
+    counter_currency: CurrencyCode | None = None
 
 
-@registry.event("ledger.TransactionAmended")
+@registry.event("ledger.TransactionAmended", consumers=("budget", "analytics"))
 class TransactionAmended(EventPayload):
     """A transaction was edited (or an edit undone): take out what `before` counted, count `after`."""
 
@@ -197,7 +204,7 @@ class TransactionAmended(EventPayload):
     undoes: int | None = None
 
 
-@registry.event("ledger.TransactionDeleted")
+@registry.event("ledger.TransactionDeleted", consumers=("budget", "analytics"))
 class TransactionDeleted(EventPayload):
     """A transaction (or transfer) was deleted: take out what `before` counted."""
 
@@ -205,9 +212,100 @@ class TransactionDeleted(EventPayload):
     undoes: int | None = None
 
 
-@registry.event("ledger.TransactionRestored")
+@registry.event("ledger.TransactionRestored", consumers=("budget", "analytics"))
 class TransactionRestored(EventPayload):
     """A deleted transaction came back (an undo of its deletion): count `after` again."""
 
     after: TransactionState
     undoes: int | None = None
+
+
+# --- recurring transactions and bills --------------------------------------------------------------------
+# The stream is the schedule. The scheduler emits each due/reminder event exactly once per occurrence.
+
+
+class Cadence(StrEnum):
+    daily = "daily"
+    weekly = "weekly"
+    monthly = "monthly"
+    yearly = "yearly"
+
+
+@registry.event("ledger.RecurringScheduled", consumers=("analytics",))
+class RecurringScheduled(EventPayload):
+    """A recurring transaction or bill was set up or changed (the whole schedule each time).
+
+    Every `interval` days/weeks/months/years from `starts_on`; monthly ones on `day_of_month` (-1 for the
+    last day); until `ends_on` or `count` occurrences. `auto_post` records the transaction when due,
+    otherwise it is a reminder only. `next_due_on` is the next occurrence not yet due (None when done)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    account_id: UUID
+    kind: TransactionKind
+    amount_minor: MinorUnits = Field(gt=0)
+    currency: CurrencyCode
+    category_id: UUID | None = None
+    payee: str = Field(default="", max_length=200)
+    cadence: Cadence
+    interval: int = Field(default=1, ge=1, le=366)
+    day_of_month: int | None = Field(default=None, ge=-1, le=31)
+    starts_on: date
+    ends_on: date | None = None
+    count: int | None = Field(default=None, ge=1)
+    is_bill: bool = False
+    auto_post: bool = False
+    remind_days_before: int = Field(default=3, ge=0, le=60)
+    next_due_on: date | None = None
+    # Optional additions: a transaction counts as paying a bill when its amount is within this many
+    # percent of the bill's (and booked within a few days of the due date); the note auto-posts carry.
+    tolerance_pct: int = Field(default=5, ge=0, le=50)
+    note: str = Field(default="", max_length=1000)
+
+
+@registry.event("ledger.RecurringCancelled", consumers=("analytics",))
+class RecurringCancelled(EventPayload):
+    """A recurring transaction or bill was cancelled: no further occurrences."""
+
+
+@registry.event("ledger.RecurringOccurrenceSkipped")
+class RecurringOccurrenceSkipped(EventPayload):
+    """One occurrence of a recurring transaction or bill will not happen (no due event, no reminder)."""
+
+    due_on: date
+
+
+@registry.event("ledger.BillPaid")
+class BillPaid(EventPayload):
+    """An occurrence of a bill was paid by `transaction_id` (matched, posted automatically, or marked)."""
+
+    due_on: date
+    transaction_id: UUID | None = None
+    amount_minor: MinorUnits = Field(default=0, ge=0)
+
+
+@registry.event("ledger.RecurringTransactionDue", consumers=("notifier",))
+class RecurringTransactionDue(EventPayload):
+    """An occurrence of a recurring transaction fell due (once per occurrence). When the schedule posts
+    automatically, `transaction_id` is the transaction recorded for it."""
+
+    name: str = Field(min_length=1, max_length=100)
+    due_on: date
+    account_id: UUID
+    kind: TransactionKind
+    amount_minor: MinorUnits = Field(gt=0)
+    currency: CurrencyCode
+    payee: str = Field(default="", max_length=200)
+    transaction_id: UUID | None = None
+
+
+@registry.event("ledger.BillDueSoon", consumers=("notifier",))
+class BillDueSoon(EventPayload):
+    """A bill falls due in `days_ahead` days and is not paid yet (once per occurrence)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    due_on: date
+    days_ahead: int = Field(ge=0, le=60)
+    account_id: UUID
+    amount_minor: MinorUnits = Field(gt=0)
+    currency: CurrencyCode
+    payee: str = Field(default="", max_length=200)
