@@ -52,6 +52,7 @@ async def test_register_creates_household_and_publishes_events(auth: httpx.Async
     assert [e.type for e in rows] == [
         "auth.UserRegistered",
         "auth.TenantCreated",
+        "auth.MemberJoined",
         "auth.EmailVerificationRequested",
     ]
     assert {str(e.tenant_id) for e in rows} == {user["tenant_id"]}

@@ -19,6 +19,7 @@ from tally_auth.schemas import (
     PasswordChangeRequest,
     PasswordResetConfirm,
     RecoveryCodesPublic,
+    RecoveryCodesRequest,
     RefreshRequest,
     RegisterRequest,
     SecurityLogPublic,
@@ -279,6 +280,16 @@ async def two_factor_disable(
     await twofactor.disable(ctx, principal, body, client)
     wake_relay(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/2fa/recovery-codes")
+async def regenerate_recovery_codes(
+    body: RecoveryCodesRequest, principal: LivePrincipal, ctx: Context, client: ClientInfo, request: Request
+) -> RecoveryCodesPublic:
+    """New recovery codes with the password and a current code; the old ones stop working."""
+    codes = await twofactor.regenerate_recovery_codes(ctx, principal, body, client)
+    wake_relay(request)
+    return codes
 
 
 @router.get("/me")

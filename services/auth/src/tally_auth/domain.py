@@ -171,6 +171,8 @@ def accept_totp(secret: str, code: str, last_step: int | None, now: datetime) ->
     A step at or before the last one accepted is refused: a code is good once."""
     totp = pyotp.TOTP(secret)
     digits = code.replace(" ", "")
+    if not (digits.isascii() and digits.isdigit()):
+        return None  # compare_digest refuses non-ASCII text, and such a code cannot be right anyway
     current = totp.timecode(now)
     for step in (current - 1, current, current + 1):
         if last_step is not None and step <= last_step:

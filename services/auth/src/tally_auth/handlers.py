@@ -30,6 +30,7 @@ from tally_auth.schemas import (
     TwoFactorChallenge,
     UserPublic,
 )
+from tally_auth.secretbox import SecretBox
 from tally_auth.settings import AuthSettings
 from tally_auth.store import (
     memberships,
@@ -46,6 +47,7 @@ from tallykit.contracts.auth import (
     EmailVerificationRequested,
     LoginFailed,
     LoginSucceeded,
+    MemberJoined,
     SecurityEvent,
     SessionRevoked,
     TenantCreated,
@@ -69,6 +71,8 @@ class AuthContext:
     hasher: PasswordHasher
     # A hash of nothing with the service's own parameters: unknown emails cost a real verification.
     dummy_hash: str
+    # Encrypts TOTP seeds at rest.
+    secrets: SecretBox
 
     @classmethod
     def build(cls, db: Database, settings: AuthSettings) -> "AuthContext":
@@ -77,7 +81,7 @@ class AuthContext:
             memory_cost=settings.argon2_memory_cost_kib,
             parallelism=settings.argon2_parallelism,
         )
-        return cls(db, settings, hasher, hasher.hash(uuid.uuid4().hex))
+        return cls(db, settings, hasher, hasher.hash(uuid.uuid4().hex), SecretBox.from_settings(settings))
 
     @staticmethod
     def link_path(route: str, token: str) -> str:
@@ -262,6 +266,16 @@ async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
                         actor=actor,
                         correlation_id=correlation,
                     ),
+                    registry.envelope(
+                        MemberJoined(
+                            user_id=user_id, email=email, display_name=request.display_name, role=Role.owner
+                        ),
+                        tenant_id=tenant_id,
+                        stream_id=tenant_id,
+                        stream_version=2,
+                        actor=actor,
+                        correlation_id=correlation,
+                    ),
                 ],
             )
             await request_email_verification(session, ctx, user_id, tenant_id, email, request.display_name)
@@ -420,7 +434,16 @@ async def login_failed(ctx: AuthContext, user_id: uuid.UUID, email: str, client:
     log.info("login_failed", user_id=str(user_id), reason=reason)
 
 
-async def refresh(ctx: AuthContext, token: str, client: Client) -> TokenPair:
+async def refresh(
+    ctx: AuthContext,
+    token: str,
+    client: Client,
+    *,
+    switch_to: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+) -> TokenPair:
+    """Rotates the refresh token. With `switch_to`, the new pair is for that household (the person must be
+    a member of it, and `user_id` must own the refresh token); the family remembers it from then on."""
     now = datetime.now(UTC)
     refused: domain.RefreshRefused | None = None
     async with ctx.db.transaction() as session:
@@ -431,7 +454,7 @@ async def refresh(ctx: AuthContext, token: str, client: Client) -> TokenPair:
                 .with_for_update()
             )
         ).first()
-        if row is None:
+        if row is None or (user_id is not None and row.user_id != user_id):
             raise Unauthorized("this refresh token is not valid")
         try:
             domain.check_refresh(domain.StoredRefreshToken(row.expires_at, row.used_at, row.revoked_at), now)
@@ -446,17 +469,16 @@ async def refresh(ctx: AuthContext, token: str, client: Client) -> TokenPair:
             await session.execute(
                 update(refresh_tokens).where(refresh_tokens.c.id == row.id).values(used_at=now)
             )
-            tenant_id, role = await _membership(session, row.user_id, row.tenant_id)
+            tenant_id, role = await _membership(session, row.user_id, switch_to or row.tenant_id)
             # Families from before the session list existed get their row on their next refresh.
             # A session lives as long as its newest refresh token.
             expires_at = now + timedelta(seconds=ctx.settings.refresh_token_ttl_s)
-            seen = {"last_seen_at": now, "ip": client.ip, "expires_at": expires_at}
+            seen = {"last_seen_at": now, "ip": client.ip, "expires_at": expires_at, "tenant_id": tenant_id}
             await session.execute(
                 pg_insert(sessions)
                 .values(
                     id=row.family_id,
                     user_id=row.user_id,
-                    tenant_id=tenant_id,
                     device=client.device,
                     **seen,
                 )
@@ -619,6 +641,10 @@ async def me(ctx: AuthContext, principal: Principal) -> MePublic:
                     users.c.display_name,
                     users.c.email_verified_at,
                     users.c.totp_enabled_at,
+                    users.c.locale,
+                    users.c.time_zone,
+                    users.c.week_start,
+                    tenants.c.time_zone.label("household_time_zone"),
                     tenants.c.id.label("tenant_id"),
                     tenants.c.name,
                     tenants.c.base_currency,
@@ -641,4 +667,8 @@ async def me(ctx: AuthContext, principal: Principal) -> MePublic:
         base_currency=row.base_currency,
         email_verified=row.email_verified_at is not None,
         two_factor_enabled=row.totp_enabled_at is not None,
+        locale=row.locale,
+        time_zone=row.time_zone,
+        week_start=row.week_start,
+        household_time_zone=row.household_time_zone,
     )

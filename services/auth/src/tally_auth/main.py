@@ -1,8 +1,9 @@
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from tally_auth import api, keys
+from tally_auth import api, household_api, keys, twofactor
 from tally_auth.handlers import AuthContext
 from tally_auth.settings import AuthSettings
 from tallykit.app import create_service_app
@@ -25,9 +26,13 @@ class _LocalJwks(TokenVerifier):
             self._load(await keys.jwks(session, self._ctx.settings.access_token_ttl_s))
 
 
-async def _ensure_signing_key(db: Database) -> None:
-    async with db.transaction() as session:
-        await keys.ensure_signing_key(session)
+def _start_up(ctx: AuthContext) -> Callable[[Database], Awaitable[None]]:
+    async def start(db: Database) -> None:
+        async with db.transaction() as session:
+            await keys.ensure_signing_key(session)
+        await twofactor.seal_legacy_secrets(ctx)
+
+    return start
 
 
 def create_app(
@@ -43,12 +48,12 @@ def create_app(
     app = create_service_app(
         settings,
         title="Tally auth",
-        routers=[api.router],
+        routers=[api.router, household_api.router],
         db=db,
         publishes=["auth.events"],
         run_background=run_background,
         verifier=_LocalJwks(settings, ctx),
-        startup=_ensure_signing_key,
+        startup=_start_up(ctx),
     )
     app.state.auth = ctx
     return app

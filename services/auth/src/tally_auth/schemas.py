@@ -4,7 +4,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from tally_auth.domain import MAX_PASSWORD_LENGTH
+from tallykit.contracts.auth import WeekStart
 from tallykit.money import CurrencyCode
+from tallykit.tokens import Role
 
 
 class _In(BaseModel):
@@ -109,6 +111,10 @@ class MePublic(BaseModel):
     base_currency: str
     email_verified: bool = False
     two_factor_enabled: bool = False
+    locale: str = "en"
+    time_zone: str = "UTC"
+    week_start: WeekStart = WeekStart.monday
+    household_time_zone: str = "UTC"
 
 
 class Accepted(BaseModel):
@@ -148,3 +154,115 @@ class TwoFactorSetupPublic(BaseModel):
 
 class RecoveryCodesPublic(BaseModel):
     recovery_codes: list[str] = Field(description="shown this once; each works one time in place of a code")
+
+
+# --- profile and households ---------------------------------------------------------------------------------
+
+Locale = Field(default=None, min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+TimeZone = Field(
+    default=None, min_length=1, max_length=64, description="an IANA zone name, e.g. Europe/Berlin"
+)
+
+
+class ProfilePublic(BaseModel):
+    user_id: UUID
+    email: str
+    display_name: str
+    locale: str
+    time_zone: str
+    week_start: WeekStart
+
+
+class ProfileUpdate(_In):
+    """Only the fields sent change."""
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    locale: str | None = Locale
+    time_zone: str | None = TimeZone
+    week_start: WeekStart | None = None
+
+
+class HouseholdPublic(BaseModel):
+    id: UUID
+    name: str
+    base_currency: str
+    time_zone: str
+    week_start: WeekStart
+    role: Role
+    current: bool = False
+
+
+class HouseholdsPublic(BaseModel):
+    items: list[HouseholdPublic]
+
+
+class HouseholdUpdate(_In):
+    """Only the fields sent change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    base_currency: CurrencyCode | None = None
+    time_zone: str | None = TimeZone
+    week_start: WeekStart | None = None
+
+
+class HouseholdCreate(_In):
+    name: str = Field(min_length=1, max_length=100)
+    base_currency: CurrencyCode | None = None
+    time_zone: str | None = TimeZone
+    week_start: WeekStart | None = None
+
+
+class MemberPublic(BaseModel):
+    user_id: UUID
+    email: str
+    display_name: str
+    role: Role
+    joined_at: datetime
+    you: bool = False
+
+
+class InvitationPublic(BaseModel):
+    id: UUID
+    email: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime
+
+
+class MembersPublic(BaseModel):
+    members: list[MemberPublic]
+    invitations: list[InvitationPublic] = Field(description="pending ones; only owners see them")
+
+
+class InviteRequest(_In):
+    email: EmailStr = Field(max_length=320)
+    role: Role = Role.member
+
+
+class RoleChange(_In):
+    role: Role
+
+
+class TransferRequest(_In):
+    user_id: UUID
+
+
+class SwitchRequest(_In):
+    tenant_id: UUID
+    # Omitted by the web client: its refresh token is the HttpOnly cookie.
+    refresh_token: str | None = Field(default=None, min_length=10, max_length=200)
+
+
+class AccountDeleteRequest(_Secret):
+    password: str = Password
+    code: str | None = Field(default=None, min_length=6, max_length=20)
+
+
+class RecoveryCodesRequest(_Secret):
+    password: str = Password
+    code: str = Code
+
+
+class AccountDeleted(BaseModel):
+    deleted_household_ids: list[UUID]
+    left_household_ids: list[UUID]

@@ -1,4 +1,6 @@
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from tallykit.settings import ServiceSettings
@@ -38,7 +40,13 @@ class AuthSettings(ServiceSettings):
     mail_requests_per_account: int = Field(default=3, ge=1)
     mail_requests_per_ip: int = Field(default=10, ge=1)
     mail_window_s: int = Field(default=3600, gt=0)
+    invitations_per_household: int = Field(default=20, ge=1)
     token_failures_per_ip: int = Field(default=20, ge=1)
     token_window_s: int = Field(default=15 * 60, gt=0)
+    # Fernet keys for secrets kept at rest (TOTP seeds), comma-separated: the first encrypts, all decrypt.
+    # Required in production; elsewhere a key is generated into `secret_key_file` when none is set.
+    secret_keys: SecretStr | None = None
+    secret_key_file: Path = Path("~/.local/share/tally/auth-secret.key")
+
     # Trust X-Forwarded-For from the gateway (the only way in) for the client's address.
     trust_forwarded_for: bool = True

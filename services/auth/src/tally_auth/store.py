@@ -17,10 +17,14 @@ users = Table(
     Column("password_changed_at", DateTime(timezone=True)),
     # TOTP: the secret being enrolled (not yet confirmed), the confirmed one, and the last time step used
     # (a code is good once).
-    Column("totp_pending_secret", String(64)),
-    Column("totp_secret", String(64)),
+    # Encrypted at rest (twofactor.SecretBox); legacy rows hold the base32 secret as it was.
+    Column("totp_pending_secret", Text),
+    Column("totp_secret", Text),
     Column("totp_enabled_at", DateTime(timezone=True)),
     Column("totp_last_step", Integer),
+    Column("locale", String(35), nullable=False, server_default="en"),
+    Column("time_zone", String(64), nullable=False, server_default="UTC"),
+    Column("week_start", String(10), nullable=False, server_default="monday"),
 )
 
 tenants = Table(
@@ -30,6 +34,8 @@ tenants = Table(
     Column("name", String(100), nullable=False),
     Column("base_currency", String(3), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("time_zone", String(64), nullable=False, server_default="UTC"),
+    Column("week_start", String(10), nullable=False, server_default="monday"),
 )
 
 memberships = Table(
@@ -119,4 +125,20 @@ signing_keys = Table(
     Column("private_pem", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("retired_at", DateTime(timezone=True)),
+)
+
+# An invitation to join a household: only the SHA-256 of its mailed secret is kept.
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), ForeignKey("tenants.id"), nullable=False, index=True),
+    Column("email", String(320), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("invited_by", UUID(as_uuid=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
 )

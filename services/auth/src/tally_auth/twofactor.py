@@ -24,12 +24,18 @@ from tally_auth.handlers import (
 from tally_auth.schemas import (
     LoginSecondFactorRequest,
     RecoveryCodesPublic,
+    RecoveryCodesRequest,
     TokenPair,
     TwoFactorDisableRequest,
     TwoFactorSetupPublic,
 )
 from tally_auth.store import one_time_tokens, recovery_codes, users
-from tallykit.contracts.auth import RecoveryCodeUsed, TwoFactorDisabled, TwoFactorEnabled
+from tallykit.contracts.auth import (
+    RecoveryCodesRegenerated,
+    RecoveryCodeUsed,
+    TwoFactorDisabled,
+    TwoFactorEnabled,
+)
 from tallykit.errors import Conflict, InvalidInput, Unauthorized
 from tallykit.logging import get_logger
 from tallykit.tokens import Principal
@@ -61,7 +67,9 @@ async def setup(ctx: AuthContext, principal: Principal) -> TwoFactorSetupPublic:
         if row.totp_secret is not None:
             raise Conflict("two-factor sign-in is already on; switch it off first to enrol again")
         await session.execute(
-            update(users).where(users.c.id == principal.user_id).values(totp_pending_secret=secret)
+            update(users)
+            .where(users.c.id == principal.user_id)
+            .values(totp_pending_secret=ctx.secrets.seal(secret))
         )
     uri = domain.totp_uri(secret, row.email)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2, dark="#000", light="#fff")
@@ -82,7 +90,7 @@ async def enable(ctx: AuthContext, principal: Principal, code: str, client: Clie
             raise Conflict("two-factor sign-in is already on")
         if row.totp_pending_secret is None:
             raise Conflict("start the enrolment first")
-        step = domain.accept_totp(row.totp_pending_secret, code, None, datetime.now(UTC))
+        step = domain.accept_totp(ctx.secrets.open(row.totp_pending_secret), code, None, datetime.now(UTC))
         if step is not None:
             await session.execute(
                 update(users)
@@ -123,7 +131,7 @@ async def _accept_code(
 ) -> bool:
     """A TOTP code (recorded as spent) or an unused recovery code (spent now), in the caller's transaction."""
     if domain.looks_like_totp(code):
-        step = domain.accept_totp(secret, code, last_step, datetime.now(UTC))
+        step = domain.accept_totp(ctx.secrets.open(secret), code, last_step, datetime.now(UTC))
         if step is None:
             return False
         await session.execute(update(users).where(users.c.id == user_id).values(totp_last_step=step))
@@ -231,3 +239,67 @@ async def disable(
             return
     await limits.record(ctx.db, _code_key(principal.user_id), window_s=ctx.settings.login_lockout_window_s)
     raise Unauthorized("the password or the code is not right")
+
+
+async def regenerate_recovery_codes(
+    ctx: AuthContext, principal: Principal, request: RecoveryCodesRequest, client: Client
+) -> RecoveryCodesPublic:
+    """New recovery codes (the old ones stop working), with the password and a current code: someone
+    who found an unlocked session cannot mint themselves a way past the second factor."""
+    await _limit_codes(ctx, principal.user_id)
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(
+                select(users.c.password_hash, users.c.totp_secret, users.c.totp_last_step)
+                .where(users.c.id == principal.user_id)
+                .with_for_update()
+            )
+        ).one()
+        if row.totp_secret is None:
+            raise Conflict("two-factor sign-in is not on")
+        password_ok = await asyncio.to_thread(
+            verify_password, ctx.hasher, row.password_hash, request.password
+        )
+        if password_ok and domain.looks_like_totp(request.code):
+            step = domain.accept_totp(
+                ctx.secrets.open(row.totp_secret), request.code, row.totp_last_step, datetime.now(UTC)
+            )
+            if step is not None:
+                await session.execute(
+                    update(users).where(users.c.id == principal.user_id).values(totp_last_step=step)
+                )
+                codes = await _new_recovery_codes(session, principal.user_id)
+                await security_event(
+                    session,
+                    ctx,
+                    RecoveryCodesRegenerated(user_id=principal.user_id, ip=client.ip, device=client.device),
+                )
+                return RecoveryCodesPublic(recovery_codes=codes)
+    await limits.record(ctx.db, _code_key(principal.user_id), window_s=ctx.settings.login_lockout_window_s)
+    raise Unauthorized("the password or the code is not right")
+
+
+async def seal_legacy_secrets(ctx: AuthContext) -> int:
+    """TOTP seeds stored before encryption at rest are encrypted in place (at start-up, idempotent)."""
+    sealed = 0
+    async with ctx.db.transaction() as session:
+        rows = await session.execute(
+            select(users.c.id, users.c.totp_secret, users.c.totp_pending_secret).where(
+                (users.c.totp_secret.is_not(None) & users.c.totp_secret.not_like("f1:%"))
+                | (users.c.totp_pending_secret.is_not(None) & users.c.totp_pending_secret.not_like("f1:%"))
+            )
+        )
+        for row in rows.all():
+            values = {
+                column: ctx.secrets.seal(value)
+                for column, value in (
+                    ("totp_secret", row.totp_secret),
+                    ("totp_pending_secret", row.totp_pending_secret),
+                )
+                if value is not None and not ctx.secrets.is_sealed(value)
+            }
+            await session.execute(update(users).where(users.c.id == row.id).values(**values))
+            sealed += 1
+    if sealed:
+        log.info("totp_secrets_sealed", count=sealed)
+    return sealed
