@@ -85,7 +85,7 @@ async def test_transactions_move_the_balance_and_list_newest_first(
                          "payee": "Market", "booked_on": "2025-03-02",
                          "note": "weekly", "recorded_at": groceries["recorded_at"],
                          "counter_account_id": None, "splits": [], "tags": [], "status": "uncleared",
-                         "version": 1}
+                         "version": 1, "counter_amount_minor": None}
     assert today["booked_on"] == datetime.now(UTC).date().isoformat()
     assert (today["category_id"], today["category_name"], today["payee"]) == (None, None, "")
 

@@ -95,12 +95,13 @@ async def test_transfers_move_money_both_ways_and_balances_hold_as_of_any_day(
     assert await me.totals(account_id=savings["id"]) == [
         {"currency": "EUR", "count": 2, "income_minor": 1_000, "expense_minor": 0, "transfer_minor": 30_000}]
 
-    # Net worth per currency, at any day; a yen account is not converted.
+    # Net worth per currency, at any day; without a base currency (no TenantCreated here) or a rate,
+    # nothing is converted.
     await me.account("Cash", "JPY", opening=7_000)
     worth = await me.call("GET", "/net-worth", params={"as_of": "2026-01-31"})
     assert worth == {"as_of": "2026-01-31", "totals": [
         {"currency": "EUR", "amount_minor": 105_000 - 2_000},
-        {"currency": "JPY", "amount_minor": 7_000}]}
+        {"currency": "JPY", "amount_minor": 7_000}], "converted": None}
 
 
 async def test_archived_accounts_keep_their_money_but_take_no_entries(book: Callable[[], Book]) -> None:

@@ -138,10 +138,11 @@ def test_a_transfer_is_one_event_naming_both_accounts() -> None:
 
 
 @pytest.mark.parametrize(("target", "message"), [
-    ("same", "two different accounts"), ("usd", "between currencies"), ("archived", "archived"),
+    ("same", "two different accounts"), ("usd", "needs the amount that arrived"), ("archived", "archived"),
     ("missing", "does not exist"),
 ])
-def test_a_transfer_needs_another_open_account_in_the_same_currency(target: str, message: str) -> None:
+def test_a_transfer_needs_another_open_account_and_between_currencies_both_amounts(target: str,
+                                                                                    message: str) -> None:
     checking = _account()
     other = {"same": checking, "usd": _account("US", "USD"), "missing": Account(uuid4())}.get(target)
     if other is None:
@@ -149,6 +150,22 @@ def test_a_transfer_needs_another_open_account_in_the_same_currency(target: str,
         other.archive(expected_version=1)
     with pytest.raises((RuleViolation, DoesNotExist), match=message):
         Transaction.transfer(uuid4(), source=checking, target=other, amount_minor=1, booked_on=DAY)
+
+
+def test_a_transfer_between_currencies_keeps_both_amounts() -> None:
+    checking, dollars, savings = _account(), _account("US", "USD"), _account("Savings")
+    transfer = Transaction.transfer(uuid4(), source=checking, target=dollars, amount_minor=10_000,
+                                    booked_on=DAY, counter_amount_minor=10_850)
+    event = transfer.pending[0]
+    assert isinstance(event, TransferRecorded)
+    assert (event.amount_minor, event.currency, event.counter_amount_minor, event.counter_currency) == (
+        10_000, "EUR", 10_850, "USD")
+    saved = _saved(transfer)
+    with pytest.raises(RuleViolation, match="one currency has one amount"):
+        saved.amend({"counter_account_id": savings.id}, _refs(checking, dollars, savings), expected_version=1)
+    with pytest.raises(RuleViolation, match="one currency has one amount"):
+        Transaction.transfer(uuid4(), source=checking, target=savings, amount_minor=1, booked_on=DAY,
+                             counter_amount_minor=1)
 
 
 def test_a_transfer_stays_a_transfer_and_never_gets_a_category() -> None:

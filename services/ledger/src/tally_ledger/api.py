@@ -21,6 +21,8 @@ from tally_ledger.schemas import (
     CategoryMerge,
     CategoryPublic,
     CategoryUpdate,
+    ConvertedPublic,
+    ConvertedTotalsPublic,
     CurrencyTotal,
     HistoryEntryPublic,
     HistoryPublic,
@@ -44,6 +46,7 @@ from tallykit.app import wake_relay
 from tallykit.contracts.ledger import ClearedState, EntryKind
 from tallykit.db import Database
 from tallykit.errors import InvalidInput, NotFound
+from tallykit.money import CurrencyCode
 from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal, Principal
 
@@ -140,14 +143,18 @@ async def account_balance(account_id: UUID, principal: CurrentPrincipal, request
 
 
 @router.get("/net-worth", response_model=NetWorthPublic)
-async def net_worth(principal: CurrentPrincipal, request: Request,
-                    as_of: date | None = None) -> NetWorthPublic:
-    """Every account's balance (archived ones too) summed per currency, at the end of a day."""
+async def net_worth(principal: CurrentPrincipal, request: Request, as_of: date | None = None,
+                    currency: CurrencyCode | None = None) -> NetWorthPublic:
+    """Every account's balance (archived ones too) summed per currency, at the end of a day; and all
+    of it in `currency` (the household's base currency by default) at the rates of that day."""
     day = as_of or _today()
     async with _db(request).read() as session:
         totals = await store.net_worth(session, principal.tenant_id, day)
+        target = currency or await store.base_currency(session, principal.tenant_id)
+        converted = await store.net_worth_in(session, principal.tenant_id, day, target) if target else None
     return NetWorthPublic(as_of=day,
-                          totals=[CurrencyTotal(currency=c, amount_minor=a) for c, a in totals.items()])
+                          totals=[CurrencyTotal(currency=c, amount_minor=a) for c, a in totals.items()],
+                          converted=ConvertedPublic.model_validate(converted) if converted else None)
 
 
 # --- categories, payees, tags ------------------------------------------------------------------------
@@ -243,7 +250,7 @@ async def record_transfer(body: TransferCreate, principal: CurrentPrincipal,
         _db(request), _settings(request), _writer(principal), from_account_id=body.from_account_id,
         to_account_id=body.to_account_id, amount_minor=body.amount_minor,
         booked_on=body.booked_on or _today(), payee=body.payee, note=body.note, tags=body.tags,
-        status=body.status,
+        status=body.status, counter_amount_minor=body.counter_amount_minor,
     )
     wake_relay(request)
     return TransactionPublic.model_validate(row)
@@ -314,13 +321,17 @@ async def search_transactions(
 
 
 @router.get("/transactions/totals", response_model=TotalsListPublic)
-async def search_totals(principal: CurrentPrincipal, request: Request,
-                        filters: SearchFilters) -> TotalsListPublic:
-    """Count and sums of every transaction the filters match, per currency (transfers apart)."""
+async def search_totals(principal: CurrentPrincipal, request: Request, filters: SearchFilters,
+                        in_currency: CurrencyCode | None = None) -> TotalsListPublic:
+    """Count and sums of every transaction the filters match, per currency (transfers apart); with
+    `in_currency`, income and expense also in that currency, each day's at that day's rate."""
     async with _db(request).read() as session:
         await _require_accounts(session, principal, filters)
         totals = await store.search_totals(session, principal.tenant_id, filters)
-    return TotalsListPublic(items=[TotalsPublic.model_validate(t) for t in totals])
+        converted = (await store.totals_in(session, principal.tenant_id, filters, in_currency)
+                     if in_currency else None)
+    return TotalsListPublic(items=[TotalsPublic.model_validate(t) for t in totals],
+                            converted=ConvertedTotalsPublic.model_validate(converted) if converted else None)
 
 
 @router.get("/transactions/{transaction_id}", response_model=TransactionPublic)

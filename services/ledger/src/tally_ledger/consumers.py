@@ -1,19 +1,52 @@
 """Events from other services → ledger commands."""
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import handlers
+from tally_ledger import handlers, store
+from tally_ledger.attachments import LocalStorage
+from tally_ledger.erasure import erase_households
+from tally_ledger.settings import LedgerSettings
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
-from tallykit.contracts.auth import TenantCreated
+from tallykit.contracts.auth import HouseholdSettingsChanged, TenantCreated, UserDeleted
 from tallykit.db import Database
 from tallykit.events import Envelope
 from tallykit.settings import ServiceSettings
 
 
+async def _set_base_currency(session: AsyncSession, envelope: Envelope, currency: str) -> None:
+    h = store.households
+    await session.execute(
+        pg_insert(h)
+        .values(tenant_id=envelope.tenant_id, base_currency=currency)
+        .on_conflict_do_update(index_elements=[h.c.tenant_id], set_={"base_currency": currency})
+    )
+
+
 def auth_events_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
+    storage = LocalStorage(settings.attachments_dir) if isinstance(settings, LedgerSettings) else None
+
     async def on_tenant_created(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
         await handlers.create_default_categories(session, settings, handlers.Context.caused_by(envelope))
+        await _set_base_currency(session, envelope, payload.base_currency)
 
-    return EventConsumer(db=db, settings=settings, registry=registry, topics=["auth.events"],
-                         handlers={"auth.TenantCreated": on_tenant_created})
+    async def on_settings_changed(
+        session: AsyncSession, envelope: Envelope, payload: HouseholdSettingsChanged
+    ) -> None:
+        await _set_base_currency(session, envelope, payload.base_currency)
+
+    async def on_user_deleted(session: AsyncSession, envelope: Envelope, payload: UserDeleted) -> None:
+        await erase_households(session, payload.deleted_household_ids, storage)
+
+    return EventConsumer(
+        db=db,
+        settings=settings,
+        registry=registry,
+        topics=["auth.events"],
+        handlers={
+            "auth.TenantCreated": on_tenant_created,
+            "auth.HouseholdSettingsChanged": on_settings_changed,
+            "auth.UserDeleted": on_user_deleted,
+        },
+    )

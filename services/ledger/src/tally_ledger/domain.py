@@ -303,12 +303,19 @@ def check_state(state: TransactionState, refs: Refs, before: TransactionState | 
         if counter.id == account.id:
             raise RuleViolation("a transfer needs two different accounts")
         if counter.currency != account.currency:
-            raise RuleViolation("a transfer between currencies is not supported yet "
-                                f"({account.currency} → {counter.currency})")
+            # Both amounts are kept: what left in the source's currency, what arrived in the target's.
+            if state.counter_amount_minor is None:
+                raise RuleViolation(f"a transfer from {account.currency} to {counter.currency} needs the "
+                                    "amount that arrived (counter_amount_minor)")
+            if state.counter_currency != counter.currency:
+                raise RuleViolation(f"account {counter.id} keeps {counter.currency}, "
+                                    f"not {state.counter_currency}")
+        elif state.counter_amount_minor is not None or state.counter_currency is not None:
+            raise RuleViolation("a transfer between accounts of one currency has one amount")
         if state.category_id is not None or state.splits:
             raise RuleViolation("a transfer has no category: it is neither income nor spending")
         return
-    if state.counter_account_id is not None:
+    if state.counter_account_id is not None or state.counter_amount_minor is not None:
         raise RuleViolation("only a transfer has a counter account")
     old_categories = set(referenced_ids(before)[1]) if before is not None else set()
     if state.splits:
@@ -327,7 +334,7 @@ def check_state(state: TransactionState, refs: Refs, before: TransactionState | 
 
 
 _LOCKED_WHEN_RECONCILED = ("account_id", "counter_account_id", "amount_minor", "currency", "booked_on",
-                           "kind")
+                           "kind", "counter_amount_minor")
 
 
 def _check_reconciled(before: TransactionState, after: TransactionState | None) -> None:
@@ -423,20 +430,26 @@ class Transaction(Aggregate):
     @classmethod
     def transfer(cls, transaction_id: UUID, *, source: Account, target: Account, amount_minor: int,
                  booked_on: date, payee: str = "", note: str = "", tags: Sequence[str] = (),
-                 status: ClearedState = ClearedState.uncleared) -> "Transaction":
-        """Money from one of the household's accounts to another: one event, both sides."""
+                 status: ClearedState = ClearedState.uncleared,
+                 counter_amount_minor: int | None = None) -> "Transaction":
+        """Money from one of the household's accounts to another: one event, both sides. Between
+        currencies, `counter_amount_minor` is what arrived, in the target's currency."""
         source.require_exists()
+        target.require_exists()
         if amount_minor <= 0:
             raise RuleViolation("amount_minor must be positive")
         state = _state(account_id=source.id, counter_account_id=target.id, kind=EntryKind.transfer,
                        amount_minor=amount_minor, currency=source.currency, booked_on=booked_on,
-                       payee=payee, note=note, tags=tuple(tags), status=status)
+                       payee=payee, note=note, tags=tuple(tags), status=status,
+                       counter_amount_minor=counter_amount_minor,
+                       counter_currency=target.currency if counter_amount_minor is not None else None)
         check_state(state, Refs({source.id: source, target.id: target}))
         transaction = cls(transaction_id)
         transaction._emit(TransferRecorded(
             from_account_id=source.id, to_account_id=target.id, amount_minor=amount_minor,
             currency=source.currency, booked_on=booked_on, payee=payee, note=note, tags=state.tags,
-            status=status,
+            status=status, counter_amount_minor=state.counter_amount_minor,
+            counter_currency=state.counter_currency,
         ))
         return transaction
 
@@ -449,6 +462,10 @@ class Transaction(Aggregate):
         values = before.model_dump() | dict(changes)
         if "account_id" in changes and "currency" not in changes:
             values["currency"] = refs.account(values["account_id"]).currency
+        if values.get("counter_amount_minor") is not None and values.get("counter_account_id") is not None:
+            values["counter_currency"] = refs.account(values["counter_account_id"]).currency
+        elif values.get("counter_amount_minor") is None:
+            values["counter_currency"] = None
         if changes.get("splits"):
             values["category_id"] = changes.get("category_id")
         elif changes.get("category_id") is not None:
@@ -536,7 +553,8 @@ def state_of(event: TransactionRecorded | TransferRecorded) -> TransactionState:
         return TransactionState(
             account_id=event.from_account_id, counter_account_id=event.to_account_id, kind=EntryKind.transfer,
             amount_minor=event.amount_minor, currency=event.currency, booked_on=event.booked_on,
-            payee=event.payee, note=event.note, tags=event.tags, status=event.status)
+            payee=event.payee, note=event.note, tags=event.tags, status=event.status,
+            counter_amount_minor=event.counter_amount_minor, counter_currency=event.counter_currency)
     return TransactionState(
         account_id=event.account_id, kind=EntryKind(event.kind.value), amount_minor=event.amount_minor,
         currency=event.currency, booked_on=event.booked_on, category_id=event.category_id, payee=event.payee,

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import projections, store
@@ -30,12 +30,15 @@ from tally_ledger.domain import (
     payee_id,
     referenced_ids,
 )
+from tally_ledger.recurring import Recurring
+from tally_ledger.rules import Rule, RuleBook, RuleSpec, category_ids
 from tallykit import eventstore, outbox
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import (
     AccountKind,
     CategoryKind,
     ClearedState,
+    EntryKind,
     Split,
     TransactionAmended,
     TransactionDeleted,
@@ -50,7 +53,6 @@ from tallykit.errors import InvalidInput, NotFound
 from tallykit.events import SYSTEM, Envelope, EventPayload
 from tallykit.logging import get_logger
 from tallykit.settings import ServiceSettings
-from tallykit.tables import event_store
 from tallykit.tokens import Principal
 
 log = get_logger(__name__)
@@ -124,16 +126,11 @@ async def _append(session: AsyncSession, ctx: Context, *aggregates: Aggregate) -
     return [envelope for envelope, _ in projected]
 
 
-async def _append_new_streams(session: AsyncSession, envelopes: list[Envelope]) -> None:
-    """Many brand-new streams in one statement, under the append lock like any append. Their ids are
-    fresh, so nothing can be there before them; the unique key (stream, version) still guards it, and
-    a clash fails the whole unit of work. (One `eventstore.append` per stream costs four round trips
-    and a savepoint each; a kit-level `append_many` would be the place for this.)"""
-    await eventstore.lock_appends(session)
-    await session.execute(insert(event_store), [
-        {"event_id": e.id, "tenant_id": e.tenant_id, "stream_id": e.stream_id,
-         "stream_version": e.stream_version, "type": e.type, "envelope": e.model_dump(mode="json")}
-        for e in envelopes])
+async def _append_new_streams(session: AsyncSession, envelopes: list[Envelope],
+                              encoded: Sequence[str] | None = None) -> None:
+    """Many brand-new streams in one go (`eventstore.append_many`: the append lock, one COPY, the unique
+    key as the guard), instead of one `eventstore.append` per stream."""
+    await eventstore.append_many(session, envelopes, encoded=encoded)
 
 
 async def _account_row(session: AsyncSession, ctx: Context, account_id: UUID) -> store.AccountRow:
@@ -328,6 +325,16 @@ async def record_transaction(
 ) -> store.TransactionRow:
     async with db.transaction() as session:
         account = await _load(session, ctx, Account, account_id)
+        book = await load_rulebook(session, ctx)
+        if book.rules and account.exists:
+            # The rules fill in what the entry leaves open (a category it has none of; payee, note, tags).
+            provisional = _provisional(account_id=account_id, kind=kind.value, amount_minor=amount_minor,
+                                       currency=currency or account.currency, booked_on=booked_on,
+                                       category_id=category_id, payee=payee, note=note, splits=tuple(splits),
+                                       tags=tuple(tags), status=status)
+            if provisional is not None:
+                ruled, _ = book.apply(provisional)
+                category_id, payee, note, tags = ruled.category_id, ruled.payee, ruled.note, ruled.tags
         category = await _load(session, ctx, Category, category_id) if category_id is not None else None
         split_categories = [await _load(session, ctx, Category, i) for i in {s.category_id for s in splits}]
         with _domain_errors_as_problems():
@@ -336,6 +343,7 @@ async def record_transaction(
                 currency=currency, category=category, payee=await _payee_name(session, ctx, payee), note=note,
                 splits=splits, split_categories=split_categories, tags=tags, status=status)
         await _save(session, settings, ctx, transaction)
+        await pay_bills(session, settings, ctx, [transaction])
         row = await _transaction_row(session, ctx, transaction.id)
     log.info("transaction_recorded", transaction_id=str(transaction.id))
     return row
@@ -344,18 +352,71 @@ async def record_transaction(
 async def record_transfer(db: Database, settings: ServiceSettings, ctx: Context, *, from_account_id: UUID,
                           to_account_id: UUID, amount_minor: int, booked_on: date, payee: str = "",
                           note: str = "", tags: Sequence[str] = (),
-                          status: ClearedState = ClearedState.uncleared) -> store.TransactionRow:
+                          status: ClearedState = ClearedState.uncleared,
+                          counter_amount_minor: int | None = None) -> store.TransactionRow:
     async with db.transaction() as session:
         source = await _load(session, ctx, Account, from_account_id)
         target = await _load(session, ctx, Account, to_account_id)
         with _domain_errors_as_problems():
             transaction = Transaction.transfer(
                 uuid4(), source=source, target=target, amount_minor=amount_minor, booked_on=booked_on,
-                payee=await _payee_name(session, ctx, payee), note=note, tags=tags, status=status)
+                payee=await _payee_name(session, ctx, payee), note=note, tags=tags, status=status,
+                counter_amount_minor=counter_amount_minor)
         await _save(session, settings, ctx, transaction)
         row = await _transaction_row(session, ctx, transaction.id)
     log.info("transfer_recorded", transaction_id=str(transaction.id))
     return row
+
+
+def _provisional(**values: Any) -> TransactionState | None:
+    """The state an entry would have, for the rules to look at (None when it is invalid anyway: the
+    domain then says why)."""
+    try:
+        return TransactionState.model_validate(values)
+    except ValueError:
+        return None
+
+
+async def load_rulebook(session: AsyncSession, ctx: Context) -> RuleBook:
+    """The household's rules in order, with the categories they set."""
+    r = store.rules.c
+    rows = await session.execute(select(r.id, r.position, r.spec).where(r.tenant_id == ctx.tenant_id)
+                                 .order_by(r.position, r.id))
+    rules = [Rule(i, position, RuleSpec.model_validate(spec)) for i, position, spec in rows]
+    return RuleBook(rules, {i: await _load(session, ctx, Category, i) for i in category_ids(rules)})
+
+
+async def pay_bills(session: AsyncSession, settings: ServiceSettings, ctx: Context,
+                    transactions: Sequence[Transaction]) -> int:
+    """Mark bills paid by new transactions, in the caller's transaction: an unpaid occurrence of a bill on
+    the same account, of the same kind, amount within the bill's tolerance, due within a few days of the
+    booking. Each transaction pays one occurrence at most (the nearest). Returns how many were paid."""
+    states = [(t.id, t.current) for t in transactions
+              if t.state is not None and t.state.kind != EntryKind.transfer]
+    if not states:
+        return 0
+    r = store.recurring.c
+    ids = (await session.execute(select(r.id).where(
+        r.tenant_id == ctx.tenant_id, r.is_bill, ~r.cancelled,
+        r.account_id.in_({state.account_id for _, state in states})).order_by(r.name, r.id))).scalars().all()
+    if not ids:
+        return 0
+    bills = [await _load(session, ctx, Recurring, i) for i in ids]
+    paid = 0
+    for transaction_id, state in sorted(states, key=lambda s: s[1].booked_on):
+        kind = TransactionKind(state.kind.value)
+        for bill in bills:
+            if bill.current.account_id != state.account_id:
+                continue
+            day = bill.payable_occurrence(state.booked_on, state.amount_minor, kind)
+            if day is not None:
+                bill.mark_paid(day, transaction_id=transaction_id, amount_minor=state.amount_minor)
+                paid += 1
+                break
+    changed = [bill for bill in bills if bill.pending]
+    if changed:
+        await outbox.enqueue(session, settings.topic(TOPIC), await _append(session, ctx, *changed))
+    return paid
 
 
 @dataclass(frozen=True)
@@ -426,7 +487,8 @@ async def amend_transaction(db: Database, settings: ServiceSettings, ctx: Contex
         with _domain_errors_as_problems():
             probe = transaction.current.model_copy(update={k: v for k, v in changes.items()
                                                            if k in ("account_id", "counter_account_id",
-                                                                    "category_id", "splits")})
+                                                                    "category_id", "splits",
+                                                                    "counter_amount_minor")})
             refs = await _refs(session, ctx, transaction.current, probe)
             transaction.amend(changes, refs, expected_version=expected_version)
         await _save(session, settings, ctx, transaction)

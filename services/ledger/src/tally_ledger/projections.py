@@ -15,7 +15,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger.domain import state_of
-from tally_ledger.store import READ_MODELS, accounts, categories, payees, transaction_splits, transactions
+from tally_ledger.recurring import Recurring
+from tally_ledger.store import (
+    READ_MODELS,
+    accounts,
+    categories,
+    copy_rows,
+    payees,
+    recurring,
+    recurring_occurrences,
+    transaction_splits,
+    transactions,
+)
 from tallykit import eventstore
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import (
@@ -23,12 +34,18 @@ from tallykit.contracts.ledger import (
     AccountOpened,
     AccountRenamed,
     AccountReopened,
+    BillDueSoon,
+    BillPaid,
     CategoryArchived,
     CategoryCreated,
     CategoryMerged,
     CategoryRenamed,
     EntryKind,
     PayeeMerged,
+    RecurringCancelled,
+    RecurringOccurrenceSkipped,
+    RecurringScheduled,
+    RecurringTransactionDue,
     TransactionAmended,
     TransactionDeleted,
     TransactionRecorded,
@@ -39,14 +56,26 @@ from tallykit.contracts.ledger import (
 from tallykit.db import Database
 from tallykit.events import Envelope, EventPayload
 from tallykit.logging import get_logger
+from tallykit.tables import event_store
 
 log = get_logger(__name__)
 
 _REBUILD_PAGE = 1000
+_RECURRING_EVENTS = (RecurringScheduled, RecurringCancelled, RecurringOccurrenceSkipped,
+                     RecurringTransactionDue, BillDueSoon, BillPaid)
+_OCCURRENCE_KEYS: dict[type, str] = {RecurringTransactionDue: "due", BillDueSoon: "reminder",
+                                     BillPaid: "paid", RecurringOccurrenceSkipped: "skipped"}
+# Schedules as of the last event projected, so that a run of their events (a rebuild) applies each
+# event to the state before it instead of reading the stream again.
+Schedules = dict[UUID, Recurring]
 
 
-async def project(session: AsyncSession, envelope: Envelope, payload: EventPayload) -> None:
+async def project(session: AsyncSession, envelope: Envelope, payload: EventPayload,
+                  schedules: Schedules | None = None) -> None:
     tenant, stream = envelope.tenant_id, envelope.stream_id
+    if isinstance(payload, _RECURRING_EVENTS):
+        await _project_recurring(session, envelope, payload, {} if schedules is None else schedules)
+        return
     if isinstance(payload, AccountOpened):
         await session.execute(insert(accounts).values(
             id=stream, tenant_id=tenant, name=payload.name, kind=payload.kind.value,
@@ -104,18 +133,20 @@ async def project(session: AsyncSession, envelope: Envelope, payload: EventPaylo
         await _replace_splits(session, tenant, stream, state_of(payload))
 
 
-async def project_many(session: AsyncSession, events: Sequence[tuple[Envelope, EventPayload]]) -> None:
+async def project_many(session: AsyncSession, events: Sequence[tuple[Envelope, EventPayload]],
+                       schedules: Schedules | None = None) -> None:
     """Project events in order, giving runs of new transactions a few bulk statements (rows, parts of
     splits, one balance change per account, one count per payee) instead of several each: the same
     rows as projecting them one by one, written much faster."""
     run: list[tuple[Envelope, TransactionState]] = []
+    schedules = Schedules() if schedules is None else schedules
     for envelope, payload in events:
         if isinstance(payload, TransactionRecorded | TransferRecorded):
             run.append((envelope, state_of(payload)))
             continue
         await _project_new_transactions(session, run)
         run = []
-        await project(session, envelope, payload)
+        await project(session, envelope, payload, schedules)
     await _project_new_transactions(session, run)
 
 
@@ -123,7 +154,7 @@ async def _project_new_transactions(session: AsyncSession,
                                     run: list[tuple[Envelope, TransactionState]]) -> None:
     if not run:
         return
-    await session.execute(insert(transactions), [
+    await copy_rows(session, transactions, [
         {"id": e.stream_id, "tenant_id": e.tenant_id, "recorded_at": e.recorded_at,
          "version": e.stream_version, "deleted": False, **_columns(state)} for e, state in run])
     parts = [{"transaction_id": e.stream_id, "position": n, "tenant_id": e.tenant_id,
@@ -144,12 +175,49 @@ async def _project_new_transactions(session: AsyncSession,
         await _count_payee(session, tenant_id, key, name, count)
 
 
+async def _project_recurring(session: AsyncSession, envelope: Envelope, payload: EventPayload,
+                             schedules: Schedules) -> None:
+    """The schedule's row as of this event (its state is the stream up to here), and the occurrence's
+    unique key: a second due event or reminder for the same day fails the unit of work that wrote it."""
+    tenant, stream, version = envelope.tenant_id, envelope.stream_id, envelope.stream_version
+    schedule = schedules.get(stream)
+    if schedule is not None and schedule.version == version - 1:
+        schedule.apply(payload)
+    else:
+        rows = await session.execute(
+            select(event_store.c.envelope).where(event_store.c.tenant_id == tenant,
+                                                 event_store.c.stream_id == stream,
+                                                 event_store.c.stream_version <= version)
+            .order_by(event_store.c.stream_version))
+        schedule = Recurring.from_history(
+            stream, (registry.payload(Envelope.model_validate(e)) for (e,) in rows))
+        if schedule.version != version:
+            raise RuntimeError(f"schedule {stream} is at version {schedule.version}, its event at {version}")
+    schedules[stream] = schedule
+    event = schedule.current
+    values = {"tenant_id": tenant, "name": event.name, "account_id": event.account_id,
+              "kind": event.kind.value, "amount_minor": event.amount_minor, "currency": event.currency,
+              "is_bill": event.is_bill,
+              "auto_post": event.auto_post, "schedule": event.model_dump(mode="json"),
+              "cancelled": schedule.cancelled, "next_due_on": schedule.next_due_on,
+              "wake_on": schedule.wake_on(), "version": version}
+    await session.execute(pg_insert(recurring).values(id=stream, **values)
+                          .on_conflict_do_update(index_elements=[recurring.c.id], set_=values))
+    what = _OCCURRENCE_KEYS.get(type(payload))
+    if what is not None and isinstance(payload, RecurringTransactionDue | BillDueSoon | BillPaid
+                                       | RecurringOccurrenceSkipped):
+        await session.execute(insert(recurring_occurrences).values(
+            schedule_id=stream, due_on=payload.due_on, what=what, tenant_id=tenant,
+            event_id=envelope.id, transaction_id=getattr(payload, "transaction_id", None)))
+
+
 def _columns(state: TransactionState) -> dict[str, object]:
     return {
         "account_id": state.account_id, "kind": state.kind.value, "amount_minor": state.amount_minor,
         "currency": state.currency, "category_id": state.category_id, "payee": state.payee,
         "booked_on": state.booked_on, "note": state.note, "counter_account_id": state.counter_account_id,
         "tags": list(state.tags), "status": state.status.value,
+        "counter_amount_minor": state.counter_amount_minor,
     }
 
 
@@ -166,7 +234,8 @@ def _balance_changes(state: TransactionState, sign: int) -> list[tuple[UUID, int
     amount = sign * int(state.amount_minor)
     changes = [(state.account_id, amount if state.kind == EntryKind.income else -amount)]
     if state.counter_account_id is not None:
-        changes.append((state.counter_account_id, amount))
+        arrived = sign * int(state.counter_amount_minor) if state.counter_amount_minor else amount
+        changes.append((state.counter_account_id, arrived))
     return changes
 
 
@@ -241,9 +310,10 @@ async def rebuild(db: Database) -> int:
     async with db.transaction() as session:
         await eventstore.lock_appends(session)
         await session.execute(text(f"TRUNCATE {', '.join(t.name for t in READ_MODELS)}"))
-        position = 0
+        position, schedules = 0, Schedules()
         while page := await eventstore.read_all(session, after_position=position, limit=_REBUILD_PAGE):
-            await project_many(session, [(envelope, registry.payload(envelope)) for _, envelope in page])
+            await project_many(session, [(envelope, registry.payload(envelope)) for _, envelope in page],
+                               schedules)
             replayed += len(page)
             position = page[-1][0]
     log.info("read_models_rebuilt", events=replayed)

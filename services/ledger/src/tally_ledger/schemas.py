@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from tallykit.contracts.ledger import (
     AccountKind,
+    Cadence,
     CategoryKind,
     ClearedState,
     EntryKind,
@@ -78,11 +79,21 @@ class CurrencyTotal(BaseModel):
     amount_minor: int
 
 
+class ConvertedPublic(_Response):
+    """An amount in one currency at the rates of the day; `missing_rates`: currencies left out for want
+    of a rate."""
+
+    currency: str
+    amount_minor: int
+    missing_rates: list[str]
+
+
 class NetWorthPublic(BaseModel):
-    """The household's net worth per currency; amounts in different currencies are not converted."""
+    """The household's net worth per currency, and converted into one (null: no base currency known)."""
 
     as_of: date
     totals: list[CurrencyTotal]
+    converted: ConvertedPublic | None = None
 
 
 class CategoryCreate(_Request):
@@ -132,6 +143,8 @@ class TransferCreate(_Request):
     from_account_id: UUID
     to_account_id: UUID
     amount_minor: MinorUnits = Field(gt=0)
+    # Between accounts of different currencies (and only then): what arrived, in the target's currency.
+    counter_amount_minor: MinorUnits | None = Field(default=None, gt=0)
     booked_on: date | None = None
     payee: PayeeName = ""
     note: Note = ""
@@ -155,6 +168,7 @@ class TransactionUpdate(_Request):
     splits: Splits | None = None
     tags: Tags | None = None
     status: ClearedState | None = None
+    counter_amount_minor: MinorUnits | None = Field(default=None, gt=0)
 
     def changes(self) -> dict[str, Any]:
         """What the caller set, except the nulls that only mean "unchanged"."""
@@ -187,6 +201,7 @@ class TransactionPublic(_Response):
     tags: list[str] = []
     status: ClearedState = ClearedState.uncleared
     version: int = 1
+    counter_amount_minor: int | None = None
 
 
 class TotalsPublic(_Response):
@@ -199,8 +214,16 @@ class TotalsPublic(_Response):
     transfer_minor: int
 
 
+class ConvertedTotalsPublic(_Response):
+    currency: str
+    income_minor: int
+    expense_minor: int
+    missing_rates: list[str]
+
+
 class TotalsListPublic(BaseModel):
     items: list[TotalsPublic]
+    converted: ConvertedTotalsPublic | None = None
 
 
 class TransactionsPublic(BaseModel):
@@ -252,3 +275,83 @@ class TagPublic(BaseModel):
 
 class TagsPublic(BaseModel):
     items: list[TagPublic]
+
+
+# --- recurring transactions and bills ------------------------------------------------------------------
+
+class RecurringFields(_Request):
+    """A schedule: every `interval` days/weeks/months/years from `starts_on` (monthly ones on
+    `day_of_month`, -1 for the last day), until `ends_on` and/or for `count` occurrences."""
+
+    name: Name
+    account_id: UUID
+    kind: TransactionKind = TransactionKind.expense
+    amount_minor: MinorUnits = Field(gt=0)
+    category_id: UUID | None = None
+    payee: PayeeName = ""
+    note: Note = ""
+    cadence: Cadence
+    interval: int = Field(default=1, ge=1, le=366)
+    day_of_month: int | None = Field(default=None, ge=-1, le=31)
+    starts_on: date
+    ends_on: date | None = None
+    count: int | None = Field(default=None, ge=1, le=10_000)
+    is_bill: bool = False
+    auto_post: bool = False
+    remind_days_before: int = Field(default=3, ge=0, le=60)
+    tolerance_pct: int = Field(default=5, ge=0, le=50)
+
+
+class RecurringCreate(RecurringFields):
+    pass
+
+
+class RecurringUpdate(RecurringFields):
+    """The whole schedule again, as it should be from now on."""
+
+    expected_version: Version
+
+
+class OccurrenceSkip(_Request):
+    due_on: date
+
+
+class BillPayment(_Request):
+    due_on: date
+    transaction_id: UUID | None = None
+
+
+class RecurringPublic(RecurringFields):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    currency: str
+    cancelled: bool
+    next_due_on: date | None
+    version: int
+
+    @classmethod
+    def of(cls, row: Any) -> "RecurringPublic":
+        return cls.model_validate({**row.schedule, "id": row.id, "cancelled": row.cancelled,
+                                   "next_due_on": row.next_due_on, "version": row.version})
+
+
+class RecurringListPublic(BaseModel):
+    items: list[RecurringPublic]
+
+
+class OccurrencePublic(_Response):
+    schedule_id: UUID
+    name: str
+    due_on: date
+    status: str
+    amount_minor: int
+    currency: str
+    account_id: UUID
+    kind: TransactionKind
+    is_bill: bool
+    transaction_id: UUID | None
+
+
+class OccurrencesPublic(BaseModel):
+    items: list[OccurrencePublic]

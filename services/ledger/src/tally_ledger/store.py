@@ -6,6 +6,7 @@ Every row carries `tenant_id` and every query takes the tenant it may look at.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     and_,
@@ -32,11 +34,12 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger.query import Cursor, Filters
+from tally_ledger.rates import Rate, RateTable
 from tallykit.money import minor_unit_digits
 
 metadata = MetaData()
@@ -93,6 +96,8 @@ transactions = Table(
     Column("status", String(12), nullable=False, server_default="uncleared"),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("deleted", Boolean, nullable=False, server_default=false()),
+    # A transfer between currencies: what arrived in the counter account, in its currency.
+    Column("counter_amount_minor", BigInteger),
 )
 _NEWEST = (transactions.c.booked_on.desc(), transactions.c.recorded_at.desc(), transactions.c.id.desc())
 _LIVE = ~transactions.c.deleted
@@ -133,7 +138,100 @@ payees = Table(
 )
 Index("payees_tenant", payees.c.tenant_id, payees.c.usage_count.desc())
 
-READ_MODELS = (transaction_splits, transactions, payees, categories, accounts)
+# Recurring transactions and bills: one row per schedule, as of its stream (`wake_on`: the first day the
+# scheduler has something to do for it; NULL when never again).
+recurring = Table(
+    "recurring",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("account_id", PgUUID(as_uuid=True), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("is_bill", Boolean, nullable=False),
+    Column("auto_post", Boolean, nullable=False),
+    Column("schedule", JSONB, nullable=False),
+    Column("cancelled", Boolean, nullable=False),
+    Column("next_due_on", Date),
+    Column("wake_on", Date),
+    Column("version", Integer, nullable=False),
+)
+Index("recurring_tenant", recurring.c.tenant_id, recurring.c.name)
+Index("recurring_wake", recurring.c.wake_on, postgresql_where=recurring.c.wake_on.is_not(None))
+Index("recurring_bills", recurring.c.tenant_id, recurring.c.account_id,
+      postgresql_where=and_(recurring.c.is_bill, ~recurring.c.cancelled))
+
+# What happened to each occurrence, one row per (schedule, day, what): the unique key that makes each
+# due event, reminder, payment and skip happen once, written in the same transaction as its event.
+recurring_occurrences = Table(
+    "recurring_occurrences",
+    metadata,
+    Column("schedule_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("due_on", Date, primary_key=True),
+    Column("what", String(10), primary_key=True),  # due | reminder | paid | skipped
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("event_id", PgUUID(as_uuid=True), nullable=False),
+    Column("transaction_id", PgUUID(as_uuid=True)),
+)
+
+# Rules are settings the household writes, not derived from events: not a read model, never rebuilt.
+rules = Table(
+    "rules",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("spec", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("rules_tenant", rules.c.tenant_id, rules.c.position)
+
+# Exchange rates the household entered or imported: 1 `base` = `rate` `quote` on a day. Reference data
+# the household keeps, not derived from events.
+exchange_rates = Table(
+    "exchange_rates",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("base", String(3), primary_key=True),
+    Column("quote", String(3), primary_key=True),
+    Column("on", Date, primary_key=True),
+    Column("rate", Numeric(24, 12), nullable=False),
+    Column("source", String(10), nullable=False),  # manual | csv
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# What the ledger knows of each household from auth: its base currency (for totals and net worth).
+households = Table(
+    "ledger_households",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("base_currency", String(3), nullable=False),
+)
+
+# Receipts and documents on transactions (the files are in the attachment storage, under ids only).
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("transaction_id", PgUUID(as_uuid=True), nullable=False),
+    Column("filename", String(120), nullable=False),
+    Column("content_type", String(50), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
+Index("attachments_transaction", attachments.c.tenant_id, attachments.c.transaction_id)
+
+# Tables added later that hold a household's rows (erasure deletes them too).
+EXTRA_TENANT_TABLES: tuple[Table, ...] = (attachments,)
+
+READ_MODELS = (transaction_splits, transactions, payees, categories, accounts, recurring,
+               recurring_occurrences)
 
 
 @dataclass(frozen=True)
@@ -181,6 +279,7 @@ class TransactionRow:
     tags: list[str]
     status: str
     version: int
+    counter_amount_minor: int | None = None
     splits: list[SplitRow] = field(default_factory=list)
 
     @property
@@ -242,7 +341,8 @@ async def balances_as_of(session: AsyncSession, tenant_id: UUID, as_of: date,
     outflows = (select(transactions.c.account_id, func.sum(_signed_amount()))
                 .where(live, transactions.c.account_id.in_(list(balances)))
                 .group_by(transactions.c.account_id))
-    inflows = (select(transactions.c.counter_account_id, func.sum(transactions.c.amount_minor))
+    arrived = func.coalesce(transactions.c.counter_amount_minor, transactions.c.amount_minor)
+    inflows = (select(transactions.c.counter_account_id, func.sum(arrived))
                .where(live, transactions.c.counter_account_id.in_(list(balances)))
                .group_by(transactions.c.counter_account_id))
     for query in (outflows, inflows):
@@ -345,7 +445,7 @@ def _transactions_query(tenant_id: UUID) -> Any:
                transactions.c.currency, transactions.c.category_id, categories.c.name, transactions.c.payee,
                transactions.c.booked_on, transactions.c.note, transactions.c.recorded_at,
                transactions.c.counter_account_id, transactions.c.tags, transactions.c.status,
-               transactions.c.version)
+               transactions.c.version, transactions.c.counter_amount_minor)
         .select_from(joined)
         .where(transactions.c.tenant_id == tenant_id, _LIVE)
     )
@@ -492,3 +592,112 @@ async def _with_splits(session: AsyncSession, tenant_id: UUID,
         by_transaction[transaction_id].append(SplitRow(*split))
     return [TransactionRow(**{**r.__dict__, "splits": by_transaction[r.id]}) if r.id in by_transaction else r
             for r in rows]
+
+
+@dataclass(frozen=True)
+class RecurringRow:
+    id: UUID
+    schedule: dict[str, Any]
+    cancelled: bool
+    next_due_on: date | None
+    version: int
+
+
+_RECURRING_COLUMNS = (recurring.c.id, recurring.c.schedule, recurring.c.cancelled, recurring.c.next_due_on,
+                      recurring.c.version)
+
+
+async def list_recurring(session: AsyncSession, tenant_id: UUID, *,
+                         include_cancelled: bool = True) -> list[RecurringRow]:
+    query = select(*_RECURRING_COLUMNS).where(recurring.c.tenant_id == tenant_id)
+    if not include_cancelled:
+        query = query.where(~recurring.c.cancelled)
+    rows = await session.execute(query.order_by(recurring.c.cancelled, recurring.c.next_due_on.nulls_last(),
+                                                recurring.c.name, recurring.c.id))
+    return [RecurringRow(*row) for row in rows]
+
+
+async def get_recurring(session: AsyncSession, tenant_id: UUID, schedule_id: UUID) -> RecurringRow | None:
+    row = (await session.execute(select(*_RECURRING_COLUMNS).where(
+        recurring.c.tenant_id == tenant_id, recurring.c.id == schedule_id))).first()
+    return RecurringRow(*row) if row else None
+
+
+# --- currencies ----------------------------------------------------------------------------------------
+
+async def base_currency(session: AsyncSession, tenant_id: UUID) -> str | None:
+    return (await session.execute(select(households.c.base_currency)
+                                  .where(households.c.tenant_id == tenant_id))).scalar()
+
+
+async def rate_table(session: AsyncSession, tenant_id: UUID, up_to: date) -> RateTable:
+    """The household's rates up to a day (every pair: households keep a handful of currencies)."""
+    r = exchange_rates.c
+    rows = await session.execute(select(r.on, r.base, r.quote, r.rate)
+                                 .where(r.tenant_id == tenant_id, r.on <= up_to))
+    return RateTable(Rate(on, base, quote, Decimal(rate)) for on, base, quote, rate in rows)
+
+
+@dataclass(frozen=True)
+class Converted:
+    currency: str
+    amount_minor: int
+    missing_rates: list[str]
+
+
+async def net_worth_in(session: AsyncSession, tenant_id: UUID, as_of: date, currency: str) -> Converted:
+    """Net worth in one currency: each currency's total at the rate of the day (`missing_rates`: the
+    currencies without a rate by then, left out)."""
+    table = await rate_table(session, tenant_id, as_of)
+    total, missing = 0, []
+    for code, amount in (await net_worth(session, tenant_id, as_of)).items():
+        converted = table.convert(amount, code, currency, as_of)
+        if converted is None:
+            missing.append(code)
+        else:
+            total += converted
+    return Converted(currency, total, missing)
+
+
+@dataclass(frozen=True)
+class ConvertedTotals:
+    currency: str
+    income_minor: int
+    expense_minor: int
+    missing_rates: list[str]
+
+
+async def totals_in(session: AsyncSession, tenant_id: UUID, filters: Filters,
+                    currency: str) -> ConvertedTotals:
+    """Income and expense of the filtered set in one currency, each day's sums at that day's rate."""
+    t = transactions.c
+    conditions = await filter_conditions(session, tenant_id, filters)
+    account_ids = await _filtered_accounts(session, tenant_id, filters)
+    if account_ids is not None:
+        conditions.append(or_(t.account_id.in_(account_ids), t.counter_account_id.in_(account_ids)))
+    rows = (await session.execute(
+        select(t.currency, t.kind, t.booked_on, func.sum(t.amount_minor))
+        .where(t.tenant_id == tenant_id, _LIVE, t.kind.in_(("income", "expense")), *conditions)
+        .group_by(t.currency, t.kind, t.booked_on))).all()
+    table = await rate_table(session, tenant_id, max((r[2] for r in rows), default=date.min))
+    sums = {"income": 0, "expense": 0}
+    missing: set[str] = set()
+    for code, kind, day, amount in rows:
+        converted = table.convert(int(amount), code, currency, day)
+        if converted is None:
+            missing.add(code)
+        else:
+            sums[kind] += converted
+    return ConvertedTotals(currency, sums["income"], sums["expense"], sorted(missing))
+
+
+async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of one shape with COPY, in the session's transaction (an insert of thousands of
+    rows spends most of its time binding parameters; COPY streams them)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    connection = await session.connection()
+    raw: Any = (await connection.get_raw_connection()).driver_connection
+    await raw.copy_records_to_table(table.name, columns=columns,
+                                    records=[tuple(row[c] for c in columns) for row in rows])
