@@ -18,7 +18,7 @@ from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import CategoryCreated, CategoryKind, TransactionKind, TransactionRecorded
 from tallykit.db import Database
-from tallykit.events import SYSTEM, Envelope
+from tallykit.events import SYSTEM, Envelope, EventPayload
 from tallykit.tables import outbox
 
 
@@ -46,10 +46,14 @@ class Budget:
         return await self.consumer.handle(envelope.to_json())
 
     async def category(
-        self, name: str = "Groceries", kind: str = "expense", tenant: UUID | None = None
+        self,
+        name: str = "Groceries",
+        kind: str = "expense",
+        tenant: UUID | None = None,
+        group: str = "Everyday",
     ) -> UUID:
         category_id = uuid4()
-        payload = CategoryCreated(name=name, group="Everyday", kind=CategoryKind(kind))
+        payload = CategoryCreated(name=name, group=group, kind=CategoryKind(kind))
         await self.deliver(
             registry.envelope(
                 payload,
@@ -92,11 +96,31 @@ class Budget:
         assert await self.deliver(envelope)
         return envelope
 
-    async def set(self, category_id: UUID, amount_minor: int, currency: str = "EUR") -> dict[str, Any]:
+    def event(self, payload: EventPayload, stream_id: UUID | None = None, version: int = 1) -> Envelope:
+        """Any ledger (or auth) event of this tenant, as the ledger would publish it."""
+        return registry.envelope(
+            payload,
+            tenant_id=self.tenant,
+            stream_id=stream_id or uuid4(),
+            stream_version=version,
+            actor=str(self.user),
+        )
+
+    async def set(
+        self, category_id: UUID, amount_minor: int, currency: str = "EUR", **extra: Any
+    ) -> dict[str, Any]:
+        """Set a budget; pace warnings are off unless asked for, so alert sequences depend only on the
+        amounts spent (not on the day of the month the test runs)."""
         response = await self.client.post(
             "/budgets",
             headers=self.auth(),
-            json={"category_id": str(category_id), "amount_minor": amount_minor, "currency": currency},
+            json={
+                "category_id": str(category_id),
+                "amount_minor": amount_minor,
+                "currency": currency,
+                "pace_alerts": False,
+                **extra,
+            },
         )
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()

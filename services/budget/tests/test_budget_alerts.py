@@ -57,7 +57,11 @@ async def test_crossing_80_then_100_alerts_once_each_despite_redelivery(budget: 
         "spent_minor": 10_000,
         "budget_minor": 10_000,
         "currency": "EUR",
+        "period_start": exceeded["data"]["period_start"],
+        "period_end": exceeded["data"]["period_end"],
+        "period_kind": "month",
     }
+    assert exceeded["data"]["period_start"] == f"{month}-01"
     assert {e["tenant_id"] for e in events} == {str(budget.tenant)}
 
     [item] = (await budget.client.get("/budgets", headers=budget.auth())).json()["items"]
@@ -93,7 +97,7 @@ async def test_crossing_both_at_once_emits_80_first(budget: Budget) -> None:
 
 async def test_each_month_alerts_on_its_own(budget: Budget) -> None:
     rent = await budget.category("Rent")
-    await budget.set(rent, 1_000)
+    await budget.set(rent, 1_000, effective_from="2024-01-01")
     await budget.spend(rent, 900, booked_on=date(2024, 1, 10))
     await budget.spend(rent, 100, booked_on=date(2024, 1, 20))
     await budget.spend(rent, 850, booked_on=date(2024, 2, 1))
@@ -111,12 +115,14 @@ async def test_each_month_alerts_on_its_own(budget: Budget) -> None:
     assert [(i["spent_minor"], i["alerts"]) for i in february["items"]] == [(900, [80])]
 
 
-async def test_changing_the_budget_reevaluates_but_never_repeats(budget: Budget) -> None:
+async def test_changing_the_budget_reevaluates_and_rearms(budget: Budget) -> None:
     food = await budget.category("Food")
     await budget.set(food, 10_000)
     await budget.spend(food, 8_500)  # 85 %: 80 fires
-    await budget.set(food, 20_000)  # 42 %: nothing fires, nothing is taken back
-    await budget.spend(food, 8_000)  # 82 % of the new amount: 80 already fired this month
+    raised = await budget.set(food, 20_000)  # 42 %: below 80 again, so 80 is armed again
+    assert raised["alerts"] == []
+    await budget.spend(food, 500)  # 45 %: nothing
+    await budget.spend(food, 7_500)  # 82 % of the new amount: a new crossing of 80
     lowered = await budget.set(food, 16_000)  # now 103 %: 100 fires, from the change itself
     assert lowered["alerts"] == [80, 100]
     events = await budget.published()
@@ -124,22 +130,26 @@ async def test_changing_the_budget_reevaluates_but_never_repeats(budget: Budget)
         ("BudgetSet", 1),
         ("BudgetThresholdReached", 2),
         ("BudgetSet", 3),
-        ("BudgetSet", 4),
-        ("BudgetExceeded", 5),
+        ("BudgetThresholdReached", 4),
+        ("BudgetSet", 5),
+        ("BudgetExceeded", 6),
     ]
-    assert events[4]["data"]["budget_minor"] == 16_000
-    assert events[4]["actor"] == str(budget.user)
+    assert events[3]["data"]["spent_minor"] == 16_500
+    assert events[5]["data"]["budget_minor"] == 16_000
+    assert events[5]["actor"] == str(budget.user)
 
 
-async def test_other_currencies_incomes_and_uncategorised_do_not_count(budget: Budget) -> None:
+async def test_other_currencies_and_uncategorised_do_not_count_a_refund_counts_negative(
+    budget: Budget,
+) -> None:
     food = await budget.category("Food")
     await budget.set(food, 1_000, currency="EUR")
     await budget.spend(food, 5_000, currency="USD")
-    await budget.spend(food, 5_000, kind="income")
     assert await budget.deliver(budget.transaction(None, 5_000))
+    await budget.spend(food, 300, kind="income")  # money back on an expense category: a refund
     assert _alerts(await budget.published()) == []
     [item] = (await budget.client.get("/budgets", headers=budget.auth())).json()["items"]
-    assert (item["spent_minor"], item["alerts"]) == (0, [])
+    assert (item["spent_minor"], item["remaining_minor"], item["alerts"]) == (-300, 1_300, [])
 
 
 async def test_categories_and_spending_before_any_budget_are_kept(budget: Budget) -> None:

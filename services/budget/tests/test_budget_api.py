@@ -17,23 +17,48 @@ if TYPE_CHECKING:
 async def test_set_budget_then_change_its_amount(budget: Budget) -> None:
     groceries = await budget.category("Groceries")
     first = await budget.set(groceries, 40_000)
+    today = budget.today()
+    start = today.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     assert first == {
         "id": first["id"],
         "category_id": str(groceries),
+        "group": None,
         "category_name": "Groceries",
+        "period_kind": "month",
+        "start_day": 1,
+        "anchor": None,
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
         "amount_minor": 40_000,
+        "rollover": False,
+        "carried_minor": 0,
+        "available_minor": 40_000,
         "currency": "EUR",
         "spent_minor": 0,
         "remaining_minor": 40_000,
         "percent": 0,
         "alerts": [],
+        "thresholds": [80, 100],
+        "pace_alerts": False,
+        "previous_spent_minor": 0,
+        "trend_percent": None,
+        "projected_minor": first["projected_minor"],
     }
+    assert first["projected_minor"] in (None, 0)
     second = await budget.set(groceries, 50_000)
     assert second["id"] == first["id"]
     assert second["amount_minor"] == 50_000
 
     listed = (await budget.client.get("/budgets", headers=budget.auth())).json()
-    assert listed == {"month": month_of(budget.today()), "items": [second]}
+    assert listed == {
+        "month": month_of(today),
+        "on": today.isoformat(),
+        "items": [second],
+        "totals": [
+            {"currency": "EUR", "available_minor": 50_000, "spent_minor": 0, "remaining_minor": 50_000}
+        ],
+    }
 
     events = await budget.published()
     assert [(e["type"], e["stream_id"], e["stream_version"]) for e in events] == [
@@ -45,6 +70,10 @@ async def test_set_budget_then_change_its_amount(budget: Budget) -> None:
         "category_name": "Groceries",
         "amount_minor": 50_000,
         "currency": "EUR",
+        "group": None,
+        "period_kind": "month",
+        "effective_from": start.isoformat(),
+        "rollover": False,
     }
     assert events[1]["tenant_id"] == str(budget.tenant)
     assert events[1]["actor"] == str(budget.user)
@@ -55,17 +84,19 @@ async def test_a_budget_set_mid_month_counts_spending_already_done(budget: Budge
     await budget.spend(groceries, 6_000)
     await budget.spend(groceries, 3_000)
     await budget.spend(groceries, 2_500, currency="USD")  # another currency: not this budget's
-    await budget.spend(groceries, 4_000, kind="income")  # incomes are not spending
+    await budget.spend(groceries, 1_000, kind="income")  # a refund: negative spending
     last_month = budget.today().replace(day=1) - timedelta(days=1)
     await budget.spend(groceries, 7_000, booked_on=last_month)
 
-    body = await budget.set(groceries, 10_000)
+    # In force from last month on (a budget only counts for periods from its first one on).
+    body = await budget.set(groceries, 10_000, effective_from=last_month.isoformat())
     assert (body["spent_minor"], body["remaining_minor"], body["percent"], body["alerts"]) == (
-        9_000,
-        1_000,
-        90,
+        8_000,
+        2_000,
+        80,
         [80],
     )
+    assert (body["previous_spent_minor"], body["trend_percent"]) == (7_000, 14)
     events = await budget.published()
     assert [(e["type"], e["stream_version"]) for e in events] == [
         ("budget.BudgetSet", 1),

@@ -1,8 +1,26 @@
 from datetime import date
+from uuid import uuid4
 
 import pytest
 
-from tally_budget.domain import month_of, percent_used, thresholds_reached
+from tally_budget import goals
+from tally_budget.domain import (
+    AmountVersion,
+    CategoryInfo,
+    Crossings,
+    Limit,
+    Target,
+    evaluate_thresholds,
+    limit_for,
+    members,
+    month_of,
+    pace_warning,
+    percent_used,
+    root_of,
+    thresholds_reached,
+    trend_percent,
+)
+from tally_budget.periods import Period, PeriodKind, PeriodSpec, period_containing
 
 
 @pytest.mark.parametrize(
@@ -32,13 +50,201 @@ def test_percent_used_rounds_down(spent: int, budget: int, percent: int) -> None
     assert percent_used(spent, budget) == percent
 
 
-def test_a_budget_is_positive() -> None:
-    with pytest.raises(ValueError, match="positive"):
-        thresholds_reached(1, 0)
-    with pytest.raises(ValueError, match="positive"):
-        percent_used(1, -5)
+def test_an_empty_envelope() -> None:
+    """With rollover, overspending can leave nothing (or less) for a period: any spending reaches every
+    threshold, no spending reaches none."""
+    assert thresholds_reached(1, 0) == [80, 100]
+    assert thresholds_reached(0, 0) == []
+    assert thresholds_reached(0, -500) == []
+    assert percent_used(1, -5) == 999
+    assert percent_used(0, 0) == 0
 
 
 def test_month_of() -> None:
     assert month_of(date(2025, 1, 31)) == "2025-01"
     assert month_of(date(987, 12, 1)) == "0987-12"
+
+
+# --- periods ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "day", "start", "end"),
+    [
+        (PeriodSpec(PeriodKind.week), date(2025, 6, 11), date(2025, 6, 9), date(2025, 6, 15)),  # Wed → Mon
+        (
+            PeriodSpec(PeriodKind.week, week_start="sunday"),
+            date(2025, 6, 11),
+            date(2025, 6, 8),
+            date(2025, 6, 14),
+        ),
+        (
+            PeriodSpec(PeriodKind.week, week_start="saturday"),
+            date(2025, 6, 14),
+            date(2025, 6, 14),
+            date(2025, 6, 20),
+        ),
+        (
+            PeriodSpec(PeriodKind.fortnight, anchor=date(2025, 6, 6)),
+            date(2025, 6, 19),
+            date(2025, 6, 6),
+            date(2025, 6, 19),
+        ),
+        (
+            PeriodSpec(PeriodKind.fortnight, anchor=date(2025, 6, 6)),
+            date(2025, 6, 20),
+            date(2025, 6, 20),
+            date(2025, 7, 3),
+        ),
+        (
+            PeriodSpec(PeriodKind.fortnight, anchor=date(2025, 6, 6)),
+            date(2025, 6, 5),
+            date(2025, 5, 23),
+            date(2025, 6, 5),
+        ),
+        (PeriodSpec(PeriodKind.month), date(2024, 2, 29), date(2024, 2, 1), date(2024, 2, 29)),
+        (
+            PeriodSpec(PeriodKind.month, start_day=25),
+            date(2025, 1, 24),
+            date(2024, 12, 25),
+            date(2025, 1, 24),
+        ),
+        (PeriodSpec(PeriodKind.month, start_day=25), date(2025, 1, 25), date(2025, 1, 25), date(2025, 2, 24)),
+        (PeriodSpec(PeriodKind.month, start_day=28), date(2025, 3, 1), date(2025, 2, 28), date(2025, 3, 27)),
+        (PeriodSpec(PeriodKind.quarter), date(2025, 5, 31), date(2025, 4, 1), date(2025, 6, 30)),
+        (PeriodSpec(PeriodKind.quarter), date(2025, 12, 31), date(2025, 10, 1), date(2025, 12, 31)),
+        (PeriodSpec(PeriodKind.year), date(2025, 7, 1), date(2025, 1, 1), date(2025, 12, 31)),
+    ],
+)
+def test_period_containing(spec: PeriodSpec, day: date, start: date, end: date) -> None:
+    assert period_containing(spec, day) == Period(start, end)
+
+
+def test_a_pay_month_is_labelled_by_the_month_it_starts_in() -> None:
+    period = period_containing(PeriodSpec(PeriodKind.month, start_day=25), date(2025, 1, 3))
+    assert period.month_label == "2024-12"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kind": PeriodKind.month, "start_day": 29},
+        {"kind": PeriodKind.month, "start_day": 0},
+        {"kind": PeriodKind.week, "start_day": 3},
+        {"kind": PeriodKind.month, "anchor": date(2025, 1, 1)},
+        {"kind": PeriodKind.week, "week_start": "friday-ish"},
+    ],
+)
+def test_impossible_period_specs(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"start|anchor|day of the week"):
+        PeriodSpec(**kwargs)  # type: ignore[arg-type]
+
+
+# --- thresholds, re-arming, pace -------------------------------------------------------------------------
+
+
+def test_thresholds_fire_once_and_rearm_below() -> None:
+    assert evaluate_thresholds((80, 100), set(), 8_500, 10_000) == Crossings(fired=(80,), rearmed=())
+    assert evaluate_thresholds((80, 100), {80}, 9_000, 10_000) == Crossings(fired=(), rearmed=())
+    assert evaluate_thresholds((80, 100), {80}, 7_000, 10_000) == Crossings(fired=(), rearmed=(80,))
+    assert evaluate_thresholds((80, 100), set(), 12_000, 10_000) == Crossings(fired=(80, 100), rearmed=())
+    assert evaluate_thresholds((80, 100), {80, 100}, 9_000, 10_000) == Crossings(fired=(), rearmed=(100,))
+
+
+@pytest.mark.parametrize(
+    ("spent", "budget", "today", "projected"),
+    [
+        (5_000, 10_000, date(2025, 6, 10), 15_000),  # half of it in a third of June: 3 times
+        (3_000, 10_000, date(2025, 6, 10), None),  # projects 9,000: under
+        (10_000, 10_000, date(2025, 6, 20), None),  # already over: the 100 % alert says it
+        (4_000, 10_000, date(2025, 6, 2), None),  # two days are too few to say
+        (4_000, 10_000, date(2025, 6, 5), None),  # under 20 % of the month: still too early
+        (4_000, 10_000, date(2025, 6, 6), 20_000),
+        (4_000, 10_000, date(2025, 7, 1), None),  # not in the period
+    ],
+)
+def test_pace_warning(spent: int, budget: int, today: date, projected: int | None) -> None:
+    june = Period(date(2025, 6, 1), date(2025, 6, 30))
+    assert pace_warning(spent, budget, june, today) == projected
+
+
+# --- versions and rollover -------------------------------------------------------------------------------
+
+MONTHLY = PeriodSpec(PeriodKind.month)
+JAN, FEB, MAR = (period_containing(MONTHLY, date(2025, m, 1)) for m in (1, 2, 3))
+
+
+def test_a_change_takes_effect_from_its_period_and_leaves_the_past() -> None:
+    versions = [AmountVersion(date(2025, 1, 1), 10_000), AmountVersion(date(2025, 3, 1), 15_000)]
+    assert limit_for(MONTHLY, versions, {}, period_containing(MONTHLY, date(2024, 12, 5))) is None
+    assert limit_for(MONTHLY, versions, {}, FEB) == Limit(10_000, 0)
+    assert limit_for(MONTHLY, versions, {}, MAR) == Limit(15_000, 0)
+
+
+def test_rollover_carries_what_is_left_and_what_is_overspent() -> None:
+    versions = [AmountVersion(date(2025, 1, 1), 10_000, rollover=True)]
+    spent = {date(2025, 1, 10): 7_000, date(2025, 2, 3): 14_000}
+    assert limit_for(MONTHLY, versions, spent, JAN) == Limit(10_000, 0)
+    assert limit_for(MONTHLY, versions, spent, FEB) == Limit(10_000, 3_000)  # 3,000 left in January
+    march = limit_for(MONTHLY, versions, spent, MAR)
+    assert march == Limit(10_000, -1_000)  # February had 13,000 and spent 14,000
+    assert march is not None
+    assert march.available_minor == 9_000
+
+
+def test_rollover_turned_off_stops_carrying() -> None:
+    versions = [
+        AmountVersion(date(2025, 1, 1), 10_000, rollover=True),
+        AmountVersion(date(2025, 2, 1), 10_000, rollover=False),
+    ]
+    spent = {date(2025, 1, 10): 2_000}
+    assert limit_for(MONTHLY, versions, spent, FEB) == Limit(10_000, 8_000)  # January's leftover arrives
+    assert limit_for(MONTHLY, versions, spent, MAR) == Limit(10_000, 0)  # February does not carry
+
+
+def test_trend() -> None:
+    assert trend_percent(12_000, 10_000) == 20
+    assert trend_percent(5_000, 10_000) == -50
+    assert trend_percent(5_000, 0) is None
+
+
+# --- merges and groups -----------------------------------------------------------------------------------
+
+
+def test_members_follow_merges_and_groups() -> None:
+    a, b, c, salary = uuid4(), uuid4(), uuid4(), uuid4()
+    infos = {
+        a: CategoryInfo("Groceries", "Food", "expense"),
+        b: CategoryInfo("Market", "Food", "expense"),
+        c: CategoryInfo("Rent", "Home", "expense"),
+        salary: CategoryInfo("Salary", "Food", "income"),
+    }
+    merges = {a: b}
+    known = {a, b, c, salary}
+    assert members(Target(category_id=b), known, infos, merges) == {a, b}
+    assert members(Target(category_id=a), known, infos, merges) == set()
+    assert members(Target(group="Food"), known, infos, merges) == {a, b}  # not the income category
+    assert members(Target(group="Home"), known, infos, {c: b}) == set()  # Rent now counts as Market
+    assert root_of(a, {a: b, b: a}) in (a, b)  # a cycle cannot hang
+
+
+# --- goals -----------------------------------------------------------------------------------------------
+
+
+def test_goal_progress() -> None:
+    start, target = date(2025, 1, 1), date(2025, 12, 31)
+    on_track = goals.progress(60_000, 120_000, start, target, date(2025, 6, 30))
+    assert (on_track.status, on_track.percent, on_track.needed_per_month_minor) == (
+        goals.GoalStatus.on_track,
+        50,
+        10_000,  # 60,000 over July..December
+    )
+    behind = goals.progress(20_000, 120_000, start, target, date(2025, 6, 30))
+    assert behind.status is goals.GoalStatus.behind
+    assert behind.needed_per_month_minor == 16_667  # rounded up
+    assert (
+        goals.progress(120_000, 120_000, start, target, date(2025, 3, 1)).status is goals.GoalStatus.reached
+    )
+    assert goals.progress(5, 100, start, None, date(2025, 3, 1)).status is goals.GoalStatus.no_date
+    late = goals.progress(100, 1_000, start, date(2025, 2, 1), date(2025, 3, 1))
+    assert (late.status, late.needed_per_month_minor) == (goals.GoalStatus.behind, 900)

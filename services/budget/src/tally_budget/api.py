@@ -1,36 +1,377 @@
+from datetime import date, timedelta
 from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_budget import handlers, store
-from tally_budget.domain import MONTH_PATTERN, current_month
-from tally_budget.schemas import BudgetCreate, BudgetPublic, BudgetsPublic
+from tally_budget import domain, goals, handlers, store
+from tally_budget.figures import Context, figures
+from tally_budget.flows import UNCATEGORISED
+from tally_budget.periods import PeriodKind, previous_period
+from tally_budget.schemas import (
+    AlertPublic,
+    AlertsPublic,
+    AmountVersionPublic,
+    AvailablePublic,
+    BudgetChange,
+    BudgetCreate,
+    BudgetDetail,
+    BudgetPublic,
+    BudgetsPublic,
+    BudgetTotal,
+    ContributionCreate,
+    ContributionPublic,
+    GoalChange,
+    GoalCreate,
+    GoalDetail,
+    GoalPoint,
+    GoalPublic,
+    GoalsPublic,
+    PeriodFigures,
+)
 from tallykit.app import wake_relay
 from tallykit.db import Database
+from tallykit.errors import InvalidInput, NotFound
 from tallykit.tokens import CurrentPrincipal
 
 router = APIRouter(tags=["budgets"])
 
-MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM; default this month")]
+MonthQuery = Annotated[
+    str | None, Query(pattern=domain.MONTH_PATTERN, description="YYYY-MM: that month's periods")
+]
+OnQuery = Annotated[date | None, Query(description="the periods containing this day; default today")]
+HISTORY_PERIODS = 12
+
+
+def _reference_day(budget: store.Budget, month: str | None, on: date | None, today: date) -> date:
+    """The day whose period a listing shows: `on`, or for `month` the period labelled with that month
+    (a pay month starting on the 25th: from the 25th of it), or today."""
+    if on is not None:
+        return on
+    if month is None:
+        return today
+    year, number = (int(part) for part in month.split("-"))
+    if budget.spec.kind is PeriodKind.month:
+        return date(year, number, budget.spec.start_day)
+    first = date(year, number, 1)
+    return today if domain.month_of(today) == month else first
+
+
+async def _overview(
+    session: AsyncSession, tenant_id: UUID, month: str | None, on: date | None
+) -> BudgetsPublic:
+    today = domain.today_in((await store.get_household(session, tenant_id)).time_zone)
+    context = await Context.load(session, tenant_id)
+    items = []
+    for budget in await store.list_budgets(session, tenant_id):
+        result = await figures(session, context, budget, _reference_day(budget, month, on, today))
+        if result.limit is None:
+            continue  # not in force yet in that period
+        fired = await store.fired_thresholds(session, budget.id, result.period.start)
+        items.append(BudgetPublic.of(result, context.name_of(budget), sorted(fired - {store.PACE}), today))
+    items.sort(key=lambda i: (i.category_name.casefold(), str(i.id)))
+    totals: dict[str, BudgetTotal] = {}
+    for item in items:
+        t = totals.get(item.currency) or BudgetTotal(
+            currency=item.currency, available_minor=0, spent_minor=0, remaining_minor=0
+        )
+        totals[item.currency] = BudgetTotal(
+            currency=item.currency,
+            available_minor=t.available_minor + item.available_minor,
+            spent_minor=t.spent_minor + item.spent_minor,
+            remaining_minor=t.remaining_minor + item.remaining_minor,
+        )
+    reference = on or (date(int(month[:4]), int(month[5:]), 1) if month else today)
+    return BudgetsPublic(
+        month=month or (None if on else domain.month_of(today)),
+        on=reference,
+        items=items,
+        totals=sorted(totals.values(), key=lambda t: t.currency),
+    )
 
 
 @router.post("/budgets", status_code=201)
 async def set_budget(body: BudgetCreate, principal: CurrentPrincipal, request: Request) -> BudgetPublic:
-    """Set the monthly budget of a category; posting again for the same category changes its amount."""
+    """Create the budget of a category or group, or (posting again with the same period) change its
+    amount and rollover from the period containing `effective_from` (default: now) on."""
     command = handlers.SetBudget(
-        category_id=body.category_id, amount_minor=body.amount_minor, currency=body.currency
+        target=domain.Target(category_id=body.category_id, group=body.group),
+        amount_minor=body.amount_minor,
+        currency=body.currency,
+        period_kind=body.period,
+        start_day=body.start_day,
+        anchor=body.anchor,
+        rollover=body.rollover,
+        # Posting again for an existing budget keeps the thresholds and pace setting it was not given.
+        thresholds=tuple(body.thresholds) if "thresholds" in body.model_fields_set else None,
+        pace_alerts=body.pace_alerts if "pace_alerts" in body.model_fields_set else None,
+        effective_from=body.effective_from,
     )
-    row = await handlers.set_budget(request.app.state.db, request.app.state.settings, principal, command)
+    db: Database = request.app.state.db
+    result, alerts = await handlers.set_budget(db, request.app.state.settings, principal, command)
     wake_relay(request)
-    return BudgetPublic.of(row)
+    async with db.read() as session:
+        context = await Context.load(session, principal.tenant_id)
+        today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
+    return BudgetPublic.of(result, context.name_of(result.budget), alerts, today)
 
 
 @router.get("/budgets")
 async def list_budgets(
-    principal: CurrentPrincipal, request: Request, month: MonthQuery = None
+    principal: CurrentPrincipal, request: Request, month: MonthQuery = None, on: OnQuery = None
 ) -> BudgetsPublic:
-    month = month or current_month()
+    """Every budget in force in the period containing `on` (or of `month`, or today): spent, left,
+    percent, what rollover carried, and the trend against the period before."""
+    async with request.app.state.db.read() as session:
+        return await _overview(session, principal.tenant_id, month, on)
+
+
+@router.get("/budgets/overview")
+async def overview(
+    principal: CurrentPrincipal, request: Request, month: MonthQuery = None, on: OnQuery = None
+) -> BudgetsPublic:
+    """The same as GET /budgets (the budget screen's overview), with totals per currency."""
+    async with request.app.state.db.read() as session:
+        return await _overview(session, principal.tenant_id, month, on)
+
+
+@router.get("/budgets/available")
+async def available_to_budget(
+    principal: CurrentPrincipal, request: Request, month: MonthQuery = None
+) -> AvailablePublic:
+    """Income of the month (income categories and uncategorised incomes) minus what the monthly budgets
+    give out for it, in the household's currency."""
+    async with request.app.state.db.read() as session:
+        household = await store.get_household(session, principal.tenant_id)
+        today = domain.today_in(household.time_zone)
+        month = month or domain.month_of(today)
+        context = await Context.load(session, principal.tenant_id)
+        budgets = await store.list_budgets(session, principal.tenant_id)
+        currency = household.base_currency or (budgets[0].currency if budgets else None)
+        if currency is None:
+            raise InvalidInput("the household has no currency yet: set a budget or the household's currency")
+        year, number = (int(part) for part in month.split("-"))
+        first = date(year, number, 1)
+        last = _month_end(first)
+        ids = domain.income_categories(context.known, context.categories.infos, context.categories.merges)
+        income = await store.income(
+            session, principal.tenant_id, ids | {UNCATEGORISED}, currency, first, last
+        )
+        budgeted = 0
+        for budget in budgets:
+            if budget.spec.kind is PeriodKind.month and budget.currency == currency:
+                result = await figures(session, context, budget, date(year, number, budget.spec.start_day))
+                if result.limit is not None:
+                    budgeted += result.limit.amount_minor
+    return AvailablePublic(
+        month=month,
+        currency=currency,
+        income_minor=income,
+        budgeted_minor=budgeted,
+        available_minor=income - budgeted,
+    )
+
+
+def _month_end(first: date) -> date:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+@router.get("/budgets/{budget_id}")
+async def get_budget(
+    budget_id: UUID, principal: CurrentPrincipal, request: Request, on: OnQuery = None
+) -> BudgetDetail:
+    """One budget: this period's figures, its amount versions, and the last periods' spent vs budget."""
+    async with request.app.state.db.read() as session:
+        budget = await store.get_budget(session, principal.tenant_id, budget_id)
+        if budget is None:
+            raise NotFound("no such budget", budget_id=str(budget_id))
+        today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
+        context = await Context.load(session, principal.tenant_id)
+        day = on or today
+        result = await figures(session, context, budget, day)
+        if result.limit is None:
+            raise NotFound("the budget is not in force in that period", budget_id=str(budget_id))
+        fired = await store.fired_thresholds(session, budget.id, result.period.start)
+        public = BudgetPublic.of(result, context.name_of(budget), sorted(fired - {store.PACE}), today)
+        history = []
+        period = result.period
+        for _ in range(HISTORY_PERIODS):
+            past = await figures(session, context, budget, period.start)
+            if past.limit is None:
+                break
+            history.append(
+                PeriodFigures(
+                    period_start=past.period.start,
+                    period_end=past.period.end,
+                    available_minor=past.limit.available_minor,
+                    spent_minor=past.spent_minor,
+                )
+            )
+            period = previous_period(budget.spec, period)
+    return BudgetDetail(
+        **public.model_dump(),
+        versions=[
+            AmountVersionPublic(
+                effective_from=v.effective_from, amount_minor=v.amount_minor, rollover=v.rollover
+            )
+            for v in budget.versions
+        ],
+        history=list(reversed(history)),
+    )
+
+
+@router.patch("/budgets/{budget_id}")
+async def change_budget(
+    budget_id: UUID, body: BudgetChange, principal: CurrentPrincipal, request: Request
+) -> BudgetPublic:
+    """Change the amount or rollover from the period containing `effective_from` (default: now) on;
+    earlier periods keep theirs. Thresholds and pace alerts change at once."""
+    command = handlers.ChangeBudget(
+        amount_minor=body.amount_minor,
+        rollover=body.rollover,
+        thresholds=tuple(body.thresholds) if body.thresholds is not None else None,
+        pace_alerts=body.pace_alerts,
+        effective_from=body.effective_from,
+    )
     db: Database = request.app.state.db
+    result, alerts = await handlers.change_budget(
+        db, request.app.state.settings, principal, budget_id, command
+    )
+    wake_relay(request)
     async with db.read() as session:
-        rows = await store.list_budgets(session, principal.tenant_id, month)
-    return BudgetsPublic(month=month, items=[BudgetPublic.of(r) for r in rows])
+        context = await Context.load(session, principal.tenant_id)
+        today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
+    return BudgetPublic.of(result, context.name_of(result.budget), alerts, today)
+
+
+@router.delete("/budgets/{budget_id}", status_code=204)
+async def remove_budget(budget_id: UUID, principal: CurrentPrincipal, request: Request) -> Response:
+    await handlers.remove_budget(request.app.state.db, request.app.state.settings, principal, budget_id)
+    wake_relay(request)
+    return Response(status_code=204)
+
+
+@router.get("/alerts")
+async def list_alerts(
+    principal: CurrentPrincipal,
+    request: Request,
+    budget_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AlertsPublic:
+    """Alerts fired, oldest first (threshold 0 is a pace warning)."""
+    async with request.app.state.db.read() as session:
+        rows = await store.list_alerts(session, principal.tenant_id, budget_id, limit)
+    return AlertsPublic(
+        items=[
+            AlertPublic(
+                id=r.id,
+                budget_id=r.budget_id,
+                type=r.type,
+                threshold=r.threshold or None,
+                period_start=r.period_start,
+                period_end=r.period_end,
+                spent_minor=r.spent_minor,
+                budget_minor=r.budget_minor,
+            )
+            for r in rows
+        ]
+    )
+
+
+# --- goals -----------------------------------------------------------------------------------------------
+
+
+async def _goal_public(session: AsyncSession, goal: store.Goal, today: date) -> GoalPublic:
+    saved = await handlers.saved(session, goal, today)
+    progress = goals.progress(saved, goal.target_minor, goal.start_date, goal.target_date, today)
+    account = await store.get_account(session, goal.tenant_id, goal.account_id) if goal.account_id else None
+    return GoalPublic.of(goal, progress, account.name if account else None)
+
+
+async def _goal_detail(session: AsyncSession, tenant_id: UUID, goal_id: UUID) -> GoalDetail:
+    goal = await store.get_goal(session, tenant_id, goal_id)
+    if goal is None:
+        raise NotFound("no such goal", goal_id=str(goal_id))
+    today = domain.today_in((await store.get_household(session, tenant_id)).time_zone)
+    public = await _goal_public(session, goal, today)
+    opening, moves = await handlers.saved_by_day(session, goal)
+    points = handlers.history(opening, moves, goal.start_date, today)
+    return GoalDetail(
+        **public.model_dump(),
+        history=[GoalPoint(day=d, saved_minor=v) for d, v in points],
+        contributions=[
+            ContributionPublic(id=c.id, amount_minor=c.amount_minor, day=c.day, note=c.note)
+            for c in await store.contributions(session, goal.id)
+        ],
+    )
+
+
+@router.get("/goals")
+async def list_goals(principal: CurrentPrincipal, request: Request) -> GoalsPublic:
+    async with request.app.state.db.read() as session:
+        today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
+        return GoalsPublic(
+            items=[
+                await _goal_public(session, g, today)
+                for g in await store.list_goals(session, principal.tenant_id)
+            ]
+        )
+
+
+@router.post("/goals", status_code=201)
+async def create_goal(body: GoalCreate, principal: CurrentPrincipal, request: Request) -> GoalDetail:
+    """A savings goal: a target amount (and date), saved by manual contributions or followed on an
+    account's balance."""
+    command = handlers.SetGoal(
+        name=body.name,
+        target_minor=body.target_minor,
+        currency=body.currency,
+        target_date=body.target_date,
+        account_id=body.account_id,
+    )
+    db: Database = request.app.state.db
+    goal_id = await handlers.create_goal(db, request.app.state.settings, principal, command)
+    wake_relay(request)
+    async with db.read() as session:
+        return await _goal_detail(session, principal.tenant_id, goal_id)
+
+
+@router.get("/goals/{goal_id}")
+async def get_goal(goal_id: UUID, principal: CurrentPrincipal, request: Request) -> GoalDetail:
+    """A goal with its progress, what it needs per month, and its saved amount over time (for a chart)."""
+    async with request.app.state.db.read() as session:
+        return await _goal_detail(session, principal.tenant_id, goal_id)
+
+
+@router.patch("/goals/{goal_id}")
+async def change_goal(
+    goal_id: UUID, body: GoalChange, principal: CurrentPrincipal, request: Request
+) -> GoalDetail:
+    db: Database = request.app.state.db
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    await handlers.change_goal(db, request.app.state.settings, principal, goal_id, changes)
+    wake_relay(request)
+    async with db.read() as session:
+        return await _goal_detail(session, principal.tenant_id, goal_id)
+
+
+@router.delete("/goals/{goal_id}", status_code=204)
+async def remove_goal(goal_id: UUID, principal: CurrentPrincipal, request: Request) -> Response:
+    await handlers.remove_goal(request.app.state.db, principal, goal_id)
+    return Response(status_code=204)
+
+
+@router.post("/goals/{goal_id}/contributions", status_code=201)
+async def contribute(
+    goal_id: UUID, body: ContributionCreate, principal: CurrentPrincipal, request: Request
+) -> GoalDetail:
+    """Put money towards a goal (or, negative, take some out) on a day (default today)."""
+    db: Database = request.app.state.db
+    await handlers.contribute(
+        db, request.app.state.settings, principal, goal_id, body.amount_minor, body.day, body.note
+    )
+    wake_relay(request)
+    async with db.read() as session:
+        return await _goal_detail(session, principal.tenant_id, goal_id)

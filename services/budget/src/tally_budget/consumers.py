@@ -1,34 +1,55 @@
-"""`ledger.events` → categories and spending, and the alerts spending may fire."""
+"""`ledger.events` → categories, spending and balances, and the alerts they may fire; `auth.events` →
+household settings and deleted households."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget import handlers, projections
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
-from tallykit.contracts.ledger import TransactionRecorded
 from tallykit.db import Database
 from tallykit.events import Envelope
 from tallykit.settings import ServiceSettings
 
+TOPICS = ("ledger.events", "auth.events")
+
+Projection = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+
 
 def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
-    async def transaction_recorded(
-        session: AsyncSession, envelope: Envelope, payload: TransactionRecorded
-    ) -> None:
-        changed = await projections.transaction_recorded(session, envelope, payload)
-        if changed is not None:
-            category_id, month, total = changed
-            await handlers.spending_changed(
-                session, settings, envelope, category_id, month, payload.currency, total
-            )
+    async def money_moved(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+        changed = await projections.money_moved(session, envelope, payload)
+        await handlers.ledger_changed(session, settings, envelope, changed)
+
+    def then_recheck(projection: Projection) -> Projection:
+        """Category changes move spending between budgets (a merge, a new group): recheck this period."""
+
+        async def handle(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+            await projection(session, envelope, payload)
+            await handlers.ledger_changed(session, settings, envelope, None)
+
+        return handle
 
     return EventConsumer(
         db=db,
         settings=settings,
         registry=registry,
-        topics=["ledger.events"],
+        topics=TOPICS,
         handlers={
             "ledger.CategoryCreated": projections.category_created,
-            "ledger.TransactionRecorded": transaction_recorded,
+            "ledger.CategoryRenamed": then_recheck(projections.category_renamed),
+            "ledger.CategoryArchived": projections.category_archived,
+            "ledger.CategoryMerged": then_recheck(projections.category_merged),
+            "ledger.AccountOpened": projections.account_opened,
+            "ledger.AccountRenamed": projections.account_renamed,
+            "ledger.TransactionRecorded": money_moved,
+            "ledger.TransferRecorded": money_moved,
+            "ledger.TransactionAmended": money_moved,
+            "ledger.TransactionDeleted": money_moved,
+            "ledger.TransactionRestored": money_moved,
+            "auth.HouseholdSettingsChanged": projections.household_settings_changed,
+            "auth.UserDeleted": projections.user_deleted,
         },
     )

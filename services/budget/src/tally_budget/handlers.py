@@ -1,17 +1,29 @@
-"""Commands and reactions of the budget service: load, decide (domain.py), save with the outbox."""
+"""Commands and reactions of the budget service: load, decide (domain.py, goals.py), save with the outbox."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_budget import domain, store
+from tally_budget import domain, goals, store
+from tally_budget.figures import Context, Figures, figures
+from tally_budget.periods import PeriodKind, PeriodSpec, period_containing
+from tally_budget.projections import Changed
 from tallykit.contracts import registry
-from tallykit.contracts.budget import BudgetExceeded, BudgetSet, BudgetThresholdReached
-from tallykit.contracts.ledger import CategoryKind
+from tallykit.contracts.budget import (
+    BudgetExceeded,
+    BudgetPaceWarning,
+    BudgetRemoved,
+    BudgetSet,
+    BudgetThresholdReached,
+    GoalBehind,
+    GoalReached,
+)
 from tallykit.db import Database
-from tallykit.errors import InvalidInput, NotFound
-from tallykit.events import SYSTEM, Envelope
+from tallykit.errors import Conflict, InvalidInput, NotFound
+from tallykit.events import SYSTEM, Envelope, EventPayload
 from tallykit.logging import get_logger
 from tallykit.outbox import enqueue
 from tallykit.settings import ServiceSettings
@@ -22,113 +34,496 @@ log = get_logger(__name__)
 TOPIC = "budget.events"
 
 
+# --- budgets ---------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class SetBudget:
-    category_id: UUID
+    target: domain.Target
     amount_minor: int
-    currency: str
+    currency: str | None = None
+    period_kind: PeriodKind = PeriodKind.month
+    start_day: int = 1
+    anchor: date | None = None
+    rollover: bool = False
+    thresholds: tuple[int, ...] | None = None  # None: a new budget's defaults, an existing one's own
+    pace_alerts: bool | None = None
+    effective_from: date | None = None  # a day in the first period the amount holds for; default: now
+
+
+@dataclass(frozen=True)
+class ChangeBudget:
+    amount_minor: int | None = None
+    rollover: bool | None = None
+    thresholds: tuple[int, ...] | None = None
+    pace_alerts: bool | None = None
+    effective_from: date | None = None
+
+
+async def _today(session: AsyncSession, tenant_id: UUID) -> date:
+    return domain.today_in((await store.get_household(session, tenant_id)).time_zone)
+
+
+async def _check_target(session: AsyncSession, tenant_id: UUID, target: domain.Target) -> None:
+    if target.category_id is not None:
+        category = await store.get_category(session, tenant_id, target.category_id)
+        if category is None:
+            raise NotFound("no such category", category_id=str(target.category_id))
+        if category.kind != "expense":
+            raise InvalidInput("budgets are for expense categories", category_id=str(category.id))
+        return
+    categories = await store.category_map(session, tenant_id)
+    if not any(i.group == target.group and i.kind == "expense" for i in categories.infos.values()):
+        raise NotFound("no expense category is in this group", group=target.group)
 
 
 async def set_budget(
     db: Database, settings: ServiceSettings, principal: Principal, command: SetBudget
-) -> store.BudgetRow:
-    """Create or change the monthly budget of a category, then check this month's alerts against it."""
+) -> tuple[Figures, list[int]]:
+    """Create the budget of a category or group, or change its amount from a period on; then check that
+    period's alerts against it."""
     principal.require_write()
-    month = domain.current_month()
+    tenant_id = principal.tenant_id
     async with db.transaction() as session:
-        category = await store.get_category(session, principal.tenant_id, command.category_id)
-        if category is None:
-            raise NotFound("no such category", category_id=str(command.category_id))
-        if category.kind != CategoryKind.expense:
-            raise InvalidInput("budgets are for expense categories", category_id=str(category.id))
-        budget = await store.upsert_budget(
-            session, principal.tenant_id, category.id, command.amount_minor, command.currency
-        )
-        budget_set = registry.envelope(
-            BudgetSet(
-                category_id=category.id,
-                category_name=category.name,
-                amount_minor=budget.amount_minor,
-                currency=budget.currency,
-            ),
-            tenant_id=budget.tenant_id,
-            stream_id=budget.id,
-            stream_version=budget.version,
-            actor=principal.actor,
-        )
-        spent = await store.spent(session, budget.tenant_id, category.id, month, budget.currency)
-        alerts = await _fire_alerts(
-            session, budget, category.name, month, spent, cause=budget_set, actor=principal.actor
-        )
-        await enqueue(session, settings.topic(TOPIC), [budget_set, *alerts])
-        log.info("budget_set", budget_id=str(budget.id), version=budget.version, alerts=len(alerts))
-        (row,) = await store.list_budgets(session, budget.tenant_id, month, budget_id=budget.id)
-        return row
+        await _check_target(session, tenant_id, command.target)
+        household = await store.get_household(session, tenant_id)
+        currency = command.currency or household.base_currency
+        if currency is None:
+            raise InvalidInput("say which currency the budget is in (the household has none set yet)")
+        try:
+            spec = PeriodSpec(
+                kind=command.period_kind,
+                start_day=command.start_day,
+                anchor=command.anchor,
+                week_start=household.week_start,
+            )
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        today = domain.today_in(household.time_zone)
+        budget = await store.find_budget(session, tenant_id, command.target)
+        if budget is None:
+            budget_id = await store.insert_budget(
+                session,
+                tenant_id,
+                command.target,
+                currency,
+                spec,
+                command.thresholds or domain.THRESHOLDS,
+                bool(command.pace_alerts),
+                command.amount_minor,
+            )
+        elif (budget.spec.kind, budget.spec.start_day, budget.spec.anchor, budget.currency) != (
+            spec.kind,
+            spec.start_day,
+            spec.anchor,
+            currency,
+        ):
+            raise Conflict(
+                "this category or group already has a budget with another period or currency: change or "
+                "remove that one",
+                budget_id=str(budget.id),
+            )
+        else:
+            budget_id = budget.id
+            await store.update_budget_settings(
+                session,
+                budget_id,
+                thresholds=command.thresholds or budget.thresholds,
+                pace_alerts=command.pace_alerts if command.pace_alerts is not None else budget.pace_alerts,
+                amount_minor=command.amount_minor,
+            )
+        effective = period_containing(spec, command.effective_from or today).start
+        version = domain.AmountVersion(effective, command.amount_minor, command.rollover)
+        await store.set_amount_version(session, budget_id, version)
+        return await _after_budget_change(session, settings, principal, budget_id, version, today)
 
 
-async def spending_changed(
+async def change_budget(
+    db: Database, settings: ServiceSettings, principal: Principal, budget_id: UUID, command: ChangeBudget
+) -> tuple[Figures, list[int]]:
+    """Change a budget's amount or rollover from a period on (earlier periods keep theirs), or its alerts."""
+    principal.require_write()
+    async with db.transaction() as session:
+        budget = await store.get_budget(session, principal.tenant_id, budget_id, lock=True)
+        if budget is None:
+            raise NotFound("no such budget", budget_id=str(budget_id))
+        today = await _today(session, principal.tenant_id)
+        effective = period_containing(budget.spec, command.effective_from or today)
+        in_force = domain.version_for(budget.versions, effective)
+        amount = command.amount_minor or (in_force.amount_minor if in_force else None)
+        if amount is None:
+            raise InvalidInput("the budget has no amount for that period yet: give one")
+        rollover = command.rollover if command.rollover is not None else bool(in_force and in_force.rollover)
+        version = domain.AmountVersion(effective.start, amount, rollover)
+        await store.set_amount_version(session, budget.id, version)
+        latest = max([*budget.versions, version], key=lambda v: v.effective_from)
+        await store.update_budget_settings(
+            session,
+            budget.id,
+            thresholds=command.thresholds if command.thresholds is not None else budget.thresholds,
+            pace_alerts=command.pace_alerts if command.pace_alerts is not None else budget.pace_alerts,
+            amount_minor=version.amount_minor if latest == version else latest.amount_minor,
+        )
+        return await _after_budget_change(session, settings, principal, budget.id, version, today)
+
+
+async def _after_budget_change(
     session: AsyncSession,
     settings: ServiceSettings,
-    cause: Envelope,
-    category_id: UUID,
-    month: str,
-    currency: str,
-    spent_minor: int,
+    principal: Principal,
+    budget_id: UUID,
+    version: domain.AmountVersion,
+    today: date,
+) -> tuple[Figures, list[int]]:
+    budget = await store.get_budget(session, principal.tenant_id, budget_id, lock=True)
+    assert budget is not None
+    context = await Context.load(session, principal.tenant_id)
+    (stream_version,) = await store.next_versions(session, budget.id, 1)
+    budget_set = registry.envelope(
+        BudgetSet(
+            category_id=budget.category_id,
+            category_name=context.name_of(budget),
+            amount_minor=version.amount_minor,
+            currency=budget.currency,
+            group=budget.group_name,
+            period_kind=budget.spec.kind.value,
+            effective_from=version.effective_from,
+            rollover=version.rollover,
+        ),
+        tenant_id=budget.tenant_id,
+        stream_id=budget.id,
+        stream_version=stream_version,
+        actor=principal.actor,
+    )
+    alerts = await evaluate(session, context, budget, today, today, cause=budget_set, actor=principal.actor)
+    await enqueue(session, settings.topic(TOPIC), [budget_set, *alerts])
+    log.info("budget_set", budget_id=str(budget.id), version=stream_version, alerts=len(alerts))
+    result = await figures(session, context, budget, today)
+    fired = await store.fired_thresholds(session, budget.id, result.period.start)
+    return result, sorted(fired - {store.PACE})
+
+
+async def remove_budget(
+    db: Database, settings: ServiceSettings, principal: Principal, budget_id: UUID
 ) -> None:
-    """Spending of a category moved: check the alerts of its budget (in that budget's currency only)."""
-    budget = await store.lock_budget_for_category(session, cause.tenant_id, category_id)
-    if budget is None or budget.currency != currency:
-        return
-    category = await store.get_category(session, cause.tenant_id, category_id)
-    name = category.name if category else ""
-    alerts = await _fire_alerts(session, budget, name, month, spent_minor, cause=cause, actor=SYSTEM)
-    await enqueue(session, settings.topic(TOPIC), alerts)
-    if alerts:
-        log.info("budget_alerts_fired", budget_id=str(budget.id), month=month, count=len(alerts))
+    principal.require_write()
+    async with db.transaction() as session:
+        budget = await store.get_budget(session, principal.tenant_id, budget_id, lock=True)
+        if budget is None:
+            raise NotFound("no such budget", budget_id=str(budget_id))
+        context = await Context.load(session, principal.tenant_id)
+        (stream_version,) = await store.next_versions(session, budget.id, 1)
+        removed = registry.envelope(
+            BudgetRemoved(category_id=budget.category_id, category_name=context.name_of(budget)),
+            tenant_id=budget.tenant_id,
+            stream_id=budget.id,
+            stream_version=stream_version,
+            actor=principal.actor,
+        )
+        await store.delete_budget(session, budget.id)
+        await enqueue(session, settings.topic(TOPIC), [removed])
 
 
-async def _fire_alerts(
+async def evaluate(
     session: AsyncSession,
+    context: Context,
     budget: store.Budget,
-    category_name: str,
-    month: str,
-    spent_minor: int,
+    day: date,
+    today: date,
     *,
     cause: Envelope,
     actor: str,
 ) -> list[Envelope]:
-    """Alert events for the thresholds reached that had not fired yet this month, lowest first.
-    The caller holds the budget's row lock and enqueues them in the same transaction."""
-    fired = [
-        t
-        for t in domain.thresholds_reached(spent_minor, budget.amount_minor)
-        if await store.record_alert(session, budget, month, t, spent_minor)
-    ]
-    if not fired:
+    """Alerts for the period containing `day`: thresholds newly reached fire (lowest first), thresholds
+    spending dropped below re-arm, and a pace warning fires once per period when spending so far
+    projects past the budget. The caller holds the budget's row lock and enqueues the envelopes in the
+    same transaction."""
+    result = await figures(session, context, budget, day)
+    if result.limit is None:
         return []
-    versions = await store.next_versions(session, budget.id, len(fired))
-    envelopes = []
-    for threshold, version in zip(fired, versions, strict=True):
+    period, spent, available = result.period, result.spent_minor, result.limit.available_minor
+    fired_before = await store.fired_thresholds(session, budget.id, period.start)
+    crossings = domain.evaluate_thresholds(budget.thresholds, fired_before - {store.PACE}, spent, available)
+    for threshold in crossings.rearmed:
+        await store.set_alert_state(session, budget, period.start, threshold, fired=False)
+    name = context.name_of(budget)
+    common = {
+        "budget_id": budget.id,
+        "category_id": budget.category_id,
+        "category_name": name,
+        "spent_minor": spent,
+        "budget_minor": available,
+        "currency": budget.currency,
+    }
+    payloads: list[tuple[EventPayload, int]] = []
+    for threshold in crossings.fired:
+        await store.set_alert_state(session, budget, period.start, threshold, fired=True)
         alert = BudgetExceeded if threshold >= domain.EXCEEDED_THRESHOLD else BudgetThresholdReached
-        payload = alert(
-            budget_id=budget.id,
-            category_id=budget.category_id,
-            category_name=category_name,
-            period=month,
+        payload: EventPayload = alert(
+            **common,
+            period=period.month_label,
             threshold_percent=threshold,
-            spent_minor=spent_minor,
-            budget_minor=budget.amount_minor,
-            currency=budget.currency,
+            period_start=period.start,
+            period_end=period.end,
+            period_kind=budget.spec.kind.value,
         )
-        envelopes.append(
-            registry.envelope(
-                payload,
-                tenant_id=budget.tenant_id,
-                stream_id=budget.id,
-                stream_version=version,
-                actor=actor,
-                correlation_id=cause.correlation_id,
-                causation_id=cause.id,
+        payloads.append((payload, threshold))
+    if budget.pace_alerts and store.PACE not in fired_before and not crossings.fired:
+        projected = domain.pace_warning(spent, available, period, today)
+        if projected is not None:
+            await store.set_alert_state(session, budget, period.start, store.PACE, fired=True)
+            pace = BudgetPaceWarning(
+                **common,
+                period_start=period.start,
+                period_end=period.end,
+                projected_minor=projected,
+                method="pace",
             )
+            payloads.append((pace, store.PACE))
+    if not payloads:
+        return []
+    versions = await store.next_versions(session, budget.id, len(payloads))
+    envelopes = []
+    for (payload, threshold), version in zip(payloads, versions, strict=True):
+        envelope = registry.envelope(
+            payload,
+            tenant_id=budget.tenant_id,
+            stream_id=budget.id,
+            stream_version=version,
+            actor=actor,
+            correlation_id=cause.correlation_id,
+            causation_id=cause.id,
         )
+        await store.log_alert(
+            session,
+            budget,
+            period_start=period.start,
+            period_end=period.end,
+            type=envelope.type,
+            threshold=threshold,
+            spent_minor=spent,
+            budget_minor=available,
+            event_id=envelope.id,
+        )
+        envelopes.append(envelope)
     return envelopes
+
+
+async def ledger_changed(
+    session: AsyncSession, settings: ServiceSettings, cause: Envelope, changed: Changed | None
+) -> None:
+    """Spending or balances moved (or, with `changed` None, categories were renamed or merged): check the
+    alerts of the budgets it touches, in each period it touched, and the goals of the accounts it moved."""
+    tenant_id = cause.tenant_id
+    today = await _today(session, tenant_id)
+    context = await Context.load(session, tenant_id)
+    envelopes: list[Envelope] = []
+    for budget in await store.list_budgets(session, tenant_id, lock=True):
+        if changed is None:
+            days = {today}
+        else:
+            members = context.members(budget)
+            touched = sorted({d for c, d in changed.categories if c in members})
+            if not touched:
+                continue
+            days = {period_containing(budget.spec, d).start for d in touched}
+            if any(v.rollover for v in budget.versions) and max(touched) < today:
+                days.add(today)  # what a past period leaves over carries into the current one
+        for day in sorted(days):
+            envelopes += await evaluate(session, context, budget, day, today, cause=cause, actor=SYSTEM)
+    if changed is not None and changed.accounts:
+        for goal in await store.list_goals(session, tenant_id, lock=True):
+            if goal.account_id in changed.accounts:
+                envelopes += await evaluate_goal(session, goal, today, cause=cause, actor=SYSTEM)
+    if envelopes:
+        await enqueue(session, settings.topic(TOPIC), envelopes)
+        log.info("budget_alerts_fired", count=len(envelopes))
+
+
+# --- goals -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetGoal:
+    name: str
+    target_minor: int
+    currency: str | None = None
+    target_date: date | None = None
+    account_id: UUID | None = None
+
+
+async def saved_by_day(session: AsyncSession, goal: store.Goal) -> tuple[int, dict[date, int]]:
+    """What was there before the goal's movements (an account's opening balance), and the movements."""
+    if goal.account_id is not None:
+        account = await store.get_account(session, goal.tenant_id, goal.account_id)
+        opening = account.opening_balance_minor if account else 0
+        return opening, await store.account_balance_by_day(
+            session, goal.tenant_id, goal.account_id, goal.currency
+        )
+    moves: dict[date, int] = {}
+    for c in await store.contributions(session, goal.id):
+        moves[c.day] = moves.get(c.day, 0) + c.amount_minor
+    return 0, moves
+
+
+async def saved(session: AsyncSession, goal: store.Goal, today: date) -> int:
+    opening, moves = await saved_by_day(session, goal)
+    return opening + sum(v for d, v in moves.items() if d <= today)
+
+
+async def evaluate_goal(
+    session: AsyncSession, goal: store.Goal, today: date, *, cause: Envelope | None, actor: str
+) -> list[Envelope]:
+    """GoalReached when the saved amount reaches the target (again only after it fell below), GoalBehind
+    at most once a month while it is behind the pace its date needs."""
+    amount = await saved(session, goal, today)
+    progress = goals.progress(amount, goal.target_minor, goal.start_date, goal.target_date, today)
+    common = {
+        "goal_id": goal.id,
+        "name": goal.name,
+        "target_minor": goal.target_minor,
+        "saved_minor": amount,
+        "currency": goal.currency,
+        "target_date": goal.target_date,
+    }
+    payloads: list[EventPayload] = []
+    month = domain.month_of(today)
+    if amount >= goal.target_minor and not goal.reached:
+        payloads.append(GoalReached(**common))
+        await store.update_goal(session, goal.id, reached=True)
+    elif amount < goal.target_minor and goal.reached:
+        await store.update_goal(session, goal.id, reached=False)
+    if progress.status is goals.GoalStatus.behind and goal.behind_month != month:
+        payloads.append(GoalBehind(**common, needed_per_month_minor=progress.needed_per_month_minor))
+        await store.update_goal(session, goal.id, behind_month=month)
+    if not payloads:
+        return []
+    versions = await store.next_goal_versions(session, goal.id, len(payloads))
+    return [
+        registry.envelope(
+            payload,
+            tenant_id=goal.tenant_id,
+            stream_id=goal.id,
+            stream_version=version,
+            actor=actor,
+            correlation_id=cause.correlation_id if cause else None,
+            causation_id=cause.id if cause else None,
+        )
+        for payload, version in zip(payloads, versions, strict=True)
+    ]
+
+
+async def _check_goal_account(
+    session: AsyncSession, tenant_id: UUID, account_id: UUID, currency: str
+) -> None:
+    account = await store.get_account(session, tenant_id, account_id)
+    if account is None:
+        raise NotFound("no such account", account_id=str(account_id))
+    if account.currency != currency:
+        raise InvalidInput(
+            "the goal and its account must be in the same currency", account_id=str(account_id)
+        )
+
+
+async def create_goal(
+    db: Database, settings: ServiceSettings, principal: Principal, command: SetGoal
+) -> UUID:
+    principal.require_write()
+    async with db.transaction() as session:
+        household = await store.get_household(session, principal.tenant_id)
+        currency = command.currency or household.base_currency
+        if currency is None:
+            raise InvalidInput("say which currency the goal is in (the household has none set yet)")
+        today = domain.today_in(household.time_zone)
+        if command.target_date is not None and command.target_date < today:
+            raise InvalidInput("the target date has passed")
+        if command.account_id is not None:
+            await _check_goal_account(session, principal.tenant_id, command.account_id, currency)
+        goal_id = await store.insert_goal(
+            session,
+            principal.tenant_id,
+            name=command.name,
+            target_minor=command.target_minor,
+            currency=currency,
+            target_date=command.target_date,
+            account_id=command.account_id,
+            start_date=today,
+        )
+        await _recheck_goal(session, settings, principal, goal_id, today)
+        return goal_id
+
+
+async def change_goal(
+    db: Database, settings: ServiceSettings, principal: Principal, goal_id: UUID, changes: dict[str, object]
+) -> None:
+    principal.require_write()
+    async with db.transaction() as session:
+        goal = await store.get_goal(session, principal.tenant_id, goal_id, lock=True)
+        if goal is None:
+            raise NotFound("no such goal", goal_id=str(goal_id))
+        today = await _today(session, principal.tenant_id)
+        account_id = changes.get("account_id", goal.account_id)
+        if isinstance(account_id, UUID):
+            await _check_goal_account(session, principal.tenant_id, account_id, goal.currency)
+        target_date = changes.get("target_date", goal.target_date)
+        if isinstance(target_date, date) and target_date < today and target_date != goal.target_date:
+            raise InvalidInput("the target date has passed")
+        if changes:
+            await store.update_goal(session, goal.id, **changes)
+        await _recheck_goal(session, settings, principal, goal.id, today)
+
+
+async def remove_goal(db: Database, principal: Principal, goal_id: UUID) -> None:
+    principal.require_write()
+    async with db.transaction() as session:
+        goal = await store.get_goal(session, principal.tenant_id, goal_id, lock=True)
+        if goal is None:
+            raise NotFound("no such goal", goal_id=str(goal_id))
+        await store.delete_goal(session, goal.id)
+
+
+async def contribute(
+    db: Database,
+    settings: ServiceSettings,
+    principal: Principal,
+    goal_id: UUID,
+    amount_minor: int,
+    day: date | None,
+    note: str,
+) -> UUID:
+    """Put money towards (or, negative, take it out of) a goal that is not linked to an account."""
+    principal.require_write()
+    async with db.transaction() as session:
+        goal = await store.get_goal(session, principal.tenant_id, goal_id, lock=True)
+        if goal is None:
+            raise NotFound("no such goal", goal_id=str(goal_id))
+        if goal.account_id is not None:
+            raise Conflict(
+                "this goal follows its account's balance: record a transfer to the account instead"
+            )
+        today = await _today(session, principal.tenant_id)
+        when = day or today
+        if when > today:
+            raise InvalidInput("a contribution cannot be dated in the future")
+        contribution_id = await store.add_contribution(session, goal, amount_minor, when, note)
+        await _recheck_goal(session, settings, principal, goal.id, today)
+        return contribution_id
+
+
+async def _recheck_goal(
+    session: AsyncSession, settings: ServiceSettings, principal: Principal, goal_id: UUID, today: date
+) -> None:
+    goal = await store.get_goal(session, principal.tenant_id, goal_id, lock=True)
+    assert goal is not None
+    envelopes = await evaluate_goal(session, goal, today, cause=None, actor=principal.actor)
+    await enqueue(session, settings.topic(TOPIC), envelopes)
+
+
+def history(opening: int, moves: dict[date, int], start: date, today: date) -> Sequence[tuple[date, int]]:
+    """Saved amount after each day that moved it, from the goal's start (what came before is one point)."""
+    points = [(start, opening + sum(v for d, v in moves.items() if d <= start))]
+    running = points[0][1]
+    for day in sorted(d for d in moves if start < d <= today):
+        running += moves[day]
+        points.append((day, running))
+    return points

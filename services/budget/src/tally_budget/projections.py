@@ -1,30 +1,101 @@
-"""Ledger events → the budget service's read models (categories, spending per month)."""
+"""Ledger and auth events → the budget service's read models. Each returns what changed, so the consumer
+can check the alerts and goals it may affect; none of them decides anything."""
 
+from dataclasses import dataclass, field
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget import store
-from tally_budget.domain import month_of
-from tallykit.contracts.ledger import CategoryCreated, TransactionKind, TransactionRecorded
+from tally_budget.flows import LedgerMoneyEvent, deltas_of
+from tallykit.contracts.auth import HouseholdSettingsChanged, UserDeleted
+from tallykit.contracts.ledger import (
+    AccountOpened,
+    AccountRenamed,
+    CategoryArchived,
+    CategoryCreated,
+    CategoryMerged,
+    CategoryRenamed,
+)
 from tallykit.events import Envelope
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What a ledger event moved: spending on these (category, day) pairs, balances of these accounts."""
+
+    categories: frozenset[tuple[UUID, date]] = field(default_factory=frozenset)
+    accounts: frozenset[UUID] = field(default_factory=frozenset)
+
+
+async def money_moved(session: AsyncSession, envelope: Envelope, payload: LedgerMoneyEvent) -> Changed:
+    deltas = deltas_of(payload)
+    await store.add_flows(session, envelope.tenant_id, deltas.categories)
+    await store.add_account_flows(session, envelope.tenant_id, deltas.accounts)
+    return Changed(
+        categories=frozenset((d.category_id, d.day) for d in deltas.categories),
+        accounts=frozenset(d.account_id for d in deltas.accounts),
+    )
 
 
 async def category_created(session: AsyncSession, envelope: Envelope, payload: CategoryCreated) -> None:
     """A category's id is its ledger stream id."""
-    category = store.Category(id=envelope.stream_id, name=payload.name, kind=payload.kind.value)
-    await store.save_category(session, envelope.tenant_id, category)
-
-
-async def transaction_recorded(
-    session: AsyncSession, envelope: Envelope, payload: TransactionRecorded
-) -> tuple[UUID, str, int] | None:
-    """Count an expense as spending in its booking month: (category, month, new total), or None if the
-    transaction does not count (an income, or no category)."""
-    if payload.kind != TransactionKind.expense or payload.category_id is None:
-        return None
-    month = month_of(payload.booked_on)
-    total = await store.add_spending(
-        session, envelope.tenant_id, payload.category_id, month, payload.currency, payload.amount_minor
+    await store.save_category(
+        session,
+        envelope.tenant_id,
+        envelope.stream_id,
+        envelope.stream_version,
+        name=payload.name,
+        group=payload.group,
+        kind=payload.kind.value,
     )
-    return payload.category_id, month, total
+    await store.set_category_kind(session, envelope.tenant_id, envelope.stream_id, payload.kind.value)
+
+
+async def category_renamed(session: AsyncSession, envelope: Envelope, payload: CategoryRenamed) -> None:
+    await store.save_category(
+        session,
+        envelope.tenant_id,
+        envelope.stream_id,
+        envelope.stream_version,
+        name=payload.name,
+        group=payload.group,
+    )
+
+
+async def category_archived(session: AsyncSession, envelope: Envelope, payload: CategoryArchived) -> None:
+    await store.archive_category(session, envelope.tenant_id, envelope.stream_id)
+
+
+async def category_merged(session: AsyncSession, envelope: Envelope, payload: CategoryMerged) -> None:
+    await store.merge_category(session, envelope.tenant_id, envelope.stream_id, payload.into_category_id)
+
+
+async def account_opened(session: AsyncSession, envelope: Envelope, payload: AccountOpened) -> None:
+    await store.save_account(
+        session,
+        envelope.tenant_id,
+        envelope.stream_id,
+        payload.name,
+        payload.currency,
+        payload.opening_balance_minor,
+    )
+
+
+async def account_renamed(session: AsyncSession, envelope: Envelope, payload: AccountRenamed) -> None:
+    await store.rename_account(session, envelope.tenant_id, envelope.stream_id, payload.name)
+
+
+async def household_settings_changed(
+    session: AsyncSession, envelope: Envelope, payload: HouseholdSettingsChanged
+) -> None:
+    await store.save_household(
+        session, envelope.tenant_id, payload.base_currency, payload.time_zone, payload.week_start.value
+    )
+
+
+async def user_deleted(session: AsyncSession, envelope: Envelope, payload: UserDeleted) -> None:
+    """Budgets hold nothing personal about a person; households deleted with them are forgotten whole."""
+    for household in payload.deleted_household_ids:
+        await store.forget_tenant(session, household)

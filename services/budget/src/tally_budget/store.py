@@ -1,34 +1,49 @@
 """The budget service's tables and the small queries over them.
 
-- `categories`: names and kinds of each tenant's categories, from `ledger.CategoryCreated`.
-- `spending`: expenses per (tenant, category, month, currency), from `ledger.TransactionRecorded`,
-  kept whether or not a budget exists yet, so a budget set mid-month starts from the right figure.
-- `budgets`: one monthly budget per (tenant, category); `version` is its event stream's position.
-- `budget_alerts`: thresholds fired, at most one row per (budget, month, threshold).
+Read models from the ledger (rebuildable from its events):
+- `categories`, `category_merges`: names, groups and kinds of each tenant's categories; merges resolved
+  when reading (domain.members), so a merge moves spending whenever it arrives.
+- `flows`: outflow and inflow per (tenant, category, day, currency): any period is a sum of days.
+- `accounts`, `account_flows`: opening balances and signed movements per day, for goals linked to an account.
+From auth: `households` (base currency, time zone, first day of the week).
+
+Owned here:
+- `budgets` (one per category or per group) with `budget_amounts` (amount and rollover from a period on);
+  `version` is the budget's event stream position.
+- `alert_states`: per (budget, period start, threshold) whether it has fired and not re-armed since
+  (threshold 0 is the pace warning); `alerts`: every alert fired, in order.
+- `goals`, `goal_contributions`.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
-    Index,
+    Identity,
     Integer,
     MetaData,
     String,
     Table,
-    UniqueConstraint,
-    and_,
+    delete,
     func,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally_budget.domain import AmountVersion, CategoryInfo, Target
+from tally_budget.flows import AccountFlow, CategoryFlow
+from tally_budget.periods import PeriodKind, PeriodSpec
 
 metadata = MetaData()
 
@@ -39,16 +54,57 @@ categories = Table(
     Column("id", PgUUID(as_uuid=True), primary_key=True),
     Column("name", String(100), nullable=False),
     Column("kind", String(20), nullable=False),
+    Column("group", String(100), nullable=False, server_default=""),
+    Column("archived", Boolean, nullable=False, server_default="false"),
+    Column("version", Integer, nullable=False, server_default="0"),
 )
 
-spending = Table(
-    "spending",
+category_merges = Table(
+    "category_merges",
     metadata,
     Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
     Column("category_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("month", String(7), primary_key=True),
+    Column("into_category_id", PgUUID(as_uuid=True), nullable=False),
+)
+
+flows = Table(
+    "flows",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("category_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("day", Date, primary_key=True),
     Column("currency", String(3), primary_key=True),
-    Column("spent_minor", BigInteger, nullable=False),
+    Column("outflow_minor", BigInteger, nullable=False),
+    Column("inflow_minor", BigInteger, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("opening_balance_minor", BigInteger, nullable=False),
+)
+
+account_flows = Table(
+    "account_flows",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("account_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("amount_minor", BigInteger, nullable=False),
+)
+
+households = Table(
+    "households",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("base_currency", String(3), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("week_start", String(10), nullable=False),
 )
 
 budgets = Table(
@@ -56,27 +112,186 @@ budgets = Table(
     metadata,
     Column("id", PgUUID(as_uuid=True), primary_key=True),
     Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("category_id", PgUUID(as_uuid=True), nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
+    Column("category_id", PgUUID(as_uuid=True)),
+    Column("group_name", String(100)),
+    Column("amount_minor", BigInteger, nullable=False),  # the latest version's, for a quick look
     Column("currency", String(3), nullable=False),
+    Column("period_kind", String(10), nullable=False),
+    Column("start_day", Integer, nullable=False),
+    Column("anchor", Date),
+    Column("week_start", String(10), nullable=False),
+    Column("thresholds", ARRAY(Integer), nullable=False),
+    Column("pace_alerts", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("tenant_id", "category_id", name="budgets_one_per_category"),
 )
 
-budget_alerts = Table(
-    "budget_alerts",
+budget_amounts = Table(
+    "budget_amounts",
     metadata,
     Column("budget_id", PgUUID(as_uuid=True), ForeignKey("budgets.id"), primary_key=True),
-    Column("month", String(7), primary_key=True),
+    Column("effective_from", Date, primary_key=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("rollover", Boolean, nullable=False),
+)
+
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("budget_id", PgUUID(as_uuid=True), ForeignKey("budgets.id"), primary_key=True),
+    Column("period_start", Date, primary_key=True),
     Column("threshold", Integer, primary_key=True),
     Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("fired", Boolean, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("budget_id", PgUUID(as_uuid=True), ForeignKey("budgets.id"), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("type", String(50), nullable=False),
+    Column("threshold", Integer, nullable=False),
     Column("spent_minor", BigInteger, nullable=False),
     Column("budget_minor", BigInteger, nullable=False),
+    Column("event_id", PgUUID(as_uuid=True)),
     Column("fired_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
-Index("budget_alerts_tenant_month", budget_alerts.c.tenant_id, budget_alerts.c.month)
+
+goals = Table(
+    "goals",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("target_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("target_date", Date),
+    Column("account_id", PgUUID(as_uuid=True)),
+    Column("start_date", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("reached", Boolean, nullable=False, server_default="false"),
+    Column("behind_month", String(7)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+goal_contributions = Table(
+    "goal_contributions",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("goal_id", PgUUID(as_uuid=True), ForeignKey("goals.id", ondelete="CASCADE"), nullable=False),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("note", String(200), nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+# --- households ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Household:
+    base_currency: str | None = None
+    time_zone: str | None = None
+    week_start: str = "monday"
+
+
+async def save_household(
+    session: AsyncSession, tenant_id: UUID, base_currency: str, time_zone: str, week_start: str
+) -> None:
+    values = {"base_currency": base_currency, "time_zone": time_zone, "week_start": week_start}
+    statement = insert(households).values(tenant_id=tenant_id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[households.c.tenant_id], set_=values)
+    )
+
+
+async def get_household(session: AsyncSession, tenant_id: UUID) -> Household:
+    query = select(households.c.base_currency, households.c.time_zone, households.c.week_start).where(
+        households.c.tenant_id == tenant_id
+    )
+    row = (await session.execute(query)).first()
+    return Household(*row) if row else Household()
+
+
+async def forget_tenant(session: AsyncSession, tenant_id: UUID) -> None:
+    """Everything this service holds about a household (it was deleted with its owner's account)."""
+    budget_ids = select(budgets.c.id).where(budgets.c.tenant_id == tenant_id)
+    for table in (alert_states, alerts):
+        await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
+    await session.execute(delete(budget_amounts).where(budget_amounts.c.budget_id.in_(budget_ids)))
+    for table in (
+        budgets,
+        goal_contributions,
+        goals,
+        flows,
+        account_flows,
+        accounts,
+        category_merges,
+        categories,
+        households,
+    ):
+        await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
+
+
+# --- categories ------------------------------------------------------------------------------------------
+
+
+async def save_category(
+    session: AsyncSession, tenant_id: UUID, category_id: UUID, version: int, **values: object
+) -> None:
+    """Insert or update a category's name/group/kind, unless a later version of it is stored already
+    (events of one category may arrive out of order)."""
+    statement = insert(categories).values(
+        tenant_id=tenant_id,
+        id=category_id,
+        version=version,
+        name=values.get("name", ""),
+        group=values.get("group", ""),
+        kind=values.get("kind", "expense"),
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[categories.c.tenant_id, categories.c.id],
+            set_={**values, "version": statement.excluded.version},
+            where=categories.c.version < statement.excluded.version,
+        )
+    )
+
+
+async def set_category_kind(session: AsyncSession, tenant_id: UUID, category_id: UUID, kind: str) -> None:
+    """A category's kind never changes: set it whatever the order its events came in."""
+    await session.execute(
+        update(categories)
+        .where(categories.c.tenant_id == tenant_id, categories.c.id == category_id)
+        .values(kind=kind)
+    )
+
+
+async def archive_category(session: AsyncSession, tenant_id: UUID, category_id: UUID) -> None:
+    statement = insert(categories).values(
+        tenant_id=tenant_id, id=category_id, name="", group="", kind="expense", archived=True, version=0
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[categories.c.tenant_id, categories.c.id], set_={"archived": True}
+        )
+    )
+
+
+async def merge_category(session: AsyncSession, tenant_id: UUID, category_id: UUID, into: UUID) -> None:
+    await session.execute(
+        insert(category_merges)
+        .values(tenant_id=tenant_id, category_id=category_id, into_category_id=into)
+        .on_conflict_do_nothing()
+    )
+    await archive_category(session, tenant_id, category_id)
 
 
 @dataclass(frozen=True)
@@ -84,120 +299,373 @@ class Category:
     id: UUID
     name: str
     kind: str
+    group: str
+    archived: bool
+
+
+async def get_category(session: AsyncSession, tenant_id: UUID, category_id: UUID) -> Category | None:
+    query = select(
+        categories.c.id, categories.c.name, categories.c.kind, categories.c.group, categories.c.archived
+    ).where(categories.c.tenant_id == tenant_id, categories.c.id == category_id, categories.c.version > 0)
+    row = (await session.execute(query)).first()
+    return Category(*row) if row else None
+
+
+@dataclass(frozen=True)
+class CategoryMap:
+    """A tenant's categories and merges, as the domain's membership rules need them."""
+
+    infos: dict[UUID, CategoryInfo]
+    merges: dict[UUID, UUID]
+
+
+async def category_map(session: AsyncSession, tenant_id: UUID) -> CategoryMap:
+    infos = {
+        cid: CategoryInfo(name, group, kind)
+        for cid, name, group, kind in await session.execute(
+            select(categories.c.id, categories.c.name, categories.c.group, categories.c.kind).where(
+                categories.c.tenant_id == tenant_id, categories.c.version > 0
+            )
+        )
+    }
+    merges = {
+        cid: into
+        for cid, into in await session.execute(
+            select(category_merges.c.category_id, category_merges.c.into_category_id).where(
+                category_merges.c.tenant_id == tenant_id
+            )
+        )
+    }
+    return CategoryMap(infos, merges)
+
+
+async def flow_categories(session: AsyncSession, tenant_id: UUID) -> set[UUID]:
+    """Every category id that has any flows (some may not be known as categories yet)."""
+    query = select(flows.c.category_id).where(flows.c.tenant_id == tenant_id).distinct()
+    return set((await session.execute(query)).scalars())
+
+
+# --- flows -----------------------------------------------------------------------------------------------
+
+
+async def add_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[CategoryFlow]) -> None:
+    for d in deltas:
+        new = insert(flows).values(
+            tenant_id=tenant_id,
+            category_id=d.category_id,
+            day=d.day,
+            currency=d.currency,
+            outflow_minor=d.outflow_minor,
+            inflow_minor=d.inflow_minor,
+        )
+        await session.execute(
+            new.on_conflict_do_update(
+                index_elements=[flows.c.tenant_id, flows.c.category_id, flows.c.day, flows.c.currency],
+                set_={
+                    "outflow_minor": flows.c.outflow_minor + new.excluded.outflow_minor,
+                    "inflow_minor": flows.c.inflow_minor + new.excluded.inflow_minor,
+                },
+            )
+        )
+
+
+async def add_account_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[AccountFlow]) -> None:
+    for d in deltas:
+        new = insert(account_flows).values(
+            tenant_id=tenant_id,
+            account_id=d.account_id,
+            day=d.day,
+            currency=d.currency,
+            amount_minor=d.amount_minor,
+        )
+        await session.execute(
+            new.on_conflict_do_update(
+                index_elements=[
+                    account_flows.c.tenant_id,
+                    account_flows.c.account_id,
+                    account_flows.c.day,
+                    account_flows.c.currency,
+                ],
+                set_={"amount_minor": account_flows.c.amount_minor + new.excluded.amount_minor},
+            )
+        )
+
+
+async def spent_by_day(
+    session: AsyncSession,
+    tenant_id: UUID,
+    category_ids: Iterable[UUID],
+    currency: str,
+    first: date,
+    last: date,
+) -> dict[date, int]:
+    """Spending (outflow - inflow) per day over the categories, days first..last, in one currency."""
+    ids = list(category_ids)
+    if not ids:
+        return {}
+    query = (
+        select(flows.c.day, func.sum(flows.c.outflow_minor - flows.c.inflow_minor))
+        .where(
+            flows.c.tenant_id == tenant_id,
+            flows.c.category_id.in_(ids),
+            flows.c.currency == currency,
+            flows.c.day.between(first, last),
+        )
+        .group_by(flows.c.day)
+    )
+    return {day: int(total) for day, total in await session.execute(query)}
+
+
+async def income(
+    session: AsyncSession,
+    tenant_id: UUID,
+    category_ids: Iterable[UUID],
+    currency: str,
+    first: date,
+    last: date,
+) -> int:
+    """Money in (inflow - outflow) over income categories and uncategorised incomes."""
+    ids = list(category_ids)
+    query = select(func.coalesce(func.sum(flows.c.inflow_minor - flows.c.outflow_minor), 0)).where(
+        flows.c.tenant_id == tenant_id,
+        flows.c.category_id.in_(ids),
+        flows.c.currency == currency,
+        flows.c.day.between(first, last),
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+
+
+async def save_account(
+    session: AsyncSession, tenant_id: UUID, account_id: UUID, name: str, currency: str, opening: int
+) -> None:
+    values = {"name": name, "currency": currency, "opening_balance_minor": opening}
+    statement = insert(accounts).values(tenant_id=tenant_id, id=account_id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[accounts.c.tenant_id, accounts.c.id], set_=values)
+    )
+
+
+async def rename_account(session: AsyncSession, tenant_id: UUID, account_id: UUID, name: str) -> None:
+    await session.execute(
+        update(accounts)
+        .where(accounts.c.tenant_id == tenant_id, accounts.c.id == account_id)
+        .values(name=name)
+    )
+
+
+@dataclass(frozen=True)
+class Account:
+    id: UUID
+    name: str
+    currency: str
+    opening_balance_minor: int
+
+
+async def get_account(session: AsyncSession, tenant_id: UUID, account_id: UUID) -> Account | None:
+    query = select(
+        accounts.c.id, accounts.c.name, accounts.c.currency, accounts.c.opening_balance_minor
+    ).where(accounts.c.tenant_id == tenant_id, accounts.c.id == account_id)
+    row = (await session.execute(query)).first()
+    return Account(*row) if row else None
+
+
+async def account_balance_by_day(
+    session: AsyncSession, tenant_id: UUID, account_id: UUID, currency: str
+) -> dict[date, int]:
+    query = select(account_flows.c.day, account_flows.c.amount_minor).where(
+        account_flows.c.tenant_id == tenant_id,
+        account_flows.c.account_id == account_id,
+        account_flows.c.currency == currency,
+    )
+    return {day: int(amount) for day, amount in await session.execute(query)}
+
+
+# --- budgets ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Budget:
     id: UUID
     tenant_id: UUID
-    category_id: UUID
-    amount_minor: int
+    category_id: UUID | None
+    group_name: str | None
     currency: str
+    spec: PeriodSpec
+    thresholds: tuple[int, ...]
+    pace_alerts: bool
     version: int
+    versions: tuple[AmountVersion, ...]
 
-
-@dataclass(frozen=True)
-class BudgetRow:
-    """A budget as listed for a month: with its category's name, that month's spending and alerts."""
-
-    id: UUID
-    category_id: UUID
-    category_name: str
-    amount_minor: int
-    currency: str
-    spent_minor: int
-    alerts: list[int]
+    @property
+    def target(self) -> Target:
+        return Target(category_id=self.category_id, group=self.group_name)
 
 
 _BUDGET_COLUMNS = (
     budgets.c.id,
     budgets.c.tenant_id,
     budgets.c.category_id,
-    budgets.c.amount_minor,
+    budgets.c.group_name,
     budgets.c.currency,
+    budgets.c.period_kind,
+    budgets.c.start_day,
+    budgets.c.anchor,
+    budgets.c.week_start,
+    budgets.c.thresholds,
+    budgets.c.pace_alerts,
     budgets.c.version,
 )
 
 
-async def save_category(session: AsyncSession, tenant_id: UUID, category: Category) -> None:
-    statement = insert(categories).values(
-        tenant_id=tenant_id, id=category.id, name=category.name, kind=category.kind
+async def _with_versions(session: AsyncSession, rows: Sequence[Sequence[object]]) -> list[Budget]:
+    ids = [row[0] for row in rows]
+    versions: dict[UUID, list[AmountVersion]] = {}
+    if ids:
+        query = (
+            select(
+                budget_amounts.c.budget_id,
+                budget_amounts.c.effective_from,
+                budget_amounts.c.amount_minor,
+                budget_amounts.c.rollover,
+            )
+            .where(budget_amounts.c.budget_id.in_(ids))
+            .order_by(budget_amounts.c.effective_from)
+        )
+        for budget_id, effective_from, amount, rollover in await session.execute(query):
+            versions.setdefault(budget_id, []).append(AmountVersion(effective_from, int(amount), rollover))
+    result = []
+    for row in rows:
+        (
+            b_id,
+            tenant,
+            category,
+            group,
+            currency,
+            kind,
+            start_day,
+            anchor,
+            week_start,
+            thresholds,
+            pace,
+            ver,
+        ) = row
+        result.append(
+            Budget(
+                id=b_id,  # type: ignore[arg-type]
+                tenant_id=tenant,  # type: ignore[arg-type]
+                category_id=category,  # type: ignore[arg-type]
+                group_name=group,  # type: ignore[arg-type]
+                currency=currency,  # type: ignore[arg-type]
+                spec=PeriodSpec(
+                    kind=PeriodKind(str(kind)),
+                    start_day=start_day,  # type: ignore[arg-type]
+                    anchor=anchor,  # type: ignore[arg-type]
+                    week_start=week_start,  # type: ignore[arg-type]
+                ),
+                thresholds=tuple(sorted(thresholds)),  # type: ignore[call-overload]
+                pace_alerts=bool(pace),
+                version=int(ver),  # type: ignore[call-overload]
+                versions=tuple(versions.get(b_id, [])),  # type: ignore[call-overload]
+            )
+        )
+    return result
+
+
+async def list_budgets(session: AsyncSession, tenant_id: UUID, *, lock: bool = False) -> list[Budget]:
+    query = select(*_BUDGET_COLUMNS).where(budgets.c.tenant_id == tenant_id).order_by(budgets.c.created_at)
+    if lock:
+        query = query.with_for_update()
+    return await _with_versions(session, list(await session.execute(query)))
+
+
+async def get_budget(
+    session: AsyncSession, tenant_id: UUID, budget_id: UUID, *, lock: bool = False
+) -> Budget | None:
+    query = select(*_BUDGET_COLUMNS).where(budgets.c.tenant_id == tenant_id, budgets.c.id == budget_id)
+    if lock:
+        query = query.with_for_update()
+    found = await _with_versions(session, list(await session.execute(query)))
+    return found[0] if found else None
+
+
+async def find_budget(session: AsyncSession, tenant_id: UUID, target: Target) -> Budget | None:
+    """The tenant's budget for this category or group, locked."""
+    condition = (
+        budgets.c.category_id == target.category_id
+        if target.category_id is not None
+        else budgets.c.group_name == target.group
     )
+    query = select(*_BUDGET_COLUMNS).where(budgets.c.tenant_id == tenant_id, condition).with_for_update()
+    found = await _with_versions(session, list(await session.execute(query)))
+    return found[0] if found else None
+
+
+async def insert_budget(
+    session: AsyncSession,
+    tenant_id: UUID,
+    target: Target,
+    currency: str,
+    spec: PeriodSpec,
+    thresholds: Sequence[int],
+    pace_alerts: bool,
+    amount_minor: int,
+) -> UUID:
+    budget_id = uuid4()
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[categories.c.tenant_id, categories.c.id],
-            set_={"name": statement.excluded.name, "kind": statement.excluded.kind},
+        insert(budgets).values(
+            id=budget_id,
+            tenant_id=tenant_id,
+            category_id=target.category_id,
+            group_name=target.group,
+            amount_minor=amount_minor,
+            currency=currency,
+            period_kind=spec.kind.value,
+            start_day=spec.start_day,
+            anchor=spec.anchor,
+            week_start=spec.week_start,
+            thresholds=sorted(set(thresholds)),
+            pace_alerts=pace_alerts,
+            version=0,
+        )
+    )
+    return budget_id
+
+
+async def update_budget_settings(
+    session: AsyncSession, budget_id: UUID, *, thresholds: Sequence[int], pace_alerts: bool, amount_minor: int
+) -> None:
+    await session.execute(
+        update(budgets)
+        .where(budgets.c.id == budget_id)
+        .values(
+            thresholds=sorted(set(thresholds)),
+            pace_alerts=pace_alerts,
+            amount_minor=amount_minor,
+            updated_at=func.now(),
         )
     )
 
 
-async def get_category(session: AsyncSession, tenant_id: UUID, category_id: UUID) -> Category | None:
-    query = select(categories.c.id, categories.c.name, categories.c.kind).where(
-        categories.c.tenant_id == tenant_id, categories.c.id == category_id
+async def set_amount_version(session: AsyncSession, budget_id: UUID, version: AmountVersion) -> None:
+    """From `effective_from` on (until a later version) the budget is this; periods before keep theirs."""
+    values = {"amount_minor": version.amount_minor, "rollover": version.rollover}
+    statement = insert(budget_amounts).values(
+        budget_id=budget_id, effective_from=version.effective_from, **values
     )
-    row = (await session.execute(query)).first()
-    return Category(*row) if row else None
-
-
-async def add_spending(
-    session: AsyncSession, tenant_id: UUID, category_id: UUID, month: str, currency: str, amount_minor: int
-) -> int:
-    """Add an expense to its month's spending; returns the new total."""
-    new = insert(spending).values(
-        tenant_id=tenant_id, category_id=category_id, month=month, currency=currency, spent_minor=amount_minor
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[budget_amounts.c.budget_id, budget_amounts.c.effective_from], set_=values
+        )
     )
-    statement = new.on_conflict_do_update(
-        index_elements=[spending.c.tenant_id, spending.c.category_id, spending.c.month, spending.c.currency],
-        set_={"spent_minor": spending.c.spent_minor + new.excluded.spent_minor},
-    ).returning(spending.c.spent_minor)
-    return int((await session.execute(statement)).scalar_one())
 
 
-async def spent(session: AsyncSession, tenant_id: UUID, category_id: UUID, month: str, currency: str) -> int:
-    query = select(spending.c.spent_minor).where(
-        spending.c.tenant_id == tenant_id,
-        spending.c.category_id == category_id,
-        spending.c.month == month,
-        spending.c.currency == currency,
-    )
-    return int((await session.execute(query)).scalar_one_or_none() or 0)
-
-
-async def upsert_budget(
-    session: AsyncSession, tenant_id: UUID, category_id: UUID, amount_minor: int, currency: str
-) -> Budget:
-    """Create the category's budget, or change it (one more version); the row stays locked until commit."""
-    new = insert(budgets).values(
-        id=uuid4(),
-        tenant_id=tenant_id,
-        category_id=category_id,
-        amount_minor=amount_minor,
-        currency=currency,
-        version=1,
-    )
-    statement = new.on_conflict_do_update(
-        constraint="budgets_one_per_category",
-        set_={
-            "amount_minor": new.excluded.amount_minor,
-            "currency": new.excluded.currency,
-            "version": budgets.c.version + 1,
-            "updated_at": func.now(),
-        },
-    ).returning(*_BUDGET_COLUMNS)
-    return Budget(*(await session.execute(statement)).one())
-
-
-async def lock_budget_for_category(
-    session: AsyncSession, tenant_id: UUID, category_id: UUID
-) -> Budget | None:
-    """The category's budget, locked, so alert evaluation and budget changes take turns."""
-    query = (
-        select(*_BUDGET_COLUMNS)
-        .where(budgets.c.tenant_id == tenant_id, budgets.c.category_id == category_id)
-        .with_for_update()
-    )
-    row = (await session.execute(query)).first()
-    return Budget(*row) if row else None
+async def delete_budget(session: AsyncSession, budget_id: UUID) -> None:
+    for table in (alert_states, alerts, budget_amounts):
+        await session.execute(delete(table).where(table.c.budget_id == budget_id))
+    await session.execute(delete(budgets).where(budgets.c.id == budget_id))
 
 
 async def next_versions(session: AsyncSession, budget_id: UUID, count: int) -> list[int]:
@@ -212,73 +680,209 @@ async def next_versions(session: AsyncSession, budget_id: UUID, count: int) -> l
     return list(range(last - count + 1, last + 1))
 
 
-async def record_alert(
-    session: AsyncSession, budget: Budget, month: str, threshold: int, spent_minor: int
-) -> bool:
-    """Record that a threshold fired; False when it already had this month."""
-    statement = (
-        insert(budget_alerts)
-        .values(
-            budget_id=budget.id,
-            month=month,
-            threshold=threshold,
-            tenant_id=budget.tenant_id,
-            spent_minor=spent_minor,
-            budget_minor=budget.amount_minor,
-        )
-        .on_conflict_do_nothing()
-        .returning(budget_alerts.c.threshold)
+# --- alerts ----------------------------------------------------------------------------------------------
+
+PACE = 0  # the pace warning's row in alert_states
+
+
+async def fired_thresholds(session: AsyncSession, budget_id: UUID, period_start: date) -> set[int]:
+    query = select(alert_states.c.threshold).where(
+        alert_states.c.budget_id == budget_id,
+        alert_states.c.period_start == period_start,
+        alert_states.c.fired.is_(True),
     )
-    return (await session.execute(statement)).first() is not None
+    return set((await session.execute(query)).scalars())
 
 
-async def list_budgets(
-    session: AsyncSession, tenant_id: UUID, month: str, budget_id: UUID | None = None
-) -> list[BudgetRow]:
+async def fired_by_budget(
+    session: AsyncSession, tenant_id: UUID, period_starts: dict[UUID, date]
+) -> dict[UUID, list[int]]:
+    """The thresholds (not pace) fired and not re-armed, per budget, in the given period of each."""
+    query = select(alert_states.c.budget_id, alert_states.c.period_start, alert_states.c.threshold).where(
+        alert_states.c.tenant_id == tenant_id,
+        alert_states.c.fired.is_(True),
+        alert_states.c.threshold != PACE,
+    )
+    result: dict[UUID, list[int]] = {}
+    for budget_id, start, threshold in await session.execute(query):
+        if period_starts.get(budget_id) == start:
+            result.setdefault(budget_id, []).append(threshold)
+    return {k: sorted(v) for k, v in result.items()}
+
+
+async def set_alert_state(
+    session: AsyncSession, budget: Budget, period_start: date, threshold: int, fired: bool
+) -> None:
+    statement = insert(alert_states).values(
+        budget_id=budget.id,
+        period_start=period_start,
+        threshold=threshold,
+        tenant_id=budget.tenant_id,
+        fired=fired,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[alert_states.c.budget_id, alert_states.c.period_start, alert_states.c.threshold],
+            set_={"fired": fired},
+        )
+    )
+
+
+async def log_alert(session: AsyncSession, budget: Budget, **values: object) -> None:
+    await session.execute(insert(alerts).values(tenant_id=budget.tenant_id, budget_id=budget.id, **values))
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: int
+    budget_id: UUID
+    type: str
+    threshold: int
+    period_start: date
+    period_end: date
+    spent_minor: int
+    budget_minor: int
+
+
+async def list_alerts(
+    session: AsyncSession, tenant_id: UUID, budget_id: UUID | None = None, limit: int = 100
+) -> list[AlertRow]:
     query = (
         select(
-            budgets.c.id,
-            budgets.c.category_id,
-            categories.c.name,
-            budgets.c.amount_minor,
-            budgets.c.currency,
-            func.coalesce(spending.c.spent_minor, 0),
+            alerts.c.id,
+            alerts.c.budget_id,
+            alerts.c.type,
+            alerts.c.threshold,
+            alerts.c.period_start,
+            alerts.c.period_end,
+            alerts.c.spent_minor,
+            alerts.c.budget_minor,
         )
-        .join(
-            categories,
-            and_(categories.c.tenant_id == budgets.c.tenant_id, categories.c.id == budgets.c.category_id),
-        )
-        .outerjoin(
-            spending,
-            and_(
-                spending.c.tenant_id == budgets.c.tenant_id,
-                spending.c.category_id == budgets.c.category_id,
-                spending.c.month == month,
-                spending.c.currency == budgets.c.currency,
-            ),
-        )
-        .where(budgets.c.tenant_id == tenant_id)
-        .order_by(categories.c.name, budgets.c.id)
+        .where(alerts.c.tenant_id == tenant_id)
+        .order_by(alerts.c.id)
+        .limit(limit)
     )
     if budget_id is not None:
-        query = query.where(budgets.c.id == budget_id)
-    alerts_query = (
-        select(budget_alerts.c.budget_id, budget_alerts.c.threshold)
-        .where(budget_alerts.c.tenant_id == tenant_id, budget_alerts.c.month == month)
-        .order_by(budget_alerts.c.threshold)
+        query = query.where(alerts.c.budget_id == budget_id)
+    return [AlertRow(*row) for row in await session.execute(query)]
+
+
+# --- goals -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: UUID
+    tenant_id: UUID
+    name: str
+    target_minor: int
+    currency: str
+    target_date: date | None
+    account_id: UUID | None
+    start_date: date
+    version: int
+    reached: bool
+    behind_month: str | None
+
+
+_GOAL_COLUMNS = (
+    goals.c.id,
+    goals.c.tenant_id,
+    goals.c.name,
+    goals.c.target_minor,
+    goals.c.currency,
+    goals.c.target_date,
+    goals.c.account_id,
+    goals.c.start_date,
+    goals.c.version,
+    goals.c.reached,
+    goals.c.behind_month,
+)
+
+
+async def list_goals(
+    session: AsyncSession, tenant_id: UUID, *, account_id: UUID | None = None, lock: bool = False
+) -> list[Goal]:
+    query = select(*_GOAL_COLUMNS).where(goals.c.tenant_id == tenant_id).order_by(goals.c.name, goals.c.id)
+    if account_id is not None:
+        query = query.where(goals.c.account_id == account_id)
+    if lock:
+        query = query.with_for_update()
+    return [Goal(*row) for row in await session.execute(query)]
+
+
+async def get_goal(
+    session: AsyncSession, tenant_id: UUID, goal_id: UUID, *, lock: bool = False
+) -> Goal | None:
+    query = select(*_GOAL_COLUMNS).where(goals.c.tenant_id == tenant_id, goals.c.id == goal_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await session.execute(query)).first()
+    return Goal(*row) if row else None
+
+
+async def insert_goal(session: AsyncSession, tenant_id: UUID, **values: object) -> UUID:
+    goal_id = uuid4()
+    await session.execute(insert(goals).values(id=goal_id, tenant_id=tenant_id, version=0, **values))
+    return goal_id
+
+
+async def update_goal(session: AsyncSession, goal_id: UUID, **values: object) -> None:
+    await session.execute(update(goals).where(goals.c.id == goal_id).values(**values))
+
+
+async def delete_goal(session: AsyncSession, goal_id: UUID) -> None:
+    await session.execute(delete(goal_contributions).where(goal_contributions.c.goal_id == goal_id))
+    await session.execute(delete(goals).where(goals.c.id == goal_id))
+
+
+async def next_goal_versions(session: AsyncSession, goal_id: UUID, count: int) -> list[int]:
+    statement = (
+        update(goals)
+        .where(goals.c.id == goal_id)
+        .values(version=goals.c.version + count)
+        .returning(goals.c.version)
     )
-    fired: dict[UUID, list[int]] = {}
-    for alert_budget, threshold in await session.execute(alerts_query):
-        fired.setdefault(alert_budget, []).append(threshold)
-    return [
-        BudgetRow(
-            id=b_id,
-            category_id=cat_id,
-            category_name=name,
-            amount_minor=amount,
-            currency=currency,
-            spent_minor=int(spent_minor),
-            alerts=fired.get(b_id, []),
+    last = int((await session.execute(statement)).scalar_one())
+    return list(range(last - count + 1, last + 1))
+
+
+async def add_contribution(
+    session: AsyncSession, goal: Goal, amount_minor: int, day: date, note: str
+) -> UUID:
+    contribution_id = uuid4()
+    await session.execute(
+        insert(goal_contributions).values(
+            id=contribution_id,
+            goal_id=goal.id,
+            tenant_id=goal.tenant_id,
+            amount_minor=amount_minor,
+            day=day,
+            note=note,
         )
-        for b_id, cat_id, name, amount, currency, spent_minor in await session.execute(query)
+    )
+    return contribution_id
+
+
+@dataclass(frozen=True)
+class Contribution:
+    id: UUID
+    amount_minor: int
+    day: date
+    note: str
+
+
+async def contributions(session: AsyncSession, goal_id: UUID) -> list[Contribution]:
+    query = (
+        select(
+            goal_contributions.c.id,
+            goal_contributions.c.amount_minor,
+            goal_contributions.c.day,
+            goal_contributions.c.note,
+        )
+        .where(goal_contributions.c.goal_id == goal_id)
+        .order_by(goal_contributions.c.day, goal_contributions.c.created_at)
+    )
+    return [
+        Contribution(cid, int(amount), day, note) for cid, amount, day, note in await session.execute(query)
     ]

@@ -1,0 +1,64 @@
+"""A budget's figures for one period, read from the store and computed by the domain rules."""
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally_budget import domain, store
+from tally_budget.periods import Period, period_containing, previous_period
+
+
+@dataclass(frozen=True)
+class Figures:
+    budget: store.Budget
+    period: Period
+    limit: domain.Limit | None  # None: the budget is not in force in this period (set later)
+    spent_minor: int
+    previous_spent_minor: int
+
+
+@dataclass
+class Context:
+    """What every budget of a tenant needs to know, read once per request or event."""
+
+    tenant_id: UUID
+    categories: store.CategoryMap
+    known: set[UUID]
+
+    @classmethod
+    async def load(cls, session: AsyncSession, tenant_id: UUID) -> "Context":
+        return cls(
+            tenant_id=tenant_id,
+            categories=await store.category_map(session, tenant_id),
+            known=await store.flow_categories(session, tenant_id),
+        )
+
+    def members(self, budget: store.Budget) -> set[UUID]:
+        return domain.members(budget.target, self.known, self.categories.infos, self.categories.merges)
+
+    def name_of(self, budget: store.Budget) -> str:
+        if budget.group_name is not None:
+            return budget.group_name
+        assert budget.category_id is not None
+        info = self.categories.infos.get(budget.category_id)
+        return info.name if info else ""
+
+
+async def figures(session: AsyncSession, context: Context, budget: store.Budget, day: date) -> Figures:
+    """Spent, limit (with rollover) and the previous period's spending, for the period containing `day`."""
+    period = period_containing(budget.spec, day)
+    previous = previous_period(budget.spec, period)
+    first = domain.rollover_start(budget.spec, budget.versions, period)
+    start = min(first.start, previous.start) if first else previous.start
+    by_day = await store.spent_by_day(
+        session, context.tenant_id, context.members(budget), budget.currency, start, period.end
+    )
+    return Figures(
+        budget=budget,
+        period=period,
+        limit=domain.limit_for(budget.spec, budget.versions, by_day, period),
+        spent_minor=sum(v for d, v in by_day.items() if d in period),
+        previous_spent_minor=sum(v for d, v in by_day.items() if d in previous),
+    )
