@@ -1,4 +1,4 @@
-from tally_analytics import projections
+from tally_analytics.projections import AUTH_HANDLERS, BUDGET_HANDLERS, LEDGER_HANDLERS
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
 from tallykit.db import Database
@@ -6,13 +6,12 @@ from tallykit.settings import ServiceSettings
 
 
 def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
+    """Ledger, budget and auth events, in one consumer: all three key by tenant, and one inbox keeps
+    each event applied once."""
     return EventConsumer(
         db=db,
         settings=settings,
         registry=registry,
-        topics=["ledger.events"],
-        handlers={
-            "ledger.CategoryCreated": projections.category_created,
-            "ledger.TransactionRecorded": projections.transaction_recorded,
-        },
+        topics=["ledger.events", "budget.events", "auth.events"],
+        handlers={**LEDGER_HANDLERS, **BUDGET_HANDLERS, **AUTH_HANDLERS},
     )

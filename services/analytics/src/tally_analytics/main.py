@@ -1,11 +1,14 @@
+import asyncio
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from tally_analytics.api import router
 from tally_analytics.consumers import ledger_consumer
+from tally_analytics.forecasting import shared_forecaster
 from tally_analytics.settings import AnalyticsSettings
 from tallykit.app import create_service_app
+from tallykit.db import Database
 from tallykit.service import ServiceDefinition
 from tallykit.tokens import TokenVerifier
 
@@ -19,14 +22,26 @@ def create_app(
     run_background: bool = True,
 ) -> FastAPI:
     settings = settings or AnalyticsSettings()
-    return create_service_app(
+    forecaster = shared_forecaster()
+    warming: list[asyncio.Task[None]] = []
+
+    async def startup(db: Database) -> None:
+        # Start the fitting processes (and their Prophet import) now, not on the first request.
+        if run_background:
+            warming.append(asyncio.create_task(forecaster.warm_up()))
+
+    app = create_service_app(
         settings,
         title="Tally analytics",
         routers=[router],
         consumers=lambda db: [ledger_consumer(db, settings)],
         verifier=verifier,
         run_background=run_background,
+        publishes=["analytics.events"],
+        startup=startup,
     )
+    app.state.forecaster = forecaster
+    return app
 
 
 DEFINITION = ServiceDefinition(

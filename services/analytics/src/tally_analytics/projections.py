@@ -1,30 +1,346 @@
-"""Ledger events → the reporting read model, inside the consumer's inbox transaction."""
+"""Events → the read model, inside the consumer's inbox transaction.
 
+Every handled event is journalled and then applied by `apply`; `rebuild` deletes a tenant's read model
+and applies its journal again through the same function, so a rebuild gives the same figures by
+construction — and a test checks it does. Each event also bumps the tenant's generation, which
+invalidates cached forecasts.
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_analytics import store
-from tally_analytics.domain import NO_CATEGORY, month_of
-from tallykit.contracts.ledger import CategoryCreated, TransactionKind, TransactionRecorded
-from tallykit.events import Envelope
+from tally_analytics.domain import NO_CATEGORY, OPENING_DAY, BalanceDelta, Deltas, deltas_of
+from tally_analytics.unusual import judge
+from tallykit.contracts import registry
+from tallykit.contracts.analytics import UnusualSpendingDetected
+from tallykit.contracts.auth import HouseholdSettingsChanged, UserDeleted
+from tallykit.contracts.budget import BudgetRemoved, BudgetSet
+from tallykit.contracts.ledger import (
+    AccountOpened,
+    AccountRenamed,
+    CategoryCreated,
+    CategoryMerged,
+    CategoryRenamed,
+    EntryKind,
+    PayeeMerged,
+    RecurringCancelled,
+    RecurringScheduled,
+    TransactionAmended,
+    TransactionDeleted,
+    TransactionRecorded,
+    TransactionRestored,
+    TransactionState,
+    TransferRecorded,
+)
+from tallykit.db import Database
+from tallykit.events import SYSTEM, Envelope
+from tallykit.outbox import enqueue
+
+ANALYTICS_TOPIC = "analytics.events"
+# How far back a category's usual range is judged from.
+UNUSUAL_WINDOW_DAYS = 365
 
 
-async def category_created(session: AsyncSession, envelope: Envelope, payload: CategoryCreated) -> None:
-    """A category's id is its ledger stream id."""
-    await store.save_category(
-        session, envelope.tenant_id, envelope.stream_id, payload.name, payload.kind.value
+def recorded_state(payload: TransactionRecorded) -> TransactionState:
+    return TransactionState(
+        account_id=payload.account_id,
+        kind=EntryKind(payload.kind.value),
+        amount_minor=payload.amount_minor,
+        currency=payload.currency,
+        booked_on=payload.booked_on,
+        category_id=payload.category_id,
+        payee=payload.payee,
+        note=payload.note,
+        splits=payload.splits,
+        tags=payload.tags,
+        status=payload.status,
     )
 
 
-async def transaction_recorded(
+def transfer_state(payload: TransferRecorded) -> TransactionState:
+    return TransactionState(
+        account_id=payload.from_account_id,
+        kind=EntryKind.transfer,
+        amount_minor=payload.amount_minor,
+        currency=payload.currency,
+        booked_on=payload.booked_on,
+        counter_account_id=payload.to_account_id,
+        payee=payload.payee,
+        tags=payload.tags,
+        status=payload.status,
+    )
+
+
+async def apply(session: AsyncSession, envelope: Envelope, payload: BaseModel) -> None:
+    """Apply one ledger/budget/auth event to the read model (no journal, no alerts)."""
+    tenant = envelope.tenant_id
+    if (deltas := money_deltas(payload)) is not None:
+        await store.apply_deltas(session, tenant, deltas)
+        return
+    match payload:
+        case AccountOpened():
+            await store.save_account(
+                session, tenant, envelope.stream_id, payload.name, payload.kind.value, payload.currency
+            )
+            if payload.opening_balance_minor:
+                await store.apply_deltas(
+                    session,
+                    tenant,
+                    Deltas(
+                        balances=[
+                            BalanceDelta(
+                                OPENING_DAY,
+                                envelope.stream_id,
+                                payload.currency,
+                                payload.opening_balance_minor,
+                            )
+                        ]
+                    ),
+                )
+        case AccountRenamed():
+            await store.rename_account(session, tenant, envelope.stream_id, payload.name)
+        case CategoryCreated():
+            await store.save_category(
+                session,
+                tenant,
+                envelope.stream_id,
+                version=envelope.stream_version,
+                name=payload.name,
+                group=payload.group,
+                kind=payload.kind.value,
+            )
+        case CategoryRenamed():
+            await store.save_category(
+                session,
+                tenant,
+                envelope.stream_id,
+                version=envelope.stream_version,
+                name=payload.name,
+                group=payload.group,
+            )
+        case CategoryMerged():
+            await store.save_category(
+                session,
+                tenant,
+                envelope.stream_id,
+                version=envelope.stream_version,
+                merged_into=payload.into_category_id,
+            )
+        case PayeeMerged():
+            await store.merge_payee(session, tenant, payload.name, payload.into_name)
+        case RecurringScheduled():
+            await store.save_schedule(
+                session, tenant, envelope.stream_id, envelope.stream_version, payload.model_dump(mode="json")
+            )
+        case RecurringCancelled():
+            await store.save_schedule(session, tenant, envelope.stream_id, envelope.stream_version, None)
+        case BudgetSet():
+            # Forecasts judge monthly budgets of one category; group and other-period budgets are the
+            # budget service's to track.
+            if payload.category_id is not None and payload.period_kind == "month":
+                await store.save_budget(
+                    session,
+                    tenant,
+                    payload.category_id,
+                    payload.currency,
+                    payload.amount_minor,
+                    envelope.stream_version,
+                )
+        case BudgetRemoved():
+            if payload.category_id is not None:
+                await store.remove_budget(session, tenant, payload.category_id, envelope.stream_version)
+        case HouseholdSettingsChanged():
+            await store.save_household(session, tenant, payload.base_currency, payload.time_zone)
+        case _:
+            raise TypeError(f"analytics does not apply {type(payload).__name__}")
+
+
+async def _handle(session: AsyncSession, envelope: Envelope, payload: BaseModel) -> None:
+    await store.journal_event(
+        session, envelope.tenant_id, envelope.id, envelope.type, envelope.model_dump(mode="json")
+    )
+    await apply(session, envelope, payload)
+    await store.bump_generation(session, envelope.tenant_id)
+
+
+async def on_event(session: AsyncSession, envelope: Envelope, payload: BaseModel) -> None:
+    await _handle(session, envelope, payload)
+    if isinstance(payload, TransactionDeleted):
+        # A deleted transaction is no longer unusual spending to look at.
+        await store.drop_unusual(session, envelope.tenant_id, envelope.stream_id)
+
+
+async def on_transaction_recorded(
     session: AsyncSession, envelope: Envelope, payload: TransactionRecorded
 ) -> None:
-    income = payload.amount_minor if payload.kind == TransactionKind.income else 0
-    await store.add_to_month(
-        session,
-        envelope.tenant_id,
-        month_of(payload.booked_on),
-        payload.category_id or NO_CATEGORY,
-        payload.currency,
-        income_minor=income,
-        expense_minor=payload.amount_minor - income,
+    await _handle(session, envelope, payload)
+    await detect_unusual(session, envelope, payload)
+
+
+async def on_household_settings(
+    session: AsyncSession, envelope: Envelope, payload: HouseholdSettingsChanged
+) -> None:
+    # Settings are not ledger history: they are not journalled (a rebuild keeps the households row).
+    await store.save_household(session, envelope.tenant_id, payload.base_currency, payload.time_zone)
+    await store.bump_generation(session, envelope.tenant_id)
+
+
+async def on_user_deleted(session: AsyncSession, envelope: Envelope, payload: UserDeleted) -> None:
+    """Households deleted with their only owner: forget everything analytics holds about them."""
+    for household_id in payload.deleted_household_ids:
+        await store.forget_tenant(session, household_id)
+
+
+async def detect_unusual(session: AsyncSession, envelope: Envelope, payload: TransactionRecorded) -> None:
+    """Judge each expense part against its category's usual range over the last year (this transaction
+    excluded) and publish `UnusualSpendingDetected` once per transaction, unless the pattern (category and
+    payee) was marked as expected."""
+    if payload.kind.value != "expense":
+        return
+    parts = (
+        [(s.category_id, s.amount_minor) for s in payload.splits]
+        if payload.splits
+        else [(payload.category_id or NO_CATEGORY, payload.amount_minor)]
     )
+    tenant = envelope.tenant_id
+    payee_key = payload.payee.strip().casefold()
+    for category_id, amount in parts:
+        if category_id == NO_CATEGORY:
+            continue
+        if await store.is_expected(session, tenant, category_id, payee_key):
+            continue
+        sample = await store.category_amounts(
+            session,
+            tenant,
+            payload.currency,
+            category_id,
+            payload.booked_on - timedelta(days=UNUSUAL_WINDOW_DAYS),
+            payload.booked_on,
+        )
+        # The rollup already holds this transaction: take one copy of its amount out of the sample.
+        if amount in sample:
+            sample.remove(amount)
+        verdict = judge(amount, sample)
+        if verdict is None:
+            continue
+        categories = await store.category_map(session, tenant)
+        info = categories.get(category_id)
+        saved = await store.save_unusual(
+            session,
+            tenant,
+            {
+                "transaction_id": envelope.stream_id,
+                "account_id": payload.account_id,
+                "category_id": category_id,
+                "payee": payload.payee.strip(),
+                "amount_minor": amount,
+                "typical_minor": verdict.typical_minor,
+                "currency": payload.currency,
+                "booked_on": payload.booked_on,
+                "reason": verdict.reason,
+                "detected_at": datetime.now(UTC),
+            },
+        )
+        if saved:
+            event = UnusualSpendingDetected(
+                transaction_id=envelope.stream_id,
+                account_id=payload.account_id,
+                category_id=category_id,
+                category_name=info.name if info else "",
+                payee=payload.payee.strip(),
+                amount_minor=amount,
+                typical_minor=verdict.typical_minor,
+                currency=payload.currency,
+                booked_on=payload.booked_on,
+                reason=verdict.reason,
+            )
+            await enqueue(
+                session,
+                ANALYTICS_TOPIC,
+                [
+                    registry.envelope(
+                        event,
+                        tenant_id=tenant,
+                        stream_id=envelope.stream_id,
+                        stream_version=1,
+                        actor=SYSTEM,
+                        correlation_id=envelope.correlation_id,
+                        causation_id=envelope.id,
+                    )
+                ],
+            )
+        return  # one alert per transaction is enough
+
+
+def money_deltas(payload: BaseModel) -> Deltas | None:
+    """What an event that moves money adds to the sums (None for the others)."""
+    match payload:
+        case TransactionRecorded():
+            return deltas_of(recorded_state(payload), +1)
+        case TransferRecorded():
+            return deltas_of(transfer_state(payload), +1)
+        case TransactionAmended():
+            deltas = deltas_of(payload.before, -1)
+            deltas.extend(deltas_of(payload.after, +1))
+            return deltas
+        case TransactionDeleted():
+            return deltas_of(payload.before, -1)
+        case TransactionRestored():
+            return deltas_of(payload.after, +1)
+    return None
+
+
+async def rebuild(db: Database, tenant_id: UUID) -> int:
+    """Delete the tenant's read model and apply its journal again; returns the events applied. The
+    money-moving events' deltas are summed first and written in a few statements (sums commute, so
+    this equals applying them one by one); the others go through `apply`."""
+    async with db.transaction() as session:
+        envelopes = await store.journal_of(session, tenant_id)
+        await store.forget_tenant(session, tenant_id, keep_journal=True)
+        merged = Deltas()
+        for raw in envelopes:
+            envelope = Envelope.model_validate(raw)
+            payload = registry.payload(envelope)
+            deltas = money_deltas(payload)
+            if deltas is None:
+                await apply(session, envelope, payload)
+            else:
+                merged.extend(deltas)
+        await store.apply_deltas(session, tenant_id, merged)
+        await store.bump_generation(session, tenant_id)
+    return len(envelopes)
+
+
+Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+
+LEDGER_HANDLERS: dict[str, Handler] = {
+    "ledger.TransactionRecorded": on_transaction_recorded,
+    **{
+        name: on_event
+        for name in (
+            "ledger.TransferRecorded",
+            "ledger.TransactionAmended",
+            "ledger.TransactionDeleted",
+            "ledger.TransactionRestored",
+            "ledger.AccountOpened",
+            "ledger.AccountRenamed",
+            "ledger.CategoryCreated",
+            "ledger.CategoryRenamed",
+            "ledger.CategoryMerged",
+            "ledger.PayeeMerged",
+            "ledger.RecurringScheduled",
+            "ledger.RecurringCancelled",
+        )
+    },
+}
+BUDGET_HANDLERS: dict[str, Handler] = {"budget.BudgetSet": on_event, "budget.BudgetRemoved": on_event}
+AUTH_HANDLERS: dict[str, Handler] = {
+    "auth.HouseholdSettingsChanged": on_household_settings,
+    "auth.UserDeleted": on_user_deleted,
+}

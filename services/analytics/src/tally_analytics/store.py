@@ -1,111 +1,754 @@
-"""The analytics service's tables: category names, and monthly totals per (tenant, month, category,
-currency), updated as `ledger.TransactionRecorded` events arrive, so reports never scan transactions."""
+"""The analytics service's tables and queries.
 
+`flows` (income/expense per tenant x currency x day x account x category x payee), `tag_flows` and
+`balance_moves` are sums of signed deltas, so reports read them and never scan transactions. Names
+(categories, accounts, payee merges) live in their own tables and are applied when a report is read:
+a rename or a merge changes one row, not history. `journal` keeps every event the read model was built
+from, so it can be rebuilt (after a change of rules) and checked against itself.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_analytics.domain import NO_CATEGORY, UNCATEGORISED, UNKNOWN_CATEGORY, CategoryTotal
+from tally_analytics.domain import (
+    OPENING_DAY,
+    UNKNOWN_CATEGORY,
+    CategoryInfo,
+    Deltas,
+    FlowDelta,
+    FlowRow,
+)
 
 metadata = MetaData()
+
+
+def _uuid(name: str, **kw: Any) -> Column[Any]:
+    return Column(name, PgUUID(as_uuid=True), **kw)
+
 
 categories = Table(
     "categories",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    _uuid("tenant_id", primary_key=True),
+    _uuid("id", primary_key=True),
     Column("name", String(100), nullable=False),
     Column("kind", String(20), nullable=False),
+    Column("group_name", String(100), nullable=False, server_default=""),
+    _uuid("merged_into", nullable=True),
+    Column("version", Integer, nullable=False, server_default="0"),
 )
 
-monthly_totals = Table(
-    "monthly_totals",
+accounts = Table(
+    "accounts",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("month", String(7), primary_key=True),
-    Column("category_id", PgUUID(as_uuid=True), primary_key=True),
+    _uuid("tenant_id", primary_key=True),
+    _uuid("id", primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("currency", String(3), nullable=False),
+)
+
+flows = Table(
+    "flows",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
     Column("currency", String(3), primary_key=True),
+    Column("day", Date, primary_key=True),
+    _uuid("account_id", primary_key=True),
+    _uuid("category_id", primary_key=True),
+    Column("payee", String(200), primary_key=True),
+    Column("income_minor", BigInteger, nullable=False),
+    Column("expense_minor", BigInteger, nullable=False),
+    Column("entries", Integer, nullable=False),
+)
+
+tag_flows = Table(
+    "tag_flows",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("tag", String(50), primary_key=True),
+    _uuid("category_id", primary_key=True),
     Column("income_minor", BigInteger, nullable=False),
     Column("expense_minor", BigInteger, nullable=False),
 )
 
+balance_moves = Table(
+    "balance_moves",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("day", Date, primary_key=True),
+    _uuid("account_id", primary_key=True),
+    Column("delta_minor", BigInteger, nullable=False),
+)
+
+payee_merges = Table(
+    "payee_merges",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    Column("name_key", String(200), primary_key=True),
+    Column("into_name", String(200), nullable=False),
+)
+
+households = Table(
+    "households",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    Column("base_currency", String(3), nullable=True),
+    Column("time_zone", String(64), nullable=True),
+    # Bumped by every event of the tenant: cached forecasts of an older generation are stale.
+    Column("generation", BigInteger, nullable=False, server_default="0"),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    _uuid("event_id", primary_key=True),
+    Column("event_type", String(100), nullable=False),
+    Column("envelope", JSONB, nullable=False),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    _uuid("id", primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("cancelled", Boolean, nullable=False, server_default="false"),
+)
+
+budgets = Table(
+    "budgets",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    _uuid("category_id", primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+unusual = Table(
+    "unusual",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    _uuid("transaction_id", primary_key=True),
+    _uuid("account_id", nullable=False),
+    _uuid("category_id", nullable=False),
+    Column("payee", String(200), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("typical_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+)
+
+expected_patterns = Table(
+    "expected_patterns",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    _uuid("category_id", primary_key=True),
+    Column("payee_key", String(200), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+TENANT_TABLES = (
+    categories,
+    accounts,
+    flows,
+    tag_flows,
+    balance_moves,
+    payee_merges,
+    schedules,
+    budgets,
+)
+
+
+# --- writes -----------------------------------------------------------------------------------------------
+
+
+def _merge_flows(rows: Iterable[FlowDelta]) -> dict[tuple[Any, ...], list[int]]:
+    """Sum deltas of one key first: one statement may not update the same row twice."""
+    out: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in rows:
+        acc = out[(r.currency, r.day, r.account_id, r.category_id, r.payee)]
+        acc[0] += r.income_minor
+        acc[1] += r.expense_minor
+        acc[2] += r.entries
+    return out
+
+
+# Rows per statement: PostgreSQL takes at most 65,535 parameters in one statement.
+UPSERT_CHUNK = 2_000
+
+
+async def _upsert_sums(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], sums: list[str]
+) -> None:
+    """Insert rows, or add their `sums` columns to the rows already there (in chunks)."""
+    for first in range(0, len(rows), UPSERT_CHUNK):
+        new = insert(table).values(rows[first : first + UPSERT_CHUNK])
+        await session.execute(
+            new.on_conflict_do_update(
+                index_elements=list(table.primary_key.columns),
+                set_={name: table.c[name] + new.excluded[name] for name in sums},
+            )
+        )
+
+
+async def apply_deltas(session: AsyncSession, tenant_id: UUID, deltas: Deltas) -> None:
+    merged = _merge_flows(deltas.flows)
+    await _upsert_sums(
+        session,
+        flows,
+        [
+            {
+                "tenant_id": tenant_id,
+                "currency": k[0],
+                "day": k[1],
+                "account_id": k[2],
+                "category_id": k[3],
+                "payee": k[4],
+                "income_minor": v[0],
+                "expense_minor": v[1],
+                "entries": v[2],
+            }
+            for k, v in merged.items()
+        ],
+        ["income_minor", "expense_minor", "entries"],
+    )
+    tags: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    for t in deltas.tags:
+        acc = tags[(t.currency, t.day, t.tag, t.category_id)]
+        acc[0] += t.income_minor
+        acc[1] += t.expense_minor
+    await _upsert_sums(
+        session,
+        tag_flows,
+        [
+            {
+                "tenant_id": tenant_id,
+                "currency": k[0],
+                "day": k[1],
+                "tag": k[2],
+                "category_id": k[3],
+                "income_minor": v[0],
+                "expense_minor": v[1],
+            }
+            for k, v in tags.items()
+        ],
+        ["income_minor", "expense_minor"],
+    )
+    balances: dict[tuple[Any, ...], int] = defaultdict(int)
+    for b in deltas.balances:
+        balances[(b.currency, b.day, b.account_id)] += b.delta_minor
+    await _upsert_sums(
+        session,
+        balance_moves,
+        [
+            {"tenant_id": tenant_id, "currency": k[0], "day": k[1], "account_id": k[2], "delta_minor": v}
+            for k, v in balances.items()
+        ],
+        ["delta_minor"],
+    )
+
 
 async def save_category(
-    session: AsyncSession, tenant_id: UUID, category_id: UUID, name: str, kind: str
-) -> None:
-    new = insert(categories).values(tenant_id=tenant_id, id=category_id, name=name, kind=kind)
-    await session.execute(
-        new.on_conflict_do_update(
-            index_elements=[categories.c.tenant_id, categories.c.id],
-            set_={"name": new.excluded.name, "kind": new.excluded.kind},
-        )
-    )
-
-
-async def add_to_month(
     session: AsyncSession,
     tenant_id: UUID,
-    month: str,
     category_id: UUID,
-    currency: str,
     *,
-    income_minor: int,
-    expense_minor: int,
+    version: int,
+    name: str | None = None,
+    group: str | None = None,
+    kind: str | None = None,
+    merged_into: UUID | None = None,
 ) -> None:
-    new = insert(monthly_totals).values(
+    """Upsert what one category event says. The name and group of the newest stream version win, so a
+    rename that arrives before the creation is not undone by it; the kind comes only with the creation
+    (until then a row counts as expense), a merge only sets where its totals now belong."""
+    new = insert(categories).values(
         tenant_id=tenant_id,
-        month=month,
-        category_id=category_id,
-        currency=currency,
-        income_minor=income_minor,
-        expense_minor=expense_minor,
+        id=category_id,
+        name=name or UNKNOWN_CATEGORY,
+        kind=kind or "expense",
+        group_name=group or "",
+        merged_into=merged_into,
+        version=version if name is not None else 0,
+    )
+    newer = new.excluded.version > categories.c.version
+    set_: dict[str, Any] = {}
+    if name is not None:
+        set_ = {
+            "name": case((newer, new.excluded.name), else_=categories.c.name),
+            "group_name": case((newer, new.excluded.group_name), else_=categories.c.group_name),
+            "version": func.greatest(categories.c.version, new.excluded.version),
+        }
+    if kind is not None:
+        set_["kind"] = new.excluded.kind
+    if merged_into is not None:
+        set_["merged_into"] = new.excluded.merged_into
+    await session.execute(
+        new.on_conflict_do_update(index_elements=[categories.c.tenant_id, categories.c.id], set_=set_)
+    )
+
+
+async def save_account(
+    session: AsyncSession, tenant_id: UUID, account_id: UUID, name: str, kind: str, currency: str
+) -> None:
+    new = insert(accounts).values(tenant_id=tenant_id, id=account_id, name=name, kind=kind, currency=currency)
+    await session.execute(
+        new.on_conflict_do_update(
+            index_elements=[accounts.c.tenant_id, accounts.c.id],
+            set_={"name": new.excluded.name, "kind": new.excluded.kind, "currency": new.excluded.currency},
+        )
+    )
+
+
+async def rename_account(session: AsyncSession, tenant_id: UUID, account_id: UUID, name: str) -> None:
+    await session.execute(
+        update(accounts)
+        .where(accounts.c.tenant_id == tenant_id, accounts.c.id == account_id)
+        .values(name=name)
+    )
+
+
+async def merge_payee(session: AsyncSession, tenant_id: UUID, name: str, into: str) -> None:
+    new = insert(payee_merges).values(
+        tenant_id=tenant_id, name_key=name.strip().casefold(), into_name=into.strip()
     )
     await session.execute(
         new.on_conflict_do_update(
-            index_elements=[
-                monthly_totals.c.tenant_id,
-                monthly_totals.c.month,
-                monthly_totals.c.category_id,
-                monthly_totals.c.currency,
-            ],
-            set_={
-                "income_minor": monthly_totals.c.income_minor + new.excluded.income_minor,
-                "expense_minor": monthly_totals.c.expense_minor + new.excluded.expense_minor,
-            },
+            index_elements=[payee_merges.c.tenant_id, payee_merges.c.name_key],
+            set_={"into_name": new.excluded.into_name},
         )
     )
 
 
-async def month_by_category(session: AsyncSession, tenant_id: UUID, month: str) -> list[CategoryTotal]:
-    """A tenant's totals of one month per category and currency, by currency then category name."""
+async def save_household(session: AsyncSession, tenant_id: UUID, base_currency: str, time_zone: str) -> None:
+    new = insert(households).values(tenant_id=tenant_id, base_currency=base_currency, time_zone=time_zone)
+    await session.execute(
+        new.on_conflict_do_update(
+            index_elements=[households.c.tenant_id],
+            set_={"base_currency": new.excluded.base_currency, "time_zone": new.excluded.time_zone},
+        )
+    )
+
+
+async def bump_generation(session: AsyncSession, tenant_id: UUID) -> None:
+    new = insert(households).values(tenant_id=tenant_id, generation=1)
+    await session.execute(
+        new.on_conflict_do_update(
+            index_elements=[households.c.tenant_id], set_={"generation": households.c.generation + 1}
+        )
+    )
+
+
+async def save_schedule(
+    session: AsyncSession, tenant_id: UUID, schedule_id: UUID, version: int, payload: dict[str, Any] | None
+) -> None:
+    """The newest version of a schedule wins (events may arrive out of order); None cancels it."""
+    values: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "id": schedule_id,
+        "version": version,
+        "payload": payload or {},
+        "cancelled": payload is None,
+    }
+    new = insert(schedules).values(**values)
+    if payload is None:
+        # A cancellation is final whatever its version.
+        set_: dict[str, Any] = {"cancelled": True}
+    else:
+        set_ = {"payload": new.excluded.payload, "version": new.excluded.version}
+    await session.execute(
+        new.on_conflict_do_update(
+            index_elements=[schedules.c.tenant_id, schedules.c.id],
+            set_=set_,
+            where=None if payload is None else (schedules.c.version < new.excluded.version),
+        )
+    )
+
+
+async def save_budget(
+    session: AsyncSession, tenant_id: UUID, category_id: UUID, currency: str, amount_minor: int, version: int
+) -> None:
+    new = insert(budgets).values(
+        tenant_id=tenant_id,
+        category_id=category_id,
+        currency=currency,
+        amount_minor=amount_minor,
+        version=version,
+    )
+    await session.execute(
+        new.on_conflict_do_update(
+            index_elements=[budgets.c.tenant_id, budgets.c.category_id, budgets.c.currency],
+            set_={"amount_minor": new.excluded.amount_minor, "version": new.excluded.version},
+            where=budgets.c.version <= new.excluded.version,
+        )
+    )
+
+
+async def remove_budget(session: AsyncSession, tenant_id: UUID, category_id: UUID, version: int) -> None:
+    """A removed budget stays as a zero amount at the removal's version, so an older `BudgetSet` arriving
+    late does not bring it back (budget_list skips zero amounts)."""
+    await session.execute(
+        update(budgets)
+        .where(
+            budgets.c.tenant_id == tenant_id,
+            budgets.c.category_id == category_id,
+            budgets.c.version < version,
+        )
+        .values(amount_minor=0, version=version)
+    )
+
+
+async def journal_event(
+    session: AsyncSession, tenant_id: UUID, event_id: UUID, event_type: str, envelope: dict[str, Any]
+) -> None:
+    await session.execute(
+        insert(journal)
+        .values(tenant_id=tenant_id, event_id=event_id, event_type=event_type, envelope=envelope)
+        .on_conflict_do_nothing()
+    )
+
+
+async def forget_tenant(session: AsyncSession, tenant_id: UUID, *, keep_journal: bool = False) -> None:
+    """Delete the tenant's read model (for a rebuild), or everything (a deleted household)."""
+    for table in TENANT_TABLES:
+        await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
+    if not keep_journal:
+        for table in (journal, households, unusual, expected_patterns):
+            await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
+
+
+async def journal_of(session: AsyncSession, tenant_id: UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(journal.c.envelope).where(journal.c.tenant_id == tenant_id).order_by(journal.c.event_id)
+    )
+    return [r for (r,) in rows]
+
+
+# --- reads ------------------------------------------------------------------------------------------------
+
+
+async def category_map(session: AsyncSession, tenant_id: UUID) -> dict[UUID, CategoryInfo]:
+    rows = await session.execute(
+        select(
+            categories.c.id,
+            categories.c.name,
+            categories.c.group_name,
+            categories.c.kind,
+            categories.c.merged_into,
+        ).where(categories.c.tenant_id == tenant_id)
+    )
+    return {r[0]: CategoryInfo(r[0], r[1], r[2] or "", r[3], r[4]) for r in rows}
+
+
+async def payee_merge_map(session: AsyncSession, tenant_id: UUID) -> dict[str, str]:
+    rows = await session.execute(
+        select(payee_merges.c.name_key, payee_merges.c.into_name).where(payee_merges.c.tenant_id == tenant_id)
+    )
+    return {k: v for k, v in rows}
+
+
+async def account_list(session: AsyncSession, tenant_id: UUID) -> list[tuple[UUID, str, str, str]]:
+    rows = await session.execute(
+        select(accounts.c.id, accounts.c.name, accounts.c.kind, accounts.c.currency)
+        .where(accounts.c.tenant_id == tenant_id)
+        .order_by(accounts.c.name)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def household(session: AsyncSession, tenant_id: UUID) -> tuple[str | None, str | None, int]:
+    row = (
+        await session.execute(
+            select(households.c.base_currency, households.c.time_zone, households.c.generation).where(
+                households.c.tenant_id == tenant_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None, None, 0
+    return row[0], row[1], int(row[2])
+
+
+async def currencies(session: AsyncSession, tenant_id: UUID) -> list[tuple[str, int]]:
+    """The tenant's currencies with how many entries each has (most used first)."""
+    rows = await session.execute(
+        select(balance_moves.c.currency, func.count())
+        .where(balance_moves.c.tenant_id == tenant_id)
+        .group_by(balance_moves.c.currency)
+        .order_by(func.count().desc(), balance_moves.c.currency)
+    )
+    return [(c, int(n)) for c, n in rows]
+
+
+async def flow_rows(
+    session: AsyncSession,
+    tenant_id: UUID,
+    currency: str,
+    start: date,
+    end: date,
+    account_id: UUID | None = None,
+    *,
+    by_payee: bool = True,
+) -> list[FlowRow]:
+    """Sums of a period per category and payee (per category only, with an empty payee, when the
+    payees are not needed: comparisons with other periods)."""
+    payee = flows.c.payee if by_payee else literal("").label("payee")
     query = (
         select(
-            monthly_totals.c.category_id,
-            categories.c.name,
-            monthly_totals.c.currency,
-            monthly_totals.c.income_minor,
-            monthly_totals.c.expense_minor,
+            flows.c.category_id,
+            payee,
+            func.sum(flows.c.income_minor),
+            func.sum(flows.c.expense_minor),
+            func.sum(flows.c.entries),
         )
-        .outerjoin(
-            categories,
-            and_(
-                categories.c.tenant_id == monthly_totals.c.tenant_id,
-                categories.c.id == monthly_totals.c.category_id,
-            ),
+        .where(
+            flows.c.tenant_id == tenant_id,
+            flows.c.currency == currency,
+            flows.c.day >= start,
+            flows.c.day <= end,
         )
-        .where(monthly_totals.c.tenant_id == tenant_id, monthly_totals.c.month == month)
+        .group_by(flows.c.category_id, *([flows.c.payee] if by_payee else []))
     )
-    rows = [
-        CategoryTotal(
-            category_id=None if category_id == NO_CATEGORY else category_id,
-            category_name=UNCATEGORISED if category_id == NO_CATEGORY else name or UNKNOWN_CATEGORY,
-            currency=currency,
-            income_minor=int(income),
-            expense_minor=int(expense),
+    if account_id is not None:
+        query = query.where(flows.c.account_id == account_id)
+    return [FlowRow(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in await session.execute(query)]
+
+
+async def daily_category_rows(
+    session: AsyncSession, tenant_id: UUID, currency: str, start: date, end: date, step: str = "day"
+) -> list[tuple[date, UUID, int, int]]:
+    """(day, category, income, expense) rows: the input of series and forecasts. With `step` week or
+    month the day is the first of its ISO week or month (summed in the database: fewer rows to carry)."""
+    day: Any = flows.c.day if step == "day" else cast(func.date_trunc(step, flows.c.day), Date)
+    query = (
+        select(day, flows.c.category_id, func.sum(flows.c.income_minor), func.sum(flows.c.expense_minor))
+        .where(
+            flows.c.tenant_id == tenant_id,
+            flows.c.currency == currency,
+            flows.c.day >= start,
+            flows.c.day <= end,
         )
-        for category_id, name, currency, income, expense in await session.execute(query)
-    ]
-    return sorted(rows, key=lambda r: (r.currency, r.category_name.casefold(), str(r.category_id)))
+        .group_by(day, flows.c.category_id)
+    )
+    return [(r[0], r[1], int(r[2]), int(r[3])) for r in await session.execute(query)]
+
+
+async def tag_rows(
+    session: AsyncSession, tenant_id: UUID, currency: str, start: date, end: date
+) -> list[tuple[str, UUID, int, int]]:
+    query = (
+        select(
+            tag_flows.c.tag,
+            tag_flows.c.category_id,
+            func.sum(tag_flows.c.income_minor),
+            func.sum(tag_flows.c.expense_minor),
+        )
+        .where(
+            tag_flows.c.tenant_id == tenant_id,
+            tag_flows.c.currency == currency,
+            tag_flows.c.day >= start,
+            tag_flows.c.day <= end,
+        )
+        .group_by(tag_flows.c.tag, tag_flows.c.category_id)
+    )
+    return [(r[0], r[1], int(r[2]), int(r[3])) for r in await session.execute(query)]
+
+
+async def balances_before(
+    session: AsyncSession, tenant_id: UUID, currency: str, day: date
+) -> dict[UUID, int]:
+    """Each account's balance at the end of the day before `day` (opening balances included)."""
+    rows = await session.execute(
+        select(balance_moves.c.account_id, func.sum(balance_moves.c.delta_minor))
+        .where(
+            balance_moves.c.tenant_id == tenant_id,
+            balance_moves.c.currency == currency,
+            balance_moves.c.day >= OPENING_DAY,
+            balance_moves.c.day < day,
+        )
+        .group_by(balance_moves.c.account_id)
+    )
+    return {a: int(v) for a, v in rows}
+
+
+async def balance_days(
+    session: AsyncSession, tenant_id: UUID, currency: str, start: date, end: date
+) -> list[tuple[date, UUID, int]]:
+    rows = await session.execute(
+        select(balance_moves.c.day, balance_moves.c.account_id, balance_moves.c.delta_minor).where(
+            balance_moves.c.tenant_id == tenant_id,
+            balance_moves.c.currency == currency,
+            balance_moves.c.day >= start,
+            balance_moves.c.day <= end,
+        )
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+async def active_schedules(session: AsyncSession, tenant_id: UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(schedules.c.payload).where(
+            schedules.c.tenant_id == tenant_id, schedules.c.cancelled.is_(False)
+        )
+    )
+    return [p for (p,) in rows]
+
+
+async def budget_list(session: AsyncSession, tenant_id: UUID) -> list[tuple[UUID, str, int]]:
+    rows = await session.execute(
+        select(budgets.c.category_id, budgets.c.currency, budgets.c.amount_minor).where(
+            budgets.c.tenant_id == tenant_id, budgets.c.amount_minor > 0
+        )
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+async def category_amounts(
+    session: AsyncSession, tenant_id: UUID, currency: str, category_id: UUID, start: date, end: date
+) -> list[int]:
+    """Spending amounts (per day and payee) of one category: the sample irregular spending is judged by."""
+    rows = await session.execute(
+        select(flows.c.expense_minor - flows.c.income_minor).where(
+            flows.c.tenant_id == tenant_id,
+            flows.c.currency == currency,
+            flows.c.category_id == category_id,
+            flows.c.day >= start,
+            flows.c.day <= end,
+        )
+    )
+    return [int(v) for (v,) in rows if v > 0]
+
+
+async def is_expected(session: AsyncSession, tenant_id: UUID, category_id: UUID, payee_key: str) -> bool:
+    row = (
+        await session.execute(
+            select(expected_patterns.c.tenant_id).where(
+                expected_patterns.c.tenant_id == tenant_id,
+                expected_patterns.c.category_id == category_id,
+                expected_patterns.c.payee_key == payee_key,
+            )
+        )
+    ).first()
+    return row is not None
+
+
+async def save_unusual(session: AsyncSession, tenant_id: UUID, values: dict[str, Any]) -> bool:
+    """Record a detection once per transaction; False when it was already recorded."""
+    result = await session.execute(
+        insert(unusual)
+        .values(tenant_id=tenant_id, **values)
+        .on_conflict_do_nothing()
+        .returning(unusual.c.tenant_id)
+    )
+    return result.first() is not None
+
+
+async def unusual_list(session: AsyncSession, tenant_id: UUID, limit: int) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(unusual)
+        .where(unusual.c.tenant_id == tenant_id)
+        .order_by(unusual.c.booked_on.desc(), unusual.c.detected_at.desc())
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def unusual_one(session: AsyncSession, tenant_id: UUID, transaction_id: UUID) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            select(unusual).where(
+                unusual.c.tenant_id == tenant_id, unusual.c.transaction_id == transaction_id
+            )
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def expect_pattern(
+    session: AsyncSession, tenant_id: UUID, category_id: UUID, payee_key: str, now: datetime
+) -> None:
+    await session.execute(
+        insert(expected_patterns)
+        .values(tenant_id=tenant_id, category_id=category_id, payee_key=payee_key, created_at=now)
+        .on_conflict_do_nothing()
+    )
+
+
+async def expected_keys(session: AsyncSession, tenant_id: UUID) -> set[tuple[UUID, str]]:
+    rows = await session.execute(
+        select(expected_patterns.c.category_id, expected_patterns.c.payee_key).where(
+            expected_patterns.c.tenant_id == tenant_id
+        )
+    )
+    return {(c, p) for c, p in rows}
+
+
+async def scheduled_flows(
+    session: AsyncSession, tenant_id: UUID, currency: str, payees: list[str], start: date, end: date
+) -> list[tuple[date, UUID, UUID, str, int, int]]:
+    """Flows of the given payees (the past occurrences of recurring items, which forecasts must not
+    learn): (day, account, category, payee, income, expense)."""
+    if not payees:
+        return []
+    rows = await session.execute(
+        select(
+            flows.c.day,
+            flows.c.account_id,
+            flows.c.category_id,
+            flows.c.payee,
+            flows.c.income_minor,
+            flows.c.expense_minor,
+        ).where(
+            flows.c.tenant_id == tenant_id,
+            flows.c.currency == currency,
+            flows.c.day >= start,
+            flows.c.day <= end,
+            flows.c.payee.in_(payees),
+        )
+    )
+    return [(r[0], r[1], r[2], r[3], int(r[4]), int(r[5])) for r in rows]
+
+
+async def generation(session: AsyncSession, tenant_id: UUID) -> int:
+    value = await session.scalar(select(households.c.generation).where(households.c.tenant_id == tenant_id))
+    return int(value or 0)
+
+
+async def drop_unusual(session: AsyncSession, tenant_id: UUID, transaction_id: UUID) -> None:
+    await session.execute(
+        delete(unusual).where(unusual.c.tenant_id == tenant_id, unusual.c.transaction_id == transaction_id)
+    )
