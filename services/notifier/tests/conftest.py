@@ -62,6 +62,10 @@ class Household:
             payload, tenant_id=self.tenant_id, stream_id=payload.budget_id, stream_version=1, actor=SYSTEM
         )
 
+    def event(self, payload: Any, stream_id: UUID | None = None) -> Envelope:
+        """Any contract payload, as its producer would publish it for this household."""
+        return self._envelope(payload, stream_id or uuid4())
+
     def _envelope(self, payload: Any, stream_id: UUID) -> Envelope:
         return registry.envelope(
             payload, tenant_id=self.tenant_id, stream_id=stream_id, stream_version=1, actor=SYSTEM
@@ -105,7 +109,9 @@ def rows() -> Callable[..., Awaitable[dict[str, list[Any]]]]:
     async def read(client: Any) -> dict[str, list[Any]]:
         async with client.app.state.db.read() as s:
             found = await s.execute(select(notifications).order_by(notifications.c.created_at))
-            sent = await s.execute(select(email_deliveries).order_by(email_deliveries.c.created_at))
+            sent = await s.execute(
+                select(email_deliveries).order_by(email_deliveries.c.created_at, email_deliveries.c.id)
+            )
             return {"notifications": list(found.mappings()), "deliveries": list(sent.mappings())}
 
     return read

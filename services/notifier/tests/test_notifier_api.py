@@ -27,7 +27,7 @@ async def test_notifier_lists_newest_first_and_marks_read(notifier, household, f
     assert body["unread"] == 2
     assert [n["title"] for n in body["items"]] == ["Groceries budget exceeded", "Fuel budget: 80% used"]
     assert [n["type"] for n in body["items"]] == ["budget.exceeded", "budget.threshold_reached"]
-    assert set(body["items"][0]) == {"id", "type", "title", "body", "created_at", "read"}
+    assert set(body["items"][0]) == {"id", "type", "title", "body", "created_at", "read", "link"}
     assert body["items"][0]["read"] is False
     assert body["items"][0]["body"] == (
         "510.00 EUR spent of the 500.00 EUR Groceries budget for June 2025, 10.00 EUR over."

@@ -1,45 +1,56 @@
-"""Incoming events → handlers: people, households and account mail (verification, password reset) from
-`auth.events`, alerts from `budget.events`."""
+"""Incoming events → handlers: people, households, security events and mail a person asked for from
+`auth.events`; alerts from `budget.events`, `ledger.events` and `analytics.events`."""
+
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_notifier import handlers
-from tally_notifier.domain import BudgetAlertPayload
 from tally_notifier.settings import NotifierSettings
-from tallykit.consumer import EventConsumer
+from tallykit.consumer import EventConsumer, Handler
 from tallykit.contracts import registry
-from tallykit.contracts.auth import EmailVerificationRequested, PasswordResetRequested, UserRegistered
 from tallykit.db import Database
 from tallykit.events import Envelope
 
-TOPICS = ("auth.events", "budget.events")
+TOPICS = ("auth.events", "budget.events", "ledger.events", "analytics.events")
+
+HOUSEHOLD_ALERTS = (
+    "budget.BudgetThresholdReached",
+    "budget.BudgetExceeded",
+    "budget.BudgetPaceWarning",
+    "budget.GoalReached",
+    "budget.GoalBehind",
+    "ledger.BillDueSoon",
+    "ledger.RecurringTransactionDue",
+    "analytics.UnusualSpendingDetected",
+)
+SECURITY_EVENTS = (
+    "auth.LoginSucceeded",
+    "auth.PasswordChanged",
+    "auth.TwoFactorEnabled",
+    "auth.TwoFactorDisabled",
+)
 
 
 def build_consumer(db: Database, settings: NotifierSettings) -> EventConsumer:
-    async def on_user_registered(session: AsyncSession, envelope: Envelope, payload: UserRegistered) -> None:
-        await handlers.record_recipient(session, envelope, payload, settings)
+    def with_settings(handler: Any) -> Handler:
+        async def handle(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+            await handler(session, envelope, payload, settings)
 
-    async def on_budget_alert(session: AsyncSession, envelope: Envelope, payload: BudgetAlertPayload) -> None:
-        await handlers.raise_budget_alert(session, envelope, payload, settings)
+        return handle
 
-    async def on_account_email(
-        session: AsyncSession,
-        envelope: Envelope,
-        payload: EmailVerificationRequested | PasswordResetRequested,
-    ) -> None:
-        await handlers.send_account_email(session, envelope, payload, settings)
-
-    return EventConsumer(
-        db=db,
-        settings=settings,
-        registry=registry,
-        topics=TOPICS,
-        handlers={
-            "auth.UserRegistered": on_user_registered,
-            "auth.TenantCreated": handlers.record_household,
-            "auth.EmailVerificationRequested": on_account_email,
-            "auth.PasswordResetRequested": on_account_email,
-            "budget.BudgetThresholdReached": on_budget_alert,
-            "budget.BudgetExceeded": on_budget_alert,
-        },
-    )
+    table: dict[str, Handler] = {
+        "auth.UserRegistered": with_settings(handlers.record_recipient),
+        "auth.TenantCreated": handlers.record_household,
+        "auth.EmailVerificationRequested": with_settings(handlers.send_account_email),
+        "auth.PasswordResetRequested": with_settings(handlers.send_account_email),
+        "auth.MemberInvited": with_settings(handlers.send_invitation),
+        "auth.MemberJoined": with_settings(handlers.member_joined),
+        "auth.MemberRoleChanged": handlers.member_role_changed,
+        "auth.MemberLeft": handlers.member_left,
+        "auth.ProfileUpdated": handlers.profile_updated,
+        "auth.UserDeleted": handlers.user_deleted,
+    }
+    table |= {name: with_settings(handlers.household_alert) for name in HOUSEHOLD_ALERTS}
+    table |= {name: with_settings(handlers.security_alert) for name in SECURITY_EVENTS}
+    return EventConsumer(db=db, settings=settings, registry=registry, topics=TOPICS, handlers=table)

@@ -1,10 +1,33 @@
-"""What a budget alert says, in plain Python: no I/O, no framework."""
+"""What the notifier decides, in plain Python: no I/O, no framework.
 
+- the notification types, who receives them (the household or one person) and their default channels;
+- what each event says (`Message`: subject, sentences, facts, a link);
+- quiet hours in a person's time zone, backoff with jitter, the per-user rate window;
+- webhook signatures, unsubscribe tokens, and which network addresses may be called.
+"""
+
+import base64
 import calendar
-from dataclasses import dataclass
+import hashlib
+import hmac
+import ipaddress
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tallykit.contracts.budget import BudgetExceeded, BudgetThresholdReached
+from tallykit.contracts.analytics import UnusualSpendingDetected
+from tallykit.contracts.budget import (
+    BudgetExceeded,
+    BudgetPaceWarning,
+    BudgetThresholdReached,
+    GoalBehind,
+    GoalReached,
+)
+from tallykit.contracts.ledger import BillDueSoon, RecurringTransactionDue
 from tallykit.money import Money
 
 BudgetAlertPayload = BudgetThresholdReached | BudgetExceeded
@@ -13,16 +36,117 @@ BudgetAlertPayload = BudgetThresholdReached | BudgetExceeded
 class NotificationType(StrEnum):
     budget_threshold_reached = "budget.threshold_reached"
     budget_exceeded = "budget.exceeded"
+    budget_pace_warning = "budget.pace_warning"
+    goal_reached = "goal.reached"
+    goal_behind = "goal.behind"
+    bill_due_soon = "bill.due_soon"
+    recurring_due = "recurring.due"
+    unusual_spending = "spending.unusual"
+    new_sign_in = "security.new_sign_in"
+    password_changed = "security.password_changed"
+    two_factor_changed = "security.two_factor_changed"
+    digest_weekly = "digest.weekly"
+    digest_monthly = "digest.monthly"
+    # Not in the preferences grid: a person asked for these (or they stand for others).
+    summary = "summary"
+    invitation = "household.invitation"
+    account = "account.mail"
 
 
 class Channel(StrEnum):
     email = "email"
+    push = "push"
+    in_app = "in_app"
+    webhook = "webhook"
+
+
+# Channels whose sends go through the delivery table (in-app is a row in the feed, stored at once).
+DELIVERED_CHANNELS = (Channel.email, Channel.push, Channel.webhook)
+# Channels that make a sound or land in an inbox: held in quiet hours, counted against the rate limit.
+PERSONAL_CHANNELS = (Channel.email, Channel.push)
+
+
+class Audience(StrEnum):
+    household = "household"  # every member of the tenant
+    person = "person"  # only the user the event is about (security)
 
 
 class DeliveryStatus(StrEnum):
     pending = "pending"
     sent = "sent"
-    failed = "failed"
+    failed = "failed"  # the dead-letter record: permanent failure or attempts used up
+    suppressed = "suppressed"  # folded into a summary (rate limit) or into the digest (digest-only)
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    label: str
+    audience: Audience
+    defaults: frozenset[Channel]
+    # Channels a person cannot switch off for this type (a security alert always reaches their inbox).
+    locked: frozenset[Channel] = frozenset()
+
+
+_ALL = frozenset(Channel)
+_NO_EMAIL = frozenset({Channel.push, Channel.in_app, Channel.webhook})
+
+TYPES: Mapping[NotificationType, TypeInfo] = {
+    NotificationType.budget_threshold_reached: TypeInfo("Budget threshold reached", Audience.household, _ALL),
+    NotificationType.budget_exceeded: TypeInfo("Budget exceeded", Audience.household, _ALL),
+    NotificationType.budget_pace_warning: TypeInfo(
+        "Budget on pace to overspend", Audience.household, _NO_EMAIL
+    ),
+    NotificationType.goal_reached: TypeInfo("Savings goal reached", Audience.household, _ALL),
+    NotificationType.goal_behind: TypeInfo("Savings goal behind", Audience.household, _NO_EMAIL),
+    NotificationType.bill_due_soon: TypeInfo("Bill due soon", Audience.household, _ALL),
+    NotificationType.recurring_due: TypeInfo(
+        "Recurring transaction due", Audience.household, frozenset({Channel.in_app, Channel.webhook})
+    ),
+    NotificationType.unusual_spending: TypeInfo("Unusual spending", Audience.household, _NO_EMAIL),
+    NotificationType.new_sign_in: TypeInfo(
+        "New sign-in", Audience.person, _ALL, locked=frozenset({Channel.email})
+    ),
+    NotificationType.password_changed: TypeInfo(
+        "Password changed", Audience.person, _ALL, locked=frozenset({Channel.email})
+    ),
+    NotificationType.two_factor_changed: TypeInfo(
+        "Two-factor sign-in changed", Audience.person, _ALL, locked=frozenset({Channel.email})
+    ),
+    NotificationType.digest_weekly: TypeInfo("Weekly summary", Audience.person, frozenset({Channel.email})),
+    NotificationType.digest_monthly: TypeInfo("Monthly summary", Audience.person, frozenset({Channel.email})),
+}
+CONFIGURABLE = tuple(TYPES)
+DIGESTS = (NotificationType.digest_weekly, NotificationType.digest_monthly)
+
+
+def channel_enabled(
+    kind: NotificationType, channel: Channel, overrides: Mapping[tuple[str, str], bool]
+) -> bool:
+    """A person's choice for (type, channel), else the default. Locked channels are always on."""
+    info = TYPES.get(kind)
+    if info is None:
+        return channel in (Channel.email, Channel.in_app)  # summaries and account mail
+    if channel in info.locked:
+        return True
+    return overrides.get((kind.value, channel.value), channel in info.defaults)
+
+
+# --- what an event says ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    type: NotificationType
+    title: str
+    body: str
+    facts: tuple[tuple[str, str], ...] = ()
+    link_path: str = "/#/notifications"
+    link_label: str = "Open Tally"
+    # Figures kept for the digest rollup (category spending, bills), never shown as they are.
+    rollup: Mapping[str, object] = field(default_factory=dict)
+
+    def link(self, public_url: str) -> str:
+        return public_url.rstrip("/") + self.link_path
 
 
 def month_label(period: str) -> str:
@@ -31,8 +155,18 @@ def month_label(period: str) -> str:
     return f"{calendar.month_name[int(month)]} {year}"
 
 
+def day_label(day: date) -> str:
+    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
+
+
+def _money(amount: int, currency: str) -> str:
+    return Money(amount_minor=amount, currency=currency).format()
+
+
 @dataclass(frozen=True)
 class BudgetAlert:
+    """Kept for the budget e-mail template, which names its fields."""
+
     type: NotificationType
     category_name: str
     period: str
@@ -40,6 +174,8 @@ class BudgetAlert:
     spent: Money
     budget: Money
     household: str
+    # For weekly, quarterly... budgets: "16 November 2026 - 22 November 2026" (months are named by `period`).
+    span: str | None = None
 
     @classmethod
     def from_payload(cls, payload: BudgetAlertPayload, household: str) -> "BudgetAlert":
@@ -56,7 +192,16 @@ class BudgetAlert:
             spent=Money(amount_minor=payload.spent_minor, currency=payload.currency),
             budget=Money(amount_minor=payload.budget_minor, currency=payload.currency),
             household=household,
+            span=(
+                f"{day_label(payload.period_start)} - {day_label(payload.period_end)}"
+                if payload.period_kind not in (None, "month") and payload.period_start and payload.period_end
+                else None
+            ),
         )
+
+    @property
+    def period_label(self) -> str:
+        return self.span or month_label(self.period)
 
     @property
     def exceeded(self) -> bool:
@@ -78,7 +223,7 @@ class BudgetAlert:
 
     @property
     def body(self) -> str:
-        month = month_label(self.period)
+        month = self.period_label
         spent, budget = self.spent.format(), self.budget.format()
         if self.exceeded:
             over = f", {self.over.format()} over" if self.over.amount_minor else ""
@@ -91,7 +236,291 @@ class BudgetAlert:
     def link(self, public_url: str) -> str:
         return f"{public_url.rstrip('/')}/#/budgets?month={self.period}"
 
+    def message(self) -> Message:
+        facts = [("Spent", self.spent.format()), ("Budget", self.budget.format())]
+        if self.exceeded and self.over.amount_minor:
+            facts.append(("Over", self.over.format()))
+        facts.append(("Period", self.span) if self.span else ("Month", self.period))
+        return Message(
+            type=self.type,
+            title=self.title,
+            body=self.body,
+            facts=tuple(facts),
+            link_path=f"/#/budgets?month={self.period}",
+            link_label="See your budgets",
+            rollup={
+                "kind": "budget",
+                "category": self.category_name,
+                "period": self.period,
+                "spent_minor": self.spent.amount_minor,
+                "budget_minor": self.budget.amount_minor,
+                "currency": self.spent.currency,
+                "at_risk": True,
+            },
+        )
+
+
+def pace_message(p: BudgetPaceWarning) -> Message:
+    projected, budget = _money(p.projected_minor, p.currency), _money(p.budget_minor, p.currency)
+    return Message(
+        type=NotificationType.budget_pace_warning,
+        title=f"{p.category_name}: on pace to overspend",
+        body=(
+            f"At this pace {p.category_name} will reach {projected} by {day_label(p.period_end)}, "
+            f"past its {budget} budget."
+        ),
+        facts=(
+            ("Spent so far", _money(p.spent_minor, p.currency)),
+            ("Projected", projected),
+            ("Budget", budget),
+        ),
+        link_path="/#/budgets",
+        link_label="See your budgets",
+        rollup={
+            "kind": "budget",
+            "category": p.category_name,
+            "period": p.period_start.strftime("%Y-%m"),
+            "spent_minor": p.spent_minor,
+            "budget_minor": p.budget_minor,
+            "currency": p.currency,
+            "at_risk": True,
+        },
+    )
+
+
+def goal_message(p: GoalReached | GoalBehind) -> Message:
+    saved, target = _money(p.saved_minor, p.currency), _money(p.target_minor, p.currency)
+    facts: list[tuple[str, str]] = [("Saved", saved), ("Target", target)]
+    if p.target_date:
+        facts.append(("By", day_label(p.target_date)))
+    if isinstance(p, GoalReached):
+        return Message(
+            type=NotificationType.goal_reached,
+            title=f"Goal reached: {p.name}",
+            body=f"You saved {saved} for {p.name}, reaching its {target} target.",
+            facts=tuple(facts),
+            link_path="/#/goals",
+            link_label="See your goals",
+        )
+    needed = _money(p.needed_per_month_minor, p.currency)
+    facts.append(("Needed per month", needed))
+    return Message(
+        type=NotificationType.goal_behind,
+        title=f"Goal behind: {p.name}",
+        body=f"{p.name} has {saved} of {target}; about {needed} a month would bring it back on track.",
+        facts=tuple(facts),
+        link_path="/#/goals",
+        link_label="See your goals",
+    )
+
+
+def bill_message(p: BillDueSoon) -> Message:
+    amount = _money(p.amount_minor, p.currency)
+    when = "today" if p.days_ahead == 0 else "tomorrow" if p.days_ahead == 1 else f"in {p.days_ahead} days"
+    return Message(
+        type=NotificationType.bill_due_soon,
+        title=f"{p.name} is due {when}",
+        body=f"{p.name} ({amount}{', ' + p.payee if p.payee else ''}) is due on {day_label(p.due_on)}.",
+        facts=(("Amount", amount), ("Due", day_label(p.due_on))),
+        link_path="/#/recurring",
+        link_label="See your bills",
+        rollup={
+            "kind": "bill",
+            "name": p.name,
+            "due_on": p.due_on.isoformat(),
+            "amount_minor": p.amount_minor,
+            "currency": p.currency,
+        },
+    )
+
+
+def recurring_message(p: RecurringTransactionDue) -> Message:
+    amount = _money(p.amount_minor, p.currency)
+    posted = p.transaction_id is not None
+    return Message(
+        type=NotificationType.recurring_due,
+        title=f"{p.name} {'was recorded' if posted else 'is due'}",
+        body=(f"{p.name} ({amount}) {'was recorded for' if posted else 'is due on'} {day_label(p.due_on)}."),
+        facts=(("Amount", amount), ("Date", day_label(p.due_on))),
+        link_path=f"/#/transaction?id={p.transaction_id}" if posted else "/#/recurring",
+        link_label="See it in Tally",
+    )
+
+
+def unusual_message(p: UnusualSpendingDetected) -> Message:
+    amount, typical = _money(p.amount_minor, p.currency), _money(p.typical_minor, p.currency)
+    where = p.payee or p.category_name or "a transaction"
+    return Message(
+        type=NotificationType.unusual_spending,
+        title=f"Unusual spending: {amount} at {where}",
+        body=f"{amount} on {day_label(p.booked_on)} is far above the usual {typical}. {p.reason}".strip(),
+        facts=(("Amount", amount), ("Usually", typical), ("Date", day_label(p.booked_on))),
+        link_path=f"/#/transaction?id={p.transaction_id}",
+        link_label="See the transaction",
+        rollup={"kind": "unusual", "amount_minor": p.amount_minor, "currency": p.currency},
+    )
+
+
+def security_message(kind: NotificationType, *, device: str | None, ip: str | None, detail: str) -> Message:
+    titles = {
+        NotificationType.new_sign_in: "New sign-in to your Tally account",
+        NotificationType.password_changed: "Your Tally password was changed",
+        NotificationType.two_factor_changed: "Two-factor sign-in was changed",
+    }
+    facts = tuple((label, value) for label, value in (("Device", device), ("Address", ip)) if value)
+    return Message(
+        type=kind,
+        title=titles[kind],
+        body=f"{detail} If this was not you, change your password and sign out of other sessions now.",
+        facts=facts,
+        link_path="/#/security",
+        link_label="Review your security",
+    )
+
+
+def summary_message(count: int, counts: Mapping[str, int]) -> Message:
+    """What stands for the notifications a burst held back (rate limit)."""
+    parts = ", ".join(
+        f"{n:,} x {TYPES[NotificationType(t)].label.lower() if t in TYPES else t}"
+        for t, n in sorted(counts.items(), key=lambda kv: -kv[1])
+    )
+    return Message(
+        type=NotificationType.summary,
+        title=f"{count:,} more notifications",
+        body=f"There were {count:,} more notifications than we send at once: {parts}.",
+        link_path="/#/notifications",
+        link_label="Open the notification centre",
+    )
+
+
+# --- time: quiet hours, backoff, windows ----------------------------------------------------------
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def in_quiet_hours(local: time, start: time, end: time) -> bool:
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end  # across midnight, e.g. 22:00-07:00
+
+
+def quiet_until(
+    now: datetime, time_zone: str | None, start: time | None, end: time | None
+) -> datetime | None:
+    """When quiet hours end (UTC), if `now` falls inside them in the person's zone; else None."""
+    if start is None or end is None:
+        return None
+    tz = zone(time_zone)
+    local = now.astimezone(tz)
+    if not in_quiet_hours(local.time().replace(tzinfo=None), start, end):
+        return None
+    ends = datetime.combine(local.date(), end, tzinfo=tz)
+    if ends <= local:
+        ends = datetime.combine(local.date() + timedelta(days=1), end, tzinfo=tz)
+    return ends.astimezone(UTC)
+
+
+def retry_delay_s(attempts: int, base_s: float, cap_s: float, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter after the n-th failed attempt: a random point in the upper half of
+    base·2ⁿ⁻¹ (capped), so that many failed sends do not all come back at the same moment."""
+    ceiling = min(base_s * 2 ** max(attempts - 1, 0), cap_s)
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
 
 def backoff_delay_s(attempts: int, base_s: float, cap_s: float) -> float:
-    """Seconds to wait after the n-th failed attempt: base, 2 base, 4 base and so on, never above cap."""
+    """The ceiling of `retry_delay_s` (no jitter)."""
     return float(min(base_s * 2 ** max(attempts - 1, 0), cap_s))
+
+
+def window_start(now: datetime, window_s: int) -> datetime:
+    """The fixed rate-limit window `now` falls in."""
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % window_s, tz=UTC)
+
+
+# --- signatures and tokens ------------------------------------------------------------------------
+
+
+def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
+    """`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: the timestamp is signed too, so a receiver
+    that rejects old timestamps cannot be fed a replay."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify_webhook_signature(secret: str, header: str, body: bytes, now: int, tolerance_s: int = 300) -> bool:
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs(now - timestamp) > tolerance_s:
+        return False
+    return hmac.compare_digest(webhook_signature(secret, timestamp, body), header)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    tenant_id: UUID
+    user_id: UUID
+    type: NotificationType
+
+
+def unsubscribe_token(key: bytes, what: Unsubscribe) -> str:
+    """A link that switches one type's e-mail off for one person, signed so it cannot be forged for
+    another person or type. It does not expire: an old e-mail's link should still work."""
+    payload = what.tenant_id.bytes + what.user_id.bytes + what.type.value.encode()
+    mac = hmac.new(key, b"unsubscribe:" + payload, hashlib.sha256).digest()[:16]
+    return f"{_b64(payload)}.{_b64(mac)}"
+
+
+def read_unsubscribe_token(key: bytes, token: str) -> Unsubscribe | None:
+    try:
+        encoded, signature = token.split(".", 1)
+        payload, mac = _unb64(encoded), _unb64(signature)
+    except ValueError:
+        return None
+    expected = hmac.new(key, b"unsubscribe:" + payload, hashlib.sha256).digest()[:16]
+    if len(payload) < 33 or not hmac.compare_digest(mac, expected):
+        return None
+    try:
+        kind = NotificationType(payload[32:].decode())
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return Unsubscribe(UUID(bytes=payload[:16]), UUID(bytes=payload[16:32]), kind)
+
+
+def address_allowed(address: str, allow_private: bool) -> bool:
+    """Only public unicast addresses, unless the operator allows private ones (a LAN home server)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_multicast or ip.is_unspecified:
+        return False
+    return allow_private or ip.is_global

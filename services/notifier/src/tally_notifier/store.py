@@ -1,29 +1,42 @@
 """The notifier's tables and the small queries over them.
 
-- `households`, `recipients`: who lives in which tenant, learned from `auth.events`.
-- `pending_alerts`: budget alerts that arrived before anyone of their tenant was known (the two topics
-  are not ordered with each other); they are fanned out when the first recipient registers.
-- `notifications`: the in-app feed, one row per (event, user).
-- `email_deliveries`: the email outbox, one row per (event, recipient, channel), worked by the mailer.
+- `households`, `recipients`: who lives in which tenant (membership, address, locale, time zone), learned
+  from `auth.events`.
+- `pending_alerts`: household alerts that arrived before anyone of their tenant was known (the topics are
+  not ordered with each other); fanned out when the first recipient is known.
+- `notifications`: the in-app feed, one row per (event, user); `seq` orders the live stream.
+- `deliveries`: one row per (event, channel, recipient, target) for e-mail, Web Push and webhooks — the
+  unique key is what makes a redelivered event or a second replica a no-op; the dispatcher claims due
+  rows with SKIP LOCKED. `failed` rows are the dead-letter record.
+- `user_settings`, `preferences`: quiet hours, digest-only, and per (type, channel) choices.
+- `push_subscriptions`, `webhooks`, `service_keys` (VAPID and token keys made on first start).
+- `rate_windows`: per user and channel, how many were sent and held in a fixed window.
+- `known_devices`, `rollup`, `digests`: for new-sign-in alerts and the weekly and monthly digest.
 """
 
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
+    Identity,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    Time,
     UniqueConstraint,
     false,
     func,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -33,10 +46,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 metadata = MetaData()
 
+
+def _uuid(name: str, **kw: Any) -> Column[Any]:
+    return Column(name, PgUUID(as_uuid=True), **kw)
+
+
 households = Table(
     "households",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    _uuid("tenant_id", primary_key=True),
     Column("name", String(100), nullable=False),
     Column("base_currency", String(3), nullable=False),
 )
@@ -44,63 +62,177 @@ households = Table(
 recipients = Table(
     "recipients",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("user_id", PgUUID(as_uuid=True), primary_key=True),
+    _uuid("tenant_id", primary_key=True),
+    _uuid("user_id", primary_key=True),
     Column("email", String(320), nullable=False),
     Column("display_name", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("locale", String(35), nullable=False, server_default="en"),
+    Column("time_zone", String(64), nullable=False, server_default="UTC"),
+    Column("role", String(10), nullable=False, server_default="member"),
 )
 
 pending_alerts = Table(
     "pending_alerts",
     metadata,
-    Column("event_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False, index=True),
+    _uuid("event_id", primary_key=True),
+    _uuid("tenant_id", nullable=False, index=True),
     Column("envelope", JSONB, nullable=False),
+)
+
+# Only ids: which households were deleted, so their late alerts are dropped (holds no personal data).
+forgotten_households = Table(
+    "forgotten_households",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    Column("forgotten_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 notifications = Table(
     "notifications",
     metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("user_id", PgUUID(as_uuid=True), nullable=False),
-    Column("event_id", PgUUID(as_uuid=True), nullable=False),
+    _uuid("id", primary_key=True),
+    _uuid("tenant_id", nullable=False),
+    _uuid("user_id", nullable=False),
+    _uuid("event_id", nullable=False),
     Column("type", String(100), nullable=False),
     Column("title", String(200), nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("read", Boolean, nullable=False, server_default=false()),
     Column("read_at", DateTime(timezone=True)),
+    Column("seq", BigInteger, Identity(), nullable=False),
+    Column("link", String(500), nullable=False, server_default=""),
     UniqueConstraint("event_id", "user_id", name="notifications_event_user"),
 )
 Index("notifications_feed", notifications.c.tenant_id, notifications.c.user_id, notifications.c.created_at)
+Index("notifications_stream", notifications.c.tenant_id, notifications.c.user_id, notifications.c.seq)
 
-email_deliveries = Table(
-    "email_deliveries",
+deliveries = Table(
+    "deliveries",
     metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("event_id", PgUUID(as_uuid=True), nullable=False),
-    Column("recipient", PgUUID(as_uuid=True), nullable=False),
+    _uuid("id", primary_key=True),
+    _uuid("tenant_id", nullable=False),
+    _uuid("event_id", nullable=False),
+    _uuid("recipient", nullable=False),
     Column("channel", String(20), nullable=False),
-    Column("address", String(320), nullable=False),
-    Column("subject", String(300), nullable=False),
-    Column("text_body", Text, nullable=False),
-    Column("html_body", Text, nullable=False),
-    Column("message_id", String(300), nullable=False),
+    Column("type", String(100), nullable=False, server_default=""),
+    Column("target_key", String(64), nullable=False, server_default=""),
+    Column("address", String(320)),
+    Column("subject", String(300)),
+    Column("text_body", Text),
+    Column("html_body", Text),
+    Column("message_id", String(300)),
+    Column("payload", JSONB),
     Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sent_at", DateTime(timezone=True)),
-    UniqueConstraint("event_id", "recipient", "channel", name="email_deliveries_event_recipient_channel"),
+    UniqueConstraint("event_id", "channel", "recipient", "target_key", name="deliveries_once"),
 )
-Index(
-    "email_deliveries_due",
-    email_deliveries.c.next_attempt_at,
-    postgresql_where=email_deliveries.c.status == "pending",
+Index("deliveries_due", deliveries.c.next_attempt_at, postgresql_where=deliveries.c.status == "pending")
+# Kept for the tests and operators that knew the old name: the e-mail queue is the delivery table now.
+email_deliveries = deliveries
+
+user_settings = Table(
+    "user_settings",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    _uuid("user_id", primary_key=True),
+    Column("quiet_start", Time),
+    Column("quiet_end", Time),
+    Column("digest_only", Boolean, nullable=False, server_default=false()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+preferences = Table(
+    "preferences",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    _uuid("user_id", primary_key=True),
+    Column("type", String(100), primary_key=True),
+    Column("channel", String(20), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+)
+
+service_keys = Table(
+    "service_keys",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("tenant_id", nullable=False),
+    _uuid("user_id", nullable=False),
+    Column("endpoint", String(2000), nullable=False, unique=True),
+    Column("p256dh", String(200), nullable=False),
+    Column("auth", String(100), nullable=False),
+    Column("user_agent", String(300), nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_success_at", DateTime(timezone=True)),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("tenant_id", nullable=False),
+    _uuid("user_id", nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("description", String(200), nullable=False, server_default=""),
+    Column("event_types", JSONB, nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("disabled_reason", String(300)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    _uuid("user_id", primary_key=True),
+    Column("channel", String(20), primary_key=True),
+    Column("window_start", DateTime(timezone=True), primary_key=True),
+    Column("sent", Integer, nullable=False, server_default="0"),
+    Column("held", Integer, nullable=False, server_default="0"),
+    Column("counts", JSONB, nullable=False, server_default="{}"),
+)
+
+known_devices = Table(
+    "known_devices",
+    metadata,
+    _uuid("user_id", primary_key=True),
+    Column("device", String(64), primary_key=True),
+    Column("first_seen", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+rollup = Table(
+    "rollup",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("day", Date, nullable=False),
+    Column("data", JSONB, nullable=False),
+)
+
+digests = Table(
+    "digests",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    _uuid("user_id", primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("period", String(20), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 
@@ -115,20 +247,68 @@ async def tenant_recipients(session: AsyncSession, tenant_id: UUID) -> list[RowM
     return list((await session.execute(query)).mappings())
 
 
+async def recipient(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> RowMapping | None:
+    query = select(recipients).where(recipients.c.tenant_id == tenant_id, recipients.c.user_id == user_id)
+    return (await session.execute(query)).mappings().first()
+
+
+async def settings_of(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> RowMapping | None:
+    query = select(user_settings).where(
+        user_settings.c.tenant_id == tenant_id, user_settings.c.user_id == user_id
+    )
+    return (await session.execute(query)).mappings().first()
+
+
+async def overrides_of(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> dict[tuple[str, str], bool]:
+    query = select(preferences.c.type, preferences.c.channel, preferences.c.enabled).where(
+        preferences.c.tenant_id == tenant_id, preferences.c.user_id == user_id
+    )
+    return {(t, c): e for t, c, e in (await session.execute(query)).all()}
+
+
 async def feed(
-    session: AsyncSession, tenant_id: UUID, user_id: UUID, limit: int
+    session: AsyncSession, tenant_id: UUID, user_id: UUID, limit: int, *, unread_only: bool = False
 ) -> tuple[list[RowMapping], int]:
     mine = (notifications.c.tenant_id == tenant_id) & (notifications.c.user_id == user_id)
+    shown = mine & ~notifications.c.read if unread_only else mine
     rows = await session.execute(
         select(notifications)
-        .where(mine)
-        .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+        .where(shown)
+        .order_by(notifications.c.created_at.desc(), notifications.c.seq.desc())
         .limit(limit)
     )
+    return list(rows.mappings()), await unread_count(session, tenant_id, user_id)
+
+
+async def unread_count(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> int:
+    mine = (notifications.c.tenant_id == tenant_id) & (notifications.c.user_id == user_id)
     unread = await session.scalar(
         select(func.count()).select_from(notifications).where(mine & ~notifications.c.read)
     )
-    return list(rows.mappings()), int(unread or 0)
+    return int(unread or 0)
+
+
+async def feed_after(
+    session: AsyncSession, tenant_id: UUID, user_id: UUID, after_seq: int, limit: int = 100
+) -> list[RowMapping]:
+    query = (
+        select(notifications)
+        .where(
+            notifications.c.tenant_id == tenant_id,
+            notifications.c.user_id == user_id,
+            notifications.c.seq > after_seq,
+        )
+        .order_by(notifications.c.seq)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).mappings())
+
+
+async def last_seq(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> int:
+    query = select(func.max(notifications.c.seq)).where(
+        notifications.c.tenant_id == tenant_id, notifications.c.user_id == user_id
+    )
+    return int(await session.scalar(query) or 0)
 
 
 async def mark_read(session: AsyncSession, tenant_id: UUID, user_id: UUID, notification_id: UUID) -> bool:
@@ -146,12 +326,30 @@ async def mark_read(session: AsyncSession, tenant_id: UUID, user_id: UUID, notif
     return result.first() is not None
 
 
-async def claim_due_delivery(session: AsyncSession) -> RowMapping | None:
-    """Lock one due delivery for this transaction; rows another replica holds are skipped."""
+async def mark_all_read(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> int:
+    result = await session.execute(
+        update(notifications)
+        .where(
+            notifications.c.tenant_id == tenant_id,
+            notifications.c.user_id == user_id,
+            ~notifications.c.read,
+        )
+        .values(read=True, read_at=func.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim_due_delivery(session: AsyncSession, skip: Collection[UUID] = ()) -> RowMapping | None:
+    """Lock one due delivery for this transaction; rows another replica holds are skipped, and so are
+    `skip` (those this round already tried: a short backoff must not make a round retry at once)."""
     query = (
-        select(email_deliveries)
-        .where(email_deliveries.c.status == "pending", email_deliveries.c.next_attempt_at <= func.now())
-        .order_by(email_deliveries.c.next_attempt_at)
+        select(deliveries)
+        .where(
+            deliveries.c.status == "pending",
+            deliveries.c.next_attempt_at <= func.now(),
+            deliveries.c.id.not_in(list(skip)) if skip else true(),
+        )
+        .order_by(deliveries.c.next_attempt_at)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
@@ -159,5 +357,5 @@ async def claim_due_delivery(session: AsyncSession) -> RowMapping | None:
 
 
 async def update_delivery(session: AsyncSession, delivery_id: UUID, **values: Any) -> None:
-    query = update(email_deliveries).where(email_deliveries.c.id == delivery_id).values(**values)
+    query = update(deliveries).where(deliveries.c.id == delivery_id).values(**values)
     await session.execute(query)

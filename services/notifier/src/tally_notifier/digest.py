@@ -1,0 +1,260 @@
+"""The weekly and the monthly digest.
+
+Built only from what the notifier itself received (its `rollup`: spending per budgeted category from
+budget alerts, upcoming bills, unusual transactions) and its own feed — it reads no other service's
+data. Sent at `digest_hour` in each person's time zone: on Mondays for the week before, on the 1st for
+the month before. Exactly once per person and period, across replicas and restarts: the scheduler first
+inserts (tenant, user, kind, period) into `digests`, whose primary key lets only one insert win, and the
+delivery it queues in the same transaction has an id derived from that key.
+
+Plain-Python parts (`period_due`, `build_digest`) are tested without a database."""
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID, uuid5
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally_notifier import keys, store
+from tally_notifier.domain import Channel, DeliveryStatus, NotificationType, channel_enabled, zone
+from tally_notifier.handlers import UNNAMED_HOUSEHOLD, message_id, unsubscribe_url
+from tally_notifier.settings import NotifierSettings
+from tally_notifier.templates import Digest, DigestSection, render_digest
+from tallykit.db import Database
+from tallykit.logging import get_logger
+from tallykit.money import Money
+
+log = get_logger(__name__)
+_DIGESTS = UUID("0b5d3c57-5f0e-4f7e-8d0c-7d1f0b9a4e21")
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: NotificationType
+    key: str  # "2026-W46" or "2026-10"
+    first: date  # inclusive, local
+    last: date  # inclusive, local
+    send_at: datetime  # UTC
+
+
+def period_due(kind: NotificationType, now: datetime, time_zone: str, hour: int) -> Period:
+    """The latest period whose digest is due at or before `now` (in the person's zone)."""
+    tz = zone(time_zone)
+    local = now.astimezone(tz)
+    if kind is NotificationType.digest_weekly:
+        monday = local.date() - timedelta(days=local.weekday())
+        send = datetime.combine(monday, time(hour), tzinfo=tz)
+        if send > local:
+            monday -= timedelta(days=7)
+            send = datetime.combine(monday, time(hour), tzinfo=tz)
+        first = monday - timedelta(days=7)
+        year, week, _ = first.isocalendar()
+        return Period(kind, f"{year}-W{week:02d}", first, monday - timedelta(days=1), send.astimezone(UTC))
+    first_of_month = local.date().replace(day=1)
+    send = datetime.combine(first_of_month, time(hour), tzinfo=tz)
+    if send > local:
+        first_of_month = (first_of_month - timedelta(days=1)).replace(day=1)
+        send = datetime.combine(first_of_month, time(hour), tzinfo=tz)
+    last = first_of_month - timedelta(days=1)
+    first = last.replace(day=1)
+    return Period(kind, f"{first:%Y-%m}", first, last, send.astimezone(UTC))
+
+
+def _months(first: date, last: date) -> set[str]:
+    months, day = set(), first
+    while day <= last:
+        months.add(f"{day:%Y-%m}")
+        day += timedelta(days=1)
+    return months
+
+
+def build_digest(
+    period: Period, rollup: Sequence[Mapping[str, Any]], alerts: Sequence[str], today: date
+) -> Digest:
+    """The digest's content from the rollup rows (`kind`, `day`, `data`) and the titles of the period's
+    alerts."""
+    months = _months(period.first, period.last)
+    spending = [r["data"] for r in rollup if r["kind"] == "budget" and r["data"].get("period") in months]
+    totals: dict[str, int] = defaultdict(int)
+    for entry in spending:
+        totals[entry["currency"]] += int(entry["spent_minor"])
+    top = sorted(spending, key=lambda e: -int(e["spent_minor"]))[:5]
+    at_risk = [e for e in spending if int(e["spent_minor"]) * 100 >= int(e["budget_minor"]) * 80]
+    bills = sorted(
+        (
+            r["data"]
+            for r in rollup
+            if r["kind"] == "bill"
+            and today <= date.fromisoformat(r["data"]["due_on"]) <= today + timedelta(days=14)
+        ),
+        key=lambda b: b["due_on"],
+    )
+    unusual = sum(1 for r in rollup if r["kind"] == "unusual" and period.first <= r["day"] <= period.last)
+
+    def money(amount: int, currency: str) -> str:
+        return Money(amount_minor=amount, currency=currency).format()
+
+    word = "week" if period.kind is NotificationType.digest_weekly else "month"
+    span = f"{period.first:%d %b} - {period.last:%d %b %Y}"
+    sections = [
+        DigestSection(
+            "Spent in budgeted categories",
+            [(f"Total ({c})", money(a, c)) for c, a in sorted(totals.items())],
+            "No budget reported spending this " + word + ".",
+        ),
+        DigestSection(
+            "Top categories", [(e["category"], money(int(e["spent_minor"]), e["currency"])) for e in top]
+        ),
+        DigestSection(
+            "Budgets at risk",
+            [
+                (
+                    e["category"],
+                    f"{money(int(e['spent_minor']), e['currency'])} of "
+                    f"{money(int(e['budget_minor']), e['currency'])}",
+                )
+                for e in at_risk
+            ],
+            "None: every budget is on track.",
+        ),
+        DigestSection(
+            "Upcoming bills (next 14 days)",
+            [
+                (
+                    f"{b['name']} · {date.fromisoformat(b['due_on']):%d %b}",
+                    money(int(b["amount_minor"]), b["currency"]),
+                )
+                for b in bills
+            ],
+            "No bills due.",
+        ),
+        DigestSection(
+            f"Alerts this {word}",
+            [(title, "") for title in alerts[:10]]
+            + ([("Unusual transactions", str(unusual))] if unusual else []),
+            "No alerts.",
+        ),
+    ]
+    return Digest(
+        kind=period.kind,
+        title=f"Your {word} in Tally: {span}",
+        intro=f"Here is your summary for {span}.",
+        sections=sections,
+    )
+
+
+class DigestScheduler:
+    def __init__(self, db: Database, settings: NotifierSettings) -> None:
+        self.db = db
+        self.settings = settings
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.tick(datetime.now(UTC))
+            except Exception:
+                log.exception("digest_scheduler_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.digest_poll_interval_s)
+
+    async def tick(self, now: datetime) -> int:
+        """Queue every digest that is due and not queued yet; returns how many were queued."""
+        async with self.db.read() as session:
+            people = list((await session.execute(select(store.recipients))).mappings())
+            # What is already queued (one read, not a transaction per person and minute); the insert in
+            # `_queue` stays the arbiter between replicas.
+            recent = await session.execute(
+                select(
+                    store.digests.c.tenant_id,
+                    store.digests.c.user_id,
+                    store.digests.c.kind,
+                    store.digests.c.period,
+                ).where(store.digests.c.created_at > now - timedelta(days=40))
+            )
+            done = {tuple(row) for row in recent.all()}
+        queued = 0
+        for person in people:
+            for kind in (NotificationType.digest_weekly, NotificationType.digest_monthly):
+                period = period_due(kind, now, person["time_zone"], self.settings.digest_hour)
+                if person["created_at"] >= period.send_at:
+                    continue  # joined after this period's digest was due: start with the next one
+                short = "weekly" if kind is NotificationType.digest_weekly else "monthly"
+                if (person["tenant_id"], person["user_id"], short, period.key) in done:
+                    continue
+                async with self.db.transaction() as session:
+                    queued += await self._queue(session, person, period, now)
+        return queued
+
+    async def _queue(self, session: AsyncSession, person: RowMapping, period: Period, now: datetime) -> int:
+        tenant_id, user_id = person["tenant_id"], person["user_id"]
+        overrides = await store.overrides_of(session, tenant_id, user_id)
+        if not channel_enabled(period.kind, Channel.email, overrides):
+            return 0
+        kind = "weekly" if period.kind is NotificationType.digest_weekly else "monthly"
+        won = await session.execute(
+            pg_insert(store.digests)
+            .values(tenant_id=tenant_id, user_id=user_id, kind=kind, period=period.key)
+            .on_conflict_do_nothing()
+            .returning(store.digests.c.period)
+        )
+        if won.first() is None:
+            return 0  # another replica, or an earlier round, queued it
+        found = await session.execute(select(store.rollup).where(store.rollup.c.tenant_id == tenant_id))
+        rollup = [dict(r) for r in found.mappings()]
+        tz = zone(person["time_zone"])
+        starts = datetime.combine(period.first, time(0), tzinfo=tz)
+        ends = datetime.combine(period.last + timedelta(days=1), time(0), tzinfo=tz)
+        titles = await session.execute(
+            select(store.notifications.c.title)
+            .where(
+                store.notifications.c.tenant_id == tenant_id,
+                store.notifications.c.user_id == user_id,
+                store.notifications.c.created_at >= starts,
+                store.notifications.c.created_at < ends,
+                store.notifications.c.type != NotificationType.summary.value,
+            )
+            .order_by(store.notifications.c.created_at)
+        )
+        digest = build_digest(period, rollup, [t for (t,) in titles.all()], now.astimezone(tz).date())
+        household = await store.household_name(session, tenant_id) or UNNAMED_HOUSEHOLD
+        the_keys = await keys.load(session, self.settings)
+        unsubscribe = unsubscribe_url(
+            self.settings.public_url, the_keys.unsubscribe, tenant_id, user_id, period.kind
+        )
+        email = render_digest(
+            digest,
+            display_name=person["display_name"],
+            household=household,
+            public_url=self.settings.public_url,
+            unsubscribe_url=unsubscribe,
+        )
+        event_id = uuid5(_DIGESTS, f"{tenant_id}:{user_id}:{kind}:{period.key}")
+        await session.execute(
+            pg_insert(store.deliveries)
+            .values(
+                id=uuid5(_DIGESTS, f"delivery:{event_id}"),
+                tenant_id=tenant_id,
+                event_id=event_id,
+                recipient=user_id,
+                channel=Channel.email.value,
+                type=period.kind.value,
+                address=person["email"],
+                subject=email.subject,
+                text_body=email.text,
+                html_body=email.html,
+                message_id=message_id(event_id, user_id, self.settings.mail_from),
+                payload={"unsubscribe": unsubscribe},
+                status=DeliveryStatus.pending.value,
+            )
+            .on_conflict_do_nothing()
+        )
+        log.info("digest_queued", kind=kind, period=period.key, user_id=str(user_id))
+        return 1
