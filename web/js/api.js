@@ -6,11 +6,14 @@
 // SameSite=Strict cookie scoped to /api/auth, so a script injected into the page could not carry it away.
 // localStorage only remembers *that* there is a session (no secret), so a new tab refreshes from the cookie.
 
+import { t } from "./i18n.js";
+
 const ACCESS_KEY = "tally.accessToken";
 const SESSION_FLAG = "tally.session";
 
 let accessToken = sessionStorage.getItem(ACCESS_KEY);
 let refreshing = null; // the one refresh in flight, shared by every request that got a 401
+let clockOffsetMs = 0; // the server's clock minus this device's, from the Date header of the last answer
 
 export const SIGNED_OUT_EVENT = "tally:signed-out";
 
@@ -25,6 +28,27 @@ export class ApiError extends Error {
 
 export function isSignedIn() {
   return Boolean(accessToken || localStorage.getItem(SESSION_FLAG));
+}
+
+/**
+ * Who the current access token speaks for: { user, tenant } (its `sub` and `tid` claims), or null when
+ * there is no token in this tab yet. Read without verifying: the server verifies; this only labels data
+ * kept on this device (the offline queue) so it is never sent on behalf of someone else.
+ */
+export function sessionOwner() {
+  if (!accessToken) return null;
+  try {
+    const payload = accessToken.split(".")[1].replaceAll("-", "+").replaceAll("_", "/");
+    const claims = JSON.parse(atob(payload.padEnd(payload.length + ((4 - (payload.length % 4)) % 4), "=")));
+    return claims.sub && claims.tid ? { user: String(claims.sub), tenant: String(claims.tid) } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The server's idea of now (ms since the epoch), to compare with times the server wrote. */
+export function serverNow() {
+  return Date.now() + clockOffsetMs;
 }
 
 function storeTokens(pair) {
@@ -72,11 +96,13 @@ async function send(path, method, body, auth) {
       credentials: "same-origin",
     });
   } catch {
-    throw new ApiError(0, "Cannot reach Tally. Check your connection and try again.");
+    throw new ApiError(0, t("api.unreachable"));
   }
 }
 
 async function readResponse(response) {
+  const serverDate = Date.parse(response.headers.get("Date") ?? "");
+  if (!Number.isNaN(serverDate)) clockOffsetMs = serverDate - Date.now();
   if (response.status === 204) return null;
   const type = response.headers.get("Content-Type") ?? "";
   const data = type.includes("json") ? await response.json().catch(() => null) : null;
@@ -101,19 +127,8 @@ function refreshTokens() {
   return refreshing;
 }
 
-const STATUS_MESSAGES = {
-  400: "The request was not understood.",
-  401: "Please sign in again.",
-  403: "You are not allowed to do that.",
-  404: "That was not found. It may have been removed.",
-  409: "Someone else changed this at the same time. Reload and try again.",
-  413: "That is too large to send.",
-  422: "Some fields are not valid.",
-  429: "Too many attempts. Wait a moment and try again.",
-  502: "Part of Tally is not answering right now. Try again in a moment.",
-  503: "Tally is starting up or busy. Try again in a moment.",
-  504: "Tally took too long to answer. Try again in a moment.",
-};
+// Readable sentences per status live in web/locales/*.json under "api.status" (e.g. "api.status.409").
+const KNOWN_STATUSES = new Set([400, 401, 403, 404, 409, 413, 422, 429, 502, 503, 504]);
 
 /** Turns RFC 9457 problem details into one readable sentence (or a few, for field errors). */
 export function humanMessage(status, problem) {
@@ -122,8 +137,8 @@ export function humanMessage(status, problem) {
   }
   const detail = problem && typeof problem.detail === "string" ? problem.detail.trim() : "";
   if (detail && status < 500) return capitalise(detail.endsWith(".") ? detail : `${detail}.`);
-  return STATUS_MESSAGES[status] ?? (status >= 500 ? "Something went wrong on our side. Try again later."
-    : "That did not work.");
+  if (KNOWN_STATUSES.has(status)) return t(`api.status.${status}`);
+  return t(status >= 500 ? "api.serverError" : "api.failed");
 }
 
 function describeFieldError(error) {
@@ -182,6 +197,14 @@ export async function signOut() {
 export async function signOutEverywhere() {
   await api("/auth/logout-all", { method: "POST" });
   signedOut();
+}
+
+/**
+ * Moves this session to another household of the person's: the refresh cookie is spent for a new pair whose
+ * access token names that household (the server checks the membership first).
+ */
+export async function switchHousehold(tenantId) {
+  storeTokens(await api("/auth/switch", { method: "POST", body: { tenant_id: tenantId } }));
 }
 
 /** The session ended on the server (password reset, revoked): forget it here too. */

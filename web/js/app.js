@@ -1,63 +1,118 @@
-// Starts the client: the session bar, the routes, and what happens when the session ends.
+// Starts the client: the strings, the main menu, the routes, the offline parts, keyboard shortcuts, and
+// what happens when the session ends.
+//
+// Adding a screen: one line in `routes`, `"/budgets": lazy("./screens/budgets.js", "renderBudgets"),` — the
+// module loads when the screen is first visited, so the first load stays small — and (if it belongs in the
+// main menu) one line to NAV: { path: "/budgets", label: "nav.budgets" } — a key in web/locales/*.json, or
+// plain text until the screen's strings move there (see docs/web.md, "Translations").
 
+import { watchAccessibility } from "./a11y.js";
 import { SIGNED_OUT_EVENT, isSignedIn, signOut } from "./api.js";
 import { h, replace } from "./dom.js";
-import { createRouter } from "./router.js";
+import { LANGUAGES, currentLanguage, initI18n, setLanguage, t } from "./i18n.js";
+import { discardDeviceData, pendingWrites, registerServiceWorker, syncOutbox, watchNetwork } from "./offline.js";
+import { createRouter, lazy, lazyModules } from "./router.js";
+import { installShortcuts } from "./shortcuts.js";
 import { renderHome } from "./screens/home.js";
-import { renderAccounts } from "./screens/accounts.js";
-import { renderCategories } from "./screens/categories.js";
-import { renderTransaction } from "./screens/transaction.js";
-import { renderTransactions } from "./screens/transactions.js";
-import { renderImports } from "./screens/imports.js";
-import { renderSignIn } from "./screens/signin.js";
-import { renderSignUp } from "./screens/signup.js";
-import { renderForgot } from "./screens/forgot.js";
-import { renderReset } from "./screens/reset.js";
-import { renderSecurity } from "./screens/security.js";
-import { renderSecurityLog } from "./screens/securitylog.js";
-import { renderSessions } from "./screens/sessions.js";
-import { renderTwoFactor } from "./screens/twofactor.js";
-import { renderVerify } from "./screens/verify.js";
+import { PENDING_INVITE, renderInvite } from "./screens/invite.js";
 
 const PUBLIC_ROUTES = new Set(["/signin", "/signup", "/forgot"]);
 // Mailed links open whether or not this browser is signed in.
-const LINK_ROUTES = new Set(["/verify", "/reset"]);
+const LINK_ROUTES = new Set(["/verify", "/reset", "/invite"]);
+
+// The main menu of a signed-in person; `label` is a string key (or text).
+const NAV = [
+  { path: "/", label: "nav.home" },
+  { path: "/transactions", label: "nav.transactions" },
+  { path: "/dashboard", label: "Dashboard" },
+  { path: "/reports", label: "Reports" },
+  { path: "/import", label: "nav.import" },
+  { path: "/budgets", label: "Budgets" },
+  { path: "/household", label: "Household" },
+  { path: "/notifications", label: "Notifications" },
+  { path: "/profile", label: "Profile" },
+  { path: "/security", label: "nav.security" },
+];
+
+await initI18n();
 
 const outlet = document.getElementById("app");
 const sessionBar = document.getElementById("session");
 
+function currentPath() {
+  const hash = window.location.hash.replace(/^#/, "");
+  return hash.startsWith("/") ? hash.split("?")[0] : "/";
+}
+
+/** Asks before signing out over writes not yet sent; signing out deletes them from this device. */
+async function signOutHere() {
+  if ((await pendingWrites()).length) await syncOutbox();
+  const left = (await pendingWrites()).length;
+  if (left && !window.confirm(t("offline.signOutConfirm", { count: left }))) return;
+  await discardDeviceData();
+  await signOut();
+}
+
 function renderSessionBar() {
-  if (isSignedIn()) {
-    replace(sessionBar, h("a", { href: "#/transactions" }, "Transactions"),
-      h("a", { href: "#/import" }, "Import"), h("a", { href: "#/security" }, "Security"),
-      h("button", { type: "button", class: "link", onclick: () => signOut() }, "Sign out"));
-  } else {
+  if (!isSignedIn()) {
     replace(sessionBar);
+    return;
   }
+  const here = currentPath();
+  const language = h("select", { class: "language", "aria-label": t("nav.language"),
+    onchange: async (event) => { await setLanguage(event.target.value); router.refresh(); } },
+  Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === currentLanguage(),
+    lang: code }, name)));
+  // One row that scrolls sideways on its own on a narrow phone (the page itself never does).
+  const links = h("ul", { class: "menu" },
+    NAV.map(({ path, label }) => h("li", {}, h("a", { href: `#${path}`,
+      "aria-current": path === here ? "page" : null }, t(label)))),
+    h("li", {}, language),
+    h("li", {}, h("button", { type: "button", class: "link", onclick: signOutHere }, t("nav.signOut"))));
+  replace(sessionBar, links);
 }
 
 const router = createRouter({
   outlet,
   routes: {
     "/": renderHome,
-    "/signin": renderSignIn,
-    "/signup": renderSignUp,
-    "/forgot": renderForgot,
-    "/verify": renderVerify,
-    "/reset": renderReset,
-    "/security": renderSecurity,
-    "/sessions": renderSessions,
-    "/security-log": renderSecurityLog,
-    "/two-factor": renderTwoFactor,
-    "/transactions": renderTransactions,
-    "/transaction": renderTransaction,
-    "/accounts": renderAccounts,
-    "/categories": renderCategories,
-    "/import": renderImports,
+    "/dashboard": lazy("./screens/dashboard.js", "renderDashboard"),
+    "/reports": lazy("./screens/reports.js", "renderReports"),
+    "/signin": lazy("./screens/signin.js", "renderSignIn"),
+    "/signup": lazy("./screens/signup.js", "renderSignUp"),
+    "/forgot": lazy("./screens/forgot.js", "renderForgot"),
+    "/verify": lazy("./screens/verify.js", "renderVerify"),
+    "/reset": lazy("./screens/reset.js", "renderReset"),
+    "/security": lazy("./screens/security.js", "renderSecurity"),
+    "/sessions": lazy("./screens/sessions.js", "renderSessions"),
+    "/security-log": lazy("./screens/securitylog.js", "renderSecurityLog"),
+    "/two-factor": lazy("./screens/twofactor.js", "renderTwoFactor"),
+    "/transactions": lazy("./screens/transactions.js", "renderTransactions"),
+    "/transaction": lazy("./screens/transaction.js", "renderTransaction"),
+    "/accounts": lazy("./screens/accounts.js", "renderAccounts"),
+    "/categories": lazy("./screens/categories.js", "renderCategories"),
+    "/import": lazy("./screens/imports.js", "renderImports"),
+    "/recurring": lazy("./screens/recurring.js", "renderRecurring"),
+    "/rules": lazy("./screens/rules.js", "renderRules"),
+    "/rates": lazy("./screens/rates.js", "renderRates"),
+    "/profile": lazy("./screens/profile.js", "renderProfile"),
+    "/household": lazy("./screens/household.js", "renderHousehold"),
+    "/members": lazy("./screens/members.js", "renderMembers"),
+    "/invite": renderInvite,
+    "/my-data": lazy("./screens/mydata.js", "renderMyData"),
+    "/budgets": lazy("./screens/budgets.js", "renderBudgets"),
+    "/budget": lazy("./screens/budget.js", "renderBudget"),
+    "/goals": lazy("./screens/goals.js", "renderGoals"),
+    "/goal": lazy("./screens/goal.js", "renderGoal"),
+    "/notifications": lazy("./screens/notifications.js", "renderNotifications"),
+    "/preferences": lazy("./screens/preferences.js", "renderPreferences"),
+    "/webhooks": lazy("./screens/webhooks.js", "renderWebhooks"),
   },
   guard(path) {
     renderSessionBar();
     if (LINK_ROUTES.has(path)) return path;
+    // An invitation opened before signing in comes back once signed in (screens/invite.js).
+    if (isSignedIn() && sessionStorage.getItem(PENDING_INVITE)) return "/invite";
     if (!isSignedIn() && !PUBLIC_ROUTES.has(path)) return "/signin";
     if (isSignedIn() && PUBLIC_ROUTES.has(path)) return "/";
     return path;
@@ -65,8 +120,20 @@ const router = createRouter({
 });
 
 window.addEventListener(SIGNED_OUT_EVENT, (event) => {
-  if (event.detail?.expired) sessionStorage.setItem("tally.notice", "Your session ended. Please sign in again.");
+  if (event.detail?.expired) sessionStorage.setItem("tally.notice", t("session.ended"));
   router.navigate("/signin", { replace: true });
 });
 
+document.title = t("app.title");
+document.querySelector(".skip-link")?.addEventListener("click", (event) => {
+  event.preventDefault(); // "#app" would be taken for a route
+  outlet.focus();
+});
+document.querySelector(".skip-link").textContent = t("nav.skip");
+sessionBar.setAttribute("aria-label", t("nav.main"));
+watchNetwork(document.getElementById("network"));
+watchAccessibility(outlet);
+installShortcuts({ navigate: (path) => router.navigate(path) });
 router.start();
+registerServiceWorker(lazyModules());
+if (isSignedIn()) syncOutbox();

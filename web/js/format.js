@@ -1,4 +1,6 @@
-// Dates and labels shown on screen (money lives in money.js).
+// Dates and labels shown on screen (money lives in money.js), in the locale chosen by i18n.js.
+
+import { formatLocale } from "./i18n.js";
 
 const pad = (n) => String(n).padStart(2, "0");
 
@@ -16,20 +18,20 @@ export function thisMonth(now = new Date()) {
 export function formatDate(isoDate) {
   const [year, month, day] = String(isoDate).split("-").map(Number);
   if (!year || !month || !day) return String(isoDate);
-  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium" }).format(new Date(year, month - 1, day));
+  return new Intl.DateTimeFormat(formatLocale(), { dateStyle: "medium" }).format(new Date(year, month - 1, day));
 }
 
 /** "2025-03" → "March 2025". */
 export function formatMonth(isoMonth) {
   const [year, month] = String(isoMonth).split("-").map(Number);
   if (!year || !month) return String(isoMonth);
-  return new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric" }).format(new Date(year, month - 1, 1));
+  return new Intl.DateTimeFormat(formatLocale(), { month: "long", year: "numeric" }).format(new Date(year, month - 1, 1));
 }
 
 export function formatDateTime(isoDateTime) {
   const date = new Date(isoDateTime);
   if (Number.isNaN(date.getTime())) return String(isoDateTime);
-  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }).format(date);
+  return new Intl.DateTimeFormat(formatLocale(), { dateStyle: "medium", timeStyle: "short" }).format(date);
 }
 
 export const ACCOUNT_KINDS = {
@@ -40,3 +42,8 @@ export const ACCOUNT_KINDS = {
   loan: "Loan",
   investment: "Investment",
 };
+
+/** A plain number in the reader's locale ("1,234.5" / "1.234,5"). */
+export function formatNumber(value, options = {}) {
+  return new Intl.NumberFormat(formatLocale(), options).format(value);
+}

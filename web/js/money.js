@@ -1,3 +1,5 @@
+import { formatLocale } from "./i18n.js";
+
 // Money is an integer number of minor units plus an ISO 4217 currency code. Never a float:
 // typed amounts are parsed as strings, and formatting hands Intl an exact decimal string.
 
@@ -46,8 +48,11 @@ export function toDecimalString(minor, digits) {
   return `${sign}${text.slice(0, -digits)}.${text.slice(-digits)}`;
 }
 
-/** Formats minor units in the reader's locale, e.g. formatMoney(1250, "EUR") → "€12.50". */
-export function formatMoney(minor, currency, locale = undefined) {
+/**
+ * Formats minor units in the reader's locale, e.g. formatMoney(1250, "EUR") → "€12.50" in English and
+ * "12,50 €" in German (the locale chosen by i18n.js unless one is given).
+ */
+export function formatMoney(minor, currency, locale = formatLocale()) {
   const digits = minorDigits(currency);
   const format = new Intl.NumberFormat(locale, {
     style: "currency",

@@ -1,9 +1,45 @@
 // A tiny hash router: "#/signin" → the screen registered for "/signin". A screen is
 // `render(container, context)` and may return a cleanup function (stop timers) run when it is left.
+// After a screen renders, the page title names it (its first heading), and when a person moved to it
+// (a link, the back button, a shortcut) the focus goes to the new content, so a screen reader reads it and
+// the keyboard continues from there — unless the screen put the focus somewhere itself.
+
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+const lazyUrls = [];
+
+/**
+ * A screen whose module loads when it is first shown: lazy("./screens/budgets.js", "renderBudgets").
+ * Keeps the first load to the modules of the screen being opened. (Paths are relative to web/js/.)
+ */
+export function lazy(path, exportName) {
+  const url = new URL(path, import.meta.url).href;
+  lazyUrls.push(url);
+  let loading = null;
+  return async (container, context) => {
+    loading ??= import(url).then((module) => module[exportName]);
+    let render;
+    try {
+      render = await loading;
+    } catch {
+      loading = null; // try again next time (offline, or a deploy in between)
+      container.append(h("p", { class: "status error", role: "alert", text: t("app.screenUnavailable") }));
+      return undefined;
+    }
+    return render(container, context);
+  };
+}
+
+/** The modules of the lazy screens (for the service worker to keep for offline use). */
+export function lazyModules() {
+  return [...lazyUrls];
+}
 
 export function createRouter({ outlet, routes, guard = (path) => path, notFound = "/" }) {
   let cleanup = null;
   let current = null;
+  let moved = false; // this render follows a change of address, not the first load or a refresh
 
   function path() {
     const hash = window.location.hash.replace(/^#/, "");
@@ -21,9 +57,17 @@ export function createRouter({ outlet, routes, guard = (path) => path, notFound 
     cleanup = null;
     current = target;
     outlet.replaceChildren();
+    const wasMoved = moved;
+    moved = false;
     const result = await routes[target](outlet, { navigate });
-    if (current === target && typeof result === "function") cleanup = result;
-    else if (typeof result === "function") result();
+    if (current !== target) {
+      if (typeof result === "function") result();
+      return;
+    }
+    if (typeof result === "function") cleanup = result;
+    const heading = outlet.querySelector("h1")?.textContent?.trim();
+    document.title = heading ? `${heading} · Tally` : "Tally";
+    if (wasMoved && !outlet.contains(document.activeElement)) outlet.focus();
   }
 
   function navigate(target, { replace = false } = {}) {
@@ -38,6 +82,9 @@ export function createRouter({ outlet, routes, guard = (path) => path, notFound 
     }
   }
 
-  window.addEventListener("hashchange", render);
+  window.addEventListener("hashchange", () => {
+    moved = true;
+    render();
+  });
   return { start: render, navigate, refresh: render };
 }

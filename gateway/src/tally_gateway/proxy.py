@@ -33,6 +33,7 @@ API_PREFIX = "/api/"
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # (method, service, path below the service) reachable without an access token.
+UPLOAD_PATHS = ("imports", "attachments")
 PUBLIC_ROUTES = frozenset({
     ("POST", "auth", "register"),
     ("POST", "auth", "login"),
@@ -43,6 +44,9 @@ PUBLIC_ROUTES = frozenset({
     ("POST", "auth", "password-reset/request"),
     ("POST", "auth", "password-reset/confirm"),
     ("GET", "auth", ".well-known/jwks.json"),
+    # E-mailed one-click unsubscribe links: the signed token in the link is the credential.
+    ("GET", "notifier", "unsubscribe"),
+    ("POST", "notifier", "unsubscribe"),
 })
 COOKIE_SERVICE = "auth"
 
@@ -72,7 +76,8 @@ async def proxy(request: Request) -> Response:
     if (request.method, service, unquote(subpath)) not in PUBLIC_ROUTES:
         verifier: TokenVerifier = request.app.state.verifier
         await verifier.verify(bearer_token(request))
-    uploading = service == "ledger" and unquote(subpath).startswith("imports")
+    # Statements and receipts are files: only those ledger routes get the larger upload limit.
+    uploading = service == "ledger" and unquote(subpath).startswith(UPLOAD_PATHS)
     body = await _read_body(request, settings.upload_max_body_bytes if uploading else settings.max_body_bytes)
 
     query = request.scope.get("query_string", b"").decode("latin-1")

@@ -27,6 +27,10 @@ for _type, _extension in (("text/javascript", ".js"), ("text/javascript", ".mjs"
     mimetypes.add_type(_type, _extension)
 
 
+# The service worker and the push handlers it imports.
+SERVICE_WORKERS = frozenset({"sw.js", "push-sw.js"})
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,11 +40,17 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        api = str(scope.get("path", "")).startswith("/api/")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
+                # A household's data must not stay in any cache (the browser's, a proxy's, the service
+                # worker's) after the person signs out; a service may still say otherwise for its own data.
+                if api and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -63,4 +73,8 @@ class WebFiles(StaticFiles):
         response = super().file_response(full_path, stat_result, scope, status_code)
         # No build step means no content-hashed names: always revalidate (cheap, thanks to the ETag).
         response.headers["Cache-Control"] = "no-cache"
+        if PurePosixPath(str(full_path)).name in SERVICE_WORKERS:
+            # The worker at /sw.js controls the whole client; say so explicitly, and make every update
+            # check reach the server (browsers cap a worker's HTTP caching at 24 h, no-cache makes it 0).
+            response.headers["Service-Worker-Allowed"] = "/"
         return response

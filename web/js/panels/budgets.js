@@ -1,7 +1,8 @@
 import { api } from "../api.js";
 import { field, onSubmit, h, replace, statusLine } from "../dom.js";
 import { formatMonth, thisMonth } from "../format.js";
-import { formatMoney, parseAmount } from "../money.js";
+import { parseAmount } from "../money.js";
+import { budgetRow } from "../screens/budgets.js";
 import { categoryOptions, currencyInput, fillSelect, load, panel, readCurrency } from "./panel.js";
 
 export function budgetsPanel(ctx) {
@@ -39,7 +40,8 @@ export function budgetsPanel(ctx) {
     await ctx.changed(["budgets"]);
   });
 
-  replace(body, list, form);
+  replace(body, list, h("p", {}, h("a", { href: "#/budgets", text: "All budgets, other periods, rollover" }),
+    " · ", h("a", { href: "#/goals", text: "Savings goals" })), form);
 
   function sync() {
     fillSelect(category, categoryOptions(ctx.categories, "expense"));
@@ -50,21 +52,7 @@ export function budgetsPanel(ctx) {
       replace(list, h("li", { class: "empty" }, "No budgets for this month yet."));
       return;
     }
-    replace(list, items.map((b) => {
-      const level = b.percent >= 100 ? "over" : b.percent >= 80 ? "warn" : "fine";
-      const spent = formatMoney(b.spent_minor, b.currency);
-      const limit = formatMoney(b.amount_minor, b.currency);
-      const remaining = b.remaining_minor >= 0
-        ? `${formatMoney(b.remaining_minor, b.currency)} left`
-        : `${formatMoney(-b.remaining_minor, b.currency)} over`;
-      return h("li", { class: `budget ${level}` },
-        h("div", { class: "row-item" },
-          h("strong", { class: "grow", text: b.category_name }),
-          h("span", { class: "amount", text: `${spent} of ${limit}` })),
-        h("progress", { max: 100, value: Math.max(0, Math.min(b.percent, 100)),
-          "aria-label": `${b.category_name}: ${b.percent}% of the budget used` }),
-        h("small", { class: "muted", text: `${b.percent}% used · ${remaining}` }));
-    }));
+    replace(list, items.map((b) => budgetRow(b)));
   }
 
   return {

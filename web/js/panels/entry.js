@@ -1,78 +1,224 @@
-import { api } from "../api.js";
+// The "add expense / income" form, built to take a few seconds on a phone: the amount comes first (and
+// gets the focus from the "n" shortcut or the app's "Add an expense" shortcut), today is the date, the
+// payees used lately are one tap away, and a known payee brings its last category (and account) along.
+// Offline, or when the connection drops while sending, the entry waits in the outbox (offline.js) and
+// is sent once when the network is back.
+
+import { ApiError, api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine, uid } from "../dom.js";
-import { today } from "../format.js";
+import { formatNumber, today } from "../format.js";
+import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount } from "../money.js";
+import { OUTBOX_EVENT, attemptStamp, isOnline, pendingWrites, queueTransaction, syncOutbox } from "../offline.js";
+import { recentPayees, suggestionFor } from "../suggest.js";
 import { categoryOptions, fillSelect, panel } from "./panel.js";
 
-/** The "add expense / income" form. */
+const HISTORY = 100; // transactions read for payees and suggestions
+const LOOKUP_DELAY_MS = 300;
+
 export function entryPanel(ctx) {
-  const { element, body } = panel("Add expense or income", { className: "entry" });
+  const { element, body } = panel(t("entry.title"), { className: "entry" });
 
   const kindName = uid("kind");
   const expense = h("input", { type: "radio", name: kindName, value: "expense", checked: true });
   const income = h("input", { type: "radio", name: kindName, value: "income" });
   const kind = h("fieldset", { class: "segmented" },
-    h("legend", { text: "Type" }),
-    h("label", {}, expense, " Expense"),
-    h("label", {}, income, " Income"),
+    h("legend", { text: t("entry.type") }),
+    h("label", {}, expense, ` ${t("entry.expense")}`),
+    h("label", {}, income, ` ${t("entry.income")}`),
   );
-  const account = h("select", { name: "account", required: true });
   const amount = h("input", { type: "text", name: "amount", inputmode: "decimal", required: true,
-    autocomplete: "off", placeholder: "12.50" });
+    autocomplete: "off", placeholder: "12.50", class: "amount-input", enterkeyhint: "done" });
+  const account = h("select", { name: "account", required: true });
   const category = h("select", { name: "category" });
-  const payee = h("input", { type: "text", name: "payee", maxlength: 200, autocomplete: "off" });
+  const payeesId = uid("payees");
+  const payee = h("input", { type: "text", name: "payee", maxlength: 200, autocomplete: "off", list: payeesId });
+  const payeeList = h("datalist", { id: payeesId });
+  const chips = h("div", { class: "chips", role: "group", "aria-label": t("entry.recentPayees") });
+  const suggestion = h("small", { class: "hint suggestion", "aria-live": "polite" });
   const bookedOn = h("input", { type: "date", name: "booked_on", required: true, value: today() });
   const status = statusLine();
-  const submit = h("button", { type: "submit", class: "primary" }, "Add");
+  const submit = h("button", { type: "submit", class: "primary" }, t("entry.add"));
+  const waiting = h("ul", { class: "rows waiting", "aria-label": t("entry.waiting") });
 
-  const form = h("form", { class: "stack", "aria-label": "Add expense or income" },
+  const form = h("form", { class: "stack", "aria-label": t("entry.title") },
+    field(t("entry.amount"), amount),
     kind,
-    h("div", { class: "row" }, field("Account", account), field("Amount", amount)),
-    h("div", { class: "row" }, field("Category", category), field("Payee", payee, "Optional")),
-    field("Date", bookedOn),
+    h("div", { class: "row" }, field(t("entry.payee"), payee, t("entry.optional")), field(t("entry.category"),
+      category)),
+    payeeList, chips, suggestion,
+    h("div", { class: "row" }, field(t("entry.account"), account), field(t("entry.date"), bookedOn)),
     submit,
     status.element,
+    waiting,
   );
+
+  let history = [];
+  let categoryChosen = false; // a category picked by hand is never overwritten by a suggestion
+  let lookupTimer = null;
+  const lookups = new Map(); // payee (lower case) → suggestion from the server, or null
 
   const selectedKind = () => (income.checked ? "income" : "expense");
 
   function sync() {
     fillSelect(account, ctx.accounts.map((a) => ({ value: a.id, label: `${a.name} (${a.currency})` })));
-    fillSelect(category, categoryOptions(ctx.categories, selectedKind()), "No category");
+    fillSelect(category, categoryOptions(ctx.categories, selectedKind()), t("entry.noCategory"));
+    const chosen = ctx.accounts.find((a) => a.id === account.value);
+    const digits = chosen ? minorDigits(chosen.currency) : 2;
+    amount.placeholder = formatNumber(digits === 0 ? 1200 : 12.5, { minimumFractionDigits: digits, useGrouping: false });
     submit.disabled = ctx.accounts.length === 0;
-    submit.title = ctx.accounts.length === 0 ? "Open an account first" : "";
+    submit.title = ctx.accounts.length === 0 ? t("entry.openAccountFirst") : "";
   }
-  expense.addEventListener("change", sync);
-  income.addEventListener("change", sync);
+
+  function renderPayees() {
+    const names = recentPayees(history);
+    replace(payeeList, names.map((name) => h("option", { value: name })));
+    replace(chips, names.slice(0, 5).map((name) => h("button", { type: "button", class: "chip",
+      onclick: () => { payee.value = name; suggest(); amount.value ? submit.focus() : amount.focus(); } }, name)));
+    chips.hidden = names.length === 0;
+  }
+
+  function apply(found) {
+    suggestion.textContent = "";
+    if (!found || categoryChosen) return;
+    if (found.kind !== selectedKind()) {
+      (found.kind === "income" ? income : expense).checked = true;
+      sync();
+    }
+    if (![...category.options].some((option) => option.value === found.category_id)) return;
+    category.value = found.category_id;
+    if (ctx.accounts.some((a) => a.id === found.account_id)) account.value = found.account_id;
+    suggestion.textContent = t("entry.suggested", { category: category.selectedOptions[0]?.textContent ?? "" });
+  }
+
+  /** Suggests from the transactions already read, else asks the ledger about that payee. */
+  function suggest() {
+    clearTimeout(lookupTimer);
+    const name = payee.value.trim();
+    const local = suggestionFor(history, name);
+    if (local || name.length < 2) {
+      apply(local);
+      return;
+    }
+    const wanted = name.toLocaleLowerCase();
+    if (lookups.has(wanted)) {
+      apply(lookups.get(wanted));
+      return;
+    }
+    lookupTimer = setTimeout(async () => {
+      try {
+        const { items } = await api(`/ledger/transactions?${new URLSearchParams({ payee: name, limit: "20" })}`);
+        lookups.set(wanted, suggestionFor(items, name));
+        if (payee.value.trim().toLocaleLowerCase() === wanted) apply(lookups.get(wanted));
+      } catch {
+        // No suggestion is fine: the person picks a category.
+      }
+    }, LOOKUP_DELAY_MS);
+  }
+
+  async function renderWaiting() {
+    const entries = await pendingWrites();
+    replace(waiting, entries.map((entry) => h("li", { class: "row-item" },
+      h("span", { class: "grow", text: entry.label }), h("small", { class: "muted", text: t("entry.notSynced") }))));
+    waiting.hidden = entries.length === 0;
+  }
+
+  function onOutbox(event) {
+    renderWaiting();
+    const { synced = 0, failed = [] } = event.detail ?? {};
+    if (failed.length) {
+      status.error(failed.map((f) => t("entry.syncFailed", { label: f.label, message: f.message })).join(" "));
+    } else if (synced) {
+      status.ok(t("entry.synced", { count: synced }));
+    }
+    if (synced) ctx.changed(["accounts", "transactions", "budgets", "report"]);
+  }
+
+  expense.addEventListener("change", () => { sync(); suggest(); });
+  income.addEventListener("change", () => { sync(); suggest(); });
+  payee.addEventListener("input", suggest);
+  category.addEventListener("change", () => { categoryChosen = category.value !== ""; suggestion.textContent = ""; });
+  account.addEventListener("change", sync);
+  window.addEventListener(OUTBOX_EVENT, onOutbox);
+
+  function reset() {
+    amount.value = "";
+    payee.value = "";
+    category.value = "";
+    categoryChosen = false;
+    suggestion.textContent = "";
+    amount.focus();
+  }
 
   onSubmit(form, status, async () => {
     const chosen = ctx.accounts.find((a) => a.id === account.value);
     if (!chosen) {
-      status.error("Choose an account (open one first if there is none).");
+      status.error(t("entry.chooseAccount"));
       return;
     }
     const parsed = parseAmount(amount.value, minorDigits(chosen.currency));
     if (!parsed.ok) {
-      status.error(`Amount: ${parsed.error}`);
+      status.error(`${t("entry.amount")}: ${parsed.error}`);
       amount.focus();
       return;
     }
     const kindNow = selectedKind();
-    await api("/ledger/transactions", { method: "POST", body: {
+    const money = formatMoney(parsed.minor, chosen.currency);
+    const transaction = {
       account_id: chosen.id,
       kind: kindNow,
       amount_minor: parsed.minor,
       category_id: category.value || null,
       payee: payee.value.trim(),
       booked_on: bookedOn.value || today(),
-    } });
-    status.ok(`Added ${kindNow} of ${formatMoney(parsed.minor, chosen.currency)}.`);
-    amount.value = "";
-    payee.value = "";
-    amount.focus();
+    };
+    const label = [t(`entry.${kindNow}`), money, transaction.payee].filter(Boolean).join(" · ");
+    if (!isOnline()) {
+      await queueTransaction(transaction, { label });
+      status.ok(t("entry.savedOffline", { money }));
+      reset();
+      return;
+    }
+    const attemptedAt = attemptStamp();
+    try {
+      await api("/ledger/transactions", { method: "POST", body: transaction });
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 0) throw error;
+      // The connection dropped: it may or may not have arrived, the outbox finds out before resending.
+      await queueTransaction(transaction, { label, attemptedAt });
+      status.ok(t("entry.savedOffline", { money }));
+      reset();
+      return;
+    }
+    status.ok(t(kindNow === "income" ? "entry.addedIncome" : "entry.addedExpense", { money }));
+    history = [{ ...transaction, id: "", recorded_at: "" }, ...history];
+    renderPayees();
+    reset();
     await ctx.changed(["accounts", "transactions", "budgets", "report"]);
   });
 
   replace(body, form);
-  return { element, sync };
+  renderPayees();
+  renderWaiting();
+  return {
+    element,
+    sync,
+    async load() {
+      try {
+        ({ items: history } = await api(`/ledger/transactions?limit=${HISTORY}`));
+        renderPayees();
+      } catch {
+        // Suggestions are a help, not a need: the form works without them.
+      }
+      renderWaiting();
+      syncOutbox();
+    },
+    focusAmount() {
+      amount.focus();
+    },
+    cleanup() {
+      clearTimeout(lookupTimer);
+      window.removeEventListener(OUTBOX_EVENT, onOutbox);
+    },
+  };
 }

@@ -1,18 +1,19 @@
 import { api } from "../api.js";
 import { h, replace } from "../dom.js";
-import { formatDateTime } from "../format.js";
+import { notificationItem, openFeedStream } from "../screens/notifications.js";
 import { load, panel } from "./panel.js";
 
 const SHOWN = 10;
 
-/** The in-app feed. `badge` (in the session bar) shows the unread count. */
+/** The in-app feed on the home screen, live over the notifier's event stream; the badge shows unread. */
 export function notificationsPanel(ctx) {
   const { element, heading, body, status } = panel("Notifications", { className: "notifications" });
   const badge = h("span", { class: "badge", hidden: true });
   heading.append(" ", badge);
   const list = h("ul", { class: "rows" });
-  replace(body, list);
+  replace(body, list, h("p", {}, h("a", { href: "#/notifications" }, "All notifications")));
   let lastUnread = null;
+  let closeStream = null;
 
   async function markRead(notification, button) {
     button.disabled = true;
@@ -32,16 +33,7 @@ export function notificationsPanel(ctx) {
       replace(list, h("li", { class: "empty" }, "Nothing yet. Budget alerts will show up here."));
       return;
     }
-    replace(list, items.slice(0, SHOWN).map((n) => {
-      const button = n.read ? null : h("button", { type: "button", class: "small" }, "Mark read");
-      button?.addEventListener("click", () => markRead(n, button));
-      return h("li", { class: `notification ${n.read ? "read" : "unread"}` },
-        h("div", { class: "row-item" },
-          h("strong", { class: "grow", text: n.title }),
-          button),
-        n.body ? h("p", { text: n.body }) : null,
-        h("small", { class: "muted", text: formatDateTime(n.created_at) }));
-    }));
+    replace(list, items.slice(0, SHOWN).map((n) => notificationItem(n, markRead)));
   }
 
   async function refresh() {
@@ -52,6 +44,19 @@ export function notificationsPanel(ctx) {
       if (lastUnread !== null && feed.unread > lastUnread) ctx.changed(["budgets", "report"]);
       lastUnread = feed.unread;
     });
+    // Live from then on: a new notification (or one read in another tab) refreshes the list at once.
+    if (closeStream === null && element.isConnected) {
+      closeStream = openFeedStream(() => {
+        if (element.isConnected) refresh();
+        else stopLive();
+      });
+      window.addEventListener("hashchange", stopLive, { once: true });
+    }
+  }
+
+  function stopLive() {
+    closeStream?.();
+    closeStream = null;
   }
 
   return { element, load: refresh };

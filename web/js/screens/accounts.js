@@ -27,8 +27,13 @@ export async function renderAccounts(container) {
     accounts = items;
     const balances = await Promise.all(items.map((a) => api(
       `/ledger/accounts/${a.id}/balance?as_of=${encodeURIComponent(day)}`)));
+    const converted = net.converted && net.totals.length > 1
+      ? h("p", {}, h("strong", { text: `All in ${net.converted.currency}: ` }),
+        amountNode(net.converted.amount_minor, net.converted.currency),
+        net.converted.missing_rates.length ? ` (without ${net.converted.missing_rates.join(", ")}: no rate; `
+          : " (", h("a", { href: "#/rates" }, "exchange rates"), ")") : null;
     replace(worth, net.totals.length
-      ? net.totals.map((t) => h("p", {}, `${t.currency}: `, amountNode(t.amount_minor, t.currency)))
+      ? [...net.totals.map((t) => h("p", {}, `${t.currency}: `, amountNode(t.amount_minor, t.currency))), converted]
       : h("p", { class: "empty", text: "No accounts yet." }));
     replace(list, items.map((a, n) => h("li", { class: "row-item" },
       h("span", { class: "grow" },
@@ -42,6 +47,7 @@ export async function renderAccounts(container) {
     const open = items.filter((a) => !a.archived).map((a) => ({ value: a.id, label: `${a.name} (${a.currency})` }));
     fillSelect(source, open);
     fillSelect(target, open);
+    showArrived();
   }
 
   async function change(account) {
@@ -61,13 +67,23 @@ export async function renderAccounts(container) {
   const amount = h("input", { type: "text", inputmode: "decimal", required: true, autocomplete: "off" });
   const day = h("input", { type: "date", required: true, value: today() });
   const note = h("input", { type: "text", maxlength: 1000, autocomplete: "off" });
+  // Between currencies the transfer keeps both amounts: what left, and what arrived.
+  const arrived = h("input", { type: "text", inputmode: "decimal", autocomplete: "off" });
+  const arrivedField = field("Amount that arrived", arrived, "In the receiving account's currency");
+  const currencyOf = (select) => accounts.find((a) => a.id === select.value)?.currency;
+  const showArrived = () => {
+    arrivedField.hidden = !source.value || !target.value || currencyOf(source) === currencyOf(target);
+  };
+  source.addEventListener("change", showArrived);
+  target.addEventListener("change", showArrived);
   const transferStatus = statusLine();
   const transfer = h("form", { class: "stack", "aria-label": "Transfer between accounts" },
     h("h2", { text: "Transfer" }),
     h("div", { class: "row" }, field("From", source), field("To", target)),
-    h("div", { class: "row" }, field("Amount", amount), field("Day", day)), field("Note", note),
+    h("div", { class: "row" }, field("Amount", amount), arrivedField, field("Day", day)), field("Note", note),
     h("button", { type: "submit", class: "primary" }, "Transfer"), transferStatus.element);
   container.append(h("section", { class: "card" }, transfer));
+  showArrived();
 
   onSubmit(transfer, transferStatus, async () => {
     const from = accounts.find((a) => a.id === source.value);
@@ -77,10 +93,22 @@ export async function renderAccounts(container) {
       amount.focus();
       return;
     }
+    let counter = null;
+    if (!arrivedField.hidden) {
+      const got = parseAmount(arrived.value, minorDigits(currencyOf(target) ?? "EUR"));
+      if (!got.ok) {
+        transferStatus.error(`Amount that arrived: ${got.error}`);
+        arrived.focus();
+        return;
+      }
+      counter = got.minor;
+    }
     await api("/ledger/transfers", { method: "POST", body: { from_account_id: source.value,
-      to_account_id: target.value, amount_minor: parsed.minor, booked_on: day.value, note: note.value.trim() } });
+      to_account_id: target.value, amount_minor: parsed.minor, booked_on: day.value, note: note.value.trim(),
+      counter_amount_minor: counter } });
     transferStatus.ok("Transferred.");
     amount.value = "";
+    arrived.value = "";
     note.value = "";
     await load();
   });

@@ -3,7 +3,9 @@
 // events, a moment after a transaction is recorded, so they are fetched again shortly after a change.
 
 import { api } from "../api.js";
+import { loadSnapshot, saveSnapshot } from "../offline.js";
 import { h } from "../dom.js";
+import { t } from "../i18n.js";
 import { accountsPanel } from "../panels/accounts.js";
 import { budgetsPanel } from "../panels/budgets.js";
 import { entryPanel } from "../panels/entry.js";
@@ -14,8 +16,8 @@ import { transactionsPanel } from "../panels/transactions.js";
 const POLL_MS = 5000;
 const CATCH_UP_MS = [1000, 3000];
 
-export async function renderHome(container) {
-  const greeting = h("h1", { class: "greeting", text: "Your money" });
+export async function renderHome(container, { navigate } = {}) {
+  const greeting = h("h1", { class: "greeting", text: t("home.title") });
   container.append(greeting);
 
   let me;
@@ -24,10 +26,12 @@ export async function renderHome(container) {
     [me, { items: categories }] = await Promise.all([api("/auth/me"), api("/ledger/categories")]);
   } catch (error) {
     if (!greeting.isConnected) return undefined; // the session ended and another screen took over
+    const snapshot = error.status === 0 ? await loadSnapshot() : null;
+    if (snapshot && greeting.isConnected) return renderOffline(container, greeting, snapshot, navigate);
     container.append(h("p", { class: "status error", role: "alert", text: error.message }));
     return undefined;
   }
-  greeting.textContent = `Hello, ${me.display_name}`;
+  greeting.textContent = t("home.hello", { name: me.display_name });
 
   const timers = new Set();
   const ctx = { me, categories, accounts: [], changed };
@@ -43,6 +47,8 @@ export async function renderHome(container) {
   async function reload(names) {
     await Promise.all(names.map((name) => panels[name].load?.()));
     for (const p of Object.values(panels)) p.sync?.();
+    // What the entry form needs after an offline start (see offline.js), kept up to date.
+    if (names.includes("accounts")) saveSnapshot(ctx);
   }
 
   async function changed(names) {
@@ -60,6 +66,8 @@ export async function renderHome(container) {
   ));
   for (const p of Object.values(panels)) p.sync?.();
   reload(Object.keys(panels));
+  // "#/?add=1": the "n" shortcut and the installed app's "Add an expense" shortcut go straight to the amount.
+  if (new URLSearchParams(window.location.hash.split("?")[1] ?? "").has("add")) panels.entry.focusAmount();
 
   // A brand-new household gets its default categories a moment after sign-up (the ledger creates
   // them when it hears of the household), so keep asking until they are there.
@@ -73,6 +81,7 @@ export async function renderHome(container) {
       }
     }
     for (const p of Object.values(panels)) p.sync?.();
+    saveSnapshot(ctx);
   }
   if (ctx.categories.length === 0) awaitCategories();
 
@@ -83,5 +92,27 @@ export async function renderHome(container) {
   return () => {
     clearInterval(poll);
     for (const timer of timers) clearTimeout(timer);
+    for (const p of Object.values(panels)) p.cleanup?.();
+  };
+}
+
+/**
+ * Started offline with no answer from the server: the entry form alone, with the accounts and categories
+ * this device remembers, so an expense can still be noted (it is sent when the network is back, and then
+ * the whole home screen loads).
+ */
+function renderOffline(container, greeting, snapshot, navigate) {
+  greeting.textContent = t("home.hello", { name: snapshot.me.display_name });
+  const ctx = { me: snapshot.me, categories: snapshot.categories, accounts: snapshot.accounts, changed: async () => {} };
+  const entry = entryPanel(ctx);
+  container.append(h("p", { class: "status" }, t("home.offlineStart")), h("div", { class: "grid" },
+    h("div", { class: "column" }, entry.element)));
+  entry.sync();
+  if (new URLSearchParams(window.location.hash.split("?")[1] ?? "").has("add")) entry.focusAmount();
+  const back = () => navigate?.("/");
+  window.addEventListener("online", back, { once: true });
+  return () => {
+    window.removeEventListener("online", back);
+    entry.cleanup();
   };
 }

@@ -38,7 +38,8 @@ export function amountNode(minor, currency, neutral = false) {
 
 /** A sub-navigation between the ledger screens. */
 export function ledgerNav(current) {
-  const links = [["/transactions", "Transactions"], ["/accounts", "Accounts"], ["/categories", "Categories"]];
+  const links = [["/transactions", "Transactions"], ["/accounts", "Accounts"], ["/categories", "Categories"],
+    ["/recurring", "Recurring & bills"], ["/rules", "Rules"], ["/rates", "Exchange rates"]];
   return h("nav", { "aria-label": "Ledger" }, links.map(([path, label], n) => [n ? " · " : null,
     h("a", { href: `#${path}`, "aria-current": path === current ? "page" : null }, label)]));
 }

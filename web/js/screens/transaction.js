@@ -3,7 +3,7 @@
 // Every save names the version it started from; if someone saved in between, the server says 409 and the
 // screen reloads what is there now.
 
-import { ApiError, api } from "../api.js";
+import { ApiError, api, humanMessage } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
@@ -21,6 +21,8 @@ export async function renderTransaction(container) {
   container.append(ledgerNav(null), heading, status.element, editor,
     h("section", { class: "card", "aria-labelledby": "history-title" },
       h("h2", { id: "history-title", text: "History" }), historyList));
+  const files = attachmentsCard(id);
+  container.append(files.element);
   let book;
   let me;
   try {
@@ -38,11 +40,14 @@ export async function renderTransaction(container) {
       heading.textContent = "Deleted transaction";
       replace(editor, h("p", { text: "This transaction is deleted. Undo brings it back." }),
         undoButton(last.version));
+      files.element.hidden = true;
       return;
     }
     const t = await api(`/ledger/transactions/${encodeURIComponent(id)}`);
     heading.textContent = t.payee || t.category_name || "Transaction";
     replace(editor, editForm(t));
+    files.element.hidden = false;
+    await files.load().catch((error) => files.status.error(error.message));
   }
 
   function undoButton(version) {
@@ -205,4 +210,75 @@ export async function renderTransaction(container) {
 
   await reload().catch((error) => status.error(error.message));
   return undefined;
+}
+
+// --- attachments: receipts and documents (JPEG, PNG, WebP, PDF) -----------------------------------------
+// Files are not JSON, so they go through fetch with the session's access token (refreshed by a JSON
+// request first, as the import screen does).
+
+async function fileRequest(path, { method = "GET", form = undefined } = {}) {
+  await api("/auth/me");
+  let response;
+  try {
+    response = await fetch(`/api${path}`, { method, body: form, cache: "no-store", credentials: "same-origin",
+      headers: { Authorization: `Bearer ${sessionStorage.getItem("tally.accessToken") ?? ""}` } });
+  } catch {
+    throw new ApiError(0, "Cannot reach Tally. Check your connection and try again.");
+  }
+  if (!response.ok) {
+    const problem = await response.json().catch(() => null);
+    throw new ApiError(response.status, humanMessage(response.status, problem), problem);
+  }
+  return response;
+}
+
+function attachmentsCard(transactionId) {
+  const status = statusLine();
+  const list = h("ul", { class: "rows" });
+  const file = h("input", { type: "file", accept: "image/jpeg,image/png,image/webp,application/pdf", required: true });
+  const form = h("form", { class: "row", "aria-label": "Attach a file" }, field("Receipt or document", file,
+    "JPEG, PNG, WebP or PDF"), h("button", { type: "submit" }, "Attach"));
+  const element = h("section", { class: "card stack", "aria-labelledby": "files-title" },
+    h("h2", { id: "files-title", text: "Attachments" }), list, form, status.element);
+
+  async function open(attachment) {
+    const blob = await (await fileRequest(`/ledger/attachments/${attachment.id}`)).blob();
+    const url = URL.createObjectURL(blob);
+    const link = h("a", { href: url, download: attachment.filename, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  async function load() {
+    const { items } = await api(`/ledger/transactions/${encodeURIComponent(transactionId)}/attachments`);
+    replace(list, items.length ? items.map((a) => h("li", { class: "row" },
+      h("button", { type: "button", class: "link", onclick: () => open(a).catch((e) => status.error(e.message)) },
+        a.filename),
+      h("span", { class: "muted", text: `${Math.max(1, Math.round(a.size / 1024))} KB` }),
+      h("button", { type: "button", class: "small", onclick: async () => {
+        try {
+          await api(`/ledger/attachments/${a.id}`, { method: "DELETE" });
+          status.ok(`Removed ${a.filename}.`);
+        } catch (error) {
+          status.error(error.message);
+        }
+        await load();
+      } }, `Remove ${a.filename}`)))
+      : h("li", { class: "empty", text: "No attachments." }));
+  }
+
+  onSubmit(form, status, async () => {
+    if (!file.files?.length) return status.error("Choose a file.");
+    const body = new FormData();
+    body.append("transaction_id", transactionId);
+    body.append("file", file.files[0]);
+    const added = await (await fileRequest("/ledger/attachments", { method: "POST", form: body })).json();
+    status.ok(`Attached ${added.filename}.`);
+    file.value = "";
+    await load();
+    return undefined;
+  });
+  return { element, status, load };
 }

@@ -70,7 +70,10 @@ export async function renderTransactions(container) {
         h("a", { href: `#/transaction?id=${encodeURIComponent(t.id)}` }, h("strong", { text: title })),
         h("small", { class: "muted block", text: details }),
         t.note ? h("small", { class: "block", text: t.note }) : null),
-      amountNode(signedAmount(t, account.value || null), t.currency, t.kind === "transfer" && !account.value));
+      // A transfer between currencies arrives in the receiving account's currency, by its own amount.
+      t.counter_amount_minor && account.value && t.counter_account_id === account.value
+        ? amountNode(t.counter_amount_minor, book.account.get(t.counter_account_id)?.currency ?? t.currency)
+        : amountNode(signedAmount(t, account.value || null), t.currency, t.kind === "transfer" && !account.value));
   }
 
   function showTotals(sets) {

@@ -1,5 +1,5 @@
 // #/two-factor — turn two-step sign-in (TOTP) on with a QR code and a confirming code, keep the
-// recovery codes (shown once), or turn it off with the password and a code.
+// recovery codes (shown once), get new recovery codes, or turn it off — both with the password and a code.
 
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
@@ -10,7 +10,8 @@ export async function renderTwoFactor(container) {
   container.append(card);
   try {
     const me = await api("/auth/me");
-    card.append(me.two_factor_enabled ? disableForm() : startEnrolment());
+    if (me.two_factor_enabled) card.append(newCodesForm(), disableForm());
+    else card.append(startEnrolment());
   } catch (error) {
     card.append(h("p", { class: "status error", role: "alert", text: error.message }));
   }
@@ -51,19 +52,38 @@ function confirmForm(setup) {
   return form;
 }
 
-function recoveryCodes(codes) {
+function recoveryCodes(codes, note = "Two-step sign-in is on.") {
   return h("div", { class: "stack" },
-    h("p", { class: "status ok", role: "status", text: "Two-step sign-in is on." }),
+    h("p", { class: "status ok", role: "status", text: note }),
     h("p", {}, h("strong", { text: "Keep these recovery codes somewhere safe. " }),
       "Each one signs you in once if you lose your phone. They are shown only this once."),
     h("ul", { class: "codes" }, codes.map((c) => h("li", {}, h("code", { text: c })))));
+}
+
+function newCodesForm() {
+  const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
+  const code = codeInput();
+  const status = statusLine();
+  const form = h("form", { class: "stack", "aria-labelledby": "codes-title" },
+    h("h2", { id: "codes-title", text: "New recovery codes" }),
+    h("p", {}, "Used some, or lost them? New codes replace the old ones, which stop working."),
+    field("Password", password),
+    field("Code", code, "From your authenticator app."),
+    h("button", { type: "submit" }, "Get new recovery codes"), status.element);
+  onSubmit(form, status, async () => {
+    const { recovery_codes: codes } = await api("/auth/2fa/recovery-codes",
+      { method: "POST", body: { password: password.value, code: code.value.trim() } });
+    form.replaceWith(recoveryCodes(codes, "New recovery codes made; the old ones no longer work."));
+  });
+  return form;
 }
 
 function disableForm() {
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
   const code = codeInput();
   const status = statusLine();
-  const form = h("form", { class: "stack" },
+  const form = h("form", { class: "stack", "aria-labelledby": "off-title" },
+    h("h2", { id: "off-title", text: "Turn it off" }),
     h("p", {}, "Two-step sign-in is on."),
     field("Password", password),
     field("Code", code, "From your authenticator app, or a recovery code."),

@@ -1,0 +1,235 @@
+// #/reports?period=2025-03 (or 2025-Q1, 2025, or from=…&to=…) — a period's report: totals and savings rate,
+// against the previous period and the same period last year, spending by category (a bar opens the
+// transactions it counted), income and expenses over time, net worth, by group, payee and tag, the largest
+// changes; CSV/XLSX export of the report and a PDF statement for a month or a year.
+
+import { ApiError, api, humanMessage } from "../api.js";
+import { field, h, replace, statusLine } from "../dom.js";
+import { formatDate, thisMonth } from "../format.js";
+import { formatMoney } from "../money.js";
+import { hashParams } from "./ledger.js";
+import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
+
+const KINDS = [["month", "Month"], ["quarter", "Quarter"], ["year", "Year"], ["custom", "Custom dates"]];
+
+function percent(rate) {
+  return rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)} %`;
+}
+
+function change(pct) {
+  return pct === null || pct === undefined ? "—" : `${pct > 0 ? "+" : ""}${pct.toFixed(1)} %`;
+}
+
+/** The query of the period in the address (validated by the service; a bad one shows its problem). */
+function periodQuery(params) {
+  if (params.get("from") || params.get("to")) {
+    return `from=${encodeURIComponent(params.get("from") ?? "")}&to=${encodeURIComponent(params.get("to") ?? "")}`;
+  }
+  return `period=${encodeURIComponent(params.get("period") ?? thisMonth())}`;
+}
+
+/** Where a report line leads: the transactions screen searching for what the line counted. */
+export function drillDown(period, line, by = "category") {
+  const end = new Date(`${period.end}T00:00:00Z`);
+  end.setUTCDate(end.getUTCDate() + 1);
+  const terms = [`after:${period.start}`, `before:${end.toISOString().slice(0, 10)}`];
+  if (by === "category" && line.category_id) terms.push(`category:"${line.label}"`);
+  if (by === "payee" && line.key) terms.push(`payee:"${line.key}"`);
+  if (by === "tag") terms.push(`tag:${line.key}`);
+  return `#/transactions?q=${encodeURIComponent(terms.join(" "))}`;
+}
+
+async function download(path, filename) {
+  await api("/auth/me"); // refreshes the access token if it has expired
+  const response = await fetch(`/api${path}`, { cache: "no-store", credentials: "same-origin",
+    headers: { Authorization: `Bearer ${sessionStorage.getItem("tally.accessToken") ?? ""}` } });
+  if (!response.ok) {
+    const problem = await response.json().catch(() => null);
+    throw new ApiError(response.status, humanMessage(response.status, problem), problem);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = h("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function picker(params, navigate) {
+  const current = params.get("from") ? "custom" : (params.get("period") ?? thisMonth());
+  const kindOf = (p) => (p === "custom" ? "custom" : p.includes("Q") ? "quarter" : p.length === 4 ? "year" : "month");
+  const kind = h("select", { name: "kind" }, KINDS.map(([v, l]) => h("option", { value: v, selected: v === kindOf(current) }, l)));
+  const year = current === "custom" ? thisMonth().slice(0, 4) : current.slice(0, 4);
+  const monthInput = h("input", { type: "month", name: "month", value: kindOf(current) === "month" ? current : thisMonth() });
+  const yearInput = h("input", { type: "number", name: "year", min: 1901, max: 9998, value: year });
+  const quarter = h("select", { name: "quarter" }, [1, 2, 3, 4].map((q) => h("option", { value: q,
+    selected: current.endsWith(`Q${q}`) }, `Q${q}`)));
+  const from = h("input", { type: "date", name: "from", value: params.get("from") ?? "" });
+  const to = h("input", { type: "date", name: "to", value: params.get("to") ?? "" });
+  const fields = {
+    month: [field("Month", monthInput)],
+    quarter: [field("Year", yearInput), field("Quarter", quarter)],
+    year: [field("Year", yearInput)],
+    custom: [field("From", from), field("To", to)],
+  };
+  const slot = h("div", { class: "row" });
+  const show = () => replace(slot, fields[kind.value]);
+  kind.addEventListener("change", show);
+  show();
+  const form = h("form", { class: "row period-picker", role: "search", "aria-label": "Report period" },
+    field("Period", kind), slot, h("button", { type: "submit", class: "primary" }, "Show"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const target = {
+      month: () => `period=${monthInput.value}`,
+      quarter: () => `period=${yearInput.value}-Q${quarter.value}`,
+      year: () => `period=${yearInput.value}`,
+      custom: () => `from=${from.value}&to=${to.value}`,
+    }[kind.value]();
+    navigate(`/reports?${target}`);
+  });
+  return form;
+}
+
+function linesTable(caption, lines, cur, period, by) {
+  if (!lines.length) return h("p", { class: "empty", text: `${caption}: nothing in this period.` });
+  return h("div", { class: "table-scroll" }, h("table", {},
+    h("caption", { text: caption }),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Name" }), h("th", { scope: "col", text: "Kind" }),
+      h("th", { scope: "col", class: "num", text: "Amount" }))),
+    h("tbody", {}, lines.map((line) => h("tr", {},
+      h("th", { scope: "row" }, by ? h("a", { href: drillDown(period, line, by) }, line.label) : line.label),
+      h("td", { text: line.side === "income" ? "Income" : "Spending" }),
+      h("td", { class: "num amount", text: formatMoney(line.amount_minor, cur) }))))));
+}
+
+export async function renderReports(container, { navigate }) {
+  const params = hashParams();
+  const query = periodQuery(params);
+  const status = statusLine();
+  const charts = [];
+  const body = h("div", { class: "stack" });
+  container.append(h("h1", { text: "Reports" }), picker(params, navigate), status.element, body);
+
+  let report;
+  let flow;
+  let worth;
+  try {
+    [report, flow, worth] = await Promise.all([
+      api(`/analytics/reports/summary?${query}`),
+      api(`/analytics/reports/cash-flow?${query}`),
+      api(`/analytics/reports/net-worth?${query}`),
+    ]);
+  } catch (error) {
+    status.error(error.message);
+    return undefined;
+  }
+  const cur = report.currency;
+  const period = report.period;
+  const t = report.totals;
+  const keep = (figure) => { charts.push(figure); return figure.element; };
+
+  const exportStatus = statusLine();
+  const run = (fn) => async () => {
+    exportStatus.clear();
+    try {
+      await fn();
+    } catch (error) {
+      exportStatus.error(error.message);
+    }
+  };
+  const name = period.label.replace("..", "_");
+  const statementable = period.kind === "month" || period.kind === "year";
+  const exportsBar = h("div", { class: "row export-buttons" },
+    h("button", { type: "button", onclick: run(() => download(`/analytics/exports/summary.csv?${query}`, `tally-report-${name}.csv`)) }, "Export CSV"),
+    h("button", { type: "button", onclick: run(() => download(`/analytics/exports/summary.xlsx?${query}`, `tally-report-${name}.xlsx`)) }, "Export XLSX"),
+    statementable ? h("button", { type: "button", onclick: run(() => download(`/analytics/statements/${period.label}.pdf`, `tally-statement-${name}.pdf`)) }, "PDF statement") : null,
+    exportStatus.element);
+
+  const comparisons = h("div", { class: "table-scroll" }, h("table", { class: "comparison" },
+    h("caption", { text: "Compared with" }),
+    h("thead", {}, h("tr", {}, ["", "Income", "Expenses", "Net savings", "Savings rate", "Spending change"].map((c, i) =>
+      h("th", { scope: "col", class: i ? "num" : null, text: c })))),
+    h("tbody", {}, [["This period", { period, totals: t, expense_change_pct: null }, true],
+      ["Previous period", report.vs_previous], ["Same period last year", report.vs_last_year]].map(([label, c, self]) =>
+      h("tr", {}, h("th", { scope: "row", text: `${label} (${c.period.label})` }),
+        h("td", { class: "num amount", text: formatMoney(c.totals.income_minor, cur) }),
+        h("td", { class: "num amount", text: formatMoney(c.totals.expense_minor, cur) }),
+        h("td", { class: "num amount", text: formatMoney(c.totals.net_minor, cur) }),
+        h("td", { class: "num", text: percent(c.totals.savings_rate) }),
+        h("td", { class: "num", text: self ? "" : change(c.expense_change_pct) }))))));
+
+  const spending = report.by_category.filter((l) => l.side === "expense" && l.amount_minor > 0);
+  const categoryChart = spending.length ? keep(chartFigure({
+    title: "Spending by category",
+    summary: `${spending.length} categories; the largest is ${spending[0].label} with ${formatMoney(spending[0].amount_minor, cur)}. Select a bar to see its transactions.`,
+    table: { columns: ["Category", "Spent"], rows: spending.map((l) => [l.label, formatMoney(l.amount_minor, cur)]) },
+    build: (Chart, canvas) => new Chart(canvas, {
+      type: "bar",
+      data: { labels: spending.map((l) => l.label),
+        datasets: [{ label: `Spent (${cur})`, data: spending.map((l) => major(l.amount_minor, cur)), backgroundColor: CHART_COLORS.expense }] },
+      options: baseOptions({ indexAxis: "y",
+        onClick: (_event, elements) => {
+          if (elements.length) window.location.hash = drillDown(period, spending[elements[0].index]).slice(1);
+        } }),
+    }),
+  })) : h("p", { class: "empty", text: "No spending in this period." });
+
+  const flowLabels = flow.points.map((p) => (flow.granularity === "month" ? p.start.slice(0, 7) : formatDate(p.start)));
+  const flowChart = keep(chartFigure({
+    title: "Income and expenses over time",
+    summary: `${flow.points.length} ${flow.granularity}s; income ${formatMoney(t.income_minor, cur)}, expenses ${formatMoney(t.expense_minor, cur)}.`,
+    table: { columns: ["From", "Income", "Expenses", "Net"],
+      rows: flow.points.map((p, i) => [flowLabels[i], formatMoney(p.income_minor, cur), formatMoney(p.expense_minor, cur), formatMoney(p.net_minor, cur)]) },
+    build: (Chart, canvas) => new Chart(canvas, {
+      type: "bar",
+      data: { labels: flowLabels, datasets: [
+        { label: "Income", data: flow.points.map((p) => major(p.income_minor, cur)), backgroundColor: CHART_COLORS.income },
+        { label: "Expenses", data: flow.points.map((p) => major(p.expense_minor, cur)), backgroundColor: CHART_COLORS.expense },
+      ] },
+      options: baseOptions(),
+    }),
+  }));
+
+  const worthChart = keep(chartFigure({
+    title: "Net worth",
+    summary: worth.points.length ? `${formatMoney(worth.points.at(-1).net_worth_minor, cur)} at ${formatDate(worth.points.at(-1).end)}.` : "",
+    table: { columns: ["Until", "Net worth", ...worth.accounts.map((a) => a.name)],
+      rows: worth.points.map((p, i) => [formatDate(p.end), formatMoney(p.net_worth_minor, cur),
+        ...worth.accounts.map((a) => formatMoney(a.balances_minor[i], cur))]) },
+    build: (Chart, canvas) => new Chart(canvas, {
+      type: "line",
+      data: { labels: worth.points.map((p) => p.end), datasets: [
+        { label: `Net worth (${cur})`, data: worth.points.map((p) => major(p.net_worth_minor, cur)), borderColor: CHART_COLORS.line, pointRadius: 0 },
+      ] },
+      options: baseOptions(),
+    }),
+  }));
+
+  const changes = report.top_changes.length ? h("div", { class: "table-scroll" }, h("table", {},
+    h("caption", { text: "Largest changes against the previous period" }),
+    h("thead", {}, h("tr", {}, ["Name", "This period", "Previous", "Change"].map((c, i) => h("th", { scope: "col", class: i ? "num" : null, text: c })))),
+    h("tbody", {}, report.top_changes.map((c) => h("tr", {}, h("th", { scope: "row", text: c.label }),
+      h("td", { class: "num amount", text: formatMoney(c.current_minor, cur) }),
+      h("td", { class: "num amount", text: formatMoney(c.previous_minor, cur) }),
+      h("td", { class: "num amount", text: formatMoney(c.change_minor, cur) })))))) : null;
+
+  const others = report.currencies.filter((c) => c !== cur);
+  replace(body,
+    h("section", { class: "card stack", "aria-labelledby": "report-totals" },
+      h("h2", { id: "report-totals", text: `${period.label} · ${formatDate(period.start)} – ${formatDate(period.end)}` }),
+      h("dl", { class: "totals" },
+        h("div", {}, h("dt", { text: "Income" }), h("dd", { class: "amount positive", text: formatMoney(t.income_minor, cur) })),
+        h("div", {}, h("dt", { text: "Expenses" }), h("dd", { class: "amount negative", text: formatMoney(t.expense_minor, cur) })),
+        h("div", {}, h("dt", { text: "Net savings" }), h("dd", { class: "amount", text: formatMoney(t.net_minor, cur) })),
+        h("div", {}, h("dt", { text: "Savings rate" }), h("dd", { class: "savings-rate", text: percent(t.savings_rate) }))),
+      others.length ? h("p", { class: "hint", text: `Amounts in ${cur}; this household also has ${others.join(", ")} (never added up).` }) : null,
+      comparisons, exportsBar),
+    h("section", { class: "card stack", "aria-label": "Charts" }, categoryChart, flowChart, worthChart),
+    h("section", { class: "card stack", "aria-label": "Breakdowns" },
+      linesTable("By group", report.by_group, cur, period, null),
+      linesTable("By payee", report.by_payee, cur, period, "payee"),
+      linesTable("By tag", report.by_tag, cur, period, "tag"),
+      changes));
+  return () => charts.forEach((c) => c.destroy());
+}

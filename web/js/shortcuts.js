@@ -1,0 +1,83 @@
+// Keyboard shortcuts, and the overlay that lists them ("?"). Single keys, or "g" then a key to go to a
+// screen (as in many web apps). They never fire while typing in a field or with Ctrl/Alt/Meta held, so
+// they do not get in the way of the browser's or a screen reader's own keys.
+//
+// A screen may add its own: addShortcut("e", "shortcuts.edit", () => …) (remove it in its cleanup).
+
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+const shortcuts = new Map(); // "g t" → { label, action }
+const SEQUENCE_MS = 1200;
+
+export function addShortcut(keys, label, action) {
+  shortcuts.set(keys, { label, action });
+  return () => shortcuts.delete(keys);
+}
+
+function isTyping(target) {
+  if (!(target instanceof Element)) return false;
+  return target.isContentEditable || Boolean(target.closest("input, textarea, select, [contenteditable]"));
+}
+
+let dialog = null;
+
+function showHelp() {
+  dialog?.remove();
+  const rows = [...shortcuts].map(([keys, { label }]) => h("tr", {},
+    h("th", { scope: "row" }, keys.split(" ").map((key, index) => [index ? ` ${t("shortcuts.then")} ` : null,
+      h("kbd", { text: key })])),
+    h("td", { text: t(label) })));
+  const close = h("button", { type: "button", class: "close", onclick: () => dialog.close() }, t("shortcuts.close"));
+  dialog = h("dialog", { class: "shortcuts", "aria-labelledby": "shortcuts-title" },
+    h("h2", { id: "shortcuts-title", text: t("shortcuts.title") }),
+    h("table", {}, h("caption", { class: "visually-hidden", text: t("shortcuts.title") }),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("shortcuts.keys") }),
+        h("th", { scope: "col", text: t("shortcuts.action") }))),
+      h("tbody", {}, rows)),
+    close);
+  dialog.addEventListener("close", () => { dialog.remove(); dialog = null; });
+  document.body.append(dialog);
+  dialog.showModal();
+  close.focus();
+}
+
+function focusSearch() {
+  const search = document.querySelector("main input[type=search], main input[name=q]");
+  if (!search) return false;
+  search.focus();
+  search.select?.();
+  return true;
+}
+
+/** Installs the default shortcuts and listens for keys. `navigate(path)` changes the screen. */
+export function installShortcuts({ navigate }) {
+  addShortcut("?", "shortcuts.help", showHelp);
+  addShortcut("n", "shortcuts.newEntry", () => navigate("/?add=1"));
+  addShortcut("/", "shortcuts.search", () => focusSearch() || navigate("/transactions"));
+  addShortcut("g h", "shortcuts.goHome", () => navigate("/"));
+  addShortcut("g t", "shortcuts.goTransactions", () => navigate("/transactions"));
+  addShortcut("g i", "shortcuts.goImport", () => navigate("/import"));
+  addShortcut("g s", "shortcuts.goSecurity", () => navigate("/security"));
+
+  let pending = null; // the first key of a two-key shortcut
+  let pendingTimer = null;
+
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+    if (dialog && event.key !== "?") return; // the open dialog handles its own keys (Esc closes it)
+    const keys = pending ? `${pending} ${event.key}` : event.key;
+    clearTimeout(pendingTimer);
+    pending = null;
+    const shortcut = shortcuts.get(keys);
+    if (shortcut) {
+      event.preventDefault();
+      shortcut.action();
+      return;
+    }
+    if ([...shortcuts.keys()].some((known) => known.startsWith(`${event.key} `))) {
+      pending = event.key;
+      pendingTimer = setTimeout(() => { pending = null; }, SEQUENCE_MS);
+    }
+  });
+}
