@@ -40,6 +40,7 @@ from tallykit.db import Database
 from tallykit.migrations import upgrade
 from tallykit.tokens import TokenVerifier
 from tallystack import postgres
+from tallystack.measure import percentile
 from tallystack.tokens import TokenMinter
 
 RESULTS = Path(__file__).parent / "results"
@@ -106,11 +107,6 @@ async def seed(db: Database, settings: LedgerSettings, ctx: handlers.Context, ro
         progress(min(first + batch, rows), rows, started)
     print()
     return accounts
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def run(rows: int, samples: int, keep: bool) -> dict[str, Any]:
