@@ -64,8 +64,11 @@ def all_emails(stack: Stack) -> list[Any]:
 
 
 def emails(stack: Stack) -> list[Any]:
-    """Budget alert mails (every sign-up also mails an email-verification link)."""
-    return [p for p in all_emails(stack) if ACCOUNT_MAIL_SUBJECT not in p.read_text(errors="replace")]
+    """Ada's budget alert mails (every sign-up also mails an email-verification link, and the other
+    end-to-end tests on this stack mail other people)."""
+    texts = {p: p.read_text(errors="replace") for p in all_emails(stack)}
+    to_ada = {p: text for p, text in texts.items() if "To: ada@example.com" in text}
+    return [p for p, text in to_ada.items() if ACCOUNT_MAIL_SUBJECT not in text]
 
 
 def verification_link(stack: Stack, address: str) -> str | None:
@@ -124,10 +127,9 @@ def test_an_expense_reaches_every_service(stack: Stack) -> None:
         time.sleep(2)
         assert len(emails(stack)) == 2
         assert stack.mail is not None
-        subjects = [m["Subject"] for m in stack.mail.messages if "Groceries" in m["Subject"]]
-        assert len(subjects) == 2
-        assert all("Groceries" in s for s in subjects), subjects
-        assert all(m["To"] == "ada@example.com" or "ada@example.com" in m["To"] for m in stack.mail.messages)
+        to_ada = [m for m in stack.mail.messages if "ada@example.com" in str(m["To"])]
+        subjects = [m["Subject"] for m in to_ada if "Groceries" in m["Subject"]]
+        assert len(subjects) == 2, subjects
 
         feed = eventually(
             lambda: (

@@ -12,7 +12,7 @@ from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
 GROCERIES = "Food \u203a Groceries"  # the client labels a category "group, arrow, name"
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
 
 
 def _sign_up(page: Page, stack: Stack, email: str) -> None:
@@ -67,6 +67,14 @@ def test_sign_up_spend_and_get_warned(stack: Stack, chromium: Any, screenshots: 
         body_width = page.evaluate("document.documentElement.scrollWidth")
         assert body_width <= SIZES[size]["width"], "nothing may scroll sideways"
         page.screenshot(path=screenshots / f"home-{size}.png", full_page=True)
+        for route, name in (("transactions", "Transactions"), ("import", "Import"), ("security", "Security")):
+            page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+            expect(page).to_have_url(re.compile(f"#/{route}$"))
+            expect(page.locator("#app h1").first).to_be_visible()
+            page.wait_for_timeout(500)  # the screen's lists arrive a moment after its heading
+            assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"], route
+            page.screenshot(path=screenshots / f"{route}-{size}.png", full_page=True)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()
 
         # Whatever a person types comes back as text, never as markup.
         entry.get_by_label("Income").check()
@@ -78,3 +86,94 @@ def test_sign_up_spend_and_get_warned(stack: Stack, chromium: Any, screenshots: 
         assert errors == []
     finally:
         context.close()
+
+
+def _open_account(
+    page: Page, name: str = "Everyday", currency: str = "EUR", opening: str = "1000.00"
+) -> None:
+    form = page.get_by_role("form", name="Open an account")
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Currency").fill(currency)
+    form.get_by_label("Opening balance").fill(opening)
+    form.get_by_role("button", name="Open account").click()
+    expect(page.get_by_text(name, exact=True)).to_be_visible()
+
+
+def test_fast_entry_shortcuts_and_german(stack: Stack, chromium: Any, screenshots: Path) -> None:
+    context = chromium.new_context(viewport=SIZES["phone"], locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        _sign_up(page, stack, "fast@example.com")
+        _open_account(page)
+        entry = page.get_by_role("form", name="Add expense or income")
+        expect(entry.get_by_label("Category").locator("option", has_text="Groceries")).to_have_count(
+            1, timeout=45_000
+        )
+        # Amount first, today's date already there.
+        assert entry.locator("input, select").first.get_attribute("name") == "amount"
+        today = page.evaluate("new Date().toLocaleDateString('sv')")  # YYYY-MM-DD in the browser's zone
+        expect(entry.get_by_label("Date")).to_have_value(today)
+
+        entry.get_by_label("Amount").fill("23.40")
+        entry.get_by_label("Payee").fill("Corner market")
+        entry.get_by_label("Category").select_option(label=GROCERIES)
+        entry.get_by_role("button", name="Add").click()
+        expect(entry.get_by_text(re.compile(r"Added expense of"))).to_be_visible()
+
+        # The payee is one tap away next time, and brings its category along.
+        expect(entry.get_by_label("Category")).to_have_value("")
+        entry.get_by_role("group", name="Recently paid").get_by_role("button", name="Corner market").click()
+        expect(entry.get_by_label("Payee")).to_have_value("Corner market")
+        expect(entry.get_by_label("Category").locator("option:checked")).to_have_text(GROCERIES)
+        expect(entry.get_by_text("Category from the last time: " + GROCERIES)).to_be_visible()
+        expect(entry.get_by_label("Amount")).to_be_focused()
+
+        # Also when typed, in other letters' case, from a fresh page (the history comes from the API).
+        page.reload()
+        entry = page.get_by_role("form", name="Add expense or income")
+        entry.get_by_label("Payee").fill("corner MARKET")
+        expect(entry.get_by_label("Category").locator("option:checked")).to_have_text(GROCERIES)
+
+        # Keyboard: "?" lists the shortcuts, Escape closes, "n" goes to the amount.
+        page.locator("body").click(position={"x": 5, "y": 5})
+        page.keyboard.press("?")
+        help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+        expect(help_dialog).to_be_visible()
+        expect(help_dialog.get_by_role("row", name=re.compile("Add an expense"))).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(help_dialog).to_have_count(0)
+        page.keyboard.press("g")
+        page.keyboard.press("t")
+        expect(page).to_have_url(re.compile("#/transactions$"))
+        page.keyboard.press("n")
+        expect(page.get_by_role("form", name="Add expense or income").get_by_label("Amount")).to_be_focused()
+
+        # German: words, numbers, money and dates follow the language.
+        page.get_by_label("Language").select_option(label="Deutsch")
+        expect(page.get_by_role("heading", name="Ausgabe oder Einnahme erfassen")).to_be_visible()
+        expect(page.get_by_role("link", name="Buchungen")).to_be_visible()
+        expect(page.get_by_text("976,60\u00a0€").first).to_be_visible()
+        assert page.evaluate("document.documentElement.lang") == "de"
+        page.screenshot(path=screenshots / "home-phone-de.png", full_page=True)
+        page.get_by_label("Sprache").select_option(label="English")
+        expect(page.get_by_role("heading", name="Add expense or income")).to_be_visible()
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_dark_theme_follows_the_system(stack: Stack, chromium: Any, screenshots: Path) -> None:
+    colours = {}
+    for scheme in ("light", "dark"):
+        context = chromium.new_context(viewport=SIZES["desktop"], color_scheme=scheme)
+        page = context.new_page()
+        try:
+            page.goto(stack.url)
+            expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+            colours[scheme] = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            page.screenshot(path=screenshots / f"signin-desktop-{scheme}.png")
+        finally:
+            context.close()
+    assert colours["light"] != colours["dark"]
