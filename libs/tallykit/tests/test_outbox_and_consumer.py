@@ -1,11 +1,14 @@
 """The outbox relay and the consumer against a real PostgreSQL and a real Kafka-protocol broker."""
 
 import asyncio
+import contextlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 from sqlalchemy import column, func, insert, table, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +21,7 @@ from tallykit.events import Envelope
 from tallykit.outbox import OutboxRelay
 from tallykit.settings import ServiceSettings
 from tallykit.tables import outbox as outbox_table
+from tallystack.broker import free_port, start_tansu
 
 TOPIC = "ledger.events"
 
@@ -192,6 +196,55 @@ async def test_relay_republishes_everything_when_the_broker_forgot(
         await task
     # Now the topic holds the event, so a second check replays nothing.
     assert await relay.replay_if_broker_forgot() == 0
+
+
+async def _end_offsets_total(settings: ServiceSettings, topic: str) -> int:
+    return sum((await kafka.end_offsets(settings, [topic])).values())
+
+
+async def test_a_leading_relay_replays_when_the_broker_restarts_under_it(
+    kit_db: tuple[str, Database], kit_settings: ServiceSettings, tmp_path: Path
+) -> None:
+    """The producer reconnects to a restarted broker by itself and raises nothing; the relay must
+    still see that the new log lacks what it published before (offsets went back) and send it again."""
+    _, db = kit_db
+    port = free_port()
+    settings = kit_settings.model_copy(update={"kafka_bootstrap_servers": f"127.0.0.1:{port}"})
+    broker = start_tansu(port, tmp_path / "tansu.log")
+    relay = OutboxRelay(db, settings, [TOPIC])
+    tenant = uuid4()
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+
+    async def enqueue(names: list[str]) -> None:
+        async with db.transaction() as s:
+            await outbox.enqueue(s, settings.topic(TOPIC), [_category(tenant, n) for n in names])
+        relay.wakeup.set()
+
+    async def until_the_log_holds(count: int) -> None:
+        async with asyncio.timeout(40):
+            while True:
+                async with db.read() as s:
+                    backlog = await outbox.backlog(s)
+                with contextlib.suppress(KafkaError):
+                    if backlog == 0 and await _end_offsets_total(settings, relay.topics[0]) >= count:
+                        return
+                await asyncio.sleep(0.2)
+
+    try:
+        await enqueue([f"before {i}" for i in range(5)])
+        await until_the_log_holds(5)
+        broker.kill()
+        broker.wait(timeout=10)
+        broker = start_tansu(port, tmp_path / "tansu.log")
+        await kafka.ensure_topics(settings, relay.topics)  # as another service's start would
+        await enqueue([f"after {i}" for i in range(3)])
+        await until_the_log_holds(8)  # without the replay the new log holds only the 3 new rows
+    finally:
+        stop.set()
+        await task
+        broker.terminate()
+        broker.wait(timeout=10)
 
 
 async def test_a_burst_for_one_household_lands_as_that_many_offsets(

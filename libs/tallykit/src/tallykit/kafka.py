@@ -56,8 +56,8 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> Non
         await admin.close()
 
 
-async def topics_are_empty(settings: ServiceSettings, topics: Iterable[str]) -> bool:
-    """True when no partition of these topics holds a message: the broker has forgotten everything."""
+async def end_offsets(settings: ServiceSettings, topics: Iterable[str]) -> dict[TopicPartition, int]:
+    """The next offset of every partition of these topics (topics the broker does not know: none)."""
     client = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
     await client.start()
     try:
@@ -65,10 +65,7 @@ async def topics_are_empty(settings: ServiceSettings, topics: Iterable[str]) -> 
         for topic in topics:
             for p in client.partitions_for_topic(topic) or await _fetch_partitions(client, topic):
                 partitions.append(TopicPartition(topic, p))
-        if not partitions:
-            return True
-        ends = await client.end_offsets(partitions)
-        return all(offset == 0 for offset in ends.values())
+        return dict(await client.end_offsets(partitions)) if partitions else {}
     finally:
         await client.stop()
 

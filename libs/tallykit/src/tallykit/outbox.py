@@ -5,9 +5,13 @@ that raised it committed. The relay, one active per database (a session advisory
 publishes unpublished rows in id order and marks them. A crash between publishing and marking
 publishes those rows again; consumers' inboxes make that harmless.
 
-The local broker keeps messages in memory only. When the relay finds the broker's topics empty
-although it had published rows before, the broker has restarted and forgotten them: it re-publishes
-every row, so nothing a consumer has not seen is lost.
+The local broker keeps messages in memory only, so a restart forgets everything, including records
+that consumers had not read yet. The relay notices in two ways and then re-publishes every row (the
+inboxes drop what consumers already saw): when it takes the lead and finds the topics it had published
+to empty, and, while leading, when the broker hands out an offset at or below one it acknowledged
+before on the same partition (offsets only grow while a log lives). The second matters because the
+producer reconnects to a restarted broker on its own and raises nothing: a relay that trusted errors
+alone would carry on publishing into the new, empty log and never replay the old one.
 """
 
 import asyncio
@@ -18,8 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.structs import RecordMetadata
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +40,7 @@ log = get_logger(__name__)
 
 _RELAY_LOCK = 7_240_102
 _TENANT_LOCK_SPACE = 7_240_103
+_IDLE_CHECK_S = 5.0
 
 
 async def enqueue(session: AsyncSession, topic: str, envelopes: Sequence[Envelope]) -> None:
@@ -73,6 +79,8 @@ class OutboxRelay:
         self.settings = settings
         self.topics = [settings.topic(t) for t in topics]
         self.wakeup = asyncio.Event()
+        # The highest offset the broker acknowledged per partition: a lower one later means it forgot.
+        self.acknowledged: dict[TopicPartition, int] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set, re-electing and reconnecting after any failure."""
@@ -100,9 +108,16 @@ class OutboxRelay:
                     await kafka.ensure_topics(self.settings, self.topics)
                     await self.replay_if_broker_forgot()
                     log.info("relay_leading", topics=self.topics)
+                    idle_since = asyncio.get_running_loop().time()
                     while not stop.is_set():
-                        if await self.publish_batch(producer) == 0:
-                            await self._idle(stop)
+                        if await self.publish_batch(producer) > 0:
+                            idle_since = asyncio.get_running_loop().time()
+                            continue
+                        await self._idle(stop)
+                        # An idle relay learns of a restart by asking for the logs' ends now and then.
+                        if asyncio.get_running_loop().time() - idle_since > _IDLE_CHECK_S:
+                            await self.replay_if_broker_forgot()
+                            idle_since = asyncio.get_running_loop().time()
                 finally:
                     await producer.stop()
             finally:
@@ -119,20 +134,30 @@ class OutboxRelay:
             w.cancel()
 
     async def replay_if_broker_forgot(self) -> int:
-        async with self.db.transaction() as session:
+        async with self.db.read() as session:
             published_topics = [
                 t
                 for (t,) in await session.execute(
                     select(outbox.c.topic).where(outbox.c.published_at.is_not(None)).distinct()
                 )
             ]
-            if not published_topics or not await kafka.topics_are_empty(self.settings, published_topics):
-                return 0
+        if not published_topics:
+            return 0
+        topics = {*published_topics, *(tp.topic for tp in self.acknowledged)}
+        ends = await kafka.end_offsets(self.settings, topics)
+        emptied = all(offset == 0 for offset in ends.values())
+        shrunk = any(ends.get(tp, 0) <= offset for tp, offset in self.acknowledged.items())
+        return await self.replay() if emptied or shrunk else 0
+
+    async def replay(self) -> int:
+        """Mark every published row unpublished, so the relay sends the whole outbox again in order."""
+        async with self.db.transaction() as session:
             result = await session.execute(
                 update(outbox).where(outbox.c.published_at.is_not(None)).values(published_at=None)
             )
             replayed = int(result.rowcount)  # type: ignore[attr-defined]
-        log.warning("broker_forgot_events_replaying", rows=replayed, topics=published_topics)
+        self.acknowledged.clear()
+        log.warning("broker_forgot_events_replaying", rows=replayed)
         return replayed
 
     async def publish_batch(self, producer: AIOKafkaProducer) -> int:
@@ -140,11 +165,24 @@ class OutboxRelay:
             rows = await fetch_unpublished(session, self.settings.relay_batch_size)
             if not rows:
                 return 0
-            await publish(producer, rows, single_record_batches=self.settings.kafka_single_record_batches)
+            single = self.settings.kafka_single_record_batches
+            sent = await publish(producer, rows, single_record_batches=single)
             await mark_published(session, [r.id for r in rows])
         EVENTS_PUBLISHED.labels(self.settings.service_name).inc(len(rows))
         log.debug("outbox_published", rows=len(rows))
+        if self._note_offsets(sent):
+            await self.replay()
         return len(rows)
+
+    def _note_offsets(self, sent: Sequence[RecordMetadata]) -> bool:
+        """Remember the highest offset per partition; True when the broker handed out an old one."""
+        forgot = False
+        for record in sent:
+            tp = TopicPartition(record.topic, record.partition)
+            if record.offset <= self.acknowledged.get(tp, -1):
+                forgot = True
+            self.acknowledged[tp] = record.offset
+        return forgot
 
 
 async def fetch_unpublished(session: AsyncSession, limit: int) -> list[OutboxRow]:
@@ -159,8 +197,8 @@ async def fetch_unpublished(session: AsyncSession, limit: int) -> list[OutboxRow
 
 async def publish(
     producer: AIOKafkaProducer, rows: Sequence[OutboxRow], *, single_record_batches: bool = False
-) -> None:
-    """Send rows in order and wait until the broker has every one of them.
+) -> list[RecordMetadata]:
+    """Send rows in order and wait until the broker has every one of them; its receipts in send order.
 
     With `single_record_batches`, no produce batch holds two records of one partition: the local
     broker (Tansu) advances a partition's end offset by one per batch, whatever the batch holds, so
@@ -169,21 +207,22 @@ async def publish(
     """
     if not single_record_batches:
         futures = [await producer.send(r.topic, value=_value(r), key=r.key.encode()) for r in rows]
-        await asyncio.gather(*futures)
-        return
+        return list(await asyncio.gather(*futures))
     queues: dict[tuple[str, int], deque[OutboxRow]] = defaultdict(deque)
     partitioner = DefaultPartitioner()
     for row in rows:
         partitions = sorted(await producer.partitions_for(row.topic))
         queues[(row.topic, partitioner(row.key.encode(), partitions, partitions))].append(row)
+    receipts: list[RecordMetadata] = []
     while queues:
         wave = [(topic, partition, queue.popleft()) for (topic, partition), queue in queues.items()]
         futures = [
             await producer.send(topic, value=_value(r), key=r.key.encode(), partition=partition)
             for topic, partition, r in wave
         ]
-        await asyncio.gather(*futures)
+        receipts += await asyncio.gather(*futures)
         queues = {k: q for k, q in queues.items() if q}
+    return receipts
 
 
 def _value(row: OutboxRow) -> bytes:
