@@ -340,8 +340,8 @@ async def rebuild(stack: Stack) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tally-bench-") as folder:
         stack = Stack(Path(folder), Ports.free(), progress=show)
-        stack.start()
         try:
+            stack.start()
             return asyncio.run(_measure(stack, args))
         finally:
             stack.stop()

@@ -24,8 +24,9 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         running.stop()
 
 
+@pytest.mark.timeout(600)  # about 3 minutes on 2 cores; the settle wait alone may take 2
 def test_twenty_faults_lose_nothing_and_double_nothing(own_stack: Stack) -> None:
-    report = ChaosRun(own_stack, households=3, faults=20, seed=20261122).run()
+    report = ChaosRun(own_stack, households=3, faults=20, seed=20261122, progress=print).run()
     text = report.render()
     artifacts = Path(__file__).parents[1] / "test-artifacts"
     artifacts.mkdir(exist_ok=True)

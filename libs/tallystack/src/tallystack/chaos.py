@@ -14,6 +14,12 @@ records produced again, shuffled). Then it stops the writers, lets the system se
 
 `python -m tallystack.chaos --faults 100` runs a longer round on a stack of its own and prints the
 report; `tests/test_chaos.py` runs a short one in `make test`.
+
+Broker restarts are off unless asked for (`--broker-restarts`): the local broker, Tansu 0.6, sometimes
+wedges a partition after a restart (the first write races a consumer's fetch; every later write to
+that partition then fails with `AlreadyExists` at its end offset, and readers never see the last
+record), a fault of that broker that no client can mend. What the relay does when a broker forgets is
+tested on its own, deterministically, in `libs/tallykit/tests/test_outbox_and_consumer.py`.
 """
 
 import argparse
@@ -299,12 +305,13 @@ async def _redeliver(bootstrap: str, topic: str, how_many: int, rng: random.Rand
     return len(records)
 
 
-def redeliver(stack: Stack, rng: random.Random) -> str:
+def redeliver(stack: Stack, rng: random.Random) -> str | None:
+    """None when nothing could be re-delivered (e.g. just after a broker restart): no fault happened."""
     try:
         count = asyncio.run(_redeliver(f"127.0.0.1:{stack.ports.broker}", "ledger.events", 40, rng))
-    except KafkaError as error:  # e.g. just after a broker restart: the injector failed, not the system
-        return f"re-delivery not possible this time ({type(error).__name__})"
-    return f"re-delivered {count} ledger.events records, shuffled"
+    except KafkaError:
+        return None
+    return f"re-delivered {count} ledger.events records, shuffled" if count else None
 
 
 # -- the checks -------------------------------------------------------------------------------------
@@ -470,26 +477,29 @@ class ChaosRun:
         households: int = 3,
         faults: int = 20,
         seed: int | None = None,
-        settle_s: float = 300.0,
+        settle_s: float = 120.0,
+        broker_restarts: bool = False,
         progress: Callable[[str], None] = lambda _: None,
     ) -> None:
         self.stack = stack
+        self.broker_restarts = broker_restarts
         self.household_count = households
         self.fault_count = faults
         self.random = random.Random(seed)
         self.settle_s = settle_s
         self.progress = progress
 
-    def _next_fault(self, n: int) -> Callable[[], str]:
+    def _next_fault(self, n: int) -> Callable[[], str | None]:
         stack, rng = self.stack, self.random
         # Every kind at least once in the first rounds, then at random.
-        kinds: list[Callable[[], str]] = [
+        kinds: list[Callable[[], str | None]] = [
             lambda: kill_service(stack, "ledger"),
             lambda: redeliver(stack, rng),
             lambda: kill_service(stack, rng.choice(CONSUMERS)),
             lambda: pause_database(stack, rng.uniform(0.5, 2.0)),
-            lambda: restart_broker(stack),
         ]
+        if self.broker_restarts:
+            kinds.append(lambda: restart_broker(stack))
         return kinds[n] if n < len(kinds) else rng.choice(kinds)
 
     def run(self) -> ChaosReport:
@@ -502,12 +512,17 @@ class ChaosRun:
         writers = [Writer(self.stack.url, h, counts, self.random.randrange(2**32)) for h in households]
         for writer in writers:
             writer.start()
-        faults = []
+        faults: list[str] = []
+        attempts = 0
         try:
-            for n in range(self.fault_count):
+            # Only faults that really happened count; an injector that could not act is tried again.
+            while len(faults) < self.fault_count and attempts < 3 * self.fault_count:
                 time.sleep(self.random.uniform(0.5, 1.5))
-                faults.append(self._next_fault(n)())
-                self.progress(f"  fault {n + 1}/{self.fault_count}: {faults[-1]}")
+                fault = self._next_fault(attempts)()
+                attempts += 1
+                if fault is not None:
+                    faults.append(fault)
+                    self.progress(f"  fault {len(faults)}/{self.fault_count}: {fault}")
         finally:
             for writer in writers:
                 writer.stop.set()
@@ -516,11 +531,13 @@ class ChaosRun:
         for name in ("gateway", "auth", "ledger", *CONSUMERS):
             wait_service_ready(self.stack, name, 90)
         self.progress("  settling…")
-        deadline = time.monotonic() + self.settle_s
+        settling = time.monotonic()
         findings = check(self.stack, households)
-        while not findings.ok and time.monotonic() < deadline:
-            time.sleep(2)
+        while not findings.ok and time.monotonic() - settling < self.settle_s:
+            self.progress(f"  still waiting: {len(findings.problems)} differences, {findings.problems[0]}")
+            time.sleep(3)
             findings = check(self.stack, households)
+        findings.figures["seconds to settle"] = round(time.monotonic() - settling)
         return ChaosReport(faults, counts, findings, time.monotonic() - started)
 
 
@@ -530,13 +547,19 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=4)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--report", type=Path, default=Path("bench/results/chaos.md"))
+    parser.add_argument("--broker-restarts", action="store_true", help="also kill -9 the local broker")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tally-chaos-") as folder:
         stack = Stack(Path(folder), Ports.free(), progress=print)
-        stack.start()
         try:
+            stack.start()
             report = ChaosRun(
-                stack, households=args.households, faults=args.faults, seed=args.seed, progress=print
+                stack,
+                households=args.households,
+                faults=args.faults,
+                seed=args.seed,
+                broker_restarts=args.broker_restarts,
+                progress=print,
             ).run()
         finally:
             stack.stop()

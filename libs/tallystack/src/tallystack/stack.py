@@ -19,7 +19,7 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from tallystack import postgres
-from tallystack.broker import free_port, start_tansu, wait_for_port
+from tallystack.broker import free_port, free_ports, start_tansu, wait_for_port
 from tallystack.smtp import MailSink, start_smtp_sink
 
 SERVICES = ("auth", "ledger", "budget", "analytics", "notifier")
@@ -37,12 +37,9 @@ class Ports:
 
     @classmethod
     def free(cls) -> "Ports":
-        return cls(
-            gateway=free_port(),
-            services={n: free_port() for n in SERVICES},
-            broker=free_port(),
-            smtp=free_port(),
-        )
+        gateway, broker, smtp, *services = free_ports(3 + len(SERVICES))
+        by_service = dict(zip(SERVICES, services, strict=True))
+        return cls(gateway=gateway, services=by_service, broker=broker, smtp=smtp)
 
 
 class Stack:
