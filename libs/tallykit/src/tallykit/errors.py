@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from asyncpg import PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tallykit.logging import get_logger
@@ -72,6 +74,9 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# character_not_in_repertoire (a NUL in text), untranslatable_character (a \u0000 escape in JSONB)
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
 _HTTP_TITLES = {
     400: ("Bad request", "bad-request"),
     401: ("Unauthorized", "unauthorized"),
@@ -131,6 +136,22 @@ def install_problem_handlers(app: FastAPI) -> None:
             dict(exc.headers or {}),
         )
 
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PostgresError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if _sqlstate(exc) in _UNSTORABLE_TEXT:
+            # PostgreSQL text and JSONB cannot hold NUL (U+0000): a request carrying one is bad input,
+            # and the transaction it failed in has rolled back, so nothing changed.
+            body = problem_body(
+                422,
+                "Invalid input",
+                "Text may not contain the NUL character (U+0000).",
+                request.url.path,
+                "invalid-input",
+            )
+            return problem_response(422, body)
+        return await _unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
@@ -138,3 +159,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             500, "Internal error", "Something went wrong on our side.", request.url.path, "internal"
         )
         return problem_response(500, body)
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The PostgreSQL error code of a database error, raised by asyncpg or wrapped by SQLAlchemy."""
+    code = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code if isinstance(code, str) else None
