@@ -1,6 +1,6 @@
 """The installable, offline-capable client in a real Chromium against the real stack: the service worker
 keeps the app shell (and never household data), an expense added offline is recorded exactly once when
-the network is back, and one whose answer was lost on the way is not sent twice."""
+the network is back, and one whose answer was lost on the way is sent again with its id and recorded once."""
 
 import re
 from typing import Any
@@ -134,11 +134,20 @@ def test_expense_whose_answer_was_lost_is_not_sent_twice(stack: Stack, chromium:
         expect(page.get_by_text(re.compile(r"Saved .*12[.,]00.* on this device"))).to_be_visible()
         assert posts == [201]
         page.unroute("**/api/ledger/transactions")
+        resent: list[int] = []
+        page.on(
+            "response",
+            lambda r: resent.append(r.status)
+            if r.request.method == "POST" and r.url.endswith("/api/ledger/transactions")
+            else None,
+        )
 
-        # The network "comes back": the outbox checks with the ledger before sending again.
+        # The network "comes back": the outbox sends it again with the id it was first sent with, and the
+        # ledger answers with the transaction it already has (200), recording nothing new.
         context.set_offline(True)
         context.set_offline(False)
         expect(page.get_by_text("Synced 1 entry made offline.")).to_be_visible(timeout=15_000)
+        assert resent == [200]
         assert page.evaluate(COUNT_TRANSACTIONS) == [["Corner market", 1200]]
     finally:
         context.close()

@@ -13,7 +13,6 @@ const SESSION_FLAG = "tally.session";
 
 let accessToken = sessionStorage.getItem(ACCESS_KEY);
 let refreshing = null; // the one refresh in flight, shared by every request that got a 401
-let clockOffsetMs = 0; // the server's clock minus this device's, from the Date header of the last answer
 
 export const SIGNED_OUT_EVENT = "tally:signed-out";
 
@@ -44,11 +43,6 @@ export function sessionOwner() {
   } catch {
     return null;
   }
-}
-
-/** The server's idea of now (ms since the epoch), to compare with times the server wrote. */
-export function serverNow() {
-  return Date.now() + clockOffsetMs;
 }
 
 function storeTokens(pair) {
@@ -101,8 +95,6 @@ async function send(path, method, body, auth) {
 }
 
 async function readResponse(response) {
-  const serverDate = Date.parse(response.headers.get("Date") ?? "");
-  if (!Number.isNaN(serverDate)) clockOffsetMs = serverDate - Date.now();
   if (response.status === 204) return null;
   const type = response.headers.get("Content-Type") ?? "";
   const data = type.includes("json") ? await response.json().catch(() => null) : null;

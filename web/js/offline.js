@@ -1,26 +1,22 @@
 // Working without a connection: the service worker (offline app shell), the network state shown in the
 // page, and the outbox — writes made offline, kept in IndexedDB and sent once when the network is back.
 //
-// Exactly once without a server-side idempotency key: the ledger's POST /transactions takes no client id,
-// so a write whose answer never arrived (the connection dropped mid-request) may or may not have been
-// recorded. Such an entry is marked "uncertain" with the server time of the attempt; before it is sent
-// again, the ledger is asked for a transaction with the same account, kind, amount, date, payee (and
-// category when one was chosen) recorded since then and not already claimed by another entry of this
-// sync. Found → it was recorded, drop it; not found → send it. The Web Locks API keeps two tabs from
-// syncing at once.
+// Exactly once: every new transaction carries an id chosen here (`id` in POST /ledger/transactions). A
+// write whose answer never arrived (the connection dropped mid-request) is simply sent again with the same
+// id: the ledger answers 200 with the transaction it already recorded, or 201 if the first attempt never
+// arrived. The Web Locks API keeps two tabs from syncing at once.
 //
 // Privacy: each entry is labelled with the user and household of the token that queued it, and is only
 // ever sent with that user's session; signing out (on purpose) deletes that user's entries and snapshot
 // from the device.
 
-import { ApiError, api, isSignedIn, serverNow, sessionOwner } from "./api.js";
+import { ApiError, api, isSignedIn, sessionOwner } from "./api.js";
 import { t } from "./i18n.js";
 
 const DB_NAME = "tally";
 const DB_VERSION = 2;
 const OUTBOX = "outbox";
 const SNAPSHOT = "snapshot";
-const CLOCK_SLACK_MS = 5000; // the Date header has whole seconds; a request takes a moment to arrive
 const RETRY_MS = 15000;
 
 export const OUTBOX_EVENT = "tally:outbox";
@@ -151,33 +147,35 @@ function announce(detail = {}) {
   window.dispatchEvent(new CustomEvent(OUTBOX_EVENT, { detail }));
 }
 
+/** A random (version 4) UUID; `crypto.randomUUID` exists only in secure contexts, this everywhere. */
+export function newId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /**
- * Keeps a new transaction (the body of POST /ledger/transactions) to send when the network is back.
- * `attemptedAt` (server time) marks one that was sent once but whose answer never came.
+ * Keeps a new transaction (the body of POST /ledger/transactions, with the `id` that makes resending it
+ * safe) to send when the network is back.
  */
-export async function queueTransaction(body, { label, attemptedAt = null } = {}) {
+export async function queueTransaction(body, { label } = {}) {
   const owner = currentOwner();
   if (!owner) throw new ApiError(0, t("offline.noSession"));
   const entry = {
-    key: crypto.randomUUID(),
+    key: newId(),
     owner: owner.user,
     tenant: owner.tenant,
     path: "/ledger/transactions",
-    body,
+    body: { id: newId(), ...body },
     label,
     queuedAt: Date.now(),
-    state: attemptedAt === null ? "pending" : "uncertain",
-    attemptedAt,
   };
   await putEntry(entry);
   announce();
   scheduleRetry();
   return entry;
-}
-
-/** The server time to write down just before sending something whose answer might get lost. */
-export function attemptStamp() {
-  return serverNow() - CLOCK_SLACK_MS;
 }
 
 /** This user's writes still waiting to be sent, oldest first. */
@@ -200,23 +198,6 @@ export async function discardDeviceData() {
   return entries.length;
 }
 
-/** Was this queued transaction recorded by an attempt whose answer was lost? */
-async function alreadyRecorded(entry, claimed) {
-  const { body } = entry;
-  const query = new URLSearchParams({
-    account_id: body.account_id, kind: body.kind, from_date: body.booked_on, to_date: body.booked_on,
-    min_amount_minor: String(body.amount_minor), max_amount_minor: String(body.amount_minor), limit: "100",
-  });
-  const { items } = await api(`/ledger/transactions?${query}`);
-  const payee = (body.payee ?? "").trim().toLowerCase();
-  const found = items.find((item) => !claimed.has(item.id)
-    && Date.parse(item.recorded_at) >= entry.attemptedAt
-    && (item.payee ?? "").trim().toLowerCase() === payee
-    && (!body.category_id || item.category_id === body.category_id));
-  if (found) claimed.add(found.id);
-  return Boolean(found);
-}
-
 /** Is this a failure worth trying again later (no network, server busy, session to renew)? */
 function isTransient(error) {
   return !(error instanceof ApiError) || error.status === 0 || error.status === 401 || error.status === 408
@@ -225,18 +206,9 @@ function isTransient(error) {
 
 async function sendAll() {
   const result = { synced: 0, failed: [] };
-  const claimed = new Set();
   for (const entry of await pendingWrites()) {
     try {
-      if (entry.state === "uncertain" && entry.attemptedAt !== null && (await alreadyRecorded(entry, claimed))) {
-        await deleteEntry(entry.key);
-        result.synced += 1;
-        continue;
-      }
-      // Written down before sending: if the answer is lost, the next round checks before resending.
-      await putEntry({ ...entry, state: "uncertain", attemptedAt: attemptStamp() });
-      const created = await api(entry.path, { method: "POST", body: entry.body });
-      if (created?.id) claimed.add(created.id);
+      await api(entry.path, { method: "POST", body: entry.body }); // 201, or 200 if it had arrived before
       await deleteEntry(entry.key);
       result.synced += 1;
     } catch (error) {

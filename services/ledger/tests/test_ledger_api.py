@@ -292,3 +292,65 @@ async def test_bad_renames_are_refused_and_change_nothing(
     assert [r.status_code for r in bad] == [422, 422, 422, 400, 422, 404]
     assert await snapshot() == before
     assert (await ledger.get("/transactions", params={"limit": 0}, headers=home.headers)).status_code == 422
+
+
+async def test_a_create_sent_again_with_its_id_records_once(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
+) -> None:
+    """The offline queue (and any client whose answer got lost) sends a create again with the id it chose."""
+    home, other = household(), household()
+    account = await _open(ledger, home.headers)
+    savings = await _open(ledger, home.headers, name="Savings", kind="savings")
+    chosen = str(uuid4())
+    body = {"id": chosen, "account_id": account["id"], "kind": "expense", "amount_minor": 1_250,
+            "payee": "Baker"}
+    first = await ledger.post("/transactions", json=body, headers=home.headers)
+    assert first.status_code == 201, first.text
+    assert first.json()["id"] == chosen
+    again = await ledger.post("/transactions", json=body, headers=home.headers)
+    assert (again.status_code, again.json()) == (200, first.json())
+    # Amended since: the repeat still names the transaction as it was recorded, and changes nothing.
+    await ledger.patch(f"/transactions/{chosen}", json={"expected_version": 1, "amount_minor": 1_300},
+                       headers=home.headers)
+    repeated = await ledger.post("/transactions", json=body, headers=home.headers)
+    assert (repeated.status_code, repeated.json()["amount_minor"]) == (200, 1_300)
+    # The same id for something else, or from another household: refused, nothing recorded.
+    before = await snapshot()
+    other_account = await _open(ledger, other.headers)
+    for headers, changed in ((home.headers, {"amount_minor": 99}), (other.headers,
+                                                                    {"account_id": other_account["id"]})):
+        refused = await ledger.post("/transactions", json=body | changed, headers=headers)
+        assert refused.status_code == 409, refused.text
+    transfer = {"id": chosen, "from_account_id": account["id"], "to_account_id": savings["id"],
+                "amount_minor": 1}
+    assert (await ledger.post("/transfers", json=transfer, headers=home.headers)).status_code == 409
+    after = await snapshot()
+    assert len(after["event_store"]) == len(before["event_store"]) + 1  # only the other household's account
+    listed = (await ledger.get("/transactions", headers=home.headers)).json()["items"]
+    assert [t["id"] for t in listed] == [chosen]
+    # A transfer's repeat works the same way.
+    moved = {"id": str(uuid4()), "from_account_id": account["id"], "to_account_id": savings["id"],
+             "amount_minor": 500}
+    assert (await ledger.post("/transfers", json=moved, headers=home.headers)).status_code == 201
+    assert (await ledger.post("/transfers", json=moved, headers=home.headers)).status_code == 200
+    accounts = (await ledger.get("/accounts", headers=home.headers)).json()["items"]
+    balances = {a["id"]: a["balance_minor"] for a in accounts}
+    assert balances == {account["id"]: -1_300 - 500, savings["id"]: 500}
+
+
+async def test_text_with_a_nul_character_is_refused_and_changes_nothing(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
+) -> None:
+    """PostgreSQL cannot store U+0000; found by the API fuzzer as a 500 on `?payee=…%00…`."""
+    home = household()
+    account = await _open(ledger, home.headers)
+    before = await snapshot()
+    searched = await ledger.get("/transactions", params={"payee": "Bak\x00er"}, headers=home.headers)
+    assert searched.status_code == 422, searched.text
+    assert "NUL" in searched.json()["detail"]
+    for path, body in (("/accounts", {"name": "Ca\x00sh", "kind": "cash", "currency": "EUR"}),
+                       ("/transactions", {"account_id": account["id"], "kind": "expense", "amount_minor": 5,
+                                          "payee": "Bak\x00er"})):
+        refused = await ledger.post(path, json=body, headers=home.headers)
+        assert refused.status_code == 422, refused.text
+    assert await snapshot() == before

@@ -9,7 +9,7 @@ import { field, h, onSubmit, replace, statusLine, uid } from "../dom.js";
 import { formatNumber, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount } from "../money.js";
-import { OUTBOX_EVENT, attemptStamp, isOnline, pendingWrites, queueTransaction, syncOutbox } from "../offline.js";
+import { OUTBOX_EVENT, isOnline, newId, pendingWrites, queueTransaction, syncOutbox } from "../offline.js";
 import { recentPayees, suggestionFor } from "../suggest.js";
 import { categoryOptions, fillSelect, panel } from "./panel.js";
 
@@ -165,6 +165,7 @@ export function entryPanel(ctx) {
     const kindNow = selectedKind();
     const money = formatMoney(parsed.minor, chosen.currency);
     const transaction = {
+      id: newId(), // the same id on every attempt: sent twice, it is still recorded once
       account_id: chosen.id,
       kind: kindNow,
       amount_minor: parsed.minor,
@@ -179,19 +180,18 @@ export function entryPanel(ctx) {
       reset();
       return;
     }
-    const attemptedAt = attemptStamp();
     try {
       await api("/ledger/transactions", { method: "POST", body: transaction });
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 0) throw error;
-      // The connection dropped: it may or may not have arrived, the outbox finds out before resending.
-      await queueTransaction(transaction, { label, attemptedAt });
+      // The connection dropped: it may or may not have arrived; the outbox sends it again, same id.
+      await queueTransaction(transaction, { label });
       status.ok(t("entry.savedOffline", { money }));
       reset();
       return;
     }
     status.ok(t(kindNow === "income" ? "entry.addedIncome" : "entry.addedExpense", { money }));
-    history = [{ ...transaction, id: "", recorded_at: "" }, ...history];
+    history = [{ ...transaction, recorded_at: "" }, ...history];
     renderPayees();
     reset();
     await ctx.changed(["accounts", "transactions", "budgets", "report"]);

@@ -30,6 +30,7 @@ import signal
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -151,19 +152,27 @@ class Writer(threading.Thread):
         return response
 
     def _write_expense(self, client: httpx.Client) -> None:
+        """Sent again with the same id while the answer is lost or a 5xx, as a client should."""
         h = self.household
         amount = self.random.randrange(100, 2_500)
+        chosen_id = str(uuid.UUID(int=self.random.getrandbits(128), version=4))
         body = {
+            "id": chosen_id,
             "account_id": h.account_id,
             "kind": "expense",
             "amount_minor": amount,
             "category_id": h.category_id,
             "booked_on": date.today().isoformat(),
         }
-        r = self._call("record", lambda: client.post("/api/ledger/transactions", headers=h.auth, json=body))
-        if r is not None and r.status_code == 201:
-            data = r.json()
-            h.acked[data["id"]] = (data["version"], amount, False)
+        for attempt in range(3):
+            r = self._call("record", lambda: client.post("/api/ledger/transactions", headers=h.auth,
+                                                         json=body))
+            if r is not None and r.is_success:
+                h.acked[chosen_id] = (r.json()["version"], amount, False)
+                return
+            if r is not None and r.status_code < 500 and not (attempt and r.status_code == 409):
+                return  # refused; a 409 on a repeat is the first attempt still being recorded
+        h.uncertain.add(chosen_id)
 
     def _write_amend(self, client: httpx.Client, txn: str) -> None:
         h = self.household
@@ -368,6 +377,9 @@ def _check_household(stack: Stack, client: httpx.Client, h: Household, month: st
 
     items = _all_transactions(client, h)
     live = {t["id"]: t["amount_minor"] for t in items}
+    phantoms = [t for t in live if t not in h.acked and t not in h.uncertain]
+    if phantoms:
+        found.problems.append(f"{h.email}: {len(phantoms)} transactions no write of ours made (doubled?)")
     for txn, (_, amount, deleted) in h.acked.items():
         if txn in h.uncertain:
             continue

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import handlers, store
@@ -229,11 +229,31 @@ async def list_tags(principal: CurrentPrincipal, request: Request) -> TagsPublic
 
 # --- transactions ------------------------------------------------------------------------------------
 
-@router.post("/transactions", status_code=201, response_model=TransactionPublic)
+async def _recorded_before(request: Request, response: Response, principal: Principal,
+                           transaction_id: UUID | None, account_id: UUID, kind: str,
+                           amount_minor: int) -> TransactionPublic | None:
+    """A repeated create (same client-chosen id): the transaction it made the first time, answered 200."""
+    if transaction_id is None:
+        return None
+    row = await handlers.already_recorded(_db(request), _writer(principal), transaction_id,
+                                          account_id=account_id, kind=kind, amount_minor=amount_minor)
+    if row is None:
+        return None
+    response.status_code = 200
+    return TransactionPublic.model_validate(row)
+
+
+@router.post("/transactions", status_code=201, response_model=TransactionPublic,
+             responses={200: {"model": TransactionPublic, "description": "Sent again with the same `id`: "
+                              "the transaction recorded the first time"}})
 async def record_transaction(body: TransactionCreate, principal: CurrentPrincipal,
-                             request: Request) -> TransactionPublic:
+                             request: Request, response: Response) -> TransactionPublic:
+    if again := await _recorded_before(request, response, principal, body.id, body.account_id,
+                                       body.kind.value, body.amount_minor):
+        return again
     row = await handlers.record_transaction(
-        _db(request), _settings(request), _writer(principal), account_id=body.account_id, kind=body.kind,
+        _db(request), _settings(request), _writer(principal), transaction_id=body.id,
+        account_id=body.account_id, kind=body.kind,
         amount_minor=body.amount_minor, booked_on=body.booked_on or _today(),
         currency=body.currency, category_id=body.category_id, payee=body.payee, note=body.note,
         splits=body.splits, tags=body.tags, status=body.status,
@@ -242,12 +262,18 @@ async def record_transaction(body: TransactionCreate, principal: CurrentPrincipa
     return TransactionPublic.model_validate(row)
 
 
-@router.post("/transfers", status_code=201, response_model=TransactionPublic)
+@router.post("/transfers", status_code=201, response_model=TransactionPublic,
+             responses={200: {"model": TransactionPublic, "description": "Sent again with the same `id`: "
+                              "the transfer recorded the first time"}})
 async def record_transfer(body: TransferCreate, principal: CurrentPrincipal,
-                          request: Request) -> TransactionPublic:
+                          request: Request, response: Response) -> TransactionPublic:
     """Move money between two of the household's accounts (one transaction of kind `transfer`)."""
+    if again := await _recorded_before(request, response, principal, body.id, body.from_account_id,
+                                       "transfer", body.amount_minor):
+        return again
     row = await handlers.record_transfer(
-        _db(request), _settings(request), _writer(principal), from_account_id=body.from_account_id,
+        _db(request), _settings(request), _writer(principal), transaction_id=body.id,
+        from_account_id=body.from_account_id,
         to_account_id=body.to_account_id, amount_minor=body.amount_minor,
         booked_on=body.booked_on or _today(), payee=body.payee, note=body.note, tags=body.tags,
         status=body.status, counter_amount_minor=body.counter_amount_minor,

@@ -49,7 +49,7 @@ from tallykit.contracts.ledger import (
     TransferRecorded,
 )
 from tallykit.db import Database
-from tallykit.errors import InvalidInput, NotFound
+from tallykit.errors import Conflict, InvalidInput, NotFound
 from tallykit.events import SYSTEM, Envelope, EventPayload
 from tallykit.logging import get_logger
 from tallykit.settings import ServiceSettings
@@ -306,11 +306,35 @@ async def _payee_name(session: AsyncSession, ctx: Context, payee: str) -> str:
     return (await store.payee_merges(session, ctx.tenant_id)).get(payee.lower(), payee)
 
 
+async def already_recorded(
+    db: Database, ctx: Context, transaction_id: UUID, *, account_id: UUID, kind: str, amount_minor: int
+) -> store.TransactionRow | None:
+    """The transaction a repeated create names (its client-chosen id), or None when the id is new.
+
+    A create whose answer was lost is sent again with the same id; it finds the first one here and
+    records nothing. The same id for something else (another account, kind or amount than it was
+    recorded with; or one deleted since) is refused rather than guessed at. Another household's ids
+    read as new and then collide in the event store: 409 as well, without saying whose."""
+    async with db.read() as session:
+        transaction = await _load(session, ctx, Transaction, transaction_id)
+        if not transaction.exists:
+            return None
+        first = transaction.history[0].after if transaction.history else None
+        if first is None or (first.account_id, first.kind.value, first.amount_minor) != (
+            account_id, kind, amount_minor
+        ):
+            raise Conflict(f"transaction id {transaction_id} is already used for another transaction")
+        if transaction.deleted:
+            raise Conflict(f"transaction {transaction_id} was recorded and has since been deleted")
+        return await _transaction_row(session, ctx, transaction_id)
+
+
 async def record_transaction(
     db: Database,
     settings: ServiceSettings,
     ctx: Context,
     *,
+    transaction_id: UUID | None = None,
     account_id: UUID,
     kind: TransactionKind,
     amount_minor: int,
@@ -339,9 +363,10 @@ async def record_transaction(
         split_categories = [await _load(session, ctx, Category, i) for i in {s.category_id for s in splits}]
         with _domain_errors_as_problems():
             transaction = Transaction.record(
-                uuid4(), account=account, kind=kind, amount_minor=amount_minor, booked_on=booked_on,
-                currency=currency, category=category, payee=await _payee_name(session, ctx, payee), note=note,
-                splits=splits, split_categories=split_categories, tags=tags, status=status)
+                transaction_id or uuid4(), account=account, kind=kind, amount_minor=amount_minor,
+                booked_on=booked_on, currency=currency, category=category,
+                payee=await _payee_name(session, ctx, payee), note=note, splits=splits,
+                split_categories=split_categories, tags=tags, status=status)
         await _save(session, settings, ctx, transaction)
         await pay_bills(session, settings, ctx, [transaction])
         row = await _transaction_row(session, ctx, transaction.id)
@@ -349,7 +374,8 @@ async def record_transaction(
     return row
 
 
-async def record_transfer(db: Database, settings: ServiceSettings, ctx: Context, *, from_account_id: UUID,
+async def record_transfer(db: Database, settings: ServiceSettings, ctx: Context, *,
+                          transaction_id: UUID | None = None, from_account_id: UUID,
                           to_account_id: UUID, amount_minor: int, booked_on: date, payee: str = "",
                           note: str = "", tags: Sequence[str] = (),
                           status: ClearedState = ClearedState.uncleared,
@@ -359,9 +385,9 @@ async def record_transfer(db: Database, settings: ServiceSettings, ctx: Context,
         target = await _load(session, ctx, Account, to_account_id)
         with _domain_errors_as_problems():
             transaction = Transaction.transfer(
-                uuid4(), source=source, target=target, amount_minor=amount_minor, booked_on=booked_on,
-                payee=await _payee_name(session, ctx, payee), note=note, tags=tags, status=status,
-                counter_amount_minor=counter_amount_minor)
+                transaction_id or uuid4(), source=source, target=target, amount_minor=amount_minor,
+                booked_on=booked_on, payee=await _payee_name(session, ctx, payee), note=note, tags=tags,
+                status=status, counter_amount_minor=counter_amount_minor)
         await _save(session, settings, ctx, transaction)
         row = await _transaction_row(session, ctx, transaction.id)
     log.info("transfer_recorded", transaction_id=str(transaction.id))

@@ -124,7 +124,17 @@ class CategoriesPublic(BaseModel):
     items: list[CategoryPublic]
 
 
+ClientChosenId = Annotated[
+    UUID | None,
+    Field(
+        description="Chosen by the client (a random UUID) to make the request safe to send again: the "
+        "same id again answers 200 with the transaction already recorded, and records nothing."
+    ),
+]
+
+
 class TransactionCreate(_Request):
+    id: ClientChosenId = None
     account_id: UUID
     kind: TransactionKind
     amount_minor: MinorUnits = Field(gt=0)
@@ -140,6 +150,7 @@ class TransactionCreate(_Request):
 
 
 class TransferCreate(_Request):
+    id: ClientChosenId = None
     from_account_id: UUID
     to_account_id: UUID
     amount_minor: MinorUnits = Field(gt=0)
