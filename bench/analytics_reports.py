@@ -62,7 +62,7 @@ from tallykit.events import SYSTEM, Envelope, EventPayload
 from tallykit.migrations import upgrade
 from tallykit.tokens import TokenVerifier
 from tallystack import demo, postgres
-from tallystack.measure import percentile
+from tallystack.measure import percentile, sharing
 from tallystack.tokens import TokenMinter
 
 RESULTS = Path(__file__).parent / "results"
@@ -444,8 +444,7 @@ def report(result: dict[str, Any]) -> str:
         f"{', '.join(f'{x:.0f}' for x in result['rss_workers_mib'])} MiB | |",
         "",
         f"Load average at the end: {', '.join(f'{x:.1f}' for x in result['load_average'])}"
-        f" on {result['cpus']} "
-        "CPUs (other work shared the machine).",
+        f" on {result['cpus']} CPUs ({sharing(result['load_average'][1])}).",
     ]
     return "\n".join(lines) + "\n"
 

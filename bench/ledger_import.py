@@ -34,6 +34,7 @@ from tally_ledger.settings import LedgerSettings
 from tallykit.migrations import upgrade
 from tallykit.tokens import TokenVerifier
 from tallystack import postgres
+from tallystack.measure import sharing
 from tallystack.tokens import TokenMinter
 
 RESULTS = Path(__file__).parent / "results"
@@ -164,7 +165,7 @@ def report(result: dict[str, Any]) -> str:
         "",
         f"{rows:,} CSV rows ({result['file_bytes'] / 1e6:.1f} MB, Windows-style German bank export) on "
         f"{platform.machine()} ({os.cpu_count()} cores, load average {result['load_before']:.1f} before and "
-        f"{result['load_after']:.1f} after: other work shared the machine), "
+        f"{result['load_after']:.1f} after: {sharing(max(result['load_before'], result['load_after']))}), "
         f"Python {platform.python_version()}, embedded PostgreSQL, the ledger app in-process behind httpx. "
         "Every row becomes a TransactionRecorded event, its read-model rows and an outbox row.",
         "",

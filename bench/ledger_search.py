@@ -40,7 +40,7 @@ from tallykit.db import Database
 from tallykit.migrations import upgrade
 from tallykit.tokens import TokenVerifier
 from tallystack import postgres
-from tallystack.measure import percentile
+from tallystack.measure import percentile, sharing
 from tallystack.tokens import TokenMinter
 
 RESULTS = Path(__file__).parent / "results"
@@ -217,7 +217,7 @@ def report(result: dict[str, Any]) -> str:
         lines.append(f"| {s['search']} | {s['page']} | {s['matched']:,} | {s['api_p50_ms']:.1f} | "
                      f"{s['api_p99_ms']:.1f} | {s['sql_p50_ms']:.1f} | {s['sql_p99_ms']:.1f} |")
     lines += ["", f"Load average at the end: {', '.join(f'{x:.1f}' for x in result['load_average'])} on "
-                  f"{result['cpus']} CPUs (other work shared the machine)."]
+                  f"{result['cpus']} CPUs ({sharing(result['load_average'][1])})."]
     lines += ["", f"Worst API p99 of a page (first or next): {result['worst_api_p99_ms']:.1f} ms. "
                   f"Goal p99 < {GOAL_P99_MS:.0f} ms: **{'met' if result['goal_met'] else 'not met'}**. "
                   "The totals "

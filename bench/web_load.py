@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, sync_playwright
 
+from tallystack.measure import sharing
 from tallystack.polling import eventually
 from tallystack.stack import Ports, Stack
 
@@ -276,7 +277,7 @@ def report(
     lines += [
         "",
         f"Load average at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f} on {os.cpu_count()} CPUs "
-        "(other work shared the machine).",
+        f"({sharing(load[1])}).",
         "",
     ]
     for route, verdict in verdicts.items():
