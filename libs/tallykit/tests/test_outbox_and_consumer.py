@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from sqlalchemy import column, func, insert, table, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,6 +119,30 @@ async def test_redelivered_event_changes_nothing(
     assert await consumer.handle(envelope.to_json()) is True
     assert await consumer.handle(envelope.to_json()) is False
     assert await _applied(db) == ["Fuel"]
+
+
+def _records(*envelopes: Envelope | None) -> list[ConsumerRecord[Any, Any]]:
+    return [
+        ConsumerRecord(TOPIC, 0, n, 0, 0, None, e.to_json() if e else None, None, 0, 0, [])
+        for n, e in enumerate(envelopes)
+    ]
+
+
+async def test_records_that_arrive_together_apply_in_one_transaction_or_not_at_all(
+    kit_db: tuple[str, Database], kit_settings: ServiceSettings
+) -> None:
+    _, db = kit_db
+    consumer = _consumer(db, kit_settings)
+    tenant = uuid4()
+    rent, fuel, poison = (_category(tenant, n) for n in ("Rent", "Fuel", "poison"))
+    # A repeat inside the batch is a duplicate there too.
+    assert await consumer.handle_together(_records(rent, rent, fuel)) is True
+    assert (await _applied(db), consumer.handled) == (["Rent", "Fuel"], 2)
+    # One bad record rolls the whole batch back (the loop then goes one at a time): nothing applied.
+    books = _category(tenant, "Books")
+    assert await consumer.handle_together(_records(books, poison)) is False
+    assert await consumer.handle_together(_records(books, None)) is False
+    assert (await _applied(db), consumer.handled) == (["Rent", "Fuel"], 2)
 
 
 async def test_unhandleable_events_go_to_dead_letter_topic_and_consumer_goes_on(

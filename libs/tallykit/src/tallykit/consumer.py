@@ -1,11 +1,14 @@
 """The consumer loop: inbox for exactly-once effect, offsets committed after the transaction,
 a dead-letter topic for events that cannot be handled.
 
-Each partition's messages are handled one at a time, in order, so a tenant's events (keyed by
-tenant id) are never applied out of order. A handler runs in the same transaction as the inbox row
-recording its event id: a redelivered event finds its id and changes nothing. Failures that may
-pass (database or network down, serialisation conflicts) are retried without moving on; anything
-else is sent to `<group>.dlq` with the error, and the consumer goes on.
+Each partition's messages are handled in order, so a tenant's events (keyed by tenant id) are never
+applied out of order. A handler runs in the same transaction as the inbox row recording its event id:
+a redelivered event finds its id and changes nothing. The messages of one partition that arrive
+together are applied in one transaction (one commit instead of one per event: the consumers keep up
+with a burst); if anything in it fails, it rolls back whole and the same messages are handled again
+one at a time, each in a transaction of its own. There, failures that may pass (database or network
+down, serialisation conflicts) are retried without moving on; anything else is sent to `<group>.dlq`
+with the error, and the consumer goes on.
 """
 
 import asyncio
@@ -93,9 +96,10 @@ class EventConsumer:
             while not stop.is_set():
                 batch = await client.getmany(timeout_ms=300)
                 for tp, records in batch.items():
-                    for record in records:
-                        if not await self.handle_record(record, producer, stop):
-                            return  # stopping mid-retry: leave the offset where it is
+                    if not await self.handle_together(records):
+                        for record in records:
+                            if not await self.handle_record(record, producer, stop):
+                                return  # stopping mid-retry: leave the offset where it is
                     await _commit(client, tp, records[-1].offset + 1)
         finally:
             await client.stop()
@@ -124,13 +128,32 @@ class EventConsumer:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
+    async def handle_together(self, records: Sequence[ConsumerRecord[Any, Any]]) -> bool:
+        """Apply a partition's records in one transaction; False (nothing applied) if any failed."""
+        if len(records) < 2:
+            return False
+        try:
+            async with self.db.transaction() as session:
+                outcomes = [await self._apply_in(session, record.value) for record in records]
+        except Exception as exc:
+            log.info("batch_rolled_back_one_at_a_time", records=len(records), error=type(exc).__name__)
+            return False
+        self._count(outcomes)
+        return True
+
     async def handle(self, raw: bytes | None) -> bool:
         """Apply one message. Returns False when it was a duplicate or of no interest here."""
-        outcome = await self._apply(raw)
-        CONSUMER_EVENTS.labels(self.group_id, outcome).inc()
+        async with self.db.transaction() as session:
+            outcome = await self._apply_in(session, raw)
+        self._count([outcome])
         return outcome == "handled"
 
-    async def _apply(self, raw: bytes | None) -> str:
+    def _count(self, outcomes: Sequence[str]) -> None:
+        for outcome in outcomes:
+            CONSUMER_EVENTS.labels(self.group_id, outcome).inc()
+        self.handled += outcomes.count("handled")
+
+    async def _apply_in(self, session: AsyncSession, raw: bytes | None) -> str:
         if raw is None:
             raise DeadLetter("empty message")
         try:
@@ -147,18 +170,16 @@ class EventConsumer:
         with bound_context(
             event_id=str(envelope.id), tenant_id=str(envelope.tenant_id), event_type=envelope.type
         ):
-            async with self.db.transaction() as session:
-                first_time = await session.execute(
-                    pg_insert(inbox)
-                    .values(event_id=envelope.id, type=envelope.type, tenant_id=envelope.tenant_id)
-                    .on_conflict_do_nothing()
-                    .returning(inbox.c.event_id)
-                )
-                if first_time.first() is None:
-                    log.debug("event_duplicate_ignored")
-                    return "duplicate"
-                await handler(session, envelope, payload)
-            self.handled += 1
+            first_time = await session.execute(
+                pg_insert(inbox)
+                .values(event_id=envelope.id, type=envelope.type, tenant_id=envelope.tenant_id)
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            )
+            if first_time.first() is None:
+                log.debug("event_duplicate_ignored")
+                return "duplicate"
+            await handler(session, envelope, payload)
             return "handled"
 
     async def _dead_letter(
