@@ -5,6 +5,7 @@
 import { api, isSignedIn, switchHousehold } from "../api.js";
 import { h } from "../dom.js";
 import { takeLinkToken } from "./linktoken.js";
+import { t } from "../i18n.js";
 
 export const PENDING_INVITE = "tally.invite";
 
@@ -12,24 +13,23 @@ export async function renderInvite(container, { navigate }) {
   const token = takeLinkToken("/invite") ?? sessionStorage.getItem(PENDING_INVITE);
   const message = h("p", { class: "status", role: "status" });
   const card = h("section", { class: "card narrow stack", "aria-labelledby": "invite-title" },
-    h("h1", { id: "invite-title", text: "Join a household" }), message);
+    h("h1", { id: "invite-title", text: t("invite.title") }), message);
   container.append(card);
   if (!token) {
     sessionStorage.removeItem(PENDING_INVITE);
     message.className = "status error";
-    message.textContent = "This link is incomplete. Open the link from the e-mail again.";
+    message.textContent = t("invite.incomplete");
     return;
   }
   if (!isSignedIn()) {
     sessionStorage.setItem(PENDING_INVITE, token);
-    message.textContent = "You have been invited to share a household on Tally. Sign in, or create an account "
-      + "with the e-mail address the invitation was sent to; you will come back here.";
-    card.append(h("p", {}, h("a", { href: "#/signin" }, "Sign in"), " · ",
-      h("a", { href: "#/signup" }, "Create an account")));
+    message.textContent = t("invite.signInFirst");
+    card.append(h("p", {}, h("a", { href: "#/signin" }, t("invite.signIn")), " · ",
+      h("a", { href: "#/signup" }, t("invite.createAccount"))));
     return;
   }
-  const join = h("button", { type: "button", class: "primary" }, "Join the household");
-  message.textContent = "Join the household you were invited to? You keep your own household too.";
+  const join = h("button", { type: "button", class: "primary" }, t("invite.join"));
+  message.textContent = t("invite.ask");
   card.append(join);
   join.addEventListener("click", async () => {
     join.disabled = true;
@@ -38,7 +38,7 @@ export async function renderInvite(container, { navigate }) {
       sessionStorage.removeItem(PENDING_INVITE);
       await switchHousehold(household.id);
       message.className = "status ok";
-      message.textContent = `Welcome to ${household.name}.`;
+      message.textContent = t("invite.welcome", { name: household.name });
       navigate("/household");
     } catch (error) {
       if (error.status === 400 || error.status === 403 || error.status === 409) {

@@ -3,23 +3,24 @@
 import { api, forgetSession } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { takeLinkToken } from "./linktoken.js";
+import { t } from "../i18n.js";
 
 export function renderReset(container) {
   const token = takeLinkToken("/reset");
   if (!token) {
     container.append(h("section", { class: "card narrow stack" },
-      h("h1", { text: "Reset your password" }),
-      h("p", { class: "status error", text: "This link is incomplete. Open the link from the email again." }),
-      h("p", {}, h("a", { href: "#/forgot" }, "Ask for a new link"))));
+      h("h1", { text: t("reset.title") }),
+      h("p", { class: "status error", text: t("reset.incomplete") }),
+      h("p", {}, h("a", { href: "#/forgot" }, t("reset.askAgain")))));
     return;
   }
   const password = h("input", { type: "password", name: "new-password", autocomplete: "new-password",
     required: true, minlength: 10 });
   const status = statusLine();
   const form = h("form", { class: "card narrow stack", "aria-labelledby": "reset-title" },
-    h("h1", { id: "reset-title", text: "Choose a new password" }),
-    field("New password", password, "At least 10 characters, and not a common password."),
-    h("button", { type: "submit", class: "primary" }, "Set the password"),
+    h("h1", { id: "reset-title", text: t("reset.chooseTitle") }),
+    field(t("reset.newPassword"), password, t("reset.passwordHint")),
+    h("button", { type: "submit", class: "primary" }, t("reset.submit")),
     status.element,
   );
   onSubmit(form, status, async () => {
@@ -28,9 +29,9 @@ export function renderReset(container) {
     });
     forgetSession(); // every session was signed out, this browser's too
     replace(container, h("section", { class: "card narrow stack" },
-      h("h1", { text: "Password changed" }),
-      h("p", { class: "status ok", role: "status", text: "Your new password is set and every session was signed out." }),
-      h("p", {}, h("a", { href: "#/signin" }, "Sign in"))));
+      h("h1", { text: t("reset.doneTitle") }),
+      h("p", { class: "status ok", role: "status", text: t("reset.done") }),
+      h("p", {}, h("a", { href: "#/signin" }, t("reset.signIn")))));
   });
   container.append(form);
   password.focus();

@@ -3,6 +3,7 @@
 
 import { signIn, signInSecondStep } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
+import { t } from "../i18n.js";
 
 export function renderSignIn(container, { navigate }) {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
@@ -16,13 +17,13 @@ export function renderSignIn(container, { navigate }) {
   if (notice) status.error(notice);
 
   const form = h("form", { class: "card narrow stack", "aria-labelledby": "signin-title" },
-    h("h1", { id: "signin-title", text: "Sign in" }),
-    field("Email", email),
-    field("Password", password),
-    h("button", { type: "submit", class: "primary" }, "Sign in"),
+    h("h1", { id: "signin-title", text: t("signIn.title") }),
+    field(t("signIn.email"), email),
+    field(t("signIn.password"), password),
+    h("button", { type: "submit", class: "primary" }, t("signIn.submit")),
     status.element,
-    h("p", {}, h("a", { href: "#/forgot" }, "Forgot your password?")),
-    h("p", {}, "New here? ", h("a", { href: "#/signup" }, "Create an account")),
+    h("p", {}, h("a", { href: "#/forgot" }, t("signIn.forgot"))),
+    h("p", {}, t("signIn.newHere"), h("a", { href: "#/signup" }, t("signIn.createAccount"))),
   );
   onSubmit(form, status, async () => {
     let challenge;
@@ -30,7 +31,7 @@ export function renderSignIn(container, { navigate }) {
       challenge = await signIn(email.value.trim(), password.value);
     } catch (error) {
       password.select();
-      throw error.status === 401 ? new Error("That email and password do not match.") : error;
+      throw error.status === 401 ? new Error(t("signIn.mismatch")) : error;
     }
     if (challenge) replace(container, secondStep(challenge, navigate));
     else navigate("/");
@@ -46,11 +47,11 @@ function secondStep(challenge, navigate) {
   });
   const status = statusLine();
   const form = h("form", { class: "card narrow stack", "aria-labelledby": "second-step-title" },
-    h("h1", { id: "second-step-title", text: "Two-step sign-in" }),
-    field("Code", code, "The 6-digit code from your authenticator app, or one of your recovery codes."),
-    h("button", { type: "submit", class: "primary" }, "Continue"),
+    h("h1", { id: "second-step-title", text: t("signIn.secondStepTitle") }),
+    field(t("signIn.code"), code, t("signIn.codeHint")),
+    h("button", { type: "submit", class: "primary" }, t("signIn.continue")),
     status.element,
-    h("p", {}, h("a", { href: "#/signin" }, "Start again")),
+    h("p", {}, h("a", { href: "#/signin" }, t("signIn.startAgain"))),
   );
   onSubmit(form, status, async () => {
     try {
@@ -58,7 +59,7 @@ function secondStep(challenge, navigate) {
     } catch (error) {
       code.select();
       throw error.status === 401 && /expired/.test(error.message)
-        ? new Error("This sign-in took too long. Start again.") : error;
+        ? new Error(t("signIn.tooLong")) : error;
     }
     navigate("/");
   });

@@ -1,5 +1,6 @@
 import { signUp } from "../api.js";
 import { field, h, onSubmit, statusLine } from "../dom.js";
+import { t } from "../i18n.js";
 
 const MIN_PASSWORD_LENGTH = 10;
 
@@ -12,14 +13,13 @@ export function renderSignUp(container, { navigate }) {
   const status = statusLine();
 
   const form = h("form", { class: "card narrow stack", "aria-labelledby": "signup-title" },
-    h("h1", { id: "signup-title", text: "Create your household" }),
-    field("Your name", displayName),
-    field("Email", email),
-    field("Password", password,
-      `At least ${MIN_PASSWORD_LENGTH} characters, and not a common password: a few unrelated words work well.`),
-    h("button", { type: "submit", class: "primary" }, "Create account"),
+    h("h1", { id: "signup-title", text: t("signUp.title") }),
+    field(t("signUp.yourName"), displayName),
+    field(t("signUp.email"), email),
+    field(t("signUp.password"), password, t("signUp.passwordHint", { min: MIN_PASSWORD_LENGTH })),
+    h("button", { type: "submit", class: "primary" }, t("signUp.submit")),
     status.element,
-    h("p", {}, "Already have an account? ", h("a", { href: "#/signin" }, "Sign in")),
+    h("p", {}, t("signUp.haveAccount"), h("a", { href: "#/signin" }, t("signUp.signIn"))),
   );
   onSubmit(form, status, async () => {
     const address = email.value.trim();
@@ -37,9 +37,10 @@ export function renderSignUp(container, { navigate }) {
  */
 function showCheckInbox(address) {
   document.getElementById("check-inbox")?.remove();
+  const [before, after = ""] = t("signUp.sentLink").split("{address}");
   const notice = h("aside", { id: "check-inbox", class: "card notice", role: "status" },
-    h("strong", { text: "Check your inbox. " }),
-    "We sent a link to ", h("strong", { text: address }), " to confirm your email address. ",
-    h("button", { type: "button", class: "link", onclick: () => notice.remove() }, "Dismiss"));
+    h("strong", { text: t("signUp.checkInbox") }),
+    before, h("strong", { text: address }), after,
+    h("button", { type: "button", class: "link", onclick: () => notice.remove() }, t("signUp.dismiss")));
   document.querySelector(".topbar")?.after(notice);
 }
