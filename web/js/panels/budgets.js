@@ -1,13 +1,14 @@
 import { api } from "../api.js";
 import { field, onSubmit, h, replace, statusLine } from "../dom.js";
 import { formatMonth, thisMonth } from "../format.js";
+import { t } from "../i18n.js";
 import { parseAmount } from "../money.js";
 import { budgetRow } from "../screens/budgets.js";
 import { categoryOptions, currencyInput, fillSelect, load, panel, readCurrency } from "./panel.js";
 
 export function budgetsPanel(ctx) {
   const month = thisMonth();
-  const { element, body, status } = panel(`Budgets · ${formatMonth(month)}`, { className: "budgets" });
+  const { element, body, status } = panel(t("budgetsPanel.title", { month: formatMonth(month) }), { className: "budgets" });
   const list = h("ul", { class: "rows" });
 
   const category = h("select", { name: "category", required: true });
@@ -15,11 +16,11 @@ export function budgetsPanel(ctx) {
     autocomplete: "off", placeholder: "300.00" });
   const currency = currencyInput(ctx.me.base_currency);
   const formStatus = statusLine();
-  const form = h("form", { class: "stack", "aria-label": "Set a monthly budget" },
-    h("h3", { text: "Set a monthly budget" }),
-    field("Category", category),
-    h("div", { class: "row" }, field("Amount per month", amount), field("Currency", currency)),
-    h("button", { type: "submit" }, "Set budget"),
+  const form = h("form", { class: "stack", "aria-label": t("budgetsPanel.formTitle") },
+    h("h3", { text: t("budgetsPanel.formTitle") }),
+    field(t("budgetsPanel.category"), category),
+    h("div", { class: "row" }, field(t("budgetsPanel.amount"), amount), field(t("budgetsPanel.currency"), currency)),
+    h("button", { type: "submit" }, t("budgetsPanel.submit")),
     formStatus.element,
   );
 
@@ -28,20 +29,20 @@ export function budgetsPanel(ctx) {
     if (code === undefined) return;
     const parsed = parseAmount(amount.value, digits);
     if (!parsed.ok) {
-      formStatus.error(`Amount: ${parsed.error}`);
+      formStatus.error(t("budgetsPanel.amountError", { error: parsed.error }));
       amount.focus();
       return;
     }
     await api("/budget/budgets", { method: "POST", body: {
       category_id: category.value, amount_minor: parsed.minor, currency: code,
     } });
-    formStatus.ok("Budget saved.");
+    formStatus.ok(t("budgetsPanel.saved"));
     amount.value = "";
     await ctx.changed(["budgets"]);
   });
 
-  replace(body, list, h("p", {}, h("a", { href: "#/budgets", text: "All budgets, other periods, rollover" }),
-    " · ", h("a", { href: "#/goals", text: "Savings goals" })), form);
+  replace(body, list, h("p", {}, h("a", { href: "#/budgets", text: t("budgetsPanel.allBudgets") }),
+    " · ", h("a", { href: "#/goals", text: t("budgetsPanel.goals") })), form);
 
   function sync() {
     fillSelect(category, categoryOptions(ctx.categories, "expense"));
@@ -49,7 +50,7 @@ export function budgetsPanel(ctx) {
 
   function show(items) {
     if (items.length === 0) {
-      replace(list, h("li", { class: "empty" }, "No budgets for this month yet."));
+      replace(list, h("li", { class: "empty" }, t("budgetsPanel.empty")));
       return;
     }
     replace(list, items.map((b) => budgetRow(b)));

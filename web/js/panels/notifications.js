@@ -1,5 +1,6 @@
 import { api } from "../api.js";
 import { h, replace } from "../dom.js";
+import { t } from "../i18n.js";
 import { notificationItem, openFeedStream } from "../screens/notifications.js";
 import { load, panel } from "./panel.js";
 
@@ -7,11 +8,11 @@ const SHOWN = 10;
 
 /** The in-app feed on the home screen, live over the notifier's event stream; the badge shows unread. */
 export function notificationsPanel(ctx) {
-  const { element, heading, body, status } = panel("Notifications", { className: "notifications" });
+  const { element, heading, body, status } = panel(t("notificationsPanel.title"), { className: "notifications" });
   const badge = h("span", { class: "badge", hidden: true });
   heading.append(" ", badge);
   const list = h("ul", { class: "rows" });
-  replace(body, list, h("p", {}, h("a", { href: "#/notifications" }, "All notifications")));
+  replace(body, list, h("p", {}, h("a", { href: "#/notifications" }, t("notificationsPanel.all"))));
   let lastUnread = null;
   let closeStream = null;
 
@@ -28,9 +29,9 @@ export function notificationsPanel(ctx) {
 
   function show({ items, unread }) {
     badge.hidden = unread === 0;
-    badge.textContent = `${unread} unread`;
+    badge.textContent = t("notificationsPanel.unread", { count: unread });
     if (items.length === 0) {
-      replace(list, h("li", { class: "empty" }, "Nothing yet. Budget alerts will show up here."));
+      replace(list, h("li", { class: "empty" }, t("notificationsPanel.empty")));
       return;
     }
     replace(list, items.slice(0, SHOWN).map((n) => notificationItem(n, markRead)));

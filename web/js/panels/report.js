@@ -1,36 +1,37 @@
 import { api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { formatMonth, thisMonth } from "../format.js";
+import { t } from "../i18n.js";
 import { formatMoney, minorDigits } from "../money.js";
 import { load, panel } from "./panel.js";
 
 export function reportPanel() {
   const month = thisMonth();
-  const { element, body, status } = panel(`This month · ${formatMonth(month)}`, { className: "report" });
+  const { element, body, status } = panel(t("reportPanel.title", { month: formatMonth(month) }), { className: "report" });
 
   function show(report) {
     if (report.totals.length === 0) {
-      replace(body, h("p", { class: "empty" }, "No income or expenses this month yet."));
+      replace(body, h("p", { class: "empty" }, t("reportPanel.empty")));
       return;
     }
-    const totals = h("dl", { class: "totals" }, report.totals.map((t) => [
-      h("div", {}, h("dt", { text: `Income (${t.currency})` }),
-        h("dd", { class: "amount positive", text: formatMoney(t.income_minor, t.currency) })),
-      h("div", {}, h("dt", { text: `Expenses (${t.currency})` }),
-        h("dd", { class: "amount negative", text: formatMoney(t.expense_minor, t.currency) })),
-      h("div", {}, h("dt", { text: `Net (${t.currency})` }),
-        h("dd", { class: `amount ${t.net_minor < 0 ? "negative" : "positive"}`,
-          text: formatMoney(t.net_minor, t.currency) })),
+    const totals = h("dl", { class: "totals" }, report.totals.map((sum) => [
+      h("div", {}, h("dt", { text: t("reportPanel.income", { currency: sum.currency }) }),
+        h("dd", { class: "amount positive", text: formatMoney(sum.income_minor, sum.currency) })),
+      h("div", {}, h("dt", { text: t("reportPanel.expenses", { currency: sum.currency }) }),
+        h("dd", { class: "amount negative", text: formatMoney(sum.expense_minor, sum.currency) })),
+      h("div", {}, h("dt", { text: t("reportPanel.net", { currency: sum.currency }) }),
+        h("dd", { class: `amount ${sum.net_minor < 0 ? "negative" : "positive"}`,
+          text: formatMoney(sum.net_minor, sum.currency) })),
     ]));
     const rows = [...report.by_category].sort((a, b) => b.expense_minor - a.expense_minor);
     const table = h("table", { class: "by-category" },
-      h("caption", { text: "By category" }),
+      h("caption", { text: t("reportPanel.byCategory") }),
       h("thead", {}, h("tr", {},
-        h("th", { scope: "col", text: "Category" }),
-        h("th", { scope: "col", class: "num", text: "Spent" }),
-        h("th", { scope: "col", class: "num", text: "Received" }))),
+        h("th", { scope: "col", text: t("reportPanel.category") }),
+        h("th", { scope: "col", class: "num", text: t("reportPanel.spent") }),
+        h("th", { scope: "col", class: "num", text: t("reportPanel.received") }))),
       h("tbody", {}, rows.map((row) => h("tr", {},
-        h("th", { scope: "row", text: row.category_name || "Uncategorised" }),
+        h("th", { scope: "row", text: row.category_name || t("reportPanel.uncategorised") }),
         h("td", { class: "num amount", text: formatMoney(row.expense_minor, row.currency) }),
         h("td", { class: "num amount", text: formatMoney(row.income_minor, row.currency) })))));
     replace(body, totals, rows.length ? h("div", { class: "table-scroll" }, table) : null);
@@ -62,7 +63,7 @@ export function loadChartLibrary() {
     script.addEventListener("load", () => resolve(window.Chart));
     script.addEventListener("error", () => {
       chartLibrary = null;
-      reject(new Error("The chart library could not be loaded."));
+      reject(new Error(t("reportPanel.chartUnavailable")));
     });
     document.head.append(script);
   });
@@ -87,7 +88,7 @@ export function chartFigure({ title, summary, table, build }) {
   const element = h("figure", { class: "chart" },
     h("figcaption", { text: title }),
     h("div", { class: "chart-canvas" }, canvas),
-    h("details", {}, h("summary", { text: "Show the figures as a table" }),
+    h("details", {}, h("summary", { text: t("reportPanel.showTable") }),
       h("div", { class: "table-scroll" }, tableElement)));
   let chart = null;
   loadChartLibrary()

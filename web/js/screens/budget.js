@@ -6,10 +6,11 @@
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
+import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
 import { fillSelect } from "../panels/panel.js";
 import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
-import { PERIOD_LABELS, budgetRow } from "./budgets.js";
+import { budgetRow, periodLabels } from "./budgets.js";
 import { hashParams } from "./ledger.js";
 
 function parseThresholds(text) {
@@ -31,41 +32,41 @@ async function renderNew(container, me, navigate) {
   const groups = [...new Set(expense.map((c) => c.group))].sort();
   fillSelect(target, [
     ...expense.map((c) => ({ value: `c:${c.id}`, label: `${c.group} › ${c.name}` })),
-    ...groups.map((g) => ({ value: `g:${g}`, label: `All of ${g}` })),
-  ], "Choose…");
+    ...groups.map((g) => ({ value: `g:${g}`, label: t("budget.allOf", { group: g }) })),
+  ], t("budget.choose"));
   const currency = me.base_currency ?? "EUR";
   const amount = amountField(currency);
   const period = h("select", {});
-  fillSelect(period, Object.entries(PERIOD_LABELS).map(([value, label]) => ({ value, label })));
+  fillSelect(period, Object.entries(periodLabels()).map(([value, label]) => ({ value, label })));
   period.value = "month";
   const startDay = h("input", { type: "number", min: 1, max: 28, value: 1, required: true });
   const anchor = h("input", { type: "date", value: today() });
   const rollover = h("input", { type: "checkbox" });
   const thresholds = h("input", { type: "text", value: "80, 100", autocomplete: "off" });
   const pace = h("input", { type: "checkbox", checked: true });
-  const startField = field("Periods start on day", startDay, "For a pay month: 25 runs from the 25th to the 24th.");
-  const anchorField = field("A pay day", anchor, "Every two weeks from this day.");
+  const startField = field(t("budget.startDay"), startDay, t("budget.startDayHint"));
+  const anchorField = field(t("budget.anchor"), anchor, t("budget.anchorHint"));
   function showPeriodFields() {
     startField.hidden = period.value !== "month";
     anchorField.hidden = period.value !== "fortnight";
   }
   period.addEventListener("change", showPeriodFields);
   showPeriodFields();
-  const form = h("form", { class: "stack", "aria-label": "New budget" },
-    field("Category or group", target),
-    h("div", { class: "row" }, field(`Amount (${currency})`, amount), field("Period", period)),
+  const form = h("form", { class: "stack", "aria-label": t("budget.newTitle") },
+    field(t("budget.target"), target),
+    h("div", { class: "row" }, field(t("budget.amount", { currency }), amount), field(t("budget.period"), period)),
     startField, anchorField,
-    h("label", { class: "check" }, rollover, " Roll over: carry what is left (or overspent) into the next period"),
-    field("Alert at (percent)", thresholds, "Comma-separated, for example 50, 80, 100."),
-    h("label", { class: "check" }, pace, " Warn when spending is on pace to go over"),
-    h("button", { type: "submit", class: "primary" }, "Create budget"),
+    h("label", { class: "check" }, rollover, ` ${t("budget.rolloverNew")}`),
+    field(t("budget.thresholds"), thresholds, t("budget.thresholdsHint")),
+    h("label", { class: "check" }, pace, ` ${t("budget.pace")}`),
+    h("button", { type: "submit", class: "primary" }, t("budget.create")),
     status.element);
   onSubmit(form, status, async () => {
     const parsed = parseAmount(amount.value, minorDigits(currency));
-    if (!parsed.ok) return status.error(`Amount: ${parsed.error}`);
+    if (!parsed.ok) return status.error(t("budget.amountError", { error: parsed.error }));
     const levels = parseThresholds(thresholds.value);
-    if (!levels) return status.error("Alert thresholds: whole percents from 1 to 1000.");
-    if (!target.value) return status.error("Choose a category or a group.");
+    if (!levels) return status.error(t("budget.thresholdsError"));
+    if (!target.value) return status.error(t("budget.chooseTarget"));
     const body = { amount_minor: parsed.minor, currency, period: period.value, rollover: rollover.checked,
       thresholds: levels, pace_alerts: pace.checked };
     if (target.value.startsWith("c:")) body.category_id = target.value.slice(2);
@@ -76,7 +77,7 @@ async function renderNew(container, me, navigate) {
     navigate(`/budget?id=${created.id}`);
     return undefined;
   });
-  container.append(h("h1", { text: "New budget" }), h("p", {}, h("a", { href: "#/budgets", text: "‹ All budgets" })),
+  container.append(h("h1", { text: t("budget.newTitle") }), h("p", {}, h("a", { href: "#/budgets", text: t("budget.all") })),
     h("section", { class: "card" }, form));
 }
 
@@ -88,20 +89,20 @@ export async function renderBudget(container, { navigate }) {
     return undefined;
   }
   const status = statusLine();
-  const heading = h("h1", { text: "Budget" });
+  const heading = h("h1", { text: t("budget.title") });
   const current = h("ul", { class: "rows" });
   const chart = h("div", { class: "stack" });
   const versions = h("ul", { class: "rows" });
   const editor = h("div", { class: "stack" });
   const figures = [];
-  container.append(heading, h("p", {}, h("a", { href: "#/budgets", text: "‹ All budgets" })), status.element,
-    h("section", { class: "card stack", "aria-label": "This period" }, current),
+  container.append(heading, h("p", {}, h("a", { href: "#/budgets", text: t("budget.all") })), status.element,
+    h("section", { class: "card stack", "aria-label": t("budget.thisPeriod") }, current),
     h("section", { class: "card stack", "aria-labelledby": "budget-history" },
-      h("h2", { id: "budget-history", text: "Spent vs budget" }), chart),
+      h("h2", { id: "budget-history", text: t("budget.history") }), chart),
     h("section", { class: "card stack", "aria-labelledby": "budget-edit" },
-      h("h2", { id: "budget-edit", text: "Change" }), editor),
+      h("h2", { id: "budget-edit", text: t("budget.change") }), editor),
     h("section", { class: "card stack", "aria-labelledby": "budget-versions" },
-      h("h2", { id: "budget-versions", text: "Amounts over time" }), versions));
+      h("h2", { id: "budget-versions", text: t("budget.versions") }), versions));
 
   function showEditor(b) {
     const amount = amountField(b.currency, toDecimalString(b.amount_minor, minorDigits(b.currency)));
@@ -109,26 +110,26 @@ export async function renderBudget(container, { navigate }) {
     const rollover = h("input", { type: "checkbox", checked: b.rollover });
     const thresholds = h("input", { type: "text", value: b.thresholds.join(", "), autocomplete: "off" });
     const editStatus = statusLine();
-    const form = h("form", { class: "stack", "aria-label": "Change the budget" },
-      h("div", { class: "row" }, field(`Amount (${b.currency})`, amount),
-        field("From the period containing", from, "Earlier periods keep their amount.")),
-      h("label", { class: "check" }, rollover, " Roll over into the next period"),
-      field("Alert at (percent)", thresholds),
-      h("button", { type: "submit", class: "primary" }, "Save"), editStatus.element);
+    const form = h("form", { class: "stack", "aria-label": t("budget.changeTitle") },
+      h("div", { class: "row" }, field(t("budget.amount", { currency: b.currency }), amount),
+        field(t("budget.from"), from, t("budget.fromHint"))),
+      h("label", { class: "check" }, rollover, ` ${t("budget.rollover")}`),
+      field(t("budget.thresholds"), thresholds),
+      h("button", { type: "submit", class: "primary" }, t("budget.save")), editStatus.element);
     onSubmit(form, editStatus, async () => {
       const parsed = parseAmount(amount.value, minorDigits(b.currency));
-      if (!parsed.ok) return editStatus.error(`Amount: ${parsed.error}`);
+      if (!parsed.ok) return editStatus.error(t("budget.amountError", { error: parsed.error }));
       const levels = parseThresholds(thresholds.value);
-      if (!levels) return editStatus.error("Alert thresholds: whole percents from 1 to 1000.");
+      if (!levels) return editStatus.error(t("budget.thresholdsError"));
       await api(`/budget/budgets/${encodeURIComponent(id)}`, { method: "PATCH", body: {
         amount_minor: parsed.minor, rollover: rollover.checked, thresholds: levels, effective_from: from.value } });
-      editStatus.ok("Saved.");
+      editStatus.ok(t("budget.saved"));
       await load();
       return undefined;
     });
-    const remove = h("button", { type: "button", class: "small", text: "Remove this budget",
+    const remove = h("button", { type: "button", class: "small", text: t("budget.remove"),
       onclick: async () => {
-        if (!window.confirm(`Remove the ${b.category_name} budget?`)) return;
+        if (!window.confirm(t("budget.removeConfirm", { name: b.category_name }))) return;
         try {
           await api(`/budget/budgets/${encodeURIComponent(id)}`, { method: "DELETE" });
           navigate("/budgets");
@@ -148,32 +149,35 @@ export async function renderBudget(container, { navigate }) {
       status.error(error.message);
       return;
     }
-    heading.textContent = `${b.category_name} · ${PERIOD_LABELS[b.period_kind]}`;
+    heading.textContent = `${b.category_name} · ${periodLabels()[b.period_kind]}`;
     replace(current, budgetRow(b, { link: false }),
       b.projected_minor !== null && b.projected_minor > b.available_minor
-        ? h("li", { class: "muted", text: `At this pace: ${formatMoney(b.projected_minor, b.currency)} by ${formatDate(b.period_end)}.` })
+        ? h("li", { class: "muted", text: t("budget.projection", {
+          money: formatMoney(b.projected_minor, b.currency), date: formatDate(b.period_end) }) })
         : null);
     figures.forEach((f) => f.destroy());
     figures.length = 0;
     const labels = b.history.map((p) => formatDate(p.period_start));
     const figure = chartFigure({
-      title: `${b.category_name}: spent vs budget`,
-      summary: `${b.history.length} periods; this one ${b.percent}% used.`,
-      table: { columns: ["Period", "Budget", "Spent"], rows: b.history.map((p, i) => [labels[i],
+      title: t("budget.chartTitle", { name: b.category_name }),
+      summary: t("budget.chartSummary", { count: b.history.length, percent: b.percent }),
+      table: { columns: [t("budget.colPeriod"), t("budget.colBudget"), t("budget.colSpent")], rows: b.history.map((p, i) => [labels[i],
         formatMoney(p.available_minor, b.currency), formatMoney(p.spent_minor, b.currency)]) },
       build: (Chart, canvas) => new Chart(canvas, {
         type: "bar",
         data: { labels, datasets: [
-          { label: "Budget", data: b.history.map((p) => major(p.available_minor, b.currency)), backgroundColor: CHART_COLORS.band },
-          { label: "Spent", data: b.history.map((p) => major(p.spent_minor, b.currency)), backgroundColor: CHART_COLORS.expense },
+          { label: t("budget.colBudget"), data: b.history.map((p) => major(p.available_minor, b.currency)), backgroundColor: CHART_COLORS.band },
+          { label: t("budget.colSpent"), data: b.history.map((p) => major(p.spent_minor, b.currency)), backgroundColor: CHART_COLORS.expense },
         ] },
         options: baseOptions(),
       }),
     });
     figures.push(figure);
     replace(chart, figure.element);
-    replace(versions, b.versions.map((v) => h("li", { text: `From ${formatDate(v.effective_from)}: `
-      + `${formatMoney(v.amount_minor, b.currency)}${v.rollover ? ", rolls over" : ""}` })));
+    replace(versions, b.versions.map((v) => {
+      const values = { date: formatDate(v.effective_from), money: formatMoney(v.amount_minor, b.currency) };
+      return h("li", { text: v.rollover ? t("budget.versionRollover", values) : t("budget.version", values) });
+    }));
     showEditor(b);
   }
 

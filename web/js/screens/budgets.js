@@ -6,12 +6,17 @@
 import { api } from "../api.js";
 import { h, replace, statusLine } from "../dom.js";
 import { formatDate, formatMonth, thisMonth } from "../format.js";
+import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 import { hashParams } from "./ledger.js";
 
-export const PERIOD_LABELS = {
-  week: "Weekly", fortnight: "Every two weeks", month: "Monthly", quarter: "Quarterly", year: "Yearly",
-};
+/** The period kinds and their names in the reader's language (read while rendering). */
+export function periodLabels() {
+  return {
+    week: t("budgets.period.week"), fortnight: t("budgets.period.fortnight"), month: t("budgets.period.month"),
+    quarter: t("budgets.period.quarter"), year: t("budgets.period.year"),
+  };
+}
 
 function shiftMonth(month, by) {
   const [year, m] = month.split("-").map(Number);
@@ -30,23 +35,25 @@ export function budgetRow(b, { link = true } = {}) {
   const spent = formatMoney(b.spent_minor, b.currency);
   const available = formatMoney(b.available_minor, b.currency);
   const left = b.remaining_minor >= 0
-    ? `${formatMoney(b.remaining_minor, b.currency)} left`
-    : `${formatMoney(-b.remaining_minor, b.currency)} over`;
-  const notes = [`${b.percent}% used`, left];
+    ? t("budgets.left", { money: formatMoney(b.remaining_minor, b.currency) })
+    : t("budgets.over", { money: formatMoney(-b.remaining_minor, b.currency) });
+  const notes = [t("budgets.used", { percent: b.percent }), left];
   if (b.trend_percent !== null && b.trend_percent !== undefined) {
-    notes.push(`${b.trend_percent >= 0 ? "+" : ""}${b.trend_percent}% vs last ${b.period_kind === "month" ? "month" : "period"}`);
+    const change = `${b.trend_percent >= 0 ? "+" : ""}${b.trend_percent}`;
+    notes.push(b.period_kind === "month" ? t("budgets.trendMonth", { change }) : t("budgets.trendPeriod", { change }));
   }
-  if (b.carried_minor) notes.push(`${formatMoney(b.carried_minor, b.currency)} carried over`);
+  if (b.carried_minor) notes.push(t("budgets.carried", { money: formatMoney(b.carried_minor, b.currency) }));
   const name = link ? h("a", { href: `#/budget?id=${b.id}`, text: b.category_name }) : b.category_name;
   return h("li", { class: `budget ${budgetLevel(b)}` },
     h("div", { class: "row-item" },
       h("strong", { class: "grow" }, name),
-      h("span", { class: "amount", text: `${spent} of ${available}` })),
+      h("span", { class: "amount", text: t("budgets.spentOf", { spent, available }) })),
     h("progress", { max: 100, value: Math.max(0, Math.min(b.percent, 100)),
-      "aria-label": `${b.category_name}: ${b.percent}% of the budget used` }),
+      "aria-label": t("budgets.barLabel", { name: b.category_name, percent: b.percent }) }),
     h("small", { class: "muted", text: notes.join(" · ") }),
     b.period_kind !== "month" || b.start_day !== 1
-      ? h("small", { class: "muted", text: `${PERIOD_LABELS[b.period_kind]}: ${formatDate(b.period_start)} – ${formatDate(b.period_end)}` })
+      ? h("small", { class: "muted", text: t("budgets.periodRange", {
+        period: periodLabels()[b.period_kind], start: formatDate(b.period_start), end: formatDate(b.period_end) }) })
       : null);
 }
 
@@ -57,38 +64,39 @@ export async function renderBudgets(container) {
   const title = h("h1", {});
   const list = h("ul", { class: "rows budgets" });
   const totals = h("div", { class: "stack" });
-  const prev = h("button", { type: "button", class: "small", text: "‹ Previous" });
-  const next = h("button", { type: "button", class: "small", text: "Next ›" });
+  const prev = h("button", { type: "button", class: "small", text: t("budgets.previous") });
+  const next = h("button", { type: "button", class: "small", text: t("budgets.next") });
   container.append(
     title,
-    h("nav", { class: "row", "aria-label": "Budget pages" },
-      h("a", { href: "#/budget", text: "New budget" }),
-      h("a", { href: "#/goals", text: "Savings goals" })),
-    h("div", { class: "row", role: "group", "aria-label": "Month" }, prev, next),
+    h("nav", { class: "row", "aria-label": t("budgets.pages") },
+      h("a", { href: "#/budget", text: t("budgets.newBudget") }),
+      h("a", { href: "#/goals", text: t("budgets.goals") })),
+    h("div", { class: "row", role: "group", "aria-label": t("budgets.month") }, prev, next),
     status.element,
-    h("section", { class: "card stack", "aria-label": "Budgets" }, list),
-    h("section", { class: "card stack", "aria-label": "Totals" }, totals));
+    h("section", { class: "card stack", "aria-label": t("budgets.list") }, list),
+    h("section", { class: "card stack", "aria-label": t("budgets.totals") }, totals));
 
   async function load() {
     status.clear();
-    title.textContent = `Budgets · ${formatMonth(month)}`;
+    title.textContent = t("budgets.title", { month: formatMonth(month) });
     try {
       const overview = await api(`/budget/budgets/overview?month=${month}`);
       replace(list, overview.items.length ? overview.items.map((b) => budgetRow(b))
-        : h("li", { class: "empty", text: "No budgets for this month. Set one with “New budget”." }));
-      const lines = overview.totals.map((t) => h("p", { text:
-        `${formatMoney(t.spent_minor, t.currency)} spent of ${formatMoney(t.available_minor, t.currency)} · `
-        + `${formatMoney(t.remaining_minor, t.currency)} left` }));
+        : h("li", { class: "empty", text: t("budgets.empty") }));
+      const lines = overview.totals.map((sum) => h("p", { text: t("budgets.totalLine", {
+        spent: formatMoney(sum.spent_minor, sum.currency), available: formatMoney(sum.available_minor, sum.currency),
+        left: formatMoney(sum.remaining_minor, sum.currency) }) }));
       let availableLine = null;
       try {
         const a = await api(`/budget/budgets/available?month=${month}`);
-        availableLine = h("p", { class: "available" }, h("strong", { text: "Available to budget: " }),
+        availableLine = h("p", { class: "available" }, h("strong", { text: t("budgets.availableToBudget") }),
           h("span", { class: `amount ${a.available_minor < 0 ? "negative" : ""}`, text: formatMoney(a.available_minor, a.currency) }),
-          h("small", { class: "muted", text: ` (income ${formatMoney(a.income_minor, a.currency)} − monthly budgets ${formatMoney(a.budgeted_minor, a.currency)})` }));
+          h("small", { class: "muted", text: t("budgets.availableDetail", {
+            income: formatMoney(a.income_minor, a.currency), budgeted: formatMoney(a.budgeted_minor, a.currency) }) }));
       } catch {
         availableLine = null; // no currency known yet: nothing to say
       }
-      replace(totals, h("h2", { text: "Totals" }), lines, availableLine);
+      replace(totals, h("h2", { text: t("budgets.totals") }), lines, availableLine);
     } catch (error) {
       status.error(error.message);
     }

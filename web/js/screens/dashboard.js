@@ -5,7 +5,8 @@
 
 import { api } from "../api.js";
 import { h, replace, statusLine } from "../dom.js";
-import { formatDate, thisMonth } from "../format.js";
+import { formatDate, formatNumber, thisMonth } from "../format.js";
+import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
 
@@ -21,11 +22,13 @@ function monthEnd(month) {
 }
 
 function percent(rate) {
-  return rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)} %`;
+  return rate === null || rate === undefined ? "—"
+    : `${formatNumber(rate * 100, { minimumFractionDigits: 1, maximumFractionDigits: 1, useGrouping: false })} %`;
 }
 
-function section(title, ...children) {
-  const id = `dash-${title.toLowerCase().replace(/[^a-z]+/g, "-")}`;
+/** A card with a heading; `name` makes its id (the same in every language). */
+function section(name, title, ...children) {
+  const id = `dash-${name}`;
   return h("section", { class: "card stack", "aria-labelledby": id }, h("h2", { id, text: title }), ...children);
 }
 
@@ -33,20 +36,20 @@ export async function renderDashboard(container) {
   const status = statusLine();
   const month = thisMonth();
   const charts = [];
-  const heading = h("h1", { text: "Dashboard" });
+  const heading = h("h1", { text: t("dashboard.title") });
   const totals = h("div", { class: "stack" });
   const flow = h("div", { class: "stack" });
   const forecastBody = h("div", { class: "stack" });
   const budgets = h("div", { class: "stack" });
   const unusual = h("div", { class: "stack" });
-  const horizon = h("select", { "aria-label": "Forecast horizon" },
-    h("option", { value: "30" }, "30 days"), h("option", { value: "90" }, "90 days"));
+  const horizon = h("select", { "aria-label": t("dashboard.horizon") },
+    h("option", { value: "30" }, t("dashboard.days", { count: 30 })), h("option", { value: "90" }, t("dashboard.days", { count: 90 })));
   container.append(heading, status.element,
-    section("This month", totals),
-    section("Income and expenses", flow),
-    section("Balance forecast", h("div", { class: "row" }, horizon), forecastBody),
-    section("Budgets", budgets),
-    section("Unusual spending", unusual));
+    section("this-month", t("dashboard.thisMonth"), totals),
+    section("income-and-expenses", t("dashboard.incomeAndExpenses"), flow),
+    section("balance-forecast", t("dashboard.forecast"), h("div", { class: "row" }, horizon), forecastBody),
+    section("budgets", t("dashboard.budgets"), budgets),
+    section("unusual-spending", t("dashboard.unusual"), unusual));
 
   function keep(figure) {
     charts.push(figure);
@@ -56,13 +59,13 @@ export async function renderDashboard(container) {
   async function loadTotals() {
     const report = await api(`/analytics/reports/summary?period=${month}`);
     const cur = report.currency;
-    const t = report.totals;
+    const sum = report.totals;
     replace(totals, h("dl", { class: "totals" },
-      h("div", {}, h("dt", { text: "Income" }), h("dd", { class: "amount positive", text: formatMoney(t.income_minor, cur) })),
-      h("div", {}, h("dt", { text: "Expenses" }), h("dd", { class: "amount negative", text: formatMoney(t.expense_minor, cur) })),
-      h("div", {}, h("dt", { text: "Net savings" }), h("dd", { class: "amount", text: formatMoney(t.net_minor, cur) })),
-      h("div", {}, h("dt", { text: "Savings rate" }), h("dd", { class: "savings-rate", text: percent(t.savings_rate) }))),
-    h("p", {}, h("a", { href: `#/reports?period=${month}` }, "Open this month's report")));
+      h("div", {}, h("dt", { text: t("dashboard.income") }), h("dd", { class: "amount positive", text: formatMoney(sum.income_minor, cur) })),
+      h("div", {}, h("dt", { text: t("dashboard.expenses") }), h("dd", { class: "amount negative", text: formatMoney(sum.expense_minor, cur) })),
+      h("div", {}, h("dt", { text: t("dashboard.netSavings") }), h("dd", { class: "amount", text: formatMoney(sum.net_minor, cur) })),
+      h("div", {}, h("dt", { text: t("dashboard.savingsRate") }), h("dd", { class: "savings-rate", text: percent(sum.savings_rate) }))),
+    h("p", {}, h("a", { href: `#/reports?period=${month}` }, t("dashboard.openReport"))));
   }
 
   async function loadFlow() {
@@ -70,16 +73,16 @@ export async function renderDashboard(container) {
     const cur = report.currency;
     const labels = report.points.map((p) => p.start.slice(0, 7));
     replace(flow, keep(chartFigure({
-      title: "Income and expenses, last six months",
-      summary: `Savings rate this month ${percent(report.points.at(-1)?.savings_rate)}.`,
-      table: { columns: ["Month", "Income", "Expenses", "Savings rate"],
+      title: t("dashboard.flowChart"),
+      summary: t("dashboard.flowSummary", { rate: percent(report.points.at(-1)?.savings_rate) }),
+      table: { columns: [t("dashboard.month"), t("dashboard.income"), t("dashboard.expenses"), t("dashboard.savingsRate")],
         rows: report.points.map((p, i) => [labels[i], formatMoney(p.income_minor, cur), formatMoney(p.expense_minor, cur),
           percent(p.savings_rate)]) },
       build: (Chart, canvas) => new Chart(canvas, {
         type: "bar",
         data: { labels, datasets: [
-          { label: "Income", data: report.points.map((p) => major(p.income_minor, cur)), backgroundColor: CHART_COLORS.income },
-          { label: "Expenses", data: report.points.map((p) => major(p.expense_minor, cur)), backgroundColor: CHART_COLORS.expense },
+          { label: t("dashboard.income"), data: report.points.map((p) => major(p.income_minor, cur)), backgroundColor: CHART_COLORS.income },
+          { label: t("dashboard.expenses"), data: report.points.map((p) => major(p.expense_minor, cur)), backgroundColor: CHART_COLORS.expense },
         ] },
         options: baseOptions(),
       }),
@@ -92,30 +95,32 @@ export async function renderDashboard(container) {
     const points = body.total.points;
     const last = points.at(-1);
     const note = body.fallback_used
-      ? h("p", { class: "hint", text: `Too little history for a full model on some accounts; a simpler estimate is used (${body.total.fallback_reason ?? "per account"}).` })
+      ? h("p", { class: "hint", text: t("dashboard.fallback", { reason: body.total.fallback_reason ?? t("dashboard.perAccount") }) })
       : null;
+    const lowLabel = t("dashboard.low");
     const figure = chartFigure({
-      title: `Balance forecast, next ${horizon.value} days`,
-      summary: last ? `Expected ${formatMoney(last.expected_minor, cur)} on ${formatDate(last.day)}, likely between ${formatMoney(last.lower_minor, cur)} and ${formatMoney(last.upper_minor, cur)}.` : "",
-      table: { columns: ["Day", "Expected", "Low (10 %)", "High (90 %)"],
+      title: t("dashboard.forecastChart", { days: horizon.value }),
+      summary: last ? t("dashboard.forecastSummary", { expected: formatMoney(last.expected_minor, cur), date: formatDate(last.day),
+        low: formatMoney(last.lower_minor, cur), high: formatMoney(last.upper_minor, cur) }) : "",
+      table: { columns: [t("dashboard.day"), t("dashboard.expected"), t("dashboard.lowColumn"), t("dashboard.highColumn")],
         rows: points.map((p) => [formatDate(p.day), formatMoney(p.expected_minor, cur), formatMoney(p.lower_minor, cur),
           formatMoney(p.upper_minor, cur)]) },
       build: (Chart, canvas) => new Chart(canvas, {
         type: "line",
         data: { labels: points.map((p) => p.day.slice(5)), datasets: [
-          { label: "Low", data: points.map((p) => major(p.lower_minor, cur)), borderWidth: 0, pointRadius: 0, fill: false },
-          { label: "Likely range", data: points.map((p) => major(p.upper_minor, cur)), borderWidth: 0, pointRadius: 0,
+          { label: lowLabel, data: points.map((p) => major(p.lower_minor, cur)), borderWidth: 0, pointRadius: 0, fill: false },
+          { label: t("dashboard.likelyRange"), data: points.map((p) => major(p.upper_minor, cur)), borderWidth: 0, pointRadius: 0,
             backgroundColor: CHART_COLORS.band, fill: "-1" },
-          { label: "Expected balance", data: points.map((p) => major(p.expected_minor, cur)), borderColor: CHART_COLORS.line,
+          { label: t("dashboard.expectedBalance"), data: points.map((p) => major(p.expected_minor, cur)), borderColor: CHART_COLORS.line,
             pointRadius: 0, fill: false },
         ] },
-        options: baseOptions({ plugins: { legend: { labels: { filter: (item) => item.text !== "Low" } } } }),
+        options: baseOptions({ plugins: { legend: { labels: { filter: (item) => item.text !== lowLabel } } } }),
       }),
     });
     const known = body.known_items.slice(0, 5).map((i) => h("li", {},
       `${formatDate(i.day)} · ${i.name}: ${formatMoney(i.amount_minor, cur)}`));
     replace(forecastBody, note, keep(figure),
-      known.length ? h("div", {}, h("h3", { text: "Scheduled items included" }), h("ul", {}, known)) : null);
+      known.length ? h("div", {}, h("h3", { text: t("dashboard.scheduled") }), h("ul", {}, known)) : null);
   }
 
   async function loadBudgets() {
@@ -123,23 +128,25 @@ export async function renderDashboard(container) {
     const cur = body.currency;
     const rows = body.categories.filter((c) => c.budget_minor);
     if (!rows.length) {
-      replace(budgets, h("p", { class: "empty", text: "No monthly budgets yet." }));
+      replace(budgets, h("p", { class: "empty", text: t("dashboard.noBudgets") }));
       return;
     }
     replace(budgets, h("ul", { class: "budget-bars" }, rows.map((c) => {
-      const chance = c.probability_over_budget === null ? "" : ` · ${Math.round(c.probability_over_budget * 100)} % chance to go over`;
+      const chance = c.probability_over_budget === null ? ""
+        : ` · ${t("dashboard.chanceOver", { percent: Math.round(c.probability_over_budget * 100) })}`;
       return h("li", { class: "stack" },
-        h("span", { text: `${c.name}: ${formatMoney(c.spent_minor, cur)} of ${formatMoney(c.budget_minor, cur)}` }),
+        h("span", { text: t("dashboard.budgetLine", { name: c.name, spent: formatMoney(c.spent_minor, cur),
+          budget: formatMoney(c.budget_minor, cur) }) }),
         h("meter", { min: 0, max: c.budget_minor, high: Math.round(c.budget_minor * 0.9), optimum: 0,
-          value: Math.min(c.spent_minor, c.budget_minor), "aria-label": `${c.name} spent of budget` }),
-        h("small", { class: "hint", text: `Heading for ${formatMoney(c.expected_minor, cur)} by month end${chance}` }));
+          value: Math.min(c.spent_minor, c.budget_minor), "aria-label": t("dashboard.budgetMeter", { name: c.name }) }),
+        h("small", { class: "hint", text: `${t("dashboard.heading", { money: formatMoney(c.expected_minor, cur) })}${chance}` }));
     })));
   }
 
   async function loadUnusual() {
     const items = await api("/analytics/unusual?limit=5");
     if (!items.length) {
-      replace(unusual, h("p", { class: "empty", text: "Nothing unusual lately." }));
+      replace(unusual, h("p", { class: "empty", text: t("dashboard.nothingUnusual") }));
       return;
     }
     replace(unusual, h("ul", { class: "unusual" }, items.map((u) => {
@@ -148,16 +155,16 @@ export async function renderDashboard(container) {
           mark.disabled = true;
           try {
             await api(`/analytics/unusual/${u.transaction_id}/expected`, { method: "POST" });
-            mark.textContent = "Expected";
+            mark.textContent = t("dashboard.markedExpected");
           } catch (error) {
             mark.disabled = false;
             status.error(error.message);
           }
-        } }, u.expected ? "Expected" : "Mark as expected");
+        } }, u.expected ? t("dashboard.markedExpected") : t("dashboard.markExpected"));
       return h("li", {},
         h("a", { href: `#/transaction?id=${u.transaction_id}` },
           `${formatDate(u.booked_on)} · ${u.payee || u.category_name}: ${formatMoney(u.amount_minor, u.currency)}`),
-        h("small", { class: "hint", text: ` usually ${formatMoney(u.typical_minor, u.currency)} in ${u.category_name}` }),
+        h("small", { class: "hint", text: ` ${t("dashboard.usually", { money: formatMoney(u.typical_minor, u.currency), category: u.category_name })}` }),
         " ", mark);
     })));
   }

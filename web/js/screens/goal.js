@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
+import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
 import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
 import { goalRow } from "./goals.js";
@@ -12,34 +13,35 @@ import { hashParams } from "./ledger.js";
 export async function renderGoal(container, { navigate }) {
   const id = hashParams().get("id") ?? "";
   const status = statusLine();
-  const heading = h("h1", { text: "Goal" });
+  const heading = h("h1", { text: t("goal.title") });
   const summary = h("ul", { class: "rows" });
   const chart = h("div", { class: "stack" });
   const money = h("div", { class: "stack" });
   const editor = h("div", { class: "stack" });
   const figures = [];
-  container.append(heading, h("p", {}, h("a", { href: "#/goals", text: "‹ All goals" })), status.element,
-    h("section", { class: "card stack", "aria-label": "Progress" }, summary),
-    h("section", { class: "card stack", "aria-labelledby": "goal-chart" }, h("h2", { id: "goal-chart", text: "Saved over time" }), chart),
-    h("section", { class: "card stack", "aria-labelledby": "goal-money" }, h("h2", { id: "goal-money", text: "Contributions" }), money),
-    h("section", { class: "card stack", "aria-labelledby": "goal-edit" }, h("h2", { id: "goal-edit", text: "Change" }), editor));
+  container.append(heading, h("p", {}, h("a", { href: "#/goals", text: t("goal.all") })), status.element,
+    h("section", { class: "card stack", "aria-label": t("goal.progress") }, summary),
+    h("section", { class: "card stack", "aria-labelledby": "goal-chart" }, h("h2", { id: "goal-chart", text: t("goal.chart") }), chart),
+    h("section", { class: "card stack", "aria-labelledby": "goal-money" }, h("h2", { id: "goal-money", text: t("goal.contributions") }), money),
+    h("section", { class: "card stack", "aria-labelledby": "goal-edit" }, h("h2", { id: "goal-edit", text: t("goal.change") }), editor));
 
   function contributions(g) {
     if (g.account_id) {
-      return [h("p", { text: `This goal follows the balance of ${g.account_name ?? "its account"}: transfer money there to save.` })];
+      return [h("p", { text: g.account_name ? t("goal.follows", { account: g.account_name }) : t("goal.followsItsAccount") })];
     }
     const amount = h("input", { type: "text", inputmode: "decimal", required: true, autocomplete: "off" });
     const day = h("input", { type: "date", value: today(), max: today() });
     const note = h("input", { type: "text", maxlength: 200, autocomplete: "off" });
     const out = h("input", { type: "checkbox" });
     const formStatus = statusLine();
-    const form = h("form", { class: "stack", "aria-label": "Add a contribution" },
-      h("div", { class: "row" }, field(`Amount (${g.currency})`, amount), field("Day", day), field("Note", note)),
-      h("label", { class: "check" }, out, " Take money out"),
-      h("button", { type: "submit", class: "primary" }, "Add"), formStatus.element);
+    const form = h("form", { class: "stack", "aria-label": t("goal.addContribution") },
+      h("div", { class: "row" }, field(t("goal.amount", { currency: g.currency }), amount), field(t("goal.day"), day),
+        field(t("goal.note"), note)),
+      h("label", { class: "check" }, out, ` ${t("goal.takeOut")}`),
+      h("button", { type: "submit", class: "primary" }, t("goal.add")), formStatus.element);
     onSubmit(form, formStatus, async () => {
       const parsed = parseAmount(amount.value, minorDigits(g.currency));
-      if (!parsed.ok) return formStatus.error(`Amount: ${parsed.error}`);
+      if (!parsed.ok) return formStatus.error(t("goal.amountError", { error: parsed.error }));
       await api(`/budget/goals/${encodeURIComponent(id)}/contributions`, { method: "POST",
         body: { amount_minor: out.checked ? -parsed.minor : parsed.minor, day: day.value, note: note.value } });
       await load();
@@ -57,19 +59,20 @@ export async function renderGoal(container, { navigate }) {
       value: toDecimalString(g.target_minor, minorDigits(g.currency)) });
     const date = h("input", { type: "date", value: g.target_date ?? "" });
     const formStatus = statusLine();
-    const form = h("form", { class: "stack", "aria-label": "Change the goal" },
-      h("div", { class: "row" }, field("Name", name), field(`Target (${g.currency})`, target), field("Target date", date)),
-      h("button", { type: "submit", class: "primary" }, "Save"), formStatus.element);
+    const form = h("form", { class: "stack", "aria-label": t("goal.changeTitle") },
+      h("div", { class: "row" }, field(t("goal.name"), name), field(t("goal.target", { currency: g.currency }), target),
+        field(t("goal.targetDate"), date)),
+      h("button", { type: "submit", class: "primary" }, t("goal.save")), formStatus.element);
     onSubmit(form, formStatus, async () => {
       const parsed = parseAmount(target.value, minorDigits(g.currency));
-      if (!parsed.ok) return formStatus.error(`Target: ${parsed.error}`);
+      if (!parsed.ok) return formStatus.error(t("goal.targetError", { error: parsed.error }));
       await api(`/budget/goals/${encodeURIComponent(id)}`, { method: "PATCH",
         body: { name: name.value.trim(), target_minor: parsed.minor, target_date: date.value || null } });
       await load();
       return undefined;
     });
-    const remove = h("button", { type: "button", class: "small", text: "Delete this goal", onclick: async () => {
-      if (!window.confirm(`Delete the goal ${g.name}?`)) return;
+    const remove = h("button", { type: "button", class: "small", text: t("goal.delete"), onclick: async () => {
+      if (!window.confirm(t("goal.deleteConfirm", { name: g.name }))) return;
       try {
         await api(`/budget/goals/${encodeURIComponent(id)}`, { method: "DELETE" });
         navigate("/goals");
@@ -95,15 +98,16 @@ export async function renderGoal(container, { navigate }) {
     figures.length = 0;
     const labels = g.history.map((p) => formatDate(p.day));
     const figure = chartFigure({
-      title: `${g.name}: saved over time`,
-      summary: `${formatMoney(g.saved_minor, g.currency)} of ${formatMoney(g.target_minor, g.currency)} saved.`,
-      table: { columns: ["Day", "Saved"], rows: g.history.map((p, i) => [labels[i], formatMoney(p.saved_minor, g.currency)]) },
+      title: t("goal.chartTitle", { name: g.name }),
+      summary: t("goal.chartSummary", {
+        saved: formatMoney(g.saved_minor, g.currency), target: formatMoney(g.target_minor, g.currency) }),
+      table: { columns: [t("goal.day"), t("goal.saved")], rows: g.history.map((p, i) => [labels[i], formatMoney(p.saved_minor, g.currency)]) },
       build: (Chart, canvas) => new Chart(canvas, {
         type: "line",
         data: { labels, datasets: [
-          { label: "Saved", data: g.history.map((p) => major(p.saved_minor, g.currency)), borderColor: CHART_COLORS.line,
+          { label: t("goal.saved"), data: g.history.map((p) => major(p.saved_minor, g.currency)), borderColor: CHART_COLORS.line,
             stepped: true, fill: false },
-          { label: "Target", data: g.history.map(() => major(g.target_minor, g.currency)), borderColor: CHART_COLORS.income,
+          { label: t("goal.targetLine"), data: g.history.map(() => major(g.target_minor, g.currency)), borderColor: CHART_COLORS.income,
             borderDash: [6, 4], pointRadius: 0 },
         ] },
         options: baseOptions(),

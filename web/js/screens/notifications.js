@@ -8,6 +8,7 @@
 import { api, isSignedIn } from "../api.js";
 import { h, replace, statusLine } from "../dom.js";
 import { formatDateTime } from "../format.js";
+import { t } from "../i18n.js";
 
 // The access token api.js keeps for this tab (see api.js: memory and sessionStorage).
 const ACCESS_KEY = "tally.accessToken";
@@ -103,7 +104,7 @@ function connectStream(onEvent) {
 
 /** One feed item; `onRead` marks it read. */
 export function notificationItem(n, onRead) {
-  const button = n.read ? null : h("button", { type: "button", class: "small" }, "Mark read");
+  const button = n.read ? null : h("button", { type: "button", class: "small" }, t("notifications.markRead"));
   button?.addEventListener("click", () => onRead(n, button));
   const title = n.link ? h("a", { href: n.link.replace(/^\/(?=#)/, ""), text: n.title }) : h("span", { text: n.title });
   return h("li", { class: `notification ${n.read ? "read" : "unread"}`, "data-id": n.id },
@@ -117,22 +118,22 @@ export async function renderNotifications(container) {
   const list = h("ul", { class: "rows", "aria-live": "polite" });
   const count = h("p", { class: "muted", role: "status" });
   const onlyUnread = h("input", { type: "checkbox", id: "only-unread" });
-  const readAll = h("button", { type: "button" }, "Mark all read");
+  const readAll = h("button", { type: "button" }, t("notifications.markAllRead"));
   container.append(h("section", { class: "card stack notification-centre", "aria-labelledby": "notifications-title" },
-    h("h1", { id: "notifications-title", text: "Notifications" }),
+    h("h1", { id: "notifications-title", text: t("notifications.title") }),
     h("div", { class: "row-item" },
-      h("label", { class: "grow" }, onlyUnread, " Unread only"), readAll),
+      h("label", { class: "grow" }, onlyUnread, ` ${t("notifications.unreadOnly")}`), readAll),
     count, status.element, list,
-    h("p", {}, h("a", { href: "#/preferences" }, "Notification settings"), " · ",
-      h("a", { href: "#/webhooks" }, "Webhooks"))));
+    h("p", {}, h("a", { href: "#/preferences" }, t("notifications.settings")), " · ",
+      h("a", { href: "#/webhooks" }, t("notifications.webhooks")))));
 
   let items = [];
 
   function show(unread) {
-    count.textContent = unread === 0 ? "All read." : `${unread} unread`;
+    count.textContent = unread === 0 ? t("notifications.allRead") : t("notifications.unread", { count: unread });
     const shown = onlyUnread.checked ? items.filter((n) => !n.read) : items;
     replace(list, shown.length ? shown.map((n) => notificationItem(n, markRead))
-      : h("li", { class: "empty", text: "Nothing here yet." }));
+      : h("li", { class: "empty", text: t("notifications.empty") }));
   }
 
   async function load() {

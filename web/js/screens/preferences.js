@@ -3,8 +3,13 @@
 
 import { api } from "../api.js";
 import { h, onSubmit, replace, statusLine } from "../dom.js";
+import { t } from "../i18n.js";
 
-const CHANNELS = [["email", "E-mail"], ["push", "Push"], ["in_app", "In the app"], ["webhook", "Webhooks"]];
+/** The channels, with their names in the reader's language (read while rendering). */
+function channelLabels() {
+  return [["email", t("preferences.channel.email")], ["push", t("preferences.channel.push")],
+    ["in_app", t("preferences.channel.inApp")], ["webhook", t("preferences.channel.webhook")]];
+}
 
 function base64UrlToBytes(text) {
   const padded = text.replaceAll("-", "+").replaceAll("_", "/") + "=".repeat((4 - (text.length % 4)) % 4);
@@ -28,7 +33,7 @@ function pushSection() {
   const status = statusLine();
   const state = h("p", { class: "muted", id: "push-state" });
   const button = h("button", { type: "button", id: "push-toggle" });
-  const section = h("fieldset", { class: "stack" }, h("legend", { text: "Push notifications on this device" }),
+  const section = h("fieldset", { class: "stack" }, h("legend", { text: t("preferences.pushTitle") }),
     state, button, status.element);
 
   async function current() {
@@ -38,13 +43,13 @@ function pushSection() {
 
   async function render() {
     if (!("PushManager" in window) || !window.isSecureContext) {
-      state.textContent = "This browser cannot receive push notifications here.";
+      state.textContent = t("preferences.pushUnsupportedHere");
       button.hidden = true;
       return;
     }
     const subscription = await current().catch(() => null);
-    state.textContent = subscription ? "Push is on for this device." : "Push is off for this device.";
-    button.textContent = subscription ? "Turn off push" : "Turn on push";
+    state.textContent = subscription ? t("preferences.pushOn") : t("preferences.pushOff");
+    button.textContent = subscription ? t("preferences.turnOff") : t("preferences.turnOn");
     button.dataset.on = subscription ? "1" : "";
   }
 
@@ -53,7 +58,7 @@ function pushSection() {
     button.disabled = true;
     try {
       const registration = await pushRegistration();
-      if (!registration) throw new Error("This browser cannot receive push notifications.");
+      if (!registration) throw new Error(t("preferences.pushUnsupported"));
       const subscription = await registration.pushManager.getSubscription();
       if (subscription) {
         const mine = await api("/notifier/push/subscriptions");
@@ -62,20 +67,20 @@ function pushSection() {
         // The server cannot tell devices on one push service apart by host alone: remove the newest of that host.
         const match = mine.filter((s) => s.endpoint_host === host).pop();
         if (match) await api(`/notifier/push/subscriptions/${encodeURIComponent(match.id)}`, { method: "DELETE" });
-        status.ok("Push is off for this device.");
+        status.ok(t("preferences.pushOff"));
       } else {
         if ((await Notification.requestPermission()) !== "granted") {
-          throw new Error("Notifications are blocked for Tally in this browser's settings.");
+          throw new Error(t("preferences.blocked"));
         }
         const { public_key: key } = await api("/notifier/push/key");
         const created = await registration.pushManager.subscribe({
           userVisibleOnly: true, applicationServerKey: base64UrlToBytes(key),
         });
         await api("/notifier/push/subscriptions", { method: "POST", body: created.toJSON() });
-        status.ok("Push is on for this device.");
+        status.ok(t("preferences.pushOn"));
       }
     } catch (error) {
-      status.error(error.message || "Push could not be changed.");
+      status.error(error.message || t("preferences.pushFailed"));
     } finally {
       button.disabled = false;
       await render().catch(() => {});
@@ -89,8 +94,9 @@ export async function renderPreferences(container) {
   const status = statusLine();
   const form = h("form", { class: "stack", novalidate: true });
   container.append(h("section", { class: "card stack preferences", "aria-labelledby": "prefs-title" },
-    h("h1", { id: "prefs-title", text: "Notification settings" }), form, pushSection(),
-    h("p", {}, h("a", { href: "#/notifications" }, "Notifications"), " · ", h("a", { href: "#/webhooks" }, "Webhooks"))));
+    h("h1", { id: "prefs-title", text: t("preferences.title") }), form, pushSection(),
+    h("p", {}, h("a", { href: "#/notifications" }, t("preferences.notifications")), " · ",
+      h("a", { href: "#/webhooks" }, t("preferences.webhooks")))));
 
   let prefs;
   const boxes = new Map();
@@ -101,12 +107,14 @@ export async function renderPreferences(container) {
 
   function draw() {
     boxes.clear();
+    const channelList = channelLabels();
     const rows = prefs.types.map((type) => h("tr", {},
       h("th", { scope: "row", text: type.label }),
-      CHANNELS.map(([channel, label]) => {
+      channelList.map(([channel, label]) => {
         const locked = type.locked.includes(channel);
         const box = h("input", { type: "checkbox", checked: type.channels[channel], disabled: locked,
-          "aria-label": `${type.label}: ${label}${locked ? " (always on)" : ""}`, "data-type": type.type,
+          "aria-label": locked ? t("preferences.boxLocked", { type: type.label, channel: label })
+            : t("preferences.box", { type: type.label, channel: label }), "data-type": type.type,
           "data-channel": channel });
         boxes.set(`${type.type}/${channel}`, box);
         return h("td", {}, box);
@@ -119,24 +127,24 @@ export async function renderPreferences(container) {
     digestOnly.checked = prefs.digest_only;
     replace(form,
       h("div", { class: "table-scroll" }, h("table", { class: "prefs-grid" },
-        h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Notification" }),
-          CHANNELS.map(([, label]) => h("th", { scope: "col", text: label })))),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("preferences.notification") }),
+          channelList.map(([, label]) => h("th", { scope: "col", text: label })))),
         h("tbody", {}, rows))),
-      h("fieldset", { class: "stack" }, h("legend", { text: "Quiet hours" }),
-        h("label", {}, quietOn, " Hold e-mail and push during quiet hours"),
+      h("fieldset", { class: "stack" }, h("legend", { text: t("preferences.quietHours") }),
+        h("label", {}, quietOn, ` ${t("preferences.quietOn")}`),
         h("div", { class: "row-item" },
-          h("label", { for: "quiet-start", text: "From" }), quietStart,
-          h("label", { for: "quiet-end", text: "to" }), quietEnd),
-        h("small", { class: "hint", text: `In your time zone (${prefs.time_zone}); held messages go out when they end.` })),
-      h("label", {}, digestOnly, " Digest only: no e-mail or push for alerts, just the weekly and monthly summary"),
+          h("label", { for: "quiet-start", text: t("preferences.from") }), quietStart,
+          h("label", { for: "quiet-end", text: t("preferences.to") }), quietEnd),
+        h("small", { class: "hint", text: t("preferences.quietHint", { zone: prefs.time_zone }) })),
+      h("label", {}, digestOnly, ` ${t("preferences.digestOnly")}`),
       status.element,
-      h("button", { type: "submit", class: "primary" }, "Save"));
+      h("button", { type: "submit", class: "primary" }, t("preferences.save")));
   }
 
   onSubmit(form, status, async () => {
     const channels = {};
     for (const type of prefs.types) {
-      for (const [channel] of CHANNELS) {
+      for (const [channel] of channelLabels()) {
         const box = boxes.get(`${type.type}/${channel}`);
         if (!box.disabled && box.checked !== type.channels[channel]) {
           (channels[type.type] ??= {})[channel] = box.checked;
@@ -148,7 +156,7 @@ export async function renderPreferences(container) {
     else if (prefs.quiet_hours) body.clear_quiet_hours = true;
     prefs = await api("/notifier/preferences", { method: "PATCH", body });
     draw();
-    status.ok("Saved.");
+    status.ok(t("preferences.saved"));
   });
 
   try {
