@@ -3,26 +3,40 @@
 
 import { api, switchHousehold } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
-import { WEEK_STARTS, select, timeZoneInput } from "./profile.js";
+import { select, timeZoneInput, weekStarts } from "./profile.js";
+import { t } from "../i18n.js";
 
-const ROLES = { owner: "Owner", member: "Member", viewer: "Viewer (read only)" };
+// Role → keys of its name and of "You are … here." (read with t() when rendering).
+const ROLES = {
+  owner: ["household.roles.owner", "household.youAre.owner"],
+  member: ["household.roles.member", "household.youAre.member"],
+  viewer: ["household.roles.viewer", "household.youAre.viewer"],
+};
+// The first day of the week as shown among the settings (in English the value itself, as before).
+const WEEK_START_VALUES = {
+  monday: "household.weekStartValues.monday",
+  sunday: "household.weekStartValues.sunday",
+  saturday: "household.weekStartValues.saturday",
+};
+
+const roleName = (role) => (ROLES[role] ? t(ROLES[role][0]) : role);
 
 export async function renderHousehold(container, { navigate }) {
   const status = statusLine();
   const settings = h("section", { class: "card stack", "aria-labelledby": "household-title" },
-    h("h1", { id: "household-title", text: "Household" }));
-  const list = h("ul", { class: "rows", "aria-label": "Your households" });
+    h("h1", { id: "household-title", text: t("household.title") }));
+  const list = h("ul", { class: "rows", "aria-label": t("household.yourHouseholds") });
   const others = h("section", { class: "card stack", "aria-labelledby": "households-title" },
-    h("h2", { id: "households-title", text: "Your households" }), list, status.element, createForm());
+    h("h2", { id: "households-title", text: t("household.yourHouseholds") }), list, status.element, createForm());
   container.append(h("div", { class: "grid" }, h("div", { class: "column" }, settings),
     h("div", { class: "column" }, others)));
 
   async function load() {
     const [household, { items }] = await Promise.all([api("/auth/household"), api("/auth/households")]);
     replace(settings, h("h1", { id: "household-title", text: household.name }),
-      h("p", { class: "muted", text: `You are ${ROLES[household.role].toLowerCase()} here.` }),
+      h("p", { class: "muted", text: ROLES[household.role] ? t(ROLES[household.role][1]) : household.role }),
       household.role === "owner" ? settingsForm(household) : settingsView(household),
-      h("p", {}, h("a", { href: "#/members" }, "Members and invitations")));
+      h("p", {}, h("a", { href: "#/members" }, t("household.membersLink"))));
     replace(list, items.map(row));
   }
 
@@ -32,17 +46,18 @@ export async function renderHousehold(container, { navigate }) {
       actions.push(h("button", { type: "button", class: "small", onclick: () => act(async () => {
         await switchHousehold(item.id);
         navigate("/");
-      }) }, "Switch"));
+      }) }, t("household.switch")));
       actions.push(h("button", { type: "button", class: "small", onclick: () => act(async () => {
-        if (!window.confirm(`Leave ${item.name}? You will no longer see its books.`)) return;
+        if (!window.confirm(t("household.leaveConfirm", { name: item.name }))) return;
         await api(`/auth/households/${encodeURIComponent(item.id)}/leave`, { method: "POST" });
-        status.ok(`You left ${item.name}.`);
+        status.ok(t("household.left", { name: item.name }));
         await load();
-      }) }, "Leave"));
+      }) }, t("household.leave")));
     }
     return h("li", { class: "row-item" },
       h("span", { class: "grow" }, h("strong", { class: "block", text: item.name }),
-        h("span", { class: "muted", text: `${ROLES[item.role]} · ${item.base_currency}${item.current ? " · current" : ""}` })),
+        h("span", { class: "muted", text: [roleName(item.role), item.base_currency, item.current ? t("household.current") : null]
+          .filter(Boolean).join(" · ") })),
       actions);
   }
 
@@ -60,15 +75,15 @@ export async function renderHousehold(container, { navigate }) {
     const currency = h("input", { type: "text", name: "currency", maxlength: 3, value: "EUR", required: true,
       autocapitalize: "characters", pattern: "[A-Za-z]{3}" });
     const formStatus = statusLine();
-    const form = h("form", { class: "stack", "aria-label": "Start a household" },
-      h("h2", { text: "Start another household" }),
-      field("Name", name), field("Currency", currency, "Its budgets and reports use it, e.g. EUR."),
-      h("button", { type: "submit" }, "Create household"), formStatus.element);
+    const form = h("form", { class: "stack", "aria-label": t("household.createLabel") },
+      h("h2", { text: t("household.createTitle") }),
+      field(t("household.name"), name), field(t("household.currency"), currency, t("household.newCurrencyHint")),
+      h("button", { type: "submit" }, t("household.create")), formStatus.element);
     onSubmit(form, formStatus, async () => {
       const created = await api("/auth/households", { method: "POST",
         body: { name: name.value.trim(), base_currency: currency.value.trim().toUpperCase() } });
       form.reset();
-      formStatus.ok(`${created.name} is ready. Switch to it to keep its books.`);
+      formStatus.ok(t("household.created", { name: created.name }));
       await load();
     });
     return form;
@@ -83,9 +98,10 @@ export async function renderHousehold(container, { navigate }) {
 
 function settingsView(household) {
   return h("dl", { class: "stack" },
-    h("dt", { text: "Currency" }), h("dd", { text: household.base_currency }),
-    h("dt", { text: "Time zone" }), h("dd", { text: household.time_zone }),
-    h("dt", { text: "Weeks start on" }), h("dd", { text: household.week_start }));
+    h("dt", { text: t("household.currency") }), h("dd", { text: household.base_currency }),
+    h("dt", { text: t("household.timeZone") }), h("dd", { text: household.time_zone }),
+    h("dt", { text: t("household.weeksStartOn") }),
+    h("dd", { text: WEEK_START_VALUES[household.week_start] ? t(WEEK_START_VALUES[household.week_start]) : household.week_start }));
 }
 
 function settingsForm(household) {
@@ -93,16 +109,16 @@ function settingsForm(household) {
   const currency = h("input", { type: "text", name: "currency", required: true, maxlength: 3,
     pattern: "[A-Za-z]{3}", autocapitalize: "characters", value: household.base_currency });
   const zone = timeZoneInput(household.time_zone);
-  const week = select("week-start", WEEK_STARTS, household.week_start);
+  const week = select("week-start", weekStarts(), household.week_start);
   const status = statusLine();
-  const form = h("form", { class: "stack", "aria-label": "Household settings" },
-    field("Household name", name), field("Currency", currency, "Budgets and reports are in this currency."),
-    field("Time zone", zone, "Days and months are counted here."), field("First day of the week", week),
-    h("button", { type: "submit", class: "primary" }, "Save settings"), status.element);
+  const form = h("form", { class: "stack", "aria-label": t("household.settingsLabel") },
+    field(t("household.householdName"), name), field(t("household.currency"), currency, t("household.currencyHint")),
+    field(t("household.timeZone"), zone, t("household.timeZoneHint")), field(t("household.weekStart"), week),
+    h("button", { type: "submit", class: "primary" }, t("household.save")), status.element);
   onSubmit(form, status, async () => {
     await api("/auth/household", { method: "PATCH", body: { name: name.value.trim(),
       base_currency: currency.value.trim().toUpperCase(), time_zone: zone.value.trim(), week_start: week.value } });
-    status.ok("Settings saved.");
+    status.ok(t("household.saved"));
   });
   return form;
 }

@@ -1,5 +1,7 @@
 // Shared by the screens that open from a mailed link (#/verify?token=…, #/reset?token=…).
 
+import { formatDateTime } from "../format.js";
+
 /**
  * The link's token, read once: the address bar is rewritten without it, so it stays out of the history
  * (and the gateway sends no Referer anywhere).
@@ -11,7 +13,7 @@ export function takeLinkToken(route) {
   return token;
 }
 
-/** Formats an ISO timestamp for a list: "22 Nov 2026, 14:05" in the reader's locale and time zone. */
+/** Formats an ISO timestamp for a list: "22 Nov 2026, 14:05" in the chosen language and the reader's time zone. */
 export function when(iso) {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return formatDateTime(iso);
 }

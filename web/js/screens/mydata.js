@@ -5,6 +5,7 @@
 
 import { api, forgetSession } from "../api.js";
 import { field, h, onSubmit, statusLine } from "../dom.js";
+import { t } from "../i18n.js";
 
 // Each part: file name in the zip, the API path, and whether the household may lack it (a service that
 // is not deployed, or not answering, leaves a note instead of failing the whole download).
@@ -23,10 +24,9 @@ export async function renderMyData(container, { navigate }) {
 function exportCard() {
   const status = statusLine();
   const form = h("form", { class: "card stack", "aria-labelledby": "export-title" },
-    h("h1", { id: "export-title", text: "Your data" }),
-    h("p", { text: "One zip file with everything Tally holds about you and the books of the household you "
-      + "are in now (switch household to download another's)." }),
-    h("button", { type: "submit", class: "primary" }, "Download my data"), status.element);
+    h("h1", { id: "export-title", text: t("myData.title") }),
+    h("p", { text: t("myData.intro") }),
+    h("button", { type: "submit", class: "primary" }, t("myData.download")), status.element);
   onSubmit(form, status, async () => {
     const files = [];
     const missing = [];
@@ -38,14 +38,14 @@ function exportCard() {
         missing.push(`${name}: ${error.message}`);
       }
     }
-    if (missing.length) files.push(["MISSING.txt", `Parts that could not be fetched:\n${missing.join("\n")}\n`]);
+    if (missing.length) files.push(["MISSING.txt", `${t("myData.missingFile")}\n${missing.join("\n")}\n`]);
     const blob = zip(files);
     const link = h("a", { href: URL.createObjectURL(blob), download: `tally-my-data-${today()}.zip` });
     document.body.append(link);
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
-    status.ok(missing.length ? `Downloaded, without: ${missing.join("; ")}` : "Downloaded.");
+    status.ok(missing.length ? t("myData.downloadedWithout", { missing: missing.join("; ") }) : t("myData.downloaded"));
   });
   return form;
 }
@@ -56,19 +56,18 @@ function deleteCard(navigate) {
   const sure = h("input", { type: "checkbox", name: "sure", required: true });
   const status = statusLine();
   const form = h("form", { class: "card stack", "aria-labelledby": "delete-title" },
-    h("h2", { id: "delete-title", text: "Delete your account" }),
-    h("p", { text: "Households only you belong to are deleted with everything in them. You leave shared ones; "
-      + "if you are the only owner of one, make someone else owner first." }),
-    field("Password", password),
-    field("Two-step code", code, "Only if two-step sign-in is on: a code from your app or a recovery code."),
-    h("label", { class: "row-item" }, sure, "I understand this cannot be undone."),
-    h("button", { type: "submit" }, "Delete my account"), status.element);
+    h("h2", { id: "delete-title", text: t("myData.deleteTitle") }),
+    h("p", { text: t("myData.deleteIntro") }),
+    field(t("myData.password"), password),
+    field(t("myData.code"), code, t("myData.codeHint")),
+    h("label", { class: "row-item" }, sure, t("myData.sure")),
+    h("button", { type: "submit" }, t("myData.delete")), status.element);
   onSubmit(form, status, async () => {
     const body = { password: password.value };
     if (code.value.trim()) body.code = code.value.trim();
     await api("/auth/account/delete", { method: "POST", body });
     forgetSession();
-    sessionStorage.setItem("tally.notice", "Your account was deleted.");
+    sessionStorage.setItem("tally.notice", t("myData.deleted"));
     navigate("/signin");
   });
   return form;

@@ -2,10 +2,18 @@
 
 import { api } from "../api.js";
 import { field, h, onSubmit, statusLine } from "../dom.js";
+import { t } from "../i18n.js";
 
-export const WEEK_STARTS = [["monday", "Monday"], ["sunday", "Sunday"], ["saturday", "Saturday"]];
+// Week start → key of its name; weekStarts() gives [value, name] pairs for select() in the chosen language.
+export const WEEK_STARTS = [["monday", "profile.weekdays.monday"], ["sunday", "profile.weekdays.sunday"],
+  ["saturday", "profile.weekdays.saturday"]];
+// Each language in its own name, so not translated.
 const LOCALES = [["en", "English"], ["en-GB", "English (UK)"], ["de", "Deutsch"], ["fr", "Français"],
   ["es", "Español"], ["it", "Italiano"], ["nl", "Nederlands"]];
+
+export function weekStarts() {
+  return WEEK_STARTS.map(([code, key]) => [code, t(key)]);
+}
 
 /** A time-zone input with the browser's list of IANA names to choose from (the server checks the name). */
 export function timeZoneInput(value) {
@@ -24,7 +32,7 @@ export function select(name, options, value) {
 }
 
 export async function renderProfile(container) {
-  const title = h("h1", { id: "profile-title", text: "Your profile" });
+  const title = h("h1", { id: "profile-title", text: t("profile.title") });
   const card = h("section", { class: "card narrow stack", "aria-labelledby": "profile-title" }, title);
   container.append(card);
   let profile;
@@ -40,22 +48,22 @@ export async function renderProfile(container) {
     : [[profile.locale, profile.locale], ...LOCALES];
   const locale = select("locale", locales, profile.locale);
   const zone = timeZoneInput(profile.time_zone);
-  const week = select("week-start", WEEK_STARTS, profile.week_start);
+  const week = select("week-start", weekStarts(), profile.week_start);
   const status = statusLine();
-  const form = h("form", { class: "stack", "aria-label": "Profile" },
+  const form = h("form", { class: "stack", "aria-label": t("profile.formLabel") },
     h("p", { class: "muted", text: profile.email }),
-    field("Your name", name),
-    field("Language and region", locale, "Used for dates and numbers in e-mails."),
-    field("Time zone", zone, "Reminders and e-mails arrive in your local time, e.g. Europe/Berlin."),
-    field("First day of the week", week),
-    h("button", { type: "submit", class: "primary" }, "Save profile"),
+    field(t("profile.yourName"), name),
+    field(t("profile.locale"), locale, t("profile.localeHint")),
+    field(t("profile.timeZone"), zone, t("profile.timeZoneHint")),
+    field(t("profile.weekStart"), week),
+    h("button", { type: "submit", class: "primary" }, t("profile.save")),
     status.element);
   onSubmit(form, status, async () => {
     await api("/auth/profile", { method: "PATCH", body: {
       display_name: name.value.trim(), locale: locale.value, time_zone: zone.value.trim(), week_start: week.value,
     } });
-    status.ok("Profile saved.");
+    status.ok(t("profile.saved"));
   });
-  card.append(form, h("p", {}, h("a", { href: "#/household" }, "Household and members"), " · ",
-    h("a", { href: "#/my-data" }, "Your data"), " · ", h("a", { href: "#/security" }, "Security")));
+  card.append(form, h("p", {}, h("a", { href: "#/household" }, t("profile.householdLink")), " · ",
+    h("a", { href: "#/my-data" }, t("profile.dataLink")), " · ", h("a", { href: "#/security" }, t("profile.securityLink"))));
 }

@@ -3,9 +3,10 @@
 
 import { api } from "../api.js";
 import { field, h, onSubmit, statusLine } from "../dom.js";
+import { t } from "../i18n.js";
 
 export async function renderSecurity(container) {
-  const title = h("h1", { text: "Security" });
+  const title = h("h1", { text: t("security.title") });
   container.append(title);
   let me;
   try {
@@ -22,11 +23,11 @@ export async function renderSecurity(container) {
 function emailCard(me) {
   const status = statusLine();
   const card = h("section", { class: "card stack", "aria-labelledby": "email-title" },
-    h("h2", { id: "email-title", text: "Email address" }),
-    h("p", {}, h("strong", { text: me.email }), " — ", me.email_verified ? "confirmed." : "not confirmed yet."));
+    h("h2", { id: "email-title", text: t("security.emailTitle") }),
+    h("p", {}, h("strong", { text: me.email }), " — ", me.email_verified ? t("security.confirmed") : t("security.notConfirmed")));
   if (!me.email_verified) {
     const form = h("form", { class: "stack" },
-      h("button", { type: "submit" }, "Send the confirmation link again"), status.element);
+      h("button", { type: "submit" }, t("security.resend")), status.element);
     onSubmit(form, status, async () => {
       const answer = await api("/auth/verify-email/resend", { method: "POST" });
       status.ok(answer.detail);
@@ -43,27 +44,27 @@ function passwordCard() {
     minlength: 10 });
   const status = statusLine();
   const form = h("form", { class: "card stack", "aria-labelledby": "password-title" },
-    h("h2", { id: "password-title", text: "Change your password" }),
-    field("Current password", current),
-    field("New password", next, "At least 10 characters, and not a common password. Other devices are signed out."),
-    h("button", { type: "submit", class: "primary" }, "Change password"),
+    h("h2", { id: "password-title", text: t("security.passwordTitle") }),
+    field(t("security.currentPassword"), current),
+    field(t("security.newPassword"), next, t("security.newPasswordHint")),
+    h("button", { type: "submit", class: "primary" }, t("security.changePassword")),
     status.element);
   onSubmit(form, status, async () => {
     await api("/auth/password", {
       method: "POST", body: { current_password: current.value, new_password: next.value },
     });
     form.reset();
-    status.ok("Password changed. Your other devices were signed out.");
+    status.ok(t("security.passwordChanged"));
   });
   return form;
 }
 
 function linksCard(me) {
   return h("section", { class: "card stack", "aria-labelledby": "more-title" },
-    h("h2", { id: "more-title", text: "Sign-in protection" }),
+    h("h2", { id: "more-title", text: t("security.protectionTitle") }),
     h("ul", { class: "rows" },
-      h("li", {}, h("a", { href: "#/two-factor" }, "Two-step sign-in"),
-        h("span", { class: "muted", text: me.two_factor_enabled ? " — on" : " — off" })),
-      h("li", {}, h("a", { href: "#/sessions" }, "Where you are signed in")),
-      h("li", {}, h("a", { href: "#/security-log" }, "Security log"))));
+      h("li", {}, h("a", { href: "#/two-factor" }, t("security.twoFactor")),
+        h("span", { class: "muted", text: me.two_factor_enabled ? t("security.on") : t("security.off") })),
+      h("li", {}, h("a", { href: "#/sessions" }, t("security.sessions"))),
+      h("li", {}, h("a", { href: "#/security-log" }, t("security.log")))));
 }

@@ -3,20 +3,21 @@
 import { api, signOutEverywhere } from "../api.js";
 import { h, replace, statusLine } from "../dom.js";
 import { when } from "./linktoken.js";
+import { t } from "../i18n.js";
 
 export async function renderSessions(container) {
   const list = h("ul", { class: "rows", "aria-live": "polite" });
   const status = statusLine();
   const everywhere = h("button", { type: "button", onclick: () => signOutEverywhere().catch((e) => status.error(e.message)) },
-    "Sign out everywhere");
+    t("sessions.signOutEverywhere"));
   container.append(h("section", { class: "card stack", "aria-labelledby": "sessions-title" },
-    h("h1", { id: "sessions-title", text: "Where you are signed in" }),
+    h("h1", { id: "sessions-title", text: t("sessions.title") }),
     list, status.element, everywhere,
-    h("p", {}, h("a", { href: "#/security" }, "Back to Security"))));
+    h("p", {}, h("a", { href: "#/security" }, t("sessions.back")))));
 
   async function load() {
     const { items } = await api("/auth/sessions");
-    replace(list, items.length ? items.map(item) : h("li", { class: "empty", text: "No active sessions." }));
+    replace(list, items.length ? items.map(item) : h("li", { class: "empty", text: t("sessions.empty") }));
   }
 
   function item(session) {
@@ -24,17 +25,21 @@ export async function renderSessions(container) {
       status.clear();
       try {
         await api(`/auth/sessions/${encodeURIComponent(session.id)}`, { method: "DELETE" });
-        status.ok(`${session.device} was signed out.`);
+        status.ok(t("sessions.signedOut", { device: session.device }));
         await load();
       } catch (error) {
         status.error(error.message);
       }
-    } }, "Sign out");
+    } }, t("sessions.signOut"));
     return h("li", { class: "row-item" },
       h("span", { class: "grow" },
         h("strong", { class: "block", text: session.device }),
-        h("span", { class: "muted", text: `${session.current ? "This device · " : ""}last seen ${when(session.last_seen_at)}`
-          + ` · signed in ${when(session.created_at)}${session.ip ? ` · ${session.ip}` : ""}` })),
+        h("span", { class: "muted", text: [
+          session.current ? t("sessions.thisDevice") : null,
+          t("sessions.lastSeen", { when: when(session.last_seen_at) }),
+          t("sessions.signedIn", { when: when(session.created_at) }),
+          session.ip,
+        ].filter(Boolean).join(" · ") })),
       session.current ? null : revoke);
   }
 

@@ -3,10 +3,11 @@
 
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
+import { t } from "../i18n.js";
 
 export async function renderTwoFactor(container) {
   const card = h("section", { class: "card narrow stack", "aria-labelledby": "tfa-title" },
-    h("h1", { id: "tfa-title", text: "Two-step sign-in" }));
+    h("h1", { id: "tfa-title", text: t("twoFactor.title") }));
   container.append(card);
   try {
     const me = await api("/auth/me");
@@ -15,7 +16,7 @@ export async function renderTwoFactor(container) {
   } catch (error) {
     card.append(h("p", { class: "status error", role: "alert", text: error.message }));
   }
-  card.append(h("p", {}, h("a", { href: "#/security" }, "Back to Security")));
+  card.append(h("p", {}, h("a", { href: "#/security" }, t("twoFactor.back"))));
 }
 
 function codeInput() {
@@ -26,8 +27,8 @@ function codeInput() {
 function startEnrolment() {
   const status = statusLine();
   const form = h("form", { class: "stack" },
-    h("p", {}, "Two-step sign-in asks for a code from an authenticator app on your phone after your password."),
-    h("button", { type: "submit", class: "primary" }, "Set up two-step sign-in"), status.element);
+    h("p", {}, t("twoFactor.intro")),
+    h("button", { type: "submit", class: "primary" }, t("twoFactor.setUp")), status.element);
   onSubmit(form, status, async () => {
     const setup = await api("/auth/2fa/setup", { method: "POST" });
     form.replaceWith(confirmForm(setup));
@@ -39,11 +40,11 @@ function confirmForm(setup) {
   const code = codeInput();
   const status = statusLine();
   const form = h("form", { class: "stack" },
-    h("p", {}, "Scan this code with your authenticator app, then enter the 6-digit code it shows."),
-    h("img", { class: "qr", src: setup.qr_svg, alt: "QR code for your authenticator app", width: 220, height: 220 }),
-    h("p", { class: "hint" }, "Cannot scan it? Enter this key instead: ", h("code", { text: setup.secret })),
-    field("Code from the app", code),
-    h("button", { type: "submit", class: "primary" }, "Turn on"), status.element);
+    h("p", {}, t("twoFactor.scan")),
+    h("img", { class: "qr", src: setup.qr_svg, alt: t("twoFactor.qrAlt"), width: 220, height: 220 }),
+    h("p", { class: "hint" }, t("twoFactor.cannotScan"), h("code", { text: setup.secret })),
+    field(t("twoFactor.codeFromApp"), code),
+    h("button", { type: "submit", class: "primary" }, t("twoFactor.turnOn")), status.element);
   onSubmit(form, status, async () => {
     const { recovery_codes: codes } = await api("/auth/2fa/enable", { method: "POST", body: { code: code.value.trim() } });
     form.replaceWith(recoveryCodes(codes));
@@ -52,11 +53,11 @@ function confirmForm(setup) {
   return form;
 }
 
-function recoveryCodes(codes, note = "Two-step sign-in is on.") {
+function recoveryCodes(codes, note = t("twoFactor.isOn")) {
   return h("div", { class: "stack" },
     h("p", { class: "status ok", role: "status", text: note }),
-    h("p", {}, h("strong", { text: "Keep these recovery codes somewhere safe. " }),
-      "Each one signs you in once if you lose your phone. They are shown only this once."),
+    h("p", {}, h("strong", { text: t("twoFactor.keepSafe") }),
+      t("twoFactor.shownOnce")),
     h("ul", { class: "codes" }, codes.map((c) => h("li", {}, h("code", { text: c })))));
 }
 
@@ -65,15 +66,15 @@ function newCodesForm() {
   const code = codeInput();
   const status = statusLine();
   const form = h("form", { class: "stack", "aria-labelledby": "codes-title" },
-    h("h2", { id: "codes-title", text: "New recovery codes" }),
-    h("p", {}, "Used some, or lost them? New codes replace the old ones, which stop working."),
-    field("Password", password),
-    field("Code", code, "From your authenticator app."),
-    h("button", { type: "submit" }, "Get new recovery codes"), status.element);
+    h("h2", { id: "codes-title", text: t("twoFactor.newCodesTitle") }),
+    h("p", {}, t("twoFactor.newCodesIntro")),
+    field(t("twoFactor.password"), password),
+    field(t("twoFactor.code"), code, t("twoFactor.codeHint")),
+    h("button", { type: "submit" }, t("twoFactor.getNewCodes")), status.element);
   onSubmit(form, status, async () => {
     const { recovery_codes: codes } = await api("/auth/2fa/recovery-codes",
       { method: "POST", body: { password: password.value, code: code.value.trim() } });
-    form.replaceWith(recoveryCodes(codes, "New recovery codes made; the old ones no longer work."));
+    form.replaceWith(recoveryCodes(codes, t("twoFactor.newCodesMade")));
   });
   return form;
 }
@@ -83,14 +84,14 @@ function disableForm() {
   const code = codeInput();
   const status = statusLine();
   const form = h("form", { class: "stack", "aria-labelledby": "off-title" },
-    h("h2", { id: "off-title", text: "Turn it off" }),
-    h("p", {}, "Two-step sign-in is on."),
-    field("Password", password),
-    field("Code", code, "From your authenticator app, or a recovery code."),
-    h("button", { type: "submit" }, "Turn off two-step sign-in"), status.element);
+    h("h2", { id: "off-title", text: t("twoFactor.offTitle") }),
+    h("p", {}, t("twoFactor.isOn")),
+    field(t("twoFactor.password"), password),
+    field(t("twoFactor.code"), code, t("twoFactor.codeOrRecoveryHint")),
+    h("button", { type: "submit" }, t("twoFactor.turnOff")), status.element);
   onSubmit(form, status, async () => {
     await api("/auth/2fa/disable", { method: "POST", body: { password: password.value, code: code.value.trim() } });
-    replace(form, h("p", { class: "status ok", role: "status", text: "Two-step sign-in is off." }));
+    replace(form, h("p", { class: "status ok", role: "status", text: t("twoFactor.isOff") }));
   });
   return form;
 }
