@@ -1,4 +1,5 @@
 import { h, statusLine, uid } from "../dom.js";
+import { t } from "../i18n.js";
 import { minorDigits } from "../money.js";
 
 /** A titled card. `body` is filled by the panel; `status` shows load errors. */
@@ -44,10 +45,30 @@ export function readCurrency(input, status) {
   try {
     return { code, digits: minorDigits(code) };
   } catch {
-    status.error(`${code || "That"} is not a currency code.`);
+    status.error(code ? t("panel.notCurrency", { code }) : t("panel.notCurrencyEmpty"));
     input.focus();
     return null;
   }
+}
+
+// The kinds of account, as the API names them; their labels come from the locale files.
+const ACCOUNT_KIND_KEYS = {
+  checking: "panel.kinds.checking",
+  savings: "panel.kinds.savings",
+  cash: "panel.kinds.cash",
+  credit_card: "panel.kinds.creditCard",
+  loan: "panel.kinds.loan",
+  investment: "panel.kinds.investment",
+};
+
+/** The label of an account kind in the reader's language (the kind itself if it is unknown). */
+export function accountKindLabel(kind) {
+  return ACCOUNT_KIND_KEYS[kind] ? t(ACCOUNT_KIND_KEYS[kind]) : kind;
+}
+
+/** { value, label } options for every account kind, for fillSelect(). */
+export function accountKindOptions() {
+  return Object.keys(ACCOUNT_KIND_KEYS).map((value) => ({ value, label: accountKindLabel(value) }));
 }
 
 /** Options for the categories of one kind ("expense" or "income"), labelled "Group › Name". */

@@ -3,9 +3,10 @@
 
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
-import { ACCOUNT_KINDS, formatDate, today } from "../format.js";
+import { formatDate, today } from "../format.js";
+import { t } from "../i18n.js";
 import { minorDigits, parseAmount } from "../money.js";
-import { fillSelect } from "../panels/panel.js";
+import { accountKindLabel, fillSelect } from "../panels/panel.js";
 import { amountNode, ledgerNav } from "./ledger.js";
 
 export async function renderAccounts(container) {
@@ -13,11 +14,11 @@ export async function renderAccounts(container) {
   const asOf = h("input", { type: "date", name: "as_of", value: today() });
   const worth = h("div", { class: "totals", "aria-live": "polite" });
   const list = h("ul", { class: "rows" });
-  const dateForm = h("form", { class: "row", "aria-label": "Balances as of a day" }, field("Balances at the end of", asOf),
-    h("button", { type: "submit" }, "Show"));
-  container.append(ledgerNav("/accounts"), h("h1", { text: "Accounts" }), status.element,
-    h("section", { class: "card" }, dateForm, h("h2", { text: "Net worth" }), worth, h("h2", { text: "Accounts" }),
-      list));
+  const dateForm = h("form", { class: "row", "aria-label": t("accounts.asOfLabel") },
+    field(t("accounts.asOf"), asOf), h("button", { type: "submit" }, t("accounts.show")));
+  container.append(ledgerNav("/accounts"), h("h1", { text: t("accounts.title") }), status.element,
+    h("section", { class: "card" }, dateForm, h("h2", { text: t("accounts.netWorth") }), worth,
+      h("h2", { text: t("accounts.title") }), list));
   let accounts = [];
 
   async function load() {
@@ -28,22 +29,26 @@ export async function renderAccounts(container) {
     const balances = await Promise.all(items.map((a) => api(
       `/ledger/accounts/${a.id}/balance?as_of=${encodeURIComponent(day)}`)));
     const converted = net.converted && net.totals.length > 1
-      ? h("p", {}, h("strong", { text: `All in ${net.converted.currency}: ` }),
+      ? h("p", {}, h("strong", { text: t("accounts.allIn", { currency: net.converted.currency }) }),
         amountNode(net.converted.amount_minor, net.converted.currency),
-        net.converted.missing_rates.length ? ` (without ${net.converted.missing_rates.join(", ")}: no rate; `
-          : " (", h("a", { href: "#/rates" }, "exchange rates"), ")") : null;
+        net.converted.missing_rates.length
+          ? t("accounts.withoutRates", { currencies: net.converted.missing_rates.join(", ") }) : " (",
+        h("a", { href: "#/rates" }, t("accounts.ratesLink")), ")") : null;
     replace(worth, net.totals.length
-      ? [...net.totals.map((t) => h("p", {}, `${t.currency}: `, amountNode(t.amount_minor, t.currency))), converted]
-      : h("p", { class: "empty", text: "No accounts yet." }));
+      ? [...net.totals.map((total) => h("p", {}, `${total.currency}: `,
+        amountNode(total.amount_minor, total.currency))), converted]
+      : h("p", { class: "empty", text: t("accounts.empty") }));
     replace(list, items.map((a, n) => h("li", { class: "row-item" },
       h("span", { class: "grow" },
         h("a", { href: `#/transactions?account=${a.id}` }, h("strong", { text: a.name })),
-        h("small", { class: "muted block", text: [ACCOUNT_KINDS[a.kind] ?? a.kind, a.currency,
-          a.archived ? "archived" : null, day === today() ? null : `on ${formatDate(day)}`]
+        h("small", { class: "muted block", text: [accountKindLabel(a.kind), a.currency,
+          a.archived ? t("accounts.archived") : null,
+          day === today() ? null : t("accounts.onDay", { day: formatDate(day) })]
           .filter(Boolean).join(" · ") })),
       amountNode(balances[n].balance_minor, a.currency),
       h("button", { type: "button", class: "small", onclick: () => change(a),
-        "aria-label": `${a.archived ? "Reopen" : "Archive"} ${a.name}` }, a.archived ? "Reopen" : "Archive"))));
+        "aria-label": t(a.archived ? "accounts.reopenNamed" : "accounts.archiveNamed", { name: a.name }) },
+      a.archived ? t("accounts.reopen") : t("accounts.archive")))));
     const open = items.filter((a) => !a.archived).map((a) => ({ value: a.id, label: `${a.name} (${a.currency})` }));
     fillSelect(source, open);
     fillSelect(target, open);
@@ -55,7 +60,7 @@ export async function renderAccounts(container) {
     try {
       await api(`/ledger/accounts/${account.id}/${account.archived ? "reopen" : "archive"}`,
         { method: "POST", body: { expected_version: account.version } });
-      status.ok(`${account.name} ${account.archived ? "reopened" : "archived"}.`);
+      status.ok(t(account.archived ? "accounts.reopened" : "accounts.archivedDone", { name: account.name }));
     } catch (error) {
       status.error(error.message);
     }
@@ -69,7 +74,7 @@ export async function renderAccounts(container) {
   const note = h("input", { type: "text", maxlength: 1000, autocomplete: "off" });
   // Between currencies the transfer keeps both amounts: what left, and what arrived.
   const arrived = h("input", { type: "text", inputmode: "decimal", autocomplete: "off" });
-  const arrivedField = field("Amount that arrived", arrived, "In the receiving account's currency");
+  const arrivedField = field(t("accounts.arrived"), arrived, t("accounts.arrivedHint"));
   const currencyOf = (select) => accounts.find((a) => a.id === select.value)?.currency;
   const showArrived = () => {
     arrivedField.hidden = !source.value || !target.value || currencyOf(source) === currencyOf(target);
@@ -77,11 +82,12 @@ export async function renderAccounts(container) {
   source.addEventListener("change", showArrived);
   target.addEventListener("change", showArrived);
   const transferStatus = statusLine();
-  const transfer = h("form", { class: "stack", "aria-label": "Transfer between accounts" },
-    h("h2", { text: "Transfer" }),
-    h("div", { class: "row" }, field("From", source), field("To", target)),
-    h("div", { class: "row" }, field("Amount", amount), arrivedField, field("Day", day)), field("Note", note),
-    h("button", { type: "submit", class: "primary" }, "Transfer"), transferStatus.element);
+  const transfer = h("form", { class: "stack", "aria-label": t("accounts.transferLabel") },
+    h("h2", { text: t("accounts.transfer") }),
+    h("div", { class: "row" }, field(t("accounts.from"), source), field(t("accounts.to"), target)),
+    h("div", { class: "row" }, field(t("accounts.amount"), amount), arrivedField, field(t("accounts.day"), day)),
+    field(t("accounts.note"), note),
+    h("button", { type: "submit", class: "primary" }, t("accounts.transferButton")), transferStatus.element);
   container.append(h("section", { class: "card" }, transfer));
   showArrived();
 
@@ -89,7 +95,7 @@ export async function renderAccounts(container) {
     const from = accounts.find((a) => a.id === source.value);
     const parsed = parseAmount(amount.value, minorDigits(from?.currency ?? "EUR"));
     if (!parsed.ok) {
-      transferStatus.error(`Amount: ${parsed.error}`);
+      transferStatus.error(t("accounts.amountError", { error: parsed.error }));
       amount.focus();
       return;
     }
@@ -97,7 +103,7 @@ export async function renderAccounts(container) {
     if (!arrivedField.hidden) {
       const got = parseAmount(arrived.value, minorDigits(currencyOf(target) ?? "EUR"));
       if (!got.ok) {
-        transferStatus.error(`Amount that arrived: ${got.error}`);
+        transferStatus.error(t("accounts.arrivedError", { error: got.error }));
         arrived.focus();
         return;
       }
@@ -106,7 +112,7 @@ export async function renderAccounts(container) {
     await api("/ledger/transfers", { method: "POST", body: { from_account_id: source.value,
       to_account_id: target.value, amount_minor: parsed.minor, booked_on: day.value, note: note.value.trim(),
       counter_amount_minor: counter } });
-    transferStatus.ok("Transferred.");
+    transferStatus.ok(t("accounts.transferred"));
     amount.value = "";
     arrived.value = "";
     note.value = "";

@@ -8,14 +8,20 @@
 import { ApiError, api, humanMessage } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, formatDateTime } from "../format.js";
+import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 
 const ACCEPT = ".csv,.txt,.tsv,.ofx,.qfx,.qif,.xml";
 const ROLES = [
-  ["date_column", "Date"], ["amount_column", "Amount (signed)"], ["debit_column", "Money out"],
-  ["credit_column", "Money in"], ["direction_column", "In or out (for unsigned amounts)"], ["payee_column", "Payee"], ["description_column", "Description"],
-  ["bank_id_column", "Bank's transaction id"], ["currency_column", "Currency"],
+  ["date_column", "imports.roles.date"], ["amount_column", "imports.roles.amount"], ["debit_column", "imports.roles.debit"],
+  ["credit_column", "imports.roles.credit"], ["direction_column", "imports.roles.direction"],
+  ["payee_column", "imports.roles.payee"], ["description_column", "imports.roles.description"],
+  ["bank_id_column", "imports.roles.bankId"], ["currency_column", "imports.roles.currency"],
 ];
+// An import's status as the API names it → its label.
+const STATUSES = { uploaded: "imports.statuses.uploaded", importing: "imports.statuses.importing",
+  imported: "imports.statuses.imported", failed: "imports.statuses.failed", undoing: "imports.statuses.undoing",
+  undone: "imports.statuses.undone", expired: "imports.statuses.expired" };
 const DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y", "%Y/%m/%d",
   "%Y.%m.%d", "%d.%m.%y", "%d/%m/%y", "%m/%d/%y", "%d-%m-%y", "%Y%m%d", "%d %b %Y", "%d-%b-%Y", "%d %B %Y",
   "%b %d, %Y", "%B %d, %Y", "%d-%b-%y"];
@@ -41,7 +47,7 @@ async function send(path, { method = "GET", form = null } = {}) {
     response = await fetch(`/api${path}`, { method, body: form, cache: "no-store", credentials: "same-origin",
       headers: { Authorization: `Bearer ${await token()}` } });
   } catch {
-    throw new ApiError(0, "Cannot reach Tally. Check your connection and try again.");
+    throw new ApiError(0, t("api.unreachable"));
   }
   if (!response.ok) {
     const problem = await response.json().catch(() => null);
@@ -71,12 +77,12 @@ export async function renderImports(container) {
   const exports = h("div", { class: "stack" });
   container.append(
     h("section", { class: "card stack", "aria-labelledby": "import-title" },
-      h("h1", { id: "import-title", text: "Import a bank statement" }), wizard, status.element),
+      h("h1", { id: "import-title", text: t("imports.title") }), wizard, status.element),
     h("section", { class: "card stack", "aria-labelledby": "history-title" },
-      h("h2", { id: "history-title", text: "Recent imports" }), history),
+      h("h2", { id: "history-title", text: t("imports.recent") }), history),
     h("section", { class: "card stack", "aria-labelledby": "export-title" },
-      h("h2", { id: "export-title", text: "Export" }), exports),
-    h("p", {}, h("a", { href: "#/" }, "Back to your money")));
+      h("h2", { id: "export-title", text: t("imports.export") }), exports),
+    h("p", {}, h("a", { href: "#/" }, t("imports.back"))));
 
   let accounts = [];
   let mappings = [];
@@ -87,28 +93,28 @@ export async function renderImports(container) {
     status.error(error.message);
     return;
   }
-  const accountName = (id) => accounts.find((a) => a.id === id)?.name ?? "an account";
+  const accountName = (id) => accounts.find((a) => a.id === id)?.name ?? t("imports.anAccount");
   const accountCurrency = (id) => accounts.find((a) => a.id === id)?.currency ?? "EUR";
 
   // --- step 1: upload -----------------------------------------------------------------------------------
   function showUpload() {
     status.clear();
     if (!accounts.length) {
-      replace(wizard, h("p", {}, "Open an account first, then import its statements into it."));
+      replace(wizard, h("p", {}, t("imports.openAccountFirst")));
       return;
     }
     const account = h("select", { name: "account_id", required: true },
       options(accounts.map((a) => [a.id, `${a.name} (${a.currency})`])));
     const mapping = h("select", { name: "mapping_name" },
-      options([["", "Detect the columns"], ...mappings.map((m) => [m.name, `Saved: ${m.name}`])]));
+      options([["", t("imports.detect")], ...mappings.map((m) => [m.name, t("imports.savedMapping", { name: m.name })])]));
     const file = h("input", { type: "file", name: "file", accept: ACCEPT, required: true });
     const form = h("form", { class: "stack", novalidate: true },
-      field("Account", account),
-      field("Statement file", file, "CSV, OFX or QFX, QIF, or CAMT.053 (XML), up to 25 MB."),
-      field("Column mapping (CSV)", mapping),
-      h("button", { type: "submit", class: "primary" }, "Upload and preview"));
+      field(t("imports.account"), account),
+      field(t("imports.file"), file, t("imports.fileHint")),
+      field(t("imports.mapping"), mapping),
+      h("button", { type: "submit", class: "primary" }, t("imports.upload")));
     onSubmit(form, status, async () => {
-      if (!file.files.length) throw new Error("Choose the statement file to import.");
+      if (!file.files.length) throw new Error(t("imports.chooseFile"));
       const body = new FormData();
       body.append("account_id", account.value);
       if (mapping.value) body.append("mapping_name", mapping.value);
@@ -126,63 +132,63 @@ export async function renderImports(container) {
     const parts = [h("p", {}, `${batch.filename} → ${accountName(batch.account_id)}`)];
     let saveAs = null;
     if (current) {
-      const columns = [["", "— none —"], ...preview.headers.map((name, i) => [i, `${i + 1}: ${name}`])];
-      const controls = ROLES.map(([key, label]) => {
+      const columns = [["", t("imports.noColumn")], ...preview.headers.map((name, i) => [i, `${i + 1}: ${name}`])];
+      const controls = ROLES.map(([key, labelKey]) => {
         const select = h("select", { onchange: () => { current[key] = select.value === "" ? null : Number(select.value); } },
           options(columns, current[key] ?? ""));
-        return field(label, select);
+        return field(t(labelKey), select);
       });
       const formats = preview.date_formats.length ? preview.date_formats : DATE_FORMATS;
       const dateFormat = h("select", { onchange: () => { current.date_format = dateFormat.value; } },
         options(formats.map((f) => [f, `${example(f)} (${f})`]), current.date_format));
       const decimal = h("select", { onchange: () => { current.decimal_separator = decimal.value; } },
-        options([[".", "1,234.56 (point)"], [",", "1.234,56 (comma)"]], current.decimal_separator));
+        options([[".", t("imports.point")], [",", t("imports.comma")]], current.decimal_separator));
       saveAs = h("input", { type: "text", maxlength: 100, autocomplete: "off" });
       const remap = h("form", { class: "stack" },
         preview.date_formats.length > 1
-          ? h("p", { class: "status error", role: "alert" }, "The dates could be read more than one way: choose the date format.")
+          ? h("p", { class: "status error", role: "alert" }, t("imports.ambiguousDates"))
           : null,
         controls,
-        field("Date format", dateFormat, "As the dates are written in the file."),
-        field("Decimal separator", decimal),
-        h("button", { type: "submit" }, "Update preview"));
+        field(t("imports.dateFormat"), dateFormat, t("imports.dateFormatHint")),
+        field(t("imports.decimal"), decimal),
+        h("button", { type: "submit" }, t("imports.updatePreview")));
       onSubmit(remap, status, async () => {
         showPreview({ ...(await api(`/ledger/imports/${batch.id}/preview`, { method: "POST",
           body: { mapping: current } })), headers: preview.headers, sample: preview.sample,
         date_formats: preview.date_formats });
       });
       parts.push(h("details", { open: Boolean(preview.problem) || preview.date_formats.length > 1 },
-        h("summary", {}, "Columns"), remap));
+        h("summary", {}, t("imports.columns")), remap));
     }
     if (preview.problem) {
-      parts.push(h("p", { class: "status error", role: "alert" }, `This file cannot be imported yet: ${preview.problem}`));
+      parts.push(h("p", { class: "status error", role: "alert" }, t("imports.problem", { problem: preview.problem })));
     } else {
-      parts.push(h("p", {}, `${preview.rows_total} rows; ${preview.duplicates} of them were imported before `
-        + "and will be left out."));
+      parts.push(h("p", {}, t("imports.rowsSummary", { count: preview.rows_total, duplicates: preview.duplicates })));
       parts.push(h("div", { class: "table-scroll" }, h("table", {},
-        h("thead", {}, h("tr", {}, ["Date", "Payee", "Description", "Amount", ""].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, [t("imports.date"), t("imports.payee"), t("imports.description"), t("imports.amount"), ""]
+          .map((heading) => h("th", { scope: "col" }, heading)))),
         h("tbody", {}, preview.rows.map((row) => h("tr", {},
           h("td", {}, formatDate(row.booked_on)), h("td", {}, row.payee), h("td", { class: "muted" }, row.description),
           h("td", { class: "amount" }, formatMoney(row.amount_minor, currency)),
-          h("td", {}, row.duplicate ? h("span", { class: "badge" }, "already imported") : "")))))));
+          h("td", {}, row.duplicate ? h("span", { class: "badge" }, t("imports.alreadyImported")) : "")))))));
       if (preview.rows_total > preview.rows.length) {
-        parts.push(h("p", { class: "muted" }, `The first ${preview.rows.length} rows are shown.`));
+        parts.push(h("p", { class: "muted" }, t("imports.firstRows", { count: preview.rows.length })));
       }
     }
     const confirm = h("form", { class: "stack" },
-      saveAs ? field("Save these columns for this bank as (optional)", saveAs, "Next time, pick it when uploading.") : null,
+      saveAs ? field(t("imports.saveAs"), saveAs, t("imports.saveAsHint")) : null,
       h("button", { type: "submit", class: "primary", disabled: Boolean(preview.problem) },
-        `Import ${Math.max(preview.rows_total - preview.duplicates, 0)} transactions`),
-      h("button", { type: "button", class: "link", onclick: showUpload }, "Choose another file"));
+        t("imports.importCount", { count: Math.max(preview.rows_total - preview.duplicates, 0) })),
+      h("button", { type: "button", class: "link", onclick: showUpload }, t("imports.another")));
     onSubmit(confirm, status, async () => {
       const body = {};
       if (current) body.mapping = current;
       if (saveAs && saveAs.value.trim()) body.save_mapping_as = saveAs.value.trim();
       const started = await api(`/ledger/imports/${batch.id}/confirm`, { method: "POST", body });
       if (body.save_mapping_as) mappings = (await api("/ledger/imports/mappings")).items;
-      const done = await follow(started, "Importing");
+      const done = await follow(started, "imports.importing");
       if (done.status === "imported") showResult(done);
-      else status.error(`The import stopped: ${done.error ?? "try again"}. Nothing after the last saved rows was added; confirm again to go on.`);
+      else status.error(t("imports.stoppedConfirm", { error: done.error ?? t("imports.tryAgain") }));
       await loadHistory();
     });
     parts.push(confirm);
@@ -191,28 +197,28 @@ export async function renderImports(container) {
 
   // --- step 4: result, with undo --------------------------------------------------------------------------
   function showResult(batch) {
-    const undo = h("button", { type: "button", onclick: () => undoBatch(batch) }, "Undo this import");
+    const undo = h("button", { type: "button", onclick: () => undoBatch(batch) }, t("imports.undoImport"));
     replace(wizard,
       h("p", { class: "status ok", role: "status" },
-        `Imported ${batch.rows_new} new transactions into ${accountName(batch.account_id)}; `
-        + `${batch.rows_duplicate} duplicates and ${batch.rows_skipped} empty rows were left out.`),
+        t("imports.result", { count: batch.rows_new, account: accountName(batch.account_id),
+          duplicates: batch.rows_duplicate, skipped: batch.rows_skipped })),
       h("div", { class: "row-item" }, undo,
-        h("button", { type: "button", class: "primary", onclick: showUpload }, "Import another file"),
-        h("a", { href: "#/" }, "See the transactions")));
+        h("button", { type: "button", class: "primary", onclick: showUpload }, t("imports.importAnother")),
+        h("a", { href: "#/" }, t("imports.seeTransactions"))));
   }
 
   /** Shows the progress of an import or undo (it runs after the server answered) until it ends. */
-  async function follow(batch, verb) {
+  async function follow(batch, verbKey) {
     const bar = h("progress", { max: Math.max(batch.rows_total, 1), value: batch.rows_done });
     const label = h("p", { role: "status", "aria-live": "polite" });
-    replace(wizard, field(`${verb} ${batch.filename}`, bar), label);
+    replace(wizard, field(t(verbKey, { name: batch.filename }), bar), label);
     let current = batch;
     while (current.status === "importing" || current.status === "undoing") {
       await new Promise((resolve) => { setTimeout(resolve, 500); });
       current = await api(`/ledger/imports/${batch.id}`);
       bar.max = Math.max(current.rows_total, 1);
       bar.value = current.rows_done;
-      label.textContent = `${current.rows_done} of ${current.rows_total} rows`;
+      label.textContent = t("imports.progress", { done: current.rows_done, count: current.rows_total });
     }
     return current;
   }
@@ -220,10 +226,10 @@ export async function renderImports(container) {
   async function undoBatch(batch) {
     status.clear();
     try {
-      const undone = await follow(await api(`/ledger/imports/${batch.id}/undo`, { method: "POST" }), "Undoing");
+      const undone = await follow(await api(`/ledger/imports/${batch.id}/undo`, { method: "POST" }), "imports.undoing");
       showUpload();
-      if (undone.status === "undone") status.ok(`The import of ${undone.filename} was undone: its transactions are deleted.`);
-      else status.error(`The undo stopped: ${undone.error ?? "try again"}.`);
+      if (undone.status === "undone") status.ok(t("imports.undone", { name: undone.filename }));
+      else status.error(t("imports.undoStopped", { error: undone.error ?? t("imports.tryAgain") }));
       await loadHistory();
     } catch (error) {
       status.error(error.message);
@@ -234,9 +240,9 @@ export async function renderImports(container) {
     status.clear();
     try {
       const done = await follow(await api(`/ledger/imports/${batch.id}/confirm`, { method: "POST", body: {} }),
-        "Importing");
+        "imports.importing");
       if (done.status === "imported") showResult(done);
-      else status.error(`The import stopped: ${done.error ?? "try again"}.`);
+      else status.error(t("imports.stopped", { error: done.error ?? t("imports.tryAgain") }));
       await loadHistory();
     } catch (error) {
       status.error(error.message);
@@ -249,20 +255,21 @@ export async function renderImports(container) {
       h("span", { class: "grow" },
         h("strong", { class: "block", text: batch.filename }),
         h("span", { class: "muted", text: `${accountName(batch.account_id)} · ${formatDateTime(batch.created_at)} · `
-          + `${batch.status}${batch.status === "importing" ? ` ${batch.rows_done}/${batch.rows_total}` : ""}`
-          + ` · ${batch.rows_new} new, ${batch.rows_duplicate} duplicates`
+          + `${STATUSES[batch.status] ? t(STATUSES[batch.status]) : batch.status}`
+          + `${batch.status === "importing" ? ` ${batch.rows_done}/${batch.rows_total}` : ""}`
+          + ` · ${t("imports.counts", { new: batch.rows_new, duplicates: batch.rows_duplicate })}`
           + (batch.error ? ` · ${batch.error}` : "") })),
       batch.status === "imported"
-        ? h("button", { type: "button", class: "small", onclick: () => undoBatch(batch) }, "Undo") : null,
+        ? h("button", { type: "button", class: "small", onclick: () => undoBatch(batch) }, t("imports.undo")) : null,
       batch.status === "failed"
-        ? h("button", { type: "button", class: "small", onclick: () => resume(batch) }, "Go on") : null))
-      : h("li", { class: "empty", text: "Nothing imported yet." }));
+        ? h("button", { type: "button", class: "small", onclick: () => resume(batch) }, t("imports.goOn")) : null))
+      : h("li", { class: "empty", text: t("imports.nothing") }));
   }
 
   // --- exports --------------------------------------------------------------------------------------------
   function showExports() {
     const exportStatus = statusLine();
-    const account = h("select", {}, options([["", "All accounts"], ...accounts.map((a) => [a.id, a.name])]));
+    const account = h("select", {}, options([["", t("imports.allAccounts")], ...accounts.map((a) => [a.id, a.name])]));
     const from = h("input", { type: "date" });
     const to = h("input", { type: "date" });
     const query = () => {
@@ -283,25 +290,24 @@ export async function renderImports(container) {
     };
     const restoreFile = h("input", { type: "file", accept: ".json,application/json" });
     const restore = h("form", { class: "stack" },
-      field("Restore a ledger export into this household", restoreFile,
-        "Only into a new household without accounts or transactions."),
-      h("button", { type: "submit" }, "Restore"));
+      field(t("imports.restoreFile"), restoreFile, t("imports.restoreHint")),
+      h("button", { type: "submit" }, t("imports.restore")));
     onSubmit(restore, exportStatus, async () => {
-      if (!restoreFile.files.length) throw new Error("Choose the ledger export (a .json file).");
+      if (!restoreFile.files.length) throw new Error(t("imports.chooseRestore"));
       const body = new FormData();
       body.append("file", restoreFile.files[0]);
       const result = await (await send("/ledger/imports/ledger", { method: "POST", form: body })).json();
-      exportStatus.ok(`Restored: ${result.events} events replayed.`);
+      exportStatus.ok(t("imports.restored", { count: result.events }));
     });
     replace(exports,
-      field("Account", account), field("From", from), field("To", to),
+      field(t("imports.account"), account), field(t("imports.from"), from), field(t("imports.to"), to),
       h("div", { class: "row-item" },
         h("button", { type: "button", onclick: run(() => download(`/ledger/exports/transactions.csv${query()}`,
-          "transactions.csv")) }, "Download CSV"),
+          "transactions.csv")) }, t("imports.downloadCsv")),
         h("button", { type: "button", onclick: run(() => download(`/ledger/exports/transactions.xlsx${query()}`,
-          "transactions.xlsx")) }, "Download XLSX")),
+          "transactions.xlsx")) }, t("imports.downloadXlsx"))),
       h("button", { type: "button", onclick: run(() => download("/ledger/exports/ledger.json", "tally-ledger.json")) },
-        "Download the whole ledger (JSON)"),
+        t("imports.downloadLedger")),
       restore, exportStatus.element);
   }
 

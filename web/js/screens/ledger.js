@@ -2,6 +2,7 @@
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
+import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 
 /** Every account and category of the household (archived ones too, for names in old entries). */
@@ -38,9 +39,10 @@ export function amountNode(minor, currency, neutral = false) {
 
 /** A sub-navigation between the ledger screens. */
 export function ledgerNav(current) {
-  const links = [["/transactions", "Transactions"], ["/accounts", "Accounts"], ["/categories", "Categories"],
-    ["/recurring", "Recurring & bills"], ["/rules", "Rules"], ["/rates", "Exchange rates"]];
-  return h("nav", { "aria-label": "Ledger" }, links.map(([path, label], n) => [n ? " · " : null,
+  const links = [["/transactions", t("ledger.transactions")], ["/accounts", t("ledger.accounts")],
+    ["/categories", t("ledger.categories")], ["/recurring", t("ledger.recurring")], ["/rules", t("ledger.rules")],
+    ["/rates", t("ledger.rates")]];
+  return h("nav", { "aria-label": t("ledger.nav") }, links.map(([path, label], n) => [n ? " · " : null,
     h("a", { href: `#${path}`, "aria-current": path === current ? "page" : null }, label)]));
 }
 

@@ -4,6 +4,7 @@
 import { ApiError, api, humanMessage } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
+import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 import { currencyInput } from "../panels/panel.js";
 import { ledgerNav } from "./ledger.js";
@@ -15,7 +16,7 @@ async function upload(path, form) {
     response = await fetch(`/api${path}`, { method: "POST", body: form, cache: "no-store", credentials: "same-origin",
       headers: { Authorization: `Bearer ${sessionStorage.getItem("tally.accessToken") ?? ""}` } });
   } catch {
-    throw new ApiError(0, "Cannot reach Tally. Check your connection and try again.");
+    throw new ApiError(0, t("api.unreachable"));
   }
   const body = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, humanMessage(response.status, body), body);
@@ -26,31 +27,30 @@ export async function renderRates(container) {
   const status = statusLine();
   const worth = h("p", { "aria-live": "polite" });
   const list = h("ul", { class: "rows" });
-  container.append(ledgerNav("/rates"), h("h1", { text: "Exchange rates" }), status.element,
-    h("section", { class: "card stack" }, h("h2", { text: "Net worth in your base currency" }), worth),
-    h("section", { class: "card stack" }, h("h2", { text: "Rates" }),
-      h("p", { class: "hint", text: "1 unit of the first currency is worth the rate in the second. A day without "
-        + "a rate uses the latest one before it." }), list));
+  container.append(ledgerNav("/rates"), h("h1", { text: t("rates.title") }), status.element,
+    h("section", { class: "card stack" }, h("h2", { text: t("rates.netWorth") }), worth),
+    h("section", { class: "card stack" }, h("h2", { text: t("rates.rates") }),
+      h("p", { class: "hint", text: t("rates.hint") }), list));
 
   async function load() {
     const [rates, net] = await Promise.all([api("/ledger/rates"), api("/ledger/net-worth")]);
     replace(list, rates.items.length ? rates.items.map((r) => h("li", { class: "row" },
       h("span", { text: formatDate(r.on) }), h("span", { text: `1 ${r.base} = ${r.rate} ${r.quote}` }),
-      h("span", { class: "muted", text: r.source === "csv" ? "imported" : "entered" }),
+      h("span", { class: "muted", text: r.source === "csv" ? t("rates.imported") : t("rates.entered") }),
       h("button", { type: "button", class: "small", onclick: async () => {
         try {
           await api(`/ledger/rates/${r.base}/${r.quote}/${r.on}`, { method: "DELETE" });
-          status.ok("Deleted.");
+          status.ok(t("rates.deleted"));
         } catch (error) {
           status.error(error.message);
         }
         await load();
-      } }, `Delete ${r.base}/${r.quote} of ${formatDate(r.on)}`)))
-      : h("li", { class: "empty", text: "No rates yet." }));
+      } }, t("rates.delete", { base: r.base, quote: r.quote, day: formatDate(r.on) }))))
+      : h("li", { class: "empty", text: t("rates.empty") }));
     const c = net.converted;
     replace(worth, c ? [formatMoney(c.amount_minor, c.currency),
-      c.missing_rates.length ? ` (without ${c.missing_rates.join(", ")}: no rate yet)` : ""]
-      : "Your household has no base currency yet.");
+      c.missing_rates.length ? t("rates.withoutRates", { currencies: c.missing_rates.join(", ") }) : ""]
+      : t("rates.noBaseCurrency"));
   }
 
   const on = h("input", { type: "date", required: true, value: today() });
@@ -58,27 +58,29 @@ export async function renderRates(container) {
   const quote = currencyInput("USD");
   const rate = h("input", { type: "text", inputmode: "decimal", required: true, autocomplete: "off" });
   const formStatus = statusLine();
-  const form = h("form", { class: "stack", "aria-label": "Enter a rate" }, h("h2", { text: "Enter a rate" }),
-    h("div", { class: "row" }, field("Day", on), field("1 unit of", base), field("is worth", rate), field("of", quote)),
-    h("button", { type: "submit", class: "primary" }, "Save rate"), formStatus.element);
+  const form = h("form", { class: "stack", "aria-label": t("rates.enter") }, h("h2", { text: t("rates.enter") }),
+    h("div", { class: "row" }, field(t("rates.day"), on), field(t("rates.unitOf"), base),
+      field(t("rates.isWorth"), rate), field(t("rates.of"), quote)),
+    h("button", { type: "submit", class: "primary" }, t("rates.save")), formStatus.element);
   onSubmit(form, formStatus, async () => {
     const saved = await api("/ledger/rates", { method: "POST", body: { on: on.value,
       base: base.value.trim().toUpperCase(), quote: quote.value.trim().toUpperCase(), rate: rate.value.trim() } });
-    formStatus.ok(`Saved 1 ${saved.base} = ${saved.rate} ${saved.quote} on ${formatDate(saved.on)}.`);
+    formStatus.ok(t("rates.saved", { base: saved.base, rate: saved.rate, quote: saved.quote, day: formatDate(saved.on) }));
     await load();
   });
 
   const file = h("input", { type: "file", accept: ".csv,.txt,text/csv", required: true });
   const importStatus = statusLine();
-  const importForm = h("form", { class: "stack", "aria-label": "Import rates" }, h("h2", { text: "Import a CSV of rates" }),
-    field("File", file, "A header naming date, base (or from), quote (or to) and rate; comma, semicolon or tab."),
-    h("button", { type: "submit" }, "Import"), importStatus.element);
+  const importForm = h("form", { class: "stack", "aria-label": t("rates.importLabel") },
+    h("h2", { text: t("rates.importTitle") }),
+    field(t("rates.file"), file, t("rates.fileHint")),
+    h("button", { type: "submit" }, t("rates.import")), importStatus.element);
   onSubmit(importForm, importStatus, async () => {
-    if (!file.files?.length) return importStatus.error("Choose a file.");
+    if (!file.files?.length) return importStatus.error(t("rates.chooseFile"));
     const body = new FormData();
     body.append("file", file.files[0]);
     const result = await upload("/ledger/rates/import", body);
-    importStatus.ok(`Imported ${result.imported} rates.`);
+    importStatus.ok(t("rates.importedCount", { count: result.imported }));
     await load();
     return undefined;
   });
