@@ -24,6 +24,7 @@ from aiokafka import (
 )
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -170,9 +171,16 @@ class EventConsumer:
         with bound_context(
             event_id=str(envelope.id), tenant_id=str(envelope.tenant_id), event_type=envelope.type
         ):
+            # clock_timestamp(), not the transaction's now(): events applied together still show the
+            # order they were applied in.
             first_time = await session.execute(
                 pg_insert(inbox)
-                .values(event_id=envelope.id, type=envelope.type, tenant_id=envelope.tenant_id)
+                .values(
+                    event_id=envelope.id,
+                    type=envelope.type,
+                    tenant_id=envelope.tenant_id,
+                    handled_at=func.clock_timestamp(),
+                )
                 .on_conflict_do_nothing()
                 .returning(inbox.c.event_id)
             )
