@@ -104,7 +104,7 @@ export async function renderBudget(container, { navigate }) {
     h("section", { class: "card stack", "aria-labelledby": "budget-versions" },
       h("h2", { id: "budget-versions", text: t("budget.versions") }), versions));
 
-  function showEditor(b) {
+  function showEditor(b, notice = "") {
     const amount = amountField(b.currency, toDecimalString(b.amount_minor, minorDigits(b.currency)));
     const from = h("input", { type: "date", value: today(), required: true });
     const rollover = h("input", { type: "checkbox", checked: b.rollover });
@@ -123,8 +123,7 @@ export async function renderBudget(container, { navigate }) {
       if (!levels) return editStatus.error(t("budget.thresholdsError"));
       await api(`/budget/budgets/${encodeURIComponent(id)}`, { method: "PATCH", body: {
         amount_minor: parsed.minor, rollover: rollover.checked, thresholds: levels, effective_from: from.value } });
-      editStatus.ok(t("budget.saved"));
-      await load();
+      await load(t("budget.saved")); // the form is drawn anew with the new figures: the notice goes with it
       return undefined;
     });
     const remove = h("button", { type: "button", class: "small", text: t("budget.remove"),
@@ -138,9 +137,10 @@ export async function renderBudget(container, { navigate }) {
         }
       } });
     replace(editor, form, remove);
+    if (notice) editStatus.ok(notice);
   }
 
-  async function load() {
+  async function load(notice = "") {
     status.clear();
     let b;
     try {
@@ -178,7 +178,7 @@ export async function renderBudget(container, { navigate }) {
       const values = { date: formatDate(v.effective_from), money: formatMoney(v.amount_minor, b.currency) };
       return h("li", { text: v.rollover ? t("budget.versionRollover", values) : t("budget.version", values) });
     }));
-    showEditor(b);
+    showEditor(b, notice);
   }
 
   await load();
