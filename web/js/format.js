@@ -34,15 +34,6 @@ export function formatDateTime(isoDateTime) {
   return new Intl.DateTimeFormat(formatLocale(), { dateStyle: "medium", timeStyle: "short" }).format(date);
 }
 
-export const ACCOUNT_KINDS = {
-  checking: "Checking",
-  savings: "Savings",
-  cash: "Cash",
-  credit_card: "Credit card",
-  loan: "Loan",
-  investment: "Investment",
-};
-
 /** A plain number in the reader's locale ("1,234.5" / "1.234,5"). */
 export function formatNumber(value, options = {}) {
   return new Intl.NumberFormat(formatLocale(), options).format(value);
