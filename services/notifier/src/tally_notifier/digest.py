@@ -23,14 +23,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_notifier import keys, store
+from tally_notifier import keys, store, wording
 from tally_notifier.domain import Channel, DeliveryStatus, NotificationType, channel_enabled, zone
 from tally_notifier.handlers import UNNAMED_HOUSEHOLD, message_id, unsubscribe_url
 from tally_notifier.settings import NotifierSettings
 from tally_notifier.templates import Digest, DigestSection, render_digest
 from tallykit.db import Database
 from tallykit.logging import get_logger
-from tallykit.money import Money
 
 log = get_logger(__name__)
 _DIGESTS = UUID("0b5d3c57-5f0e-4f7e-8d0c-7d1f0b9a4e21")
@@ -77,10 +76,14 @@ def _months(first: date, last: date) -> set[str]:
 
 
 def build_digest(
-    period: Period, rollup: Sequence[Mapping[str, Any]], alerts: Sequence[str], today: date
+    period: Period,
+    rollup: Sequence[Mapping[str, Any]],
+    alerts: Sequence[str],
+    today: date,
+    locale: str | None = None,
 ) -> Digest:
     """The digest's content from the rollup rows (`kind`, `day`, `data`) and the titles of the period's
-    alerts."""
+    alerts (already in the person's language: they are their feed's titles), in `locale`'s language."""
     months = _months(period.first, period.last)
     spending = [r["data"] for r in rollup if r["kind"] == "budget" and r["data"].get("period") in months]
     totals: dict[str, int] = defaultdict(int)
@@ -100,54 +103,63 @@ def build_digest(
     unusual = sum(1 for r in rollup if r["kind"] == "unusual" and period.first <= r["day"] <= period.last)
 
     def money(amount: int, currency: str) -> str:
-        return Money(amount_minor=amount, currency=currency).format()
+        return wording.money(amount, currency, locale)
 
-    word = "week" if period.kind is NotificationType.digest_weekly else "month"
-    span = f"{period.first:%d %b} - {period.last:%d %b %Y}"
+    def w(key: str, **fields: object) -> str:
+        return wording.words(locale, key, **fields)
+
+    word = "weekly" if period.kind is NotificationType.digest_weekly else "monthly"
+    span = f"{wording.short_day(period.first, locale)} - {wording.short_day(period.last, locale, year=True)}"
     sections = [
         DigestSection(
-            "Spent in budgeted categories",
-            [(f"Total ({c})", money(a, c)) for c, a in sorted(totals.items())],
-            "No budget reported spending this " + word + ".",
+            w("digest_spent"),
+            [(w("digest_total", currency=c), money(a, c)) for c, a in sorted(totals.items())],
+            w(f"digest_no_spending_{word}"),
         ),
         DigestSection(
-            "Top categories", [(e["category"], money(int(e["spent_minor"]), e["currency"])) for e in top]
+            w("digest_top"),
+            [(e["category"], money(int(e["spent_minor"]), e["currency"])) for e in top],
+            w("digest_nothing"),
         ),
         DigestSection(
-            "Budgets at risk",
+            w("digest_at_risk"),
             [
                 (
                     e["category"],
-                    f"{money(int(e['spent_minor']), e['currency'])} of "
-                    f"{money(int(e['budget_minor']), e['currency'])}",
+                    w(
+                        "digest_of",
+                        spent=money(int(e["spent_minor"]), e["currency"]),
+                        budget=money(int(e["budget_minor"]), e["currency"]),
+                    ),
                 )
                 for e in at_risk
             ],
-            "None: every budget is on track.",
+            w("digest_none_at_risk"),
         ),
         DigestSection(
-            "Upcoming bills (next 14 days)",
+            w("digest_bills"),
             [
                 (
-                    f"{b['name']} · {date.fromisoformat(b['due_on']):%d %b}",
+                    f"{b['name']} · {wording.short_day(date.fromisoformat(b['due_on']), locale)}",
                     money(int(b["amount_minor"]), b["currency"]),
                 )
                 for b in bills
             ],
-            "No bills due.",
+            w("digest_no_bills"),
         ),
         DigestSection(
-            f"Alerts this {word}",
+            w(f"digest_alerts_{word}"),
             [(title, "") for title in alerts[:10]]
-            + ([("Unusual transactions", str(unusual))] if unusual else []),
-            "No alerts.",
+            + ([(w("digest_unusual"), wording.number(unusual, locale))] if unusual else []),
+            w("digest_no_alerts"),
         ),
     ]
     return Digest(
         kind=period.kind,
-        title=f"Your {word} in Tally: {span}",
-        intro=f"Here is your summary for {span}.",
+        title=w(f"digest_title_{word}", span=span),
+        intro=w("digest_intro", span=span),
         sections=sections,
+        locale=locale or "en",
     )
 
 
@@ -223,7 +235,9 @@ class DigestScheduler:
             )
             .order_by(store.notifications.c.created_at)
         )
-        digest = build_digest(period, rollup, [t for (t,) in titles.all()], now.astimezone(tz).date())
+        digest = build_digest(
+            period, rollup, [t for (t,) in titles.all()], now.astimezone(tz).date(), person["locale"]
+        )
         household = await store.household_name(session, tenant_id) or UNNAMED_HOUSEHOLD
         the_keys = await keys.load(session, self.settings)
         unsubscribe = unsubscribe_url(

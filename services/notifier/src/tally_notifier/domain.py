@@ -7,7 +7,6 @@
 """
 
 import base64
-import calendar
 import hashlib
 import hmac
 import ipaddress
@@ -19,6 +18,7 @@ from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tally_notifier import wording
 from tallykit.contracts.analytics import UnusualSpendingDetected
 from tallykit.contracts.budget import (
     BudgetExceeded,
@@ -149,18 +149,17 @@ class Message:
         return public_url.rstrip("/") + self.link_path
 
 
-def month_label(period: str) -> str:
-    """ "2025-06" → "June 2025"."""
-    year, month = period.split("-")
-    return f"{calendar.month_name[int(month)]} {year}"
+def month_label(period: str, locale: str | None = None) -> str:
+    """ "2025-06" → "June 2025" ("Juni 2025" in German)."""
+    return wording.month(period, locale)
 
 
-def day_label(day: date) -> str:
-    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
+def day_label(day: date, locale: str | None = None) -> str:
+    return wording.day(day, locale)
 
 
-def _money(amount: int, currency: str) -> str:
-    return Money(amount_minor=amount, currency=currency).format()
+def _money(amount: int, currency: str, locale: str | None = None) -> str:
+    return wording.money(amount, currency, locale)
 
 
 @dataclass(frozen=True)
@@ -176,9 +175,12 @@ class BudgetAlert:
     household: str
     # For weekly, quarterly... budgets: "16 November 2026 - 22 November 2026" (months are named by `period`).
     span: str | None = None
+    locale: str = "en"
 
     @classmethod
-    def from_payload(cls, payload: BudgetAlertPayload, household: str) -> "BudgetAlert":
+    def from_payload(
+        cls, payload: BudgetAlertPayload, household: str, locale: str | None = None
+    ) -> "BudgetAlert":
         kind = (
             NotificationType.budget_exceeded
             if isinstance(payload, BudgetExceeded)
@@ -193,15 +195,37 @@ class BudgetAlert:
             budget=Money(amount_minor=payload.budget_minor, currency=payload.currency),
             household=household,
             span=(
-                f"{day_label(payload.period_start)} - {day_label(payload.period_end)}"
+                wording.words(
+                    locale,
+                    "span",
+                    first=day_label(payload.period_start, locale),
+                    last=day_label(payload.period_end, locale),
+                )
                 if payload.period_kind not in (None, "month") and payload.period_start and payload.period_end
                 else None
             ),
+            locale=locale or "en",
         )
+
+    def _w(self, key: str, **fields: object) -> str:
+        return wording.words(self.locale, key, **fields)
+
+    def fmt(self, amount: Money) -> str:
+        """An amount as the recipient's language writes it."""
+        return _money(amount.amount_minor, amount.currency, self.locale)
 
     @property
     def period_label(self) -> str:
-        return self.span or month_label(self.period)
+        return self.span or month_label(self.period, self.locale)
+
+    @property
+    def period_fact(self) -> tuple[str, str]:
+        """The last fact: the span, or the month ("2025-06" in English, as always; named otherwise)."""
+        if self.span:
+            return self._w("fact_period"), self.span
+        if wording.language(self.locale) == "en":
+            return self._w("fact_month"), self.period
+        return self._w("fact_month"), month_label(self.period, self.locale)
 
     @property
     def exceeded(self) -> bool:
@@ -218,36 +242,50 @@ class BudgetAlert:
     @property
     def title(self) -> str:
         if self.exceeded:
-            return f"{self.category_name} budget exceeded"
-        return f"{self.category_name} budget: {self.threshold_percent}% used"
+            return self._w("budget_exceeded_title", category=self.category_name)
+        return self._w("budget_threshold_title", category=self.category_name, percent=self.threshold_percent)
 
     @property
     def body(self) -> str:
         month = self.period_label
-        spent, budget = self.spent.format(), self.budget.format()
+        spent, budget = self.fmt(self.spent), self.fmt(self.budget)
         if self.exceeded:
-            over = f", {self.over.format()} over" if self.over.amount_minor else ""
-            return f"{spent} spent of the {budget} {self.category_name} budget for {month}{over}."
-        return (
-            f"{spent} spent of the {budget} {self.category_name} budget for {month} "
-            f"({self.threshold_percent}% reached)."
+            over = self._w("budget_over_suffix", over=self.fmt(self.over)) if self.over.amount_minor else ""
+            return self._w(
+                "budget_exceeded_body",
+                spent=spent,
+                budget=budget,
+                category=self.category_name,
+                month=month,
+                over=over,
+            )
+        return self._w(
+            "budget_threshold_body",
+            spent=spent,
+            budget=budget,
+            category=self.category_name,
+            month=month,
+            percent=self.threshold_percent,
         )
 
     def link(self, public_url: str) -> str:
         return f"{public_url.rstrip('/')}/#/budgets?month={self.period}"
 
     def message(self) -> Message:
-        facts = [("Spent", self.spent.format()), ("Budget", self.budget.format())]
+        facts = [
+            (self._w("fact_spent"), self.fmt(self.spent)),
+            (self._w("fact_budget"), self.fmt(self.budget)),
+        ]
         if self.exceeded and self.over.amount_minor:
-            facts.append(("Over", self.over.format()))
-        facts.append(("Period", self.span) if self.span else ("Month", self.period))
+            facts.append((self._w("fact_over"), self.fmt(self.over)))
+        facts.append(self.period_fact)
         return Message(
             type=self.type,
             title=self.title,
             body=self.body,
             facts=tuple(facts),
             link_path=f"/#/budgets?month={self.period}",
-            link_label="See your budgets",
+            link_label=self._w("link_budgets"),
             rollup={
                 "kind": "budget",
                 "category": self.category_name,
@@ -260,22 +298,29 @@ class BudgetAlert:
         )
 
 
-def pace_message(p: BudgetPaceWarning) -> Message:
-    projected, budget = _money(p.projected_minor, p.currency), _money(p.budget_minor, p.currency)
+def pace_message(p: BudgetPaceWarning, locale: str | None = None) -> Message:
+    def w(key: str, **fields: object) -> str:
+        return wording.words(locale, key, **fields)
+
+    projected = _money(p.projected_minor, p.currency, locale)
+    budget = _money(p.budget_minor, p.currency, locale)
     return Message(
         type=NotificationType.budget_pace_warning,
-        title=f"{p.category_name}: on pace to overspend",
-        body=(
-            f"At this pace {p.category_name} will reach {projected} by {day_label(p.period_end)}, "
-            f"past its {budget} budget."
+        title=w("pace_title", category=p.category_name),
+        body=w(
+            "pace_body",
+            category=p.category_name,
+            projected=projected,
+            end=day_label(p.period_end, locale),
+            budget=budget,
         ),
         facts=(
-            ("Spent so far", _money(p.spent_minor, p.currency)),
-            ("Projected", projected),
-            ("Budget", budget),
+            (w("fact_spent_so_far"), _money(p.spent_minor, p.currency, locale)),
+            (w("fact_projected"), projected),
+            (w("fact_budget"), budget),
         ),
         link_path="/#/budgets",
-        link_label="See your budgets",
+        link_label=w("link_budgets"),
         rollup={
             "kind": "budget",
             "category": p.category_name,
@@ -288,42 +333,55 @@ def pace_message(p: BudgetPaceWarning) -> Message:
     )
 
 
-def goal_message(p: GoalReached | GoalBehind) -> Message:
-    saved, target = _money(p.saved_minor, p.currency), _money(p.target_minor, p.currency)
-    facts: list[tuple[str, str]] = [("Saved", saved), ("Target", target)]
+def goal_message(p: GoalReached | GoalBehind, locale: str | None = None) -> Message:
+    def w(key: str, **fields: object) -> str:
+        return wording.words(locale, key, **fields)
+
+    saved, target = _money(p.saved_minor, p.currency, locale), _money(p.target_minor, p.currency, locale)
+    facts: list[tuple[str, str]] = [(w("fact_saved"), saved), (w("fact_target"), target)]
     if p.target_date:
-        facts.append(("By", day_label(p.target_date)))
+        facts.append((w("fact_by"), day_label(p.target_date, locale)))
     if isinstance(p, GoalReached):
         return Message(
             type=NotificationType.goal_reached,
-            title=f"Goal reached: {p.name}",
-            body=f"You saved {saved} for {p.name}, reaching its {target} target.",
+            title=w("goal_reached_title", name=p.name),
+            body=w("goal_reached_body", saved=saved, name=p.name, target=target),
             facts=tuple(facts),
             link_path="/#/goals",
-            link_label="See your goals",
+            link_label=w("link_goals"),
         )
-    needed = _money(p.needed_per_month_minor, p.currency)
-    facts.append(("Needed per month", needed))
+    needed = _money(p.needed_per_month_minor, p.currency, locale)
+    facts.append((w("fact_needed"), needed))
     return Message(
         type=NotificationType.goal_behind,
-        title=f"Goal behind: {p.name}",
-        body=f"{p.name} has {saved} of {target}; about {needed} a month would bring it back on track.",
+        title=w("goal_behind_title", name=p.name),
+        body=w("goal_behind_body", name=p.name, saved=saved, target=target, needed=needed),
         facts=tuple(facts),
         link_path="/#/goals",
-        link_label="See your goals",
+        link_label=w("link_goals"),
     )
 
 
-def bill_message(p: BillDueSoon) -> Message:
-    amount = _money(p.amount_minor, p.currency)
-    when = "today" if p.days_ahead == 0 else "tomorrow" if p.days_ahead == 1 else f"in {p.days_ahead} days"
+def bill_message(p: BillDueSoon, locale: str | None = None) -> Message:
+    def w(key: str, **fields: object) -> str:
+        return wording.words(locale, key, **fields)
+
+    amount = _money(p.amount_minor, p.currency, locale)
+    when = (
+        w("today")
+        if p.days_ahead == 0
+        else w("tomorrow")
+        if p.days_ahead == 1
+        else w("in_days", days=p.days_ahead)
+    )
+    due = day_label(p.due_on, locale)
     return Message(
         type=NotificationType.bill_due_soon,
-        title=f"{p.name} is due {when}",
-        body=f"{p.name} ({amount}{', ' + p.payee if p.payee else ''}) is due on {day_label(p.due_on)}.",
-        facts=(("Amount", amount), ("Due", day_label(p.due_on))),
+        title=w("bill_title", name=p.name, when=when),
+        body=w("bill_body", name=p.name, amount=amount, payee=", " + p.payee if p.payee else "", day=due),
+        facts=((w("fact_amount"), amount), (w("fact_due"), due)),
         link_path="/#/recurring",
-        link_label="See your bills",
+        link_label=w("link_bills"),
         rollup={
             "kind": "bill",
             "name": p.name,
@@ -334,62 +392,95 @@ def bill_message(p: BillDueSoon) -> Message:
     )
 
 
-def recurring_message(p: RecurringTransactionDue) -> Message:
-    amount = _money(p.amount_minor, p.currency)
+def recurring_message(p: RecurringTransactionDue, locale: str | None = None) -> Message:
+    def w(key: str, **fields: object) -> str:
+        return wording.words(locale, key, **fields)
+
+    amount = _money(p.amount_minor, p.currency, locale)
     posted = p.transaction_id is not None
+    when = day_label(p.due_on, locale)
     return Message(
         type=NotificationType.recurring_due,
-        title=f"{p.name} {'was recorded' if posted else 'is due'}",
-        body=(f"{p.name} ({amount}) {'was recorded for' if posted else 'is due on'} {day_label(p.due_on)}."),
-        facts=(("Amount", amount), ("Date", day_label(p.due_on))),
+        title=w("recurring_posted_title" if posted else "recurring_due_title", name=p.name),
+        body=w(
+            "recurring_posted_body" if posted else "recurring_due_body", name=p.name, amount=amount, day=when
+        ),
+        facts=((w("fact_amount"), amount), (w("fact_date"), when)),
         link_path=f"/#/transaction?id={p.transaction_id}" if posted else "/#/recurring",
-        link_label="See it in Tally",
+        link_label=w("link_recurring"),
     )
 
 
-def unusual_message(p: UnusualSpendingDetected) -> Message:
-    amount, typical = _money(p.amount_minor, p.currency), _money(p.typical_minor, p.currency)
-    where = p.payee or p.category_name or "a transaction"
+def unusual_message(p: UnusualSpendingDetected, locale: str | None = None) -> Message:
+    def w(key: str, **fields: object) -> str:
+        return wording.words(locale, key, **fields)
+
+    amount, typical = _money(p.amount_minor, p.currency, locale), _money(p.typical_minor, p.currency, locale)
+    where = p.payee or p.category_name or w("a_transaction")
+    booked = day_label(p.booked_on, locale)
     return Message(
         type=NotificationType.unusual_spending,
-        title=f"Unusual spending: {amount} at {where}",
-        body=f"{amount} on {day_label(p.booked_on)} is far above the usual {typical}. {p.reason}".strip(),
-        facts=(("Amount", amount), ("Usually", typical), ("Date", day_label(p.booked_on))),
+        title=w("unusual_title", amount=amount, where=where),
+        # `reason` is analytics' own sentence, in English.
+        body=w("unusual_body", amount=amount, day=booked, typical=typical, reason=p.reason).strip(),
+        facts=((w("fact_amount"), amount), (w("fact_usually"), typical), (w("fact_date"), booked)),
         link_path=f"/#/transaction?id={p.transaction_id}",
-        link_label="See the transaction",
+        link_label=w("link_transaction"),
         rollup={"kind": "unusual", "amount_minor": p.amount_minor, "currency": p.currency},
     )
 
 
-def security_message(kind: NotificationType, *, device: str | None, ip: str | None, detail: str) -> Message:
-    titles = {
-        NotificationType.new_sign_in: "New sign-in to your Tally account",
-        NotificationType.password_changed: "Your Tally password was changed",
-        NotificationType.two_factor_changed: "Two-factor sign-in was changed",
-    }
-    facts = tuple((label, value) for label, value in (("Device", device), ("Address", ip)) if value)
+SECURITY_TITLES = {
+    NotificationType.new_sign_in: "security_new_sign_in",
+    NotificationType.password_changed: "security_password_changed",
+    NotificationType.two_factor_changed: "security_two_factor_changed",
+}
+
+
+def security_message(
+    kind: NotificationType, *, device: str | None, ip: str | None, detail: str, locale: str | None = None
+) -> Message:
+    """`detail` is the first sentence, already in the person's language (`wording` "detail_*" keys)."""
+
+    def w(key: str, **fields: object) -> str:
+        return wording.words(locale, key, **fields)
+
+    facts = tuple(
+        (w(label), value) for label, value in (("fact_device", device), ("fact_address", ip)) if value
+    )
     return Message(
         type=kind,
-        title=titles[kind],
-        body=f"{detail} If this was not you, change your password and sign out of other sessions now.",
+        title=w(SECURITY_TITLES[kind]),
+        body=w("security_body", detail=detail),
         facts=facts,
         link_path="/#/security",
-        link_label="Review your security",
+        link_label=w("link_security"),
     )
 
 
-def summary_message(count: int, counts: Mapping[str, int]) -> Message:
+def type_label(kind: str, locale: str | None = None) -> str:
+    """A type's name as a sentence uses it: "budget exceeded" in English, "Budget überschritten" in German."""
+    english = next((info.label.lower() for t, info in TYPES.items() if t.value == kind), kind)
+    return wording.type_label(kind, locale, english)
+
+
+def summary_message(count: int, counts: Mapping[str, int], locale: str | None = None) -> Message:
     """What stands for the notifications a burst held back (rate limit)."""
+
+    def w(key: str, **fields: object) -> str:
+        return wording.words(locale, key, **fields)
+
     parts = ", ".join(
-        f"{n:,} x {TYPES[NotificationType(t)].label.lower() if t in TYPES else t}"
+        w("summary_part", count=wording.number(n, locale), label=type_label(t, locale))
         for t, n in sorted(counts.items(), key=lambda kv: -kv[1])
     )
+    total = wording.number(count, locale)
     return Message(
         type=NotificationType.summary,
-        title=f"{count:,} more notifications",
-        body=f"There were {count:,} more notifications than we send at once: {parts}.",
+        title=w("summary_title", count=total),
+        body=w("summary_body", count=total, parts=parts),
         link_path="/#/notifications",
-        link_label="Open the notification centre",
+        link_label=w("link_notifications"),
     )
 
 

@@ -46,6 +46,7 @@ from tally_notifier.domain import (
 )
 from tally_notifier.settings import NotifierSettings
 from tally_notifier.templates import RenderedEmail, render_account_email, render_invitation, render_message
+from tally_notifier.wording import words
 from tallykit.contracts import registry
 from tallykit.contracts.analytics import UnusualSpendingDetected
 from tallykit.contracts.auth import (
@@ -272,19 +273,20 @@ HouseholdAlert = (
 )
 
 
-def household_message(payload: EventPayload, household: str) -> Message:
+def household_message(payload: EventPayload, household: str, locale: str | None = None) -> Message:
+    """What a household alert says, in the language of `locale` (English when None)."""
     if isinstance(payload, BudgetThresholdReached | BudgetExceeded):
-        return BudgetAlert.from_payload(payload, household).message()
+        return BudgetAlert.from_payload(payload, household, locale).message()
     if isinstance(payload, BudgetPaceWarning):
-        return pace_message(payload)
+        return pace_message(payload, locale)
     if isinstance(payload, GoalReached | GoalBehind):
-        return goal_message(payload)
+        return goal_message(payload, locale)
     if isinstance(payload, BillDueSoon):
-        return bill_message(payload)
+        return bill_message(payload, locale)
     if isinstance(payload, RecurringTransactionDue):
-        return recurring_message(payload)
+        return recurring_message(payload, locale)
     if isinstance(payload, UnusualSpendingDetected):
-        return unusual_message(payload)
+        return unusual_message(payload, locale)
     raise TypeError(f"not a household alert: {type(payload).__name__}")
 
 
@@ -309,9 +311,11 @@ async def household_alert(
         return
     household = await store.household_name(session, envelope.tenant_id) or UNNAMED_HOUSEHOLD
     message = household_message(payload, household)
-    await _roll_up(session, envelope, message)
+    await _roll_up(session, envelope, message)  # the rollup's figures are the same in every language
     for person in people:
-        await notify(session, envelope, message, person, settings, household=household, payload=payload)
+        # Each person reads it in their own language: a household can hold an English and a German member.
+        theirs = household_message(payload, household, person["locale"])
+        await notify(session, envelope, theirs, person, settings, household=household, payload=payload)
     log.info("alert_fanned_out", type=message.type.value, recipients=len(people))
 
 
@@ -364,23 +368,21 @@ async def security_alert(
     if isinstance(payload, LoginSucceeded):
         if not await _new_device(session, payload):
             return
-        kind, detail = NotificationType.new_sign_in, "Your account was signed in to from a new device."
+        kind, detail = NotificationType.new_sign_in, "detail_new_device"
     elif isinstance(payload, PasswordChanged):
         kind = NotificationType.password_changed
-        detail = (
-            "Your password was reset with an e-mailed link."
-            if payload.by_reset
-            else "Your password was changed."
-        )
+        detail = "detail_password_reset" if payload.by_reset else "detail_password_changed"
     else:
         kind = NotificationType.two_factor_changed
-        state = "switched on" if isinstance(payload, TwoFactorEnabled) else "switched off"
-        detail = f"Two-factor sign-in was {state} for your account."
+        detail = "detail_two_factor_on" if isinstance(payload, TwoFactorEnabled) else "detail_two_factor_off"
     person = await store.recipient(session, envelope.tenant_id, payload.user_id)
     if person is None:
         log.warning("security_alert_unknown_person", user_id=str(payload.user_id))
         return
-    message = security_message(kind, device=payload.device, ip=payload.ip, detail=detail)
+    locale = person["locale"]
+    message = security_message(
+        kind, device=payload.device, ip=payload.ip, detail=words(locale, detail), locale=locale
+    )
     household = await store.household_name(session, envelope.tenant_id) or UNNAMED_HOUSEHOLD
     await notify(session, envelope, message, person, settings, household=household, payload=payload)
 
@@ -433,7 +435,7 @@ async def notify(
     due = held_until or now
 
     if channel_enabled(message.type, Channel.in_app, overrides):
-        await _in_app(session, envelope, message, user_id, settings, now)
+        await _in_app(session, envelope, message, user_id, settings, now, person["locale"])
 
     for channel in (Channel.email, Channel.push):
         if digest_only or not channel_enabled(message.type, channel, overrides):
@@ -444,7 +446,7 @@ async def notify(
             continue
         if channel is Channel.email:
             alert = (
-                BudgetAlert.from_payload(payload, household)
+                BudgetAlert.from_payload(payload, household, person["locale"])
                 if isinstance(payload, BudgetThresholdReached | BudgetExceeded)
                 else None
             )
@@ -471,12 +473,13 @@ async def _in_app(
     user_id: UUID,
     settings: NotifierSettings,
     now: datetime,
+    locale: str | None = None,
 ) -> None:
     window = window_start(now, settings.rate_window_s)
     counted = await _count(session, envelope.tenant_id, user_id, Channel.in_app, window)
     if counted > settings.rate_limit_per_window:
         held, counts = await _hold(session, envelope.tenant_id, user_id, Channel.in_app, window, message.type)
-        summary = summary_message(held, counts)
+        summary = summary_message(held, counts, locale)
         event_id = summary_event_id(envelope.tenant_id, user_id, Channel.in_app, window)
         values = {"title": summary.title[:200], "body": summary.body, "read": False, "read_at": None}
         await session.execute(
@@ -628,6 +631,7 @@ async def _queue_email(
         public_url=settings.public_url,
         unsubscribe_url=unsubscribe,
         alert=alert,
+        locale=person["locale"],
     )
     stored = await session.execute(
         pg_insert(store.deliveries)
@@ -764,6 +768,7 @@ async def send_account_email(
         email=str(payload.email),
         link=settings.public_url.rstrip("/") + payload.path,
         expires_at=payload.expires_at,
+        locale=await _locale_of(session, user_id=payload.user_id),
     )
     await _queue_direct_email(
         session, envelope, settings, payload.user_id, NotificationType.account, str(payload.email), email
@@ -776,12 +781,17 @@ async def send_invitation(
 ) -> None:
     """The invitee is not a member yet: the mail goes to the address in the invitation (recipient = the
     invitation id). The link carries a secret: into the mail only."""
+    # The invitee's own language when they already use Tally, else the language of whoever invited them.
+    locale = await _locale_of(session, email=str(payload.email)) or await _locale_of(
+        session, user_id=_user_id(envelope.actor)
+    )
     email = render_invitation(
         household=payload.household_name,
         invited_by=payload.invited_by_name,
         role=payload.role,
         link=settings.public_url.rstrip("/") + payload.path,
         expires_at=payload.expires_at,
+        locale=locale,
     )
     await _queue_direct_email(
         session,
@@ -793,6 +803,28 @@ async def send_invitation(
         email,
     )
     log.info("invitation_queued", invitation_id=str(payload.invitation_id))
+
+
+def _user_id(actor: str) -> UUID | None:
+    try:
+        return UUID(actor)
+    except ValueError:
+        return None
+
+
+async def _locale_of(
+    session: AsyncSession, *, user_id: UUID | None = None, email: str | None = None
+) -> str | None:
+    """The locale a person told us (any of their households), found by id or by address; None if unknown."""
+    if user_id is None and not email:
+        return None
+    condition = (
+        store.recipients.c.user_id == user_id
+        if user_id is not None
+        else func.lower(store.recipients.c.email) == (email or "").lower()
+    )
+    found = await session.scalar(select(store.recipients.c.locale).where(condition).limit(1))
+    return str(found) if found else None
 
 
 async def _queue_direct_email(

@@ -208,7 +208,7 @@ class Dispatcher:
         if person is None:
             raise PermanentFailure("the recipient is gone")
         held, counts = await self._held(session, delivery)
-        message = summary_message(held, counts)
+        message = summary_message(held, counts, person["locale"])
         household = await store.household_name(session, delivery["tenant_id"]) or "your household"
         email = render_message(
             message,
@@ -216,6 +216,7 @@ class Dispatcher:
             household=household,
             public_url=self.settings.public_url,
             unsubscribe_url=None,
+            locale=person["locale"],
         )
         return {
             "address": person["email"],
@@ -258,7 +259,11 @@ class Dispatcher:
     async def _push_delivery(self, session: AsyncSession, delivery: RowMapping) -> None:
         if delivery["type"] == NotificationType.summary.value:
             held, counts = await self._held(session, delivery)
-            payload = push_payload(summary_message(held, counts), delivery["id"], self.settings.public_url)
+            person = await store.recipient(session, delivery["tenant_id"], delivery["recipient"])
+            locale = person["locale"] if person is not None else None
+            payload = push_payload(
+                summary_message(held, counts, locale), delivery["id"], self.settings.public_url
+            )
             subscriptions = await session.execute(
                 select(store.push_subscriptions).where(
                     store.push_subscriptions.c.tenant_id == delivery["tenant_id"],
