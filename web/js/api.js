@@ -6,7 +6,7 @@
 // SameSite=Strict cookie scoped to /api/auth, so a script injected into the page could not carry it away.
 // localStorage only remembers *that* there is a session (no secret), so a new tab refreshes from the cookie.
 
-import { t } from "./i18n.js";
+import { currentLanguage, formatLocale, t } from "./i18n.js";
 
 const ACCESS_KEY = "tally.accessToken";
 const SESSION_FLAG = "tally.session";
@@ -168,7 +168,8 @@ export async function signInSecondStep(challengeToken, code) {
 export async function signUp({ email, password, displayName }) {
   await api("/auth/register", {
     method: "POST",
-    body: { email, password, display_name: displayName },
+    // The language the page is shown in (with the browser's region): the first e-mail is written in it.
+    body: { email, password, display_name: displayName, locale: formatLocale() ?? currentLanguage() },
     auth: false,
   });
   await signIn(email, password);

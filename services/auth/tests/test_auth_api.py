@@ -159,3 +159,19 @@ async def test_concurrent_registrations_with_one_email_create_one_user(auth: htt
     body = {"email": "twin@example.com", "password": PASSWORD, "display_name": "Twin"}
     results = await asyncio.gather(*(auth.post("/register", json=body) for _ in range(3)))
     assert sorted(r.status_code for r in results) == [201, 409, 409]
+
+
+async def test_the_language_of_the_sign_up_is_kept_and_published(auth: httpx.AsyncClient) -> None:
+    response = await auth.post("/register", json={"email": "jo@example.com", "password": PASSWORD,
+                                                  "display_name": "Jo", "locale": "de-AT"})
+    assert response.status_code == 201, response.text
+    async with auth.app.state.db.read() as s:  # type: ignore[attr-defined]
+        stored = (await s.execute(select(outbox.c.envelope).order_by(outbox.c.id))).scalar()
+    first = Envelope.model_validate(stored)
+    assert registry.payload(first).locale == "de-AT"  # type: ignore[attr-defined]
+    tokens = await _login(auth, "jo@example.com")
+    me = await auth.get("/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert me.json()["locale"] == "de-AT"
+    bad = await auth.post("/register", json={"email": "jo2@example.com", "password": PASSWORD,
+                                             "display_name": "Jo", "locale": "<script>"})
+    assert bad.status_code == 422

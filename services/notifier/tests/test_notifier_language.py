@@ -44,6 +44,7 @@ from tallykit.contracts.auth import (
     PasswordResetRequested,
     ProfileUpdated,
     TwoFactorDisabled,
+    UserRegistered,
 )
 from tallykit.contracts.budget import BudgetExceeded, BudgetPaceWarning, GoalBehind, GoalReached
 from tallykit.contracts.ledger import BillDueSoon, RecurringTransactionDue, TransactionKind
@@ -567,3 +568,27 @@ async def test_digest_in_the_persons_language(notifier, household, feed, token_m
     async with client.app.state.db.read() as s:
         titles = set((await s.execute(select(notifications.c.title))).scalars())
     assert titles == {"Groceries budget: 80% used", "Budget „Groceries“: 80 % verbraucht"}
+
+
+async def test_the_first_email_is_in_the_language_of_the_sign_up(
+    notifier, household, feed, smtp_sink
+) -> None:
+    """UserRegistered carries the language the person signed up in; no profile change needed."""
+    port, sink = smtp_sink
+    client = await notifier(smtp_port=port, public_url=PUBLIC)
+    home = household()
+    user = uuid4()
+    address = f"neu-{user.hex[:8]}@example.com"
+    registered = registry.envelope(
+        UserRegistered(user_id=user, email=address, display_name="Jörg", locale="de-AT"),
+        tenant_id=home.tenant_id, stream_id=user, stream_version=1, actor=str(user),
+    )
+    verify = registry.envelope(
+        EmailVerificationRequested(user_id=user, email=address, display_name="Jörg", path="/#/verify?token=x",
+                                   expires_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC)),
+        tenant_id=home.tenant_id, stream_id=user, stream_version=2, actor=str(user),
+    )
+    await feed(client, registered, verify)
+    await Dispatcher(client.app.state.db, client.app.state.settings).drain()
+    mail = next(m for m in sink.messages if m["X-Tally-Event-ID"] == str(verify.id))
+    assert mail["Subject"] == "Bestätige deine E-Mail-Adresse für Tally"

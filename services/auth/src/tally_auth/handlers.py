@@ -228,6 +228,7 @@ async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
     password_hash = await asyncio.to_thread(ctx.hasher.hash, request.password)
     user_id, tenant_id = uuid.uuid4(), uuid.uuid4()
     currency = request.base_currency or ctx.settings.default_currency
+    locale = request.locale or "en"
     correlation = uuid.uuid4()
     try:
         async with ctx.db.transaction() as session:
@@ -237,6 +238,7 @@ async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
                     email=email,
                     password_hash=password_hash,
                     display_name=request.display_name,
+                    locale=locale,
                     password_changed_at=datetime.now(UTC),
                 )
             )
@@ -251,7 +253,9 @@ async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
                 ctx.settings.topic(TOPIC),
                 [
                     registry.envelope(
-                        UserRegistered(user_id=user_id, email=email, display_name=request.display_name),
+                        UserRegistered(
+                            user_id=user_id, email=email, display_name=request.display_name, locale=locale
+                        ),
                         tenant_id=tenant_id,
                         stream_id=user_id,
                         stream_version=1,

@@ -29,6 +29,9 @@ class RegisterRequest(_In):
     password: str = Password
     display_name: str = Field(min_length=1, max_length=100)
     base_currency: CurrencyCode | None = None
+    # The language to write to them in until they change it in their profile (e.g. "de", "en-GB").
+    locale: str | None = Field(default=None, min_length=2, max_length=35,
+                               pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 class LoginRequest(_In):

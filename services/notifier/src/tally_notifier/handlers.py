@@ -125,7 +125,10 @@ async def _upsert_recipient(
     user_id: UUID,
     values: dict[str, Any],
     settings: NotifierSettings,
+    *,
+    locale: str | None = None,
 ) -> None:
+    """`locale`: the language to start with when we do not know the person yet (not an update)."""
     first = not await store.tenant_recipients(session, tenant_id)
     # A person joining a second household keeps the locale and time zone they already told us.
     known = (
@@ -135,7 +138,7 @@ async def _upsert_recipient(
             .limit(1)
         )
     ).first()
-    inserted = dict(values)
+    inserted = dict(values) | ({"locale": locale} if locale else {})
     if known is not None:
         inserted |= {"locale": known.locale, "time_zone": known.time_zone}
     await session.execute(
@@ -153,7 +156,9 @@ async def record_recipient(
     session: AsyncSession, envelope: Envelope, payload: UserRegistered, settings: NotifierSettings
 ) -> None:
     values = {"email": str(payload.email), "display_name": payload.display_name}
-    await _upsert_recipient(session, envelope.tenant_id, payload.user_id, values, settings)
+    await _upsert_recipient(
+        session, envelope.tenant_id, payload.user_id, values, settings, locale=payload.locale
+    )
 
 
 async def member_joined(

@@ -18,6 +18,11 @@ class UserRegistered(EventPayload):
     user_id: UUID
     email: EmailStr
     display_name: str = Field(max_length=100)
+    # The language they signed up in (the browser's), so the first e-mail is already in it; events
+    # recorded before this field existed read as English.
+    locale: str = Field(
+        default="en", min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+    )
 
 
 @registry.event("auth.TenantCreated", consumers=("ledger", "notifier"))
