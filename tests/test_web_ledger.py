@@ -86,7 +86,7 @@ def test_recurring_rules_rates_and_attachments(stack: Stack, chromium: Any, scre
         rate = page.get_by_role("form", name="Enter a rate")
         rate.get_by_label("is worth").fill("1.0842")
         rate.get_by_role("button", name="Save rate").click()
-        expect(page.get_by_text("1 EUR = 1.0842 USD")).to_be_visible()
+        expect(page.get_by_text("1 EUR = 1.0842 USD", exact=True)).to_be_visible()
         _no_sideways_scroll(page, "rates")
 
         # A transfer between currencies asks for the amount that arrived too (into a new dollar account).
