@@ -51,11 +51,7 @@ async def enqueue(session: AsyncSession, topic: str, envelopes: Sequence[Envelop
     """
     if not envelopes:
         return
-    for tenant in sorted({e.tenant_id for e in envelopes}):
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, hashtext(:tenant))"),
-            {"space": _TENANT_LOCK_SPACE, "tenant": str(tenant)},
-        )
+    await _lock_tenants(session, envelopes)
     await session.execute(
         insert(outbox),
         [
@@ -63,6 +59,31 @@ async def enqueue(session: AsyncSession, topic: str, envelopes: Sequence[Envelop
             for e in envelopes
         ],
     )
+
+
+async def enqueue_encoded(
+    session: AsyncSession, topic: str, envelopes: Sequence[Envelope], encoded: Sequence[str]
+) -> None:
+    """`enqueue` for many envelopes already encoded as JSON (`eventstore.encode`), written by COPY: the
+    same per-tenant lock and the same rows, for bulk writers such as a statement import."""
+    if not envelopes:
+        return
+    await _lock_tenants(session, envelopes)
+    connection = await session.connection()
+    raw: Any = (await connection.get_raw_connection()).driver_connection
+    await raw.copy_records_to_table(
+        outbox.name,
+        columns=["event_id", "topic", "key", "envelope"],
+        records=[(e.id, topic, str(e.tenant_id), body) for e, body in zip(envelopes, encoded, strict=True)],
+    )
+
+
+async def _lock_tenants(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+    for tenant in sorted({e.tenant_id for e in envelopes}):
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:tenant))"),
+            {"space": _TENANT_LOCK_SPACE, "tenant": str(tenant)},
+        )
 
 
 @dataclass(frozen=True)

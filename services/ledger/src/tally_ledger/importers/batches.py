@@ -58,7 +58,6 @@ from tallykit.logging import get_logger
 from tallykit.money import minor_unit_digits
 from tallykit.settings import ServiceSettings
 from tallykit.tables import event_store
-from tallykit.tables import outbox as outbox_table
 
 log = get_logger(__name__)
 
@@ -445,21 +444,7 @@ async def append_all(session: AsyncSession, settings: ServiceSettings, envelopes
     encoded = [eventstore.encode(e) for e in envelopes]
     await handlers._append_new_streams(session, list(envelopes), encoded)
     await projections.project_many(session, list(zip(envelopes, payloads, strict=True)))
-    await _enqueue_encoded(session, settings.topic(TOPIC), envelopes, encoded)
-
-
-async def _enqueue_encoded(session: AsyncSession, topic: str, envelopes: Sequence[Envelope],
-                           encoded: Sequence[str]) -> None:
-    """`outbox.enqueue` for envelopes already encoded: the same per-tenant lock (ids in commit order per
-    tenant), the same rows, written by COPY. (A kit-level `outbox.enqueue_many` would be its home.)"""
-    for tenant in sorted({e.tenant_id for e in envelopes}):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:tenant))"),
-                              {"space": outbox._TENANT_LOCK_SPACE, "tenant": str(tenant)})
-    connection = await session.connection()
-    raw: Any = (await connection.get_raw_connection()).driver_connection
-    await raw.copy_records_to_table(
-        outbox_table.name, columns=["event_id", "topic", "key", "envelope"],
-        records=[(e.id, topic, str(e.tenant_id), body) for e, body in zip(envelopes, encoded, strict=True)])
+    await outbox.enqueue_encoded(session, settings.topic(TOPIC), envelopes, encoded)
 
 
 # --- undo ----------------------------------------------------------------------------------------
