@@ -62,7 +62,7 @@ from tallykit.events import SYSTEM, Envelope, EventPayload
 from tallykit.migrations import upgrade
 from tallykit.tokens import TokenVerifier
 from tallystack import demo, postgres
-from tallystack.measure import percentile, sharing
+from tallystack.measure import percentile, rss_mib, sharing
 from tallystack.tokens import TokenMinter
 
 RESULTS = Path(__file__).parent / "results"
@@ -182,16 +182,6 @@ async def seed(db: Database, events: list[tuple[Envelope, EventPayload]], batch:
             await store.bump_generation(session, chunk[0][0].tenant_id)
         progress(min(first + batch, len(events)), len(events), started)
     print()
-
-
-def rss_mib(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 async def timed(

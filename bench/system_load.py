@@ -39,7 +39,7 @@ from tally_ledger.settings import LedgerSettings
 from tallykit.db import Database
 from tallystack import postgres
 from tallystack.chaos import Household, create_household
-from tallystack.measure import percentile
+from tallystack.measure import percentile, process_tree, rss_mib
 from tallystack.stack import SERVICES, Ports, Stack
 
 RESULTS = Path(__file__).parent / "results"
@@ -56,25 +56,7 @@ def show(line: str) -> None:
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants (the analytics fitting pool, for one)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
-        try:
-            for line in (Path("/proc") / str(current) / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+    return rss_mib(*process_tree(pid))
 
 
 class MemoryPeaks(threading.Thread):

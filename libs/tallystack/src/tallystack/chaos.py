@@ -44,6 +44,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from tallystack import postgres
+from tallystack.measure import process_tree
 from tallystack.polling import eventually
 from tallystack.stack import Ports, Stack
 
@@ -224,18 +225,7 @@ class Writer(threading.Thread):
 def _postgres_pids(stack: Stack) -> list[int]:
     """The postmaster (first line of postmaster.pid) and every process it started."""
     pid_file = stack.data_dir / "postgres" / "postmaster.pid"
-    postmaster = int(pid_file.read_text().splitlines()[0])
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == postmaster:
-                children.append(int(entry.name))
-    return [postmaster, *children]
+    return process_tree(int(pid_file.read_text().splitlines()[0]))
 
 
 def wait_service_ready(stack: Stack, name: str, timeout_s: float = 60.0) -> None:
