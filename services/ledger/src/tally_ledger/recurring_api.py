@@ -19,6 +19,7 @@ from tally_ledger.schemas import (
     VersionSeen,
 )
 from tally_ledger.settings import LedgerSettings
+from tallykit.app import wake_relay
 from tallykit.db import Database
 from tallykit.errors import NotFound
 from tallykit.tokens import CurrentPrincipal, Principal
@@ -53,6 +54,7 @@ async def create_recurring(
     row = await scheduling.create(
         _db(request), _settings(request), _writer(principal), body.model_dump(), today=_today(request)
     )
+    wake_relay(request)
     return RecurringPublic.of(row)
 
 
@@ -100,6 +102,7 @@ async def change_recurring(
         expected_version=body.expected_version,
         today=_today(request),
     )
+    wake_relay(request)
     return RecurringPublic.of(row)
 
 
@@ -114,6 +117,7 @@ async def cancel_recurring(
         schedule_id,
         expected_version=body.expected_version,
     )
+    wake_relay(request)
     return RecurringPublic.of(row)
 
 
@@ -125,6 +129,7 @@ async def skip_occurrence(
     row = await scheduling.skip(
         _db(request), _settings(request), _writer(principal), schedule_id, body.due_on
     )
+    wake_relay(request)
     return RecurringPublic.of(row)
 
 
@@ -136,4 +141,5 @@ async def mark_paid(
     row = await scheduling.mark_paid(
         _db(request), _settings(request), _writer(principal), schedule_id, body.due_on, body.transaction_id
     )
+    wake_relay(request)
     return RecurringPublic.of(row)
