@@ -83,3 +83,24 @@ def test_money_is_integer_minor_units_with_iso_currency() -> None:
         Money(amount_minor=10, currency="EURO")
     with pytest.raises(ValueError, match="cannot add"):
         Money(amount_minor=1, currency="EUR") + Money(amount_minor=1, currency="USD")
+
+
+def test_first_envelopes_match_what_envelope_makes_one_at_a_time() -> None:
+    payloads = [TransactionRecorded(account_id=uuid4(), kind="expense", amount_minor=n, currency="EUR",
+                                    booked_on="2026-11-01") for n in (1, 2, 3)]
+    tenant, streams, correlation = uuid4(), [uuid4(), uuid4(), uuid4()], uuid4()
+    many = registry.first_envelopes(payloads, tenant_id=tenant, stream_ids=streams, actor="u1",
+                                    correlation_id=correlation)
+    for envelope, payload, stream in zip(many, payloads, streams, strict=True):
+        one = registry.envelope(payload, tenant_id=tenant, stream_id=stream, stream_version=1, actor="u1",
+                                correlation_id=correlation)
+        same = {"id", "occurred_at", "recorded_at"}
+        assert envelope.model_dump(exclude=same) == one.model_dump(exclude=same)
+        assert registry.payload(Envelope.from_json(envelope.to_json())) == payload
+    assert len({e.id for e in many}) == 3
+    with pytest.raises(ValueError, match="one stream id per payload"):
+        registry.first_envelopes(payloads, tenant_id=tenant, stream_ids=streams[:2], actor="u1",
+                                 correlation_id=correlation)
+    with pytest.raises(ValidationError):  # the envelope's own rules still hold
+        registry.first_envelopes(payloads[:1], tenant_id=tenant, stream_ids=streams[:1], actor="",
+                                 correlation_id=correlation)

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select, text
 
 from tally_ledger import import_api, projections, store
+from tally_ledger.importers import batches
+from tallykit.errors import InvalidInput
 from tallykit.events import Envelope
 
 STATEMENTS = Path(__file__).parent / "statements"
@@ -369,3 +371,32 @@ async def test_uploads_left_unconfirmed_for_a_week_expire(ledger: httpx.AsyncCli
     late = await ledger.post(f"/imports/{old}/confirm", json={}, headers=home.headers)
     assert late.status_code == 409
     assert "no longer kept" in late.json()["detail"]
+
+
+async def test_a_chunk_that_fails_stops_the_import_after_the_chunks_before_it(
+        ledger: httpx.AsyncClient, household: Callable[[], Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks are worked out one ahead of the database: when one fails, the chunks before it stay
+    recorded, the one worked out ahead is dropped, and confirming again records the rest, once."""
+    home = household()
+    account = await _account(ledger, home.headers, "USD")
+    monkeypatch.setattr(batches, "CHUNK_ROWS", 10)
+    prepare, calls = batches._prepare, []
+
+    def failing_second(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 2:
+            raise InvalidInput("line 14: the bank's file broke here")
+        return prepare(*args)
+
+    monkeypatch.setattr(batches, "_prepare", failing_second)
+    failed = await _import(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
+    assert (failed["status"], failed["rows_new"], failed["error"]) == (
+        "failed", 10, "line 14: the bank's file broke here")
+    assert len(await _transactions(ledger, home.headers, account["id"])) == 10
+
+    again = await ledger.post(f"/imports/{failed['id']}/confirm", json={}, headers=home.headers)
+    assert again.status_code == 202
+    resumed = await _batch(ledger, home.headers, failed["id"])
+    assert resumed["status"] == "imported"
+    assert (resumed["rows_new"], resumed["rows_duplicate"]) == (16, 10)
+    assert len(await _transactions(ledger, home.headers, account["id"])) == 26

@@ -5,13 +5,13 @@ is validated against the payload model registered for `(type, schema_version)`; 
 an older schema version are upcast step by step when read, never rewritten.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 Actor = str  # a user id, or "system"
 SYSTEM: Literal["system"] = "system"
@@ -81,6 +81,7 @@ class EventRegistry:
 
     def __init__(self) -> None:
         self._specs: dict[str, EventSpec] = {}
+        self._by_model: dict[type[EventPayload], EventSpec] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
 
     def event(
@@ -90,7 +91,8 @@ class EventRegistry:
             if type_name in self._specs:
                 raise ValueError(f"event type {type_name} registered twice")
             doc = (model.__doc__ or "").strip()
-            self._specs[type_name] = EventSpec(type_name, version, model, consumers, doc)
+            spec = EventSpec(type_name, version, model, consumers, doc)
+            self._specs[type_name] = self._by_model[model] = spec
             return model
 
         return register
@@ -109,10 +111,10 @@ class EventRegistry:
             raise UnknownEventType(type_name) from None
 
     def spec_for(self, model: type[EventPayload]) -> EventSpec:
-        for spec in self._specs.values():
-            if spec.model is model:
-                return spec
-        raise UnknownEventType(model.__name__)
+        try:
+            return self._by_model[model]
+        except KeyError:
+            raise UnknownEventType(model.__name__) from None
 
     def specs(self) -> list[EventSpec]:
         return sorted(self._specs.values(), key=lambda s: s.type_name)
@@ -164,3 +166,30 @@ class EventRegistry:
             actor=actor,
             data=payload.model_dump(mode="json"),
         )
+
+    def first_envelopes(
+        self,
+        payloads: Sequence[EventPayload],
+        *,
+        tenant_id: UUID,
+        stream_ids: Sequence[UUID],
+        actor: Actor,
+        correlation_id: UUID,
+        causation_id: UUID | None = None,
+    ) -> list[Envelope]:
+        """`envelope` for the first event of many new streams (payload n opens stream n), validated in
+        one pass: what a bulk writer such as a statement import needs per row, at a fraction of the cost."""
+        if len(payloads) != len(stream_ids):
+            raise ValueError("one stream id per payload")
+        now = datetime.now(UTC)
+        return _ENVELOPES.validate_python([
+            {"id": uuid4(), "type": spec.type_name, "schema_version": spec.version, "tenant_id": tenant_id,
+             "stream_id": stream_id, "stream_version": 1, "occurred_at": now, "recorded_at": now,
+             "causation_id": causation_id, "correlation_id": correlation_id, "actor": actor,
+             "data": payload.model_dump(mode="json")}
+            for payload, stream_id in zip(payloads, stream_ids, strict=True)
+            for spec in (self.spec_for(type(payload)),)
+        ])
+
+
+_ENVELOPES = TypeAdapter(list[Envelope])

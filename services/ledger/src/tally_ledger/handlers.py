@@ -368,7 +368,7 @@ async def record_transaction(
                 payee=await _payee_name(session, ctx, payee), note=note, splits=splits,
                 split_categories=split_categories, tags=tags, status=status)
         await _save(session, settings, ctx, transaction)
-        await pay_bills(session, settings, ctx, [transaction])
+        await pay_bills(session, settings, ctx, [(transaction.id, transaction.current)])
         row = await _transaction_row(session, ctx, transaction.id)
     log.info("transaction_recorded", transaction_id=str(transaction.id))
     return row
@@ -413,12 +413,11 @@ async def load_rulebook(session: AsyncSession, ctx: Context) -> RuleBook:
 
 
 async def pay_bills(session: AsyncSession, settings: ServiceSettings, ctx: Context,
-                    transactions: Sequence[Transaction]) -> int:
+                    new: Sequence[tuple[UUID, TransactionState]]) -> int:
     """Mark bills paid by new transactions, in the caller's transaction: an unpaid occurrence of a bill on
     the same account, of the same kind, amount within the bill's tolerance, due within a few days of the
     booking. Each transaction pays one occurrence at most (the nearest). Returns how many were paid."""
-    states = [(t.id, t.current) for t in transactions
-              if t.state is not None and t.state.kind != EntryKind.transfer]
+    states = [(transaction_id, state) for transaction_id, state in new if state.kind != EntryKind.transfer]
     if not states:
         return 0
     r = store.recurring.c

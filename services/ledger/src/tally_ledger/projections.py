@@ -7,6 +7,7 @@ gives identical rows.
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from tally_ledger.store import (
     READ_MODELS,
     accounts,
     categories,
-    copy_rows,
+    copy_records,
     payees,
     recurring,
     recurring_occurrences,
@@ -144,34 +145,49 @@ async def project_many(session: AsyncSession, events: Sequence[tuple[Envelope, E
         if isinstance(payload, TransactionRecorded | TransferRecorded):
             run.append((envelope, state_of(payload)))
             continue
-        await _project_new_transactions(session, run)
+        await write_new_transactions(session, new_transaction_rows(run))
         run = []
         await project(session, envelope, payload, schedules)
-    await _project_new_transactions(session, run)
+    await write_new_transactions(session, new_transaction_rows(run))
 
 
-async def _project_new_transactions(session: AsyncSession,
-                                    run: list[tuple[Envelope, TransactionState]]) -> None:
-    if not run:
-        return
-    await copy_rows(session, transactions, [
-        {"id": e.stream_id, "tenant_id": e.tenant_id, "recorded_at": e.recorded_at,
-         "version": e.stream_version, "deleted": False, **_columns(state)} for e, state in run])
-    parts = [{"transaction_id": e.stream_id, "position": n, "tenant_id": e.tenant_id,
-              "category_id": part.category_id, "amount_minor": part.amount_minor, "note": part.note}
-             for e, state in run for n, part in enumerate(state.splits)]
-    if parts:
-        await session.execute(insert(transaction_splits), parts)
-    balances: dict[tuple[UUID, UUID], int] = defaultdict(int)
-    payee_counts: dict[tuple[UUID, str], list[Any]] = {}
+@dataclass
+class NewTransactionRows:
+    """What a run of newly recorded transactions adds to the read models, worked out without the database
+    (a statement import prepares the next chunk's rows while the database writes the last)."""
+
+    transactions: list[tuple[Any, ...]] = field(default_factory=list)  # in TRANSACTION_COLUMNS order
+    splits: list[dict[str, Any]] = field(default_factory=list)
+    balances: dict[tuple[UUID, UUID], int] = field(default_factory=lambda: defaultdict(int))
+    payees: dict[tuple[UUID, str], list[Any]] = field(default_factory=dict)  # key → [name, count]
+
+
+def new_transaction_rows(run: Sequence[tuple[Envelope, TransactionState]]) -> NewTransactionRows:
+    rows = NewTransactionRows()
     for envelope, state in run:
+        tenant = envelope.tenant_id
+        rows.transactions.append((envelope.stream_id, tenant, envelope.recorded_at, envelope.stream_version,
+                                  False, *_columns(state).values()))
+        rows.splits.extend({"transaction_id": envelope.stream_id, "position": n, "tenant_id": tenant,
+                            "category_id": part.category_id, "amount_minor": part.amount_minor,
+                            "note": part.note} for n, part in enumerate(state.splits))
         for account_id, delta in _balance_changes(state, +1):
-            balances[(envelope.tenant_id, account_id)] += delta
+            rows.balances[(tenant, account_id)] += delta
         if state.payee:
-            payee_counts.setdefault((envelope.tenant_id, state.payee.lower()), [state.payee, 0])[1] += 1
-    for (tenant_id, account_id), delta in balances.items():
+            rows.payees.setdefault((tenant, state.payee.lower()), [state.payee, 0])[1] += 1
+    return rows
+
+
+async def write_new_transactions(session: AsyncSession, rows: NewTransactionRows) -> None:
+    """Write what `new_transaction_rows` worked out: a few bulk statements for the whole run."""
+    if not rows.transactions:
+        return
+    await copy_records(session, transactions, TRANSACTION_COLUMNS, rows.transactions)
+    if rows.splits:
+        await session.execute(insert(transaction_splits), rows.splits)
+    for (tenant_id, account_id), delta in rows.balances.items():
         await _add_to_balance(session, tenant_id, account_id, delta)
-    for (tenant_id, key), (name, count) in payee_counts.items():
+    for (tenant_id, key), (name, count) in rows.payees.items():
         await _count_payee(session, tenant_id, key, name, count)
 
 
@@ -211,7 +227,13 @@ async def _project_recurring(session: AsyncSession, envelope: Envelope, payload:
             event_id=envelope.id, transaction_id=getattr(payload, "transaction_id", None)))
 
 
+TRANSACTION_COLUMNS = ("id", "tenant_id", "recorded_at", "version", "deleted", "account_id", "kind",
+                       "amount_minor", "currency", "category_id", "payee", "booked_on", "note",
+                       "counter_account_id", "tags", "status", "counter_amount_minor")
+
+
 def _columns(state: TransactionState) -> dict[str, object]:
+    """The read model's columns for a state, in TRANSACTION_COLUMNS order (from account_id on)."""
     return {
         "account_id": state.account_id, "kind": state.kind.value, "amount_minor": state.amount_minor,
         "currency": state.currency, "category_id": state.category_id, "payee": state.payee,

@@ -4,6 +4,7 @@ Every row carries `tenant_id` and every query takes the tenant it may look at.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -694,10 +695,16 @@ async def totals_in(session: AsyncSession, tenant_id: UUID, filters: Filters,
 async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows of one shape with COPY, in the session's transaction (an insert of thousands of
     rows spends most of its time binding parameters; COPY streams them)."""
-    if not rows:
+    if rows:
+        columns = list(rows[0])
+        await copy_records(session, table, columns, [tuple(row[c] for c in columns) for row in rows])
+
+
+async def copy_records(session: AsyncSession, table: Table, columns: Sequence[str],
+                       records: Sequence[tuple[Any, ...]]) -> None:
+    """`copy_rows` for rows already laid out as tuples in the order of `columns`."""
+    if not records:
         return
-    columns = list(rows[0])
     connection = await session.connection()
     raw: Any = (await connection.get_raw_connection()).driver_connection
-    await raw.copy_records_to_table(table.name, columns=columns,
-                                    records=[tuple(row[c] for c in columns) for row in rows])
+    await raw.copy_records_to_table(table.name, columns=list(columns), records=records)

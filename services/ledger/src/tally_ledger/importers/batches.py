@@ -8,6 +8,7 @@ transactions an import recorded. `import_rows` keeps what duplicate detection ne
 transaction id, or a fingerprint: account, amount, normalised payee, date) and what undo deletes.
 """
 
+import asyncio
 import re
 import unicodedata
 from collections import defaultdict
@@ -44,7 +45,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import handlers, projections, store
-from tally_ledger.domain import Account, Aggregate, DomainError, Transaction
+from tally_ledger.domain import (
+    Account,
+    Aggregate,
+    DomainError,
+    EntryViolation,
+    StatementEntry,
+    Transaction,
+    record_statement,
+    state_of,
+)
 from tally_ledger.handlers import TOPIC, Context
 from tally_ledger.importers import CsvMapping, StatementError, StatementFormat, StatementRow, parse
 from tally_ledger.rules import RuleBook
@@ -344,7 +354,10 @@ async def _claim_account(session: AsyncSession, tenant_id: UUID, account_id: UUI
 
 async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batch: Batch,
                      rows: Sequence[StatementRow]) -> Batch:
-    """Record the new rows of a batch in chunks; the batch shows its progress after each chunk."""
+    """Record the new rows of a batch in chunks; the batch shows its progress after each chunk.
+
+    Each chunk is worked out (rules, checks, events, read-model rows) in a worker thread while the
+    database writes the chunk before it: the Python work and the database's run side by side."""
     tenant = ctx.tenant_id
     ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=batch.id)
     try:
@@ -352,6 +365,7 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
             known = await load_known(session, tenant, batch.account_id, rows)
             payee_names = await store.payee_merges(session, tenant)
             book = await handlers.load_rulebook(session, ctx)
+            account = await handlers._load(session, ctx, Account, batch.account_id)
         recordable = [r for r in rows if r.amount_minor != 0]
         fresh = new_rows(recordable, known)
         skipped = len(rows) - len(recordable)
@@ -359,21 +373,23 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
             await session.execute(_touch(batch.id).values(
                 rows_total=len(rows), rows_done=len(rows) - len(fresh), rows_skipped=skipped, rows_new=0,
                 rows_duplicate=len(recordable) - len(fresh)))
-        for start in range(0, len(fresh), CHUNK_ROWS):
-            chunk = fresh[start:start + CHUNK_ROWS]
-            async with db.transaction() as session:
-                account = await handlers._load(session, ctx, Account, batch.account_id)
-                transactions = [_record(account, row, payee_names, book) for row in chunk]
-                await save_all(session, settings, ctx, transactions)
-                await handlers.pay_bills(session, settings, ctx, transactions)
-                await store.copy_rows(session, import_rows, [
-                    {"transaction_id": t.id, "tenant_id": tenant, "batch_id": batch.id,
-                     "account_id": batch.account_id, "bank_id": row.bank_id, "booked_on": row.booked_on,
-                     "amount_minor": row.amount_minor, "payee_key": payee_key(row)}
-                    for t, row in zip(transactions, chunk, strict=True)])
-                await session.execute(_touch(batch.id).values(
-                    rows_done=import_batches.c.rows_done + len(chunk),
-                    rows_new=import_batches.c.rows_new + len(chunk)))
+
+        def prepare(start: int) -> asyncio.Future[_Chunk]:
+            return asyncio.ensure_future(asyncio.to_thread(
+                _prepare, account, fresh[start:start + CHUNK_ROWS], payee_names, book, ctx, batch))
+
+        starts = range(0, len(fresh), CHUNK_ROWS)
+        upcoming = prepare(0) if fresh else None
+        try:
+            for start in starts:
+                assert upcoming is not None
+                chunk = await upcoming
+                upcoming = prepare(start + CHUNK_ROWS) if start + CHUNK_ROWS < len(fresh) else None
+                async with db.transaction() as session:
+                    await _write(session, settings, ctx, batch, chunk)
+        finally:
+            if upcoming is not None:  # a chunk failed to write: the next one is not wanted
+                upcoming.cancel()
     except Exception as exc:
         await _finish(db, tenant, batch.id, Status.failed, error=_message(exc))
         raise
@@ -384,28 +400,81 @@ def _message(exc: Exception) -> str:
     return str(getattr(exc, "detail", None) or exc)[:1000] or type(exc).__name__
 
 
-def _record(account: Account, row: StatementRow, payee_names: dict[str, str], book: RuleBook) -> Transaction:
+@dataclass
+class _Chunk:
+    """Rows of a statement ready to write: their events (and JSON), read-model and import rows."""
+
+    envelopes: list[Envelope]
+    encoded: list[str]
+    states: list[tuple[UUID, TransactionState]]
+    read_model: projections.NewTransactionRows
+    import_rows: list[tuple[Any, ...]]
+
+
+_IMPORT_ROW_COLUMNS = ("transaction_id", "tenant_id", "batch_id", "account_id", "bank_id", "booked_on",
+                       "amount_minor", "payee_key")
+
+
+def _prepare(account: Account, rows: Sequence[StatementRow], payee_names: dict[str, str], book: RuleBook,
+             ctx: Context, batch: Batch) -> _Chunk:
+    """Work out a chunk without the database (this runs in a worker thread)."""
+    entries = [_entry(account, row, payee_names, book) for row in rows]
+    try:
+        payloads = record_statement(account, entries)
+    except EntryViolation as exc:
+        where = rows[exc.index].where
+        raise InvalidInput(f"{where}: {exc}", where=where) from exc
+    ids = [uuid4() for _ in rows]
+    envelopes = registry.first_envelopes(payloads, tenant_id=ctx.tenant_id, stream_ids=ids, actor=ctx.actor,
+                                         correlation_id=batch.id)
+    states = [(i, state_of(payload)) for i, payload in zip(ids, payloads, strict=True)]
+    return _Chunk(
+        envelopes=envelopes,
+        encoded=[eventstore.encode(e) for e in envelopes],
+        states=states,
+        read_model=projections.new_transaction_rows(
+            [(e, state) for e, (_, state) in zip(envelopes, states, strict=True)]),
+        import_rows=[(i, ctx.tenant_id, batch.id, batch.account_id, row.bank_id, row.booked_on,
+                      row.amount_minor, payee_key(row)) for i, row in zip(ids, rows, strict=True)],
+    )
+
+
+async def _write(session: AsyncSession, settings: ServiceSettings, ctx: Context, batch: Batch,
+                 chunk: _Chunk) -> None:
+    """Write a prepared chunk in the caller's transaction: events, read models, outbox, bills paid."""
+    account = await handlers._load(session, ctx, Account, batch.account_id)
+    try:
+        account.require_open()  # it may have been archived since the import began
+    except DomainError as exc:
+        raise InvalidInput(f"the file cannot be imported: {exc}") from exc
+    await eventstore.append_many(session, chunk.envelopes, encoded=chunk.encoded)
+    await projections.write_new_transactions(session, chunk.read_model)
+    await outbox.enqueue_encoded(session, settings.topic(TOPIC), chunk.envelopes, chunk.encoded)
+    await handlers.pay_bills(session, settings, ctx, chunk.states)
+    await store.copy_records(session, import_rows, _IMPORT_ROW_COLUMNS, chunk.import_rows)
+    done = len(chunk.envelopes)
+    await session.execute(_touch(batch.id).values(rows_done=import_batches.c.rows_done + done,
+                                                  rows_new=import_batches.c.rows_new + done))
+
+
+def _entry(account: Account, row: StatementRow, payee_names: dict[str, str],
+           book: RuleBook) -> StatementEntry:
+    """The transaction a statement row asks for, after the household's rules and payee merges."""
     payee = (row.payee or row.description)[:200]
     payee = payee_names.get(payee.lower(), payee)
     kind = TransactionKind.income if row.amount_minor > 0 else TransactionKind.expense
     note = row.description if row.description != payee else ""
-    category = None
-    tags: tuple[str, ...] = ()
-    try:
-        if book.rules:  # the rules categorise and clean up what the bank wrote
-            state, _ = book.apply(TransactionState(
-                account_id=account.id, kind=EntryKind(kind.value), amount_minor=abs(row.amount_minor),
-                currency=account.currency, booked_on=row.booked_on, payee=payee, note=note[:1000]))
-            payee, note, tags = payee_names.get(state.payee.lower(), state.payee), state.note, state.tags
-            category = book.categories[state.category_id] if state.category_id else None
-        return Transaction.record(
-            uuid4(), account=account, kind=kind,
-            amount_minor=abs(row.amount_minor), booked_on=row.booked_on,
-            payee=payee, note=note, category=category, tags=tags,
-            status=ClearedState.cleared,  # the bank has booked it
-        )
+    if not book.rules:
+        return StatementEntry(kind, abs(row.amount_minor), row.booked_on, payee, note)
+    try:  # the rules categorise and clean up what the bank wrote
+        state, _ = book.apply(TransactionState(
+            account_id=account.id, kind=EntryKind(kind.value), amount_minor=abs(row.amount_minor),
+            currency=account.currency, booked_on=row.booked_on, payee=payee, note=note[:1000]))
     except (DomainError, ValueError) as exc:
         raise InvalidInput(f"{row.where}: {exc}", where=row.where) from exc
+    category = book.categories[state.category_id] if state.category_id else None
+    return StatementEntry(kind, abs(row.amount_minor), row.booked_on,
+                          payee_names.get(state.payee.lower(), state.payee), state.note, category, state.tags)
 
 
 async def _finish(db: Database, tenant_id: UUID, batch_id: UUID, status: str, **values: Any) -> Batch:
