@@ -32,6 +32,7 @@ import httpx
 from tally_ledger.main import MIGRATIONS, create_app
 from tally_ledger.settings import LedgerSettings
 from tallykit.migrations import upgrade
+from tallykit.service import tune_garbage_collector
 from tallykit.tokens import TokenVerifier
 from tallystack import postgres
 from tallystack.measure import sharing
@@ -100,6 +101,7 @@ async def _measure(admin: str, rows: int) -> dict[str, Any]:
     settings = LedgerSettings(service_name="ledger", environment="test", database_url=url,
                               log_level="WARNING", kafka_bootstrap_servers="127.0.0.1:9")
     app = create_app(settings, verifier=TokenVerifier(settings, jwks=minter.jwks), run_background=False)
+    tune_garbage_collector()  # as `serve` does once the service is built
     tenant, user = uuid4(), uuid4()
     headers = {"Authorization": f"Bearer {minter.mint(user, tenant, ttl_s=3600)}"}
     result: dict[str, Any] = {"rows": rows, "file_bytes": len(data), "load_before": os.getloadavg()[0]}

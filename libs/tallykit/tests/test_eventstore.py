@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from tallykit import eventstore
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import AccountOpened, AccountRenamed
-from tallykit.db import Database
+from tallykit.db import Database, driver_connection
 from tallykit.tables import event_store
 
 
@@ -84,3 +84,25 @@ async def test_read_all_is_in_commit_order(kit_db: tuple[str, Database]) -> None
         rows = await eventstore.read_all(s)
     assert [e.stream_id for _, e in rows] == streams
     assert [p for p, _ in rows] == sorted(p for p, _ in rows)
+
+
+async def test_a_copy_that_opens_a_unit_of_work_rolls_back_with_it(kit_db: tuple[str, Database]) -> None:
+    """A COPY goes straight to the driver; as the first thing a unit of work does, it must still be
+    inside that unit's transaction (SQLAlchemy only begins it with its own first statement)."""
+    _, db = kit_db
+    tenant, stream = uuid4(), uuid4()
+    opened = AccountOpened(name="Checking", kind="checking", currency="EUR", opening_balance_minor=0)
+
+    async def copy_then_fail() -> None:
+        async with db.transaction() as s:
+            raw = await driver_connection(s)
+            await raw.copy_records_to_table(
+                "event_store", columns=["event_id", "tenant_id", "stream_id", "stream_version", "type",
+                                        "envelope"],
+                records=[(uuid4(), tenant, stream, 1, "ledger.AccountOpened", opened.model_dump_json())])
+            raise RuntimeError("the unit of work fails after the COPY")
+
+    with pytest.raises(RuntimeError, match="the unit of work fails after the COPY"):
+        await copy_then_fail()
+    async with db.read() as s:
+        assert await eventstore.load_stream(s, tenant, stream) == []

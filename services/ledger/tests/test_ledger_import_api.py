@@ -373,22 +373,29 @@ async def test_uploads_left_unconfirmed_for_a_week_expire(ledger: httpx.AsyncCli
     assert "no longer kept" in late.json()["detail"]
 
 
+@pytest.mark.parametrize("failing", ["_prepare", "_write"])
 async def test_a_chunk_that_fails_stops_the_import_after_the_chunks_before_it(
-        ledger: httpx.AsyncClient, household: Callable[[], Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunks are worked out one ahead of the database: when one fails, the chunks before it stay
-    recorded, the one worked out ahead is dropped, and confirming again records the rest, once."""
+        ledger: httpx.AsyncClient, household: Callable[[], Any], monkeypatch: pytest.MonkeyPatch,
+        failing: str) -> None:
+    """Chunks are worked out one ahead of the database and two are written at once: when one fails (worked
+    out or written), the chunks before it stay recorded, the ones after it are not, and confirming again
+    records the rest, once."""
     home = household()
     account = await _account(ledger, home.headers, "USD")
     monkeypatch.setattr(batches, "CHUNK_ROWS", 10)
-    prepare, calls = batches._prepare, []
+    step, calls = getattr(batches, failing), []
 
-    def failing_second(*args: Any) -> Any:
+    def fail_the_second(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         if len(calls) == 2:
             raise InvalidInput("line 14: the bank's file broke here")
-        return prepare(*args)
+        return step(*args, **kwargs)
 
-    monkeypatch.setattr(batches, "_prepare", failing_second)
+    async def fail_the_second_write(*args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.05)  # the third chunk is under way meanwhile, waiting for this one
+        await fail_the_second(*args, **kwargs)
+
+    monkeypatch.setattr(batches, failing, fail_the_second_write if failing == "_write" else fail_the_second)
     failed = await _import(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
     assert (failed["status"], failed["rows_new"], failed["error"]) == (
         "failed", 10, "line 14: the bank's file broke here")
@@ -400,3 +407,4 @@ async def test_a_chunk_that_fails_stops_the_import_after_the_chunks_before_it(
     assert resumed["status"] == "imported"
     assert (resumed["rows_new"], resumed["rows_duplicate"]) == (16, 10)
     assert len(await _transactions(ledger, home.headers, account["id"])) == 26
+    assert len(calls) == (3 if failing == "_write" else 2) + 2  # the failed run's calls, then the rerun's

@@ -2,7 +2,6 @@
 (outbox relay, consumers) that start with the app and stop with it, gracefully."""
 
 import asyncio
-import gc
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
@@ -26,10 +25,6 @@ log = get_logger(__name__)
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 REQUEST_ID_HEADER = "X-Request-ID"
 _SHUTDOWN_GRACE_S = 10.0
-# A young-generation collection every 10,000 allocations instead of 700: services allocate in bursts (a
-# page of events, a statement of many rows) that make few reference cycles, and with the default a
-# statement import spent 60% of its Python time in the collector.
-_GC_THRESHOLDS = (10_000, 10, 10)
 
 
 def request_id_middleware(app: FastAPI) -> None:
@@ -75,10 +70,6 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if startup is not None:
             await startup(database)
-        # What startup built (modules, schemas, routes) lives as long as the process: frozen, the
-        # collector no longer walks it on every full collection.
-        gc.freeze()
-        gc.set_threshold(*_GC_THRESHOLDS)
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         if run_background:

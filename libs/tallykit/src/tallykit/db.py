@@ -7,6 +7,7 @@ block share that one transaction, which is what the outbox and inbox guarantees 
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -54,3 +55,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under a session, for what SQLAlchemy cannot send (COPY), inside the
+    session's transaction. SQLAlchemy begins that transaction with its first statement: a COPY sent to
+    the driver before any would run on its own and commit at once, whatever the unit of work did next."""
+    connection = await session.connection()
+    raw: Any = (await connection.get_raw_connection()).driver_connection
+    if not raw.is_in_transaction():
+        await session.execute(text("SELECT 1"))
+    return raw

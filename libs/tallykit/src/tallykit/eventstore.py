@@ -7,13 +7,13 @@ following `position` never sees a later position commit before an earlier one.
 """
 
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tallykit.db import driver_connection
 from tallykit.errors import Conflict
 from tallykit.events import Envelope
 from tallykit.tables import event_store
@@ -98,8 +98,7 @@ async def append_many(
         (e.id, e.tenant_id, e.stream_id, e.stream_version, e.type, text)
         for e, text in zip(events, texts, strict=True)
     ]
-    connection = await session.connection()
-    raw: Any = (await connection.get_raw_connection()).driver_connection
+    raw = await driver_connection(session)
     try:
         # A savepoint of the driver's own (the COPY runs on the driver connection, past SQLAlchemy).
         async with raw.transaction():

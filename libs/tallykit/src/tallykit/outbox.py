@@ -29,7 +29,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tallykit import kafka
-from tallykit.db import Database
+from tallykit.db import Database, driver_connection
 from tallykit.events import Envelope
 from tallykit.logging import get_logger
 from tallykit.meters import EVENTS_PUBLISHED
@@ -69,8 +69,7 @@ async def enqueue_encoded(
     if not envelopes:
         return
     await _lock_tenants(session, envelopes)
-    connection = await session.connection()
-    raw: Any = (await connection.get_raw_connection()).driver_connection
+    raw = await driver_connection(session)
     await raw.copy_records_to_table(
         outbox.name,
         columns=["event_id", "topic", "key", "envelope"],

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +42,10 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
     if args.command == "migrate":
         upgrade(settings.database_url.get_secret_value(), definition.migrations_dir)
     elif args.command == "serve":
+        app = definition.create_app(settings)
+        tune_garbage_collector()
         uvicorn.run(
-            definition.create_app(settings),
+            app,
             host=args.host,
             port=args.port,
             log_config=None,
@@ -52,3 +55,14 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
     else:
         command = (definition.commands or {})[args.command]
         asyncio.run(command(settings))
+
+
+def tune_garbage_collector() -> None:
+    """Once the service is built: what startup made (modules, schemas, routes) lives as long as the process,
+    so it is frozen out of the collector's walks, and the young generation is collected every 10,000
+    allocations instead of 700. A service allocates in bursts (a page of events, a statement of many
+    rows) that make few reference cycles; with the defaults a statement import spent 60% of its Python
+    time in the collector."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)

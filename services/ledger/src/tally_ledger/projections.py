@@ -180,11 +180,19 @@ def new_transaction_rows(run: Sequence[tuple[Envelope, TransactionState]]) -> Ne
 
 async def write_new_transactions(session: AsyncSession, rows: NewTransactionRows) -> None:
     """Write what `new_transaction_rows` worked out: a few bulk statements for the whole run."""
-    if not rows.transactions:
-        return
+    await copy_new_transactions(session, rows)
+    await count_new_transactions(session, rows)
+
+
+async def copy_new_transactions(session: AsyncSession, rows: NewTransactionRows) -> None:
+    """The new rows themselves (they take no lock another writer holds)."""
     await copy_records(session, transactions, TRANSACTION_COLUMNS, rows.transactions)
     if rows.splits:
         await session.execute(insert(transaction_splits), rows.splits)
+
+
+async def count_new_transactions(session: AsyncSession, rows: NewTransactionRows) -> None:
+    """What the new rows add to balances and payees (these rows are locked until the commit)."""
     for (tenant_id, account_id), delta in rows.balances.items():
         await _add_to_balance(session, tenant_id, account_id, delta)
     for (tenant_id, key), (name, count) in rows.payees.items():

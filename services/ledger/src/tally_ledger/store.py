@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger.query import Cursor, Filters
 from tally_ledger.rates import Rate, RateTable
+from tallykit.db import driver_connection
 from tallykit.money import minor_unit_digits
 
 metadata = MetaData()
@@ -705,6 +706,5 @@ async def copy_records(session: AsyncSession, table: Table, columns: Sequence[st
     """`copy_rows` for rows already laid out as tuples in the order of `columns`."""
     if not records:
         return
-    connection = await session.connection()
-    raw: Any = (await connection.get_raw_connection()).driver_connection
+    raw = await driver_connection(session)
     await raw.copy_records_to_table(table.name, columns=list(columns), records=records)

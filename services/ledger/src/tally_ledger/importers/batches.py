@@ -11,7 +11,7 @@ transaction id, or a fingerprint: account, amount, normalised payee, date) and w
 import asyncio
 import re
 import unicodedata
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -378,18 +378,26 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
             return asyncio.ensure_future(asyncio.to_thread(
                 _prepare, account, fresh[start:start + CHUNK_ROWS], payee_names, book, ctx, batch))
 
-        starts = range(0, len(fresh), CHUNK_ROWS)
         upcoming = prepare(0) if fresh else None
+        writing: deque[asyncio.Task[None]] = deque()
         try:
-            for start in starts:
+            for start in range(0, len(fresh), CHUNK_ROWS):
                 assert upcoming is not None
                 chunk = await upcoming
                 upcoming = prepare(start + CHUNK_ROWS) if start + CHUNK_ROWS < len(fresh) else None
-                async with db.transaction() as session:
-                    await _write(session, settings, ctx, batch, chunk)
-        finally:
-            if upcoming is not None:  # a chunk failed to write: the next one is not wanted
+                if len(writing) == _CHUNKS_WRITING:
+                    await writing.popleft()
+                before = writing[-1] if writing else None
+                writing.append(asyncio.create_task(_write(db, settings, ctx, batch, chunk, after=before)))
+            while writing:
+                await writing.popleft()
+        except BaseException:
+            # The chunks before the one that failed stay recorded: those being written finish (a chunk
+            # written after a failed one fails too); the one worked out ahead is not wanted.
+            if upcoming is not None:
                 upcoming.cancel()
+            await asyncio.gather(*writing, return_exceptions=True)
+            raise
     except Exception as exc:
         await _finish(db, tenant, batch.id, Status.failed, error=_message(exc))
         raise
@@ -439,22 +447,32 @@ def _prepare(account: Account, rows: Sequence[StatementRow], payee_names: dict[s
     )
 
 
-async def _write(session: AsyncSession, settings: ServiceSettings, ctx: Context, batch: Batch,
-                 chunk: _Chunk) -> None:
-    """Write a prepared chunk in the caller's transaction: events, read models, outbox, bills paid."""
-    account = await handlers._load(session, ctx, Account, batch.account_id)
-    try:
-        account.require_open()  # it may have been archived since the import began
-    except DomainError as exc:
-        raise InvalidInput(f"the file cannot be imported: {exc}") from exc
-    await eventstore.append_many(session, chunk.envelopes, encoded=chunk.encoded)
-    await projections.write_new_transactions(session, chunk.read_model)
-    await outbox.enqueue_encoded(session, settings.topic(TOPIC), chunk.envelopes, chunk.encoded)
-    await handlers.pay_bills(session, settings, ctx, chunk.states)
-    await store.copy_records(session, import_rows, _IMPORT_ROW_COLUMNS, chunk.import_rows)
-    done = len(chunk.envelopes)
-    await session.execute(_touch(batch.id).values(rows_done=import_batches.c.rows_done + done,
-                                                  rows_new=import_batches.c.rows_new + done))
+# Two chunks are written at once, on two connections: the next chunk's rows go in while the one
+# before finishes; its events, balances and outbox rows wait for that one's commit (they keep order).
+_CHUNKS_WRITING = 2
+
+
+async def _write(db: Database, settings: ServiceSettings, ctx: Context, batch: Batch, chunk: _Chunk, *,
+                 after: asyncio.Task[None] | None) -> None:
+    """Write a prepared chunk in one transaction: its read-model and import rows at once, then, once the
+    chunk before (`after`) has committed, its events, balances, outbox rows and bills paid."""
+    async with db.transaction() as session:
+        await projections.copy_new_transactions(session, chunk.read_model)
+        await store.copy_records(session, import_rows, _IMPORT_ROW_COLUMNS, chunk.import_rows)
+        if after is not None:
+            await after  # the chunk before failed: so does this one, and it rolls back
+        account = await handlers._load(session, ctx, Account, batch.account_id)
+        try:
+            account.require_open()  # it may have been archived since the import began
+        except DomainError as exc:
+            raise InvalidInput(f"the file cannot be imported: {exc}") from exc
+        await eventstore.append_many(session, chunk.envelopes, encoded=chunk.encoded)
+        await projections.count_new_transactions(session, chunk.read_model)
+        await outbox.enqueue_encoded(session, settings.topic(TOPIC), chunk.envelopes, chunk.encoded)
+        await handlers.pay_bills(session, settings, ctx, chunk.states)
+        done = len(chunk.envelopes)
+        await session.execute(_touch(batch.id).values(rows_done=import_batches.c.rows_done + done,
+                                                      rows_new=import_batches.c.rows_new + done))
 
 
 def _entry(account: Account, row: StatementRow, payee_names: dict[str, str],
