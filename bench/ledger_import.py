@@ -29,7 +29,9 @@ from uuid import uuid4
 import asyncpg
 import httpx
 
+from tally_ledger.importers.batches import IMPORT_ROW_COLUMNS
 from tally_ledger.main import MIGRATIONS, create_app
+from tally_ledger.projections import TRANSACTION_COLUMNS
 from tally_ledger.settings import LedgerSettings
 from tallykit.migrations import upgrade
 from tallykit.service import tune_garbage_collector
@@ -150,6 +152,7 @@ async def _measure(admin: str, rows: int) -> dict[str, Any]:
             await db.copy_records_to_table("copy_baseline", records=records)
             result["copy_s"] = time.perf_counter() - started
             assert await db.fetchval("SELECT count(*) FROM copy_baseline") == rows
+            result["floor_s"] = await copy_what_the_import_wrote(db, tenant)
         finally:
             await db.close()
     await postgres.drop_database(admin, name)
@@ -157,8 +160,34 @@ async def _measure(admin: str, rows: int) -> dict[str, Any]:
     result["import_rows_per_s"] = rows / result["import_s"]
     result["copy_rows_per_s"] = rows / result["copy_s"]
     result["ratio_copy_to_import"] = result["import_s"] / result["copy_s"]
+    result["floor_rows_per_s"] = rows / result["floor_s"]
+    result["ratio_floor_to_import"] = result["import_s"] / result["floor_s"]
     result["goal_met"] = result["import_rows_per_s"] >= GOAL_ROWS_PER_S
     return result
+
+
+async def copy_what_the_import_wrote(db: asyncpg.Connection, tenant: Any) -> float:
+    """The same rows the import wrote (its events, read-model rows, outbox and import rows) copied with
+    COPY, in one transaction, into empty copies of those tables with all their indexes: the least time
+    any import that keeps these tables can take on this machine, whatever its code does."""
+    print("Copying what the import wrote into empty copies of its tables ...")
+    tables = {"event_store": ["event_id", "tenant_id", "stream_id", "stream_version", "type", "envelope"],
+              "transactions": list(TRANSACTION_COLUMNS), "outbox": ["event_id", "topic", "key", "envelope"],
+              "import_rows": list(IMPORT_ROW_COLUMNS)}
+    written = {}
+    for table, columns in tables.items():
+        query = f"SELECT {', '.join(columns)} FROM {table}"  # noqa: S608 - the bench's own table names
+        written[table] = [tuple(r) for r in await db.fetch(query)]
+        await db.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
+    started = time.perf_counter()
+    async with db.transaction():
+        for table, columns in tables.items():
+            await db.copy_records_to_table(f"floor_{table}", columns=columns, records=written[table])
+    took = time.perf_counter() - started
+    for table in tables:
+        copied = await db.fetchval(f"SELECT count(*) FROM floor_{table}")  # noqa: S608 - as above
+        assert copied == len(written[table])
+    return took
 
 
 def report(result: dict[str, Any]) -> str:
@@ -179,9 +208,15 @@ def report(result: dict[str, Any]) -> str:
         f"{result['import_rows_per_s']:,.0f} |",
         f"| PostgreSQL COPY of the same rows into a scratch table | {result['copy_s']:.2f} | "
         f"{result['copy_rows_per_s']:,.0f} |",
+        f"| PostgreSQL COPY of what the import wrote (events, read-model rows, outbox and import rows) "
+        f"into empty copies of those tables, with their indexes | {result['floor_s']:.2f} | "
+        f"{result['floor_rows_per_s']:,.0f} |",
         "",
-        f"COPY is {result['ratio_copy_to_import']:.0f} times faster. Goal of at least {GOAL_ROWS_PER_S:,} "
-        f"rows/s end to end: **{'met' if result['goal_met'] else 'not met'}**.",
+        f"COPY into a scratch table is {result['ratio_copy_to_import']:.0f} times faster. Copying only "
+        "what the import writes, into tables like its own, is "
+        f"{result['ratio_floor_to_import']:.1f} times faster: "
+        "no import that keeps these tables and indexes can beat that row on this machine. Goal of at least "
+        f"{GOAL_ROWS_PER_S:,} rows/s end to end: **{'met' if result['goal_met'] else 'not met'}**.",
         "",
         f"Events written: {result['events']:,}; outbox rows: {result['outbox_rows']:,}.",
     ]

@@ -110,7 +110,8 @@ Index("transactions_counter_newest", transactions.c.tenant_id, transactions.c.co
       postgresql_where=and_(_LIVE, transactions.c.counter_account_id.is_not(None)))
 Index("transactions_category_newest", transactions.c.tenant_id, transactions.c.category_id, *_NEWEST,
       postgresql_where=_LIVE)
-Index("transactions_tags", transactions.c.tags, postgresql_using="gin")
+_TAGGED = transactions.c.tags != text("'{}'")  # most transactions have no tags: the index leaves them out
+Index("transactions_tags", transactions.c.tags, postgresql_using="gin", postgresql_where=_TAGGED)
 _SEARCH_TEXT = transactions.c.payee + literal(" ") + transactions.c.note
 Index("transactions_text", _SEARCH_TEXT, postgresql_using="gin",
       postgresql_ops={"transactions_text": "gin_trgm_ops"})
@@ -495,7 +496,7 @@ async def filter_conditions(session: AsyncSession, tenant_id: UUID,
     if filters.payees:
         conditions.append(_ilike_any(t.payee, filters.payees))
     if filters.tags:
-        conditions.append(t.tags.overlap(list(filters.tags)))
+        conditions.append(and_(_TAGGED, t.tags.overlap(list(filters.tags))))
     if filters.kinds:
         conditions.append(t.kind.in_([k.value for k in filters.kinds]))
     if filters.statuses:

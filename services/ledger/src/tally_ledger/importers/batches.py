@@ -419,7 +419,7 @@ class _Chunk:
     import_rows: list[tuple[Any, ...]]
 
 
-_IMPORT_ROW_COLUMNS = ("transaction_id", "tenant_id", "batch_id", "account_id", "bank_id", "booked_on",
+IMPORT_ROW_COLUMNS = ("transaction_id", "tenant_id", "batch_id", "account_id", "bank_id", "booked_on",
                        "amount_minor", "payee_key")
 
 
@@ -458,7 +458,7 @@ async def _write(db: Database, settings: ServiceSettings, ctx: Context, batch: B
     chunk before (`after`) has committed, its events, balances, outbox rows and bills paid."""
     async with db.transaction() as session:
         await projections.copy_new_transactions(session, chunk.read_model)
-        await store.copy_records(session, import_rows, _IMPORT_ROW_COLUMNS, chunk.import_rows)
+        await store.copy_records(session, import_rows, IMPORT_ROW_COLUMNS, chunk.import_rows)
         if after is not None:
             await after  # the chunk before failed: so does this one, and it rolls back
         account = await handlers._load(session, ctx, Account, batch.account_id)
