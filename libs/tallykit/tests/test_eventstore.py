@@ -2,13 +2,15 @@ import asyncio
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from tallykit import eventstore
+from tallykit import eventstore, outbox
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import AccountOpened, AccountRenamed
 from tallykit.db import Database, driver_connection
+from tallykit.events import Envelope
 from tallykit.tables import event_store
+from tallykit.tables import outbox as outbox_table
 
 
 def _events(tenant, stream, start, *payloads):
@@ -106,3 +108,22 @@ async def test_a_copy_that_opens_a_unit_of_work_rolls_back_with_it(kit_db: tuple
         await copy_then_fail()
     async with db.read() as s:
         assert await eventstore.load_stream(s, tenant, stream) == []
+
+
+@pytest.mark.parametrize("count", [3, 150])  # an INSERT for a few, a COPY for many
+async def test_outbox_rows_that_name_stored_events_are_read_with_their_envelopes(
+        kit_db: tuple[str, Database], count: int) -> None:
+    _, db = kit_db
+    tenant = uuid4()
+    opened = AccountOpened(name="Checking", kind="checking", currency="EUR", opening_balance_minor=0)
+    envelopes = [e for _ in range(count) for e in _events(tenant, uuid4(), 0, opened)]
+    async with db.transaction() as s:
+        await s.execute(text("DELETE FROM outbox"))
+        await eventstore.append_many(s, envelopes)
+        await outbox.enqueue_stored(s, "tally.ledger.events", envelopes)
+    async with db.read() as s:
+        held = (await s.execute(select(func.count()).where(outbox_table.c.envelope.is_not(None)))).scalar()
+        rows = await outbox.fetch_unpublished(s, 1000)
+    assert held == 0  # each envelope is kept once, in the event store
+    assert [Envelope.model_validate(r.envelope) for r in rows] == envelopes
+    assert {(r.topic, r.key) for r in rows} == {("tally.ledger.events", str(tenant))}

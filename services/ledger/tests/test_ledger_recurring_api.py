@@ -275,7 +275,8 @@ async def test_two_schedulers_at_once_emit_each_occurrence_once(
         ).all()
         outbox = (
             await session.execute(
-                text("SELECT count(*) FROM outbox WHERE envelope->>'type' = 'ledger.RecurringTransactionDue'")
+                text("SELECT count(*) FROM outbox JOIN event_store USING (event_id) "
+                     "WHERE event_store.type = 'ledger.RecurringTransactionDue'")
             )
         ).scalar()
         posted = (

@@ -1,9 +1,10 @@
 """The transactional outbox and the relay that publishes it to Kafka, keyed by tenant.
 
 `enqueue` writes envelopes in the caller's transaction, so an event exists exactly when the change
-that raised it committed. The relay, one active per database (a session advisory lock elects it),
-publishes unpublished rows in id order and marks them. A crash between publishing and marking
-publishes those rows again; consumers' inboxes make that harmless.
+that raised it committed (`enqueue_stored` names an envelope the event store holds instead of copying
+it). The relay, one active per database (a session advisory lock elects it), publishes unpublished
+rows in id order and marks them. A crash between publishing and marking publishes those rows again;
+consumers' inboxes make that harmless.
 
 The local broker keeps messages in memory only, so a restart forgets everything, including records
 that consumers had not read yet. The relay notices in two ways and then re-publishes every row (the
@@ -34,13 +35,14 @@ from tallykit.events import Envelope
 from tallykit.logging import get_logger
 from tallykit.meters import EVENTS_PUBLISHED
 from tallykit.settings import ServiceSettings
-from tallykit.tables import outbox
+from tallykit.tables import event_store, outbox
 
 log = get_logger(__name__)
 
 _RELAY_LOCK = 7_240_102
 _TENANT_LOCK_SPACE = 7_240_103
 _IDLE_CHECK_S = 5.0
+_COPY_FROM_ROWS = 100  # below this an INSERT is as quick and needs no COPY set-up
 
 
 async def enqueue(session: AsyncSession, topic: str, envelopes: Sequence[Envelope]) -> None:
@@ -61,20 +63,19 @@ async def enqueue(session: AsyncSession, topic: str, envelopes: Sequence[Envelop
     )
 
 
-async def enqueue_encoded(
-    session: AsyncSession, topic: str, envelopes: Sequence[Envelope], encoded: Sequence[str]
-) -> None:
-    """`enqueue` for many envelopes already encoded as JSON (`eventstore.encode`), written by COPY: the
-    same per-tenant lock and the same rows, for bulk writers such as a statement import."""
+async def enqueue_stored(session: AsyncSession, topic: str, envelopes: Sequence[Envelope]) -> None:
+    """`enqueue` for envelopes appended to the event store in this same transaction: the row names the
+    stored event and the relay reads the envelope from the store, so an event-sourced service keeps
+    each envelope once, not twice (half of what a statement import wrote). Many rows go by COPY."""
     if not envelopes:
         return
     await _lock_tenants(session, envelopes)
+    rows = [(e.id, topic, str(e.tenant_id)) for e in envelopes]
+    if len(rows) < _COPY_FROM_ROWS:
+        await session.execute(insert(outbox), [{"event_id": i, "topic": t, "key": k} for i, t, k in rows])
+        return
     raw = await driver_connection(session)
-    await raw.copy_records_to_table(
-        outbox.name,
-        columns=["event_id", "topic", "key", "envelope"],
-        records=[(e.id, topic, str(e.tenant_id), body) for e, body in zip(envelopes, encoded, strict=True)],
-    )
+    await raw.copy_records_to_table(outbox.name, columns=["event_id", "topic", "key"], records=rows)
 
 
 async def _lock_tenants(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
@@ -206,8 +207,10 @@ class OutboxRelay:
 
 
 async def fetch_unpublished(session: AsyncSession, limit: int) -> list[OutboxRow]:
+    stored = select(event_store.c.envelope).where(event_store.c.event_id == outbox.c.event_id)
     result = await session.execute(
-        select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.envelope)
+        select(outbox.c.id, outbox.c.topic, outbox.c.key,
+               func.coalesce(outbox.c.envelope, stored.scalar_subquery()))  # see enqueue_stored
         .where(outbox.c.published_at.is_(None))
         .order_by(outbox.c.id)
         .limit(limit)

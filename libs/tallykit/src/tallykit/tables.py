@@ -29,7 +29,8 @@ outbox = Table(
     Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
     Column("topic", String(200), nullable=False),
     Column("key", String(100), nullable=False),
-    Column("envelope", JSONB, nullable=False),
+    # NULL: the envelope is the event store's row with this event_id (outbox.enqueue_stored)
+    Column("envelope", JSONB),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("published_at", DateTime(timezone=True)),
 )

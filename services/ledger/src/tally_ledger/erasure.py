@@ -7,7 +7,7 @@ household that lives on is the household's history, kept)."""
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import attachments, store
@@ -54,7 +54,9 @@ async def erase_households(
         result = await session.execute(delete(table).where(table.c.tenant_id.in_(tenant_ids)))
         removed += int(result.rowcount)  # type: ignore[attr-defined]
     result = await session.execute(
-        delete(outbox).where(outbox.c.key.in_([str(t) for t in tenant_ids]), outbox.c.published_at.is_(None))
+        # Unpublished rows, and rows that only named an erased event (a replay would find nothing).
+        delete(outbox).where(outbox.c.key.in_([str(t) for t in tenant_ids]),
+                             or_(outbox.c.published_at.is_(None), outbox.c.envelope.is_(None)))
     )
     removed += int(result.rowcount)  # type: ignore[attr-defined]
     log.info("households_erased", households=len(tenant_ids), rows=removed)

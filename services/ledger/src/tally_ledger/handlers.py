@@ -101,7 +101,7 @@ async def _load(session: AsyncSession, ctx: Context, cls: type[A], aggregate_id:
 
 
 async def _save(session: AsyncSession, settings: ServiceSettings, ctx: Context, aggregate: Aggregate) -> None:
-    await outbox.enqueue(session, settings.topic(TOPIC), await _append(session, ctx, aggregate))
+    await outbox.enqueue_stored(session, settings.topic(TOPIC), await _append(session, ctx, aggregate))
 
 
 async def _append(session: AsyncSession, ctx: Context, *aggregates: Aggregate) -> list[Envelope]:
@@ -440,7 +440,7 @@ async def pay_bills(session: AsyncSession, settings: ServiceSettings, ctx: Conte
                 break
     changed = [bill for bill in bills if bill.pending]
     if changed:
-        await outbox.enqueue(session, settings.topic(TOPIC), await _append(session, ctx, *changed))
+        await outbox.enqueue_stored(session, settings.topic(TOPIC), await _append(session, ctx, *changed))
     return paid
 
 
@@ -496,7 +496,7 @@ async def record_many(db: Database, settings: ServiceSettings, ctx: Context,
                         note=entry.note, splits=entry.splits, split_categories=loaded.values(),
                         tags=entry.tags, status=entry.status)
             recorded.append(transaction)
-        await outbox.enqueue(session, settings.topic(TOPIC), await _append(session, ctx, *recorded))
+        await outbox.enqueue_stored(session, settings.topic(TOPIC), await _append(session, ctx, *recorded))
     log.info("transactions_recorded", count=len(recorded))
     return [t.id for t in recorded]
 

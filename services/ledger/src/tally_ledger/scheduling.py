@@ -234,7 +234,7 @@ class Scheduler:
         recurring.remind(today)
         aggregates = [recurring, *posted.transactions]
         envelopes = await handlers._append(session, ctx, *aggregates) if recurring.pending else []
-        await outbox.enqueue(session, self.settings.topic(TOPIC), envelopes)
+        await outbox.enqueue_stored(session, self.settings.topic(TOPIC), envelopes)
         return len(envelopes)
 
     async def _poster(self, session: AsyncSession, ctx: Context, recurring: Recurring) -> "_Poster":

@@ -468,7 +468,7 @@ async def _write(db: Database, settings: ServiceSettings, ctx: Context, batch: B
             raise InvalidInput(f"the file cannot be imported: {exc}") from exc
         await eventstore.append_many(session, chunk.envelopes, encoded=chunk.encoded)
         await projections.count_new_transactions(session, chunk.read_model)
-        await outbox.enqueue_encoded(session, settings.topic(TOPIC), chunk.envelopes, chunk.encoded)
+        await outbox.enqueue_stored(session, settings.topic(TOPIC), chunk.envelopes)
         await handlers.pay_bills(session, settings, ctx, chunk.states)
         done = len(chunk.envelopes)
         await session.execute(_touch(batch.id).values(rows_done=import_batches.c.rows_done + done,
@@ -524,14 +524,12 @@ async def save_all(session: AsyncSession, settings: ServiceSettings, ctx: Contex
 async def append_all(session: AsyncSession, settings: ServiceSettings, envelopes: Sequence[Envelope],
                      payloads: Sequence[EventPayload]) -> None:
     """Append events of many streams (a stream that moved meanwhile → 409), project them with the
-    ledger's bulk projection and put them on the outbox, in the caller's transaction. Each envelope is
-    encoded to JSON once, for the event store and the outbox both, and both take it by COPY."""
+    ledger's bulk projection and name them on the outbox, in the caller's transaction."""
     if not envelopes:
         return
-    encoded = [eventstore.encode(e) for e in envelopes]
-    await handlers._append_new_streams(session, list(envelopes), encoded)
+    await handlers._append_new_streams(session, list(envelopes))
     await projections.project_many(session, list(zip(envelopes, payloads, strict=True)))
-    await outbox.enqueue_encoded(session, settings.topic(TOPIC), envelopes, encoded)
+    await outbox.enqueue_stored(session, settings.topic(TOPIC), envelopes)
 
 
 # --- undo ----------------------------------------------------------------------------------------
