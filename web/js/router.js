@@ -56,11 +56,15 @@ export function createRouter({ outlet, routes, guard = (path) => path, notFound 
     if (cleanup) cleanup();
     cleanup = null;
     current = target;
-    outlet.replaceChildren();
+    // Each render draws into a view of its own: one overtaken while it awaited its data (a new address,
+    // or a refresh of the same one) goes on drawing into a view no longer shown, not beside the new one.
+    const view = document.createElement("div");
+    view.className = "view";
+    outlet.replaceChildren(view);
     const wasMoved = moved;
     moved = false;
-    const result = await routes[target](outlet, { navigate });
-    if (current !== target) {
+    const result = await routes[target](view, { navigate });
+    if (!view.isConnected) {
       if (typeof result === "function") result();
       return;
     }

@@ -46,7 +46,7 @@ from tallykit.app import wake_relay
 from tallykit.contracts.ledger import ClearedState, EntryKind
 from tallykit.db import Database
 from tallykit.errors import InvalidInput, NotFound
-from tallykit.money import CurrencyCode
+from tallykit.money import MAX_MINOR_UNITS, CurrencyCode
 from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal, Principal
 
@@ -292,8 +292,8 @@ async def search_filters(
     status: Annotated[list[ClearedState] | None, Query(max_length=3)] = None,
     from_date: date | None = None,
     to_date: date | None = None,
-    min_amount_minor: Annotated[int | None, Query(ge=0)] = None,
-    max_amount_minor: Annotated[int | None, Query(ge=0)] = None,
+    min_amount_minor: Annotated[int | None, Query(ge=0, le=MAX_MINOR_UNITS)] = None,
+    max_amount_minor: Annotated[int | None, Query(ge=0, le=MAX_MINOR_UNITS)] = None,
 ) -> Filters:
     """The search filters of a request: the query language `q` and the named filters, all at once."""
     try:

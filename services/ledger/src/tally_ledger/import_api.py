@@ -4,6 +4,7 @@ An upload is a multipart form with one file; its size is checked before the body
 what arrived. Nothing is written until a file has been read completely without error.
 """
 
+import asyncio
 from collections.abc import Awaitable
 from datetime import date
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from tally_ledger.importers import (
     CsvMapping,
     StatementError,
     StatementFormat,
+    StatementRow,
     batches,
     csv_import,
     detect_format,
@@ -141,19 +143,28 @@ def _public(batch: Batch) -> ImportBatchPublic:
     return ImportBatchPublic.model_validate(batch)
 
 
+async def _read_rows(statement_format: StatementFormat, content: bytes, currency: str,
+                     mapping: CsvMapping | None) -> list[StatementRow]:
+    """`batches.read_rows` in a worker thread: a statement of many rows takes a second or more to read,
+    and the service goes on answering meanwhile."""
+    return await asyncio.to_thread(batches.read_rows, statement_format, content, currency, mapping)
+
+
 async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: bytes, currency: str,
-                   mapping: CsvMapping | None,
-                   detected: csv_import.CsvPreview | None = None) -> ImportPreview:
+                   mapping: CsvMapping | None, detected: csv_import.CsvPreview | None = None,
+                   rows: list[StatementRow] | None = None) -> ImportPreview:
+    """The preview of a batch's rows (`rows` when the caller has just read them)."""
     statement_format = StatementFormat(batch.format)
     preview = ImportPreview(batch=_public(batch), mapping=mapping)
     if detected is not None:
         preview.headers, preview.sample, preview.date_formats = detected.headers, detected.sample, \
             detected.date_formats
-    try:
-        rows = batches.read_rows(statement_format, content, currency, mapping)
-    except InvalidInput as exc:
-        preview.problem = exc.detail.removeprefix("the file cannot be imported: ")
-        return preview
+    if rows is None:
+        try:
+            rows = await _read_rows(statement_format, content, currency, mapping)
+        except InvalidInput as exc:
+            preview.problem = exc.detail.removeprefix("the file cannot be imported: ")
+            return preview
     async with _db(request).read() as session:
         known = await batches.load_known(session, tenant_id, batch.account_id, rows)
     fresh = {id(r) for r in batches.new_rows(rows, known)}
@@ -237,21 +248,22 @@ async def upload_statement(principal: CurrentPrincipal, request: Request) -> Imp
     if account is None:
         raise NotFound(f"account {account_id} does not exist")
     statement_format = detect_format(filename, data)
-    detected = mapping = None
+    detected = mapping = rows = None
     if statement_format == StatementFormat.csv:
         try:
-            detected = csv_import.detect(data)
+            detected = await asyncio.to_thread(csv_import.detect, data)
         except StatementError as exc:
             raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
         mapping = detected.mapping
         if name := fields.get("mapping_name", "").strip():
             mapping = await batches.get_mapping(_db(request), principal.tenant_id, name)
-    else:
-        batches.read_rows(statement_format, data, account.currency, None)  # a malformed file stops here
+    else:  # a malformed file stops here; a CSV one is previewed with its problem, to correct the mapping
+        rows = await _read_rows(statement_format, data, account.currency, None)
     ctx = Context.of(principal)
     batch = await batches.create_batch(_db(request), ctx, account_id=account_id, filename=filename,
                                        statement_format=statement_format, content=data, mapping=mapping)
-    return await _preview(request, principal.tenant_id, batch, data, account.currency, mapping, detected)
+    return await _preview(request, principal.tenant_id, batch, data, account.currency, mapping, detected,
+                          rows)
 
 
 @router.get("/imports", response_model=ImportBatchesPublic)
@@ -306,7 +318,7 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
             raise InvalidInput("a CSV statement needs a column mapping")
     elif body.mapping is not None or body.save_mapping_as is not None:
         raise InvalidInput(f"a {batch.format} statement takes no column mapping")
-    rows = batches.read_rows(statement_format, content, currency, mapping)  # all rows, before writing any
+    rows = await _read_rows(statement_format, content, currency, mapping)  # all rows, before writing any
     await batches.require_open_account(db, ctx, batch.account_id)
     batch = await batches.start_import(db, ctx, batch_id, mapping)
     if mapping is not None and body.save_mapping_as:
