@@ -25,6 +25,7 @@ log = get_logger(__name__)
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 REQUEST_ID_HEADER = "X-Request-ID"
 _SHUTDOWN_GRACE_S = 10.0
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def request_id_middleware(app: FastAPI) -> None:
@@ -35,6 +36,8 @@ def request_id_middleware(app: FastAPI) -> None:
         started = time.perf_counter()
         with bound_context(request_id=request_id):
             response = await call_next(request)
+            if request.method not in _READS and response.status_code < 400:
+                wake_relay(request)  # a write that succeeded may have put events on the outbox
             log.info(
                 "request",
                 method=request.method,
@@ -108,7 +111,11 @@ def create_service_app(
 
 
 def wake_relay(request: Request) -> None:
-    """Tell the relay there is something to publish now, instead of waiting for its next poll."""
-    relay: OutboxRelay | None = request.app.state.relay
+    """Tell the relay there is something to publish now, instead of waiting for its next poll. Every
+    successful write request does this on its way out (`request_id_middleware`); call it yourself only
+    from work that outlives the request (a background import) or from a request that writes events and
+    still fails (a reused refresh token revokes its family, then answers 401)."""
+    # The gateway shares the request middleware and has no relay (nor app.state.relay) at all.
+    relay: OutboxRelay | None = getattr(request.app.state, "relay", None)
     if relay is not None:
         relay.wakeup.set()

@@ -120,7 +120,6 @@ def _refresh_token(body: RefreshRequest, request: Request, ctx: AuthContext) -> 
 @router.post("/register", status_code=status.HTTP_201_CREATED)
 async def register(body: RegisterRequest, ctx: Context, request: Request) -> UserPublic:
     user = await handlers.register(ctx, body)
-    wake_relay(request)
     return user
 
 
@@ -130,7 +129,6 @@ async def login(
 ) -> TokenPair | TwoFactorChallenge:
     """Email and password. With two-factor sign-in on, the answer is a challenge for POST /login/2fa."""
     result = await handlers.login(ctx, body, client)
-    wake_relay(request)
     if isinstance(result, TwoFactorChallenge):
         return result
     return _deliver(result, response, ctx, body.cookie)
@@ -142,7 +140,6 @@ async def login_second_factor(
 ) -> TokenPair:
     """The second step of sign-in: the challenge token and a TOTP code or a recovery code."""
     pair = await twofactor.login_second_step(ctx, body, client)
-    wake_relay(request)
     return _deliver(pair, response, ctx, body.cookie)
 
 
@@ -165,7 +162,6 @@ async def logout(body: RefreshRequest, ctx: Context, client: ClientInfo, request
     token = body.refresh_token or request.cookies.get(ctx.settings.refresh_cookie_name)
     if token:
         await handlers.logout(ctx, token, client)
-        wake_relay(request)
     _forget_cookie(response, ctx)
     return response
 
@@ -176,7 +172,6 @@ async def logout_all(
 ) -> Response:
     """Signs out every device, this one included (access tokens already out live on until they expire)."""
     await handlers.logout_everywhere(ctx, principal, client)
-    wake_relay(request)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     _forget_cookie(response, ctx)
     return response
@@ -192,7 +187,6 @@ async def revoke_session(
     session_id: uuid.UUID, principal: LivePrincipal, ctx: Context, client: ClientInfo, request: Request
 ) -> Response:
     await handlers.end_session(ctx, principal, session_id, client)
-    wake_relay(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -206,7 +200,6 @@ async def security_log(
 @router.post("/verify-email", status_code=status.HTTP_204_NO_CONTENT)
 async def verify_email(body: TokenRequest, ctx: Context, client: ClientInfo, request: Request) -> Response:
     await account.verify_email(ctx, body.token, client)
-    wake_relay(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -215,7 +208,6 @@ async def resend_verification(
     principal: LivePrincipal, ctx: Context, client: ClientInfo, request: Request
 ) -> Accepted:
     await account.resend_verification(ctx, principal, client)
-    wake_relay(request)
     return Accepted(detail="A new verification link is on its way.")
 
 
@@ -225,7 +217,6 @@ async def request_password_reset(
 ) -> Accepted:
     """The same answer, in the same time, for every email address: it tells nobody who has an account."""
     await account.request_password_reset(ctx, body.email, client)
-    wake_relay(request)
     return Accepted(detail=RESET_ACCEPTED)
 
 
@@ -235,7 +226,6 @@ async def confirm_password_reset(
 ) -> Response:
     """Sets the new password and signs out every session."""
     await account.reset_password(ctx, body, client)
-    wake_relay(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -249,7 +239,6 @@ async def change_password(
 ) -> Response:
     """Changes the password and signs out every other session."""
     await account.change_password(ctx, principal, body, _session_id(request), client)
-    wake_relay(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -265,7 +254,6 @@ async def two_factor_enable(
 ) -> RecoveryCodesPublic:
     """Confirms enrolment with a code from the app; answers the recovery codes, this once."""
     codes = await twofactor.enable(ctx, principal, body.code, client)
-    wake_relay(request)
     return codes
 
 
@@ -278,7 +266,6 @@ async def two_factor_disable(
     request: Request,
 ) -> Response:
     await twofactor.disable(ctx, principal, body, client)
-    wake_relay(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -288,7 +275,6 @@ async def regenerate_recovery_codes(
 ) -> RecoveryCodesPublic:
     """New recovery codes with the password and a current code; the old ones stop working."""
     codes = await twofactor.regenerate_recovery_codes(ctx, principal, body, client)
-    wake_relay(request)
     return codes
 
 

@@ -42,7 +42,6 @@ async def update_profile(
 ) -> ProfilePublic:
     """Display name, locale, time zone (IANA name) and first day of the week; publishes ProfileUpdated."""
     profile = await households.update_profile(ctx, principal, body)
-    wake_relay(request)
     return profile
 
 
@@ -57,7 +56,6 @@ async def create_household(
     body: HouseholdCreate, principal: LivePrincipal, ctx: Context, request: Request
 ) -> HouseholdPublic:
     household = await households.create_household(ctx, principal, body)
-    wake_relay(request)
     return household
 
 
@@ -67,7 +65,6 @@ async def leave_household(
 ) -> Response:
     """Leaves a household (the last owner cannot: 409). Its sessions end, this one too when it is on it."""
     await households.remove_member(ctx, principal, tenant_id, principal.user_id, client)
-    wake_relay(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -102,7 +99,6 @@ async def update_household(
 ) -> HouseholdPublic:
     """Owners only: name, base currency, time zone, week start; publishes HouseholdSettingsChanged."""
     household = await households.update_household(ctx, principal, body)
-    wake_relay(request)
     return household
 
 
@@ -117,7 +113,6 @@ async def invite(
 ) -> InvitationPublic:
     """Owners only: mails a single-use link (7 days) through the notifier (auth.MemberInvited)."""
     invitation = await households.invite(ctx, principal, body)
-    wake_relay(request)
     return invitation
 
 
@@ -133,7 +128,6 @@ async def accept_invitation(
 ) -> HouseholdPublic:
     """Joins the household of the invitation (sent to this account's email address); switch to it next."""
     household = await households.accept_invitation(ctx, principal, body.token, client)
-    wake_relay(request)
     return household
 
 
@@ -143,7 +137,6 @@ async def change_role(
 ) -> Response:
     """Owners only; the last owner stays one (409). Takes effect at the member's next token refresh."""
     await households.change_role(ctx, principal, user_id, body.role)
-    wake_relay(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -153,7 +146,6 @@ async def remove_member(
 ) -> Response:
     """Owners remove a member (their refresh tokens for this household stop working at once)."""
     await households.remove_member(ctx, principal, principal.tenant_id, user_id, client)
-    wake_relay(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -163,7 +155,6 @@ async def transfer(
 ) -> Response:
     """Owners only: the member becomes owner and you become a member."""
     await households.transfer_ownership(ctx, principal, body.user_id)
-    wake_relay(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -187,6 +178,5 @@ async def delete_account(
     with the account; you leave shared ones, unless you are their only owner (409: transfer first).
     Every service forgets you on auth.UserDeleted."""
     deleted = await myaccount.delete_account(ctx, principal, body, client)
-    wake_relay(request)
     _forget_cookie(response, ctx)
     return deleted

@@ -30,7 +30,6 @@ from tally_budget.schemas import (
     GoalsPublic,
     PeriodFigures,
 )
-from tallykit.app import wake_relay
 from tallykit.db import Database
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.tokens import CurrentPrincipal
@@ -110,7 +109,6 @@ async def set_budget(body: BudgetCreate, principal: CurrentPrincipal, request: R
     )
     db: Database = request.app.state.db
     result, alerts = await handlers.set_budget(db, request.app.state.settings, principal, command)
-    wake_relay(request)
     async with db.read() as session:
         context = await Context.load(session, principal.tenant_id)
         today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
@@ -239,7 +237,6 @@ async def change_budget(
     result, alerts = await handlers.change_budget(
         db, request.app.state.settings, principal, budget_id, command
     )
-    wake_relay(request)
     async with db.read() as session:
         context = await Context.load(session, principal.tenant_id)
         today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
@@ -249,7 +246,6 @@ async def change_budget(
 @router.delete("/budgets/{budget_id}", status_code=204)
 async def remove_budget(budget_id: UUID, principal: CurrentPrincipal, request: Request) -> Response:
     await handlers.remove_budget(request.app.state.db, request.app.state.settings, principal, budget_id)
-    wake_relay(request)
     return Response(status_code=204)
 
 
@@ -333,7 +329,6 @@ async def create_goal(body: GoalCreate, principal: CurrentPrincipal, request: Re
     )
     db: Database = request.app.state.db
     goal_id = await handlers.create_goal(db, request.app.state.settings, principal, command)
-    wake_relay(request)
     async with db.read() as session:
         return await _goal_detail(session, principal.tenant_id, goal_id)
 
@@ -352,7 +347,6 @@ async def change_goal(
     db: Database = request.app.state.db
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     await handlers.change_goal(db, request.app.state.settings, principal, goal_id, changes)
-    wake_relay(request)
     async with db.read() as session:
         return await _goal_detail(session, principal.tenant_id, goal_id)
 
@@ -372,6 +366,5 @@ async def contribute(
     await handlers.contribute(
         db, request.app.state.settings, principal, goal_id, body.amount_minor, body.day, body.note
     )
-    wake_relay(request)
     async with db.read() as session:
         return await _goal_detail(session, principal.tenant_id, goal_id)

@@ -42,7 +42,6 @@ from tally_ledger.schemas import (
     TransferCreate,
     VersionSeen,
 )
-from tallykit.app import wake_relay
 from tallykit.contracts.ledger import ClearedState, EntryKind
 from tallykit.db import Database
 from tallykit.errors import InvalidInput, NotFound
@@ -79,7 +78,6 @@ async def open_account(body: AccountCreate, principal: CurrentPrincipal, request
     row = await handlers.open_account(_db(request), _settings(request), _writer(principal), name=body.name,
                                       kind=body.kind, currency=body.currency,
                                       opening_balance_minor=body.opening_balance_minor)
-    wake_relay(request)
     return AccountPublic.model_validate(row)
 
 
@@ -105,7 +103,6 @@ async def rename_account(account_id: UUID, body: AccountUpdate, principal: Curre
                          request: Request) -> AccountPublic:
     row = await handlers.rename_account(_db(request), _settings(request), _writer(principal), account_id,
                                         name=body.name, expected_version=body.expected_version)
-    wake_relay(request)
     return AccountPublic.model_validate(row)
 
 
@@ -115,7 +112,6 @@ async def archive_account(account_id: UUID, body: VersionSeen, principal: Curren
     """Archive an account: it keeps its history and balance, takes no new transactions."""
     row = await handlers.archive_account(_db(request), _settings(request), _writer(principal), account_id,
                                          expected_version=body.expected_version)
-    wake_relay(request)
     return AccountPublic.model_validate(row)
 
 
@@ -124,7 +120,6 @@ async def reopen_account(account_id: UUID, body: VersionSeen, principal: Current
                          request: Request) -> AccountPublic:
     row = await handlers.reopen_account(_db(request), _settings(request), _writer(principal), account_id,
                                         expected_version=body.expected_version)
-    wake_relay(request)
     return AccountPublic.model_validate(row)
 
 
@@ -172,7 +167,6 @@ async def create_category(body: CategoryCreate, principal: CurrentPrincipal,
                           request: Request) -> CategoryPublic:
     row = await handlers.create_category(_db(request), _settings(request), _writer(principal), name=body.name,
                                          group=body.group, kind=body.kind)
-    wake_relay(request)
     return CategoryPublic.model_validate(row)
 
 
@@ -182,7 +176,6 @@ async def rename_category(category_id: UUID, body: CategoryUpdate, principal: Cu
     """A new name, a new group, or both."""
     row = await handlers.rename_category(_db(request), _settings(request), _writer(principal), category_id,
                                          name=body.name, group=body.group)
-    wake_relay(request)
     return CategoryPublic.model_validate(row)
 
 
@@ -190,7 +183,6 @@ async def rename_category(category_id: UUID, body: CategoryUpdate, principal: Cu
 async def archive_category(category_id: UUID, principal: CurrentPrincipal,
                            request: Request) -> CategoryPublic:
     row = await handlers.archive_category(_db(request), _settings(request), _writer(principal), category_id)
-    wake_relay(request)
     return CategoryPublic.model_validate(row)
 
 
@@ -200,7 +192,6 @@ async def merge_category(category_id: UUID, body: CategoryMerge, principal: Curr
     """Move the category's whole history into another of the same kind; returns the target."""
     row = await handlers.merge_category(_db(request), _settings(request), _writer(principal), category_id,
                                         into_category_id=body.into_category_id)
-    wake_relay(request)
     return CategoryPublic.model_validate(row)
 
 
@@ -216,7 +207,6 @@ async def list_payees(principal: CurrentPrincipal, request: Request) -> PayeesPu
 async def merge_payee(body: PayeeMerge, principal: CurrentPrincipal, request: Request) -> PayeePublic:
     row = await handlers.merge_payee(_db(request), _settings(request), _writer(principal), name=body.name,
                                      into_name=body.into_name)
-    wake_relay(request)
     return PayeePublic.model_validate(row)
 
 
@@ -258,7 +248,6 @@ async def record_transaction(body: TransactionCreate, principal: CurrentPrincipa
         currency=body.currency, category_id=body.category_id, payee=body.payee, note=body.note,
         splits=body.splits, tags=body.tags, status=body.status,
     )
-    wake_relay(request)
     return TransactionPublic.model_validate(row)
 
 
@@ -278,7 +267,6 @@ async def record_transfer(body: TransferCreate, principal: CurrentPrincipal,
         booked_on=body.booked_on or _today(), payee=body.payee, note=body.note, tags=body.tags,
         status=body.status, counter_amount_minor=body.counter_amount_minor,
     )
-    wake_relay(request)
     return TransactionPublic.model_validate(row)
 
 
@@ -377,7 +365,6 @@ async def amend_transaction(transaction_id: UUID, body: TransactionUpdate, princ
     row = await handlers.amend_transaction(_db(request), _settings(request), _writer(principal),
                                            transaction_id, body.changes(),
                                            expected_version=body.expected_version)
-    wake_relay(request)
     return TransactionPublic.model_validate(row)
 
 
@@ -392,7 +379,6 @@ async def delete_transaction(transaction_id: UUID, principal: CurrentPrincipal, 
                              expected_version: Annotated[int, Query(ge=1)]) -> TransactionChangePublic:
     outcome = await handlers.delete_transaction(_db(request), _settings(request), _writer(principal),
                                                 transaction_id, expected_version=expected_version)
-    wake_relay(request)
     return _change(outcome)
 
 
@@ -402,7 +388,6 @@ async def undo_transaction(transaction_id: UUID, body: VersionSeen, principal: C
     """Revert the last change not yet undone: an edit goes back, a deletion comes back, a new entry goes."""
     outcome = await handlers.undo_transaction(_db(request), _settings(request), _writer(principal),
                                               transaction_id, expected_version=body.expected_version)
-    wake_relay(request)
     return _change(outcome)
 
 

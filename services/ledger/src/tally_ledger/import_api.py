@@ -220,7 +220,6 @@ async def restore_ledger(principal: CurrentPrincipal, request: Request) -> Resto
     ctx = Context(tenant_id=principal.tenant_id, actor=principal.actor, correlation_id=uuid4())
     async with _db(request).transaction() as session:
         written = await ledger_json.restore(session, _settings(request), ctx, document)
-    wake_relay(request)
     return RestorePublic(events=written)
 
 

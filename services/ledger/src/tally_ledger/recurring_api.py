@@ -19,7 +19,6 @@ from tally_ledger.schemas import (
     VersionSeen,
 )
 from tally_ledger.settings import LedgerSettings
-from tallykit.app import wake_relay
 from tallykit.db import Database
 from tallykit.errors import NotFound
 from tallykit.tokens import CurrentPrincipal, Principal
@@ -54,7 +53,6 @@ async def create_recurring(
     row = await scheduling.create(
         _db(request), _settings(request), _writer(principal), body.model_dump(), today=_today(request)
     )
-    wake_relay(request)
     return RecurringPublic.of(row)
 
 
@@ -102,7 +100,6 @@ async def change_recurring(
         expected_version=body.expected_version,
         today=_today(request),
     )
-    wake_relay(request)
     return RecurringPublic.of(row)
 
 
@@ -117,7 +114,6 @@ async def cancel_recurring(
         schedule_id,
         expected_version=body.expected_version,
     )
-    wake_relay(request)
     return RecurringPublic.of(row)
 
 
@@ -129,7 +125,6 @@ async def skip_occurrence(
     row = await scheduling.skip(
         _db(request), _settings(request), _writer(principal), schedule_id, body.due_on
     )
-    wake_relay(request)
     return RecurringPublic.of(row)
 
 
@@ -141,5 +136,4 @@ async def mark_paid(
     row = await scheduling.mark_paid(
         _db(request), _settings(request), _writer(principal), schedule_id, body.due_on, body.transaction_id
     )
-    wake_relay(request)
     return RecurringPublic.of(row)

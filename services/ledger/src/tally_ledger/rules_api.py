@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from tally_ledger import rule_commands
 from tally_ledger.handlers import Context
 from tally_ledger.rules import RuleSpec
-from tallykit.app import wake_relay
 from tallykit.db import Database
 from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal, Principal
@@ -136,5 +135,4 @@ async def apply_rule(rule_id: UUID, principal: CurrentPrincipal, request: Reques
     transaction's history, undoable); a category chosen by hand is replaced when the rule sets one."""
     settings: ServiceSettings = request.app.state.settings
     changed = await rule_commands.apply(_db(request), settings, _writer(principal), rule_id)
-    wake_relay(request)
     return AppliedPublic(changed=changed)
