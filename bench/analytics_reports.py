@@ -27,10 +27,8 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -59,7 +57,6 @@ from tallykit.contracts.ledger import (
 )
 from tallykit.db import Database
 from tallykit.events import SYSTEM, Envelope, EventPayload
-from tallykit.migrations import upgrade
 from tallykit.tokens import TokenVerifier
 from tallystack import demo, postgres
 from tallystack.measure import percentile, rss_mib, sharing
@@ -197,20 +194,11 @@ async def timed(
 
 
 async def run(rows: int, samples: int, keep: bool) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="tally-bench-"))
-    admin = postgres.start_embedded(work / "pg" / "data")
-    try:
-        return await _measure(admin, rows, samples)
-    finally:
-        if not keep:
-            shutil.rmtree(work, ignore_errors=True)
+    async with postgres.scratch_database(MIGRATIONS, keep=keep) as url:
+        return await _measure(url, rows, samples)
 
 
-async def _measure(admin: str, rows: int, samples: int) -> dict[str, Any]:
-    name = f"bench_{uuid4().hex[:8]}"
-    await postgres.create_database(admin, name)
-    url = postgres.database_url(admin, name)
-    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+async def _measure(url: str, rows: int, samples: int) -> dict[str, Any]:
     minter = TokenMinter()
     settings = AnalyticsSettings(
         service_name="analytics",
@@ -369,7 +357,6 @@ async def _measure(admin: str, rows: int, samples: int) -> dict[str, Any]:
     finally:
         forecaster.close()
         await raw.close()
-    await postgres.drop_database(admin, name)
     result["load_average"] = os.getloadavg()
     result["cpus"] = os.cpu_count()
     result["worst_report_p99_ms"] = max(r["api_p99_ms"] for r in result["reports"])

@@ -16,9 +16,7 @@ import json
 import os
 import platform
 import random
-import shutil
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -33,7 +31,6 @@ from tally_ledger.importers.batches import IMPORT_ROW_COLUMNS
 from tally_ledger.main import MIGRATIONS, create_app
 from tally_ledger.projections import TRANSACTION_COLUMNS
 from tally_ledger.settings import LedgerSettings
-from tallykit.migrations import upgrade
 from tallykit.service import tune_garbage_collector
 from tallykit.tokens import TokenVerifier
 from tallystack import postgres
@@ -81,23 +78,14 @@ def progress(label: str, done: int, total: int, started: float) -> None:
 
 
 async def run(rows: int, keep: bool) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="tally-bench-"))
-    admin = postgres.start_embedded(work / "pg" / "data")
-    try:
-        return await _measure(admin, rows)
-    finally:
-        if not keep:
-            shutil.rmtree(work, ignore_errors=True)
+    async with postgres.scratch_database(MIGRATIONS, keep=keep) as url:
+        return await _measure(url, rows)
 
 
-async def _measure(admin: str, rows: int) -> dict[str, Any]:
+async def _measure(url: str, rows: int) -> dict[str, Any]:
     print(f"Generating a {rows:,}-row CSV ...")
     data, records = make_csv(rows)
     print(f"  {len(data) / 1e6:.1f} MB")
-    name = f"bench_{uuid4().hex[:8]}"
-    await postgres.create_database(admin, name)
-    url = postgres.database_url(admin, name)
-    await asyncio.to_thread(upgrade, url, MIGRATIONS)
 
     minter = TokenMinter()
     settings = LedgerSettings(service_name="ledger", environment="test", database_url=url,
@@ -155,7 +143,6 @@ async def _measure(admin: str, rows: int) -> dict[str, Any]:
             result["floor_s"] = await copy_what_the_import_wrote(db, tenant)
         finally:
             await db.close()
-    await postgres.drop_database(admin, name)
     result["load_after"] = os.getloadavg()[0]
     result["import_rows_per_s"] = rows / result["import_s"]
     result["copy_rows_per_s"] = rows / result["copy_s"]

@@ -17,10 +17,8 @@ import json
 import os
 import platform
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,7 +35,6 @@ from tally_ledger.main import MIGRATIONS, create_app
 from tally_ledger.settings import LedgerSettings
 from tallykit.contracts.ledger import AccountKind, TransactionKind
 from tallykit.db import Database
-from tallykit.migrations import upgrade
 from tallykit.tokens import TokenVerifier
 from tallystack import postgres
 from tallystack.measure import percentile, sharing
@@ -110,20 +107,11 @@ async def seed(db: Database, settings: LedgerSettings, ctx: handlers.Context, ro
 
 
 async def run(rows: int, samples: int, keep: bool) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="tally-bench-"))
-    admin = postgres.start_embedded(work / "pg" / "data")
-    try:
-        return await _measure(admin, rows, samples)
-    finally:
-        if not keep:
-            shutil.rmtree(work, ignore_errors=True)
+    async with postgres.scratch_database(MIGRATIONS, keep=keep) as url:
+        return await _measure(url, rows, samples)
 
 
-async def _measure(admin: str, rows: int, samples: int) -> dict[str, Any]:
-    name = f"bench_{uuid4().hex[:8]}"
-    await postgres.create_database(admin, name)
-    url = postgres.database_url(admin, name)
-    await asyncio.to_thread(upgrade, url, MIGRATIONS)
+async def _measure(url: str, rows: int, samples: int) -> dict[str, Any]:
     minter = TokenMinter()
     settings = LedgerSettings(service_name="ledger", environment="test", database_url=url,
                               log_level="WARNING",
@@ -191,7 +179,6 @@ async def _measure(admin: str, rows: int, samples: int) -> dict[str, Any]:
                           f"raw SQL p99 {percentile(sql_ms, 99):6.1f} ms")
     finally:
         await raw.close()
-    await postgres.drop_database(admin, name)
     result["load_average"] = os.getloadavg()
     result["cpus"] = os.cpu_count()
     pages = [s for s in result["searches"] if s["page"] != "totals of all matches"]

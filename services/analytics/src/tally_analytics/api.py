@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_analytics import exports, forecasting, reports, store
 from tally_analytics.domain import (
@@ -54,6 +55,22 @@ GranularityQuery = Annotated[
 MAX_BUCKETS = 400
 
 
+class ReportQuery:
+    """What every period report is asked: a named or a custom period, and the currency to show."""
+
+    def __init__(self, period: PeriodQuery = None, start: FromQuery = None, end: ToQuery = None,
+                 currency: CurrencyQuery = None) -> None:
+        self.period, self.start, self.end, self.currency = period, start, end, currency
+
+    async def resolve(self, session: AsyncSession, tenant_id: UUID) -> tuple[reports.Context, Period]:
+        """The household's report context in the currency, and the period it asks for."""
+        ctx = await reports.context(session, tenant_id, self.currency)
+        return ctx, resolve_period(self.period, self.start, self.end, ctx.today)
+
+
+Report = Annotated[ReportQuery, Depends()]
+
+
 def db_of(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
@@ -84,17 +101,13 @@ async def monthly_report(
 async def summary_report(
     principal: CurrentPrincipal,
     request: Request,
-    period: PeriodQuery = None,
-    start: FromQuery = None,
-    end: ToQuery = None,
-    currency: CurrencyQuery = None,
+    query: Report,
 ) -> SummaryPublic:
     """Income, expenses, net savings and savings rate of a period; by category, group, payee and tag
     (spending net of refunds, transfers never counted); against the previous period and the same period
     a year before; the categories that changed most."""
     async with db_of(request).read() as session:
-        ctx = await reports.context(session, principal.tenant_id, currency)
-        chosen = resolve_period(period, start, end, ctx.today)
+        ctx, chosen = await query.resolve(session, principal.tenant_id)
         body = await reports.summary(session, principal.tenant_id, ctx, chosen)
     return SummaryPublic.model_validate(body)
 
@@ -103,16 +116,12 @@ async def summary_report(
 async def cash_flow_report(
     principal: CurrentPrincipal,
     request: Request,
-    period: PeriodQuery = None,
-    start: FromQuery = None,
-    end: ToQuery = None,
-    currency: CurrencyQuery = None,
+    query: Report,
     granularity: GranularityQuery = None,
 ) -> CashFlowPublic:
     """Income against expenses over time, per day, week or month of the period (chart data)."""
     async with db_of(request).read() as session:
-        ctx = await reports.context(session, principal.tenant_id, currency)
-        chosen = resolve_period(period, start, end, ctx.today)
+        ctx, chosen = await query.resolve(session, principal.tenant_id)
         step = _granularity(chosen, granularity)
         points = await reports.cash_flow_series(session, principal.tenant_id, ctx, chosen, step)
     return CashFlowPublic.model_validate(
@@ -129,17 +138,13 @@ async def cash_flow_report(
 async def net_worth_report(
     principal: CurrentPrincipal,
     request: Request,
-    period: PeriodQuery = None,
-    start: FromQuery = None,
-    end: ToQuery = None,
-    currency: CurrencyQuery = None,
+    query: Report,
     granularity: GranularityQuery = None,
 ) -> NetWorthPublic:
     """Net worth (the sum of the accounts in the currency, opening balances included) and each account's
     balance at the end of every day, week or month of the period."""
     async with db_of(request).read() as session:
-        ctx = await reports.context(session, principal.tenant_id, currency)
-        chosen = resolve_period(period, start, end, ctx.today)
+        ctx, chosen = await query.resolve(session, principal.tenant_id)
         step = _granularity(chosen, granularity)
         body: dict[str, Any] = await reports.net_worth_series(session, principal.tenant_id, ctx, chosen, step)
     return NetWorthPublic.model_validate({**body, "period": reports.period_json(chosen), "granularity": step})
@@ -257,17 +262,13 @@ async def export_report(
     request: Request,
     report: ExportReport,
     fmt: ExportFormat,
-    period: PeriodQuery = None,
-    start: FromQuery = None,
-    end: ToQuery = None,
-    currency: CurrencyQuery = None,
+    query: Report,
     granularity: GranularityQuery = None,
 ) -> Response:
     """Any report as CSV or XLSX, with the same figures and query as its JSON endpoint (amounts in
     major units with the currency beside them)."""
     async with db_of(request).read() as session:
-        ctx = await reports.context(session, principal.tenant_id, currency)
-        chosen = resolve_period(period, start, end, ctx.today)
+        ctx, chosen = await query.resolve(session, principal.tenant_id)
         if report == "summary":
             sheets = exports.summary_sheets(await reports.summary(session, principal.tenant_id, ctx, chosen))
         else:
