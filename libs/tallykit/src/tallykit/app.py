@@ -110,6 +110,12 @@ def create_service_app(
     return app
 
 
+def db_of(request: Request) -> Database:
+    """The service's database, as `create_service_app` keeps it for the request handlers."""
+    db: Database = request.app.state.db
+    return db
+
+
 def wake_relay(request: Request) -> None:
     """Tell the relay there is something to publish now, instead of waiting for its next poll. Every
     successful write request does this on its way out (`request_id_middleware`); call it yourself only

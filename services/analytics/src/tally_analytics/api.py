@@ -32,7 +32,7 @@ from tally_analytics.schemas import (
     SummaryPublic,
     UnusualPublic,
 )
-from tallykit.db import Database
+from tallykit.app import db_of
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.money import CurrencyCode
 from tallykit.tokens import CurrentPrincipal
@@ -70,10 +70,6 @@ class ReportQuery:
 
 Report = Annotated[ReportQuery, Depends()]
 
-
-def db_of(request: Request) -> Database:
-    database: Database = request.app.state.db
-    return database
 
 
 def _granularity(period: Period, granularity: str | None) -> str:

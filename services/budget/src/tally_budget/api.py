@@ -30,7 +30,7 @@ from tally_budget.schemas import (
     GoalsPublic,
     PeriodFigures,
 )
-from tallykit.db import Database
+from tallykit.app import db_of
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.tokens import CurrentPrincipal
 
@@ -107,7 +107,7 @@ async def set_budget(body: BudgetCreate, principal: CurrentPrincipal, request: R
         pace_alerts=body.pace_alerts if "pace_alerts" in body.model_fields_set else None,
         effective_from=body.effective_from,
     )
-    db: Database = request.app.state.db
+    db = db_of(request)
     result, alerts = await handlers.set_budget(db, request.app.state.settings, principal, command)
     async with db.read() as session:
         context = await Context.load(session, principal.tenant_id)
@@ -121,7 +121,7 @@ async def list_budgets(
 ) -> BudgetsPublic:
     """Every budget in force in the period containing `on` (or of `month`, or today): spent, left,
     percent, what rollover carried, and the trend against the period before."""
-    async with request.app.state.db.read() as session:
+    async with db_of(request).read() as session:
         return await _overview(session, principal.tenant_id, month, on)
 
 
@@ -130,7 +130,7 @@ async def overview(
     principal: CurrentPrincipal, request: Request, month: MonthQuery = None, on: OnQuery = None
 ) -> BudgetsPublic:
     """The same as GET /budgets (the budget screen's overview), with totals per currency."""
-    async with request.app.state.db.read() as session:
+    async with db_of(request).read() as session:
         return await _overview(session, principal.tenant_id, month, on)
 
 
@@ -140,7 +140,7 @@ async def available_to_budget(
 ) -> AvailablePublic:
     """Income of the month (income categories and uncategorised incomes) minus what the monthly budgets
     give out for it, in the household's currency."""
-    async with request.app.state.db.read() as session:
+    async with db_of(request).read() as session:
         household = await store.get_household(session, principal.tenant_id)
         today = domain.today_in(household.time_zone)
         month = month or domain.month_of(today)
@@ -181,7 +181,7 @@ async def get_budget(
     budget_id: UUID, principal: CurrentPrincipal, request: Request, on: OnQuery = None
 ) -> BudgetDetail:
     """One budget: this period's figures, its amount versions, and the last periods' spent vs budget."""
-    async with request.app.state.db.read() as session:
+    async with db_of(request).read() as session:
         budget = await store.get_budget(session, principal.tenant_id, budget_id)
         if budget is None:
             raise NotFound("no such budget", budget_id=str(budget_id))
@@ -233,7 +233,7 @@ async def change_budget(
         pace_alerts=body.pace_alerts,
         effective_from=body.effective_from,
     )
-    db: Database = request.app.state.db
+    db = db_of(request)
     result, alerts = await handlers.change_budget(
         db, request.app.state.settings, principal, budget_id, command
     )
@@ -245,7 +245,7 @@ async def change_budget(
 
 @router.delete("/budgets/{budget_id}", status_code=204)
 async def remove_budget(budget_id: UUID, principal: CurrentPrincipal, request: Request) -> Response:
-    await handlers.remove_budget(request.app.state.db, request.app.state.settings, principal, budget_id)
+    await handlers.remove_budget(db_of(request), request.app.state.settings, principal, budget_id)
     return Response(status_code=204)
 
 
@@ -257,7 +257,7 @@ async def list_alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AlertsPublic:
     """Alerts fired, oldest first (threshold 0 is a pace warning)."""
-    async with request.app.state.db.read() as session:
+    async with db_of(request).read() as session:
         rows = await store.list_alerts(session, principal.tenant_id, budget_id, limit)
     return AlertsPublic(
         items=[
@@ -306,7 +306,7 @@ async def _goal_detail(session: AsyncSession, tenant_id: UUID, goal_id: UUID) ->
 
 @router.get("/goals")
 async def list_goals(principal: CurrentPrincipal, request: Request) -> GoalsPublic:
-    async with request.app.state.db.read() as session:
+    async with db_of(request).read() as session:
         today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
         return GoalsPublic(
             items=[
@@ -327,7 +327,7 @@ async def create_goal(body: GoalCreate, principal: CurrentPrincipal, request: Re
         target_date=body.target_date,
         account_id=body.account_id,
     )
-    db: Database = request.app.state.db
+    db = db_of(request)
     goal_id = await handlers.create_goal(db, request.app.state.settings, principal, command)
     async with db.read() as session:
         return await _goal_detail(session, principal.tenant_id, goal_id)
@@ -336,7 +336,7 @@ async def create_goal(body: GoalCreate, principal: CurrentPrincipal, request: Re
 @router.get("/goals/{goal_id}")
 async def get_goal(goal_id: UUID, principal: CurrentPrincipal, request: Request) -> GoalDetail:
     """A goal with its progress, what it needs per month, and its saved amount over time (for a chart)."""
-    async with request.app.state.db.read() as session:
+    async with db_of(request).read() as session:
         return await _goal_detail(session, principal.tenant_id, goal_id)
 
 
@@ -344,7 +344,7 @@ async def get_goal(goal_id: UUID, principal: CurrentPrincipal, request: Request)
 async def change_goal(
     goal_id: UUID, body: GoalChange, principal: CurrentPrincipal, request: Request
 ) -> GoalDetail:
-    db: Database = request.app.state.db
+    db = db_of(request)
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     await handlers.change_goal(db, request.app.state.settings, principal, goal_id, changes)
     async with db.read() as session:
@@ -353,7 +353,7 @@ async def change_goal(
 
 @router.delete("/goals/{goal_id}", status_code=204)
 async def remove_goal(goal_id: UUID, principal: CurrentPrincipal, request: Request) -> Response:
-    await handlers.remove_goal(request.app.state.db, principal, goal_id)
+    await handlers.remove_goal(db_of(request), principal, goal_id)
     return Response(status_code=204)
 
 
@@ -362,7 +362,7 @@ async def contribute(
     goal_id: UUID, body: ContributionCreate, principal: CurrentPrincipal, request: Request
 ) -> GoalDetail:
     """Put money towards a goal (or, negative, take some out) on a day (default today)."""
-    db: Database = request.app.state.db
+    db = db_of(request)
     await handlers.contribute(
         db, request.app.state.settings, principal, goal_id, body.amount_minor, body.day, body.note
     )

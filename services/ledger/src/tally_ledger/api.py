@@ -42,8 +42,8 @@ from tally_ledger.schemas import (
     TransferCreate,
     VersionSeen,
 )
+from tallykit.app import db_of
 from tallykit.contracts.ledger import ClearedState, EntryKind
-from tallykit.db import Database
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.money import MAX_MINOR_UNITS, CurrencyCode
 from tallykit.settings import ServiceSettings
@@ -51,10 +51,6 @@ from tallykit.tokens import CurrentPrincipal, Principal
 
 router = APIRouter()
 
-
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
 
 
 def _settings(request: Request) -> ServiceSettings:
@@ -75,7 +71,7 @@ def _today() -> date:
 
 @router.post("/accounts", status_code=201, response_model=AccountPublic)
 async def open_account(body: AccountCreate, principal: CurrentPrincipal, request: Request) -> AccountPublic:
-    row = await handlers.open_account(_db(request), _settings(request), _writer(principal), name=body.name,
+    row = await handlers.open_account(db_of(request), _settings(request), _writer(principal), name=body.name,
                                       kind=body.kind, currency=body.currency,
                                       opening_balance_minor=body.opening_balance_minor)
     return AccountPublic.model_validate(row)
@@ -84,14 +80,14 @@ async def open_account(body: AccountCreate, principal: CurrentPrincipal, request
 @router.get("/accounts", response_model=AccountsPublic)
 async def list_accounts(principal: CurrentPrincipal, request: Request,
                         include_archived: bool = False) -> AccountsPublic:
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         rows = await store.list_accounts(session, principal.tenant_id, include_archived=include_archived)
     return AccountsPublic(items=[AccountPublic.model_validate(r) for r in rows])
 
 
 @router.get("/accounts/{account_id}", response_model=AccountPublic)
 async def get_account(account_id: UUID, principal: CurrentPrincipal, request: Request) -> AccountPublic:
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         row = await store.get_account(session, principal.tenant_id, account_id)
     if row is None:
         raise NotFound(f"account {account_id} does not exist")
@@ -101,7 +97,7 @@ async def get_account(account_id: UUID, principal: CurrentPrincipal, request: Re
 @router.patch("/accounts/{account_id}", response_model=AccountPublic)
 async def rename_account(account_id: UUID, body: AccountUpdate, principal: CurrentPrincipal,
                          request: Request) -> AccountPublic:
-    row = await handlers.rename_account(_db(request), _settings(request), _writer(principal), account_id,
+    row = await handlers.rename_account(db_of(request), _settings(request), _writer(principal), account_id,
                                         name=body.name, expected_version=body.expected_version)
     return AccountPublic.model_validate(row)
 
@@ -110,7 +106,7 @@ async def rename_account(account_id: UUID, body: AccountUpdate, principal: Curre
 async def archive_account(account_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
                           request: Request) -> AccountPublic:
     """Archive an account: it keeps its history and balance, takes no new transactions."""
-    row = await handlers.archive_account(_db(request), _settings(request), _writer(principal), account_id,
+    row = await handlers.archive_account(db_of(request), _settings(request), _writer(principal), account_id,
                                          expected_version=body.expected_version)
     return AccountPublic.model_validate(row)
 
@@ -118,7 +114,7 @@ async def archive_account(account_id: UUID, body: VersionSeen, principal: Curren
 @router.post("/accounts/{account_id}/reopen", response_model=AccountPublic)
 async def reopen_account(account_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
                          request: Request) -> AccountPublic:
-    row = await handlers.reopen_account(_db(request), _settings(request), _writer(principal), account_id,
+    row = await handlers.reopen_account(db_of(request), _settings(request), _writer(principal), account_id,
                                         expected_version=body.expected_version)
     return AccountPublic.model_validate(row)
 
@@ -128,7 +124,7 @@ async def account_balance(account_id: UUID, principal: CurrentPrincipal, request
                           as_of: date | None = None) -> BalancePublic:
     """The balance at the end of a day (today when not given), from the transactions booked by then."""
     day = as_of or _today()
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         account = await store.get_account(session, principal.tenant_id, account_id)
         if account is None:
             raise NotFound(f"account {account_id} does not exist")
@@ -143,7 +139,7 @@ async def net_worth(principal: CurrentPrincipal, request: Request, as_of: date |
     """Every account's balance (archived ones too) summed per currency, at the end of a day; and all
     of it in `currency` (the household's base currency by default) at the rates of that day."""
     day = as_of or _today()
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         totals = await store.net_worth(session, principal.tenant_id, day)
         target = currency or await store.base_currency(session, principal.tenant_id)
         converted = await store.net_worth_in(session, principal.tenant_id, day, target) if target else None
@@ -157,7 +153,7 @@ async def net_worth(principal: CurrentPrincipal, request: Request, as_of: date |
 @router.get("/categories", response_model=CategoriesPublic)
 async def list_categories(principal: CurrentPrincipal, request: Request,
                           include_archived: bool = False) -> CategoriesPublic:
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         rows = await store.list_categories(session, principal.tenant_id, include_archived=include_archived)
     return CategoriesPublic(items=[CategoryPublic.model_validate(r) for r in rows])
 
@@ -165,8 +161,8 @@ async def list_categories(principal: CurrentPrincipal, request: Request,
 @router.post("/categories", status_code=201, response_model=CategoryPublic)
 async def create_category(body: CategoryCreate, principal: CurrentPrincipal,
                           request: Request) -> CategoryPublic:
-    row = await handlers.create_category(_db(request), _settings(request), _writer(principal), name=body.name,
-                                         group=body.group, kind=body.kind)
+    row = await handlers.create_category(db_of(request), _settings(request), _writer(principal),
+                                         name=body.name, group=body.group, kind=body.kind)
     return CategoryPublic.model_validate(row)
 
 
@@ -174,7 +170,7 @@ async def create_category(body: CategoryCreate, principal: CurrentPrincipal,
 async def rename_category(category_id: UUID, body: CategoryUpdate, principal: CurrentPrincipal,
                           request: Request) -> CategoryPublic:
     """A new name, a new group, or both."""
-    row = await handlers.rename_category(_db(request), _settings(request), _writer(principal), category_id,
+    row = await handlers.rename_category(db_of(request), _settings(request), _writer(principal), category_id,
                                          name=body.name, group=body.group)
     return CategoryPublic.model_validate(row)
 
@@ -182,7 +178,7 @@ async def rename_category(category_id: UUID, body: CategoryUpdate, principal: Cu
 @router.post("/categories/{category_id}/archive", response_model=CategoryPublic)
 async def archive_category(category_id: UUID, principal: CurrentPrincipal,
                            request: Request) -> CategoryPublic:
-    row = await handlers.archive_category(_db(request), _settings(request), _writer(principal), category_id)
+    row = await handlers.archive_category(db_of(request), _settings(request), _writer(principal), category_id)
     return CategoryPublic.model_validate(row)
 
 
@@ -190,7 +186,7 @@ async def archive_category(category_id: UUID, principal: CurrentPrincipal,
 async def merge_category(category_id: UUID, body: CategoryMerge, principal: CurrentPrincipal,
                          request: Request) -> CategoryPublic:
     """Move the category's whole history into another of the same kind; returns the target."""
-    row = await handlers.merge_category(_db(request), _settings(request), _writer(principal), category_id,
+    row = await handlers.merge_category(db_of(request), _settings(request), _writer(principal), category_id,
                                         into_category_id=body.into_category_id)
     return CategoryPublic.model_validate(row)
 
@@ -198,21 +194,21 @@ async def merge_category(category_id: UUID, body: CategoryMerge, principal: Curr
 @router.get("/payees", response_model=PayeesPublic)
 async def list_payees(principal: CurrentPrincipal, request: Request) -> PayeesPublic:
     """The payees the household's transactions name, most used first."""
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         rows = await store.list_payees(session, principal.tenant_id)
     return PayeesPublic(items=[PayeePublic.model_validate(r) for r in rows])
 
 
 @router.post("/payees/merge", response_model=PayeePublic)
 async def merge_payee(body: PayeeMerge, principal: CurrentPrincipal, request: Request) -> PayeePublic:
-    row = await handlers.merge_payee(_db(request), _settings(request), _writer(principal), name=body.name,
+    row = await handlers.merge_payee(db_of(request), _settings(request), _writer(principal), name=body.name,
                                      into_name=body.into_name)
     return PayeePublic.model_validate(row)
 
 
 @router.get("/tags", response_model=TagsPublic)
 async def list_tags(principal: CurrentPrincipal, request: Request) -> TagsPublic:
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         rows = await store.list_tags(session, principal.tenant_id)
     return TagsPublic(items=[TagPublic(name=n, usage_count=c) for n, c in rows])
 
@@ -225,7 +221,7 @@ async def _recorded_before(request: Request, response: Response, principal: Prin
     """A repeated create (same client-chosen id): the transaction it made the first time, answered 200."""
     if transaction_id is None:
         return None
-    row = await handlers.already_recorded(_db(request), _writer(principal), transaction_id,
+    row = await handlers.already_recorded(db_of(request), _writer(principal), transaction_id,
                                           account_id=account_id, kind=kind, amount_minor=amount_minor)
     if row is None:
         return None
@@ -242,7 +238,7 @@ async def record_transaction(body: TransactionCreate, principal: CurrentPrincipa
                                        body.kind.value, body.amount_minor):
         return again
     row = await handlers.record_transaction(
-        _db(request), _settings(request), _writer(principal), transaction_id=body.id,
+        db_of(request), _settings(request), _writer(principal), transaction_id=body.id,
         account_id=body.account_id, kind=body.kind,
         amount_minor=body.amount_minor, booked_on=body.booked_on or _today(),
         currency=body.currency, category_id=body.category_id, payee=body.payee, note=body.note,
@@ -261,7 +257,7 @@ async def record_transfer(body: TransferCreate, principal: CurrentPrincipal,
                                        "transfer", body.amount_minor):
         return again
     row = await handlers.record_transfer(
-        _db(request), _settings(request), _writer(principal), transaction_id=body.id,
+        db_of(request), _settings(request), _writer(principal), transaction_id=body.id,
         from_account_id=body.from_account_id,
         to_account_id=body.to_account_id, amount_minor=body.amount_minor,
         booked_on=body.booked_on or _today(), payee=body.payee, note=body.note, tags=body.tags,
@@ -323,7 +319,7 @@ async def search_transactions(
         after = Cursor.decode(cursor) if cursor else None
     except QueryError as exc:
         raise InvalidInput(str(exc)) from exc
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         await _require_accounts(session, principal, filters)
         rows = await store.search_transactions(session, principal.tenant_id, filters, after=after,
                                                limit=limit + 1)
@@ -339,7 +335,7 @@ async def search_totals(principal: CurrentPrincipal, request: Request, filters: 
                         in_currency: CurrencyCode | None = None) -> TotalsListPublic:
     """Count and sums of every transaction the filters match, per currency (transfers apart); with
     `in_currency`, income and expense also in that currency, each day's at that day's rate."""
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         await _require_accounts(session, principal, filters)
         totals = await store.search_totals(session, principal.tenant_id, filters)
         converted = (await store.totals_in(session, principal.tenant_id, filters, in_currency)
@@ -351,7 +347,7 @@ async def search_totals(principal: CurrentPrincipal, request: Request, filters: 
 @router.get("/transactions/{transaction_id}", response_model=TransactionPublic)
 async def get_transaction(transaction_id: UUID, principal: CurrentPrincipal,
                           request: Request) -> TransactionPublic:
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         row = await store.get_transaction(session, principal.tenant_id, transaction_id)
     if row is None:
         raise NotFound(f"transaction {transaction_id} does not exist")
@@ -362,7 +358,7 @@ async def get_transaction(transaction_id: UUID, principal: CurrentPrincipal,
 async def amend_transaction(transaction_id: UUID, body: TransactionUpdate, principal: CurrentPrincipal,
                             request: Request) -> TransactionPublic:
     """Edit some fields, provided the transaction is still at `expected_version` (else 409)."""
-    row = await handlers.amend_transaction(_db(request), _settings(request), _writer(principal),
+    row = await handlers.amend_transaction(db_of(request), _settings(request), _writer(principal),
                                            transaction_id, body.changes(),
                                            expected_version=body.expected_version)
     return TransactionPublic.model_validate(row)
@@ -377,7 +373,7 @@ def _change(outcome: handlers.Outcome) -> TransactionChangePublic:
 @router.delete("/transactions/{transaction_id}", response_model=TransactionChangePublic)
 async def delete_transaction(transaction_id: UUID, principal: CurrentPrincipal, request: Request,
                              expected_version: Annotated[int, Query(ge=1)]) -> TransactionChangePublic:
-    outcome = await handlers.delete_transaction(_db(request), _settings(request), _writer(principal),
+    outcome = await handlers.delete_transaction(db_of(request), _settings(request), _writer(principal),
                                                 transaction_id, expected_version=expected_version)
     return _change(outcome)
 
@@ -386,7 +382,7 @@ async def delete_transaction(transaction_id: UUID, principal: CurrentPrincipal, 
 async def undo_transaction(transaction_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
                            request: Request) -> TransactionChangePublic:
     """Revert the last change not yet undone: an edit goes back, a deletion comes back, a new entry goes."""
-    outcome = await handlers.undo_transaction(_db(request), _settings(request), _writer(principal),
+    outcome = await handlers.undo_transaction(db_of(request), _settings(request), _writer(principal),
                                               transaction_id, expected_version=body.expected_version)
     return _change(outcome)
 
@@ -395,5 +391,5 @@ async def undo_transaction(transaction_id: UUID, body: VersionSeen, principal: C
 async def transaction_history(transaction_id: UUID, principal: CurrentPrincipal,
                               request: Request) -> HistoryPublic:
     """Every change, oldest first: who made it, when, and each field's old and new value."""
-    entries = await handlers.transaction_history(_db(request), Context.of(principal), transaction_id)
+    entries = await handlers.transaction_history(db_of(request), Context.of(principal), transaction_id)
     return HistoryPublic(items=[HistoryEntryPublic.model_validate(e) for e in entries])

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from tally_ledger import attachments
 from tally_ledger.attachments import LocalStorage, Storage
 from tally_ledger.settings import LedgerSettings
-from tallykit.db import Database
+from tallykit.app import db_of
 from tallykit.errors import InvalidInput
 from tallykit.tokens import CurrentPrincipal
 
@@ -33,10 +33,6 @@ class AttachmentPublic(BaseModel):
 class AttachmentsPublic(BaseModel):
     items: list[AttachmentPublic]
 
-
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
 
 
 def _settings(request: Request) -> LedgerSettings:
@@ -67,7 +63,7 @@ async def add_attachment(
     if len(content) > limit:
         raise InvalidInput(f"a file of at most {limit // (1024 * 1024)} MiB, please")
     found = await attachments.add(
-        _db(request),
+        db_of(request),
         storage_of(request),
         tenant_id=principal.tenant_id,
         actor=principal.actor,
@@ -83,7 +79,7 @@ async def add_attachment(
 async def list_attachments(
     transaction_id: UUID, principal: CurrentPrincipal, request: Request
 ) -> AttachmentsPublic:
-    found = await attachments.list_for(_db(request), principal.tenant_id, transaction_id)
+    found = await attachments.list_for(db_of(request), principal.tenant_id, transaction_id)
     return AttachmentsPublic(items=[AttachmentPublic.model_validate(a) for a in found])
 
 
@@ -98,7 +94,7 @@ async def download_attachment(
     attachment_id: UUID, principal: CurrentPrincipal, request: Request, inline: bool = False
 ) -> StreamingResponse:
     """The file, streamed with its type; `inline=true` to show it in the browser rather than save it."""
-    found = await attachments.get(_db(request), principal.tenant_id, attachment_id)
+    found = await attachments.get(db_of(request), principal.tenant_id, attachment_id)
     disposition = "inline" if inline else "attachment"
     # The plain name is ASCII only; the exact one goes in filename* (RFC 6266 / 5987).
     ascii_name = found.filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
@@ -119,4 +115,4 @@ async def download_attachment(
 @router.delete("/attachments/{attachment_id}", status_code=204)
 async def delete_attachment(attachment_id: UUID, principal: CurrentPrincipal, request: Request) -> None:
     principal.require_write()
-    await attachments.remove(_db(request), storage_of(request), principal.tenant_id, attachment_id)
+    await attachments.remove(db_of(request), storage_of(request), principal.tenant_id, attachment_id)

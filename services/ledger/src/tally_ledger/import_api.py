@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from tally_ledger import store
-from tally_ledger.api import _db, _settings
+from tally_ledger.api import _settings
 from tally_ledger.exporters import ledger_json
 from tally_ledger.exporters.tables import ExportFilter, export_rows, to_csv, to_xlsx
 from tally_ledger.handlers import Context
@@ -30,7 +30,7 @@ from tally_ledger.importers import (
     detect_format,
 )
 from tally_ledger.importers.batches import Batch
-from tallykit.app import wake_relay
+from tallykit.app import db_of, wake_relay
 from tallykit.errors import InvalidInput, NotFound, Problem
 from tallykit.logging import get_logger
 from tallykit.tokens import CurrentPrincipal
@@ -165,7 +165,7 @@ async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: byt
         except InvalidInput as exc:
             preview.problem = exc.detail.removeprefix("the file cannot be imported: ")
             return preview
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         known = await batches.load_known(session, tenant_id, batch.account_id, rows)
     fresh = {id(r) for r in batches.new_rows(rows, known)}
     preview.rows_total = len(rows)
@@ -181,7 +181,7 @@ async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: byt
 
 @router.get("/imports/mappings", response_model=MappingsPublic)
 async def list_mappings(principal: CurrentPrincipal, request: Request) -> MappingsPublic:
-    found = await batches.list_mappings(_db(request), principal.tenant_id)
+    found = await batches.list_mappings(db_of(request), principal.tenant_id)
     return MappingsPublic(items=[MappingPublic(name=n, mapping=m) for n, m in found])
 
 
@@ -189,7 +189,7 @@ async def list_mappings(principal: CurrentPrincipal, request: Request) -> Mappin
 async def save_mapping(name: MappingName, body: PreviewRequest, principal: CurrentPrincipal,
                        request: Request) -> MappingPublic:
     principal.require_write()
-    async with _db(request).transaction() as session:
+    async with db_of(request).transaction() as session:
         await batches.save_mapping(session, principal.tenant_id, name, body.mapping)
     return MappingPublic(name=name, mapping=body.mapping)
 
@@ -197,7 +197,7 @@ async def save_mapping(name: MappingName, body: PreviewRequest, principal: Curre
 @router.delete("/imports/mappings/{name}", status_code=204)
 async def delete_mapping(name: MappingName, principal: CurrentPrincipal, request: Request) -> Response:
     principal.require_write()
-    await batches.delete_mapping(_db(request), principal.tenant_id, name)
+    await batches.delete_mapping(db_of(request), principal.tenant_id, name)
     return Response(status_code=204)
 
 
@@ -218,7 +218,7 @@ async def restore_ledger(principal: CurrentPrincipal, request: Request) -> Resto
                            errors=[{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]}
                                    for e in exc.errors()[:20]]) from exc
     ctx = Context(tenant_id=principal.tenant_id, actor=principal.actor, correlation_id=uuid4())
-    async with _db(request).transaction() as session:
+    async with db_of(request).transaction() as session:
         written = await ledger_json.restore(session, _settings(request), ctx, document)
     return RestorePublic(events=written)
 
@@ -242,7 +242,7 @@ async def upload_statement(principal: CurrentPrincipal, request: Request) -> Imp
         raise InvalidInput("account_id must be the id of one of the household's accounts") from exc
     if not filename.lower().endswith(EXTENSIONS):
         raise HTTPException(415, f"{filename!r} is not a statement ({', '.join(EXTENSIONS)})")
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         account = await store.get_account(session, principal.tenant_id, account_id)
     if account is None:
         raise NotFound(f"account {account_id} does not exist")
@@ -255,11 +255,11 @@ async def upload_statement(principal: CurrentPrincipal, request: Request) -> Imp
             raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
         mapping = detected.mapping
         if name := fields.get("mapping_name", "").strip():
-            mapping = await batches.get_mapping(_db(request), principal.tenant_id, name)
+            mapping = await batches.get_mapping(db_of(request), principal.tenant_id, name)
     else:  # a malformed file stops here; a CSV one is previewed with its problem, to correct the mapping
         rows = await _read_rows(statement_format, data, account.currency, None)
     ctx = Context.of(principal)
-    batch = await batches.create_batch(_db(request), ctx, account_id=account_id, filename=filename,
+    batch = await batches.create_batch(db_of(request), ctx, account_id=account_id, filename=filename,
                                        statement_format=statement_format, content=data, mapping=mapping)
     return await _preview(request, principal.tenant_id, batch, data, account.currency, mapping, detected,
                           rows)
@@ -268,14 +268,14 @@ async def upload_statement(principal: CurrentPrincipal, request: Request) -> Imp
 @router.get("/imports", response_model=ImportBatchesPublic)
 async def list_imports(principal: CurrentPrincipal, request: Request,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ImportBatchesPublic:
-    found = await batches.list_batches(_db(request), principal.tenant_id, limit=limit)
+    found = await batches.list_batches(db_of(request), principal.tenant_id, limit=limit)
     return ImportBatchesPublic(items=[_public(b) for b in found])
 
 
 @router.get("/imports/{batch_id}", response_model=ImportBatchPublic)
 async def get_import(batch_id: UUID, principal: CurrentPrincipal, request: Request) -> ImportBatchPublic:
     """The batch and its progress (rows_done of rows_total)."""
-    return _public(await batches.get_batch(_db(request), principal.tenant_id, batch_id))
+    return _public(await batches.get_batch(db_of(request), principal.tenant_id, batch_id))
 
 
 @router.post("/imports/{batch_id}/preview", response_model=ImportPreview)
@@ -283,7 +283,7 @@ async def preview_import(batch_id: UUID, body: PreviewRequest, principal: Curren
                          request: Request) -> ImportPreview:
     """The rows as a (corrected) CSV mapping reads them."""
     principal.require_write()
-    batch, content, currency = await batches.batch_content(_db(request), principal.tenant_id, batch_id)
+    batch, content, currency = await batches.batch_content(db_of(request), principal.tenant_id, batch_id)
     if batch.format != StatementFormat.csv:
         raise InvalidInput(f"a {batch.format} statement needs no column mapping")
     return await _preview(request, principal.tenant_id, batch, content, currency, body.mapping)
@@ -307,7 +307,7 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
     """Check every row of the file, then record the new ones as transactions (duplicates of earlier
     imports are left out) after answering: GET /imports/{batch_id} shows the progress."""
     principal.require_write()
-    db, tenant, ctx = _db(request), principal.tenant_id, Context.of(principal)
+    db, tenant, ctx = db_of(request), principal.tenant_id, Context.of(principal)
     batch, content, currency = await batches.batch_content(db, tenant, batch_id)
     statement_format = StatementFormat(batch.format)
     mapping = None
@@ -332,7 +332,7 @@ async def undo_import(batch_id: UUID, principal: CurrentPrincipal, request: Requ
                       background: BackgroundTasks) -> ImportBatchPublic:
     """Delete exactly the transactions this import recorded, after answering (GET shows the progress)."""
     principal.require_write()
-    db, ctx = _db(request), Context.of(principal)
+    db, ctx = db_of(request), Context.of(principal)
     batch, ids = await batches.start_undo(db, ctx, batch_id)
     background.add_task(_in_background, request, batches.run_undo(db, _settings(request), ctx, batch, ids))
     return _public(batch)
@@ -347,7 +347,7 @@ def _filter(account_id: UUID | None, date_from: date | None, date_to: date | Non
 
 
 async def _rows(request: Request, tenant_id: UUID, where: ExportFilter) -> list[Any]:
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         account_id = where.account_id
         if account_id is not None and await store.get_account(session, tenant_id, account_id) is None:
             raise NotFound(f"account {account_id} does not exist")
@@ -381,7 +381,7 @@ async def export_xlsx(principal: CurrentPrincipal, request: Request, account_id:
 @router.get("/exports/ledger.json", response_class=Response)
 async def export_ledger(principal: CurrentPrincipal, request: Request) -> Response:
     """Every event of the household's ledger, in order: POST it to /imports/ledger of an empty household."""
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         document = await ledger_json.export(session, principal.tenant_id)
     return _download(document.model_dump_json().encode(), "application/json", "tally-ledger.json")
 

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import rates, store
-from tallykit.db import Database
+from tallykit.app import db_of
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.money import CurrencyCode
 from tallykit.tokens import CurrentPrincipal
@@ -55,10 +55,6 @@ class RatesPublic(BaseModel):
 class RatesImported(BaseModel):
     imported: int
 
-
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
 
 
 async def _upsert(session: AsyncSession, tenant_id: UUID, found: list[rates.Rate], source: str) -> None:
@@ -107,7 +103,7 @@ async def list_rates(
     query = select(r.on, r.base, r.quote, r.rate, r.source).where(r.tenant_id == principal.tenant_id)
     if currency:
         query = query.where((r.base == currency.upper()) | (r.quote == currency.upper()))
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         rows = await session.execute(query.order_by(r.on.desc(), r.base, r.quote).limit(limit))
         base = await store.base_currency(session, principal.tenant_id)
     return RatesPublic(items=[_public(*row) for row in rows], base_currency=base)
@@ -121,7 +117,7 @@ async def enter_rate(body: RateIn, principal: CurrentPrincipal, request: Request
         rate = rates.Rate(body.on, body.base, body.quote, rates.parse_number(body.rate))
     except rates.RateError as exc:
         raise InvalidInput(str(exc)) from exc
-    async with _db(request).transaction() as session:
+    async with db_of(request).transaction() as session:
         await _upsert(session, principal.tenant_id, [rate], "manual")
     return _public(rate.on, rate.base, rate.quote, rate.rate, "manual")
 
@@ -140,7 +136,7 @@ async def import_rates(
         found = rates.parse_csv(content)
     except rates.RateError as exc:
         raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
-    async with _db(request).transaction() as session:
+    async with db_of(request).transaction() as session:
         await _upsert(session, principal.tenant_id, found, "csv")
     return RatesImported(imported=len(found))
 
@@ -149,7 +145,7 @@ async def import_rates(
 async def delete_rate(base: str, quote: str, on: date, principal: CurrentPrincipal, request: Request) -> None:
     principal.require_write()
     r = store.exchange_rates.c
-    async with _db(request).transaction() as session:
+    async with db_of(request).transaction() as session:
         result = await session.execute(
             delete(store.exchange_rates).where(
                 r.tenant_id == principal.tenant_id,

@@ -19,16 +19,12 @@ from tally_ledger.schemas import (
     VersionSeen,
 )
 from tally_ledger.settings import LedgerSettings
-from tallykit.db import Database
+from tallykit.app import db_of
 from tallykit.errors import NotFound
 from tallykit.tokens import CurrentPrincipal, Principal
 
 router = APIRouter()
 
-
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
 
 
 def _settings(request: Request) -> LedgerSettings:
@@ -51,7 +47,7 @@ async def create_recurring(
 ) -> RecurringPublic:
     """Set up a recurring transaction or bill. Occurrences before today never fall due."""
     row = await scheduling.create(
-        _db(request), _settings(request), _writer(principal), body.model_dump(), today=_today(request)
+        db_of(request), _settings(request), _writer(principal), body.model_dump(), today=_today(request)
     )
     return RecurringPublic.of(row)
 
@@ -60,7 +56,7 @@ async def create_recurring(
 async def list_recurring(
     principal: CurrentPrincipal, request: Request, include_cancelled: bool = False
 ) -> RecurringListPublic:
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         rows = await store.list_recurring(session, principal.tenant_id, include_cancelled=include_cancelled)
     return RecurringListPublic(items=[RecurringPublic.of(r) for r in rows])
 
@@ -73,13 +69,13 @@ async def upcoming(
     upcoming, due (reminder only), posted, paid or skipped."""
     first = from_date or _today(request)
     last = to_date or min(first, date.max - timedelta(days=60)) + timedelta(days=60)
-    found = await scheduling.upcoming(_db(request), Context.of(principal), first, last)
+    found = await scheduling.upcoming(db_of(request), Context.of(principal), first, last)
     return OccurrencesPublic(items=[OccurrencePublic.model_validate(o) for o in found])
 
 
 @router.get("/recurring/{schedule_id}", response_model=RecurringPublic)
 async def get_recurring(schedule_id: UUID, principal: CurrentPrincipal, request: Request) -> RecurringPublic:
-    async with _db(request).read() as session:
+    async with db_of(request).read() as session:
         row = await store.get_recurring(session, principal.tenant_id, schedule_id)
     if row is None:
         raise NotFound(f"recurring transaction {schedule_id} does not exist")
@@ -92,7 +88,7 @@ async def change_recurring(
 ) -> RecurringPublic:
     """Replace the schedule, provided it is still at `expected_version` (else 409)."""
     row = await scheduling.change(
-        _db(request),
+        db_of(request),
         _settings(request),
         _writer(principal),
         schedule_id,
@@ -108,7 +104,7 @@ async def cancel_recurring(
     schedule_id: UUID, body: VersionSeen, principal: CurrentPrincipal, request: Request
 ) -> RecurringPublic:
     row = await scheduling.cancel(
-        _db(request),
+        db_of(request),
         _settings(request),
         _writer(principal),
         schedule_id,
@@ -123,7 +119,7 @@ async def skip_occurrence(
 ) -> RecurringPublic:
     """Skip one occurrence that has not fallen due yet."""
     row = await scheduling.skip(
-        _db(request), _settings(request), _writer(principal), schedule_id, body.due_on
+        db_of(request), _settings(request), _writer(principal), schedule_id, body.due_on
     )
     return RecurringPublic.of(row)
 
@@ -134,6 +130,6 @@ async def mark_paid(
 ) -> RecurringPublic:
     """Mark one occurrence of a bill paid (by one of the household's transactions, or without one)."""
     row = await scheduling.mark_paid(
-        _db(request), _settings(request), _writer(principal), schedule_id, body.due_on, body.transaction_id
+        db_of(request), _settings(request), _writer(principal), schedule_id, body.due_on, body.transaction_id
     )
     return RecurringPublic.of(row)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tally_ledger import rule_commands
 from tally_ledger.handlers import Context
 from tally_ledger.rules import RuleSpec
-from tallykit.db import Database
+from tallykit.app import db_of
 from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal, Principal
 
@@ -71,10 +71,6 @@ class AppliedPublic(BaseModel):
     changed: int
 
 
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
 
 def _writer(principal: Principal) -> Context:
     principal.require_write()
@@ -84,33 +80,33 @@ def _writer(principal: Principal) -> Context:
 @router.get("/rules", response_model=RulesPublic)
 async def list_rules(principal: CurrentPrincipal, request: Request) -> RulesPublic:
     """The household's rules in the order they run."""
-    rows = await rule_commands.list_rules(_db(request), principal.tenant_id)
+    rows = await rule_commands.list_rules(db_of(request), principal.tenant_id)
     return RulesPublic(items=[RulePublic.of(r) for r in rows])
 
 
 @router.post("/rules", status_code=201, response_model=RulePublic)
 async def create_rule(body: RuleSpec, principal: CurrentPrincipal, request: Request) -> RulePublic:
     """A new rule, run after the existing ones. Regular expressions are checked (length, compile, speed)."""
-    return RulePublic.of(await rule_commands.create_rule(_db(request), _writer(principal), body))
+    return RulePublic.of(await rule_commands.create_rule(db_of(request), _writer(principal), body))
 
 
 @router.post("/rules/preview", response_model=PreviewPublic)
 async def preview_rule(body: RuleSpec, principal: CurrentPrincipal, request: Request) -> PreviewPublic:
     """What a rule (saved or not) would change on existing transactions; changes nothing."""
-    result = await rule_commands.preview(_db(request), Context.of(principal), body)
+    result = await rule_commands.preview(db_of(request), Context.of(principal), body)
     return PreviewPublic.model_validate(result)
 
 
 @router.put("/rules/order", response_model=RulesPublic)
 async def reorder_rules(body: RuleOrder, principal: CurrentPrincipal, request: Request) -> RulesPublic:
     """Every rule's id once, in the order they should run."""
-    rows = await rule_commands.reorder(_db(request), _writer(principal), body.ids)
+    rows = await rule_commands.reorder(db_of(request), _writer(principal), body.ids)
     return RulesPublic(items=[RulePublic.of(r) for r in rows])
 
 
 @router.get("/rules/{rule_id}", response_model=RulePublic)
 async def get_rule(rule_id: UUID, principal: CurrentPrincipal, request: Request) -> RulePublic:
-    return RulePublic.of(await rule_commands.get_rule(_db(request), principal.tenant_id, rule_id))
+    return RulePublic.of(await rule_commands.get_rule(db_of(request), principal.tenant_id, rule_id))
 
 
 @router.put("/rules/{rule_id}", response_model=RulePublic)
@@ -119,14 +115,14 @@ async def update_rule(
 ) -> RulePublic:
     spec = RuleSpec.model_validate(body.model_dump(exclude={"expected_version"}))
     row = await rule_commands.update_rule(
-        _db(request), _writer(principal), rule_id, spec, expected_version=body.expected_version
+        db_of(request), _writer(principal), rule_id, spec, expected_version=body.expected_version
     )
     return RulePublic.of(row)
 
 
 @router.delete("/rules/{rule_id}", status_code=204)
 async def delete_rule(rule_id: UUID, principal: CurrentPrincipal, request: Request) -> None:
-    await rule_commands.delete_rule(_db(request), _writer(principal), rule_id)
+    await rule_commands.delete_rule(db_of(request), _writer(principal), rule_id)
 
 
 @router.post("/rules/{rule_id}/apply", response_model=AppliedPublic)
@@ -134,5 +130,5 @@ async def apply_rule(rule_id: UUID, principal: CurrentPrincipal, request: Reques
     """Apply a saved rule to the existing transactions it matches (each change is an edit in the
     transaction's history, undoable); a category chosen by hand is replaced when the rule sets one."""
     settings: ServiceSettings = request.app.state.settings
-    changed = await rule_commands.apply(_db(request), settings, _writer(principal), rule_id)
+    changed = await rule_commands.apply(db_of(request), settings, _writer(principal), rule_id)
     return AppliedPublic(changed=changed)

@@ -28,6 +28,7 @@ from tally_notifier.schemas import (
     WebhookUpdate,
 )
 from tally_notifier.stream import feed_stream
+from tallykit.app import db_of
 from tallykit.errors import InvalidInput
 from tallykit.tokens import CurrentPrincipal
 
@@ -44,7 +45,7 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     unread: bool = False,
 ) -> NotificationsPublic:
-    rows, count = await commands.list_notifications(request.app.state.db, principal, limit, unread)
+    rows, count = await commands.list_notifications(db_of(request), principal, limit, unread)
     return NotificationsPublic(
         items=[
             NotificationPublic(
@@ -64,13 +65,13 @@ async def list_notifications(
 
 @router.post("/notifications/{notification_id}/read", status_code=204)
 async def mark_read(request: Request, principal: CurrentPrincipal, notification_id: UUID) -> Response:
-    await commands.mark_read(request.app.state.db, principal, notification_id)
+    await commands.mark_read(db_of(request), principal, notification_id)
     return Response(status_code=204)
 
 
 @router.post("/notifications/read-all")
 async def mark_all_read(request: Request, principal: CurrentPrincipal) -> ReadAll:
-    return ReadAll(marked=await commands.mark_all_read(request.app.state.db, principal))
+    return ReadAll(marked=await commands.mark_all_read(db_of(request), principal))
 
 
 @router.get("/stream", response_class=StreamingResponse)
@@ -88,7 +89,7 @@ async def stream(
         cursor = int(last_event_id)
     settings = request.app.state.settings
     body = feed_stream(
-        request.app.state.db,
+        db_of(request),
         request.app.state.listener,
         principal,
         cursor,
@@ -108,14 +109,14 @@ async def stream(
 
 @router.get("/preferences")
 async def get_preferences(request: Request, principal: CurrentPrincipal) -> PreferencesPublic:
-    return await commands.preferences(request.app.state.db, principal)
+    return await commands.preferences(db_of(request), principal)
 
 
 @router.patch("/preferences")
 async def update_preferences(
     request: Request, principal: CurrentPrincipal, body: PreferencesUpdate
 ) -> PreferencesPublic:
-    return await commands.update_preferences(request.app.state.db, principal, body)
+    return await commands.update_preferences(db_of(request), principal, body)
 
 
 _PAGE = (
@@ -148,7 +149,7 @@ async def unsubscribe(
     given = form_token or token
     if not given:
         raise InvalidInput("the unsubscribe link has no token")
-    label = await commands.unsubscribe(request.app.state.db, request.app.state.settings, given)
+    label = await commands.unsubscribe(db_of(request), request.app.state.settings, given)
     return HTMLResponse(
         _PAGE.format(
             f"<h1>Unsubscribed</h1><p>You will get no more {html.escape(label.lower())} e-mails.</p>"
@@ -174,7 +175,7 @@ def _subscription(row: RowMapping) -> PushSubscriptionPublic:
 @router.get("/push/key")
 async def push_key(request: Request, principal: CurrentPrincipal) -> PushKeyPublic:
     """The VAPID public key to pass to `pushManager.subscribe({applicationServerKey})`."""
-    return PushKeyPublic(public_key=await commands.push_key(request.app.state.db, request.app.state.settings))
+    return PushKeyPublic(public_key=await commands.push_key(db_of(request), request.app.state.settings))
 
 
 @router.post("/push/subscriptions", status_code=201)
@@ -182,7 +183,7 @@ async def subscribe_push(
     request: Request, principal: CurrentPrincipal, body: PushSubscriptionCreate
 ) -> PushSubscriptionPublic:
     row = await commands.subscribe_push(
-        request.app.state.db,
+        db_of(request),
         request.app.state.settings,
         principal,
         body,
@@ -193,12 +194,12 @@ async def subscribe_push(
 
 @router.get("/push/subscriptions")
 async def push_subscriptions(request: Request, principal: CurrentPrincipal) -> list[PushSubscriptionPublic]:
-    return [_subscription(r) for r in await commands.push_subscriptions(request.app.state.db, principal)]
+    return [_subscription(r) for r in await commands.push_subscriptions(db_of(request), principal)]
 
 
 @router.delete("/push/subscriptions/{subscription_id}", status_code=204)
 async def unsubscribe_push(request: Request, principal: CurrentPrincipal, subscription_id: UUID) -> Response:
-    await commands.unsubscribe_push(request.app.state.db, principal, subscription_id)
+    await commands.unsubscribe_push(db_of(request), principal, subscription_id)
     return Response(status_code=204)
 
 
@@ -222,30 +223,30 @@ def _webhook(row: RowMapping) -> WebhookPublic:
 async def create_webhook(
     request: Request, principal: CurrentPrincipal, body: WebhookCreate
 ) -> WebhookCreated:
-    row = await commands.create_webhook(request.app.state.db, request.app.state.settings, principal, body)
+    row = await commands.create_webhook(db_of(request), request.app.state.settings, principal, body)
     return WebhookCreated(**_webhook(row).model_dump(), secret=row["secret"])
 
 
 @router.get("/webhooks")
 async def list_webhooks(request: Request, principal: CurrentPrincipal) -> list[WebhookPublic]:
-    return [_webhook(r) for r in await commands.webhooks(request.app.state.db, principal)]
+    return [_webhook(r) for r in await commands.webhooks(db_of(request), principal)]
 
 
 @router.get("/webhooks/{webhook_id}")
 async def get_webhook(request: Request, principal: CurrentPrincipal, webhook_id: UUID) -> WebhookPublic:
-    return _webhook(await commands.webhook(request.app.state.db, principal, webhook_id))
+    return _webhook(await commands.webhook(db_of(request), principal, webhook_id))
 
 
 @router.patch("/webhooks/{webhook_id}")
 async def update_webhook(
     request: Request, principal: CurrentPrincipal, webhook_id: UUID, body: WebhookUpdate
 ) -> WebhookPublic:
-    return _webhook(await commands.update_webhook(request.app.state.db, principal, webhook_id, body))
+    return _webhook(await commands.update_webhook(db_of(request), principal, webhook_id, body))
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204)
 async def delete_webhook(request: Request, principal: CurrentPrincipal, webhook_id: UUID) -> Response:
-    await commands.delete_webhook(request.app.state.db, principal, webhook_id)
+    await commands.delete_webhook(db_of(request), principal, webhook_id)
     return Response(status_code=204)
 
 
@@ -256,7 +257,7 @@ async def webhook_deliveries(
     webhook_id: UUID,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> DeliveriesPublic:
-    rows = await commands.webhook_deliveries(request.app.state.db, principal, webhook_id, limit)
+    rows = await commands.webhook_deliveries(db_of(request), principal, webhook_id, limit)
     return DeliveriesPublic(
         items=[
             DeliveryPublic(
