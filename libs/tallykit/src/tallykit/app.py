@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Seque
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tallykit import metrics
 from tallykit.consumer import EventConsumer
@@ -29,24 +31,42 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def request_id_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    app.add_middleware(RequestIdMiddleware)
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (the caller's X-Request-ID when it sent a sane one) bound to each log
+    line and returned in the answer, logs the request once answered, and wakes the outbox relay after a
+    write that succeeded (it may have put events on the outbox). Plain ASGI: Starlette's
+    `BaseHTTPMiddleware` runs the app in a task of its own per request, which costs every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
         request_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else str(uuid.uuid4())
         started = time.perf_counter()
+        status = 500  # unless the app starts an answer
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
         with bound_context(request_id=request_id):
-            response = await call_next(request)
-            if request.method not in _READS and response.status_code < 400:
-                wake_relay(request)  # a write that succeeded may have put events on the outbox
-            log.info(
-                "request",
-                method=request.method,
-                path=request.url.path,
-                status=response.status_code,
-                ms=round((time.perf_counter() - started) * 1000, 1),
-            )
-        response.headers[REQUEST_ID_HEADER] = request_id
-        return response
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                if scope["method"] not in _READS and status < 400:
+                    _wake(scope["app"])
+                log.info("request", method=scope["method"], path=scope["path"], status=status,
+                         ms=round((time.perf_counter() - started) * 1000, 1))
 
 
 def create_service_app(
@@ -118,10 +138,14 @@ def db_of(request: Request) -> Database:
 
 def wake_relay(request: Request) -> None:
     """Tell the relay there is something to publish now, instead of waiting for its next poll. Every
-    successful write request does this on its way out (`request_id_middleware`); call it yourself only
+    successful write request does this on its way out (`RequestIdMiddleware`); call it yourself only
     from work that outlives the request (a background import) or from a request that writes events and
     still fails (a reused refresh token revokes its family, then answers 401)."""
+    _wake(request.app)
+
+
+def _wake(app: Any) -> None:
     # The gateway shares the request middleware and has no relay (nor app.state.relay) at all.
-    relay: OutboxRelay | None = getattr(request.app.state, "relay", None)
+    relay: OutboxRelay | None = getattr(app.state, "relay", None)
     if relay is not None:
         relay.wakeup.set()
