@@ -213,8 +213,9 @@ async def event_lag(
         for r in await _rows(
             stack,
             "tally_ledger",
-            "SELECT event_id::text, created_at FROM outbox WHERE created_at >= $1 AND key = ANY($2::text[]) "
-            "AND envelope->>'type' = 'ledger.TransactionRecorded'",
+            # The ledger's outbox rows name their events in its event store (outbox.enqueue_stored).
+            "SELECT o.event_id::text, o.created_at FROM outbox o JOIN event_store e USING (event_id) "
+            "WHERE o.created_at >= $1 AND o.key = ANY($2::text[]) AND e.type = 'ledger.TransactionRecorded'",
             window_start,
             tenants,
         )

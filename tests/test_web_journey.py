@@ -144,6 +144,8 @@ def test_fast_entry_shortcuts_and_german(stack: Stack, chromium: Any, screenshot
         expect(help_dialog.get_by_role("row", name=re.compile("Add an expense"))).to_be_visible()
         page.keyboard.press("Escape")
         expect(help_dialog).to_have_count(0)
+        # Shortcuts never fire while typing: make sure the keys go to the page, not to a field.
+        expect(page.locator(":is(input, select, textarea):focus")).to_have_count(0)
         page.keyboard.press("g")
         page.keyboard.press("t")
         expect(page).to_have_url(re.compile("#/transactions$"))
