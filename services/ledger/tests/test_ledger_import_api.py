@@ -408,3 +408,36 @@ async def test_a_chunk_that_fails_stops_the_import_after_the_chunks_before_it(
     assert (resumed["rows_new"], resumed["rows_duplicate"]) == (16, 10)
     assert len(await _transactions(ledger, home.headers, account["id"])) == 26
     assert len(calls) == (3 if failing == "_write" else 2) + 2  # the failed run's calls, then the rerun's
+
+
+async def test_a_confirm_takes_the_rows_its_preview_read_and_reads_again_otherwise(
+        ledger: httpx.AsyncClient, household: Callable[[], Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    home = household()
+    account = await _account(ledger, home.headers)
+    read, reads = batches.read_rows, []
+
+    def counted(*args: Any) -> Any:
+        reads.append(args[-1])  # the mapping it read with
+        return read(*args)
+
+    monkeypatch.setattr(batches, "read_rows", counted)
+    preview = (await _upload(ledger, home.headers, account["id"], "ambiguous_dates.csv")).json()
+    batch_id, detected = preview["batch"]["id"], preview["mapping"]
+    corrected = {**detected, "date_format": "%m/%d/%Y"}
+    assert (await ledger.post(f"/imports/{batch_id}/preview", json={"mapping": corrected},
+                              headers=home.headers)).status_code == 200
+    assert len(reads) == 2  # the upload's preview and the corrected one
+    confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json={"mapping": corrected},
+                                  headers=home.headers)
+    assert confirmed.status_code == 202
+    assert len(reads) == 2  # the corrected preview's rows, not read again
+    assert (await _batch(ledger, home.headers, batch_id))["rows_new"] == 8
+    dates = {t["booked_on"] for t in await _transactions(ledger, home.headers, account["id"])}
+    assert "2025-11-03" in dates  # read with the corrected mapping
+
+    other = await _account(ledger, home.headers)
+    second = (await _upload(ledger, home.headers, other["id"], "ambiguous_dates.csv")).json()
+    assert (await ledger.post(f"/imports/{second['batch']['id']}/confirm", json={"mapping": corrected},
+                              headers=home.headers)).status_code == 202
+    assert len(reads) == 4  # previewed with another mapping than it was confirmed with: read again
+    assert (await _batch(ledger, home.headers, second["batch"]["id"]))["rows_new"] == 8

@@ -5,6 +5,8 @@ what arrived. Nothing is written until a file has been read completely without e
 """
 
 import asyncio
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable
 from datetime import date
 from typing import Annotated, Any
@@ -150,6 +152,37 @@ async def _read_rows(statement_format: StatementFormat, content: bytes, currency
     return await asyncio.to_thread(batches.read_rows, statement_format, content, currency, mapping)
 
 
+class _Previewed:
+    """The rows the last previews read, by (batch, mapping): confirming right after the preview (the
+    usual way) takes them instead of reading the file again, a second or more for a large statement.
+    Per process and small: on another replica, after a restart, or once newer previews pushed them
+    out, the file is simply read again. A confirm takes its entry out."""
+
+    KEPT = 2
+    FRESH_FOR_S = 600.0
+
+    def __init__(self) -> None:
+        self._rows: OrderedDict[tuple[UUID, str], tuple[float, list[StatementRow]]] = OrderedDict()
+
+    @staticmethod
+    def _key(batch_id: UUID, mapping: CsvMapping | None) -> tuple[UUID, str]:
+        return batch_id, mapping.model_dump_json() if mapping else ""
+
+    def put(self, batch_id: UUID, mapping: CsvMapping | None, rows: list[StatementRow]) -> None:
+        self._rows[self._key(batch_id, mapping)] = (time.monotonic(), rows)
+        while len(self._rows) > self.KEPT:
+            self._rows.popitem(last=False)
+
+    def take(self, batch_id: UUID, mapping: CsvMapping | None) -> list[StatementRow] | None:
+        kept = self._rows.pop(self._key(batch_id, mapping), None)
+        if kept is None or time.monotonic() - kept[0] > self.FRESH_FOR_S:
+            return None
+        return kept[1]
+
+
+_previewed = _Previewed()
+
+
 async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: bytes, currency: str,
                    mapping: CsvMapping | None, detected: csv_import.CsvPreview | None = None,
                    rows: list[StatementRow] | None = None) -> ImportPreview:
@@ -165,6 +198,7 @@ async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: byt
         except InvalidInput as exc:
             preview.problem = exc.detail.removeprefix("the file cannot be imported: ")
             return preview
+    _previewed.put(batch.id, mapping, rows)
     async with db_of(request).read() as session:
         known = await batches.load_known(session, tenant_id, batch.account_id, rows)
     fresh = {id(r) for r in batches.new_rows(rows, known)}
@@ -317,7 +351,9 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
             raise InvalidInput("a CSV statement needs a column mapping")
     elif body.mapping is not None or body.save_mapping_as is not None:
         raise InvalidInput(f"a {batch.format} statement takes no column mapping")
-    rows = await _read_rows(statement_format, content, currency, mapping)  # all rows, before writing any
+    rows = _previewed.take(batch_id, mapping)  # as the preview read them, or every row again now:
+    if rows is None:  # all of them are read before any is written
+        rows = await _read_rows(statement_format, content, currency, mapping)
     await batches.require_open_account(db, ctx, batch.account_id)
     batch = await batches.start_import(db, ctx, batch_id, mapping)
     if mapping is not None and body.save_mapping_as:

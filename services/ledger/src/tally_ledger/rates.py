@@ -114,8 +114,11 @@ def parse_csv(content: bytes) -> list[Rate]:
     if not lines:
         raise RateError("the file is empty")
     delimiter = max((",", ";", "\t"), key=lines[0].count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader)]
+    try:  # newline="" lets the reader see a lone \r as the line end it is, as the statement import does
+        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise RateError(f"not readable as CSV: {exc}") from exc
+    header = [h.strip().lower() for h in table[0]]
     positions = {}
     for column, names in _COLUMNS.items():
         found = next((header.index(n) for n in names if n in header), None)
@@ -123,7 +126,7 @@ def parse_csv(content: bytes) -> list[Rate]:
             raise RateError(f"no {column} column (looked for {', '.join(names)})", "line 1")
         positions[column] = found
     rates: list[Rate] = []
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(table[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         where = f"line {number}"
