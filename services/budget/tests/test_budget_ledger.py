@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from sqlalchemy import text
+
 from tallykit.contracts.auth import HouseholdSettingsChanged, UserDeleted, WeekStart
 from tallykit.contracts.ledger import (
     AccountKind,
@@ -198,6 +200,14 @@ async def test_household_settings_and_deleted_households(budget: Budget) -> None
 
     deleted = UserDeleted(user_id=budget.user, deleted_household_ids=(budget.tenant,))
     assert await budget.deliver(budget.event(deleted, budget.user))
+    # Its ledger events that arrive after the erasure (another topic) change nothing.
+    assert await budget.deliver(budget.event(opened, uuid4()))
+    await budget.spend(food, 100, currency="CHF")
+    async with budget.db.read() as session:
+        for table in ("flows", "accounts", "account_flows", "alert_states"):
+            held = await session.execute(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :t"),
+                                         {"t": budget.tenant})
+            assert held.scalar() == 0, table
     assert (await budget.client.get("/budgets", headers=budget.auth())).json()["items"] == []
     assert (await budget.client.get("/goals", headers=budget.auth())).json()["items"] == []
     assert (await budget.client.get("/alerts", headers=budget.auth())).json()["items"] == []

@@ -1,7 +1,9 @@
+from tally_analytics import store
 from tally_analytics.projections import AUTH_HANDLERS, BUDGET_HANDLERS, LEDGER_HANDLERS
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
 from tallykit.db import Database
+from tallykit.forgetting import unless_forgotten
 from tallykit.settings import ServiceSettings
 
 
@@ -13,5 +15,6 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
         settings=settings,
         registry=registry,
         topics=["ledger.events", "budget.events", "auth.events"],
-        handlers={**LEDGER_HANDLERS, **BUDGET_HANDLERS, **AUTH_HANDLERS},
+        handlers=unless_forgotten(store.forgotten_households,
+                                  {**LEDGER_HANDLERS, **BUDGET_HANDLERS, **AUTH_HANDLERS}),
     )

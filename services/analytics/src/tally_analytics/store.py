@@ -43,6 +43,7 @@ from tally_analytics.domain import (
     FlowDelta,
     FlowRow,
 )
+from tallykit import forgetting
 
 metadata = MetaData()
 
@@ -180,6 +181,8 @@ expected_patterns = Table(
     Column("payee_key", String(200), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+forgotten_households = forgetting.forgotten_households_table(metadata)
 
 TENANT_TABLES = (
     categories,

@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_budget import handlers, projections
+from tally_budget import handlers, projections, store
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
 from tallykit.db import Database
 from tallykit.events import Envelope
+from tallykit.forgetting import unless_forgotten
 from tallykit.settings import ServiceSettings
 
 TOPICS = ("ledger.events", "auth.events")
@@ -37,7 +38,7 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
         settings=settings,
         registry=registry,
         topics=TOPICS,
-        handlers={
+        handlers=unless_forgotten(store.forgotten_households, {
             "ledger.CategoryCreated": projections.category_created,
             "ledger.CategoryRenamed": then_recheck(projections.category_renamed),
             "ledger.CategoryArchived": projections.category_archived,
@@ -51,5 +52,5 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
             "ledger.TransactionRestored": money_moved,
             "auth.HouseholdSettingsChanged": projections.household_settings_changed,
             "auth.UserDeleted": projections.user_deleted,
-        },
+        }),
     )

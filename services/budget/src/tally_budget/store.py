@@ -44,8 +44,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tally_budget.domain import AmountVersion, CategoryInfo, Target
 from tally_budget.flows import AccountFlow, CategoryFlow
 from tally_budget.periods import PeriodKind, PeriodSpec
+from tallykit import forgetting
 
 metadata = MetaData()
+forgotten_households = forgetting.forgotten_households_table(metadata)
 
 categories = Table(
     "categories",

@@ -1,0 +1,46 @@
+"""Households deleted with their owner's account (`auth.UserDeleted`): a consuming service erases what
+it holds about them and remembers that it did, so their events that arrive later — from another topic,
+which nothing orders against auth's — change nothing instead of bringing rows back."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Column, DateTime, MetaData, Table, func, select
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tallykit.consumer import Handler
+from tallykit.events import Envelope
+
+ERASING_EVENT = "auth.UserDeleted"
+
+
+def forgotten_households_table(metadata: MetaData) -> Table:
+    return Table(
+        "forgotten_households",
+        metadata,
+        Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+        Column("forgotten_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+async def remember(session: AsyncSession, table: Table, tenant_ids: Iterable[UUID]) -> None:
+    for tenant_id in tenant_ids:
+        await session.execute(insert(table).values(tenant_id=tenant_id).on_conflict_do_nothing())
+
+
+def unless_forgotten(table: Table, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
+    """The handlers, each dropping the events of a forgotten household (the erasing event excepted)."""
+
+    def guarded(handler: Handler) -> Handler:
+        async def handle(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+            gone = select(table.c.tenant_id).where(table.c.tenant_id == envelope.tenant_id)
+            if (await session.execute(gone)).first() is None:
+                await handler(session, envelope, payload)
+
+        return handle
+
+    return {name: handler if name == ERASING_EVENT else guarded(handler)
+            for name, handler in handlers.items()}
