@@ -5,11 +5,11 @@ without an exception and rolls back otherwise. State, outbox rows and inbox rows
 block share that one transaction, which is what the outbox and inbox guarantees rest on.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from tallykit.settings import ServiceSettings
@@ -66,3 +66,12 @@ async def driver_connection(session: AsyncSession) -> Any:
     if not raw.is_in_transaction():
         await session.execute(text("SELECT 1"))
     return raw
+
+
+async def copy_records(session: AsyncSession, table: Table, columns: Sequence[str],
+                       records: Sequence[tuple[Any, ...]]) -> None:
+    """Insert many rows, laid out as tuples in the order of `columns`, with COPY in the session's
+    transaction (an INSERT of thousands of rows spends most of its time binding parameters)."""
+    if records:
+        raw = await driver_connection(session)
+        await raw.copy_records_to_table(table.name, columns=list(columns), records=records)

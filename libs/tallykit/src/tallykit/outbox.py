@@ -30,7 +30,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tallykit import kafka
-from tallykit.db import Database, driver_connection
+from tallykit.db import Database, copy_records
 from tallykit.events import Envelope
 from tallykit.logging import get_logger
 from tallykit.meters import EVENTS_PUBLISHED
@@ -74,8 +74,7 @@ async def enqueue_stored(session: AsyncSession, topic: str, envelopes: Sequence[
     if len(rows) < _COPY_FROM_ROWS:
         await session.execute(insert(outbox), [{"event_id": i, "topic": t, "key": k} for i, t, k in rows])
         return
-    raw = await driver_connection(session)
-    await raw.copy_records_to_table(outbox.name, columns=["event_id", "topic", "key"], records=rows)
+    await copy_records(session, outbox, ["event_id", "topic", "key"], rows)
 
 
 async def _lock_tenants(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:

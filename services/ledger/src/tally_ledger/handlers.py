@@ -126,11 +126,10 @@ async def _append(session: AsyncSession, ctx: Context, *aggregates: Aggregate) -
     return [envelope for envelope, _ in projected]
 
 
-async def _append_new_streams(session: AsyncSession, envelopes: list[Envelope],
-                              encoded: Sequence[str] | None = None) -> None:
+async def _append_new_streams(session: AsyncSession, envelopes: list[Envelope]) -> None:
     """Many brand-new streams in one go (`eventstore.append_many`: the append lock, one COPY, the unique
     key as the guard), instead of one `eventstore.append` per stream."""
-    await eventstore.append_many(session, envelopes, encoded=encoded)
+    await eventstore.append_many(session, envelopes)
 
 
 async def _account_row(session: AsyncSession, ctx: Context, account_id: UUID) -> store.AccountRow:

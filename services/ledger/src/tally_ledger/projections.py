@@ -21,7 +21,6 @@ from tally_ledger.store import (
     READ_MODELS,
     accounts,
     categories,
-    copy_records,
     payees,
     recurring,
     recurring_occurrences,
@@ -54,7 +53,7 @@ from tallykit.contracts.ledger import (
     TransactionState,
     TransferRecorded,
 )
-from tallykit.db import Database
+from tallykit.db import Database, copy_records
 from tallykit.events import Envelope, EventPayload
 from tallykit.logging import get_logger
 from tallykit.tables import event_store

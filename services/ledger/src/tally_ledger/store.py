@@ -4,7 +4,6 @@ Every row carries `tenant_id` and every query takes the tenant it may look at.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,7 +40,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger.query import Cursor, Filters
 from tally_ledger.rates import Rate, RateTable
-from tallykit.db import driver_connection
 from tallykit.money import minor_unit_digits
 
 metadata = MetaData()
@@ -692,20 +690,3 @@ async def totals_in(session: AsyncSession, tenant_id: UUID, filters: Filters,
         else:
             sums[kind] += converted
     return ConvertedTotals(currency, sums["income"], sums["expense"], sorted(missing))
-
-
-async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows of one shape with COPY, in the session's transaction (an insert of thousands of
-    rows spends most of its time binding parameters; COPY streams them)."""
-    if rows:
-        columns = list(rows[0])
-        await copy_records(session, table, columns, [tuple(row[c] for c in columns) for row in rows])
-
-
-async def copy_records(session: AsyncSession, table: Table, columns: Sequence[str],
-                       records: Sequence[tuple[Any, ...]]) -> None:
-    """`copy_rows` for rows already laid out as tuples in the order of `columns`."""
-    if not records:
-        return
-    raw = await driver_connection(session)
-    await raw.copy_records_to_table(table.name, columns=list(columns), records=records)

@@ -61,7 +61,7 @@ from tally_ledger.rules import RuleBook
 from tallykit import eventstore, outbox
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import ClearedState, EntryKind, TransactionKind, TransactionState
-from tallykit.db import Database
+from tallykit.db import Database, copy_records
 from tallykit.errors import Conflict, InvalidInput, NotFound
 from tallykit.events import Envelope, EventPayload
 from tallykit.logging import get_logger
@@ -458,7 +458,7 @@ async def _write(db: Database, settings: ServiceSettings, ctx: Context, batch: B
     chunk before (`after`) has committed, its events, balances, outbox rows and bills paid."""
     async with db.transaction() as session:
         await projections.copy_new_transactions(session, chunk.read_model)
-        await store.copy_records(session, import_rows, IMPORT_ROW_COLUMNS, chunk.import_rows)
+        await copy_records(session, import_rows, IMPORT_ROW_COLUMNS, chunk.import_rows)
         if after is not None:
             await after  # the chunk before failed: so does this one, and it rolls back
         account = await handlers._load(session, ctx, Account, batch.account_id)
@@ -527,7 +527,7 @@ async def append_all(session: AsyncSession, settings: ServiceSettings, envelopes
     ledger's bulk projection and name them on the outbox, in the caller's transaction."""
     if not envelopes:
         return
-    await handlers._append_new_streams(session, list(envelopes))
+    await eventstore.append_many(session, envelopes)
     await projections.project_many(session, list(zip(envelopes, payloads, strict=True)))
     await outbox.enqueue_stored(session, settings.topic(TOPIC), envelopes)
 
