@@ -13,7 +13,7 @@ from sqlalchemy import column, func, insert, table, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tallykit import kafka, outbox
-from tallykit.consumer import EventConsumer
+from tallykit.consumer import EventConsumer, after_events
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import CategoryCreated
 from tallykit.db import Database
@@ -143,6 +143,47 @@ async def test_records_that_arrive_together_apply_in_one_transaction_or_not_at_a
     assert await consumer.handle_together(_records(books, poison)) is False
     assert await consumer.handle_together(_records(books, None)) is False
     assert (await _applied(db), consumer.handled) == (["Rent", "Fuel"], 2)
+
+
+async def test_work_after_events_runs_once_per_key_after_the_events_and_fails_with_them(
+    kit_db: tuple[str, Database], kit_settings: ServiceSettings
+) -> None:
+    _, db = kit_db
+    runs: list[tuple[str, list[str]]] = []
+
+    async def summary(session: AsyncSession, names: list[str]) -> None:
+        # It sees what every event of the transaction applied, and writes in the same transaction.
+        runs.append((str(len(await _applied_in(session))), names))
+        if "poison summary" in names:
+            raise ValueError("the summary fails")
+        await session.execute(insert(table("applied", column("value"))).values(value="+".join(names)))
+
+    async def record_then_summarise(
+        session: AsyncSession, envelope: Envelope, payload: CategoryCreated
+    ) -> None:
+        await _record(session, envelope, payload)
+        after_events(session, summary, envelope.tenant_id, payload.name)
+
+    consumer = EventConsumer(db=db, settings=kit_settings, registry=registry, topics=[TOPIC],
+                             handlers={"ledger.CategoryCreated": record_then_summarise})
+    first, second = uuid4(), uuid4()
+    before = len(await _applied(db))
+    assert await consumer.handle_together(_records(
+        _category(first, "Rent"), _category(second, "Tea"), _category(first, "Fuel"))) is True
+    assert [names for _, names in runs] == [["Rent", "Fuel"], ["Tea"]]  # once per key, items in order
+    assert runs[0][0] == str(before + 3)  # after all three events
+    assert (await _applied(db))[before:] == ["Rent", "Tea", "Fuel", "Rent+Fuel", "Tea"]
+    runs.clear()
+    assert await consumer.handle(_category(first, "Books").to_json()) is True  # one at a time too
+    assert [names for _, names in runs] == [["Books"]]
+    # Work that fails takes its events with it: the batch rolls back whole.
+    assert await consumer.handle_together(_records(
+        _category(first, "Milk"), _category(first, "poison summary"))) is False
+    assert (await _applied(db))[before:] == ["Rent", "Tea", "Fuel", "Rent+Fuel", "Tea", "Books", "Books"]
+
+
+async def _applied_in(session: AsyncSession) -> list[str]:
+    return [v for (v,) in await session.execute(text("SELECT value FROM applied ORDER BY id"))]
 
 
 async def test_unhandleable_events_go_to_dead_letter_topic_and_consumer_goes_on(

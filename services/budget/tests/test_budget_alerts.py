@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from aiokafka import ConsumerRecord
+
 from tally_budget.domain import month_of
 
 if TYPE_CHECKING:
@@ -93,6 +95,26 @@ async def test_crossing_both_at_once_emits_80_first(budget: Budget) -> None:
     ]
     assert [e["stream_version"] for e in events] == [1, 2, 3]
     assert {e["stream_id"] for e in events} == {body["id"]}
+
+
+async def test_a_burst_applied_together_checks_alerts_once_on_what_it_leaves(budget: Budget) -> None:
+    """An import arrives as a burst: its events are applied in one transaction and the budgets checked
+    once, after them; each threshold the burst crossed still fires once, caused by its last event."""
+    fuel, rent = await budget.category("Fuel"), await budget.category("Rent")
+    await budget.set(fuel, 10_000)
+    await budget.set(rent, 100_000)
+    burst = [budget.transaction(fuel, 3_000) for _ in range(4)] + [budget.transaction(rent, 500)]
+    records = [ConsumerRecord("ledger.events", 0, n, 0, 0, None, e.to_json(), None, 0, 0, [])
+               for n, e in enumerate(burst)]
+    assert await budget.consumer.handle_together(records) is True
+    events = await budget.published()
+    assert [a[:3] for a in _alerts(events)] == [
+        ("BudgetThresholdReached", 80, 12_000),
+        ("BudgetExceeded", 100, 12_000),
+    ]
+    assert {e["causation_id"] for e in events if e["type"] != "budget.BudgetSet"} == {str(burst[-1].id)}
+    items = (await budget.client.get("/budgets", headers=budget.auth())).json()["items"]
+    assert sorted((i["spent_minor"], i["alerts"]) for i in items) == [(500, []), (12_000, [80, 100])]
 
 
 async def test_each_month_alerts_on_its_own(budget: Budget) -> None:

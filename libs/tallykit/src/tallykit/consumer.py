@@ -9,10 +9,13 @@ with a burst); if anything in it fails, it rolls back whole and the same message
 one at a time, each in a transaction of its own. There, failures that may pass (database or network
 down, serialisation conflicts) are retried without moving on; anything else is sent to `<group>.dlq`
 with the error, and the consumer goes on.
+
+Work that only needs the state after a burst (budget alerts, say) is handed to `after_events`: it runs
+once per key when the transaction's events have all been applied, instead of once per event.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import (
@@ -40,6 +43,16 @@ from tallykit.tables import inbox
 log = get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+AfterEvents = Callable[[AsyncSession, list[Any]], Awaitable[None]]
+_AFTER_EVENTS = "tallykit.after_events"
+# Built once (a burst runs it per event). clock_timestamp(), not the transaction's now(): events applied
+# together still show the order they were applied in.
+_INBOX_INSERT = (
+    pg_insert(inbox)
+    .values(handled_at=func.clock_timestamp())
+    .on_conflict_do_nothing()
+    .returning(inbox.c.event_id)
+)
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "57P01", "57P03"}
 
 
@@ -50,6 +63,20 @@ def is_transient(exc: BaseException) -> bool:
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         return exc.connection_invalidated or code in _RETRYABLE_SQLSTATES
     return False
+
+
+def after_events(session: AsyncSession, work: AfterEvents, key: Hashable, item: Any) -> None:
+    """Have `work` run once per `key` in this consumer transaction, after all its events were applied,
+    with every `item` handed in under that key, in order. It runs in the same transaction: if it fails,
+    so do the events, as if a handler had."""
+    pending: dict[Hashable, tuple[AfterEvents, list[Any]]] = session.info.setdefault(_AFTER_EVENTS, {})
+    pending.setdefault(key, (work, []))[1].append(item)
+
+
+async def _run_after_events(session: AsyncSession) -> None:
+    pending: dict[Hashable, tuple[AfterEvents, list[Any]]] = session.info.pop(_AFTER_EVENTS, {})
+    for work, items in pending.values():
+        await work(session, items)
 
 
 class DeadLetter(Exception):
@@ -136,6 +163,7 @@ class EventConsumer:
         try:
             async with self.db.transaction() as session:
                 outcomes = [await self._apply_in(session, record.value) for record in records]
+                await _run_after_events(session)
         except Exception as exc:
             log.info("batch_rolled_back_one_at_a_time", records=len(records), error=type(exc).__name__)
             return False
@@ -146,6 +174,7 @@ class EventConsumer:
         """Apply one message. Returns False when it was a duplicate or of no interest here."""
         async with self.db.transaction() as session:
             outcome = await self._apply_in(session, raw)
+            await _run_after_events(session)
         self._count([outcome])
         return outcome == "handled"
 
@@ -174,15 +203,8 @@ class EventConsumer:
             # clock_timestamp(), not the transaction's now(): events applied together still show the
             # order they were applied in.
             first_time = await session.execute(
-                pg_insert(inbox)
-                .values(
-                    event_id=envelope.id,
-                    type=envelope.type,
-                    tenant_id=envelope.tenant_id,
-                    handled_at=func.clock_timestamp(),
-                )
-                .on_conflict_do_nothing()
-                .returning(inbox.c.event_id)
+                _INBOX_INSERT,
+                {"event_id": envelope.id, "type": envelope.type, "tenant_id": envelope.tenant_id},
             )
             if first_time.first() is None:
                 log.debug("event_duplicate_ignored")

@@ -26,9 +26,23 @@ def forgotten_households_table(metadata: MetaData) -> Table:
     )
 
 
+_KNOWN = "tallykit.forgetting"  # in session.info: tenant id → forgotten, as found in this transaction
+
+
 async def remember(session: AsyncSession, table: Table, tenant_ids: Iterable[UUID]) -> None:
+    known = session.info.setdefault(_KNOWN, {})
     for tenant_id in tenant_ids:
         await session.execute(insert(table).values(tenant_id=tenant_id).on_conflict_do_nothing())
+        known[tenant_id] = True
+
+
+async def _forgotten(session: AsyncSession, table: Table, tenant_id: UUID) -> bool:
+    """Asked once per household in a transaction (a burst applies thousands of its events in one)."""
+    known: dict[UUID, bool] = session.info.setdefault(_KNOWN, {})
+    if tenant_id not in known:
+        gone = select(table.c.tenant_id).where(table.c.tenant_id == tenant_id)
+        known[tenant_id] = (await session.execute(gone)).first() is not None
+    return known[tenant_id]
 
 
 def unless_forgotten(table: Table, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
@@ -36,8 +50,7 @@ def unless_forgotten(table: Table, handlers: Mapping[str, Handler]) -> dict[str,
 
     def guarded(handler: Handler) -> Handler:
         async def handle(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
-            gone = select(table.c.tenant_id).where(table.c.tenant_id == envelope.tenant_id)
-            if (await session.execute(gone)).first() is None:
+            if not await _forgotten(session, table, envelope.tenant_id):
                 await handler(session, envelope, payload)
 
         return handle

@@ -18,6 +18,7 @@ from tally_analytics import store
 from tally_analytics.domain import NO_CATEGORY, OPENING_DAY, BalanceDelta, Deltas, deltas_of
 from tally_analytics.unusual import judge
 from tallykit import forgetting
+from tallykit.consumer import after_events
 from tallykit.contracts import registry
 from tallykit.contracts.analytics import UnusualSpendingDetected
 from tallykit.contracts.auth import HouseholdSettingsChanged, UserDeleted
@@ -167,7 +168,7 @@ async def _handle(session: AsyncSession, envelope: Envelope, payload: BaseModel)
         session, envelope.tenant_id, envelope.id, envelope.type, envelope.model_dump(mode="json")
     )
     await apply(session, envelope, payload)
-    await store.bump_generation(session, envelope.tenant_id)
+    _changed(session, envelope.tenant_id)
 
 
 async def on_event(session: AsyncSession, envelope: Envelope, payload: BaseModel) -> None:
@@ -189,7 +190,17 @@ async def on_household_settings(
 ) -> None:
     # Settings are not ledger history: they are not journalled (a rebuild keeps the households row).
     await store.save_household(session, envelope.tenant_id, payload.base_currency, payload.time_zone)
-    await store.bump_generation(session, envelope.tenant_id)
+    _changed(session, envelope.tenant_id)
+
+
+def _changed(session: AsyncSession, tenant_id: UUID) -> None:
+    """The household's figures moved: cached forecasts are stale. Once for the events applied together
+    (updating one row once per event of a burst would leave a version of it for each)."""
+
+    async def bump(session: AsyncSession, _: list[None]) -> None:
+        await store.bump_generation(session, tenant_id)
+
+    after_events(session, bump, ("generation", tenant_id), None)
 
 
 async def on_user_deleted(session: AsyncSession, envelope: Envelope, payload: UserDeleted) -> None:

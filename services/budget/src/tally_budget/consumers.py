@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget import handlers, projections, store
-from tallykit.consumer import EventConsumer
+from tallykit.consumer import EventConsumer, after_events
 from tallykit.contracts import registry
 from tallykit.db import Database
 from tallykit.events import Envelope
@@ -22,7 +22,13 @@ Projection = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
 def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
     async def money_moved(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
         changed = await projections.money_moved(session, envelope, payload)
-        await handlers.ledger_changed(session, settings, envelope, changed)
+        after_events(session, check_alerts, envelope.tenant_id, (envelope, changed))
+
+    async def check_alerts(session: AsyncSession, moves: list[tuple[Envelope, projections.Changed]]) -> None:
+        """Once per household for the money events applied together (an import's burst: thousands),
+        on the figures they leave; thresholds crossed on the way still fire, lowest first."""
+        changed = projections.Changed.union(c for _, c in moves)
+        await handlers.ledger_changed(session, settings, moves[-1][0], changed)
 
     def then_recheck(projection: Projection) -> Projection:
         """Category changes move spending between budgets (a merge, a new group): recheck this period."""

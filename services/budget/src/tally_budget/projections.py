@@ -1,6 +1,7 @@
 """Ledger and auth events → the budget service's read models. Each returns what changed, so the consumer
 can check the alerts and goals it may affect; none of them decides anything."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
@@ -28,6 +29,15 @@ class Changed:
 
     categories: frozenset[tuple[UUID, date]] = field(default_factory=frozenset)
     accounts: frozenset[UUID] = field(default_factory=frozenset)
+
+    @staticmethod
+    def union(changes: Iterable["Changed"]) -> "Changed":
+        categories: set[tuple[UUID, date]] = set()
+        accounts: set[UUID] = set()
+        for changed in changes:
+            categories |= changed.categories
+            accounts |= changed.accounts
+        return Changed(frozenset(categories), frozenset(accounts))
 
 
 async def money_moved(session: AsyncSession, envelope: Envelope, payload: LedgerMoneyEvent) -> Changed:

@@ -350,47 +350,57 @@ async def flow_categories(session: AsyncSession, tenant_id: UUID) -> set[UUID]:
 # --- flows -----------------------------------------------------------------------------------------------
 
 
+# Built once: a burst of ledger events runs these thousands of times, and building the statement
+# anew each time cost more than PostgreSQL's work.
+_new_flow = insert(flows)
+_ADD_FLOW = _new_flow.on_conflict_do_update(
+    index_elements=[flows.c.tenant_id, flows.c.category_id, flows.c.day, flows.c.currency],
+    set_={
+        "outflow_minor": flows.c.outflow_minor + _new_flow.excluded.outflow_minor,
+        "inflow_minor": flows.c.inflow_minor + _new_flow.excluded.inflow_minor,
+    },
+)
+_new_account_flow = insert(account_flows)
+_ADD_ACCOUNT_FLOW = _new_account_flow.on_conflict_do_update(
+    index_elements=[
+        account_flows.c.tenant_id,
+        account_flows.c.account_id,
+        account_flows.c.day,
+        account_flows.c.currency,
+    ],
+    set_={"amount_minor": account_flows.c.amount_minor + _new_account_flow.excluded.amount_minor},
+)
+
+
 async def add_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[CategoryFlow]) -> None:
-    for d in deltas:
-        new = insert(flows).values(
-            tenant_id=tenant_id,
-            category_id=d.category_id,
-            day=d.day,
-            currency=d.currency,
-            outflow_minor=d.outflow_minor,
-            inflow_minor=d.inflow_minor,
-        )
-        await session.execute(
-            new.on_conflict_do_update(
-                index_elements=[flows.c.tenant_id, flows.c.category_id, flows.c.day, flows.c.currency],
-                set_={
-                    "outflow_minor": flows.c.outflow_minor + new.excluded.outflow_minor,
-                    "inflow_minor": flows.c.inflow_minor + new.excluded.inflow_minor,
-                },
-            )
-        )
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "category_id": d.category_id,
+            "day": d.day,
+            "currency": d.currency,
+            "outflow_minor": d.outflow_minor,
+            "inflow_minor": d.inflow_minor,
+        }
+        for d in deltas
+    ]
+    if rows:
+        await session.execute(_ADD_FLOW, rows)
 
 
 async def add_account_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[AccountFlow]) -> None:
-    for d in deltas:
-        new = insert(account_flows).values(
-            tenant_id=tenant_id,
-            account_id=d.account_id,
-            day=d.day,
-            currency=d.currency,
-            amount_minor=d.amount_minor,
-        )
-        await session.execute(
-            new.on_conflict_do_update(
-                index_elements=[
-                    account_flows.c.tenant_id,
-                    account_flows.c.account_id,
-                    account_flows.c.day,
-                    account_flows.c.currency,
-                ],
-                set_={"amount_minor": account_flows.c.amount_minor + new.excluded.amount_minor},
-            )
-        )
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "account_id": d.account_id,
+            "day": d.day,
+            "currency": d.currency,
+            "amount_minor": d.amount_minor,
+        }
+        for d in deltas
+    ]
+    if rows:
+        await session.execute(_ADD_ACCOUNT_FLOW, rows)
 
 
 async def spent_by_day(
