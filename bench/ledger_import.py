@@ -14,6 +14,8 @@ too. Then, against the ledger's own database:
 - COPY of exactly what the import wrote (events, read-model rows, outbox and import rows) into empty
   copies of those tables with all their indexes, table by table: what PostgreSQL alone needs.
 
+The services and the broker are stopped first, so the baselines have the machine to themselves.
+
 Prints a table and writes bench/results/ledger_import.{json,md}.
 """
 
@@ -44,7 +46,7 @@ from tallystack.stack import Ports, Stack
 RESULTS = Path(__file__).parent / "results"
 GOAL_ROWS_PER_S = 20_000
 CONSUMERS = ("budget", "analytics")
-CATCH_UP_LIMIT_S = 600.0
+CATCH_UP_LIMIT_S = 300.0
 
 PAYEES = ["REWE Markt GmbH", "Aldi Süd", "Deutsche Bahn AG", "Stadtwerke München", "Vodafone GmbH",
           "Amazon EU S.à r.l.", "dm-drogerie markt", "Shell Deutschland", "Spotify AB", "Bäckerei Müller",
@@ -146,11 +148,15 @@ async def _measure(stack: Stack, rows: int) -> dict[str, Any]:
                 "SELECT count(*) FROM transactions WHERE tenant_id = $1 AND NOT deleted", tenant)
             assert shown == rows, f"the read model shows {shown} of {rows} rows"
             result["import_s"] = time.perf_counter() - started
-            result["consumers_s"] = await _consumers_caught_up(stack, tenant, rows, started)
+            result["consumers"] = await _consumers_caught_up(stack, tenant, rows, started)
             total = await ledger.fetchval("SELECT balance_minor FROM accounts WHERE id = $1::uuid", account)
             assert total == sum(r[1] for r in records), "the balance must be the sum of every row"
             result["batch"] = batch
 
+            # The baselines get the machine to themselves: only PostgreSQL keeps running.
+            for name in list(stack.processes):
+                stack.stop_service(name)
+            stack.stop_broker()
             print("Loading the same rows with COPY into a scratch table ...")
             await ledger.execute("CREATE TABLE copy_baseline (booked_on date, amount_minor bigint, "
                                  "payee text, purpose text)")
@@ -177,25 +183,27 @@ async def _measure(stack: Stack, rows: int) -> dict[str, Any]:
     return result
 
 
-async def _consumers_caught_up(stack: Stack, tenant: UUID, rows: int, started: float) -> dict[str, float]:
-    """Seconds from the upload until budget and analytics have each handled every imported row's event."""
+async def _consumers_caught_up(stack: Stack, tenant: UUID, rows: int, started: float) -> dict[str, Any]:
+    """Seconds from the upload until budget and analytics have each handled every imported row's event
+    (within CATCH_UP_LIMIT_S), and how many each had handled when it stopped looking."""
     caught_up: dict[str, float] = {}
+    handled: dict[str, int] = {}
     connections = {name: await asyncpg.connect(_dsn(stack, name)) for name in CONSUMERS}
     try:
         while len(caught_up) < len(CONSUMERS) and time.perf_counter() - started < CATCH_UP_LIMIT_S:
             for name, connection in connections.items():
-                handled = await connection.fetchval(
+                handled[name] = await connection.fetchval(
                     "SELECT count(*) FROM inbox WHERE tenant_id = $1 AND type = 'ledger.TransactionRecorded'",
                     tenant)
-                if name not in caught_up and handled >= rows:
+                if name not in caught_up and handled[name] >= rows:
                     caught_up[name] = time.perf_counter() - started
-            progress("consumers", min(len(caught_up), len(CONSUMERS)), len(CONSUMERS), started)
+            progress("consumers", min(handled.values()), rows, started)
             await asyncio.sleep(0.5)
     finally:
         for connection in connections.values():
             await connection.close()
     print()
-    return caught_up
+    return {"seconds": caught_up, "handled": handled}
 
 
 async def copy_what_the_import_wrote(db: asyncpg.Connection, tenant: UUID, batch_id: str) -> dict[str, float]:
@@ -234,9 +242,10 @@ async def copy_what_the_import_wrote(db: asyncpg.Connection, tenant: UUID, batch
 def report(result: dict[str, Any]) -> str:
     rows = result["rows"]
     floor = result["floor_tables_s"]
-    consumers = result["consumers_s"]
-    caught_up = "; ".join(f"{name} {consumers[name]:.1f} s" if name in consumers
-                          else f"{name} not within {CATCH_UP_LIMIT_S:.0f} s" for name in CONSUMERS)
+    seconds, handled = result["consumers"]["seconds"], result["consumers"]["handled"]
+    caught_up = "; ".join(f"{name} {seconds[name]:.1f} s" if name in seconds
+                          else f"{name} {handled[name]:,} of {rows:,} after {CATCH_UP_LIMIT_S:.0f} s"
+                          for name in CONSUMERS)
     lines = [
         f"# Ledger import benchmark ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
@@ -269,7 +278,9 @@ def report(result: dict[str, Any]) -> str:
         "no import that keeps these tables and indexes can beat that row on this machine. Goal of at least "
         f"{GOAL_ROWS_PER_S:,} rows/s end to end: **{'met' if result['goal_met'] else 'not met'}**.",
         "",
-        f"Every row's event handled, counted from the upload: {caught_up}.",
+        f"Every row's event handled by the other services, counted from the upload: {caught_up}. On "
+        "the local stack the broker (Tansu 0.6, in memory) limits this: a fetch costs it more the longer "
+        "its log, so with three consumer groups reading, what it takes in falls as the log grows.",
     ]
     return "\n".join(lines) + "\n"
 

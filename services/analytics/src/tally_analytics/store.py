@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -219,7 +219,7 @@ _FEW_ROWS = 50
 
 
 @cache
-def _upsert_statement(table: Table, sums: tuple[str, ...]) -> Any:
+def _upsert_statement(table: Table, sums: tuple[str, ...]) -> Insert:
     new = insert(table)
     return new.on_conflict_do_update(
         index_elements=list(table.primary_key.columns),

@@ -16,7 +16,7 @@ Owned here:
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from uuid import UUID, uuid4
 
@@ -37,7 +37,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -373,34 +373,20 @@ _ADD_ACCOUNT_FLOW = _new_account_flow.on_conflict_do_update(
 
 
 async def add_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[CategoryFlow]) -> None:
-    rows = [
-        {
-            "tenant_id": tenant_id,
-            "category_id": d.category_id,
-            "day": d.day,
-            "currency": d.currency,
-            "outflow_minor": d.outflow_minor,
-            "inflow_minor": d.inflow_minor,
-        }
-        for d in deltas
-    ]
-    if rows:
-        await session.execute(_ADD_FLOW, rows)
+    await _add(session, _ADD_FLOW, tenant_id, deltas)
 
 
 async def add_account_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[AccountFlow]) -> None:
-    rows = [
-        {
-            "tenant_id": tenant_id,
-            "account_id": d.account_id,
-            "day": d.day,
-            "currency": d.currency,
-            "amount_minor": d.amount_minor,
-        }
-        for d in deltas
-    ]
+    await _add(session, _ADD_ACCOUNT_FLOW, tenant_id, deltas)
+
+
+async def _add(
+    session: AsyncSession, upsert: Insert, tenant_id: UUID, deltas: Iterable[CategoryFlow | AccountFlow]
+) -> None:
+    """Each delta's fields are its row's columns."""
+    rows = [{"tenant_id": tenant_id, **asdict(d)} for d in deltas]
     if rows:
-        await session.execute(_ADD_ACCOUNT_FLOW, rows)
+        await session.execute(upsert, rows)
 
 
 async def spent_by_day(
