@@ -41,6 +41,7 @@ from tally_ledger.importers.batches import IMPORT_ROW_COLUMNS
 from tally_ledger.projections import TRANSACTION_COLUMNS
 from tallystack import postgres
 from tallystack.measure import sharing
+from tallystack.people import Person
 from tallystack.stack import Ports, Stack
 
 RESULTS = Path(__file__).parent / "results"
@@ -99,28 +100,22 @@ def _dsn(stack: Stack, service: str) -> str:
     return postgres.asyncpg_dsn(postgres.database_url(stack.admin_url, f"tally_{service}"))
 
 
-async def _household(client: httpx.AsyncClient) -> tuple[dict[str, str], UUID, str]:
+def _household(stack: Stack) -> tuple[dict[str, str], UUID, str]:
     """A new household through the gateway: its auth header, tenant id and a checking account's id."""
-    profile = {"email": f"bench-{random.randrange(10**9)}@example.com", "password": "import-bench-pw-1",
-               "display_name": "Bench"}
-    registered = await client.post("/api/auth/register", json=profile)
-    registered.raise_for_status()
-    login = await client.post("/api/auth/login", json={"email": profile["email"],
-                                                       "password": profile["password"]})
-    login.raise_for_status()
-    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-    account = await client.post("/api/ledger/accounts", headers=headers,
-                                json={"name": "Girokonto", "kind": "checking", "currency": "EUR"})
-    account.raise_for_status()
-    return headers, UUID(registered.json()["tenant_id"]), account.json()["id"]
+    with httpx.Client(base_url=stack.url, timeout=60) as client:
+        person = Person(client, f"bench-{random.randrange(10**9)}@example.com", "Bench")
+        account = person.call("POST", "/ledger/accounts",
+                              {"name": "Girokonto", "kind": "checking", "currency": "EUR"})
+        account.raise_for_status()
+    return person.auth, UUID(person.home), account.json()["id"]
 
 
 async def _measure(stack: Stack, rows: int) -> dict[str, Any]:
     print(f"Generating a {rows:,}-row CSV ...")
     data, records = make_csv(rows)
     print(f"  {len(data) / 1e6:.1f} MB")
+    headers, tenant, account = _household(stack)
     async with httpx.AsyncClient(base_url=stack.url, timeout=3600) as client:
-        headers, tenant, account = await _household(client)
         await asyncio.sleep(3)  # the household's own events (categories, account) settle first
         result: dict[str, Any] = {"rows": rows, "file_bytes": len(data), "load_before": os.getloadavg()[0]}
         print("Importing through the gateway (upload → preview → confirm) ...")

@@ -200,8 +200,6 @@ class EventConsumer:
         with bound_context(
             event_id=str(envelope.id), tenant_id=str(envelope.tenant_id), event_type=envelope.type
         ):
-            # clock_timestamp(), not the transaction's now(): events applied together still show the
-            # order they were applied in.
             first_time = await session.execute(
                 _INBOX_INSERT,
                 {"event_id": envelope.id, "type": envelope.type, "tenant_id": envelope.tenant_id},

@@ -7,9 +7,11 @@ block share that one transaction, which is what the outbox and inbox guarantees 
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, text
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from tallykit.settings import ServiceSettings
@@ -75,3 +77,16 @@ async def copy_records(session: AsyncSession, table: Table, columns: Sequence[st
     if records:
         raw = await driver_connection(session)
         await raw.copy_records_to_table(table.name, columns=list(columns), records=records)
+
+
+@cache
+def upsert_adding(table: Table, sums: tuple[str, ...]) -> Insert:
+    """INSERT of rows keyed by `table`'s primary key, or, where the key is there already, `sums` added to
+    its columns. Built once per table: a consumer runs it per event, and compiling it anew each time cost
+    more than PostgreSQL's work. Execute it with a list of rows, or call `.values(rows)` for a
+    multi-row statement (one statement may not touch a key twice)."""
+    new = insert(table)
+    return new.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={name: table.c[name] + new.excluded[name] for name in sums},
+    )

@@ -196,11 +196,11 @@ async def on_household_settings(
 def _changed(session: AsyncSession, tenant_id: UUID) -> None:
     """The household's figures moved: cached forecasts are stale. Once for the events applied together
     (updating one row once per event of a burst would leave a version of it for each)."""
+    after_events(session, _bump_generation, ("generation", tenant_id), tenant_id)
 
-    async def bump(session: AsyncSession, _: list[None]) -> None:
-        await store.bump_generation(session, tenant_id)
 
-    after_events(session, bump, ("generation", tenant_id), None)
+async def _bump_generation(session: AsyncSession, tenant_ids: list[UUID]) -> None:
+    await store.bump_generation(session, tenant_ids[0])  # the key's tenant, once per event
 
 
 async def on_user_deleted(session: AsyncSession, envelope: Envelope, payload: UserDeleted) -> None:

@@ -10,7 +10,6 @@ from, so it can be rebuilt (after a change of rules) and checked against itself.
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -32,7 +31,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +44,7 @@ from tally_analytics.domain import (
     FlowRow,
 )
 from tallykit import forgetting
+from tallykit.db import upsert_adding
 
 metadata = MetaData()
 
@@ -213,25 +213,16 @@ def _merge_flows(rows: Iterable[FlowDelta]) -> dict[tuple[Any, ...], list[int]]:
 
 # Rows per statement: PostgreSQL takes at most 65,535 parameters in one statement.
 UPSERT_CHUNK = 2_000
-# Up to this many rows (one event's) go as parameters of the statement built once per table: a burst of
-# events runs it thousands of times, and compiling a multi-row INSERT each time cost more than running it.
+# Up to this many rows (one event's) go as parameters of the statement built once per table; more go
+# as one multi-row statement per chunk.
 _FEW_ROWS = 50
-
-
-@cache
-def _upsert_statement(table: Table, sums: tuple[str, ...]) -> Insert:
-    new = insert(table)
-    return new.on_conflict_do_update(
-        index_elements=list(table.primary_key.columns),
-        set_={name: table.c[name] + new.excluded[name] for name in sums},
-    )
 
 
 async def _upsert_sums(
     session: AsyncSession, table: Table, rows: list[dict[str, Any]], sums: list[str]
 ) -> None:
     """Insert rows, or add their `sums` columns to the rows already there (in chunks)."""
-    upsert = _upsert_statement(table, tuple(sums))
+    upsert = upsert_adding(table, tuple(sums))
     if rows and len(rows) <= _FEW_ROWS:
         await session.execute(upsert, rows)
         return

@@ -45,6 +45,7 @@ from tally_budget.domain import AmountVersion, CategoryInfo, Target
 from tally_budget.flows import AccountFlow, CategoryFlow
 from tally_budget.periods import PeriodKind, PeriodSpec
 from tallykit import forgetting
+from tallykit.db import upsert_adding
 
 metadata = MetaData()
 forgotten_households = forgetting.forgotten_households_table(metadata)
@@ -350,26 +351,8 @@ async def flow_categories(session: AsyncSession, tenant_id: UUID) -> set[UUID]:
 # --- flows -----------------------------------------------------------------------------------------------
 
 
-# Built once: a burst of ledger events runs these thousands of times, and building the statement
-# anew each time cost more than PostgreSQL's work.
-_new_flow = insert(flows)
-_ADD_FLOW = _new_flow.on_conflict_do_update(
-    index_elements=[flows.c.tenant_id, flows.c.category_id, flows.c.day, flows.c.currency],
-    set_={
-        "outflow_minor": flows.c.outflow_minor + _new_flow.excluded.outflow_minor,
-        "inflow_minor": flows.c.inflow_minor + _new_flow.excluded.inflow_minor,
-    },
-)
-_new_account_flow = insert(account_flows)
-_ADD_ACCOUNT_FLOW = _new_account_flow.on_conflict_do_update(
-    index_elements=[
-        account_flows.c.tenant_id,
-        account_flows.c.account_id,
-        account_flows.c.day,
-        account_flows.c.currency,
-    ],
-    set_={"amount_minor": account_flows.c.amount_minor + _new_account_flow.excluded.amount_minor},
-)
+_ADD_FLOW = upsert_adding(flows, ("outflow_minor", "inflow_minor"))
+_ADD_ACCOUNT_FLOW = upsert_adding(account_flows, ("amount_minor",))
 
 
 async def add_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[CategoryFlow]) -> None:
