@@ -52,8 +52,9 @@ COOKIE_SERVICE = "auth"
 
 # Last-Event-ID lets a reconnecting server-sent-events client resume.
 # User-Agent names the device in auth's session list.
+# Tally-Position asks the service to have applied what the person just did elsewhere (tallykit.positions).
 FORWARDED_REQUEST_HEADERS = (
-    "content-type", "authorization", "accept", "if-match", "last-event-id", "user-agent",
+    "content-type", "authorization", "accept", "if-match", "last-event-id", "user-agent", "tally-position",
 )
 HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",

@@ -19,6 +19,7 @@ from tallykit.errors import install_problem_handlers
 from tallykit.health import health_router
 from tallykit.logging import bound_context, configure_logging, get_logger
 from tallykit.outbox import OutboxRelay
+from tallykit.positions import PositionMiddleware
 from tallykit.settings import ServiceSettings
 from tallykit.tokens import TokenVerifier
 
@@ -121,7 +122,11 @@ def create_service_app(
     app.state.verifier = verifier or TokenVerifier(settings)
     app.state.relay = None
     app.state.consumers = event_consumers
+    # Read your own writes (tallykit.positions): what this service consumes and whether it publishes.
+    app.state.consumes = frozenset(s for c in event_consumers for s in c.sources.values())
+    app.state.publishes = bool(publishes)
     install_problem_handlers(app)
+    app.add_middleware(PositionMiddleware, service=settings.service_name)
     request_id_middleware(app)
     metrics.instrument(app, settings, publishes=bool(publishes))
     app.include_router(health_router())

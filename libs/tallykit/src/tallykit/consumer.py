@@ -12,6 +12,10 @@ with the error, and the consumer goes on.
 
 Work that only needs the state after a burst (budget alerts, say) is handed to `after_events`: it runs
 once per key when the transaction's events have all been applied, instead of once per event.
+
+Every record's position (its outbox id, in a header) is recorded per source and household in the same
+transaction, also for the events no handler here wants, so a request waiting to read its own writes
+(tallykit.positions) learns when this service has caught up.
 """
 
 import asyncio
@@ -32,7 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tallykit import kafka
+from tallykit import kafka, positions
 from tallykit.db import Database
 from tallykit.events import Envelope, EventPayload, EventRegistry, InvalidEventPayload, UnknownEventType
 from tallykit.logging import bound_context, get_logger
@@ -98,6 +102,8 @@ class EventConsumer:
         self.settings = settings
         self.registry = registry
         self.topics = [settings.topic(t) for t in topics]
+        # A topic's records are positions of the service that publishes it ("ledger.events" → ledger).
+        self.sources = {settings.topic(t): t.removesuffix(".events") for t in topics}
         self.handlers = dict(handlers)
         self.group_id = settings.topic(group_id or settings.service_name)
         self.dead_letter_topic = f"{self.group_id}.dlq"
@@ -140,7 +146,7 @@ class EventConsumer:
         delay = 0.2
         while True:
             try:
-                await self.handle(record.value)
+                await self.handle(record.value, position=self.position_of(record))
                 return True
             except DeadLetter as exc:
                 await self._dead_letter(producer, record, str(exc))
@@ -164,19 +170,24 @@ class EventConsumer:
             async with self.db.transaction() as session:
                 outcomes = [await self._apply_in(session, record.value) for record in records]
                 await _run_after_events(session)
+                await positions.record_applied(session, map(self.position_of, records))
         except Exception as exc:
             log.info("batch_rolled_back_one_at_a_time", records=len(records), error=type(exc).__name__)
             return False
         self._count(outcomes)
         return True
 
-    async def handle(self, raw: bytes | None) -> bool:
+    async def handle(self, raw: bytes | None, *, position: positions.Applied | None = None) -> bool:
         """Apply one message. Returns False when it was a duplicate or of no interest here."""
         async with self.db.transaction() as session:
             outcome = await self._apply_in(session, raw)
             await _run_after_events(session)
+            await positions.record_applied(session, [position])
         self._count([outcome])
         return outcome == "handled"
+
+    def position_of(self, record: ConsumerRecord[Any, Any]) -> positions.Applied | None:
+        return positions.of_record(self.sources.get(record.topic, record.topic), record.key, record.headers)
 
     def _count(self, outcomes: Sequence[str]) -> None:
         for outcome in outcomes:
@@ -227,6 +238,9 @@ class EventConsumer:
         await producer.send_and_wait(
             self.dead_letter_topic, value=record.value or b"", key=record.key, headers=headers
         )
+        # As far as this service goes, it is done with that event: a request waiting for it waits no more.
+        async with self.db.transaction() as session:
+            await positions.record_applied(session, [self.position_of(record)])
         CONSUMER_EVENTS.labels(self.group_id, "dead_lettered").inc()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from tallykit import positions
 from tallykit.settings import ServiceSettings
 
 
@@ -39,8 +40,14 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
-            yield session
+        async with self._sessions() as session:
+            try:
+                async with session.begin():
+                    yield session
+            except BaseException:
+                positions.discarded(session)
+                raise
+            positions.committed(session)  # the request may now answer what it wrote
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tallykit.db import async_url
-from tallykit.tables import kit_metadata
+from tallykit.tables import applied_positions, kit_metadata
 
 
 def alembic_config(database_url: str, migrations_dir: Path) -> Config:
@@ -51,3 +51,16 @@ def run_env(target_metadata: MetaData) -> None:
 def create_kit_tables() -> None:
     """For a service's first migration: the outbox, inbox and event store tables of this kit."""
     kit_metadata.create_all(op.get_bind())
+
+
+def add_positions() -> None:
+    """For the migration that brings read-your-writes (tallykit.positions) to a service made before it:
+    the `applied_positions` table and the outbox's index by household. A database made since has both
+    from its first migration (`create_kit_tables`), hence the checks."""
+    kit_metadata.create_all(op.get_bind(), tables=[applied_positions], checkfirst=True)
+    op.execute("CREATE INDEX IF NOT EXISTS outbox_tenant_position ON outbox (key, id)")
+
+
+def drop_positions() -> None:
+    op.execute("DROP INDEX IF EXISTS outbox_tenant_position")
+    op.execute("DROP TABLE IF EXISTS applied_positions")

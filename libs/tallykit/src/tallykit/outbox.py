@@ -29,7 +29,7 @@ from aiokafka.structs import RecordMetadata
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tallykit import kafka
+from tallykit import kafka, positions
 from tallykit.db import Database, copy_records
 from tallykit.events import Envelope
 from tallykit.logging import get_logger
@@ -54,13 +54,14 @@ async def enqueue(session: AsyncSession, topic: str, envelopes: Sequence[Envelop
     if not envelopes:
         return
     await _lock_tenants(session, envelopes)
-    await session.execute(
-        insert(outbox),
+    written = await session.execute(
+        insert(outbox).returning(outbox.c.key, outbox.c.id),
         [
             {"event_id": e.id, "topic": topic, "key": str(e.tenant_id), "envelope": e.model_dump(mode="json")}
             for e in envelopes
         ],
     )
+    positions.enqueued(session, written.all())
 
 
 async def enqueue_stored(session: AsyncSession, topic: str, envelopes: Sequence[Envelope]) -> None:
@@ -72,9 +73,20 @@ async def enqueue_stored(session: AsyncSession, topic: str, envelopes: Sequence[
     await _lock_tenants(session, envelopes)
     rows = [(e.id, topic, str(e.tenant_id)) for e in envelopes]
     if len(rows) < _COPY_FROM_ROWS:
-        await session.execute(insert(outbox), [{"event_id": i, "topic": t, "key": k} for i, t, k in rows])
+        written = await session.execute(
+            insert(outbox).returning(outbox.c.key, outbox.c.id),
+            [{"event_id": i, "topic": t, "key": k} for i, t, k in rows],
+        )
+        positions.enqueued(session, written.all())
         return
     await copy_records(session, outbox, ["event_id", "topic", "key"], rows)
+    # Under the tenants' locks, a household's newest row is one this transaction just wrote.
+    newest = await session.execute(
+        select(outbox.c.key, func.max(outbox.c.id))
+        .where(outbox.c.key.in_({k for _, _, k in rows}))
+        .group_by(outbox.c.key)
+    )
+    positions.enqueued(session, newest.all())
 
 
 async def _lock_tenants(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
@@ -228,7 +240,10 @@ async def publish(
     the partitions side by side.
     """
     if not single_record_batches:
-        futures = [await producer.send(r.topic, value=_value(r), key=r.key.encode()) for r in rows]
+        futures = [
+            await producer.send(r.topic, value=_value(r), key=r.key.encode(), headers=_headers(r))
+            for r in rows
+        ]
         return list(await asyncio.gather(*futures))
     queues: dict[tuple[str, int], deque[OutboxRow]] = defaultdict(deque)
     partitioner = DefaultPartitioner()
@@ -239,7 +254,8 @@ async def publish(
     while queues:
         wave = [(topic, partition, queue.popleft()) for (topic, partition), queue in queues.items()]
         futures = [
-            await producer.send(topic, value=_value(r), key=r.key.encode(), partition=partition)
+            await producer.send(topic, value=_value(r), key=r.key.encode(), partition=partition,
+                                headers=_headers(r))
             for topic, partition, r in wave
         ]
         receipts += await asyncio.gather(*futures)
@@ -249,6 +265,11 @@ async def publish(
 
 def _value(row: OutboxRow) -> bytes:
     return json.dumps(row.envelope).encode()
+
+
+def _headers(row: OutboxRow) -> list[tuple[str, bytes]]:
+    """The row's id: its position for read-your-writes (tallykit.positions)."""
+    return [(positions.RECORD_HEADER, str(row.id).encode())]
 
 
 async def mark_published(session: AsyncSession, ids: Sequence[int]) -> None:

@@ -39,6 +39,8 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "tally"
 
     relay_poll_interval_s: float = 0.2
+    # How long a request carrying a Tally-Position token waits for this service to apply it (then 503).
+    read_your_writes_timeout_s: float = Field(default=2.0, ge=0, le=30)
     relay_batch_size: int = 500
 
     @model_validator(mode="after")

@@ -3,6 +3,8 @@
 - `outbox`: envelopes waiting to be published, written in the same transaction as the change.
 - `inbox`: ids of handled events, written in the same transaction as the read-model change.
 - `event_store`: the append-only log of an event-sourced service (only the ledger uses it today).
+- `applied_positions`: per source service and household, the highest outbox position a consumer has
+  applied (tallykit.positions: read your own writes across services).
 """
 
 from sqlalchemy import (
@@ -35,6 +37,8 @@ outbox = Table(
     Column("published_at", DateTime(timezone=True)),
 )
 Index("outbox_unpublished", outbox.c.id, postgresql_where=outbox.c.published_at.is_(None))
+# A household's newest position: what a read answers (tallykit.positions.newest).
+Index("outbox_tenant_position", outbox.c.key, outbox.c.id)
 
 inbox = Table(
     "inbox",
@@ -43,6 +47,14 @@ inbox = Table(
     Column("type", String(100), nullable=False),
     Column("tenant_id", UUID(as_uuid=True), nullable=False),
     Column("handled_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+applied_positions = Table(
+    "applied_positions",
+    kit_metadata,
+    Column("source", String(40), primary_key=True),
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("position", BigInteger, nullable=False),
 )
 
 event_store = Table(
