@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tallystack.stack import Stack
 
@@ -42,10 +42,12 @@ def test_budgets_and_goals_on_a_phone(stack: Stack, chromium: Any, screenshots: 
         expect(page.get_by_text("Everyday", exact=True)).to_be_visible()
 
         # A new budget with rollover, from the budgets screen.
+        # The categories the ledger makes for a new household are there: the form's read carries the
+        # position sign-up answered (Tally-Position), and the ledger catches up with it before answering.
         page.goto(f"{stack.url}/#/budget")
         form = page.get_by_role("form", name="New budget")
         expect(form.get_by_label("Category or group").locator("option", has_text="Groceries")).to_have_count(
-            1, timeout=45_000
+            1, timeout=15_000
         )
         form.get_by_label("Category or group").select_option(label=GROCERIES)
         form.get_by_label(re.compile(r"^Amount")).fill("100")
@@ -61,14 +63,11 @@ def test_budgets_and_goals_on_a_phone(stack: Stack, chromium: Any, screenshots: 
         entry.get_by_label("Amount").fill("85.00")
         entry.get_by_role("button", name="Add").click()
         expect(entry.get_by_text(re.compile(r"Added expense of"))).to_be_visible()
+        # The budget service counts it from the ledger's event; the overview's read carries the position the
+        # expense answered, so the budget service has counted it before it answers: no reload needed.
         page.goto(f"{stack.url}/#/budgets")
         bar = page.get_by_label("Groceries: 85% of the budget used")
-        for _ in range(30):  # the budget service counts it asynchronously
-            if bar.count():
-                break
-            page.wait_for_timeout(1_000)
-            page.reload()
-        expect(bar).to_be_visible()
+        expect(bar).to_be_visible(timeout=15_000)
         expect(page.locator("li.budget.warn")).to_have_count(1)  # amber: past its 80 % threshold
         _no_sideways_scroll(page)
         page.screenshot(path=str(screenshots / "budgets-phone.png"), full_page=True)
@@ -100,6 +99,95 @@ def test_budgets_and_goals_on_a_phone(stack: Stack, chromium: Any, screenshots: 
         page.screenshot(path=str(screenshots / "goal-phone.png"), full_page=True)
         page.goto(f"{stack.url}/#/goals")
         expect(page.get_by_label("Bike: 25% saved")).to_be_visible()
+        assert errors == []
+    finally:
+        context.close()
+
+
+def _sign_up(page: Page, stack: Stack, email: str) -> None:
+    page.goto(stack.url)
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Your name").fill("Kim")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Create account").click()
+
+
+def test_a_new_households_category_can_be_budgeted_at_once(stack: Stack, chromium: Any) -> None:
+    """Right the moment you look (issue #16): sign-up answers auth's position, the ledger's categories read
+    waits for it, and the budget service waits for the ledger's position that read answered, so the
+    default categories are offered and budgeted straight after sign-up, with no reload and no waiting."""
+    # No service worker: Playwright then sees every request the page sends.
+    context = chromium.new_context(viewport=PHONE, service_workers="block")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        _sign_up(page, stack, "kim-at-once@example.com")
+        menu = page.get_by_role("navigation", name="Main")
+        menu.get_by_role("link", name="Budgets", exact=True).click()  # as soon as the session is there
+        page.get_by_role("link", name="New budget").click()
+        form = page.get_by_role("form", name="New budget")
+        expect(form).to_be_visible(timeout=15_000)
+        # Filled once, from one read: the categories are in it the moment the form is shown.
+        target = form.get_by_label("Category or group")
+        assert target.locator("option", has_text="Groceries").count() == 1, target.inner_text()
+        expect(form.get_by_text("No categories yet")).to_be_hidden()
+        target.select_option(label=GROCERIES)
+        form.get_by_label(re.compile(r"^Amount")).fill("120")
+        with page.expect_request(
+            lambda r: r.method == "POST" and r.url.endswith("/api/budget/budgets")
+        ) as posted:
+            form.get_by_role("button", name="Create budget").click()
+        expect(page.get_by_role("heading", name="Groceries · Monthly")).to_be_visible(timeout=15_000)
+        page.get_by_role("link", name="All budgets").click()
+        expect(page.locator("li.budget", has_text="Groceries")).to_have_count(1)
+
+        # The client sent the token it was given: this household, and the ledger's position it had seen.
+        token = posted.value.all_headers().get("tally-position", "")
+        parts = dict(part.split("=", 1) for part in token.split(";") if "=" in part)
+        assert set(parts) >= {"tenant", "auth", "ledger"}, token
+        assert int(parts["ledger"]) > 0, token
+        assert page.evaluate("sessionStorage.getItem('tally.position')").startswith(
+            f"tenant={parts['tenant']};"
+        )
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_an_empty_category_list_is_asked_for_again(stack: Stack, chromium: Any) -> None:
+    """Without the token (signed up on another device a moment ago) the ledger may not have made the
+    categories yet when the form reads them: the form says so, and asks again when the person comes to it."""
+    context = chromium.new_context(viewport=PHONE, service_workers="block")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    read_empty: list[str] = []
+
+    def first_read_empty(route: Route) -> None:
+        if route.request.method == "GET" and not read_empty:
+            read_empty.append(route.request.url)  # as the ledger answers before it made them
+            route.fulfill(status=200, content_type="application/json", body='{"items": []}')
+        else:
+            route.continue_()
+
+    try:
+        _sign_up(page, stack, "kim-elsewhere@example.com")
+        expect(page.get_by_role("heading", name="Accounts")).to_be_visible(timeout=15_000)
+        page.route("**/api/ledger/categories", first_read_empty)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Budgets", exact=True).click()
+        page.get_by_role("link", name="New budget").click()
+        form = page.get_by_role("form", name="New budget")
+        expect(form.get_by_text("No categories yet")).to_be_visible()
+        expect(form.get_by_role("link", name="Add a category")).to_have_attribute("href", "#/categories")
+        assert len(read_empty) == 1
+
+        target = form.get_by_label("Category or group")
+        target.focus()
+        expect(target.locator("option", has_text="Groceries")).to_have_count(1)
+        expect(form.get_by_text("No categories yet")).to_be_hidden()
+        target.select_option(label=GROCERIES)
         assert errors == []
     finally:
         context.close()

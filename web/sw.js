@@ -23,6 +23,7 @@ const SHELL = [
   "/icons/icon-512.png",
   "/js/app.js",
   "/js/api.js",
+  "/js/position.js",
   "/js/dom.js",
   "/js/router.js",
   "/js/format.js",

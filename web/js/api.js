@@ -5,13 +5,26 @@
 // refresh token (30 days) is never visible to scripts: the server keeps it in an HttpOnly, Secure,
 // SameSite=Strict cookie scoped to /api/auth, so a script injected into the page could not carry it away.
 // localStorage only remembers *that* there is a session (no secret), so a new tab refreshes from the cookie.
+//
+// Right the moment you look (issue #16): every answer may carry a `Tally-Position` token (position.js), how
+// far the services had got for this household. The newest one seen lives beside the access token (memory
+// and sessionStorage, forgotten with the session) and goes with every request, so a service first catches
+// up with what this person already wrote or saw elsewhere. One that cannot in time answers 503
+// not-caught-up with Retry-After, having changed nothing: the same request is sent again (twice at most).
 
 import { currentLanguage, formatLocale, t } from "./i18n.js";
+import { formatPosition, mergePositions, parsePosition, sameTenant } from "./position.js";
 
 const ACCESS_KEY = "tally.accessToken";
 const SESSION_FLAG = "tally.session";
+const POSITION_KEY = "tally.position";
+export const POSITION_HEADER = "Tally-Position";
+export const NOT_CAUGHT_UP = "https://tally.dev/problems/not-caught-up";
+const CATCH_UP_RETRIES = 2; // sent again at most twice more after a not-caught-up answer
+const RETRY_AFTER_MAX_S = 10; // a longer Retry-After is not waited for in full
 
 let accessToken = sessionStorage.getItem(ACCESS_KEY);
+let position = parsePosition(sessionStorage.getItem(POSITION_KEY));
 let refreshing = null; // the one refresh in flight, shared by every request that got a 401
 
 export const SIGNED_OUT_EVENT = "tally:signed-out";
@@ -49,12 +62,40 @@ function storeTokens(pair) {
   accessToken = pair.access_token;
   sessionStorage.setItem(ACCESS_KEY, pair.access_token);
   localStorage.setItem(SESSION_FLAG, "1");
+  forgetPositionOfAnotherHousehold();
 }
 
 function forgetTokens() {
   accessToken = null;
   sessionStorage.removeItem(ACCESS_KEY);
   localStorage.removeItem(SESSION_FLAG);
+  forgetPosition();
+}
+
+// --- the position token (issue #16) -------------------------------------------------------------------------
+
+/** The Tally-Position this tab holds, as the header's value (null when there is none yet). */
+export function currentPosition() {
+  return position ? formatPosition(position) : null;
+}
+
+function forgetPosition() {
+  position = null;
+  sessionStorage.removeItem(POSITION_KEY);
+}
+
+/** A token of another household than the session's (switched, or another person) is no use: drop it. */
+function forgetPositionOfAnotherHousehold() {
+  const tenant = sessionOwner()?.tenant;
+  if (position && tenant && !sameTenant(position, { tenant })) forgetPosition();
+}
+
+/** Merges the token an answer carries (any answer, errors too) into the one this tab holds. */
+function notePosition(response) {
+  const received = parsePosition(response.headers?.get(POSITION_HEADER) ?? null);
+  if (!received) return;
+  position = mergePositions(position, received);
+  sessionStorage.setItem(POSITION_KEY, formatPosition(position));
 }
 
 function sessionLost() {
@@ -67,22 +108,67 @@ function sessionLost() {
  * Options: method, body (sent as JSON), auth (default true: send the access token, refresh once on 401).
  */
 export async function api(path, { method = "GET", body = undefined, auth = true } = {}) {
-  let response = await send(path, method, body, auth);
-  if (response.status === 401 && auth) {
-    if (localStorage.getItem(SESSION_FLAG) && (await refreshTokens())) {
-      response = await send(path, method, body, auth);
+  requestsUnderWay(+1);
+  try {
+    let response = await sendCaughtUp(path, method, body, auth);
+    if (response.status === 401 && auth) {
+      if (localStorage.getItem(SESSION_FLAG) && (await refreshTokens())) {
+        response = await sendCaughtUp(path, method, body, auth);
+      }
+      if (response.status === 401) sessionLost();
     }
-    if (response.status === 401) sessionLost();
+    return await readResponse(response);
+  } finally {
+    requestsUnderWay(-1);
   }
-  return readResponse(response);
+}
+
+let underWay = 0;
+
+/**
+ * Counts the calls of api() not answered yet; while there are any, <html> has `data-api-busy`: a screen
+ * has settled when its outlet is no longer aria-busy (router.js) and no request is under way (the
+ * browser tests wait for that instead of for some time).
+ */
+function requestsUnderWay(change) {
+  underWay += change;
+  globalThis.document?.documentElement?.toggleAttribute("data-api-busy", underWay > 0);
+}
+
+/** Sends, and sends again (at most CATCH_UP_RETRIES times) while the service has not caught up yet. */
+async function sendCaughtUp(path, method, body, auth) {
+  let response = await send(path, method, body, auth);
+  for (let retry = 0; retry < CATCH_UP_RETRIES && (await isNotCaughtUp(response)); retry += 1) {
+    await new Promise((resolve) => { setTimeout(resolve, retryAfterMs(response)); });
+    response = await send(path, method, body, auth);
+  }
+  return response;
+}
+
+async function isNotCaughtUp(response) {
+  if (response.status !== 503) return false;
+  const problem = await response.clone().json().catch(() => null);
+  return problem?.type === NOT_CAUGHT_UP;
+}
+
+/** Retry-After in milliseconds: seconds or an HTTP date; 1 s when absent or unreadable, at most 10 s. */
+export function retryAfterMs(response) {
+  const value = (response.headers?.get("Retry-After") ?? "").trim();
+  let seconds = 1;
+  if (/^\d+$/.test(value)) seconds = Number(value);
+  else if (value && !Number.isNaN(Date.parse(value))) seconds = Math.max(0, (Date.parse(value) - Date.now()) / 1000);
+  return Math.min(seconds, RETRY_AFTER_MAX_S) * 1000;
 }
 
 async function send(path, method, body, auth) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  forgetPositionOfAnotherHousehold();
+  if (position) headers[POSITION_HEADER] = formatPosition(position);
+  let response;
   try {
-    return await fetch(`/api${path}`, {
+    response = await fetch(`/api${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -92,6 +178,8 @@ async function send(path, method, body, auth) {
   } catch {
     throw new ApiError(0, t("api.unreachable"));
   }
+  notePosition(response);
+  return response;
 }
 
 async function readResponse(response) {
@@ -127,6 +215,7 @@ export function humanMessage(status, problem) {
   if (problem && Array.isArray(problem.errors) && problem.errors.length > 0) {
     return problem.errors.map(describeFieldError).join(" ");
   }
+  if (status === 503 && problem?.type === NOT_CAUGHT_UP) return t("api.notCaughtUp");
   const detail = problem && typeof problem.detail === "string" ? problem.detail.trim() : "";
   if (detail && status < 500) return capitalise(detail.endsWith(".") ? detail : `${detail}.`);
   if (KNOWN_STATUSES.has(status)) return t(`api.status.${status}`);

@@ -2,7 +2,8 @@
 // `render(container, context)` and may return a cleanup function (stop timers) run when it is left.
 // After a screen renders, the page title names it (its first heading), and when a person moved to it
 // (a link, the back button, a shortcut) the focus goes to the new content, so a screen reader reads it and
-// the keyboard continues from there — unless the screen put the focus somewhere itself.
+// the keyboard continues from there — unless the screen put the focus somewhere itself. While a screen
+// is being drawn the outlet is aria-busy (assistive technology waits for it; so do the browser tests).
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
@@ -61,9 +62,15 @@ export function createRouter({ outlet, routes, guard = (path) => path, notFound 
     const view = document.createElement("div");
     view.className = "view";
     outlet.replaceChildren(view);
+    outlet.setAttribute("aria-busy", "true");
     const wasMoved = moved;
     moved = false;
-    const result = await routes[target](view, { navigate });
+    let result;
+    try {
+      result = await routes[target](view, { navigate });
+    } finally {
+      if (view.isConnected) outlet.removeAttribute("aria-busy"); // else a newer render owns it
+    }
     if (!view.isConnected) {
       if (typeof result === "function") result();
       return;

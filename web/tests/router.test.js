@@ -10,7 +10,12 @@ class FakeElement {
     this.children = [];
     this.parent = null;
     this.root = root;
+    this.attributes = {};
   }
+
+  setAttribute(name, value) { this.attributes[name] = String(value); }
+
+  removeAttribute(name) { delete this.attributes[name]; }
 
   get isConnected() {
     let node = this;
@@ -100,4 +105,37 @@ test("a refresh while the same screen loads shows it once", async () => {
   await first;
   assert.deepEqual(shown(outlet), ["home"]);
   assert.equal(outlet.children.length, 1);
+});
+
+test("the outlet is busy while a screen is drawn, and only until the newest render ends", async () => {
+  const outlet = new FakeElement("main", "document");
+  const gates = { "/": gate(), "/transactions": gate() };
+  const router = createRouter({
+    outlet,
+    routes: {
+      "/": async (view) => { await gates["/"].opened; view.append(new FakeElement("home")); },
+      "/transactions": async (view) => { await gates["/transactions"].opened; view.append(new FakeElement("list")); },
+    },
+  });
+  window.location.hash = "#/";
+  const first = router.start();
+  assert.equal(outlet.attributes["aria-busy"], "true");
+  window.location.hash = "#/transactions";
+  const second = listeners.hashchange();
+  gates["/"].open();
+  await first;
+  assert.equal(outlet.attributes["aria-busy"], "true", "the overtaken render does not end the newer one's");
+  gates["/transactions"].open();
+  await second;
+  await new Promise((resolve) => { setImmediate(resolve); }); // the hashchange listener returns nothing to await
+  assert.equal(outlet.attributes["aria-busy"], undefined);
+  assert.deepEqual(shown(outlet), ["list"]);
+});
+
+test("a screen that fails to draw does not leave the outlet busy", async () => {
+  const outlet = new FakeElement("main", "document");
+  const router = createRouter({ outlet, routes: { "/": async () => { throw new Error("no"); } } });
+  window.location.hash = "#/";
+  await assert.rejects(router.start());
+  assert.equal(outlet.attributes["aria-busy"], undefined);
 });

@@ -4,7 +4,7 @@ import { formatMonth, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { parseAmount } from "../money.js";
 import { budgetRow } from "../screens/budgets.js";
-import { categoryOptions, currencyInput, fillSelect, load, panel, readCurrency } from "./panel.js";
+import { categoryOptions, currencyInput, fillSelect, load, noCategoriesHint, panel, readCurrency } from "./panel.js";
 
 export function budgetsPanel(ctx) {
   const month = thisMonth();
@@ -16,9 +16,10 @@ export function budgetsPanel(ctx) {
     autocomplete: "off", placeholder: "300.00" });
   const currency = currencyInput(ctx.me.base_currency);
   const formStatus = statusLine();
+  const noCategories = noCategoriesHint();
   const form = h("form", { class: "stack", "aria-label": t("budgetsPanel.formTitle") },
     h("h3", { text: t("budgetsPanel.formTitle") }),
-    field(t("budgetsPanel.category"), category),
+    field(t("budgetsPanel.category"), category), noCategories,
     h("div", { class: "row" }, field(t("budgetsPanel.amount"), amount), field(t("budgetsPanel.currency"), currency)),
     h("button", { type: "submit" }, t("budgetsPanel.submit")),
     formStatus.element,
@@ -45,7 +46,9 @@ export function budgetsPanel(ctx) {
     " · ", h("a", { href: "#/goals", text: t("budgetsPanel.goals") })), form);
 
   function sync() {
-    fillSelect(category, categoryOptions(ctx.categories, "expense"));
+    const options = categoryOptions(ctx.categories, "expense");
+    fillSelect(category, options);
+    noCategories.hidden = options.length > 0;
   }
 
   function show(items) {

@@ -23,6 +23,27 @@ export async function load(status, loader) {
   }
 }
 
+/**
+ * Reads a list again when the person comes to `element` (the focus goes into it) while `isEmpty()`: for
+ * the categories, which a brand-new household gets from the ledger a moment after sign-up. The position
+ * token (api.js) makes the first read wait for them; one read without it (signed up on another device a
+ * moment ago) asks again when it matters, instead of leaving a form with nothing to choose. One read at a
+ * time; a failed one is tried again on the next visit.
+ */
+export function askAgainWhileEmpty(element, isEmpty, read) {
+  let reading = null;
+  element.addEventListener("focusin", () => {
+    if (reading || !isEmpty()) return;
+    reading = Promise.resolve().then(read).catch(() => {}).finally(() => { reading = null; });
+  });
+}
+
+/** Says why a category list is empty, and where to add one (hidden while there are categories). */
+export function noCategoriesHint() {
+  return h("p", { class: "hint", hidden: true }, `${t("panel.noCategories")} `,
+    h("a", { href: "#/categories", text: t("panel.addCategory") }));
+}
+
 /** <option>s for a <select>, keeping the current choice when it still exists. */
 export function fillSelect(select, options, placeholder = null) {
   const previous = select.value;

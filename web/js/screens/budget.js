@@ -8,7 +8,7 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
-import { fillSelect } from "../panels/panel.js";
+import { askAgainWhileEmpty, fillSelect, noCategoriesHint } from "../panels/panel.js";
 import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
 import { budgetRow, periodLabels } from "./budgets.js";
 import { hashParams } from "./ledger.js";
@@ -26,14 +26,28 @@ function amountField(currency, value = "") {
 
 async function renderNew(container, me, navigate) {
   const status = statusLine();
-  const { items: categories } = await api("/ledger/categories");
-  const expense = categories.filter((c) => c.kind === "expense" && !c.archived);
   const target = h("select", { required: true });
-  const groups = [...new Set(expense.map((c) => c.group))].sort();
-  fillSelect(target, [
-    ...expense.map((c) => ({ value: `c:${c.id}`, label: `${c.group} › ${c.name}` })),
-    ...groups.map((g) => ({ value: `g:${g}`, label: t("budget.allOf", { group: g }) })),
-  ], t("budget.choose"));
+  const noCategories = noCategoriesHint();
+  let expense = [];
+  function fillTarget() {
+    const groups = [...new Set(expense.map((c) => c.group))].sort();
+    fillSelect(target, [
+      ...expense.map((c) => ({ value: `c:${c.id}`, label: `${c.group} › ${c.name}` })),
+      ...groups.map((g) => ({ value: `g:${g}`, label: t("budget.allOf", { group: g }) })),
+    ], t("budget.choose"));
+    noCategories.hidden = expense.length > 0;
+  }
+  async function readCategories() {
+    const { items } = await api("/ledger/categories");
+    expense = items.filter((c) => c.kind === "expense" && !c.archived);
+    fillTarget();
+  }
+  try {
+    await readCategories();
+  } catch (error) {
+    fillTarget();
+    status.error(error.message);
+  }
   const currency = me.base_currency ?? "EUR";
   const amount = amountField(currency);
   const period = h("select", {});
@@ -53,7 +67,7 @@ async function renderNew(container, me, navigate) {
   period.addEventListener("change", showPeriodFields);
   showPeriodFields();
   const form = h("form", { class: "stack", "aria-label": t("budget.newTitle") },
-    field(t("budget.target"), target),
+    field(t("budget.target"), target), noCategories,
     h("div", { class: "row" }, field(t("budget.amount", { currency }), amount), field(t("budget.period"), period)),
     startField, anchorField,
     h("label", { class: "check" }, rollover, ` ${t("budget.rolloverNew")}`),
@@ -61,6 +75,11 @@ async function renderNew(container, me, navigate) {
     h("label", { class: "check" }, pace, ` ${t("budget.pace")}`),
     h("button", { type: "submit", class: "primary" }, t("budget.create")),
     status.element);
+  // Empty (a household made a moment ago, read without the token): asked again when the person comes to it.
+  askAgainWhileEmpty(form, () => expense.length === 0, async () => {
+    await readCategories();
+    if (expense.length) status.clear();
+  });
   onSubmit(form, status, async () => {
     const parsed = parseAmount(amount.value, minorDigits(currency));
     if (!parsed.ok) return status.error(t("budget.amountError", { error: parsed.error }));

@@ -48,14 +48,8 @@ export async function renderGoals(container, { navigate }) {
   container.append(h("h1", { text: t("goals.title") }), h("p", {}, h("a", { href: "#/budgets", text: t("goals.budgets") })),
     status.element, h("section", { class: "card stack", "aria-label": t("goals.list") }, list), h("section", { class: "card" }, form));
 
-  try {
-    const { items: accounts } = await api("/ledger/accounts");
-    fillSelect(account, [{ value: "", label: t("goals.byHand") },
-      ...accounts.filter((a) => a.currency === currency && !a.archived).map((a) => ({ value: a.id, label: a.name }))]);
-  } catch (error) {
-    status.error(error.message);
-  }
-
+  // The form is on screen from here: its submit is handled before anything is awaited (a click while the
+  // accounts were read would otherwise submit it the browser's way, reloading the page).
   onSubmit(form, formStatus, async () => {
     const parsed = parseAmount(target.value, minorDigits(currency));
     if (!parsed.ok) return formStatus.error(t("goals.targetError", { error: parsed.error }));
@@ -66,6 +60,14 @@ export async function renderGoals(container, { navigate }) {
     navigate(`/goal?id=${created.id}`);
     return undefined;
   });
+
+  try {
+    const { items: accounts } = await api("/ledger/accounts");
+    fillSelect(account, [{ value: "", label: t("goals.byHand") },
+      ...accounts.filter((a) => a.currency === currency && !a.archived).map((a) => ({ value: a.id, label: a.name }))]);
+  } catch (error) {
+    status.error(error.message);
+  }
 
   try {
     const { items } = await api("/budget/goals");

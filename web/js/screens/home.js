@@ -1,12 +1,14 @@
 // The home screen: accounts, the entry form, recent transactions, this month's budgets and report, and
 // notifications (polled every 5 s). Budgets and the report are updated by other services from ledger
-// events, a moment after a transaction is recorded, so they are fetched again shortly after a change.
+// events, a moment after a transaction is recorded: they are read again after a change, and the position
+// token the change answered (api.js) makes those services catch up with it before they answer.
 
 import { api } from "../api.js";
 import { loadSnapshot, saveSnapshot } from "../offline.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { accountsPanel } from "../panels/accounts.js";
+import { askAgainWhileEmpty } from "../panels/panel.js";
 import { budgetsPanel } from "../panels/budgets.js";
 import { entryPanel } from "../panels/entry.js";
 import { notificationsPanel } from "../panels/notifications.js";
@@ -14,7 +16,6 @@ import { reportPanel } from "../panels/report.js";
 import { transactionsPanel } from "../panels/transactions.js";
 
 const POLL_MS = 5000;
-const CATCH_UP_MS = [1000, 3000];
 
 export async function renderHome(container, { navigate } = {}) {
   const greeting = h("h1", { class: "greeting", text: t("home.title") });
@@ -33,7 +34,6 @@ export async function renderHome(container, { navigate } = {}) {
   }
   greeting.textContent = t("home.hello", { name: me.display_name });
 
-  const timers = new Set();
   const ctx = { me, categories, accounts: [], changed };
   const panels = {
     accounts: accountsPanel(ctx),
@@ -53,11 +53,6 @@ export async function renderHome(container, { navigate } = {}) {
 
   async function changed(names) {
     await reload(names);
-    const later = names.filter((name) => name === "budgets" || name === "report");
-    for (const delay of later.length ? CATCH_UP_MS : []) {
-      const timer = setTimeout(() => { timers.delete(timer); reload(later); }, delay);
-      timers.add(timer);
-    }
   }
 
   container.append(h("div", { class: "grid" },
@@ -69,21 +64,14 @@ export async function renderHome(container, { navigate } = {}) {
   // "#/?add=1": the "n" shortcut and the installed app's "Add an expense" shortcut go straight to the amount.
   if (new URLSearchParams(window.location.hash.split("?")[1] ?? "").has("add")) panels.entry.focusAmount();
 
-  // A brand-new household gets its default categories a moment after sign-up (the ledger creates
-  // them when it hears of the household), so keep asking until they are there.
-  async function awaitCategories() {
-    for (let attempt = 0; ctx.categories.length === 0 && attempt < 30 && greeting.isConnected; attempt++) {
-      await new Promise((resolve) => { setTimeout(resolve, 1000); });
-      try {
-        ctx.categories = (await api("/ledger/categories")).items;
-      } catch {
-        // try again on the next round
-      }
-    }
+  // A brand-new household gets its default categories a moment after sign-up (the ledger creates them
+  // when it hears of the household): the token sign-up answered makes the read above wait for them.
+  // Read without it (signed up elsewhere a moment ago), they are asked for again when a form is used.
+  askAgainWhileEmpty(container, () => ctx.categories.length === 0, async () => {
+    ctx.categories = (await api("/ledger/categories")).items;
     for (const p of Object.values(panels)) p.sync?.();
     saveSnapshot(ctx);
-  }
-  if (ctx.categories.length === 0) awaitCategories();
+  });
 
   const poll = setInterval(() => {
     if (!document.hidden) panels.notifications.load();
@@ -91,7 +79,6 @@ export async function renderHome(container, { navigate } = {}) {
 
   return () => {
     clearInterval(poll);
-    for (const timer of timers) clearTimeout(timer);
     for (const p of Object.values(panels)) p.cleanup?.();
   };
 }
