@@ -165,14 +165,23 @@ async def test_relay_and_consumer_move_their_counters_backlog_and_lag(
     assert _value(before, "tally_outbox_backlog", service="kit") == 3
 
     working = await app_client(True)
-    async with asyncio.timeout(30):
+
+    def lags_of(scraped: Samples) -> dict[str, float]:
+        return {
+            dict(labels)["partition"]: v
+            for (name, labels), v in scraped.items()
+            if name == "tally_consumer_lag" and dict(labels)["group"] == group
+        }
+
+    # Until all three are taken and their offsets committed (the consumer commits after applying).
+    async with asyncio.timeout(60):  # only bounds a failure: joining a group is slow on a busy machine
         while True:
             async with db.read() as s:
                 applied = [v for (v,) in await s.execute(text("SELECT value FROM applied ORDER BY id"))]
-            done = _value(
-                await _scrape(working), "tally_consumer_events_total", group=group, outcome="dead_lettered"
-            )
-            if applied == ["Groceries", "Rent"] and done >= 1:
+            scraped = await _scrape(working)
+            done = _value(scraped, "tally_consumer_events_total", group=group, outcome="dead_lettered")
+            lags = lags_of(scraped)
+            if applied == ["Groceries", "Rent"] and done >= 1 and lags and not any(lags.values()):
                 break
             await asyncio.sleep(0.2)
 
@@ -190,10 +199,6 @@ async def test_relay_and_consumer_move_their_counters_backlog_and_lag(
     assert moved("tally_consumer_events_total", group=group, outcome="handled") == 2
     assert moved("tally_consumer_events_total", group=group, outcome="dead_lettered") == 1
     assert moved("tally_consumer_events_total", group=group, outcome="duplicate") == 1
-    lags = {
-        dict(labels)["partition"]: v
-        for (name, labels), v in after.items()
-        if name == "tally_consumer_lag" and dict(labels)["group"] == group
-    }
+    lags = lags_of(after)
     assert lags, "the consumer's partitions are reported"
     assert set(lags.values()) == {0.0}, "everything consumed has been committed"
