@@ -2,8 +2,9 @@
 // `render(container, context)` and may return a cleanup function (stop timers) run when it is left.
 // After a screen renders, the page title names it (its first heading), and when a person moved to it
 // (a link, the back button, a shortcut) the focus goes to the new content, so a screen reader reads it and
-// the keyboard continues from there — unless the screen put the focus somewhere itself. While a screen
-// is being drawn the outlet is aria-busy (assistive technology waits for it; so do the browser tests).
+// the keyboard continues from there — unless the screen put the focus somewhere itself. The outlet names
+// the route it shows (data-route) and is aria-busy while that screen is being drawn (assistive technology
+// waits for it; so do the browser tests: settled is data-route naming the address, not busy).
 
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
@@ -62,6 +63,7 @@ export function createRouter({ outlet, routes, guard = (path) => path, notFound 
     const view = document.createElement("div");
     view.className = "view";
     outlet.replaceChildren(view);
+    outlet.setAttribute("data-route", target);
     outlet.setAttribute("aria-busy", "true");
     const wasMoved = moved;
     moved = false;

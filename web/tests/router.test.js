@@ -120,6 +120,7 @@ test("the outlet is busy while a screen is drawn, and only until the newest rend
   window.location.hash = "#/";
   const first = router.start();
   assert.equal(outlet.attributes["aria-busy"], "true");
+  assert.equal(outlet.attributes["data-route"], "/");
   window.location.hash = "#/transactions";
   const second = listeners.hashchange();
   gates["/"].open();
@@ -129,6 +130,7 @@ test("the outlet is busy while a screen is drawn, and only until the newest rend
   await second;
   await new Promise((resolve) => { setImmediate(resolve); }); // the hashchange listener returns nothing to await
   assert.equal(outlet.attributes["aria-busy"], undefined);
+  assert.equal(outlet.attributes["data-route"], "/transactions");
   assert.deepEqual(shown(outlet), ["list"]);
 });
 
