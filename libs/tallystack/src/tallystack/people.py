@@ -4,6 +4,7 @@ for the notifier)."""
 
 import asyncio
 import concurrent.futures
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +12,8 @@ import asyncpg
 import httpx
 import jwt
 
+from tallykit import positions
+from tallykit.positions import Position
 from tallystack import postgres
 from tallystack.stack import Stack
 
@@ -41,17 +44,28 @@ def invitation_token(stack: Stack, email: str) -> str:
 
 
 class Person:
-    def __init__(self, client: httpx.Client, email: str, name: str) -> None:
+    """Someone using Tally through the gateway as the web client does: each call carries the last
+    `Tally-Position` token they got (merged), so what they just did is there on the next call, whichever
+    service answers it; a service not caught up yet is asked again when it says (Retry-After)."""
+
+    def __init__(self, client: httpx.Client, email: str, name: str, **sign_up: Any) -> None:
         self.client, self.email = client, email
-        r = client.post(
-            "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": name}
-        )
+        self.position: Position | None = None
+        r = self.note(client.post(
+            "/api/auth/register",
+            json={"email": email, "password": PASSWORD, "display_name": name, **sign_up},
+        ))
         assert r.status_code == 201, r.text
         self.user_id = r.json()["user_id"]
         self.home = r.json()["tenant_id"]
-        r = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        r = self.note(client.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
         assert r.status_code == 200, r.text
         self.pair: dict[str, Any] = r.json()
+
+    def note(self, response: httpx.Response) -> httpx.Response:
+        if answered := response.headers.get(positions.HEADER):
+            self.position = Position.parse(answered).merge(self.position)
+        return response
 
     @property
     def auth(self) -> dict[str, str]:
@@ -63,7 +77,14 @@ class Person:
         return claims
 
     def call(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        return self.client.request(method, f"/api{path}", json=json, headers=self.auth)
+        # Bounds only how long a failure takes to show: a stack that just started may take seconds.
+        deadline = time.monotonic() + 60
+        while True:
+            headers = {**self.auth, **({positions.HEADER: str(self.position)} if self.position else {})}
+            r = self.note(self.client.request(method, f"/api{path}", json=json, headers=headers))
+            if not (_not_caught_up(r) and time.monotonic() < deadline):
+                return r
+            time.sleep(float(r.headers.get("Retry-After", "1")))  # as the service asked
 
     def switch(self, tenant_id: str) -> httpx.Response:
         r = self.call(
@@ -72,6 +93,12 @@ class Person:
         if r.status_code == 200:
             self.pair = r.json()
         return r
+
+
+def _not_caught_up(response: httpx.Response) -> bool:
+    if response.status_code != 503 or "problem+json" not in response.headers.get("content-type", ""):
+        return False
+    return str(response.json().get("type", "")).endswith("/not-caught-up")
 
 
 def join(stack: Stack, owner: Person, person: Person, role: str) -> None:
