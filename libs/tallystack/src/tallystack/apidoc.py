@@ -29,6 +29,10 @@ Bodies are JSON; money is an integer number of minor units (`amount_minor`) with
 Errors are RFC 9457 problem details (`application/problem+json`): `400` malformed JSON, `401` no or
 bad token, `403` not allowed for your role, `404` not found (or not yours), `409` edit conflict,
 `413` body too large, `422` invalid input, `502`/`504` a service is down or slow.
+Every answer for a household carries `Tally-Position` (`tenant=<id>;ledger=345;…`: what the request
+wrote or read); send the last one you got back as a `Tally-Position` header and the service first waits
+(up to 2 s) until it has applied it, so you read your own writes whichever service answers; if it cannot
+in time it answers `503` (`not-caught-up`, `Retry-After: 1`) having changed nothing: send it again.
 Each service also answers `GET /healthz` (alive) and `GET /readyz` (database and broker reachable).
 """
 
