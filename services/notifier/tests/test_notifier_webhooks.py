@@ -41,11 +41,10 @@ async def test_signed_delivery_retried_until_it_succeeds_and_logged(
         exceeded = home.alert(exceeded=True, spent=52000)
         await feed(client, home.alert(), exceeded, exceeded)  # 80 % is not one of its types
         dispatcher = Dispatcher(client.app.state.db, client.app.state.settings)
-        for _ in range(12):
-            await dispatcher.drain()
-            if len(hook_server.requests) == 3:
-                break
-            await asyncio.sleep(0.2)
+        async with asyncio.timeout(30):  # two backoffs (jittered) on a busy machine: a generous bound
+            while len(hook_server.requests) < 3:
+                await dispatcher.drain()
+                await asyncio.sleep(0.1)
         assert [r.path for r in hook_server.requests] == ["/tally"] * 3
         ids = {r.headers["tally-delivery"] for r in hook_server.requests}
         assert len(ids) == 1  # the same delivery, three attempts
@@ -92,9 +91,17 @@ async def test_a_failing_webhook_is_disabled_after_n_failures(
         ).json()["id"]
         await feed(client, home.alert(exceeded=True), home.alert(exceeded=True, category="Fuel"))
         dispatcher = Dispatcher(client.app.state.db, client.app.state.settings)
-        for _ in range(10):
-            await dispatcher.drain()
-            await asyncio.sleep(0.06)
+
+        async def given_up() -> bool:
+            """Disabled, and every delivery to it recorded as failed: nothing more will be sent."""
+            hook = (await client.get(f"/webhooks/{hook_id}", headers=headers)).json()
+            log = (await client.get(f"/webhooks/{hook_id}/deliveries", headers=headers)).json()["items"]
+            return not hook["enabled"] and bool(log) and all(d["status"] == "failed" for d in log)
+
+        async with asyncio.timeout(30):
+            while not await given_up():
+                await dispatcher.drain()
+                await asyncio.sleep(0.06)
         assert len(hook_server.requests) == 3
     hook = (await client.get(f"/webhooks/{hook_id}", headers=headers)).json()
     assert hook["enabled"] is False
