@@ -8,8 +8,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from tally_analytics import store
-from tallykit.contracts.auth import HouseholdSettingsChanged, UserDeleted
+from tally_analytics import reports, store
+from tally_analytics.domain import today_in
+from tallykit.contracts.auth import (
+    HouseholdSettingsChanged,
+    MemberJoined,
+    TenantCreated,
+    UserDeleted,
+    UserRegistered,
+)
 from tallykit.contracts.budget import BudgetRemoved, BudgetSet
 
 if TYPE_CHECKING:
@@ -155,6 +162,44 @@ async def test_household_settings_and_deletion(
     report = await analytics.get("/reports/summary", period="2025-03")
     assert report["totals"]["expense_minor"] == 0
     assert report["by_category"] == []
+
+
+async def test_a_new_household_reports_in_its_settings_from_its_creation(analytics: Analytics) -> None:
+    """Issue #16: the events a new household is created with (sign-up's UserRegistered, TenantCreated,
+    MemberJoined; TenantCreated carries every setting) give its reports its currency and time zone at
+    once, even when ledger events about it came first (another topic); the HouseholdSettingsChanged that
+    follows wins, and nothing brings the first settings back."""
+    tenant, owner, email = analytics.tenant, uuid4(), "ada@example.org"
+    # The ledger's default categories (its reaction to TenantCreated) overtook auth's events.
+    await analytics.category("Groceries")
+    created = TenantCreated(
+        name="Ada's household", owner_user_id=owner, base_currency="USD", time_zone="Asia/Tokyo"
+    )
+    for payload, stream, version in (
+        (UserRegistered(user_id=owner, email=email, display_name="Ada"), owner, 1),
+        (created, tenant, 1),
+        (MemberJoined(user_id=owner, email=email, display_name="Ada", role="owner"), tenant, 2),
+    ):
+        await analytics.deliver(analytics.envelope(payload, stream, version))  # some are not for analytics
+
+    async def context() -> reports.Context:
+        db = analytics.client.app.state.db  # type: ignore[attr-defined]
+        async with db.read() as session:
+            return await reports.context(session, tenant, None)
+
+    assert (await analytics.get("/reports/summary"))["currency"] == "USD"
+    before = today_in("Asia/Tokyo")
+    ctx = await context()
+    assert (ctx.currency, ctx.time_zone) == ("USD", "Asia/Tokyo")
+    assert ctx.today in {before, today_in("Asia/Tokyo")}  # "today" is the household's
+
+    changed = HouseholdSettingsChanged(name="Home", base_currency="EUR", time_zone="Europe/Berlin")
+    assert await analytics.deliver(analytics.envelope(changed, tenant, 3))
+    # A creation event seen again (another id: the inbox lets it through) does not undo the change.
+    assert await analytics.deliver(analytics.envelope(created, tenant, 1))
+    assert (await analytics.get("/reports/summary"))["currency"] == "EUR"
+    ctx = await context()
+    assert (ctx.currency, ctx.time_zone) == ("EUR", "Europe/Berlin")
 
 
 async def test_isolation_and_validation(

@@ -61,6 +61,68 @@ async def test_register_creates_household_and_publishes_events(auth: httpx.Async
     assert rows[0].correlation_id == rows[1].correlation_id
 
 
+async def test_sign_up_events_carry_every_setting_of_what_they_create(auth: httpx.AsyncClient) -> None:
+    """Issue #16: the first event of a thing sets all of it, so consumers have the whole thing at once:
+    TenantCreated the household's settings (those of its row, defaults included), UserRegistered the
+    person's profile, MemberJoined how to write to them."""
+    r = await auth.post("/register", json={"email": "ada@example.com", "password": PASSWORD,
+                                           "display_name": "Ada", "base_currency": "EUR", "locale": "de-DE"})
+    assert r.status_code == 201, r.text
+    user = r.json()
+    async with auth.app.state.db.read() as s:  # type: ignore[attr-defined]
+        rows = {
+            e.type: e
+            for (raw,) in await s.execute(select(outbox.c.envelope).order_by(outbox.c.id))
+            for e in (Envelope.model_validate(raw),)
+        }
+    assert rows["auth.TenantCreated"].data == {
+        "name": "Ada's household",
+        "owner_user_id": user["user_id"],
+        "base_currency": "EUR",
+        "time_zone": "UTC",
+        "week_start": "monday",
+    }
+    registered = rows["auth.UserRegistered"].data
+    assert (registered["locale"], registered["time_zone"], registered["week_start"]) == (
+        "de-DE", "UTC", "monday"
+    )
+    joined = rows["auth.MemberJoined"].data
+    assert (joined["role"], joined["locale"], joined["time_zone"]) == ("owner", "de-DE", "UTC")
+    for envelope in rows.values():
+        registry.payload(envelope)  # each keeps its contract
+    # What the events say is what auth stores and shows.
+    tokens = await _login(auth)
+    household = await auth.get("/household", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert household.status_code == 200, household.text
+    assert {k: household.json()[k] for k in ("name", "base_currency", "time_zone", "week_start")} == {
+        k: v for k, v in rows["auth.TenantCreated"].data.items() if k != "owner_user_id"
+    }
+
+
+def test_sign_up_events_written_before_they_carried_every_setting_still_read() -> None:
+    """The fields added for issue #16 default to what auth stored then (no new schema version)."""
+    from uuid import uuid4
+
+    from tallykit.contracts.auth import MemberJoined, TenantCreated, UserRegistered, WeekStart
+
+    user = uuid4()
+    old = {
+        TenantCreated: {"name": "Home", "owner_user_id": str(user), "base_currency": "EUR"},
+        UserRegistered: {"user_id": str(user), "email": "ada@example.com", "display_name": "Ada"},
+        MemberJoined: {"user_id": str(user), "email": "ada@example.com", "display_name": "Ada",
+                       "role": "owner"},
+    }
+    read = {}
+    for model, data in old.items():
+        envelope = registry.envelope(model.model_validate(data), tenant_id=user, stream_id=user,
+                                     stream_version=1, actor="system")
+        assert envelope.schema_version == 1
+        read[model] = registry.payload(envelope.model_copy(update={"data": data}))
+    assert (read[TenantCreated].time_zone, read[TenantCreated].week_start) == ("UTC", WeekStart.monday)
+    assert (read[UserRegistered].time_zone, read[UserRegistered].week_start) == ("UTC", WeekStart.monday)
+    assert (read[MemberJoined].locale, read[MemberJoined].time_zone) == (None, None)  # not said
+
+
 async def test_access_token_verifies_against_the_published_jwks(auth: httpx.AsyncClient) -> None:
     user = await _register(auth)
     tokens = await _login(auth)

@@ -162,6 +162,34 @@ async def test_create_a_household_and_switch_to_it(auth: httpx.AsyncClient) -> N
     assert (await auth.post("/refresh", json={"refresh_token": old_refresh})).status_code == 401
 
 
+async def test_a_new_household_and_membership_events_carry_their_settings(auth: httpx.AsyncClient) -> None:
+    """Issue #16: TenantCreated carries the new household's settings (the given ones, else the founder's
+    time zone and week start), MemberJoined the joiner's language and time zone."""
+    ada = await Person(auth, "ada@example.com", "Ada").sign_up()
+    profile = {"time_zone": "Europe/Berlin", "locale": "de-DE", "week_start": "sunday"}
+    assert (await ada.call("PATCH", "/profile", profile)).status_code == 200
+    r = await ada.call("POST", "/households", {"name": "Holiday flat", "base_currency": "GBP"})
+    assert r.status_code == 201, r.text
+    flat = r.json()["id"]
+    (created,) = [e for e in await events(auth, "auth.TenantCreated") if str(e.tenant_id) == flat]
+    settings = {"name": "Holiday flat", "base_currency": "GBP", "time_zone": "Europe/Berlin",
+                "week_start": "sunday"}
+    assert created.data == {"owner_user_id": ada.user_id, **settings}
+    (changed,) = await events(auth, "auth.HouseholdSettingsChanged")
+    assert changed.data == settings
+    (joined,) = [e for e in await events(auth, "auth.MemberJoined") if str(e.tenant_id) == flat]
+    assert (joined.data["locale"], joined.data["time_zone"]) == ("de-DE", "Europe/Berlin")
+
+    bob = await Person(auth, "bob@example.com", "Bob").sign_up()
+    r = await ada.call("POST", "/household/invitations", {"email": "bob@example.com", "role": "member"})
+    assert r.status_code == 201, r.text
+    r = await bob.call("POST", "/invitations/accept", {"token": await invitation_token(auth)})
+    assert r.status_code == 200, r.text
+    joined = (await events(auth, "auth.MemberJoined"))[-1]
+    said = (joined.data["user_id"], joined.data["locale"], joined.data["time_zone"])
+    assert said == (bob.user_id, "en", "UTC")
+
+
 async def test_switching_to_a_household_one_is_not_in_is_refused(auth: httpx.AsyncClient) -> None:
     ada = await Person(auth, "ada@example.com", "Ada").sign_up()
     eve = await Person(auth, "eve@example.com", "Eve").sign_up()

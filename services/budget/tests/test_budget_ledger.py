@@ -8,7 +8,14 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import text
 
-from tallykit.contracts.auth import HouseholdSettingsChanged, UserDeleted, WeekStart
+from tallykit.contracts.auth import (
+    HouseholdSettingsChanged,
+    MemberJoined,
+    TenantCreated,
+    UserDeleted,
+    UserRegistered,
+    WeekStart,
+)
 from tallykit.contracts.ledger import (
     AccountKind,
     AccountOpened,
@@ -217,3 +224,51 @@ async def test_household_settings_and_deleted_households(budget: Budget) -> None
         json={"category_id": str(food), "amount_minor": 7_000, "currency": "CHF"},
     )
     assert again.status_code == 404  # the category is forgotten too
+
+
+async def test_a_new_household_has_its_settings_from_its_creation(budget: Budget) -> None:
+    """Issue #16: the events a new household is created with (sign-up's UserRegistered, TenantCreated,
+    MemberJoined; TenantCreated carries every setting) are enough for a budget without a currency, in
+    weeks that start on the household's day. The HouseholdSettingsChanged that follows (when a household
+    is founded with settings, or changed) wins over them, and nothing brings the first ones back."""
+    owner = budget.user
+    email = "ada@example.org"
+    created = TenantCreated(
+        name="Ada's household",
+        owner_user_id=owner,
+        base_currency="CHF",
+        time_zone="Europe/Zurich",
+        week_start=WeekStart.sunday,
+    )
+    for payload, stream, version in (
+        (UserRegistered(user_id=owner, email=email, display_name="Ada"), owner, 1),
+        (created, budget.tenant, 1),
+        (MemberJoined(user_id=owner, email=email, display_name="Ada", role="owner"), budget.tenant, 2),
+    ):
+        await budget.deliver(budget.event(payload, stream, version))
+    food = await budget.category("Food")
+    response = await budget.client.post(
+        "/budgets",
+        headers=budget.auth(),
+        json={"category_id": str(food), "amount_minor": 7_000, "period": "week", "pace_alerts": False},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["currency"] == "CHF"  # the household's, from TenantCreated
+    assert date.fromisoformat(body["period_start"]).weekday() == 6  # its weeks start on Sunday
+
+    changed = HouseholdSettingsChanged(
+        name="Home", base_currency="EUR", time_zone="Europe/Zurich", week_start=WeekStart.monday
+    )
+    assert await budget.deliver(budget.event(changed, budget.tenant, 3))
+    # A creation event seen again (another id: the inbox lets it through) does not undo the change.
+    assert await budget.deliver(budget.event(created, budget.tenant, 1))
+    rent = await budget.category("Rent")
+    response = await budget.client.post(
+        "/budgets",
+        headers=budget.auth(),
+        json={"category_id": str(rent), "amount_minor": 9_000, "period": "week", "pace_alerts": False},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["currency"] == "EUR"
+    assert date.fromisoformat(response.json()["period_start"]).weekday() == 0

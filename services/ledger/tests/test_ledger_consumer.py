@@ -1,4 +1,5 @@
-"""auth.TenantCreated → the household's default categories, as events, exactly once."""
+"""auth.TenantCreated → the household's default categories, as events, exactly once, and its base
+currency."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -9,7 +10,13 @@ from tally_ledger.domain import DEFAULT_CATEGORIES
 from tally_ledger.handlers import Context, create_default_categories
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
-from tallykit.contracts.auth import UserRegistered
+from tallykit.contracts.auth import (
+    HouseholdSettingsChanged,
+    MemberJoined,
+    TenantCreated,
+    UserRegistered,
+    WeekStart,
+)
 from tallykit.events import Envelope
 
 Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
@@ -79,3 +86,49 @@ async def test_other_auth_events_are_ignored(
                                    actor="system")
     assert await auth_consumer.handle(registered.to_json()) is False
     assert await snapshot() == before
+
+
+async def test_a_new_household_has_its_base_currency_from_its_creation(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], auth_consumer: EventConsumer
+) -> None:
+    """Issue #16: the events a new household is created with (sign-up's UserRegistered, TenantCreated,
+    MemberJoined) give it its categories and base currency at once; the HouseholdSettingsChanged that
+    follows wins, and nothing brings the first currency back."""
+    home = household()
+    owner, email = home.owner_id, "ada@example.org"
+    created = TenantCreated(
+        name="Ada's household",
+        owner_user_id=owner,
+        base_currency="GBP",
+        time_zone="Europe/London",
+        week_start=WeekStart.sunday,
+    )
+
+    def envelope(payload: Any, stream: Any, version: int) -> bytes:
+        return registry.envelope(
+            payload, tenant_id=home.tenant_id, stream_id=stream, stream_version=version, actor=str(owner)
+        ).to_json()
+
+    joined = MemberJoined(user_id=owner, email=email, display_name="Ada", role="owner")
+    for raw in (
+        envelope(UserRegistered(user_id=owner, email=email, display_name="Ada"), owner, 1),
+        envelope(created, home.tenant_id, 1),
+        envelope(joined, home.tenant_id, 2),
+    ):
+        await auth_consumer.handle(raw)  # only TenantCreated is the ledger's
+
+    async def base_currency() -> Any:
+        worth = (await ledger.get("/net-worth", headers=home.headers)).json()
+        rates = (await ledger.get("/rates", headers=home.headers)).json()
+        assert worth["converted"]["currency"] == rates["base_currency"]
+        return rates["base_currency"]
+
+    assert len((await ledger.get("/categories", headers=home.headers)).json()["items"]) == len(
+        DEFAULT_CATEGORIES
+    )
+    assert await base_currency() == "GBP"
+    changed = HouseholdSettingsChanged(name="Home", base_currency="CHF", time_zone="Europe/Zurich")
+    assert await auth_consumer.handle(envelope(changed, home.tenant_id, 3)) is True
+    # A creation event seen again (another id: the inbox lets it through) does not undo the change.
+    assert await auth_consumer.handle(envelope(created, home.tenant_id, 1)) is True
+    assert await base_currency() == "CHF"

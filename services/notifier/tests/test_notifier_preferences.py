@@ -159,3 +159,40 @@ async def test_one_click_unsubscribe_switches_off_that_type_only(
     forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
     assert (await client.post("/unsubscribe", data={"token": forged})).status_code == 422
     assert (await client.post("/unsubscribe")).status_code == 422
+
+
+async def test_a_person_is_written_to_as_they_said_from_the_event_that_makes_them_a_recipient(
+    notifier, household, feed, rows, token_minter
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue #16: the events that make someone a recipient say how to write to them (the first event of
+    a thing sets all of it): sign-up's UserRegistered their time zone as well as their language, and
+    MemberJoined both, for a household that may be the only one the notifier knows them in: the one
+    auth founds for a person who left their last household (whose recipient row went with it)."""
+    from uuid import uuid4
+
+    from tallykit.contracts.auth import MemberJoined, MemberLeft, TenantCreated, UserRegistered
+
+    client = await notifier()
+    ada, email = uuid4(), f"ada-{uuid4().hex[:8]}@example.org"
+    said = {"locale": "de-DE", "time_zone": "Asia/Tokyo"}
+
+    async def sign_up_events_then_alert(home, first: bool) -> None:  # type: ignore[no-untyped-def]
+        created = TenantCreated(
+            name=home.name, owner_user_id=ada, base_currency="EUR", time_zone="Asia/Tokyo"
+        )
+        joined = MemberJoined(user_id=ada, email=email, display_name="Ada", role="owner", **said)
+        registered = UserRegistered(user_id=ada, email=email, display_name="Ada", **said)
+        events = [home.event(registered, ada)] if first else []
+        await feed(client, *events, home.event(created, home.tenant_id), home.event(joined, home.tenant_id))
+        prefs = (await client.get("/preferences", headers=token_minter.headers(ada, home.tenant_id))).json()
+        assert prefs["time_zone"] == "Asia/Tokyo"
+        alert = home.alert()
+        await feed(client, alert)
+        (title,) = [n["title"] for n in (await rows(client))["notifications"] if n["event_id"] == alert.id]
+        assert title == "Budget „Groceries“: 80 % verbraucht"  # in her language
+
+    first = household(name="Adas Haushalt")
+    await sign_up_events_then_alert(first, first=True)
+    # She leaves her only household (her recipient row there goes), and auth founds her a new one.
+    await feed(client, first.event(MemberLeft(user_id=ada), first.tenant_id))
+    await sign_up_events_then_alert(household(name="Adas neuer Haushalt"), first=False)

@@ -21,7 +21,7 @@ from tallykit import forgetting
 from tallykit.consumer import after_events
 from tallykit.contracts import registry
 from tallykit.contracts.analytics import UnusualSpendingDetected
-from tallykit.contracts.auth import HouseholdSettingsChanged, UserDeleted
+from tallykit.contracts.auth import HouseholdSettingsChanged, TenantCreated, UserDeleted
 from tallykit.contracts.budget import BudgetRemoved, BudgetSet
 from tallykit.contracts.ledger import (
     AccountOpened,
@@ -183,6 +183,15 @@ async def on_transaction_recorded(
 ) -> None:
     await _handle(session, envelope, payload)
     await detect_unusual(session, envelope, payload)
+
+
+async def on_tenant_created(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
+    """A new household comes with its settings: its reports have its currency and time zone at once."""
+    # Not journalled either (see on_household_settings).
+    await store.save_household(
+        session, envelope.tenant_id, payload.base_currency, payload.time_zone, created=True
+    )
+    _changed(session, envelope.tenant_id)
 
 
 async def on_household_settings(
@@ -354,6 +363,7 @@ LEDGER_HANDLERS: dict[str, Handler] = {
 }
 BUDGET_HANDLERS: dict[str, Handler] = {"budget.BudgetSet": on_event, "budget.BudgetRemoved": on_event}
 AUTH_HANDLERS: dict[str, Handler] = {
+    "auth.TenantCreated": on_tenant_created,
     "auth.HouseholdSettingsChanged": on_household_settings,
     "auth.UserDeleted": on_user_deleted,
 }

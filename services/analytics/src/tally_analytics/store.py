@@ -359,12 +359,21 @@ async def merge_payee(session: AsyncSession, tenant_id: UUID, name: str, into: s
     )
 
 
-async def save_household(session: AsyncSession, tenant_id: UUID, base_currency: str, time_zone: str) -> None:
+async def save_household(
+    session: AsyncSession, tenant_id: UUID, base_currency: str, time_zone: str, *, created: bool = False
+) -> None:
+    """The household's settings. `created` (its first settings, from auth.TenantCreated) fills only what
+    is not known yet: the row may already be there without them (its generation, bumped by ledger events
+    that overtook auth's), and settings already stored can only be later ones."""
     new = insert(households).values(tenant_id=tenant_id, base_currency=base_currency, time_zone=time_zone)
+    columns = ("base_currency", "time_zone")
     await session.execute(
         new.on_conflict_do_update(
             index_elements=[households.c.tenant_id],
-            set_={"base_currency": new.excluded.base_currency, "time_zone": new.excluded.time_zone},
+            set_={
+                c: func.coalesce(households.c[c], new.excluded[c]) if created else new.excluded[c]
+                for c in columns
+            },
         )
     )
 

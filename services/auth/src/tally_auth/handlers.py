@@ -52,6 +52,7 @@ from tallykit.contracts.auth import (
     SessionRevoked,
     TenantCreated,
     UserRegistered,
+    WeekStart,
 )
 from tallykit.db import Database
 from tallykit.errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -232,18 +233,30 @@ async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
     correlation = uuid.uuid4()
     try:
         async with ctx.db.transaction() as session:
-            await session.execute(
-                insert(users).values(
-                    id=user_id,
-                    email=email,
-                    password_hash=password_hash,
-                    display_name=request.display_name,
-                    locale=locale,
-                    password_changed_at=datetime.now(UTC),
+            # The events carry every setting as stored, the table's defaults included (the first event
+            # of a thing sets all of it: consumers keep no defaults of their own).
+            profile = (
+                await session.execute(
+                    insert(users)
+                    .values(
+                        id=user_id,
+                        email=email,
+                        password_hash=password_hash,
+                        display_name=request.display_name,
+                        locale=locale,
+                        password_changed_at=datetime.now(UTC),
+                    )
+                    .returning(users.c.time_zone, users.c.week_start)
                 )
-            )
+            ).one()
             name = domain.household_name(request.display_name)
-            await session.execute(insert(tenants).values(id=tenant_id, name=name, base_currency=currency))
+            household = (
+                await session.execute(
+                    insert(tenants)
+                    .values(id=tenant_id, name=name, base_currency=currency)
+                    .returning(tenants.c.time_zone, tenants.c.week_start)
+                )
+            ).one()
             await session.execute(
                 insert(memberships).values(tenant_id=tenant_id, user_id=user_id, role=Role.owner)
             )
@@ -254,7 +267,12 @@ async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
                 [
                     registry.envelope(
                         UserRegistered(
-                            user_id=user_id, email=email, display_name=request.display_name, locale=locale
+                            user_id=user_id,
+                            email=email,
+                            display_name=request.display_name,
+                            locale=locale,
+                            time_zone=profile.time_zone,
+                            week_start=WeekStart(profile.week_start),
                         ),
                         tenant_id=tenant_id,
                         stream_id=user_id,
@@ -263,7 +281,13 @@ async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
                         correlation_id=correlation,
                     ),
                     registry.envelope(
-                        TenantCreated(name=name, owner_user_id=user_id, base_currency=currency),
+                        TenantCreated(
+                            name=name,
+                            owner_user_id=user_id,
+                            base_currency=currency,
+                            time_zone=household.time_zone,
+                            week_start=WeekStart(household.week_start),
+                        ),
                         tenant_id=tenant_id,
                         stream_id=tenant_id,
                         stream_version=1,
@@ -272,7 +296,12 @@ async def register(ctx: AuthContext, request: RegisterRequest) -> UserPublic:
                     ),
                     registry.envelope(
                         MemberJoined(
-                            user_id=user_id, email=email, display_name=request.display_name, role=Role.owner
+                            user_id=user_id,
+                            email=email,
+                            display_name=request.display_name,
+                            role=Role.owner,
+                            locale=locale,
+                            time_zone=profile.time_zone,
                         ),
                         tenant_id=tenant_id,
                         stream_id=tenant_id,

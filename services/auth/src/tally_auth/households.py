@@ -8,7 +8,7 @@ of the token's lifetime. Membership events are the household's stream (stream id
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_auth import domain, limits, membership
@@ -213,6 +213,15 @@ async def create_household(
     return household
 
 
+# What MemberJoined says of the person: all the notifier needs to write to them in that household.
+_JOINER = (users.c.email, users.c.display_name, users.c.locale, users.c.time_zone)
+
+
+def _joined(user_id: uuid.UUID, person: RowMapping, role: str) -> MemberJoined:
+    """`person`: their row of `_JOINER`'s columns."""
+    return MemberJoined(user_id=user_id, role=role, **person)
+
+
 async def found_household(
     session: AsyncSession,
     ctx: AuthContext,
@@ -225,9 +234,7 @@ async def found_household(
 ) -> HouseholdPublic:
     """A new household with the person as its owner, and its events (created, joined, settings)."""
     tenant_id = uuid.uuid4()
-    user = (
-        await session.execute(select(users.c.email, users.c.display_name).where(users.c.id == user_id))
-    ).one()
+    user = (await session.execute(select(*_JOINER).where(users.c.id == user_id))).one()
     settings = {
         "name": name,
         "base_currency": base_currency,
@@ -241,8 +248,8 @@ async def found_household(
         ctx,
         tenant_id,
         user_id,
-        TenantCreated(name=name, owner_user_id=user_id, base_currency=base_currency),
-        MemberJoined(user_id=user_id, email=user.email, display_name=user.display_name, role=Role.owner),
+        TenantCreated(owner_user_id=user_id, **settings),
+        _joined(user_id, user._mapping, Role.owner),
         HouseholdSettingsChanged(**settings),
     )
     return HouseholdPublic(id=tenant_id, role=Role.owner, current=False, **settings)
@@ -449,11 +456,7 @@ async def accept_invitation(
                     .with_for_update()
                 )
             ).first()
-            user = (
-                await session.execute(
-                    select(users.c.email, users.c.display_name).where(users.c.id == principal.user_id)
-                )
-            ).one()
+            user = (await session.execute(select(*_JOINER).where(users.c.id == principal.user_id))).one()
             stored = (
                 None
                 if row is None
@@ -479,9 +482,7 @@ async def accept_invitation(
                 ctx,
                 row.tenant_id,
                 principal.user_id,
-                MemberJoined(
-                    user_id=principal.user_id, email=user.email, display_name=user.display_name, role=row.role
-                ),
+                _joined(principal.user_id, user._mapping, row.role),
             )
             household = await _load_household(
                 session, Principal(principal.user_id, row.tenant_id, Role(row.role))

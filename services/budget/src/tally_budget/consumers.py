@@ -1,5 +1,5 @@
 """`ledger.events` → categories, spending and balances, and the alerts they may fire; `auth.events` →
-household settings and deleted households."""
+household settings (from its creation on) and deleted households."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -56,6 +56,7 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
             "ledger.TransactionAmended": money_moved,
             "ledger.TransactionDeleted": money_moved,
             "ledger.TransactionRestored": money_moved,
+            "auth.TenantCreated": projections.tenant_created,
             "auth.HouseholdSettingsChanged": projections.household_settings_changed,
             "auth.UserDeleted": projections.user_deleted,
         }),

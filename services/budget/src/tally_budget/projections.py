@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tally_budget import store
 from tally_budget.flows import LedgerMoneyEvent, deltas_of
 from tallykit import forgetting
-from tallykit.contracts.auth import HouseholdSettingsChanged, UserDeleted
+from tallykit.contracts.auth import HouseholdSettingsChanged, TenantCreated, UserDeleted
 from tallykit.contracts.ledger import (
     AccountOpened,
     AccountRenamed,
@@ -96,6 +96,18 @@ async def account_opened(session: AsyncSession, envelope: Envelope, payload: Acc
 
 async def account_renamed(session: AsyncSession, envelope: Envelope, payload: AccountRenamed) -> None:
     await store.rename_account(session, envelope.tenant_id, envelope.stream_id, payload.name)
+
+
+async def tenant_created(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
+    """A new household comes with all its settings: its budgets have a currency and weeks at once."""
+    await store.save_household(
+        session,
+        envelope.tenant_id,
+        payload.base_currency,
+        payload.time_zone,
+        payload.week_start.value,
+        created=True,
+    )
 
 
 async def household_settings_changed(

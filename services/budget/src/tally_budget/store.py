@@ -206,12 +206,23 @@ class Household:
 
 
 async def save_household(
-    session: AsyncSession, tenant_id: UUID, base_currency: str, time_zone: str, week_start: str
+    session: AsyncSession,
+    tenant_id: UUID,
+    base_currency: str,
+    time_zone: str,
+    week_start: str,
+    *,
+    created: bool = False,
 ) -> None:
+    """The household's settings; `created` (its first settings, from auth.TenantCreated) never replaces
+    settings already stored, which can only be later ones."""
     values = {"base_currency": base_currency, "time_zone": time_zone, "week_start": week_start}
     statement = insert(households).values(tenant_id=tenant_id, **values)
+    index = [households.c.tenant_id]
     await session.execute(
-        statement.on_conflict_do_update(index_elements=[households.c.tenant_id], set_=values)
+        statement.on_conflict_do_nothing(index_elements=index)
+        if created
+        else statement.on_conflict_do_update(index_elements=index, set_=values)
     )
 
 

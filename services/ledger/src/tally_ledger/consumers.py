@@ -15,12 +15,17 @@ from tallykit.events import Envelope
 from tallykit.settings import ServiceSettings
 
 
-async def _set_base_currency(session: AsyncSession, envelope: Envelope, currency: str) -> None:
+async def _set_base_currency(
+    session: AsyncSession, envelope: Envelope, currency: str, *, created: bool = False
+) -> None:
+    """`created` (the household's first settings, from TenantCreated) never replaces a base currency
+    already stored, which can only be a later one."""
     h = store.households
+    statement = pg_insert(h).values(tenant_id=envelope.tenant_id, base_currency=currency)
     await session.execute(
-        pg_insert(h)
-        .values(tenant_id=envelope.tenant_id, base_currency=currency)
-        .on_conflict_do_update(index_elements=[h.c.tenant_id], set_={"base_currency": currency})
+        statement.on_conflict_do_nothing(index_elements=[h.c.tenant_id])
+        if created
+        else statement.on_conflict_do_update(index_elements=[h.c.tenant_id], set_={"base_currency": currency})
     )
 
 
@@ -29,7 +34,7 @@ def auth_events_consumer(db: Database, settings: ServiceSettings) -> EventConsum
 
     async def on_tenant_created(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
         await handlers.create_default_categories(session, settings, handlers.Context.caused_by(envelope))
-        await _set_base_currency(session, envelope, payload.base_currency)
+        await _set_base_currency(session, envelope, payload.base_currency, created=True)
 
     async def on_settings_changed(
         session: AsyncSession, envelope: Envelope, payload: HouseholdSettingsChanged

@@ -126,11 +126,14 @@ async def _upsert_recipient(
     values: dict[str, Any],
     settings: NotifierSettings,
     *,
-    locale: str | None = None,
+    locale: str | None,
+    time_zone: str | None,
 ) -> None:
-    """`locale`: the language to start with when we do not know the person yet (not an update)."""
+    """`locale`, `time_zone`: the person's as the event says (None: it does not say), to start with when
+    we do not know them yet (not an update)."""
     first = not await store.tenant_recipients(session, tenant_id)
-    # A person joining a second household keeps the locale and time zone they already told us.
+    # A person joining a second household keeps the locale and time zone we already know (a ProfileUpdated
+    # since the event was written has changed them); else they start with the event's.
     known = (
         await session.execute(
             select(store.recipients.c.locale, store.recipients.c.time_zone)
@@ -138,7 +141,8 @@ async def _upsert_recipient(
             .limit(1)
         )
     ).first()
-    inserted = dict(values) | ({"locale": locale} if locale else {})
+    told = {"locale": locale, "time_zone": time_zone}
+    inserted = dict(values) | {k: v for k, v in told.items() if v is not None}
     if known is not None:
         inserted |= {"locale": known.locale, "time_zone": known.time_zone}
     await session.execute(
@@ -157,7 +161,13 @@ async def record_recipient(
 ) -> None:
     values = {"email": str(payload.email), "display_name": payload.display_name}
     await _upsert_recipient(
-        session, envelope.tenant_id, payload.user_id, values, settings, locale=payload.locale
+        session,
+        envelope.tenant_id,
+        payload.user_id,
+        values,
+        settings,
+        locale=payload.locale,
+        time_zone=payload.time_zone,
     )
 
 
@@ -165,7 +175,15 @@ async def member_joined(
     session: AsyncSession, envelope: Envelope, payload: MemberJoined, settings: NotifierSettings
 ) -> None:
     values = {"email": str(payload.email), "display_name": payload.display_name, "role": payload.role}
-    await _upsert_recipient(session, envelope.tenant_id, payload.user_id, values, settings)
+    await _upsert_recipient(
+        session,
+        envelope.tenant_id,
+        payload.user_id,
+        values,
+        settings,
+        locale=payload.locale,
+        time_zone=payload.time_zone,
+    )
 
 
 async def member_role_changed(session: AsyncSession, envelope: Envelope, payload: MemberRoleChanged) -> None:

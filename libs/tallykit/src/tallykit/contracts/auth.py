@@ -10,6 +10,17 @@ from tallykit.contracts import registry
 from tallykit.events import EventPayload
 from tallykit.money import CurrencyCode
 
+# The event that creates a thing (a person, a household, a membership) carries all of its settings,
+# defaults included, so every consumer has the whole thing at once instead of a default of its own
+# until a later event. Fields added for this default to what auth stored before they existed, so events
+# recorded earlier still read (no new schema version).
+
+
+class WeekStart(StrEnum):
+    monday = "monday"
+    sunday = "sunday"
+    saturday = "saturday"
+
 
 @registry.event("auth.UserRegistered", consumers=("notifier",))
 class UserRegistered(EventPayload):
@@ -23,15 +34,22 @@ class UserRegistered(EventPayload):
     locale: str = Field(
         default="en", min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
     )
+    # The rest of their profile as it starts (ProfileUpdated changes it): their time zone (an IANA name)
+    # and the first day of their weeks.
+    time_zone: str = Field(default="UTC", min_length=1, max_length=64)
+    week_start: WeekStart = WeekStart.monday
 
 
-@registry.event("auth.TenantCreated", consumers=("ledger", "notifier"))
+@registry.event("auth.TenantCreated", consumers=("ledger", "budget", "analytics", "notifier"))
 class TenantCreated(EventPayload):
-    """A household (tenant) was created; its owner is its first member."""
+    """A household (tenant) was created with all its settings (as in HouseholdSettingsChanged, which
+    carries later changes); its owner is its first member."""
 
     name: str = Field(min_length=1, max_length=100)
     owner_user_id: UUID
     base_currency: CurrencyCode
+    time_zone: str = Field(default="UTC", min_length=1, max_length=64)
+    week_start: WeekStart = WeekStart.monday
 
 
 # --- mail that auth asks the notifier to send -------------------------------------------------------------
@@ -128,12 +146,6 @@ class SessionRevoked(SecurityEvent):
 # --- profile and household settings ----------------------------------------------------------------------
 
 
-class WeekStart(StrEnum):
-    monday = "monday"
-    sunday = "sunday"
-    saturday = "saturday"
-
-
 @registry.event("auth.ProfileUpdated", consumers=("notifier",))
 class ProfileUpdated(EventPayload):
     """A person's profile changed (the whole profile each time): how to address them, and when and in
@@ -183,6 +195,13 @@ class MemberJoined(EventPayload):
     email: EmailStr
     display_name: str = Field(max_length=100)
     role: str = Field(pattern=r"^(owner|member|viewer)$")
+    # How to write to them (their profile's language and time zone when they joined): a household may be
+    # the only one a consumer knows them in (one founded for them when they left their last one). None in
+    # events recorded before these fields existed.
+    locale: str | None = Field(
+        default=None, min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+    )
+    time_zone: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 @registry.event("auth.MemberRoleChanged", consumers=("notifier",))
