@@ -48,12 +48,12 @@ async def _import(ledger: httpx.AsyncClient, headers: dict[str, str], account_id
 
 async def _batch(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
     """The batch once its import or undo (which runs after the answer) has finished."""
-    for _ in range(100):
-        batch = dict((await ledger.get(f"/imports/{batch_id}", headers=headers)).json())
-        if batch["status"] not in ("importing", "undoing"):
-            return batch
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"import {batch_id} did not finish")
+    async with asyncio.timeout(60):  # a hundred 0.1 s rounds were too few for a busy machine
+        while True:
+            batch = dict((await ledger.get(f"/imports/{batch_id}", headers=headers)).json())
+            if batch["status"] not in ("importing", "undoing"):
+                return batch
+            await asyncio.sleep(0.1)
 
 
 async def _balance(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> int:

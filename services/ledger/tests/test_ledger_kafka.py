@@ -34,7 +34,7 @@ async def test_events_flow_through_the_broker(
     finally:
         await producer.stop()
 
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(60):
         while True:
             items = (await ledger.get("/categories", headers=home.headers)).json()["items"]
             if groceries := next((c for c in items if c["name"] == "Groceries"), None):
@@ -53,7 +53,7 @@ async def test_events_flow_through_the_broker(
     await reader.start()
     seen: list[tuple[bytes, Envelope]] = []
     try:
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(60):
             while not any(e.stream_id == uuid.UUID(tx["id"]) for _, e in seen):
                 batch = await reader.getmany(timeout_ms=500)
                 records = [r for rs in batch.values() for r in rs]
