@@ -2,14 +2,12 @@
 signed out and signed in with some data, at phone size in the dark theme and at desktop size in the light
 one. No serious or critical violation may appear; screenshots of each screen are saved on the way."""
 
-import contextlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from tallystack.stack import Stack
@@ -24,6 +22,19 @@ SIZES = {
 # Routes that show one thing need its id; the test fills in ids of what it created.
 ROUTE_QUERIES = {"/transaction": "id={transaction_id}"}
 BLOCKING = {"serious", "critical"}
+# The screen at the address is drawn and no api() call is under way (web/js/router.js, web/js/api.js).
+SETTLED = """() => {
+  const hash = window.location.hash.replace(/^#/, "");
+  const app = document.getElementById("app");
+  return app.dataset.route === (hash.startsWith("/") ? hash.split("?")[0] : "/")
+    && !app.hasAttribute("aria-busy") && !document.documentElement.hasAttribute("data-api-busy");
+}"""
+# Goes to a route and returns once the router has taken it up (its hashchange handler ran).
+OPEN = """(route) => new Promise((resolve) => {
+  if (window.location.hash === `#${route}`) { resolve(); return; }
+  window.addEventListener("hashchange", () => resolve(), { once: true });
+  window.location.hash = route;
+})"""
 
 
 def app_routes() -> tuple[list[str], set[str]]:
@@ -39,15 +50,10 @@ def app_routes() -> tuple[list[str], set[str]]:
 
 
 def _settle(page: Page, route: str) -> None:
-    page.evaluate("(hash) => { window.location.hash = hash; }", route)
-    page.wait_for_function(
-        "() => { const app = document.getElementById('app');"
-        " return app.children.length > 0 && !app.querySelector('.loading'); }"
-    )
-    # A screen that polls never idles for long; what it shows by then is what gets checked.
-    with contextlib.suppress(PlaywrightError):
-        page.wait_for_load_state("networkidle", timeout=3000)
-    page.wait_for_timeout(300)
+    """Opens `route` and waits until its screen is drawn with what it read (not for some time: a screen
+    that polls never idles for long, and a slow one could take longer than any fixed wait)."""
+    page.evaluate(OPEN, route)
+    page.wait_for_function(SETTLED)
 
 
 def _axe(page: Page) -> list[dict[str, Any]]:

@@ -20,6 +20,29 @@ COUNT_TRANSACTIONS = """async () => {
     { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
   return (await response.json()).items.map((t) => [t.payee, t.amount_minor]);
 }"""
+# The page's own outbox sync, once it has seen the network (back): joins the one the "online" event
+# started if it still runs (syncOutbox shares the sync under way), so when this answers, that one ended.
+SYNCED = """async () => {
+  if (!navigator.onLine) {
+    await new Promise((resolve) => { window.addEventListener("online", resolve, { once: true }); });
+  }
+  const { pendingWrites, syncOutbox } = await import("/js/offline.js");
+  const result = await syncOutbox();
+  return { ...result, waiting: (await pendingWrites()).length };
+}"""
+# The same-origin files this page loaded that the service worker's cache does not hold (yet).
+NOT_CACHED = """async () => {
+  const name = (await caches.keys()).find((key) => key.startsWith("tally-shell-"));
+  if (!name) return ["(no shell cache)"];
+  const cache = await caches.open(name);
+  const paths = performance.getEntriesByType("resource").map((entry) => new URL(entry.name))
+    .filter((url) => url.origin === location.origin && !url.pathname.startsWith("/api/")
+      && !["/sw.js", "/push-sw.js"].includes(url.pathname))
+    .map((url) => url.pathname);
+  const missing = [];
+  for (const path of new Set(["/", ...paths])) if (!(await cache.match(path))) missing.push(path);
+  return missing;
+}"""
 
 
 def _sign_up_with_account(page: Page, stack: Stack, email: str) -> None:
@@ -103,10 +126,11 @@ def test_expense_added_offline_is_recorded_once_when_back_online(stack: Stack, c
         context.set_offline(False)
         expect(page.get_by_text("Synced 1 entry made offline.")).to_be_visible(timeout=15_000)
         expect(page.get_by_role("status").filter(has_text="waiting to sync")).to_have_count(0)
-        # Coming back online again (or another sync) sends nothing more.
+        # Coming back online again (or another sync) sends nothing more: once the sync it starts has
+        # ended (waited for in the page, not for some time), the ledger still has it once.
         context.set_offline(True)
         context.set_offline(False)
-        page.wait_for_timeout(1500)
+        assert page.evaluate(SYNCED) == {"synced": 0, "failed": [], "waiting": 0}
         assert page.evaluate(COUNT_TRANSACTIONS) == [["Bakery", 420]]
         assert errors == []
     finally:
@@ -174,10 +198,12 @@ def test_app_started_offline_still_takes_an_expense(stack: Stack, chromium: Any)
         eventually(
             lambda: first.evaluate(remembered), "the accounts remembered for an offline start", timeout=15
         )
+        # Every file the page loaded is in the worker's cache (the page hands them over once it is ready).
         eventually(
-            lambda: first.evaluate("caches.keys().then((k) => k.length)"), "the shell cache", timeout=15
+            lambda: first.evaluate(NOT_CACHED) == [],
+            lambda: f"the page's files in the shell cache; missing: {first.evaluate(NOT_CACHED)}",
+            timeout=15,
         )
-        first.wait_for_timeout(1000)  # the page's modules are handed to the worker after it is ready
 
         context.set_offline(True)
         second = context.new_page()
@@ -195,7 +221,9 @@ def test_app_started_offline_still_takes_an_expense(stack: Stack, chromium: Any)
         )
         # Back online, the second tab shows the whole home screen with the expense in it.
         expect(second.get_by_role("heading", name="Recent transactions")).to_be_visible(timeout=15_000)
-        second.wait_for_timeout(2000)
+        # Both tabs' syncs have ended with nothing left to send: still recorded once.
+        for tab in (first, second):
+            assert tab.evaluate(SYNCED)["waiting"] == 0
         assert first.evaluate(COUNT_TRANSACTIONS) == [["Kiosk", 750]]
     finally:
         context.close()

@@ -134,6 +134,7 @@ sessionBar.setAttribute("aria-label", t("nav.main"));
 watchNetwork(document.getElementById("network"));
 watchAccessibility(outlet);
 installShortcuts({ navigate: (path) => router.navigate(path) });
-router.start();
-registerServiceWorker(lazyModules());
+// Resolves once the first screen is drawn or failed (a failure still surfaces, unhandled, as before).
+const firstScreen = new Promise((resolve) => { router.start().finally(resolve); });
+registerServiceWorker(lazyModules(), firstScreen);
 if (isSignedIn()) syncOutbox();

@@ -24,13 +24,18 @@ export const NETWORK_EVENT = "tally:network";
 
 // --- service worker ----------------------------------------------------------------------------------------
 
-const LATER_MS = 3000; // the screens not opened yet are cached after the first screen settled
+/** Runs `work` when the browser has nothing better to do (at once where it cannot say). */
+function whenIdle(work) {
+  if ("requestIdleCallback" in window) window.requestIdleCallback(work);
+  else setTimeout(work, 0);
+}
 
 /**
  * Registers /sw.js and hands it the files this page loaded, so they work offline; `later` (the modules of
- * screens not opened yet) a moment afterwards, so caching them does not compete with the first load.
+ * screens not opened yet) once `firstScreen` is drawn and the browser is idle, so caching them does not
+ * compete with the first load (not after some seconds: a slow first screen could take longer).
  */
-export async function registerServiceWorker(later = []) {
+export async function registerServiceWorker(later = [], firstScreen = Promise.resolve()) {
   if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
   try {
     await navigator.serviceWorker.register("/sw.js", { scope: "/" });
@@ -38,7 +43,8 @@ export async function registerServiceWorker(later = []) {
     const urls = performance.getEntriesByType("resource").map((entry) => entry.name)
       .filter((name) => name.startsWith(window.location.origin) && !name.includes("/api/"));
     registration.active?.postMessage({ type: "cache-urls", urls: [window.location.origin + "/", ...urls] });
-    setTimeout(() => registration.active?.postMessage({ type: "cache-urls", urls: later }), LATER_MS);
+    await firstScreen;
+    whenIdle(() => registration.active?.postMessage({ type: "cache-urls", urls: later }));
   } catch {
     // Without a worker the client works as before, only not offline.
   }
