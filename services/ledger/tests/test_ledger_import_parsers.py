@@ -16,6 +16,7 @@ from tally_ledger.importers import (
     detect_format,
     parse,
 )
+from tally_ledger.importers.rows import SourceAccount
 from tally_ledger.importers.values import detect_encoding, parse_amount
 
 STATEMENTS = Path(__file__).parent / "statements"
@@ -37,14 +38,14 @@ CASES = [
     ("dkb_girokonto_2025-01_windows1252.csv", StatementFormat.csv, "windows-1252", 34, 394_550,
      StatementRow("line 8", date(2025, 1, 5), -2683, "Spotify AB", "Premium Abo € 10,99")),
     ("chase_checking_2025-02_utf8.csv", StatementFormat.csv, "utf-8", 30, 204_773,
-     StatementRow("line 2", date(2025, 3, 15), -21041, "COMCAST CABLE COMM", "DEBIT")),
+     StatementRow("line 2", date(2025, 3, 15), -21041, "", "COMCAST CABLE COMM")),
     ("monzo_2025-03_utf8_bom.csv", StatementFormat.csv, "utf-8-sig", 28, 520_060,
      StatementRow("line 2", date(2025, 3, 4), -6805, "TfL Travel Charge", "TFL TRAVEL CHARGE LONDON GBR",
                   "tx_00008350a1f0066d5", "GBP")),
     ("societe_generale_2025-01_latin1.csv", StatementFormat.csv, "windows-1252", 26, 550_995,
-     StatementRow("line 4", date(2025, 1, 3), -3313, "PRLV SEPA EDF", "Électricité échéance", None, "EUR")),
+     StatementRow("line 4", date(2025, 1, 3), -3313, "", "PRLV SEPA EDF", None, "EUR")),
     ("credit_union_2025-04_utf16.txt", StatementFormat.csv, "utf-16", 22, -476_724,
-     StatementRow("line 2", date(2025, 4, 1), -26550, "Costco Wholesale", "Groceries")),
+     StatementRow("line 2", date(2025, 4, 1), -26550, "", "Costco Wholesale")),
     ("ing_nl_2025-05_af_bij.csv", StatementFormat.csv, "utf-8", 25, 510_791,
      StatementRow("line 2", date(2025, 5, 2), -21591, "Ziggo Services B.V.",
                   "Omschrijving: Ziggo Services B.V. Datum: 02-05-2025")),
@@ -60,7 +61,8 @@ CASES = [
      StatementRow("line 2", date(2025, 2, 2), -154490, "Migros", "Karte 1234")),
     ("sparkasse_camt053_2025-01.xml", StatementFormat.camt053, None, 30, 690_057,
      StatementRow("Stmt[1]/Ntry[1]", date(2025, 1, 5), -6875, "Telekom Deutschland GmbH",
-                  "Kundenkonto 55001234 Rechnung 01/2025", "2025010500000SPK", "EUR")),
+                  "Kundenkonto 55001234 Rechnung 01/2025", "2025010500000SPK", "EUR",
+                  SourceAccount("iban:DE89370400440532013000", "DE89370400440532013000", "EUR"))),
 ]
 
 

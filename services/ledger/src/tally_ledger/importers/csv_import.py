@@ -82,12 +82,58 @@ _HEADER_WORDS: dict[str, tuple[str, ...]] = {
 _MONEY_OUT = frozenset({"af", "d", "dr", "debit", "debet", "out", "s", "soll", "withdrawal", "payment", "-"})
 _MONEY_IN = frozenset({"bij", "c", "cr", "credit", "in", "h", "haben", "deposit", "+"})
 _DATEISH = re.compile(r"^\s*\d{1,4}[./\- ]\w{1,9}[./\- ,]+\d{2,4}\s*$|^\s*\d{8}\s*$")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_ACCOUNT = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")  # an IBAN
 _AMOUNTISH = re.compile(r"^\s*[(+\-\u2212]?\s*[^\d\s]{0,3}\s*\d[\d.,'\u00a0 ]*\s*[^\d\s]{0,3}\s*[)\-]?\s*$")
 
 
 def _directions(values: Sequence[str]) -> bool:
     """Whether a column only says which way money went."""
     return {v.strip().casefold() for v in values} <= _MONEY_OUT | _MONEY_IN
+
+
+def _signed(values: Sequence[str]) -> bool:
+    """Whether amounts carry their sign: -12.34, (12.34), 12,34- or 12.34-."""
+    return any(v.strip().startswith(("-", "(", "\u2212")) or v.strip().endswith(("-", ")", "\u2212"))
+               for v in values)
+
+
+def _unsigned_number(value: str) -> str:
+    """An amount without its sign or brackets, for guessing the decimal separator."""
+    return value.strip().strip("()").strip().strip("-+\u2212").strip()
+
+
+def _money_out_and_in(body: Sequence[Sequence[str]],
+                      amount_columns: Sequence[int]) -> tuple[int | None, int | None]:
+    """Header-less: two neighbouring columns of unsigned amounts, each row filling one of them, are money
+    out and money in (in that order, as banks write them: "Debit;Credit", "Paid out,Paid in")."""
+    for out in amount_columns:
+        into = out + 1
+        if into not in amount_columns:
+            continue
+        values = [v for row in body for v in (row[out], row[into]) if v.strip()]
+        if (body and all(bool(row[out].strip()) != bool(row[into].strip()) for row in body)
+                and any(row[out].strip() for row in body) and any(row[into].strip() for row in body)
+                and not _signed(values)):
+            return out, into
+    return None, None
+
+
+def _identifiers(values: Sequence[str], rows: int) -> bool:
+    """Header-less: a column that gives every row its own code (letters and digits, no spaces), not an
+    amount, date or account number, holds the bank's transaction ids."""
+    def code(value: str) -> bool:
+        value = value.strip()
+        if len(value) < 6 or any(c.isspace() for c in value) or not any(c.isdigit() for c in value):
+            return False
+        return not (_AMOUNTISH.match(value) or _DATEISH.match(value) or _ACCOUNT.fullmatch(value))
+
+    return len(values) == rows >= 3 and len(set(values)) == len(values) and all(map(code, values))
+
+
+def _says_payee(header: str) -> bool:
+    name = header.strip().lower()
+    return name in _HEADER_WORDS["payee"] and name not in ("name", "naam")
 
 
 def _rows(text: str, delimiter: str) -> list[list[str]]:
@@ -152,6 +198,8 @@ def detect(data: bytes) -> CsvPreview:
     amount_column = by_header("amount", amount_columns)
     debit_column = by_header("debit", [i for i in range(columns) if i in amount_columns or not column(i)])
     credit_column = by_header("credit", [i for i in range(columns) if i in amount_columns or not column(i)])
+    if not has_header:
+        debit_column, credit_column = _money_out_and_in(sample_body, amount_columns)
     if amount_column is None and debit_column is None and credit_column is None:
         signed = [i for i in amount_columns if any(ch in v for v in column(i) for ch in ".,")]
         if not (signed or amount_columns):
@@ -160,32 +208,49 @@ def detect(data: bytes) -> CsvPreview:
     if amount_column is not None:
         debit_column = credit_column = None
     direction_column = None
-    if amount_column is not None and not any(v.strip().startswith(("-", "(", "\u2212"))
-                                             for v in column(amount_column)):
+    if amount_column is not None and not _signed(column(amount_column)):
         direction_column = next((i for i in range(columns) if i not in (date_column, amount_column)
                                  and column(i) and _directions(column(i))), None)
     amount_values = [v for i in (amount_column, debit_column, credit_column) if i is not None
                      for v in column(i)]
     taken = {date_column, amount_column, debit_column, credit_column, direction_column}
     free = [i for i in range(columns) if i not in taken]
-    payees = texts_by_header("payee", free)
-    descriptions = texts_by_header("description", [i for i in free if i not in payees[:1]])
-    if not payees:  # no payee column: the most telling description is the payee
-        payees, descriptions = descriptions[:1], descriptions[1:]
+
+    def constant(i: int) -> bool:
+        """The same value on every row (the account holder's name or IBAN, a currency): no payee."""
+        values = column(i)
+        return len(values) >= 3 and len({v.strip().casefold() for v in values}) == 1
+
+    def texts(candidates: Sequence[int]) -> list[int]:
+        """Columns of text that tell rows apart, the most telling (most distinct values, longest) first."""
+        found = [i for i in candidates if column(i) and not constant(i)
+                 and not all(_AMOUNTISH.match(v) or _DATEISH.match(v) for v in column(i))]
+        return sorted(found, key=lambda i: (-len(set(column(i))), -sum(map(len, column(i)))))
+
+    bank_id_column = by_header("bank_id", free)
+    currency_column = by_header("currency", [i for i in free if i != bank_id_column])
+    if not has_header:
+        currency_column = next((i for i in free if column(i) and len(column(i)) == len(sample_body)
+                                and all(_CURRENCY.fullmatch(v.strip()) for v in column(i))), None)
+        bank_id_column = next((i for i in free if i != currency_column
+                               and _identifiers(column(i), len(sample_body))), None)
+    free = [i for i in free if i not in (bank_id_column, currency_column)]
+    # A column is the payee only when its header says so; one whose value never changes is not (the
+    # account holder's name), unless its header is nothing but a payee word ("Payee", "Empfänger").
+    payees = [i for i in texts_by_header("payee", free) if not constant(i) or _says_payee(headers[i])]
     payee_column = payees[0] if payees else None
+    descriptions = [i for i in texts_by_header("description", free) if i != payee_column and not constant(i)]
+    if not descriptions:  # no column is named like a description: the most telling text column is one
+        descriptions = [i for i in texts(free) if i != payee_column
+                        and not (has_header and _match_header(headers[i], "payee"))]
     description_column = descriptions[0] if descriptions else None
-    bank_id_column = by_header("bank_id", [i for i in free if i not in (payee_column, description_column)])
-    currency_column = by_header("currency", [i for i in free if i not in (payee_column, description_column,
-                                                                           bank_id_column)])
-    if payee_column is None and description_column is None:
-        texts = [i for i in free if column(i) and not all(_AMOUNTISH.match(v) for v in column(i))]
-        payee_column = texts[0] if texts else None
     mapping = CsvMapping(
         encoding=encoding, delimiter=delimiter, skip_rows=skip, has_header=has_header,
         date_column=date_column, date_format=formats[0] if formats else DATE_FORMATS[0],
         amount_column=amount_column, debit_column=debit_column, credit_column=credit_column,
         direction_column=direction_column,
-        decimal_separator=guess_decimal_separator(amount_values), payee_column=payee_column,
+        decimal_separator=guess_decimal_separator([_unsigned_number(v) for v in amount_values]),
+        payee_column=payee_column,
         description_column=description_column, bank_id_column=bank_id_column,
         currency_column=currency_column,
     )
