@@ -37,7 +37,7 @@ from uuid import UUID
 import asyncpg
 import httpx
 
-from tally_ledger.importers.batches import IMPORT_ROW_COLUMNS
+from tally_ledger.batches import IMPORT_ROW_COLUMNS
 from tally_ledger.projections import TRANSACTION_COLUMNS
 from tallystack import postgres
 from tallystack.measure import sharing

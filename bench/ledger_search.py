@@ -29,7 +29,7 @@ import asyncpg
 import httpx
 from sqlalchemy import event
 
-from tally_ledger import handlers
+from tally_ledger import handlers, repository
 from tally_ledger.domain import DEFAULT_CATEGORIES
 from tally_ledger.main import MIGRATIONS, create_app
 from tally_ledger.settings import LedgerSettings
@@ -65,7 +65,7 @@ def progress(done: int, total: int, started: float) -> None:
     sys.stdout.flush()
 
 
-async def seed(db: Database, settings: LedgerSettings, ctx: handlers.Context, rows: int,
+async def seed(db: Database, settings: LedgerSettings, ctx: repository.Context, rows: int,
                batch: int = 1_000) -> dict[str, UUID]:
     """One household: three accounts, the default categories, `rows` entries through the handlers
     (`record_many`: a batch per unit of work, every entry checked, appended, projected and enqueued)."""
@@ -117,7 +117,7 @@ async def _measure(url: str, rows: int, samples: int) -> dict[str, Any]:
                               log_level="WARNING",
                               kafka_bootstrap_servers="127.0.0.1:9", database_pool_size=10)
     tenant, user = uuid4(), uuid4()
-    ctx = handlers.Context(tenant_id=tenant, actor=str(user))
+    ctx = repository.Context(tenant_id=tenant, actor=str(user))
     db = Database.from_settings(settings)
     print(f"Seeding {rows:,} transactions through the handlers ...")
     started = time.perf_counter()

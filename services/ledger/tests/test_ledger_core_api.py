@@ -9,7 +9,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from tally_ledger import handlers
+from tally_ledger import handlers, repository
 from tallykit.contracts.ledger import TransactionKind
 from tallykit.errors import InvalidInput
 from tallykit.events import Envelope
@@ -417,7 +417,7 @@ async def test_record_many_checks_every_entry_and_writes_all_or_none(
     me = Book(ledger, home.headers)
     account, savings = await me.account(opening=1_000), await me.account("Savings")
     app: Any = ledger.app  # type: ignore[attr-defined]
-    ctx = handlers.Context(tenant_id=home.tenant_id, actor=str(home.owner_id))
+    ctx = repository.Context(tenant_id=home.tenant_id, actor=str(home.owner_id))
     day = date(2026, 3, 1)
     before = await snapshot()
     with pytest.raises(InvalidInput, match="positive"):

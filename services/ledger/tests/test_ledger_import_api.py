@@ -10,8 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from tally_ledger import import_api, projections, store
-from tally_ledger.importers import batches
+from tally_ledger import batches, import_api, projections, store
 from tallykit.errors import InvalidInput
 from tallykit.events import Envelope
 

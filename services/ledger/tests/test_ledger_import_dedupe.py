@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tally_ledger.batches import DUPLICATE_WINDOW_DAYS, Known, new_rows, payee_key
 from tally_ledger.importers import StatementRow
-from tally_ledger.importers.batches import DUPLICATE_WINDOW_DAYS, Known, new_rows, payee_key
 
 START = date(2025, 1, 1)
 

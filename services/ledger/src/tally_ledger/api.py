@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import handlers, store
-from tally_ledger.handlers import Context
 from tally_ledger.query import Cursor, Filters, QueryError, parse
+from tally_ledger.repository import Context
 from tally_ledger.schemas import (
     AccountCreate,
     AccountPublic,

@@ -1,7 +1,7 @@
 """Import batches: an uploaded statement waits here until the user confirms its mapping, then every row
-becomes a transaction (domain `Transaction.record`, appended to the event store, projected, enqueued on
-the outbox) in chunks of one database transaction each. The whole file is parsed and checked before the
-first chunk is written, so a malformed file adds nothing.
+becomes a transaction (domain `record_statement`, saved by `repository.save_recorded`, its read-model
+rows written by COPY) in chunks of one database transaction each. The whole file is parsed and checked
+before the first chunk is written, so a malformed file adds nothing.
 
 Every event of a batch carries the batch id as its correlation id: the event store itself says which
 transactions an import recorded. `import_rows` keeps what duplicate detection needs (the bank's
@@ -12,7 +12,7 @@ import asyncio
 import re
 import unicodedata
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -44,30 +44,27 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import handlers, projections, store
+from tally_ledger import handlers, projections, repository, store
 from tally_ledger.domain import (
     Account,
-    Aggregate,
     DomainError,
     EntryViolation,
     StatementEntry,
-    Transaction,
     record_statement,
     state_of,
 )
-from tally_ledger.handlers import TOPIC, Context
 from tally_ledger.importers import CsvMapping, StatementError, StatementFormat, StatementRow, parse
+from tally_ledger.repository import Context
 from tally_ledger.rules import RuleBook
-from tallykit import eventstore, outbox
+from tallykit import eventstore
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import ClearedState, EntryKind, TransactionKind, TransactionState
 from tallykit.db import Database, copy_records
 from tallykit.errors import Conflict, InvalidInput, NotFound
-from tallykit.events import Envelope, EventPayload
+from tallykit.events import Envelope
 from tallykit.logging import get_logger
 from tallykit.money import minor_unit_digits
 from tallykit.settings import ServiceSettings
-from tallykit.tables import event_store
 
 log = get_logger(__name__)
 
@@ -365,7 +362,7 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
             known = await load_known(session, tenant, batch.account_id, rows)
             payee_names = await store.payee_merges(session, tenant)
             book = await handlers.load_rulebook(session, ctx)
-            account = await handlers._load(session, ctx, Account, batch.account_id)
+            account = await repository.load(session, ctx, Account, batch.account_id)
         recordable = [r for r in rows if r.amount_minor != 0]
         fresh = new_rows(recordable, known)
         skipped = len(rows) - len(recordable)
@@ -461,14 +458,13 @@ async def _write(db: Database, settings: ServiceSettings, ctx: Context, batch: B
         await copy_records(session, import_rows, IMPORT_ROW_COLUMNS, chunk.import_rows)
         if after is not None:
             await after  # the chunk before failed: so does this one, and it rolls back
-        account = await handlers._load(session, ctx, Account, batch.account_id)
+        account = await repository.load(session, ctx, Account, batch.account_id)
         try:
             account.require_open()  # it may have been archived since the import began
         except DomainError as exc:
             raise InvalidInput(f"the file cannot be imported: {exc}") from exc
-        await eventstore.append_many(session, chunk.envelopes, encoded=chunk.encoded)
+        await repository.save_recorded(session, settings, chunk.envelopes, encoded=chunk.encoded)
         await projections.count_new_transactions(session, chunk.read_model)
-        await outbox.enqueue_stored(session, settings.topic(TOPIC), chunk.envelopes)
         await handlers.pay_bills(session, settings, ctx, chunk.states)
         done = len(chunk.envelopes)
         await session.execute(_touch(batch.id).values(rows_done=import_batches.c.rows_done + done,
@@ -502,34 +498,6 @@ async def _finish(db: Database, tenant_id: UUID, batch_id: UUID, status: str, **
                                                            import_batches.c.id == batch_id)
                               .values(updated_at=func.now(), status=status, **stamp, **values))
         return await _batch(session, tenant_id, batch_id)
-
-
-async def save_all(session: AsyncSession, settings: ServiceSettings, ctx: Context,
-                   aggregates: Iterable[Aggregate]) -> list[Envelope]:
-    """Save many aggregates' pending events in the caller's transaction, as `handlers._save` saves one."""
-    envelopes: list[Envelope] = []
-    payloads: list[EventPayload] = []
-    for aggregate in aggregates:
-        start = aggregate.expected_version
-        for n, payload in enumerate(aggregate.pending, start=1):
-            envelopes.append(registry.envelope(
-                payload, tenant_id=ctx.tenant_id, stream_id=aggregate.id, stream_version=start + n,
-                actor=ctx.actor, correlation_id=ctx.correlation_id, causation_id=ctx.causation_id))
-            payloads.append(payload)
-        aggregate.pending.clear()
-    await append_all(session, settings, envelopes, payloads)
-    return envelopes
-
-
-async def append_all(session: AsyncSession, settings: ServiceSettings, envelopes: Sequence[Envelope],
-                     payloads: Sequence[EventPayload]) -> None:
-    """Append events of many streams (a stream that moved meanwhile → 409), project them with the
-    ledger's bulk projection and name them on the outbox, in the caller's transaction."""
-    if not envelopes:
-        return
-    await eventstore.append_many(session, envelopes)
-    await projections.project_many(session, list(zip(envelopes, payloads, strict=True)))
-    await outbox.enqueue_stored(session, settings.topic(TOPIC), envelopes)
 
 
 # --- undo ----------------------------------------------------------------------------------------
@@ -572,13 +540,13 @@ async def run_undo(db: Database, settings: ServiceSettings, ctx: Context, batch:
         for start in range(0, len(ids), CHUNK_ROWS):
             chunk = ids[start:start + CHUNK_ROWS]
             async with db.transaction() as session:
-                live = [t for t in await _load_transactions(session, ctx, chunk) if not t.deleted]
+                live = [t for t in await repository.load_transactions(session, ctx, chunk) if not t.deleted]
                 try:
                     for transaction in live:
                         transaction.delete(expected_version=None)
                 except DomainError as exc:
                     raise Conflict(f"the import cannot be undone: {exc}") from exc
-                await save_all(session, settings, ctx, live)
+                await repository.save(session, settings, ctx, *live)
                 await session.execute(delete(import_rows).where(import_rows.c.tenant_id == tenant,
                                                                 import_rows.c.transaction_id.in_(chunk)))
                 left = import_batches.c.rows_done - len(chunk)
@@ -591,31 +559,11 @@ async def run_undo(db: Database, settings: ServiceSettings, ctx: Context, batch:
 
 async def require_open_account(db: Database, ctx: Context, account_id: UUID) -> None:
     async with db.read() as session:
-        account = await handlers._load(session, ctx, Account, account_id)
+        account = await repository.load(session, ctx, Account, account_id)
     try:
         account.require_open()
     except DomainError as exc:
         raise InvalidInput(f"the file cannot be imported: {exc}") from exc
-
-
-async def _load_transactions(session: AsyncSession, ctx: Context, ids: Sequence[UUID]) -> list[Transaction]:
-    """Many transactions in one query, with today's names for merged categories and payees."""
-    if not ids:
-        return []
-    histories: dict[UUID, list[Any]] = defaultdict(list)
-    rows = await session.execute(
-        select(event_store.c.stream_id, event_store.c.envelope)
-        .where(event_store.c.tenant_id == ctx.tenant_id, event_store.c.stream_id.in_(ids))
-        .order_by(event_store.c.stream_id, event_store.c.stream_version))
-    for stream_id, envelope in rows:
-        histories[stream_id].append(registry.payload(Envelope.model_validate(envelope)))
-    canonical = await handlers._canonical(session, ctx)
-    loaded = []
-    for transaction_id in ids:
-        transaction = Transaction.from_history(transaction_id, histories[transaction_id])
-        transaction.canonical = canonical
-        loaded.append(transaction)
-    return loaded
 
 
 # --- saved mappings ------------------------------------------------------------------------------

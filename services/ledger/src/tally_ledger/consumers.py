@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tally_ledger import handlers, store
 from tally_ledger.attachments import LocalStorage
 from tally_ledger.erasure import erase_households
+from tally_ledger.repository import Context
 from tally_ledger.settings import LedgerSettings
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
@@ -33,7 +34,7 @@ def auth_events_consumer(db: Database, settings: ServiceSettings) -> EventConsum
     storage = LocalStorage(settings.attachments_dir) if isinstance(settings, LedgerSettings) else None
 
     async def on_tenant_created(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
-        await handlers.create_default_categories(session, settings, handlers.Context.caused_by(envelope))
+        await handlers.create_default_categories(session, settings, Context.caused_by(envelope))
         await _set_base_currency(session, envelope, payload.base_currency, created=True)
 
     async def on_settings_changed(

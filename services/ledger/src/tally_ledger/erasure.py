@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import attachments, store
 from tally_ledger.attachments import Storage
-from tally_ledger.importers.batches import import_batches, import_mappings, import_rows
+from tally_ledger.batches import import_batches, import_mappings, import_rows
 from tallykit.logging import get_logger
 from tallykit.tables import event_store, outbox
 

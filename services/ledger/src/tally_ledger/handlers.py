@@ -1,8 +1,5 @@
-"""One async function per command: load the aggregate(s) from the event store, decide, save.
-
-Saving appends the new events at the version the command saw (a concurrent writer → 409), projects
-them into the read models and enqueues them on the outbox, all in one transaction.
-"""
+"""One async function per command: load the aggregate(s), decide, save (`repository`), in one
+transaction."""
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -14,7 +11,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import projections, store
+from tally_ledger import repository, store
 from tally_ledger.domain import (
     DEFAULT_CATEGORIES,
     Account,
@@ -31,8 +28,9 @@ from tally_ledger.domain import (
     referenced_ids,
 )
 from tally_ledger.recurring import Recurring
+from tally_ledger.repository import Context
 from tally_ledger.rules import Rule, RuleBook, RuleSpec, category_ids
-from tallykit import eventstore, outbox
+from tallykit import eventstore
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import (
     AccountKind,
@@ -50,39 +48,17 @@ from tallykit.contracts.ledger import (
 )
 from tallykit.db import Database
 from tallykit.errors import Conflict, InvalidInput, NotFound
-from tallykit.events import SYSTEM, Envelope, EventPayload
 from tallykit.logging import get_logger
 from tallykit.settings import ServiceSettings
-from tallykit.tokens import Principal
 
 log = get_logger(__name__)
 
-TOPIC = "ledger.events"
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class Context:
-    """Who acts, for which household, and what caused it."""
-
-    tenant_id: UUID
-    actor: str
-    correlation_id: UUID | None = None
-    causation_id: UUID | None = None
-
-    @classmethod
-    def of(cls, principal: Principal) -> "Context":
-        return cls(tenant_id=principal.tenant_id, actor=principal.actor)
-
-    @classmethod
-    def caused_by(cls, envelope: Envelope) -> "Context":
-        return cls(tenant_id=envelope.tenant_id, actor=SYSTEM, correlation_id=envelope.correlation_id,
-                   causation_id=envelope.id)
-
-
 @contextmanager
-def _domain_errors_as_problems() -> Iterator[None]:
+def domain_errors_as_problems() -> Iterator[None]:
     try:
         yield
     except DoesNotExist as exc:
@@ -92,44 +68,6 @@ def _domain_errors_as_problems() -> Iterator[None]:
                                              current_version=exc.actual) from exc
     except RuleViolation as exc:
         raise InvalidInput(str(exc)) from exc
-
-
-async def _load(session: AsyncSession, ctx: Context, cls: type[A], aggregate_id: UUID) -> A:
-    """The aggregate as of its stream; another household's stream reads as one that does not exist."""
-    history = await eventstore.load_stream(session, ctx.tenant_id, aggregate_id)
-    return cls.from_history(aggregate_id, (registry.payload(e) for e in history))
-
-
-async def _save(session: AsyncSession, settings: ServiceSettings, ctx: Context, aggregate: Aggregate) -> None:
-    await outbox.enqueue_stored(session, settings.topic(TOPIC), await _append(session, ctx, aggregate))
-
-
-async def _append(session: AsyncSession, ctx: Context, *aggregates: Aggregate) -> list[Envelope]:
-    """Append the aggregates' pending events and project them; the caller enqueues them."""
-    projected: list[tuple[Envelope, EventPayload]] = []
-    new_streams = len(aggregates) > 1 and all(a.expected_version == 0 for a in aggregates)
-    for aggregate in aggregates:
-        start = aggregate.expected_version
-        envelopes = [
-            registry.envelope(payload, tenant_id=ctx.tenant_id, stream_id=aggregate.id,
-                              stream_version=start + n, actor=ctx.actor, correlation_id=ctx.correlation_id,
-                              causation_id=ctx.causation_id)
-            for n, payload in enumerate(aggregate.pending, start=1)
-        ]
-        if not new_streams:
-            await eventstore.append(session, start, envelopes)
-        projected += zip(envelopes, aggregate.pending, strict=True)
-        aggregate.pending.clear()
-    if new_streams:
-        await _append_new_streams(session, [envelope for envelope, _ in projected])
-    await projections.project_many(session, projected)
-    return [envelope for envelope, _ in projected]
-
-
-async def _append_new_streams(session: AsyncSession, envelopes: list[Envelope]) -> None:
-    """Many brand-new streams in one go (`eventstore.append_many`: the append lock, one COPY, the unique
-    key as the guard), instead of one `eventstore.append` per stream."""
-    await eventstore.append_many(session, envelopes)
 
 
 async def _account_row(session: AsyncSession, ctx: Context, account_id: UUID) -> store.AccountRow:
@@ -142,10 +80,10 @@ async def _account_row(session: AsyncSession, ctx: Context, account_id: UUID) ->
 async def open_account(db: Database, settings: ServiceSettings, ctx: Context, *, name: str, kind: AccountKind,
                        currency: str, opening_balance_minor: int) -> store.AccountRow:
     async with db.transaction() as session:
-        with _domain_errors_as_problems():
+        with domain_errors_as_problems():
             account = Account.open(uuid4(), name=name, kind=kind, currency=currency,
                                    opening_balance_minor=opening_balance_minor)
-        await _save(session, settings, ctx, account)
+        await repository.save(session, settings, ctx, account)
         row = await _account_row(session, ctx, account.id)
     log.info("account_opened", account_id=str(account.id))
     return row
@@ -174,10 +112,10 @@ async def _change(db: Database, settings: ServiceSettings, ctx: Context, cls: ty
                   row: Callable[[AsyncSession, Context, UUID], Awaitable[R]]) -> R:
     """Load one aggregate, apply a command, save; returns its read-model row after the change."""
     async with db.transaction() as session:
-        aggregate = await _load(session, ctx, cls, aggregate_id)
-        with _domain_errors_as_problems():
+        aggregate = await repository.load(session, ctx, cls, aggregate_id)
+        with domain_errors_as_problems():
             change(aggregate)
-        await _save(session, settings, ctx, aggregate)
+        await repository.save(session, settings, ctx, aggregate)
         return await row(session, ctx, aggregate_id)
 
 
@@ -192,7 +130,7 @@ async def create_category(db: Database, settings: ServiceSettings, ctx: Context,
                           kind: CategoryKind) -> store.CategoryRow:
     async with db.transaction() as session:
         category = Category.create(uuid4(), name=name, group=group, kind=kind)
-        await _save(session, settings, ctx, category)
+        await repository.save(session, settings, ctx, category)
         return await _category_row(session, ctx, category.id)
 
 
@@ -210,11 +148,11 @@ async def merge_category(db: Database, settings: ServiceSettings, ctx: Context, 
                          into_category_id: UUID) -> store.CategoryRow:
     """Move a category's whole history to another one; the merged category ends archived."""
     async with db.transaction() as session:
-        source = await _load(session, ctx, Category, category_id)
-        target = await _load(session, ctx, Category, into_category_id)
-        with _domain_errors_as_problems():
+        source = await repository.load(session, ctx, Category, category_id)
+        target = await repository.load(session, ctx, Category, into_category_id)
+        with domain_errors_as_problems():
             source.merge_into(target)
-        await _save(session, settings, ctx, source)
+        await repository.save(session, settings, ctx, source)
         row = await _category_row(session, ctx, into_category_id)
     log.info("category_merged", category_id=str(category_id), into=str(into_category_id))
     return row
@@ -239,14 +177,14 @@ async def merge_payee(db: Database, settings: ServiceSettings, ctx: Context, *, 
         for payee_name in (name, into_name):
             if await store.get_payee(session, ctx.tenant_id, payee_name) is None:
                 raise NotFound(f"payee {payee_name!r} does not exist")
-        source = await _load(session, ctx, Payee, payee_id(ctx.tenant_id, name))
+        source = await repository.load(session, ctx, Payee, payee_id(ctx.tenant_id, name))
         target = await store.get_payee(session, ctx.tenant_id, into_name)
         source_row = await store.get_payee(session, ctx.tenant_id, name)
         if target is None or source_row is None:  # pragma: no cover - checked just above
             raise NotFound("payee does not exist")
-        with _domain_errors_as_problems():
+        with domain_errors_as_problems():
             source.merge_into(source_row.name, target.name)
-        await _save(session, settings, ctx, source)
+        await repository.save(session, settings, ctx, source)
         merged = await store.get_payee(session, ctx.tenant_id, target.name)
     if merged is None:
         raise RuntimeError(f"payee {into_name!r} missing from its read model")
@@ -254,32 +192,6 @@ async def merge_payee(db: Database, settings: ServiceSettings, ctx: Context, *, 
 
 
 # --- transactions ------------------------------------------------------------------------------------
-
-async def _canonical(session: AsyncSession, ctx: Context) -> Callable[[TransactionState], TransactionState]:
-    """Today's names for a stored state: a merged category's target, a merged payee's target."""
-    categories = await store.category_merges(session, ctx.tenant_id)
-    payees = await store.payee_merges(session, ctx.tenant_id)
-
-    def canonical(state: TransactionState) -> TransactionState:
-        changes: dict[str, Any] = {}
-        if state.category_id in categories:
-            changes["category_id"] = categories[state.category_id]
-        if any(s.category_id in categories for s in state.splits):
-            changes["splits"] = tuple(s.model_copy(update={"category_id": categories.get(s.category_id,
-                                                                                         s.category_id)})
-                                      for s in state.splits)
-        if state.payee.lower() in payees:
-            changes["payee"] = payees[state.payee.lower()]
-        return state.model_copy(update=changes) if changes else state
-
-    return canonical
-
-
-async def _load_transaction(session: AsyncSession, ctx: Context, transaction_id: UUID) -> Transaction:
-    transaction = await _load(session, ctx, Transaction, transaction_id)
-    transaction.canonical = await _canonical(session, ctx)
-    return transaction
-
 
 async def _refs(session: AsyncSession, ctx: Context, *states: TransactionState | None) -> Refs:
     account_ids: set[UUID] = set()
@@ -289,8 +201,8 @@ async def _refs(session: AsyncSession, ctx: Context, *states: TransactionState |
             accounts, categories = referenced_ids(state)
             account_ids |= accounts
             category_ids |= categories
-    return Refs({i: await _load(session, ctx, Account, i) for i in account_ids},
-                {i: await _load(session, ctx, Category, i) for i in category_ids})
+    return Refs({i: await repository.load(session, ctx, Account, i) for i in account_ids},
+                {i: await repository.load(session, ctx, Category, i) for i in category_ids})
 
 
 async def _transaction_row(session: AsyncSession, ctx: Context, transaction_id: UUID) -> store.TransactionRow:
@@ -315,7 +227,7 @@ async def already_recorded(
     recorded with; or one deleted since) is refused rather than guessed at. Another household's ids
     read as new and then collide in the event store: 409 as well, without saying whose."""
     async with db.read() as session:
-        transaction = await _load(session, ctx, Transaction, transaction_id)
+        transaction = await repository.load(session, ctx, Transaction, transaction_id)
         if not transaction.exists:
             return None
         first = transaction.history[0].after if transaction.history else None
@@ -347,7 +259,7 @@ async def record_transaction(
     status: ClearedState = ClearedState.uncleared,
 ) -> store.TransactionRow:
     async with db.transaction() as session:
-        account = await _load(session, ctx, Account, account_id)
+        account = await repository.load(session, ctx, Account, account_id)
         book = await load_rulebook(session, ctx)
         if book.rules and account.exists:
             # The rules fill in what the entry leaves open (a category it has none of; payee, note, tags).
@@ -358,15 +270,16 @@ async def record_transaction(
             if provisional is not None:
                 ruled, _ = book.apply(provisional)
                 category_id, payee, note, tags = ruled.category_id, ruled.payee, ruled.note, ruled.tags
-        category = await _load(session, ctx, Category, category_id) if category_id is not None else None
-        split_categories = [await _load(session, ctx, Category, i) for i in {s.category_id for s in splits}]
-        with _domain_errors_as_problems():
+        category = await repository.load(session, ctx, Category, category_id) if category_id else None
+        split_categories = [await repository.load(session, ctx, Category, i)
+                            for i in {s.category_id for s in splits}]
+        with domain_errors_as_problems():
             transaction = Transaction.record(
                 transaction_id or uuid4(), account=account, kind=kind, amount_minor=amount_minor,
                 booked_on=booked_on, currency=currency, category=category,
                 payee=await _payee_name(session, ctx, payee), note=note, splits=splits,
                 split_categories=split_categories, tags=tags, status=status)
-        await _save(session, settings, ctx, transaction)
+        await repository.save(session, settings, ctx, transaction)
         await pay_bills(session, settings, ctx, [(transaction.id, transaction.current)])
         row = await _transaction_row(session, ctx, transaction.id)
     log.info("transaction_recorded", transaction_id=str(transaction.id))
@@ -380,14 +293,14 @@ async def record_transfer(db: Database, settings: ServiceSettings, ctx: Context,
                           status: ClearedState = ClearedState.uncleared,
                           counter_amount_minor: int | None = None) -> store.TransactionRow:
     async with db.transaction() as session:
-        source = await _load(session, ctx, Account, from_account_id)
-        target = await _load(session, ctx, Account, to_account_id)
-        with _domain_errors_as_problems():
+        source = await repository.load(session, ctx, Account, from_account_id)
+        target = await repository.load(session, ctx, Account, to_account_id)
+        with domain_errors_as_problems():
             transaction = Transaction.transfer(
                 transaction_id or uuid4(), source=source, target=target, amount_minor=amount_minor,
                 booked_on=booked_on, payee=await _payee_name(session, ctx, payee), note=note, tags=tags,
                 status=status, counter_amount_minor=counter_amount_minor)
-        await _save(session, settings, ctx, transaction)
+        await repository.save(session, settings, ctx, transaction)
         row = await _transaction_row(session, ctx, transaction.id)
     log.info("transfer_recorded", transaction_id=str(transaction.id))
     return row
@@ -408,7 +321,7 @@ async def load_rulebook(session: AsyncSession, ctx: Context) -> RuleBook:
     rows = await session.execute(select(r.id, r.position, r.spec).where(r.tenant_id == ctx.tenant_id)
                                  .order_by(r.position, r.id))
     rules = [Rule(i, position, RuleSpec.model_validate(spec)) for i, position, spec in rows]
-    return RuleBook(rules, {i: await _load(session, ctx, Category, i) for i in category_ids(rules)})
+    return RuleBook(rules, {i: await repository.load(session, ctx, Category, i) for i in category_ids(rules)})
 
 
 async def pay_bills(session: AsyncSession, settings: ServiceSettings, ctx: Context,
@@ -425,7 +338,7 @@ async def pay_bills(session: AsyncSession, settings: ServiceSettings, ctx: Conte
         r.account_id.in_({state.account_id for _, state in states})).order_by(r.name, r.id))).scalars().all()
     if not ids:
         return 0
-    bills = [await _load(session, ctx, Recurring, i) for i in ids]
+    bills = [await repository.load(session, ctx, Recurring, i) for i in ids]
     paid = 0
     for transaction_id, state in sorted(states, key=lambda s: s[1].booked_on):
         kind = TransactionKind(state.kind.value)
@@ -439,7 +352,7 @@ async def pay_bills(session: AsyncSession, settings: ServiceSettings, ctx: Conte
                 break
     changed = [bill for bill in bills if bill.pending]
     if changed:
-        await outbox.enqueue_stored(session, settings.topic(TOPIC), await _append(session, ctx, *changed))
+        await repository.save(session, settings, ctx, *changed)
     return paid
 
 
@@ -471,14 +384,14 @@ async def record_many(db: Database, settings: ServiceSettings, ctx: Context,
 
         async def cached(cache: dict[UUID, A], cls: type[A], aggregate_id: UUID) -> A:
             if aggregate_id not in cache:
-                cache[aggregate_id] = await _load(session, ctx, cls, aggregate_id)
+                cache[aggregate_id] = await repository.load(session, ctx, cls, aggregate_id)
             return cache[aggregate_id]
 
         payees = await store.payee_merges(session, ctx.tenant_id)
         for entry in entries:
             account = await cached(accounts, Account, entry.account_id)
             payee = payees.get(entry.payee.lower(), entry.payee)
-            with _domain_errors_as_problems():
+            with domain_errors_as_problems():
                 if entry.to_account_id is not None:
                     transaction = Transaction.transfer(
                         uuid4(), source=account, target=await cached(accounts, Account, entry.to_account_id),
@@ -495,7 +408,7 @@ async def record_many(db: Database, settings: ServiceSettings, ctx: Context,
                         note=entry.note, splits=entry.splits, split_categories=loaded.values(),
                         tags=entry.tags, status=entry.status)
             recorded.append(transaction)
-        await outbox.enqueue_stored(session, settings.topic(TOPIC), await _append(session, ctx, *recorded))
+        await repository.save(session, settings, ctx, *recorded)
     log.info("transactions_recorded", count=len(recorded))
     return [t.id for t in recorded]
 
@@ -504,18 +417,18 @@ async def amend_transaction(db: Database, settings: ServiceSettings, ctx: Contex
                             changes: Mapping[str, Any], *, expected_version: int) -> store.TransactionRow:
     """Change some fields of a transaction (the event carries its full state before and after)."""
     async with db.transaction() as session:
-        transaction = await _load_transaction(session, ctx, transaction_id)
+        transaction = await repository.load_transaction(session, ctx, transaction_id)
         changes = dict(changes)
         if "payee" in changes:
             changes["payee"] = await _payee_name(session, ctx, changes["payee"])
-        with _domain_errors_as_problems():
+        with domain_errors_as_problems():
             probe = transaction.current.model_copy(update={k: v for k, v in changes.items()
                                                            if k in ("account_id", "counter_account_id",
                                                                     "category_id", "splits",
                                                                     "counter_amount_minor")})
             refs = await _refs(session, ctx, transaction.current, probe)
             transaction.amend(changes, refs, expected_version=expected_version)
-        await _save(session, settings, ctx, transaction)
+        await repository.save(session, settings, ctx, transaction)
         return await _transaction_row(session, ctx, transaction_id)
 
 
@@ -531,10 +444,10 @@ class Outcome:
 async def delete_transaction(db: Database, settings: ServiceSettings, ctx: Context, transaction_id: UUID, *,
                              expected_version: int) -> Outcome:
     async with db.transaction() as session:
-        transaction = await _load_transaction(session, ctx, transaction_id)
-        with _domain_errors_as_problems():
+        transaction = await repository.load_transaction(session, ctx, transaction_id)
+        with domain_errors_as_problems():
             transaction.delete(expected_version=expected_version)
-        await _save(session, settings, ctx, transaction)
+        await repository.save(session, settings, ctx, transaction)
     return Outcome(transaction_id, transaction.version, None)
 
 
@@ -542,14 +455,14 @@ async def undo_transaction(db: Database, settings: ServiceSettings, ctx: Context
                            expected_version: int) -> Outcome:
     """Revert the transaction's last change (recorded → deleted, amended → as before, deleted → back)."""
     async with db.transaction() as session:
-        transaction = await _load_transaction(session, ctx, transaction_id)
-        with _domain_errors_as_problems():
+        transaction = await repository.load_transaction(session, ctx, transaction_id)
+        with domain_errors_as_problems():
             transaction.require_version(expected_version)
             target = transaction.undo_target()
             before = transaction.canonical(target.before) if target.before else None
             refs = await _refs(session, ctx, before, None if transaction.deleted else transaction.current)
             transaction.undo(refs, expected_version=expected_version)
-        await _save(session, settings, ctx, transaction)
+        await repository.save(session, settings, ctx, transaction)
         row = None if transaction.deleted else await _transaction_row(session, ctx, transaction_id)
     return Outcome(transaction_id, transaction.version, row)
 
@@ -598,11 +511,11 @@ async def create_default_categories(session: AsyncSession, settings: ServiceSett
     """
     created = 0
     for default in DEFAULT_CATEGORIES:
-        category = await _load(session, ctx, Category, default.id_for(ctx.tenant_id))
+        category = await repository.load(session, ctx, Category, default.id_for(ctx.tenant_id))
         if category.exists:
             continue
         category = Category.create(category.id, name=default.name, group=default.group, kind=default.kind)
-        await _save(session, settings, ctx, category)
+        await repository.save(session, settings, ctx, category)
         created += 1
     log.info("default_categories_created", created=created)
     return created

@@ -17,21 +17,20 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from tally_ledger import store
+from tally_ledger import batches, store
 from tally_ledger.api import _settings
+from tally_ledger.batches import Batch
 from tally_ledger.exporters import ledger_json
 from tally_ledger.exporters.tables import ExportFilter, export_rows, to_csv, to_xlsx
-from tally_ledger.handlers import Context
 from tally_ledger.importers import (
     CsvMapping,
     StatementError,
     StatementFormat,
     StatementRow,
-    batches,
     csv_import,
     detect_format,
 )
-from tally_ledger.importers.batches import Batch
+from tally_ledger.repository import Context
 from tallykit.app import db_of, wake_relay
 from tallykit.errors import InvalidInput, NotFound, Problem
 from tallykit.logging import get_logger

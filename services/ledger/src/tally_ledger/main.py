@@ -8,10 +8,10 @@ from tally_ledger import projections
 from tally_ledger.api import router
 from tally_ledger.attachments_api import router as attachments_router
 from tally_ledger.consumers import auth_events_consumer
-from tally_ledger.handlers import TOPIC
 from tally_ledger.import_api import router as import_router
 from tally_ledger.rates_api import router as rates_router
 from tally_ledger.recurring_api import router as recurring_router
+from tally_ledger.repository import TOPIC
 from tally_ledger.rules_api import router as rules_router
 from tally_ledger.scheduling import Scheduler
 from tally_ledger.settings import LedgerSettings

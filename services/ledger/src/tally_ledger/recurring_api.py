@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 
 from tally_ledger import schedule, scheduling, store
-from tally_ledger.handlers import Context
+from tally_ledger.repository import Context
 from tally_ledger.schemas import (
     BillPayment,
     OccurrencePublic,

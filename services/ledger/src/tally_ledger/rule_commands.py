@@ -11,10 +11,9 @@ from uuid import UUID, uuid4
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import store
+from tally_ledger import repository, store
 from tally_ledger.domain import Account, Category, DomainError, Refs, differences
-from tally_ledger.handlers import Context, _load
-from tally_ledger.importers.batches import _load_transactions, save_all
+from tally_ledger.repository import Context, load
 from tally_ledger.rules import AccountCondition, AmountCondition, DateCondition, RuleBook, RuleSpec
 from tallykit.contracts.ledger import Split, TransactionState
 from tallykit.db import Database
@@ -62,11 +61,11 @@ async def _check_refs(session: AsyncSession, ctx: Context, spec: RuleSpec) -> No
     category must still be in use."""
     for condition in spec.conditions:
         if isinstance(condition, AccountCondition):
-            account = await _load(session, ctx, Account, condition.account_id)
+            account = await load(session, ctx, Account, condition.account_id)
             if not account.exists:
                 raise NotFound(f"account {condition.account_id} does not exist")
     if spec.actions.category_id is not None:
-        category = await _load(session, ctx, Category, spec.actions.category_id)
+        category = await load(session, ctx, Category, spec.actions.category_id)
         if not category.exists:
             raise NotFound(f"category {spec.actions.category_id} does not exist")
         if category.archived:
@@ -219,7 +218,7 @@ async def _candidates(session: AsyncSession, tenant_id: UUID, spec: RuleSpec) ->
 
 async def _book(session: AsyncSession, ctx: Context, spec: RuleSpec) -> RuleBook:
     ids = {spec.actions.category_id} if spec.actions.category_id else set()
-    return RuleBook([], {i: await _load(session, ctx, Category, i) for i in ids})
+    return RuleBook([], {i: await load(session, ctx, Category, i) for i in ids})
 
 
 async def preview(db: Database, ctx: Context, spec: RuleSpec) -> Preview:
@@ -269,7 +268,7 @@ async def apply(db: Database, settings: ServiceSettings, ctx: Context, rule_id: 
         async with db.transaction() as session:
             transactions = [
                 t
-                for t in await _load_transactions(session, ctx, ids[start : start + APPLY_CHUNK])
+                for t in await repository.load_transactions(session, ctx, ids[start : start + APPLY_CHUNK])
                 if t.exists and not t.deleted
             ]
             refs = await _refs(session, ctx, [t.current for t in transactions] + list(book.categories.keys()))
@@ -290,7 +289,7 @@ async def apply(db: Database, settings: ServiceSettings, ctx: Context, rule_id: 
                     log.info("rule_not_applied", transaction_id=str(transaction.id), reason=str(exc))
                     continue
                 amended.append(transaction)
-            await save_all(session, settings, ctx, amended)
+            await repository.save(session, settings, ctx, *amended)
             changed += len(amended)
     log.info("rule_applied", rule_id=str(rule_id), changed=changed)
     return changed
@@ -309,6 +308,6 @@ async def _refs(session: AsyncSession, ctx: Context, items: Sequence[Transaction
             {item.category_id} if item.category_id else set()
         )
     return Refs(
-        {i: await _load(session, ctx, Account, i) for i in accounts},
-        {i: await _load(session, ctx, Category, i) for i in categories},
+        {i: await load(session, ctx, Account, i) for i in accounts},
+        {i: await load(session, ctx, Category, i) for i in categories},
     )

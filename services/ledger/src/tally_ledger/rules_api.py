@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from tally_ledger import rule_commands
-from tally_ledger.handlers import Context
+from tally_ledger.repository import Context
 from tally_ledger.rules import RuleSpec
 from tallykit.app import db_of
 from tallykit.settings import ServiceSettings

@@ -19,13 +19,14 @@ from uuid import UUID, uuid4
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import handlers, schedule, store
+from tally_ledger import handlers, repository, schedule, store
 from tally_ledger.domain import Account, Category, DomainError, Transaction
-from tally_ledger.handlers import TOPIC, Context, _domain_errors_as_problems, _load
+from tally_ledger.handlers import domain_errors_as_problems
 from tally_ledger.recurring import Occurrence, Recurring, occurrence_transaction_id
+from tally_ledger.repository import Context, load
 from tally_ledger.rules import RuleBook
 from tally_ledger.settings import LedgerSettings
-from tallykit import eventstore, outbox
+from tallykit import eventstore
 from tallykit.contracts.ledger import EntryKind, RecurringScheduled, TransactionKind, TransactionState
 from tallykit.db import Database
 from tallykit.errors import InvalidInput, NotFound
@@ -46,13 +47,13 @@ async def _check_refs(
 ) -> dict[str, Any]:
     """The account must be open (unless the schedule already had it); the category usable for the kind;
     the currency is the account's."""
-    account = await _load(session, ctx, Account, values["account_id"])
-    with _domain_errors_as_problems():
+    account = await load(session, ctx, Account, values["account_id"])
+    with domain_errors_as_problems():
         account.require_exists()
         if before is None or before.account_id != account.id:
             account.require_open()
         if values.get("category_id") is not None:
-            category = await _load(session, ctx, Category, values["category_id"])
+            category = await load(session, ctx, Category, values["category_id"])
             if before is None or before.category_id != category.id:
                 category.require_usable(EntryKind(TransactionKind(values["kind"]).value))
             else:
@@ -72,9 +73,9 @@ async def create(
 ) -> store.RecurringRow:
     async with db.transaction() as session:
         values = await _check_refs(session, ctx, values, None)
-        with _domain_errors_as_problems():
+        with domain_errors_as_problems():
             recurring = Recurring.create(uuid4(), values, today=today)
-        await handlers._save(session, settings, ctx, recurring)
+        await repository.save(session, settings, ctx, recurring)
         row = await _row(session, ctx, recurring.id)
     log.info("recurring_scheduled", schedule_id=str(recurring.id))
     return row
@@ -91,14 +92,14 @@ async def change(
     today: date,
 ) -> store.RecurringRow:
     async with db.transaction() as session:
-        recurring = await _load(session, ctx, Recurring, schedule_id)
-        with _domain_errors_as_problems():
+        recurring = await load(session, ctx, Recurring, schedule_id)
+        with domain_errors_as_problems():
             recurring.require_exists()
             merged = recurring.current.model_dump(include={"account_id", "kind", "category_id"}) | values
         merged = await _check_refs(session, ctx, merged, recurring.current)
-        with _domain_errors_as_problems():
+        with domain_errors_as_problems():
             recurring.change(merged, today=today, expected_version=expected_version)
-        await handlers._save(session, settings, ctx, recurring)
+        await repository.save(session, settings, ctx, recurring)
         return await _row(session, ctx, schedule_id)
 
 
@@ -110,11 +111,11 @@ async def _command(
     command: Callable[[Recurring], None],
 ) -> store.RecurringRow:
     async with db.transaction() as session:
-        recurring = await _load(session, ctx, Recurring, schedule_id)
-        with _domain_errors_as_problems():
+        recurring = await load(session, ctx, Recurring, schedule_id)
+        with domain_errors_as_problems():
             recurring.require_exists()
             command(recurring)
-        await handlers._save(session, settings, ctx, recurring)
+        await repository.save(session, settings, ctx, recurring)
         return await _row(session, ctx, schedule_id)
 
 
@@ -165,7 +166,7 @@ async def upcoming(db: Database, ctx: Context, first: date, last: date) -> list[
         raise InvalidInput(f"a range of at most {MAX_UPCOMING_DAYS} days, please")
     async with db.read() as session:
         ids = [row.id for row in await store.list_recurring(session, ctx.tenant_id)]
-        schedules = [await _load(session, ctx, Recurring, i) for i in ids]
+        schedules = [await load(session, ctx, Recurring, i) for i in ids]
     found = [o for s in schedules for o in s.occurrences_between(first, last)]
     return sorted(found, key=lambda o: (o.due_on, o.name, o.schedule_id))
 
@@ -228,19 +229,19 @@ class Scheduler:
 
     async def _handle(self, session: AsyncSession, tenant_id: UUID, schedule_id: UUID, today: date) -> int:
         ctx = Context(tenant_id=tenant_id, actor=SYSTEM, correlation_id=schedule_id)
-        recurring = await _load(session, ctx, Recurring, schedule_id)
+        recurring = await load(session, ctx, Recurring, schedule_id)
         posted = await self._poster(session, ctx, recurring)
         recurring.fall_due(today, posted.post)
         recurring.remind(today)
         aggregates = [recurring, *posted.transactions]
-        envelopes = await handlers._append(session, ctx, *aggregates) if recurring.pending else []
-        await outbox.enqueue_stored(session, self.settings.topic(TOPIC), envelopes)
-        return len(envelopes)
+        if not recurring.pending:
+            return 0
+        return len(await repository.save(session, self.settings, ctx, *aggregates))
 
     async def _poster(self, session: AsyncSession, ctx: Context, recurring: Recurring) -> "_Poster":
         event = recurring.current
-        account = await _load(session, ctx, Account, event.account_id)
-        category = await _load(session, ctx, Category, event.category_id) if event.category_id else None
+        account = await load(session, ctx, Account, event.account_id)
+        category = await load(session, ctx, Category, event.category_id) if event.category_id else None
         payee = (await store.payee_merges(session, ctx.tenant_id)).get(event.payee.lower(), event.payee)
         book = await handlers.load_rulebook(session, ctx) if event.auto_post else RuleBook([], {})
         return _Poster(recurring.id, event, account, category, payee, book)

@@ -14,10 +14,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import store
+from tally_ledger import repository, store
 from tally_ledger.domain import DEFAULT_CATEGORIES, payee_id
-from tally_ledger.handlers import Context
-from tally_ledger.importers.batches import append_all
+from tally_ledger.repository import Context
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import PayeeMerged
 from tallykit.errors import Conflict, InvalidInput
@@ -108,6 +107,6 @@ async def restore(session: AsyncSession, settings: ServiceSettings, ctx: Context
             raise InvalidInput(f"event {number}: a payee merge whose stream is not its payee's")
         envelopes.append(Envelope.model_validate(moved.model_dump()))
         payloads.append(payload)
-    await append_all(session, settings, envelopes, payloads)
+    await repository.save_recorded(session, settings, envelopes, payloads=payloads)
     return len(envelopes)
 
