@@ -12,7 +12,7 @@ import asyncio
 import re
 import unicodedata
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -54,6 +54,7 @@ from tally_ledger.domain import (
     state_of,
 )
 from tally_ledger.importers import CsvMapping, StatementError, StatementFormat, StatementRow, parse
+from tally_ledger.importers.rows import SourceAccount
 from tally_ledger.repository import Context
 from tally_ledger.rules import RuleBook
 from tallykit import eventstore
@@ -100,6 +101,8 @@ import_batches = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("undone_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),  # the last progress, see STALE_AFTER
+    # Of a file naming several accounts, the one this batch takes (SourceAccount.key); None: every row.
+    Column("source_key", String(200)),
 )
 
 import_rows = Table(
@@ -113,6 +116,17 @@ import_rows = Table(
     Column("booked_on", Date, nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
     Column("payee_key", String(200), nullable=False),
+)
+
+# Which Tally account the statements of a bank account (SourceAccount.key) go into: remembered when a
+# statement naming it is confirmed, so the next one finds its account by itself.
+account_sources = Table(
+    "account_sources",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("source_key", String(200), primary_key=True),
+    Column("account_id", PgUUID(as_uuid=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 import_mappings = Table(
@@ -153,6 +167,7 @@ class Batch:
     finished_at: datetime | None
     undone_at: datetime | None
     updated_at: datetime
+    source_key: str | None
 
 
 _BATCH_COLUMNS = [import_batches.c[name] for name in Batch.__dataclass_fields__]
@@ -171,7 +186,7 @@ def _touch(batch_id: UUID) -> Any:
 
 async def create_batch(db: Database, ctx: Context, *, account_id: UUID, filename: str,
                        statement_format: StatementFormat, content: bytes,
-                       mapping: CsvMapping | None) -> Batch:
+                       mapping: CsvMapping | None, source_key: str | None = None) -> Batch:
     async with db.transaction() as session:
         account = await store.get_account(session, ctx.tenant_id, account_id)
         if account is None:
@@ -187,6 +202,7 @@ async def create_batch(db: Database, ctx: Context, *, account_id: UUID, filename
             format=statement_format.value, status=Status.uploaded, content=content,
             mapping=mapping.model_dump() if mapping else None, rows_total=0, rows_done=0, rows_new=0,
             rows_duplicate=0, rows_skipped=0, created_by=ctx.actor, created_at=_now(), updated_at=_now(),
+            source_key=source_key,
         ))
         return await _batch(session, ctx.tenant_id, batch_id)
 
@@ -227,17 +243,76 @@ async def batch_content(db: Database, tenant_id: UUID, batch_id: UUID) -> tuple[
 
 
 def read_rows(statement_format: StatementFormat, content: bytes, currency: str,
-              mapping: CsvMapping | None) -> list[StatementRow]:
-    """Parse the whole file and check every row against the account, or fail naming the row."""
+              mapping: CsvMapping | None, source_key: str | None = None) -> list[StatementRow]:
+    """Parse the whole file and check every row against the account, or fail naming the row. Of a file
+    naming several accounts, `source_key` takes one account's rows."""
     try:
         rows = parse(statement_format, content, digits=minor_unit_digits(currency), mapping=mapping)
     except StatementError as exc:
         raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
+    if source_key is not None:
+        rows = [row for row in rows if row.account is not None and row.account.key == source_key]
+        if not rows:
+            raise InvalidInput(f"the file has no rows of the account {source_key}")
     for row in rows:
         if row.currency and row.currency != currency:
             raise InvalidInput(f"the file cannot be imported: {row.where}: the statement is in "
                                f"{row.currency}, the account keeps {currency}", where=row.where)
     return rows
+
+
+# --- which account a statement is for ------------------------------------------------------------
+
+# Enough decimal places for any currency's amounts: only the accounts a file names are wanted here.
+_SCAN_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class FoundAccount:
+    """An account a statement names, how many of its rows are for it, and the Tally account statements
+    of it went into before (None: not yet)."""
+
+    source: SourceAccount
+    rows: int
+    account_id: UUID | None
+
+
+def accounts_named(statement_format: StatementFormat, content: bytes) -> list[tuple[SourceAccount, int]]:
+    """The accounts a (non-CSV) statement names, in the order they appear, with their row counts."""
+    try:
+        rows = parse(statement_format, content, digits=_SCAN_DIGITS)
+    except StatementError as exc:
+        raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
+    counts: dict[str, int] = {}
+    sources: dict[str, SourceAccount] = {}
+    for row in rows:
+        if row.account is not None:
+            sources.setdefault(row.account.key, row.account)
+            counts[row.account.key] = counts.get(row.account.key, 0) + 1
+    return [(source, counts[key]) for key, source in sources.items()]
+
+
+async def find_accounts(session: AsyncSession, tenant_id: UUID,
+                        named: Sequence[tuple[SourceAccount, int]]) -> list[FoundAccount]:
+    """The named accounts with the household's (open or archived) account each was imported into."""
+    s, a = account_sources.c, store.accounts.c
+    linked = dict((await session.execute(
+        select(s.source_key, s.account_id)
+        .join(store.accounts, and_(a.tenant_id == s.tenant_id, a.id == s.account_id))
+        .where(s.tenant_id == tenant_id, s.source_key.in_([source.key for source, _ in named])))).all())
+    return [FoundAccount(source, rows, linked.get(source.key)) for source, rows in named]
+
+
+async def remember_sources(session: AsyncSession, tenant_id: UUID, account_id: UUID,
+                           keys: Iterable[str]) -> None:
+    """Statements of these bank accounts go into `account_id` from now on."""
+    values = [{"tenant_id": tenant_id, "source_key": key, "account_id": account_id, "updated_at": _now()}
+              for key in sorted(set(keys))]
+    if values:
+        new = pg_insert(account_sources).values(values)
+        await session.execute(new.on_conflict_do_update(
+            index_elements=[account_sources.c.tenant_id, account_sources.c.source_key],
+            set_={"account_id": new.excluded.account_id, "updated_at": new.excluded.updated_at}))
 
 
 # --- duplicate detection -------------------------------------------------------------------------
@@ -474,10 +549,11 @@ async def _write(db: Database, settings: ServiceSettings, ctx: Context, batch: B
 def _entry(account: Account, row: StatementRow, payee_names: dict[str, str],
            book: RuleBook) -> StatementEntry:
     """The transaction a statement row asks for, after the household's rules and payee merges."""
-    payee = (row.payee or row.description)[:200]
-    payee = payee_names.get(payee.lower(), payee)
+    # Only who the bank says was paid is the payee; a row with only a memo keeps it as the note (rules
+    # and the categoriser read both).
+    payee = payee_names.get(row.payee[:200].lower(), row.payee[:200])
     kind = TransactionKind.income if row.amount_minor > 0 else TransactionKind.expense
-    note = row.description if row.description != payee else ""
+    note = row.description if row.description != row.payee else ""
     if not book.rules:
         return StatementEntry(kind, abs(row.amount_minor), row.booked_on, payee, note)
     try:  # the rules categorise and clean up what the bank wrote

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import attachments, store
 from tally_ledger.attachments import Storage
-from tally_ledger.batches import import_batches, import_mappings, import_rows
+from tally_ledger.batches import account_sources, import_batches, import_mappings, import_rows
 from tallykit.logging import get_logger
 from tallykit.tables import event_store, outbox
 
@@ -33,6 +33,7 @@ TENANT_TABLES = (
     import_rows,
     import_batches,
     import_mappings,
+    account_sources,
     event_store,
 )
 

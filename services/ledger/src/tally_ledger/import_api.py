@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from tally_ledger import batches, store
+from tally_ledger import batches, handlers, store
 from tally_ledger.api import _settings
 from tally_ledger.batches import Batch
 from tally_ledger.exporters import ledger_json
@@ -30,11 +30,13 @@ from tally_ledger.importers import (
     csv_import,
     detect_format,
 )
+from tally_ledger.importers.rows import SourceAccount
 from tally_ledger.repository import Context
 from tallykit.app import db_of, wake_relay
+from tallykit.contracts.ledger import AccountKind
 from tallykit.errors import InvalidInput, NotFound, Problem
 from tallykit.logging import get_logger
-from tallykit.tokens import CurrentPrincipal
+from tallykit.tokens import CurrentPrincipal, Principal
 
 router = APIRouter()
 log = get_logger(__name__)
@@ -56,6 +58,7 @@ class ImportBatchPublic(BaseModel):
 
     id: UUID
     account_id: UUID
+    source_key: str | None  # of a file naming several accounts, the one this batch takes
     filename: str
     format: StatementFormat
     status: str
@@ -84,8 +87,20 @@ class PreviewRow(BaseModel):
     duplicate: bool
 
 
+class FoundAccountPublic(BaseModel):
+    """An account the statement names, as the bank does, and the Tally account its statements go into."""
+
+    key: str  # send it as `source` to import this account's rows of a file naming several
+    name: str
+    currency: str | None
+    kind: str | None
+    rows: int
+    account_id: UUID | None  # None: no account of yours is linked to it yet
+
+
 class ImportPreview(BaseModel):
     batch: ImportBatchPublic
+    accounts: list[FoundAccountPublic] = []
     mapping: CsvMapping | None = None
     headers: list[str] = []
     sample: list[list[str]] = []
@@ -145,10 +160,11 @@ def _public(batch: Batch) -> ImportBatchPublic:
 
 
 async def _read_rows(statement_format: StatementFormat, content: bytes, currency: str,
-                     mapping: CsvMapping | None) -> list[StatementRow]:
+                     mapping: CsvMapping | None, source_key: str | None) -> list[StatementRow]:
     """`batches.read_rows` in a worker thread: a statement of many rows takes a second or more to read,
     and the service goes on answering meanwhile."""
-    return await asyncio.to_thread(batches.read_rows, statement_format, content, currency, mapping)
+    return await asyncio.to_thread(batches.read_rows, statement_format, content, currency, mapping,
+                                   source_key)
 
 
 class _Previewed:
@@ -193,7 +209,7 @@ async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: byt
             detected.date_formats
     if rows is None:
         try:
-            rows = await _read_rows(statement_format, content, currency, mapping)
+            rows = await _read_rows(statement_format, content, currency, mapping, batch.source_key)
         except InvalidInput as exc:
             preview.problem = exc.detail.removeprefix("the file cannot be imported: ")
             return preview
@@ -260,26 +276,34 @@ async def restore_ledger(principal: CurrentPrincipal, request: Request) -> Resto
 
 @router.post("/imports", status_code=201, response_model=ImportPreview,
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
-                 "type": "object", "required": ["file", "account_id"],
+                 "type": "object", "required": ["file"],
                  "properties": {"file": {"type": "string", "format": "binary"},
-                                "account_id": {"type": "string", "format": "uuid"},
+                                "account_id": {"type": "string", "description": (
+                                    "the account to import into; left out, the account that statements "
+                                    "of the same bank account went into before; `new` opens one with "
+                                    "the statement's name and currency")},
+                                "source": {"type": "string", "description": (
+                                    "of a file naming several accounts, the `key` of the one to import")},
                                 "mapping_name": {"type": "string"}}}}}}})
 async def upload_statement(principal: CurrentPrincipal, request: Request) -> ImportPreview:
-    """Upload a statement for an account: the answer previews its rows with the detected (or the named
-    saved) column mapping. Nothing is recorded until the import is confirmed."""
+    """Upload a statement: the answer previews its rows with the detected (or the named saved) column
+    mapping, and the accounts the file names. Nothing is recorded until the import is confirmed."""
     principal.require_write()
-    filename, data, fields = await _upload(request, MAX_UPLOAD_BYTES, ("account_id", "mapping_name"))
-    try:
-        account_id = UUID(fields.get("account_id", ""))
-    except ValueError as exc:
-        raise InvalidInput("account_id must be the id of one of the household's accounts") from exc
+    filename, data, fields = await _upload(request, MAX_UPLOAD_BYTES,
+                                           ("account_id", "source", "mapping_name"))
     if not filename.lower().endswith(EXTENSIONS):
         raise HTTPException(415, f"{filename!r} is not a statement ({', '.join(EXTENSIONS)})")
+    statement_format = detect_format(filename, data)
+    found: list[batches.FoundAccount] = []
+    if statement_format != StatementFormat.csv:
+        named = await asyncio.to_thread(batches.accounts_named, statement_format, data)
+        async with db_of(request).read() as session:
+            found = await batches.find_accounts(session, principal.tenant_id, named)
+    account_id, source_key = await _account_for(request, principal, fields, found)
     async with db_of(request).read() as session:
         account = await store.get_account(session, principal.tenant_id, account_id)
     if account is None:
         raise NotFound(f"account {account_id} does not exist")
-    statement_format = detect_format(filename, data)
     detected = mapping = rows = None
     if statement_format == StatementFormat.csv:
         try:
@@ -290,12 +314,75 @@ async def upload_statement(principal: CurrentPrincipal, request: Request) -> Imp
         if name := fields.get("mapping_name", "").strip():
             mapping = await batches.get_mapping(db_of(request), principal.tenant_id, name)
     else:  # a malformed file stops here; a CSV one is previewed with its problem, to correct the mapping
-        rows = await _read_rows(statement_format, data, account.currency, None)
+        rows = await _read_rows(statement_format, data, account.currency, None, source_key)
     ctx = Context.of(principal)
     batch = await batches.create_batch(db_of(request), ctx, account_id=account_id, filename=filename,
-                                       statement_format=statement_format, content=data, mapping=mapping)
-    return await _preview(request, principal.tenant_id, batch, data, account.currency, mapping, detected,
-                          rows)
+                                       statement_format=statement_format, content=data, mapping=mapping,
+                                       source_key=source_key)
+    preview = await _preview(request, principal.tenant_id, batch, data, account.currency, mapping, detected,
+                             rows)
+    preview.accounts = [_found_public(f) for f in found]
+    return preview
+
+
+def _found_public(found: batches.FoundAccount) -> FoundAccountPublic:
+    source = found.source
+    return FoundAccountPublic(key=source.key, name=source.name, currency=source.currency, kind=source.kind,
+                              rows=found.rows, account_id=found.account_id)
+
+
+async def _account_for(request: Request, principal: Principal, fields: dict[str, str],
+                       found: list[batches.FoundAccount]) -> tuple[UUID, str | None]:
+    """The Tally account an upload goes into, and of a file naming several accounts, the one it takes.
+
+    Chosen by the person (`account_id`), or the account statements of the same bank account went into
+    before, or (`account_id=new`) one opened now with the statement's name and currency."""
+    chosen, source = fields.get("account_id", "").strip(), fields.get("source", "").strip() or None
+    listing = {"accounts": [_found_public(f).model_dump(mode="json") for f in found]}
+    if source is not None and source not in {f.source.key for f in found}:
+        raise InvalidInput(f"the file names no account {source!r}", **listing)
+    if chosen not in ("", "new"):
+        try:
+            account_id = UUID(chosen)
+        except ValueError as exc:
+            raise InvalidInput("account_id must be the id of one of your accounts, or new") from exc
+        if source is None and len(found) > 1:
+            # Several accounts in the file: the one linked to the chosen account, else the person says.
+            linked = [f.source.key for f in found if f.account_id == account_id]
+            if len(linked) != 1:
+                raise InvalidInput(f"the file holds {len(found)} accounts: say which one to import into "
+                                   "this account (source)", **listing)
+            source = linked[0]
+        return account_id, source
+    candidates = [f for f in found if source is None or f.source.key == source]
+    if not candidates:
+        raise InvalidInput("the file does not say which account it is for: choose the account (account_id)")
+    if len(candidates) > 1:
+        raise InvalidInput(f"the file holds {len(candidates)} accounts: import them one at a time, naming "
+                           "each (source)", **listing)
+    [wanted] = candidates
+    source = wanted.source.key if len(found) > 1 else None
+    if chosen == "":
+        if wanted.account_id is None:
+            raise InvalidInput(f"no account of yours is linked to {wanted.source.name or wanted.source.key} "
+                               "yet: choose one (account_id), or open one for it (account_id=new)", **listing)
+        return wanted.account_id, source
+    return await _open_account_for(request, principal, wanted.source), source
+
+
+async def _open_account_for(request: Request, principal: Principal, source: SourceAccount) -> UUID:
+    """A new account named and kept in the currency as the statement says (else the household's)."""
+    principal.require_write()
+    async with db_of(request).read() as session:
+        currency = source.currency or await store.base_currency(session, principal.tenant_id)
+    if currency is None:
+        raise InvalidInput("the statement does not say its currency: open the account first and choose it")
+    kinds = {kind.value: kind for kind in AccountKind}
+    kind = kinds.get(source.kind or "", AccountKind.checking)
+    row = await handlers.open_account(db_of(request), _settings(request), Context.of(principal),
+                                      name=(source.name or source.key)[:100], kind=kind, currency=currency,
+                                      opening_balance_minor=0)
+    return row.id
 
 
 @router.get("/imports", response_model=ImportBatchesPublic)
@@ -352,9 +439,12 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
         raise InvalidInput(f"a {batch.format} statement takes no column mapping")
     rows = _previewed.take(batch_id, mapping)  # as the preview read them, or every row again now:
     if rows is None:  # all of them are read before any is written
-        rows = await _read_rows(statement_format, content, currency, mapping)
+        rows = await _read_rows(statement_format, content, currency, mapping, batch.source_key)
     await batches.require_open_account(db, ctx, batch.account_id)
     batch = await batches.start_import(db, ctx, batch_id, mapping)
+    async with db.transaction() as session:  # the next statement of these bank accounts finds its account
+        await batches.remember_sources(session, tenant, batch.account_id,
+                                       {r.account.key for r in rows if r.account is not None})
     if mapping is not None and body.save_mapping_as:
         async with db.transaction() as session:
             await batches.save_mapping(session, tenant, body.save_mapping_as, mapping)
