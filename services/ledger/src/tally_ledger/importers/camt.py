@@ -190,8 +190,10 @@ class _Details:
 
 
 def _party(details: Element, role: str) -> str:
+    """The counterparty's name: the ultimate creditor or debtor when given (the shop behind PayPal, the
+    employer behind a payroll service), else the creditor or debtor."""
     parties = _child(details, "RltdPties")
-    for who in (role, f"Ultmt{role}"):
+    for who in (f"Ultmt{role}", role):
         name = _text(parties, who, "Nm") or _text(parties, who, "Pty", "Nm")
         if name:
             return name

@@ -205,8 +205,9 @@ def _check_statement_lines(block: _Block) -> None:
         where = f"line {number}"
         found = _STATEMENT_LINE.match(value)
         if found is None:
-            raise StatementError(where, f":61: {value.splitlines()[0]!r} is not a statement line (value date "
-                                        "YYMMDD, entry date MMDD, D/C/RD/RC, amount with a decimal comma, "
+            first = (value.splitlines() or [""])[0]
+            raise StatementError(where, f":61: {first!r} is not a statement line (value date YYMMDD, "
+                                        "entry date MMDD, D/C/RD/RC, amount with a decimal comma, "
                                         "transaction type)")
         year, month, day = (int(found.group(k)) for k in ("year", "month", "day"))
         try:  # February 29-31 is taken as the month's last day (banks book quarterly interest on 30.02.)
