@@ -1,6 +1,12 @@
-"""CSV statements: any delimiter, a preamble before the header, decimal comma or point, many date formats
-and encodings. `detect` proposes a mapping from the file; the user confirms or corrects it; `parse`
-reads every row with that mapping or names the first line it cannot read."""
+"""CSV statements: any delimiter, a preamble before the header (or no header: a first row with dates and
+amounts is data, and the columns are told by their contents), decimal comma or point, signs before or
+after the amount or brackets around it, many date formats and encodings. `detect` proposes a mapping from
+the file; the user confirms or corrects it; `parse` reads every row with that mapping or names the first
+line it cannot read.
+
+The payee is proposed only from a column whose header names the payee and whose value changes from row
+to row (the account holder's name on every row is no payee); without one the payee stays empty and the
+text goes to the description."""
 
 import csv
 import io

@@ -16,8 +16,10 @@ statement number, :60F:/:60M: and :62F:/:62M: balances, :61: statement lines, :8
   keywords EREF+ SVWZ+ ..., ?30/?31 the counterparty's bank and account, ?32/?33 its name), Dutch
   structured (/EREF/ /CNTP/account/BIC/name/city/ /REMI/USTD//text/, /NAME/ /REMI/ ...) or free text.
 
-Payee is the counterparty's name when the details give one, else empty; description is the purpose.
-The booking date is the :61: entry date when given, else the value date.
+Payee is the counterparty's name when the details give one, else empty; description is the purpose (else
+the posting text, else the :61: supplementary details). The booking date is the :61: entry date when
+given, else the value date. The bank id is the :61: bank reference (after //, not NONREF); a reference
+that one file gives to different transactions is no id, and those rows keep none.
 """
 
 import dataclasses
