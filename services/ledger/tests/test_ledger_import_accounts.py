@@ -117,3 +117,17 @@ async def test_a_row_with_only_a_memo_keeps_it_as_the_note(
     assert named["Transfer from chequing"] == ""
     memo_only = [t for t in items if t["payee"] == ""]
     assert all(t["note"] for t in memo_only)
+
+
+async def test_an_mt940_file_uploads_under_its_own_extension_and_opens_its_account(
+    ledger: httpx.AsyncClient, household: Callable[[], Any]
+) -> None:
+    home = household()
+    uploaded = await _upload(ledger, home.headers, "mt940_ing_nl_2025-04.mt940", account_id="new")
+    assert uploaded.status_code == 201, uploaded.text
+    preview = uploaded.json()
+    assert preview["batch"]["format"] == "mt940"
+    [named] = preview["accounts"]
+    assert named["key"].startswith("iban:NL")
+    batch = await _confirm(ledger, home.headers, preview["batch"]["id"])
+    assert (batch["status"], batch["rows_new"]) == ("imported", named["rows"])

@@ -11,7 +11,7 @@ import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 
-const ACCEPT = ".csv,.txt,.tsv,.ofx,.qfx,.qif,.xml";
+const ACCEPT = ".csv,.txt,.tsv,.ofx,.qfx,.qif,.xml,.sta,.mt940,.940,.942,.mt942";
 const ROLES = [
   ["date_column", "imports.roles.date"], ["amount_column", "imports.roles.amount"], ["debit_column", "imports.roles.debit"],
   ["credit_column", "imports.roles.credit"], ["direction_column", "imports.roles.direction"],

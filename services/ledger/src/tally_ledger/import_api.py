@@ -29,6 +29,7 @@ from tally_ledger.importers import (
     StatementRow,
     csv_import,
     detect_format,
+    mt940,
 )
 from tally_ledger.importers.rows import SourceAccount
 from tally_ledger.repository import Context
@@ -43,7 +44,7 @@ log = get_logger(__name__)
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_LEDGER_BYTES = 200 * 1024 * 1024
-EXTENSIONS = (".csv", ".txt", ".tsv", ".ofx", ".qfx", ".qif", ".xml")
+EXTENSIONS = (".csv", ".txt", ".tsv", ".ofx", ".qfx", ".qif", ".xml", *mt940.EXTENSIONS)
 PREVIEW_ROWS = 50
 
 MappingName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
