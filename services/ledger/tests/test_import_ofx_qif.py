@@ -459,3 +459,10 @@ def test_broken_qif_names_the_line(data: bytes, message: str) -> None:
     with pytest.raises(StatementError) as caught:
         qif.parse(data)
     assert str(caught.value) == message
+
+
+def test_quicken_us_dates_that_read_both_ways_are_month_first() -> None:
+    data = b"!Type:Bank\nD1/5'25\nT-10.00\nPShop\n^\nD2/3'25\nT-5.00\nPCafe\n^\n"
+    assert [r.booked_on for r in qif.parse(data)] == [date(2025, 1, 5), date(2025, 2, 3)]
+    slashed = data.replace(b"'", b"/20")
+    assert [r.booked_on for r in qif.parse(slashed)] == [date(2025, 5, 1), date(2025, 3, 2)]

@@ -201,7 +201,9 @@ def _read_date(raw: str) -> _Date | None:
 
 def _order(records: list[_Record], date_format: str | None) -> str:
     """"DM" or "MD" for the whole file: the order every date allows. Where both read every date (no day
-    above 12), day first, as this importer always did (and a given `date_format` decides)."""
+    above 12): month first when the dates are Quicken's US style (1/5'25: the apostrophe is Quicken's,
+    whose US edition writes the month first), else day first, as this importer always did (a given
+    `date_format` decides)."""
     if date_format is not None:
         day, month = date_format.find("%d"), date_format.find("%m")
         return "MD" if 0 <= month < day else "DM"
@@ -217,7 +219,9 @@ def _order(records: list[_Record], date_format: str | None) -> str:
                              f"{later.fields['D']!r} puts {what[later_order]} first, but "
                              f"{earlier.fields['D']!r} (line {earlier.lines['D']}) puts "
                              f"{what[earlier_order]} first: the file mixes two date orders")
-    return next(iter(first_of), "DM")
+    if first_of:
+        return next(iter(first_of))
+    return "MD" if any("'" in record.fields["D"] for record in records) else "DM"
 
 
 def _date(record: _Record, order: str) -> date:
