@@ -8,6 +8,7 @@ from tally_ledger import projections
 from tally_ledger.api import router
 from tally_ledger.attachments_api import router as attachments_router
 from tally_ledger.consumers import auth_events_consumer
+from tally_ledger.export_api import router as export_router
 from tally_ledger.import_api import router as import_router
 from tally_ledger.rates_api import router as rates_router
 from tally_ledger.recurring_api import router as recurring_router
@@ -29,7 +30,8 @@ def create_app(settings: LedgerSettings | None = None, *, verifier: TokenVerifie
     app: FastAPI = create_service_app(
         settings,
         title="Tally ledger",
-        routers=[router, import_router, recurring_router, rules_router, rates_router, attachments_router],
+        routers=[router, import_router, export_router, recurring_router, rules_router, rates_router,
+                 attachments_router],
         publishes=[TOPIC],
         consumers=lambda db: [auth_events_consumer(db, settings)],
         workers=lambda db: [Scheduler(db, settings).run],
