@@ -1,0 +1,455 @@
+"""Actual Budget's export (Settings → Export data: a zip of `db.sqlite` and `metadata.json`) read into a
+neutral `History`. Pure: bytes in, dataclasses out; the SQLite file is opened read-only from a temp file.
+
+The zip is checked before anything is read from it: a few members only, no links, no absolute or `..`
+names, no encryption, and at most `MAX_UNCOMPRESSED` bytes once inflated (counted while inflating, not
+taken from the headers) at a plausible ratio. The SQLite file must have Actual's tables and columns.
+
+What is read, in Actual's own schema (its migrations in @actual-app/api):
+- `accounts`: live ones (tombstone = 0); `closed` → closed; `offbudget` kept.
+- `category_groups` and `categories`: live ones; an income group (`is_income`) gives income categories.
+  A transaction's category goes through `category_mapping` (a deleted category maps to the one its
+  transactions moved to, as Actual shows them).
+- `payees` through `payee_mapping` (merged payees); a transfer payee (`transfer_acct`) names no one.
+- `transactions`: amounts are integer cents (hundredths whatever the currency), dates integers YYYYMMDD.
+  A split is a parent row (`isParent`) and its child rows (`isChild`, `parent_id`): the children carry
+  the money, as in Actual's own balances. A transfer is two rows naming each other (`transferred_id`):
+  it becomes one transfer. A row with `starting_balance_flag` is the account's opening balance.
+  `cleared`/`reconciled` give the cleared state, `notes` the note. Deleted rows (tombstone) are left out.
+
+Not read: budgets (amounts per category and month), schedules, rules, tags, notes on accounts and
+categories (the `notes` table), bank-sync links.
+"""
+
+import io
+import json
+import os
+import sqlite3
+import stat
+import tempfile
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from tally_ledger.history.model import (
+    History,
+    HistoryAccount,
+    HistoryCategory,
+    HistoryError,
+    HistoryPart,
+    HistoryTransaction,
+    HistoryTransfer,
+)
+from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
+
+SOURCE = "Actual Budget export"
+MAX_MEMBERS = 8
+MAX_UNCOMPRESSED = 500 * 1024 * 1024  # Actual's own limit for an export (MAX_ZIP_SIZE)
+MAX_METADATA = 1024 * 1024
+MAX_RATIO = 400  # a SQLite file deflates well, not a thousandfold
+RATIO_FROM = 4 * 1024 * 1024  # below this a member is too small to be a bomb
+_CHUNK = 1024 * 1024
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+# The tables and columns read; a file without them is not Actual's (or is of a version too old).
+REQUIRED = {
+    "accounts": ("id", "name", "offbudget", "closed", "tombstone"),
+    "category_groups": ("id", "name", "is_income", "tombstone"),
+    "categories": ("id", "name", "is_income", "cat_group", "tombstone"),
+    "payees": ("id", "name", "transfer_acct", "tombstone"),
+    "transactions": ("id", "isParent", "isChild", "acct", "category", "amount", "description", "notes",
+                     "date", "transferred_id", "tombstone", "cleared", "parent_id"),
+}
+
+_KINDS = {"checking": AccountKind.checking, "savings": AccountKind.savings, "credit": AccountKind.credit_card,
+          "investment": AccountKind.investment, "mortgage": AccountKind.loan, "debt": AccountKind.loan}
+
+
+def looks_like(data: bytes) -> bool:
+    """A zip (Actual's export is one): the reader says whether it is truly Actual's."""
+    return data[:4] == b"PK\x03\x04"
+
+
+def read(data: bytes, *, minor_digits: int = 2) -> History:
+    """The history in an Actual export; amounts in minor units of a currency with `minor_digits` digits.
+    Raises HistoryError naming what is wrong and where."""
+    members = _unzip(data)
+    metadata = _metadata(members["metadata.json"])
+    with _database(members["db.sqlite"]) as db:
+        _require_schema(db)
+        return _Reader(db, metadata, minor_digits).history()
+
+
+# --- the zip -------------------------------------------------------------------------------------
+
+def _unzip(data: bytes) -> dict[str, bytes]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise HistoryError("the file is not a zip, or it is truncated (no zip directory at its end)",
+                           "zip") from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise HistoryError(f"the zip holds {len(infos)} files; an Actual export holds 2", "zip")
+        declared = 0
+        for info in infos:
+            _check_member(info)
+            declared += info.file_size
+        if declared > MAX_UNCOMPRESSED:
+            raise HistoryError(f"the zip would inflate to {declared} bytes, more than the "
+                               f"{MAX_UNCOMPRESSED // 2**20} MiB allowed", "zip")
+        names = {info.filename for info in infos}
+        missing = [n for n in ("db.sqlite", "metadata.json") if n not in names]
+        if missing:
+            raise HistoryError(f"the zip has no {' and no '.join(missing)} at its top: it is not an Actual "
+                               f"Budget export (it holds {', '.join(sorted(names)[:5]) or 'nothing'})", "zip")
+        budget: dict[str, bytes] = {}
+        total = 0
+        for name, limit in (("metadata.json", MAX_METADATA), ("db.sqlite", MAX_UNCOMPRESSED)):
+            info = archive.getinfo(name)
+            budget[name] = _inflate(archive, info, min(limit, MAX_UNCOMPRESSED - total))
+            total += len(budget[name])
+        return budget
+
+
+def _check_member(info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    where = f"zip member {name!r}"
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or "\\" in name or "\x00" in name or ".." in parts or \
+            (len(name) > 1 and name[1] == ":"):
+        raise HistoryError("a path that leaves the archive (absolute, .. or a drive); refused", where)
+    mode = info.external_attr >> 16
+    if info.create_system == 3 and mode and stat.S_ISLNK(mode):
+        raise HistoryError("a symbolic link; refused", where)
+    if info.flag_bits & 0x1:
+        raise HistoryError("encrypted; export the budget again without a password", where)
+    if info.file_size >= RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise HistoryError(f"inflates {info.file_size // max(info.compress_size, 1)}-fold "
+                           f"({info.compress_size} → {info.file_size} bytes): a compression bomb; refused",
+                           where)
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """A member's bytes, stopping as soon as more come out than it declared or than `limit`."""
+    where = f"zip member {info.filename!r}"
+    out = bytearray()
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                out += chunk
+                if len(out) > limit:
+                    raise HistoryError(f"inflates past {limit} bytes: a compression bomb or too large",
+                                       where)
+                if len(out) > info.file_size:
+                    raise HistoryError("inflates to more than it declares; refused", where)
+    except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
+        raise HistoryError(f"cannot be inflated, the zip is damaged or truncated ({exc})", where) from exc
+    except RuntimeError as exc:  # zipfile says "encrypted" or "unsupported" this way
+        raise HistoryError(f"cannot be read ({exc})", where) from exc
+    except NotImplementedError as exc:
+        raise HistoryError(f"uses a compression this reader does not know ({exc})", where) from exc
+    return bytes(out)
+
+
+def _metadata(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HistoryError(f"is not JSON ({exc})", "metadata.json") from exc
+    if not isinstance(value, dict):
+        raise HistoryError("is not a JSON object", "metadata.json")
+    return value
+
+
+@contextmanager
+def _database(raw: bytes) -> Iterator[sqlite3.Connection]:
+    if not raw.startswith(_SQLITE_HEADER):
+        raise HistoryError("is not a SQLite database", "db.sqlite")
+    with tempfile.TemporaryDirectory(prefix="tally-history-") as folder:
+        path = Path(folder) / "db.sqlite"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(raw)
+        try:
+            db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        except sqlite3.Error as exc:
+            raise HistoryError(f"cannot be opened ({exc})", "db.sqlite") from exc
+        with closing(db):
+            db.row_factory = sqlite3.Row
+            try:
+                db.execute("PRAGMA trusted_schema = OFF")
+                yield db
+            except sqlite3.DatabaseError as exc:
+                raise HistoryError(f"cannot be read, it is damaged ({exc})", "db.sqlite") from exc
+
+
+def _require_schema(db: sqlite3.Connection) -> None:
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = sorted(t for t in REQUIRED if t not in tables)
+    if missing:
+        raise HistoryError(f"has no table {', '.join(missing)}: it is not an Actual Budget database",
+                           "db.sqlite")
+    for table, needed in REQUIRED.items():
+        columns = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+        absent = [c for c in needed if c not in columns]
+        if absent:
+            raise HistoryError(f"table {table} has no column {', '.join(absent)}: not an Actual Budget "
+                               "database, or one older than this reader knows (2022 on)", "db.sqlite")
+
+
+# --- the rows ------------------------------------------------------------------------------------
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _optional(db: sqlite3.Connection, table: str, column: str, default: str) -> str:
+    """A column that older Actual files lack, or a constant in its place under its name."""
+    return column if column in _columns(db, table) else f"{default} AS {column}"
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+class _Reader:
+    def __init__(self, db: sqlite3.Connection, metadata: dict[str, Any], minor_digits: int) -> None:
+        self.db = db
+        self.metadata = metadata
+        self.minor_digits = minor_digits
+        self.skipped: dict[str, int] = defaultdict(int)
+
+    def history(self) -> History:
+        accounts = self.accounts()
+        categories, category_of = self.categories()
+        payee_of = self.payees()
+        history = History(source=SOURCE, name=_text(self.metadata.get("budgetName")) or "Actual budget")
+        rows = self.transactions(set(accounts))
+        opening: dict[str, int] = defaultdict(int)
+        plain: list[HistoryTransaction] = []
+        transfers: list[HistoryTransfer] = []
+        children: dict[str, list[sqlite3.Row]] = defaultdict(list)
+        by_id = {row["id"]: row for row in rows}
+        for row in rows:
+            if row["isChild"]:
+                parent = _parent_id(row)
+                if parent in by_id and by_id[parent]["isParent"]:
+                    children[parent].append(row)
+                else:
+                    self.skipped["split part whose transaction was deleted"] += 1
+        paired: set[str] = set()
+        for row in rows:
+            if row["isParent"] or row["id"] in paired:
+                continue
+            partner = by_id.get(row["transferred_id"] or "")
+            if partner is not None and partner["transferred_id"] == row["id"] and not partner["isParent"] \
+                    and partner["acct"] != row["acct"] and partner["amount"] == -row["amount"]:
+                paired |= {row["id"], partner["id"]}
+                if row["amount"] == 0:
+                    self.skipped["transfer of nothing"] += 1
+                    continue
+                out, into = (row, partner) if row["amount"] < 0 else (partner, row)
+                transfers.append(self.transfer(out, into, payee_of))
+                continue
+            if row["isChild"]:
+                continue  # with its parent
+            if self.is_starting_balance(row, payee_of):
+                opening[row["acct"]] += self.minor(row)
+                continue
+            if row["amount"] == 0:
+                self.skipped["transaction of nothing"] += 1
+                continue
+            plain.append(self.transaction(row, category_of, payee_of))
+        for row in rows:
+            if not row["isParent"]:
+                continue
+            parts = [c for c in children.get(row["id"], []) if c["id"] not in paired]
+            if not parts:
+                if not children.get(row["id"]):
+                    self.skipped["split transaction without parts"] += 1
+                continue  # every part is a transfer
+            transaction = self.split(row, parts, category_of, payee_of)
+            if transaction is not None:
+                plain.append(transaction)
+        history.accounts = [a.__class__(**{**a.__dict__, "opening_balance_minor": opening[a.source_id]})
+                            for a in accounts.values()]
+        used = {t.category_id for t in plain} | {p.category_id for t in plain for p in t.parts}
+        history.categories = [c for c in categories if c.source_id in used or not _starting_balances(c)]
+        history.transactions = sorted(plain, key=lambda t: (t.booked_on, t.source_id))
+        history.transfers = sorted(transfers, key=lambda t: (t.booked_on, t.source_id))
+        history.payees = sorted({t.payee for t in history.transactions if t.payee}, key=str.lower)
+        history.skipped = dict(self.skipped)
+        return history
+
+    # accounts, categories, payees
+
+    def accounts(self) -> dict[str, HistoryAccount]:
+        kind_column = _optional(self.db, "accounts", "type", "NULL")
+        found = {}
+        for row in self.db.execute(f"SELECT id, name, offbudget, closed, {kind_column} FROM accounts "  # noqa: S608
+                                   "WHERE tombstone = 0 ORDER BY rowid"):
+            name = _text(row["name"])[:100] or "Actual account"
+            kind = _KINDS.get(_text(row["type"]).lower())
+            if kind is None:
+                kind = AccountKind.savings if "saving" in name.lower() else \
+                    AccountKind.credit_card if "card" in name.lower() else AccountKind.checking
+            found[row["id"]] = HistoryAccount(source_id=row["id"], name=name, kind=kind,
+                                              opening_balance_minor=0, closed=bool(row["closed"]),
+                                              off_budget=bool(row["offbudget"]))
+        return found
+
+    def categories(self) -> tuple[list[HistoryCategory], dict[str, str]]:
+        """The live categories, and for every category id a transaction may name, the live one it
+        stands for today (through `category_mapping`)."""
+        groups = {row["id"]: row for row in self.db.execute(
+            "SELECT id, name, is_income FROM category_groups WHERE tombstone = 0")}
+        hidden = _optional(self.db, "categories", "hidden", "0")
+        order = _optional(self.db, "categories", "sort_order", "0")
+        categories = []
+        for row in self.db.execute(f"SELECT id, name, is_income, cat_group, {hidden}, {order} "  # noqa: S608
+                                   "FROM categories WHERE tombstone = 0 ORDER BY sort_order, rowid"):
+            group = groups.get(row["cat_group"])
+            if group is None:
+                self.skipped["category of a deleted group"] += 1
+                continue
+            income = bool(group["is_income"] or row["is_income"])
+            categories.append(HistoryCategory(
+                source_id=row["id"], name=_text(row["name"])[:100] or "Actual category",
+                group=_text(group["name"])[:100] or "Actual", kind=CategoryKind.income if income
+                else CategoryKind.expense, hidden=bool(row["hidden"])))
+        live = {c.source_id for c in categories}
+        mapping = {}
+        if "category_mapping" in _tables(self.db):
+            mapping = {row["id"]: row["transferId"] for row in self.db.execute(
+                "SELECT id, transferId FROM category_mapping")}
+        category_of = {c: c for c in live}
+        for source, target in mapping.items():
+            seen = {source}
+            while target in mapping and mapping[target] != target and target not in seen:
+                seen.add(target)
+                target = mapping[target]
+            if target in live:
+                category_of[source] = target
+        return categories, category_of
+
+    def payees(self) -> dict[str, str]:
+        """Payee id → name (merged payees → their target's); transfer payees name no one."""
+        names = {row["id"]: "" if row["transfer_acct"] else _text(row["name"])[:200]
+                 for row in self.db.execute("SELECT id, name, transfer_acct FROM payees WHERE tombstone = 0")}
+        if "payee_mapping" in _tables(self.db):
+            for row in self.db.execute("SELECT id, targetId FROM payee_mapping"):
+                if row["targetId"] in names and row["id"] != row["targetId"]:
+                    names[row["id"]] = names[row["targetId"]]
+        return names
+
+    # transactions
+
+    def transactions(self, accounts: set[str]) -> list[sqlite3.Row]:
+        reconciled = _optional(self.db, "transactions", "reconciled", "0")
+        starting = _optional(self.db, "transactions", "starting_balance_flag", "0")
+        rows = []
+        for row in self.db.execute(
+                "SELECT id, isParent, isChild, acct, category, amount, description, notes, date, "  # noqa: S608
+                f"transferred_id, cleared, parent_id, {reconciled}, {starting} FROM transactions "
+                "WHERE tombstone = 0 ORDER BY date, rowid"):
+            if row["acct"] not in accounts:
+                self.skipped["transaction of a deleted account"] += 1
+                continue
+            if not isinstance(row["amount"], int):
+                raise HistoryError(f"amount {row['amount']!r} is not a whole number of cents",
+                                   f"db.sqlite, transactions row {row['id']}")
+            rows.append(row)
+        return rows
+
+    def is_starting_balance(self, row: sqlite3.Row, payee_of: dict[str, str]) -> bool:
+        if row["starting_balance_flag"]:
+            return True
+        return payee_of.get(row["description"] or "") == "Starting Balance"
+
+    def minor(self, row: sqlite3.Row) -> int:
+        cents = int(row["amount"])
+        if self.minor_digits == 2:
+            return cents
+        scaled, left = divmod(cents * 10 ** self.minor_digits, 100)
+        if left:
+            raise HistoryError(f"amount {cents / 100} has more decimals than the currency's "
+                               f"{self.minor_digits}", f"db.sqlite, transactions row {row['id']}")
+        return int(scaled)
+
+    def day(self, row: sqlite3.Row) -> date:
+        value = row["date"]
+        try:
+            number = int(value)
+            return date(number // 10000, number // 100 % 100, number % 100)
+        except (TypeError, ValueError) as exc:
+            raise HistoryError(f"date {value!r} is not a day (YYYYMMDD)",
+                               f"db.sqlite, transactions row {row['id']}") from exc
+
+    def status(self, row: sqlite3.Row) -> ClearedState:
+        if row["reconciled"]:
+            return ClearedState.reconciled
+        return ClearedState.cleared if row["cleared"] else ClearedState.uncleared
+
+    def transaction(self, row: sqlite3.Row, category_of: dict[str, str],
+                    payee_of: dict[str, str]) -> HistoryTransaction:
+        return HistoryTransaction(
+            source_id=row["id"], account_id=row["acct"], booked_on=self.day(row),
+            amount_minor=self.minor(row), payee=payee_of.get(row["description"] or "", ""),
+            note=_text(row["notes"])[:1000],
+            category_id=self.category(row, category_of), status=self.status(row))
+
+    def category(self, row: sqlite3.Row, category_of: dict[str, str]) -> str | None:
+        if not row["category"]:
+            return None
+        found = category_of.get(row["category"])
+        if found is None:
+            self.skipped["category left out: it was deleted"] += 1
+        return found
+
+    def split(self, parent: sqlite3.Row, children: list[sqlite3.Row], category_of: dict[str, str],
+              payee_of: dict[str, str]) -> HistoryTransaction | None:
+        parts = []
+        for child in children:
+            if child["amount"] == 0:
+                self.skipped["split part of nothing"] += 1
+                continue
+            parts.append(HistoryPart(source_id=child["id"], amount_minor=self.minor(child),
+                                     category_id=self.category(child, category_of),
+                                     note=_text(child["notes"])[:200]))
+        if not parts:
+            return None
+        named = [payee_of.get(row["description"] or "", "") for row in (parent, *children)]
+        payee = next((name for name in named if name), "")
+        return HistoryTransaction(
+            source_id=parent["id"], account_id=parent["acct"], booked_on=self.day(parent),
+            amount_minor=sum(p.amount_minor for p in parts), payee=payee, note=_text(parent["notes"])[:1000],
+            parts=tuple(parts), status=self.status(parent))
+
+    def transfer(self, out: sqlite3.Row, into: sqlite3.Row, payee_of: dict[str, str]) -> HistoryTransfer:
+        notes = [n for n in dict.fromkeys((_text(out["notes"]), _text(into["notes"]))) if n]
+        return HistoryTransfer(
+            source_id=out["id"], from_account_id=out["acct"], to_account_id=into["acct"],
+            booked_on=self.day(out), amount_minor=-self.minor(out), note=" / ".join(notes)[:1000],
+            status=max(self.status(out), self.status(into), key=_STATUS_ORDER.index))
+
+
+_STATUS_ORDER = [ClearedState.uncleared, ClearedState.cleared, ClearedState.reconciled]
+
+
+def _parent_id(row: sqlite3.Row) -> str:
+    """A child's parent: `parent_id`, or in old files the part of its id before the slash."""
+    return str(row["parent_id"] or str(row["id"]).split("/")[0])
+
+
+def _starting_balances(category: HistoryCategory) -> bool:
+    return category.kind == CategoryKind.income and category.name.lower() == "starting balances"

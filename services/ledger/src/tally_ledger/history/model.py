@@ -1,0 +1,120 @@
+"""A household's history as another app kept it, in neutral terms: what a reader (`actual.py`) gives
+and the writer (`write.py`) records. Amounts are signed minor units of the currency the person names
+(money out of an account is negative); ids are the source app's own, as text."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
+
+
+class HistoryError(ValueError):
+    """The file cannot be read as a history: `detail` says what is wrong, `where` where (a zip member,
+    a table, a row)."""
+
+    def __init__(self, detail: str, where: str | None = None) -> None:
+        super().__init__(f"{where}: {detail}" if where else detail)
+        self.detail = detail
+        self.where = where
+
+
+@dataclass(frozen=True)
+class HistoryAccount:
+    source_id: str
+    name: str
+    kind: AccountKind
+    opening_balance_minor: int  # the source's starting balance, if it has one
+    closed: bool
+    off_budget: bool = False
+
+
+@dataclass(frozen=True)
+class HistoryCategory:
+    source_id: str
+    name: str
+    group: str
+    kind: CategoryKind
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class HistoryPart:
+    """One part of a split transaction."""
+
+    source_id: str
+    amount_minor: int
+    category_id: str | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryTransaction:
+    """Money into (positive) or out of (negative) one account: on one category, on none, or split into
+    `parts` (which then sum to the amount)."""
+
+    source_id: str
+    account_id: str
+    booked_on: date
+    amount_minor: int
+    payee: str = ""
+    note: str = ""
+    category_id: str | None = None
+    parts: tuple[HistoryPart, ...] = ()
+    status: ClearedState = ClearedState.uncleared
+
+
+@dataclass(frozen=True)
+class HistoryTransfer:
+    """Money from one account of the household to another: one entry, never income or spending."""
+
+    source_id: str  # the outgoing side's id
+    from_account_id: str
+    to_account_id: str
+    booked_on: date
+    amount_minor: int  # positive: what left `from_account_id`
+    payee: str = ""
+    note: str = ""
+    status: ClearedState = ClearedState.uncleared
+
+
+@dataclass
+class History:
+    source: str  # e.g. "Actual Budget export"
+    name: str  # the source's name for it (the budget's name)
+    accounts: list[HistoryAccount] = field(default_factory=list)
+    categories: list[HistoryCategory] = field(default_factory=list)
+    payees: list[str] = field(default_factory=list)
+    transactions: list[HistoryTransaction] = field(default_factory=list)
+    transfers: list[HistoryTransfer] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # why → how many source rows were left out
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(c.group for c in self.categories))
+
+    @property
+    def first_day(self) -> date | None:
+        days = [t.booked_on for t in self.transactions] + [t.booked_on for t in self.transfers]
+        return min(days, default=None)
+
+    @property
+    def last_day(self) -> date | None:
+        days = [t.booked_on for t in self.transactions] + [t.booked_on for t in self.transfers]
+        return max(days, default=None)
+
+    def summary(self) -> str:
+        """What was found, in one line: 'Actual Budget export: 3 accounts, 15 categories, …'."""
+        count = len(self.transactions) + len(self.transfers)
+        span = ""
+        if self.first_day and self.last_day:
+            first, last = self.first_day.strftime("%Y-%m"), self.last_day.strftime("%Y-%m")
+            span = f", {first}" + (f"..{last}" if last != first else "")
+        return (f"{self.source}: {_n(len(self.accounts), 'account')}, "
+                f"{_n(len(self.categories), 'category')}, {_n(count, 'transaction')} "
+                f"({_n(len(self.transfers), 'transfer')}){span}")
+
+
+def _n(count: int, word: str) -> str:
+    if count == 1:
+        return f"1 {word}"
+    return f"{count} {word[:-1] + 'ies' if word.endswith('y') else word + 's'}"
