@@ -26,6 +26,9 @@ const RETRY_AFTER_MAX_S = 10; // a longer Retry-After is not waited for in full
 let accessToken = sessionStorage.getItem(ACCESS_KEY);
 let position = parsePosition(sessionStorage.getItem(POSITION_KEY));
 let refreshing = null; // the one refresh in flight, shared by every request that got a 401
+// Which session this is: a new one on signing in (or switching household), and on signing out or losing
+// it; not on a refresh. An answer to a request sent in an earlier session speaks for that one only.
+let session = 0;
 
 export const SIGNED_OUT_EVENT = "tally:signed-out";
 
@@ -58,7 +61,8 @@ export function sessionOwner() {
   }
 }
 
-function storeTokens(pair) {
+function storeTokens(pair, { refreshed = false } = {}) {
+  if (!refreshed) session += 1;
   accessToken = pair.access_token;
   sessionStorage.setItem(ACCESS_KEY, pair.access_token);
   localStorage.setItem(SESSION_FLAG, "1");
@@ -66,6 +70,7 @@ function storeTokens(pair) {
 }
 
 function forgetTokens() {
+  session += 1;
   accessToken = null;
   sessionStorage.removeItem(ACCESS_KEY);
   localStorage.removeItem(SESSION_FLAG);
@@ -109,13 +114,17 @@ function sessionLost() {
  */
 export async function api(path, { method = "GET", body = undefined, auth = true } = {}) {
   requestsUnderWay(+1);
+  const sentIn = session;
+  const hadSession = isSignedIn();
   try {
     let response = await sendCaughtUp(path, method, body, auth);
-    if (response.status === 401 && auth) {
+    // A 401 for a session that ended meanwhile (signed out, or in again), or sent with none, says nothing
+    // of the current one: no refresh, and no "session ended" over a sign-in under way; the caller gets it.
+    if (response.status === 401 && auth && hadSession && sentIn === session) {
       if (localStorage.getItem(SESSION_FLAG) && (await refreshTokens())) {
         response = await sendCaughtUp(path, method, body, auth);
       }
-      if (response.status === 401) sessionLost();
+      if (response.status === 401 && sentIn === session) sessionLost();
     }
     return await readResponse(response);
   } finally {
@@ -166,6 +175,7 @@ async function send(path, method, body, auth) {
   if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
   forgetPositionOfAnotherHousehold();
   if (position) headers[POSITION_HEADER] = formatPosition(position);
+  const sentIn = session;
   let response;
   try {
     response = await fetch(`/api${path}`, {
@@ -178,7 +188,7 @@ async function send(path, method, body, auth) {
   } catch {
     throw new ApiError(0, t("api.unreachable"));
   }
-  notePosition(response);
+  if (sentIn === session) notePosition(response); // not a token of a session ended meanwhile
   return response;
 }
 
@@ -196,7 +206,7 @@ function refreshTokens() {
     try {
       const response = await send("/auth/refresh", "POST", {}, false);
       if (!response.ok) return false;
-      storeTokens(await response.json());
+      storeTokens(await response.json(), { refreshed: true });
       return true;
     } catch {
       return false;
@@ -240,6 +250,7 @@ function capitalise(text) {
  * account has two-factor sign-in: then finish with signInSecondStep(challenge, code).
  */
 export async function signIn(email, password) {
+  await signingOut;
   const result = await api("/auth/login", {
     method: "POST", body: { email, password, cookie: true }, auth: false,
   });
@@ -269,10 +280,17 @@ function signedOut() {
   window.dispatchEvent(new CustomEvent(SIGNED_OUT_EVENT, { detail: { expired: false } }));
 }
 
+let signingOut = null; // the logout under way: a sign-in waits for it (its cookie must come after)
+
+/**
+ * Ends the session here at once (the sign-in screen shows straight away, and what answers requests still
+ * under way, a 401 once the server ended it, is not taken for the next session), and on the server best
+ * effort (the refresh cookie goes with the request); a sign-in started meanwhile waits for that.
+ */
 export async function signOut() {
-  // Best effort: the session ends locally whatever the server says (the cookie goes with the request).
-  await api("/auth/logout", { method: "POST", body: {}, auth: false }).catch(() => {});
+  signingOut = api("/auth/logout", { method: "POST", body: {}, auth: false }).catch(() => {});
   signedOut();
+  await signingOut;
 }
 
 /** Ends every session of this account, this one included. */

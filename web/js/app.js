@@ -121,6 +121,7 @@ const router = createRouter({
 
 window.addEventListener(SIGNED_OUT_EVENT, (event) => {
   if (event.detail?.expired) sessionStorage.setItem("tally.notice", t("session.ended"));
+  else if (currentPath() === "/signin") return; // already there: drawing it anew would wipe what is typed
   router.navigate("/signin", { replace: true });
 });
 

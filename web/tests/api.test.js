@@ -144,9 +144,14 @@ test("signing out forgets the token", async () => {
 });
 
 test("a lost session forgets it too", async () => {
-  answers = [{ headers: { "Tally-Position": `tenant=${T1};auth=12` } }, { status: 401, body: {} }];
-  await api("/auth/me");
+  answers = [
+    { body: { access_token: accessToken(T1) }, headers: { "Tally-Position": `tenant=${T1};auth=12` } },
+    { status: 401, body: {} }, // the access token is refused…
+    { status: 401, body: {} }, // …and the refresh cookie too
+  ];
+  await signIn("kim@example.com", "correct horse battery");
   await assert.rejects(api("/ledger/categories"), (error) => error.status === 401);
+  assert.equal(sent[2].path, "/api/auth/refresh");
   assert.equal(currentPosition(), null);
   assert.deepEqual(events, ["tally:signed-out"]);
 });
@@ -179,4 +184,41 @@ test("the page says while requests are under way", async () => {
   answers = [{ status: 500, body: {} }];
   await assert.rejects(api("/auth/me"));
   assert.equal(root.attributes.has("data-api-busy"), false, "after an error too");
+});
+
+test("an answer for a session that ended meanwhile does not end the next one, nor bring its token back", async () => {
+  let answerLate;
+  const late = new Promise((resolve) => { answerLate = resolve; });
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (url, init) => {
+    if (url === "/api/ledger/transactions") { // sent while signed in, answered after signing out and in
+      await late;
+      return new Response("{}", { status: 401, headers: { "Content-Type": "application/problem+json",
+        "Tally-Position": `tenant=${T1};auth=12;ledger=9` } });
+    }
+    return realFetch(url, init);
+  };
+  try {
+    answers = [{ body: { access_token: accessToken(T1) } }];
+    await signIn("kim@example.com", "correct horse battery");
+    const slow = api("/ledger/transactions");
+    answers = [{ status: 204 }, { body: { two_factor_required: true, challenge_token: "c" } }];
+    await signOut();
+    assert.equal(await signIn("kim@example.com", "correct horse battery"), "c"); // the second step is shown
+    events.length = 0;
+    answerLate();
+    await assert.rejects(slow, (error) => error.status === 401);
+    assert.deepEqual(events, [], "no \"session ended\" over the sign-in under way");
+    assert.equal(currentPosition(), null);
+    assert.equal(sent.filter((request) => request.path === "/api/auth/refresh").length, 0);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+});
+
+test("a request sent with no session at all does not announce that a session ended", async () => {
+  answers = [{ status: 401, body: {} }];
+  await assert.rejects(api("/ledger/accounts"), (error) => error.status === 401);
+  assert.deepEqual(events, []);
+  assert.equal(sent.filter((request) => request.path === "/api/auth/refresh").length, 0);
 });

@@ -32,6 +32,8 @@ export async function renderHome(container, { navigate } = {}) {
     container.append(h("p", { class: "status error", role: "alert", text: error.message }));
     return undefined;
   }
+  // Left meanwhile (the reads can wait for the ledger to catch up): nothing more to draw or to ask for.
+  if (!greeting.isConnected) return undefined;
   greeting.textContent = t("home.hello", { name: me.display_name });
 
   const ctx = { me, categories, accounts: [], changed };
