@@ -47,6 +47,7 @@ from tally_ledger.history.model import (
 from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
 
 SOURCE = "Actual Budget export"
+APP = "actual"
 MAX_MEMBERS = 8
 MAX_UNCOMPRESSED = 500 * 1024 * 1024  # Actual's own limit for an export (MAX_ZIP_SIZE)
 MAX_METADATA = 1024 * 1024
@@ -233,7 +234,8 @@ class _Reader:
         accounts = self.accounts()
         categories, category_of = self.categories()
         payee_of = self.payees()
-        history = History(source=SOURCE, name=_text(self.metadata.get("budgetName")) or "Actual budget")
+        history = History(source=SOURCE, name=_text(self.metadata.get("budgetName")) or "Actual budget",
+                          app=APP)
         rows = self.transactions(set(accounts))
         opening: dict[str, int] = defaultdict(int)
         plain: list[HistoryTransaction] = []

@@ -81,6 +81,7 @@ class HistoryTransfer:
 class History:
     source: str  # e.g. "Actual Budget export"
     name: str  # the source's name for it (the budget's name)
+    app: str = "history"  # a short key of the source app ("actual"): it is part of the ids written
     accounts: list[HistoryAccount] = field(default_factory=list)
     categories: list[HistoryCategory] = field(default_factory=list)
     payees: list[str] = field(default_factory=list)

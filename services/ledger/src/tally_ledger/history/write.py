@@ -1,0 +1,520 @@
+"""A `History` recorded in the ledger as one migration: its accounts, categories, transactions, splits
+and transfers, through the ledger's domain and repository like any other write.
+
+- One migration, one correlation id: every event it writes carries the migration's id, so the event
+  store itself says what it wrote, and `undo` takes exactly that out.
+- Idempotent: every stream id is derived from the household and the source's own id
+  (uuid5(tenant, "history:actual:transaction:<id>")) and a stream that exists is not written again, so
+  importing the same file twice, or a later export of the same budget, adds only what is new.
+- All or nothing for bad input: the whole history is turned into events (and every rule checked) before
+  the first is written. Then the accounts and categories are written in one database transaction and
+  the transactions in chunks of `CHUNK` (one database transaction each); a migration stopped half way is
+  taken up by running it again (the streams written are skipped).
+- Categories: an existing category of the household with the same name and kind (its default ones) is
+  used; the others are created in their source group. Each account is opened with the source's opening
+  balance in the currency the person chose; an account closed in the source is archived once its
+  transactions are in.
+- A refund (money back on an expense category, or an income category's money going out) is recorded
+  as the source has it, an income on an expense category: the ledger's reports count it as negative
+  spending. Its own API refuses such entries (`check_state`), so they are written as events directly.
+- A split whose parts all go the same way, each on a category of that kind, becomes one split
+  transaction; any other (a refund among purchases, an uncategorised part) one transaction per part.
+"""
+
+import asyncio
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+from pydantic import ValidationError
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally_ledger import repository, store
+from tally_ledger.domain import (
+    Account,
+    Category,
+    DomainError,
+    Refs,
+    Transaction,
+    check_state,
+    referenced_ids,
+    state_of,
+)
+from tally_ledger.history.model import History, HistoryTransaction, HistoryTransfer
+from tally_ledger.repository import Context
+from tallykit.contracts import registry
+from tallykit.contracts.ledger import (
+    ClearedState,
+    Split,
+    TransactionKind,
+    TransactionRecorded,
+    TransactionRestored,
+    TransferRecorded,
+)
+from tallykit.db import Database
+from tallykit.errors import Conflict, InvalidInput, NotFound
+from tallykit.events import Envelope, EventPayload
+from tallykit.settings import ServiceSettings
+from tallykit.tables import event_store
+
+CHUNK = 2000
+STALE_AFTER = timedelta(minutes=5)
+_LOCK_SPACE = 7_240_117
+
+metadata = MetaData()
+
+history_imports = Table(
+    "history_imports",
+    metadata,
+    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("summary", String(500), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("counts", JSONB, nullable=False),
+    Column("skipped", JSONB, nullable=False),
+    Column("error", String(1000)),
+    Column("undo_id", PgUUID(as_uuid=True)),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("undone_at", DateTime(timezone=True)),
+)
+
+
+class Status:
+    importing = "importing"
+    imported = "imported"
+    failed = "failed"  # part written: importing the file again goes on where it stopped
+    undoing = "undoing"
+    undone = "undone"
+
+
+@dataclass(frozen=True)
+class Migration:
+    id: UUID
+    source: str
+    name: str
+    filename: str
+    summary: str
+    currency: str
+    status: str
+    counts: dict[str, int]
+    skipped: dict[str, int]
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    undone_at: datetime | None
+
+
+_COLUMNS = [history_imports.c[name] for name in Migration.__dataclass_fields__]
+
+
+def stream_id(tenant_id: UUID, app: str, kind: str, source_id: str) -> UUID:
+    """The id a source row gets in a household: the same every time it is imported."""
+    return uuid5(tenant_id, f"history:{app}:{kind}:{source_id}")
+
+
+# --- the plan: every event worked out before anything is written -----------------------------------
+
+@dataclass
+class Plan:
+    accounts: dict[str, Account]  # source id → aggregate (new ones with their AccountOpened pending)
+    categories: dict[str, Category]  # source id → the category used (found, reused or new)
+    new_accounts: list[Account]
+    new_categories: list[Category]
+    reused_categories: int
+    closed: list[UUID]  # accounts to archive once their transactions are in
+    entries: list[tuple[UUID, TransactionRecorded | TransferRecorded]]  # in booking order
+
+
+async def plan(session: AsyncSession, ctx: Context, history: History, currency: str) -> Plan:
+    """Load what the household has of this history and work out every event of the rest; raises
+    InvalidInput naming the source row a rule refuses, before anything is written."""
+    tenant, app = ctx.tenant_id, history.app
+    accounts: dict[str, Account] = {}
+    new_accounts = []
+    for source in history.accounts:
+        account_id = stream_id(tenant, app, "account", source.source_id)
+        account = await repository.load(session, ctx, Account, account_id)
+        if account.exists:
+            if account.currency != currency:
+                raise InvalidInput(f"account {source.name!r} was imported before in {account.currency}; "
+                                   f"import the history in {account.currency} again, not {currency}")
+        else:
+            with _rules(f"account {source.name!r}"):
+                account = Account.open(account.id, name=source.name, kind=source.kind, currency=currency,
+                                       opening_balance_minor=source.opening_balance_minor)
+            new_accounts.append(account)
+        accounts[source.source_id] = account
+    # Archived at the end: a new account, or one an undo archived (it is opened again meanwhile).
+    closed = [accounts[a.source_id].id for a in history.accounts
+              if a.closed and (accounts[a.source_id] in new_accounts or accounts[a.source_id].archived)]
+
+    existing = {(row.name.strip().lower(), row.kind): row.id
+                for row in await store.list_categories(session, tenant)}
+    categories: dict[str, Category] = {}
+    new_categories, reused = [], 0
+    for group in history.categories:
+        category = await repository.load(session, ctx, Category,
+                                         stream_id(tenant, app, "category", group.source_id))
+        if not category.exists:
+            same = existing.get((group.name.strip().lower(), group.kind.value))
+            if same is not None:
+                category = await repository.load(session, ctx, Category, same)
+                reused += 1
+            else:
+                category = Category.create(category.id, name=group.name, group=group.group, kind=group.kind)
+                new_categories.append(category)
+        categories[group.source_id] = category
+
+    entries = await asyncio.to_thread(_entries, tenant, history, accounts, categories)
+    return Plan(accounts, categories, new_accounts, new_categories, reused, closed, entries)
+
+
+class _rules:
+    """Domain and validation errors as InvalidInput naming the source row."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, DomainError | ValidationError | ValueError):
+            raise InvalidInput(f"{self.where}: {exc}", where=self.where) from exc
+
+
+def _entries(tenant: UUID, history: History, accounts: dict[str, Account],
+             categories: dict[str, Category]) -> list[tuple[UUID, TransactionRecorded | TransferRecorded]]:
+    app = history.app
+    # Past entries go into accounts closed since: the rules are checked as of when they were booked.
+    usable = {key: dataclasses.replace(a, archived=False) for key, a in accounts.items()}
+    entries: list[tuple[UUID, TransactionRecorded | TransferRecorded, Any]] = []
+
+    def account_of(source_id: str, where: str) -> Account:
+        if source_id not in usable:
+            raise InvalidInput(f"{where}: its account is not in the file", where=where)
+        return usable[source_id]
+
+    def category_of(source_id: str | None) -> Category | None:
+        return categories.get(source_id) if source_id else None
+
+    def one(transaction_id: UUID, t: HistoryTransaction, amount: int, category: Category | None,
+            note: str, where: str) -> None:
+        account = account_of(t.account_id, where)
+        kind = TransactionKind.income if amount > 0 else TransactionKind.expense
+        payload: EventPayload
+        with _rules(where):
+            if category is not None and category.kind.value != kind.value:  # a refund: as the source has it
+                payload = TransactionRecorded(
+                    account_id=account.id, kind=kind, amount_minor=abs(amount), currency=account.currency,
+                    category_id=category.id, payee=t.payee, booked_on=t.booked_on, note=note, status=t.status)
+                category.require_exists()
+                uncategorised = state_of(payload).model_copy(update={"category_id": None})
+                check_state(uncategorised, Refs({account.id: account}))
+            else:
+                recorded = Transaction.record(
+                    transaction_id, account=account, kind=kind, amount_minor=abs(amount),
+                    booked_on=t.booked_on, category=category, payee=t.payee, note=note, status=t.status)
+                [payload] = recorded.pending
+        assert isinstance(payload, TransactionRecorded)
+        entries.append((transaction_id, payload, t.booked_on))
+
+    for t in history.transactions:
+        where = f"transaction {t.source_id} of {t.booked_on}"
+        if not t.parts:
+            one(stream_id(tenant, app, "transaction", t.source_id), t, t.amount_minor,
+                category_of(t.category_id), t.note, where)
+            continue
+        kind = TransactionKind.income if t.amount_minor > 0 else TransactionKind.expense
+        parts_categories = [category_of(p.category_id) for p in t.parts]
+        whole = len(t.parts) >= 2 and all(
+            c is not None and c.kind.value == kind.value and (p.amount_minor > 0) == (t.amount_minor > 0)
+            for p, c in zip(t.parts, parts_categories, strict=True))
+        if whole:
+            account = account_of(t.account_id, where)
+            transaction_id = stream_id(tenant, app, "transaction", t.source_id)
+            with _rules(where):
+                recorded = Transaction.record(
+                    transaction_id, account=account, kind=kind, amount_minor=abs(t.amount_minor),
+                    booked_on=t.booked_on, payee=t.payee, note=t.note, status=t.status,
+                    splits=[Split(category_id=c.id, amount_minor=abs(p.amount_minor), note=p.note)
+                            for p, c in zip(t.parts, parts_categories, strict=True) if c is not None],
+                    split_categories=[c for c in parts_categories if c is not None])
+                [payload] = recorded.pending
+                assert isinstance(payload, TransactionRecorded)
+            entries.append((transaction_id, payload, t.booked_on))
+            continue
+        for n, (part, category) in enumerate(zip(t.parts, parts_categories, strict=True), start=1):
+            note = " · ".join(x for x in (t.note, part.note) if x)
+            if len(t.parts) > 1:
+                note = f"{note} (part {n} of {len(t.parts)} of a split)".strip()
+            one(stream_id(tenant, app, "transaction", part.source_id), t, part.amount_minor, category,
+                note[:1000], f"{where}, part {part.source_id}")
+
+    for transfer in history.transfers:
+        where = f"transfer {transfer.source_id} of {transfer.booked_on}"
+        entries.append(_transfer(tenant, app, transfer, account_of(transfer.from_account_id, where),
+                                 account_of(transfer.to_account_id, where), where))
+
+    entries.sort(key=lambda e: e[2])
+    return [(i, p) for i, p, _ in entries]
+
+
+def _transfer(tenant: UUID, app: str, transfer: HistoryTransfer, source: Account, target: Account,
+              where: str) -> tuple[UUID, TransferRecorded, Any]:
+    transaction_id = stream_id(tenant, app, "transfer", transfer.source_id)
+    with _rules(where):
+        recorded = Transaction.transfer(transaction_id, source=source, target=target,
+                                        amount_minor=transfer.amount_minor, booked_on=transfer.booked_on,
+                                        payee=transfer.payee, note=transfer.note, status=transfer.status)
+        [payload] = recorded.pending
+        assert isinstance(payload, TransferRecorded)
+    return transaction_id, payload, transfer.booked_on
+
+
+# --- running a migration -------------------------------------------------------------------------
+
+async def _lock(session: AsyncSession, tenant_id: UUID) -> None:
+    """One migration or undo per household at a time; one that stopped moving was interrupted."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:tenant))"),
+                          {"space": _LOCK_SPACE, "tenant": str(tenant_id)})
+    c = history_imports.c
+    stale = c.updated_at < func.now() - STALE_AFTER
+    await session.execute(update(history_imports).where(
+        c.tenant_id == tenant_id, stale, c.status == Status.importing).values(
+        status=Status.failed, error="interrupted; import the file again to go on", updated_at=func.now()))
+    await session.execute(update(history_imports).where(
+        c.tenant_id == tenant_id, stale, c.status == Status.undoing).values(
+        status=Status.imported, error="undo interrupted; undo it again to finish", updated_at=func.now()))
+    busy = (await session.execute(select(c.id).where(
+        c.tenant_id == tenant_id, c.status.in_((Status.importing, Status.undoing))).limit(1))).scalar()
+    if busy is not None:
+        raise Conflict(f"history import {busy} of this household is still running; try again when it is done")
+
+
+async def _get(session: AsyncSession, tenant_id: UUID, migration_id: UUID) -> Migration:
+    row = (await session.execute(select(*_COLUMNS).where(history_imports.c.tenant_id == tenant_id,
+                                                         history_imports.c.id == migration_id))).first()
+    if row is None:
+        raise NotFound(f"history import {migration_id} does not exist")
+    return Migration(*row)
+
+
+async def get(db: Database, tenant_id: UUID, migration_id: UUID) -> Migration:
+    async with db.read() as session:
+        return await _get(session, tenant_id, migration_id)
+
+
+async def list_migrations(db: Database, tenant_id: UUID, limit: int = 50) -> list[Migration]:
+    async with db.read() as session:
+        rows = await session.execute(select(*_COLUMNS).where(history_imports.c.tenant_id == tenant_id)
+                                     .order_by(history_imports.c.created_at.desc()).limit(limit))
+        return [Migration(*row) for row in rows]
+
+
+def _touch(migration_id: UUID) -> Any:
+    return update(history_imports).where(history_imports.c.id == migration_id).values(updated_at=func.now())
+
+
+async def migrate(db: Database, settings: ServiceSettings, ctx: Context, history: History, *,
+                  filename: str, currency: str) -> Migration:
+    """Record the history (what the household does not have of it yet); returns the finished migration.
+    Bad input raises before anything is written."""
+    tenant = ctx.tenant_id
+    migration_id = uuid4()
+    ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=migration_id)
+    async with db.read() as session:
+        planned = await plan(session, ctx, history, currency)
+    counts = {"accounts_new": len(planned.new_accounts), "categories_new": len(planned.new_categories),
+              "categories_reused": planned.reused_categories, "transactions_new": 0, "transfers_new": 0,
+              "restored": 0, "already_there": 0}
+    async with db.transaction() as session:
+        await _lock(session, tenant)
+        now = datetime.now(UTC)
+        await session.execute(insert(history_imports).values(
+            id=migration_id, tenant_id=tenant, source=history.source[:40], name=history.name[:200],
+            filename=filename[:255], summary=history.summary()[:500], currency=currency,
+            status=Status.importing, counts=counts, skipped=history.skipped, created_by=ctx.actor,
+            created_at=now, updated_at=now))
+    try:
+        async with db.transaction() as session:
+            if planned.new_accounts or planned.new_categories:
+                await repository.save(session, settings, ctx, *planned.new_accounts, *planned.new_categories)
+            await _reopen_undone(session, settings, ctx, list(planned.accounts.values()))
+        for start in range(0, len(planned.entries), CHUNK):
+            async with db.transaction() as session:
+                written = await _write(session, settings, ctx, planned.entries[start:start + CHUNK])
+                for key, n in written.items():
+                    counts[key] += n
+                await session.execute(_touch(migration_id).values(counts=counts))
+        async with db.transaction() as session:
+            archive = [await repository.load(session, ctx, Account, i) for i in planned.closed]
+            for account in archive:
+                if not account.archived:
+                    account.archive(expected_version=account.version)
+            if archive:
+                await repository.save(session, settings, ctx, *archive)
+            await session.execute(_touch(migration_id).values(status=Status.imported, counts=counts,
+                                                               finished_at=func.now()))
+            return await _get(session, tenant, migration_id)
+    except Exception as exc:
+        async with db.transaction() as session:
+            await session.execute(_touch(migration_id).values(status=Status.failed, counts=counts,
+                                                               error=str(exc)[:1000] or type(exc).__name__))
+        raise
+
+
+async def _write(session: AsyncSession, settings: ServiceSettings, ctx: Context,
+                 chunk: Sequence[tuple[UUID, TransactionRecorded | TransferRecorded]]) -> dict[str, int]:
+    """Write the streams of a chunk the household does not have; bring back those an undo deleted."""
+    tenant = ctx.tenant_id
+    ids = [i for i, _ in chunk]
+    versions = dict((await session.execute(
+        select(event_store.c.stream_id, func.max(event_store.c.stream_version))
+        .where(event_store.c.tenant_id == tenant, event_store.c.stream_id.in_(ids))
+        .group_by(event_store.c.stream_id))).all())
+    fresh = [(i, p) for i, p in chunk if i not in versions]
+    payloads: list[EventPayload] = [p for _, p in fresh]
+    assert ctx.correlation_id is not None
+    envelopes: list[Envelope] = registry.first_envelopes(
+        payloads, tenant_id=tenant, stream_ids=[i for i, _ in fresh], actor=ctx.actor,
+        correlation_id=ctx.correlation_id)
+    restored = 0
+    undone = await _undo_ids(session, tenant)
+    if versions and undone:
+        existing = {i: p for i, p in chunk if i in versions}
+        for transaction in await repository.load_transactions(session, ctx, list(existing)):
+            last = (await session.execute(
+                select(event_store.c.envelope["correlation_id"].astext)
+                .where(event_store.c.tenant_id == tenant, event_store.c.stream_id == transaction.id,
+                       event_store.c.stream_version == transaction.version))).scalar()
+            if not transaction.deleted or last is None or UUID(last) not in undone:
+                continue  # deleted by hand (or not deleted): left as the household has it
+            payload = TransactionRestored(after=state_of(existing[transaction.id]),
+                                          undoes=transaction.version)
+            envelopes.append(registry.envelope(payload, tenant_id=tenant, stream_id=transaction.id,
+                                               stream_version=transaction.version + 1, actor=ctx.actor,
+                                               correlation_id=ctx.correlation_id))
+            payloads.append(payload)
+            restored += 1
+    await repository.save_recorded(session, settings, envelopes, payloads=payloads)
+    return {"transactions_new": sum(isinstance(p, TransactionRecorded) for p in payloads),
+            "transfers_new": sum(isinstance(p, TransferRecorded) for p in payloads),
+            "restored": restored, "already_there": len(chunk) - len(fresh) - restored}
+
+
+async def _undo_ids(session: AsyncSession, tenant_id: UUID) -> set[UUID]:
+    c = history_imports.c
+    return {i for (i,) in await session.execute(select(c.undo_id).where(
+        c.tenant_id == tenant_id, c.undo_id.is_not(None)))}
+
+
+async def _reopen_undone(session: AsyncSession, settings: ServiceSettings, ctx: Context,
+                         accounts: Iterable[Account]) -> None:
+    """Accounts an undo archived are opened again when their history is imported again."""
+    undone = await _undo_ids(session, ctx.tenant_id)
+    if not undone:
+        return
+    reopened = []
+    for account in accounts:
+        if not account.archived or account.version == 0:
+            continue
+        last = (await session.execute(
+            select(event_store.c.envelope["correlation_id"].astext)
+            .where(event_store.c.tenant_id == ctx.tenant_id, event_store.c.stream_id == account.id,
+                   event_store.c.stream_version == account.version))).scalar()
+        if last is not None and UUID(last) in undone:
+            current = await repository.load(session, ctx, Account, account.id)
+            current.reopen(expected_version=current.version)
+            reopened.append(current)
+    if reopened:
+        await repository.save(session, settings, ctx, *reopened)
+
+
+# --- undo ----------------------------------------------------------------------------------------
+
+async def undo(db: Database, settings: ServiceSettings, ctx: Context, migration_id: UUID) -> Migration:
+    """Take out what a migration wrote: delete its transactions and transfers (a reconciled one is
+    marked cleared first), archive the accounts it opened. The categories it created stay (empty).
+    What was changed by hand since stays changed; what was deleted by hand stays deleted."""
+    tenant = ctx.tenant_id
+    undo_id = uuid4()
+    async with db.transaction() as session:
+        await _lock(session, tenant)
+        migration = await _get(session, tenant, migration_id)
+        if migration.status not in (Status.imported, Status.failed):
+            raise Conflict(f"history import {migration_id} is {migration.status}; only an imported one "
+                           "can be undone")
+        await session.execute(_touch(migration_id).values(status=Status.undoing, undo_id=undo_id, error=None))
+    ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=undo_id)
+    try:
+        async with db.read() as session:
+            written = await _written(session, tenant, migration_id)
+        transactions = [*written.get("ledger.TransactionRecorded", []),
+                        *written.get("ledger.TransferRecorded", [])]
+        for start in range(0, len(transactions), CHUNK):
+            async with db.transaction() as session:
+                await _delete(session, settings, ctx, transactions[start:start + CHUNK])
+        async with db.transaction() as session:
+            opened = [await repository.load(session, ctx, Account, i)
+                      for i in written.get("ledger.AccountOpened", [])]
+            archive = [a for a in opened if not a.archived]
+            for account in archive:
+                account.archive(expected_version=account.version)
+            if archive:
+                await repository.save(session, settings, ctx, *archive)
+            await session.execute(_touch(migration_id).values(status=Status.undone, undone_at=func.now()))
+            return await _get(session, tenant, migration_id)
+    except Exception as exc:
+        async with db.transaction() as session:
+            await session.execute(_touch(migration_id).values(
+                status=migration.status, error=f"undo stopped: {str(exc)[:900] or type(exc).__name__}"))
+        raise
+
+
+async def _written(session: AsyncSession, tenant_id: UUID, migration_id: UUID) -> dict[str, list[UUID]]:
+    """The streams a migration opened, by the type of their first event."""
+    e = event_store.c
+    rows = await session.execute(
+        select(e.type, e.stream_id).where(e.tenant_id == tenant_id, e.stream_version == 1,
+                                          e.envelope["correlation_id"].astext == str(migration_id))
+        .order_by(e.position))
+    found: dict[str, list[UUID]] = {}
+    for kind, stream in rows:
+        found.setdefault(kind, []).append(stream)
+    return found
+
+
+async def _delete(session: AsyncSession, settings: ServiceSettings, ctx: Context,
+                  ids: Sequence[UUID]) -> None:
+    live = [t for t in await repository.load_transactions(session, ctx, ids) if not t.deleted]
+    account_ids, category_ids = set(), set()
+    for transaction in live:
+        accounts, categories = referenced_ids(transaction.current)
+        account_ids |= accounts
+        category_ids |= categories
+    refs = Refs({i: await repository.load(session, ctx, Account, i) for i in account_ids},
+                {i: await repository.load(session, ctx, Category, i) for i in category_ids})
+    for transaction in live:
+        try:
+            if transaction.current.status == ClearedState.reconciled:
+                transaction.amend({"status": ClearedState.cleared}, refs, expected_version=None)
+            transaction.delete(expected_version=None)
+        except DomainError as exc:
+            raise Conflict(f"transaction {transaction.id} cannot be taken out: {exc}") from exc
+    if live:
+        await repository.save(session, settings, ctx, *live)
+

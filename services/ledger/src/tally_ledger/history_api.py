@@ -1,0 +1,189 @@
+"""Routes for bringing a whole household history over from another app: `POST /histories` (the app is
+told by the file's content: an Actual Budget export for now), the migrations done (`GET /histories`),
+and `POST /histories/{id}/undo`.
+
+The import runs within the request (synchronously): the file is read and every event worked out and
+checked first (a bad file writes nothing and answers 4xx naming the problem), then written in chunks;
+the answer is the finished migration. Budgets (amounts per category and month) are not brought over.
+"""
+
+import asyncio
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+
+from tally_ledger import store
+from tally_ledger.api import _settings
+from tally_ledger.history import actual, write
+from tally_ledger.history.model import History, HistoryError
+from tally_ledger.repository import Context
+from tallykit.app import db_of, wake_relay
+from tallykit.errors import InvalidInput
+from tallykit.money import minor_unit_digits
+from tallykit.tokens import CurrentPrincipal
+
+router = APIRouter()
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+class FoundAccountPublic(BaseModel):
+    name: str
+    kind: str
+    opening_balance_minor: int
+    closed: bool
+
+
+class FoundPublic(BaseModel):
+    """What the file holds, as read."""
+
+    source: str
+    name: str
+    summary: str
+    accounts: list[FoundAccountPublic]
+    groups: int
+    categories: int
+    payees: int
+    transactions: int  # transfers included
+    transfers: int
+    first_day: date | None
+    last_day: date | None
+    skipped: dict[str, int]  # source rows left out, by why
+
+
+class MigrationPublic(BaseModel):
+    id: UUID
+    source: str
+    name: str
+    filename: str
+    summary: str
+    currency: str
+    status: str
+    counts: dict[str, int]
+    skipped: dict[str, int]
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    undone_at: datetime | None
+
+
+class HistoryImportPublic(BaseModel):
+    found: FoundPublic
+    migration: MigrationPublic | None  # None: a dry run, nothing written
+
+
+class MigrationsPublic(BaseModel):
+    items: list[MigrationPublic]
+
+
+def _found(history: History) -> FoundPublic:
+    return FoundPublic(
+        source=history.source, name=history.name, summary=history.summary(),
+        accounts=[FoundAccountPublic(name=a.name, kind=a.kind.value, closed=a.closed,
+                                     opening_balance_minor=a.opening_balance_minor)
+                  for a in history.accounts],
+        groups=len(history.groups), categories=len(history.categories), payees=len(history.payees),
+        transactions=len(history.transactions) + len(history.transfers), transfers=len(history.transfers),
+        first_day=history.first_day, last_day=history.last_day, skipped=history.skipped)
+
+
+def _public(migration: write.Migration) -> MigrationPublic:
+    return MigrationPublic.model_validate(migration.__dict__)
+
+
+async def _upload(request: Request) -> tuple[str, bytes, dict[str, str]]:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
+        raise HTTPException(413, f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MiB")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(415, "upload the export as multipart/form-data, in a field named file")
+    async with request.form(max_files=1, max_fields=3) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("the form has no file (a field named file)")
+        data = await upload.read(MAX_UPLOAD_BYTES + 1)
+        fields = {name: value.strip() for name in ("currency", "dry_run")
+                  if isinstance(value := form.get(name), str)}
+        filename = upload.filename or "history"
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise HTTPException(413, f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MiB")
+    if not data:
+        raise InvalidInput("the file is empty")
+    return filename, data, fields
+
+
+def _read(data: bytes, minor_digits: int) -> History:
+    """The history in a file, whichever app made it (told by the content)."""
+    if actual.looks_like(data):
+        try:
+            return actual.read(data, minor_digits=minor_digits)
+        except HistoryError as exc:
+            raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
+    raise InvalidInput("the file is not a history export this version reads: an Actual Budget export "
+                       "(Settings → Export data, a .zip) is")
+
+
+@router.post("/histories", status_code=201, response_model=HistoryImportPublic,
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file"],
+                 "properties": {"file": {"type": "string", "format": "binary"},
+                                "currency": {"type": "string", "description": (
+                                    "the currency of the history's amounts (the household's by default)")},
+                                "dry_run": {"type": "string", "description": (
+                                    "true: only say what the file holds, write nothing")}}}}}}})
+async def import_history(principal: CurrentPrincipal, request: Request) -> HistoryImportPublic:
+    """Bring a whole household history over from another app (an Actual Budget export): its accounts
+    with their opening balances, categories and groups, payees, transactions with their splits, and
+    transfers, as one migration that can be undone. Importing it again adds only what is new."""
+    principal.require_write()
+    filename, data, fields = await _upload(request)
+    db = db_of(request)
+    currency = fields.get("currency", "").upper()
+    if not currency:
+        async with db.read() as session:
+            currency = await store.base_currency(session, principal.tenant_id) or ""
+        if not currency:
+            raise InvalidInput("say the currency of the history's amounts (currency)")
+    try:
+        digits = minor_unit_digits(currency)
+    except ValueError as exc:
+        raise InvalidInput(f"currency {currency!r} is not one this ledger knows") from exc
+    history = await asyncio.to_thread(_read, data, digits)
+    found = _found(history)
+    if fields.get("dry_run", "").lower() in ("1", "true", "yes"):
+        return HistoryImportPublic(found=found, migration=None)
+    try:
+        migration = await write.migrate(db, _settings(request), Context.of(principal), history,
+                                        filename=filename, currency=currency)
+    finally:
+        wake_relay(request)
+    return HistoryImportPublic(found=found, migration=_public(migration))
+
+
+@router.get("/histories", response_model=MigrationsPublic)
+async def list_histories(principal: CurrentPrincipal, request: Request,
+                         limit: Annotated[int, Query(ge=1, le=200)] = 50) -> MigrationsPublic:
+    found = await write.list_migrations(db_of(request), principal.tenant_id, limit)
+    return MigrationsPublic(items=[_public(m) for m in found])
+
+
+@router.get("/histories/{migration_id}", response_model=MigrationPublic)
+async def get_history(migration_id: UUID, principal: CurrentPrincipal, request: Request) -> MigrationPublic:
+    return _public(await write.get(db_of(request), principal.tenant_id, migration_id))
+
+
+@router.post("/histories/{migration_id}/undo", response_model=MigrationPublic)
+async def undo_history(migration_id: UUID, principal: CurrentPrincipal, request: Request) -> MigrationPublic:
+    """Take out what the migration wrote: its transactions and transfers are deleted, the accounts it
+    opened archived (the categories it created stay). Changes made by hand since stay."""
+    principal.require_write()
+    try:
+        migration = await write.undo(db_of(request), _settings(request), Context.of(principal), migration_id)
+    finally:
+        wake_relay(request)
+    return _public(migration)

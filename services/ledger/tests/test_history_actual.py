@@ -1,0 +1,397 @@
+"""A whole household history from Actual Budget through the HTTP API on a real database: the export made
+by Actual's own code (tests/histories, see its README) comes out with the balances and the totals per
+category and month that Actual computed; transfers stay transfers; importing twice adds nothing; undo
+takes it out and a new import brings it back; broken or hostile files are refused by name with nothing
+written; another household sees nothing."""
+
+import io
+import json
+import sqlite3
+import zipfile
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tally_ledger.history import actual
+from tally_ledger.history.model import HistoryError
+
+HISTORIES = Path(__file__).parent / "histories"
+EXPORT = (HISTORIES / "actual_household.zip").read_bytes()
+FIGURES: dict[str, Any] = json.loads((HISTORIES / "actual_household.json").read_text())
+SUMMARY = "Actual Budget export: 3 accounts, 15 categories, 54 transactions (3 transfers), 2025-01..2025-04"
+Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
+
+
+async def _import(ledger: httpx.AsyncClient, headers: dict[str, str], data: bytes = EXPORT,
+                  name: str = "My-Finances.zip", **fields: str) -> httpx.Response:
+    return await ledger.post("/histories", files={"file": (name, data)}, data=fields, headers=headers)
+
+
+async def _imported(ledger: httpx.AsyncClient, headers: dict[str, str], **fields: str) -> dict[str, Any]:
+    response = await _import(ledger, headers, **fields)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def _transactions(ledger: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 500} | ({"cursor": cursor} if cursor else {})
+        page = (await ledger.get("/transactions", params=params, headers=headers)).json()
+        items += page["items"]
+        if not (cursor := page["next_cursor"]):
+            return items
+
+
+async def _accounts(ledger: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
+    response = await ledger.get("/accounts", params={"include_archived": True}, headers=headers)
+    return {a["name"]: a for a in response.json()["items"]}
+
+
+async def _category_months(ledger: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, dict[str, int]]:
+    """The total per category per month as Tally's API gives it: income adds, spending takes away (a
+    refund, an income on an expense category, adds back), a split counts each part on its category,
+    transfers count nowhere."""
+    names = {c["id"]: c["name"] for c in (await ledger.get(
+        "/categories", params={"include_archived": True}, headers=headers)).json()["items"]}
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for t in await _transactions(ledger, headers):
+        if t["kind"] == "transfer":
+            assert t["category_id"] is None
+            assert not t["splits"]
+            continue
+        sign = 1 if t["kind"] == "income" else -1
+        month = t["booked_on"][:7]
+        parts = [(s["category_id"], s["amount_minor"]) for s in t["splits"]] or \
+            [(t["category_id"], t["amount_minor"])]
+        for category_id, amount in parts:
+            if category_id is not None:
+                totals[names[category_id]][month] += sign * amount
+    return {name: dict(months) for name, months in totals.items()}
+
+
+async def test_an_actual_export_comes_out_with_the_figures_actual_computed(
+    ledger: httpx.AsyncClient, household: Callable[[], Any],
+    give_defaults: Callable[[Any], Awaitable[dict[str, dict[str, Any]]]],
+) -> None:
+    home = household()
+    defaults = await give_defaults(home)  # the household's default categories, in EUR
+    body = await _imported(ledger, home.headers)
+    found, migration = body["found"], body["migration"]
+    assert found["summary"] == SUMMARY
+    assert (found["groups"], found["categories"], found["payees"], found["transfers"]) == (6, 15, 20, 3)
+    assert found["skipped"] == {}
+    assert migration["status"] == "imported"
+    assert migration["currency"] == "EUR"
+    assert migration["summary"] == SUMMARY
+    assert migration["filename"] == "My-Finances.zip"
+    # Groceries, Rent, Utilities, Fuel, Entertainment, Travel, Salary and Interest are the household's own.
+    assert migration["counts"] == {"accounts_new": 3, "categories_new": 7, "categories_reused": 8,
+                                   "transactions_new": 51, "transfers_new": 3, "restored": 0,
+                                   "already_there": 0}
+
+    accounts = await _accounts(ledger, home.headers)
+    assert {name: a["balance_minor"] for name, a in accounts.items()} == FIGURES["balance_minor"]
+    assert {name: a["archived"] for name, a in accounts.items()} == {
+        name: bool(a["closed"]) for name, a in FIGURES["accounts"].items()}
+    assert {name: a["kind"] for name, a in accounts.items()} == {
+        "Checking": "checking", "Savings": "savings", "Old Credit Card": "credit_card"}
+    for name, a in accounts.items():  # and as of the last day of the history, through the balance route
+        balance = (await ledger.get(f"/accounts/{a['id']}/balance", params={"as_of": "2025-04-30"},
+                                    headers=home.headers)).json()
+        assert balance["balance_minor"] == FIGURES["balance_minor"][name]
+
+    # The opening balances are the accounts' own, not a category's: Actual's "Starting Balances" apart.
+    expected = {name: months for name, months in FIGURES["category_month_minor"].items()
+                if name != "Starting Balances"}
+    assert await _category_months(ledger, home.headers) == expected
+    listed = (await ledger.get("/categories", headers=home.headers)).json()["items"]
+    categories = {c["name"]: c for c in listed}
+    assert categories["Groceries"]["id"] == defaults["Groceries"]["id"]
+    assert categories["Public transport"]["group"] == "Transport"
+    assert categories["Salary"]["kind"] == "income"
+    assert categories["Books"]["kind"] == "expense"
+    assert "Starting Balances" not in categories
+    assert "Snacks" not in categories
+
+    transactions = await _transactions(ledger, home.headers)
+    assert len(transactions) == 54
+    transfers = [t for t in transactions if t["kind"] == "transfer"]
+    ids = {a["id"]: name for name, a in accounts.items()}
+    assert sorted((ids[t["account_id"]], ids[t["counter_account_id"]], t["amount_minor"], t["booked_on"])
+                  for t in transfers) == [
+        ("Checking", "Old Credit Card", 42599, "2025-02-28"),
+        ("Checking", "Savings", 50000, "2025-01-29"),
+        ("Checking", "Savings", 75000, "2025-03-29"),
+    ]
+    assert {t["note"] for t in transfers} == {"monthly saving", "pay off the card"}
+    totals = (await ledger.get("/transactions/totals", headers=home.headers)).json()["items"]
+    assert [(t["currency"], t["transfer_minor"]) for t in totals] == [("EUR", 167599)]
+
+    splits = sorted((t for t in transactions if t["splits"]), key=lambda t: t["booked_on"])
+    assert [(t["payee"], t["amount_minor"], [(s["amount_minor"], s["note"]) for s in t["splits"]])
+            for t in splits] == [
+        ("MegaStore", 12480, [(9480, ""), (3000, "cookbook")]),
+        ("Pharma Plus", 8210, [(2710, "vitamins"), (3500, ""), (2000, "")]),
+    ]
+    refund = next(t for t in transactions if t["note"] == "refund: damaged copy")
+    assert (refund["kind"], refund["amount_minor"], refund["category_name"]) == ("income", 1500, "Books")
+    flight = next(t for t in transactions if t["payee"] == "SkyHigh Air")
+    assert (flight["note"], flight["status"], flight["account_id"]) == (
+        "Flight to Lisbon", "cleared", accounts["Old Credit Card"]["id"])
+    statuses = defaultdict(int)
+    for t in transactions:
+        statuses[t["status"]] += 1
+    assert statuses["reconciled"] == 1
+    assert statuses["uncleared"] > 0
+    assert statuses["cleared"] > 0
+    [reconciled] = [t for t in transactions if t["status"] == "reconciled"]
+    assert (reconciled["payee"], reconciled["booked_on"]) == ("Landlord Ltd", "2025-01-02")
+    assert not any(t["payee"] == "Typo Inc" for t in transactions)  # deleted in Actual
+    present = next(t for t in transactions if t["payee"] == "Grandma")
+    assert (present["kind"], present["category_id"]) == ("expense", None)
+
+    # Every event of the migration carries its id; the household has no other events but its defaults.
+    app: Any = ledger.app  # type: ignore[attr-defined]
+    async with app.state.db.read() as session:
+        rows = (await session.execute(text(
+            "SELECT type, envelope->>'correlation_id' FROM event_store WHERE tenant_id = :t"),
+            {"t": home.tenant_id})).all()
+    ours = [kind for kind, correlation in rows if correlation == migration["id"]]
+    assert len(ours) == 3 + 7 + 54 + 1  # accounts, categories, transactions, the card archived
+    assert all(kind == "ledger.CategoryCreated" for kind, c in rows if c != migration["id"])
+
+    listed = (await ledger.get("/histories", headers=home.headers)).json()["items"]
+    assert [m["id"] for m in listed] == [migration["id"]]
+
+
+async def test_importing_the_same_history_again_adds_nothing(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot,
+) -> None:
+    home = household()
+    first = await _imported(ledger, home.headers, currency="EUR")
+    before = await snapshot()
+    again = await _imported(ledger, home.headers, currency="EUR")
+    after = await snapshot()
+    assert again["found"]["summary"] == SUMMARY
+    assert again["migration"]["id"] != first["migration"]["id"]
+    assert again["migration"]["counts"] == {"accounts_new": 0, "categories_new": 0, "categories_reused": 0,
+                                            "transactions_new": 0, "transfers_new": 0, "restored": 0,
+                                            "already_there": 54}
+    for table in ("accounts", "categories", "transactions", "transaction_splits", "event_store", "outbox"):
+        assert after[table] == before[table], table
+    accounts = await _accounts(ledger, home.headers)
+    assert {name: a["balance_minor"] for name, a in accounts.items()} == FIGURES["balance_minor"]
+
+
+async def test_a_dry_run_says_what_the_file_holds_and_writes_nothing(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot,
+) -> None:
+    home = household()
+    before = await snapshot()
+    response = await _import(ledger, home.headers, currency="EUR", dry_run="true")
+    assert response.status_code == 201, response.text
+    assert response.json()["migration"] is None
+    assert response.json()["found"]["accounts"] == [
+        {"name": "Checking", "kind": "checking", "opening_balance_minor": 250000, "closed": False},
+        {"name": "Savings", "kind": "savings", "opening_balance_minor": 1000000, "closed": False},
+        {"name": "Old Credit Card", "kind": "credit_card", "opening_balance_minor": -12050, "closed": True},
+    ]
+    assert await snapshot() == before
+
+
+async def test_undo_takes_the_migration_out_and_a_new_import_brings_it_back(
+    ledger: httpx.AsyncClient, household: Callable[[], Any],
+) -> None:
+    home = household()
+    migration = (await _imported(ledger, home.headers, currency="EUR"))["migration"]
+    undone = await ledger.post(f"/histories/{migration['id']}/undo", headers=home.headers)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["status"] == "undone"
+    assert undone.json()["undone_at"] is not None
+    assert await _transactions(ledger, home.headers) == []
+    accounts = await _accounts(ledger, home.headers)
+    assert all(a["archived"] for a in accounts.values())
+    # Only the opening balances are left: the ledger cannot delete an account.
+    assert {name: a["balance_minor"] for name, a in accounts.items()} == {
+        "Checking": 250000, "Savings": 1000000, "Old Credit Card": -12050}
+    twice = await ledger.post(f"/histories/{migration['id']}/undo", headers=home.headers)
+    assert twice.status_code == 409, twice.text
+
+    again = (await _imported(ledger, home.headers, currency="EUR"))["migration"]
+    assert again["counts"]["restored"] == 54
+    assert again["counts"]["transactions_new"] == 0
+    accounts = await _accounts(ledger, home.headers)
+    assert {name: a["balance_minor"] for name, a in accounts.items()} == FIGURES["balance_minor"]
+    assert {name: a["archived"] for name, a in accounts.items()} == {
+        "Checking": False, "Savings": False, "Old Credit Card": True}
+    expected = {name: months for name, months in FIGURES["category_month_minor"].items()
+                if name != "Starting Balances"}
+    assert await _category_months(ledger, home.headers) == expected
+
+
+# --- broken and hostile files -------------------------------------------------------------------------
+
+def _zip(members: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _members() -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(EXPORT)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _sqlite(tmp_path: Path) -> bytes:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (id TEXT PRIMARY KEY, note TEXT)")
+        db.execute("INSERT INTO notes VALUES ('a', 'not a budget')")
+    return path.read_bytes()
+
+
+def _bomb() -> bytes:
+    """A zip whose db.sqlite inflates 64 MiB of zeros from some 60 KiB."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("metadata.json", b'{"id": "x", "budgetName": "Bomb"}')
+        with archive.open("db.sqlite", "w") as member:
+            member.write(b"SQLite format 3\x00")
+            for _ in range(64):
+                member.write(bytes(1024 * 1024))
+    return out.getvalue()
+
+
+def _linked() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in _members().items():
+            archive.writestr(name, data)
+        link = zipfile.ZipInfo("db-link")
+        link.create_system = 3
+        link.external_attr = (0o120777 << 16)
+        archive.writestr(link, "/etc/passwd")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "make", "problem", "where"), [
+    ("traversal", lambda _: _zip({**_members(), "../../etc/cron.d/evil": b"* * * * * root true"}),
+     "a path that leaves the archive", "zip member '../../etc/cron.d/evil'"),
+    ("bomb", lambda _: _bomb(), "compression bomb", "zip member 'db.sqlite'"),
+    ("link", lambda _: _linked(), "a symbolic link", "zip member 'db-link'"),
+    ("not-actual-sqlite", lambda tmp: _zip({"db.sqlite": _sqlite(tmp), "metadata.json": b"{}"}),
+     "has no table accounts, categories, category_groups, payees, transactions: it is not an Actual Budget "
+     "database", "db.sqlite"),
+    ("truncated", lambda _: EXPORT[: len(EXPORT) // 2], "not a zip, or it is truncated", "zip"),
+    ("no-database", lambda _: _zip({"notes.txt": b"hello"}), "has no db.sqlite and no metadata.json", "zip"),
+    ("too-many-files", lambda _: _zip({f"f{n}.txt": b"x" for n in range(20)}), "holds 20 files", "zip"),
+    ("bad-metadata", lambda _: _zip({**_members(), "metadata.json": b"{not json"}), "is not JSON",
+     "metadata.json"),
+    ("not-sqlite", lambda _: _zip({"db.sqlite": b"hello", "metadata.json": b"{}"}),
+     "is not a SQLite database", "db.sqlite"),
+])
+async def test_a_broken_or_hostile_file_is_refused_by_name_and_nothing_is_written(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot, tmp_path: Path,
+    name: str, make: Callable[[Path], bytes], problem: str, where: str,
+) -> None:
+    home = household()
+    before = await snapshot()
+    response = await _import(ledger, home.headers, make(tmp_path), currency="EUR")
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["detail"].startswith("the file cannot be imported: "), body
+    assert problem in body["detail"], body
+    assert body["where"] == where
+    assert await snapshot() == before
+    assert (await ledger.get("/histories", headers=home.headers)).json()["items"] == []
+
+
+async def test_a_file_of_no_known_app_and_bad_requests_are_refused(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot,
+) -> None:
+    home = household()
+    before = await snapshot()
+    csv = await _import(ledger, home.headers, b"date,amount\n2025-01-01,5\n", "bank.csv", currency="EUR")
+    assert csv.status_code == 422
+    assert "Actual Budget export" in csv.json()["detail"]
+    no_currency = await _import(ledger, home.headers)  # a household without settings: no base currency
+    assert no_currency.status_code == 422
+    assert "currency" in no_currency.json()["detail"]
+    unknown = await _import(ledger, home.headers, currency="XYZ")
+    assert unknown.status_code == 422
+    viewer = await _import(ledger, home.viewer_headers, currency="EUR")
+    assert viewer.status_code == 403
+    assert await snapshot() == before
+
+
+def test_the_reader_counts_what_it_inflates_against_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(actual, "MAX_UNCOMPRESSED", 100_000)
+    with pytest.raises(HistoryError, match="more than the 0 MiB allowed") as raised:
+        actual.read(EXPORT)
+    assert raised.value.where == "zip"
+    # A member that says it is small but inflates to more is stopped where it said it ends (and then its
+    # checksum does not match).
+    members = _members()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for member, data in members.items():
+            out.writestr(member, data)
+    raw = bytearray(archive.getvalue())
+    monkeypatch.setattr(actual, "MAX_UNCOMPRESSED", 500 * 1024 * 1024)
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as probe:
+        info = probe.getinfo("db.sqlite")
+    # Lie in the central directory: db.sqlite declares 1000 bytes.
+    central = raw.rfind(b"PK\x01\x02", 0, len(raw))
+    while central != -1:
+        name_length = int.from_bytes(raw[central + 28:central + 30], "little")
+        if raw[central + 46:central + 46 + name_length] == b"db.sqlite":
+            raw[central + 24:central + 28] = (1000).to_bytes(4, "little")
+            break
+        central = raw.rfind(b"PK\x01\x02", 0, central)
+    assert info.file_size > 1000
+    with pytest.raises(HistoryError, match="damaged or truncated \\(Bad CRC-32") as lied:
+        actual.read(bytes(raw))
+    assert lied.value.where == "zip member 'db.sqlite'"
+
+
+def test_amounts_follow_the_currency_s_minor_unit() -> None:
+    """Actual keeps hundredths whatever the currency: in dinars (3 digits) they are tenfold; in yen (no
+    minor unit) the card's 120.50 cannot be, and the row is named."""
+    dinars = actual.read(EXPORT, minor_digits=3)
+    assert {a.name: a.opening_balance_minor for a in dinars.accounts} == {
+        "Checking": 2_500_000, "Savings": 10_000_000, "Old Credit Card": -120_500}
+    decimals = r"amount -120\.5 has more decimals than the currency's 0"
+    with pytest.raises(HistoryError, match=decimals) as raised:
+        actual.read(EXPORT, minor_digits=0)
+    assert raised.value.where is not None
+    assert raised.value.where.startswith("db.sqlite, transactions row ")
+
+
+async def test_another_household_sees_nothing_of_it(
+    ledger: httpx.AsyncClient, household: Callable[[], Any],
+) -> None:
+    home, other = household(), household()
+    migration = (await _imported(ledger, home.headers, currency="EUR"))["migration"]
+    assert (await ledger.get("/accounts", params={"include_archived": True},
+                             headers=other.headers)).json()["items"] == []
+    assert await _transactions(ledger, other.headers) == []
+    assert (await ledger.get("/histories", headers=other.headers)).json()["items"] == []
+    assert (await ledger.get(f"/histories/{migration['id']}", headers=other.headers)).status_code == 404
+    assert (await ledger.post(f"/histories/{migration['id']}/undo", headers=other.headers)).status_code == 404
+    mine_now = (await ledger.get(f"/histories/{migration['id']}", headers=home.headers)).json()
+    assert mine_now["status"] == "imported"
+    # The same export into the other household is its own: new ids, nothing shared.
+    theirs = (await _imported(ledger, other.headers, currency="EUR"))["migration"]
+    assert theirs["counts"]["transactions_new"] == 51
+    assert theirs["counts"]["accounts_new"] == 3
+    mine = {a["id"] for a in (await _accounts(ledger, home.headers)).values()}
+    assert not mine & {a["id"] for a in (await _accounts(ledger, other.headers)).values()}
