@@ -10,6 +10,7 @@ import sqlite3
 import zipfile
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,19 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tally_ledger.history import actual
-from tally_ledger.history.model import HistoryError
+from tally_ledger import repository
+from tally_ledger.history import actual, write
+from tally_ledger.history.model import (
+    History,
+    HistoryAccount,
+    HistoryCategory,
+    HistoryError,
+    HistoryPart,
+    HistoryTransaction,
+    HistoryTransfer,
+)
+from tally_ledger.repository import Context
+from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
 
 HISTORIES = Path(__file__).parent / "histories"
 EXPORT = (HISTORIES / "actual_household.zip").read_bytes()
@@ -298,6 +310,8 @@ def _linked() -> bytes:
      "metadata.json"),
     ("not-sqlite", lambda _: _zip({"db.sqlite": b"hello", "metadata.json": b"{}"}),
      "is not a SQLite database", "db.sqlite"),
+    ("cut-sqlite", lambda _: _zip({**_members(), "db.sqlite": _members()["db.sqlite"][:40_000]}),
+     "cannot be read, it is damaged", "db.sqlite"),
 ])
 async def test_a_broken_or_hostile_file_is_refused_by_name_and_nothing_is_written(
     ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot, tmp_path: Path,
@@ -395,3 +409,96 @@ async def test_another_household_sees_nothing_of_it(
     assert theirs["counts"]["accounts_new"] == 3
     mine = {a["id"] for a in (await _accounts(ledger, home.headers)).values()}
     assert not mine & {a["id"] for a in (await _accounts(ledger, other.headers)).values()}
+
+
+def _service(ledger: httpx.AsyncClient) -> tuple[Any, Any]:
+    app: Any = ledger.app  # type: ignore[attr-defined]
+    return app.state.db, app.state.settings
+
+
+async def test_a_migration_stopped_half_way_goes_on_where_it_stopped_when_run_again(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In chunks of 10 (2000 in earnest), the third chunk fails: the first two stay, the migration says it
+    failed, and running the history again writes the rest and nothing twice."""
+    db, settings = _service(ledger)
+    home = household()
+    ctx = Context(tenant_id=home.tenant_id, actor=str(home.owner_id))
+    history = actual.read(EXPORT)
+    monkeypatch.setattr(write, "CHUNK", 10)
+    real, calls = repository.save_recorded, 0
+
+    async def failing(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the database went away")
+        await real(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "save_recorded", failing)
+    with pytest.raises(RuntimeError, match="the database went away"):
+        await write.migrate(db, settings, ctx, history, filename="budget.zip", currency="EUR")
+    [failed] = (await ledger.get("/histories", headers=home.headers)).json()["items"]
+    assert (failed["status"], failed["error"]) == ("failed", "the database went away")
+    assert failed["counts"]["transactions_new"] + failed["counts"]["transfers_new"] == 20
+    assert len(await _transactions(ledger, home.headers)) == 20
+
+    monkeypatch.setattr(repository, "save_recorded", real)
+    done = await write.migrate(db, settings, ctx, history, filename="budget.zip", currency="EUR")
+    assert done.status == "imported"
+    assert (done.counts["accounts_new"], done.counts["already_there"]) == (0, 20)
+    assert done.counts["transactions_new"] + done.counts["transfers_new"] == 34
+    accounts = await _accounts(ledger, home.headers)
+    assert {name: a["balance_minor"] for name, a in accounts.items()} == FIGURES["balance_minor"]
+    assert accounts["Old Credit Card"]["archived"]
+    assert len(await _transactions(ledger, home.headers)) == 54
+
+
+async def test_a_split_the_ledger_cannot_keep_whole_becomes_one_transaction_per_part(
+    ledger: httpx.AsyncClient, household: Callable[[], Any],
+) -> None:
+    """A split with a refund among its parts, or a part on no category, is one transaction per part; a
+    split of one part is a plain transaction: each part's money stays on its category."""
+    db, settings = _service(ledger)
+    home = household()
+    day = date(2025, 5, 3)
+    history = History(
+        source="test", name="Splits", app="test",
+        accounts=[HistoryAccount("a", "Wallet", AccountKind.cash, 10_000, closed=False),
+                  HistoryAccount("b", "Bank", AccountKind.checking, 0, closed=False)],
+        categories=[HistoryCategory("g", "Food", "Daily", CategoryKind.expense),
+                    HistoryCategory("s", "Pay", "Income", CategoryKind.income)],
+        transactions=[
+            HistoryTransaction("t1", "a", day, -1000, "Market", "returned a melon", parts=(
+                HistoryPart("t1a", -1500, "g"), HistoryPart("t1b", 500, "g", "melon back"))),
+            HistoryTransaction("t2", "a", day, -500, "Kiosk", parts=(
+                HistoryPart("t2a", -300, "g"), HistoryPart("t2b", -200, None))),
+            HistoryTransaction("t3", "a", day, -700, "Bakery", parts=(HistoryPart("t3a", -700, "g"),)),
+            HistoryTransaction("t4", "b", day, 2500, "Employer", category_id="s",
+                               status=ClearedState.reconciled),
+        ],
+        transfers=[HistoryTransfer("x1", "b", "a", day, 1200, note="cash")],
+    )
+    ctx = Context(tenant_id=home.tenant_id, actor=str(home.owner_id))
+    done = await write.migrate(db, settings, ctx, history, filename="splits", currency="EUR")
+    assert (done.counts["transactions_new"], done.counts["transfers_new"]) == (6, 1)
+    items = await _transactions(ledger, home.headers)
+    found = sorted((t["payee"], t["kind"], t["amount_minor"], t["category_name"], t["note"]) for t in items)
+    assert found == [
+        ("", "transfer", 1200, None, "cash"),
+        ("Bakery", "expense", 700, "Food", ""),
+        ("Employer", "income", 2500, "Pay", ""),
+        ("Kiosk", "expense", 200, None, "(part 2 of 2 of a split)"),
+        ("Kiosk", "expense", 300, "Food", "(part 1 of 2 of a split)"),
+        ("Market", "expense", 1500, "Food", "returned a melon (part 1 of 2 of a split)"),
+        ("Market", "income", 500, "Food", "returned a melon · melon back (part 2 of 2 of a split)"),
+    ]
+    assert await _category_months(ledger, home.headers) == {"Food": {"2025-05": -2000},
+                                                            "Pay": {"2025-05": 2500}}
+    accounts = await _accounts(ledger, home.headers)
+    assert (accounts["Wallet"]["balance_minor"], accounts["Bank"]["balance_minor"]) == (10_000 - 2200 + 1200,
+                                                                                      2500 - 1200)
+    # Undo takes the reconciled income out too (it is marked cleared first), and the refund.
+    undone = await write.undo(db, settings, ctx, done.id)
+    assert undone.status == "undone"
+    assert await _transactions(ledger, home.headers) == []

@@ -1,5 +1,6 @@
 """Actual Budget's export (Settings → Export data: a zip of `db.sqlite` and `metadata.json`) read into a
-neutral `History`. Pure: bytes in, dataclasses out; the SQLite file is opened read-only from a temp file.
+neutral `History`. Pure: bytes in, dataclasses out; the SQLite file is inflated into a temp file of its own
+and opened read-only.
 
 The zip is checked before anything is read from it: a few members only, no links, no absolute or `..`
 names, no encryption, and at most `MAX_UNCOMPRESSED` bytes once inflated (counted while inflating, not
@@ -14,7 +15,9 @@ What is read, in Actual's own schema (its migrations in @actual-app/api):
 - `transactions`: amounts are integer cents (hundredths whatever the currency), dates integers YYYYMMDD.
   A split is a parent row (`isParent`) and its child rows (`isChild`, `parent_id`): the children carry
   the money, as in Actual's own balances. A transfer is two rows naming each other (`transferred_id`):
-  it becomes one transfer. A row with `starting_balance_flag` is the account's opening balance.
+  it becomes one transfer, with no category (Actual gives one to a transfer to an off-budget account:
+  in Tally a transfer is never spending). A row with `starting_balance_flag` (or the payee "Starting
+  Balance") is the account's opening balance.
   `cleared`/`reconciled` give the cleared state, `notes` the note. Deleted rows (tombstone) are left out.
 
 Not read: budgets (amounts per category and month), schedules, rules, tags, notes on accounts and
@@ -28,12 +31,13 @@ import sqlite3
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tally_ledger.history.model import (
     History,
@@ -78,16 +82,18 @@ def looks_like(data: bytes) -> bool:
 def read(data: bytes, *, minor_digits: int = 2) -> History:
     """The history in an Actual export; amounts in minor units of a currency with `minor_digits` digits.
     Raises HistoryError naming what is wrong and where."""
-    members = _unzip(data)
-    metadata = _metadata(members["metadata.json"])
-    with _database(members["db.sqlite"]) as db:
-        _require_schema(db)
-        return _Reader(db, metadata, minor_digits).history()
+    with tempfile.TemporaryDirectory(prefix="tally-history-") as folder:
+        path = Path(folder) / "db.sqlite"
+        metadata = _metadata(_unzip(data, path))
+        with _database(path) as db:
+            _require_schema(db)
+            return _Reader(db, metadata, minor_digits).history()
 
 
 # --- the zip -------------------------------------------------------------------------------------
 
-def _unzip(data: bytes) -> dict[str, bytes]:
+def _unzip(data: bytes, database: Path) -> bytes:
+    """Check the zip, inflate its db.sqlite into `database` (a new file) and return its metadata.json."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
@@ -109,13 +115,12 @@ def _unzip(data: bytes) -> dict[str, bytes]:
         if missing:
             raise HistoryError(f"the zip has no {' and no '.join(missing)} at its top: it is not an Actual "
                                f"Budget export (it holds {', '.join(sorted(names)[:5]) or 'nothing'})", "zip")
-        budget: dict[str, bytes] = {}
-        total = 0
-        for name, limit in (("metadata.json", MAX_METADATA), ("db.sqlite", MAX_UNCOMPRESSED)):
-            info = archive.getinfo(name)
-            budget[name] = _inflate(archive, info, min(limit, MAX_UNCOMPRESSED - total))
-            total += len(budget[name])
-        return budget
+        metadata = io.BytesIO()
+        _inflate(archive, archive.getinfo("metadata.json"), metadata, MAX_METADATA)
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            _inflate(archive, archive.getinfo("db.sqlite"), file, MAX_UNCOMPRESSED - metadata.tell())
+        return metadata.getvalue()
 
 
 def _check_member(info: zipfile.ZipInfo) -> None:
@@ -136,26 +141,26 @@ def _check_member(info: zipfile.ZipInfo) -> None:
                            where)
 
 
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """A member's bytes, stopping as soon as more come out than it declared or than `limit`."""
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, out: BinaryIO, limit: int) -> None:
+    """Copy a member into `out`, stopping as soon as more comes out than it declared or than `limit`."""
     where = f"zip member {info.filename!r}"
-    out = bytearray()
+    written = 0
     try:
         with archive.open(info) as member:
             while chunk := member.read(_CHUNK):
-                out += chunk
-                if len(out) > limit:
+                written += len(chunk)
+                if written > limit:
                     raise HistoryError(f"inflates past {limit} bytes: a compression bomb or too large",
                                        where)
-                if len(out) > info.file_size:
+                if written > info.file_size:
                     raise HistoryError("inflates to more than it declares; refused", where)
-    except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
+                out.write(chunk)
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error) as exc:
         raise HistoryError(f"cannot be inflated, the zip is damaged or truncated ({exc})", where) from exc
-    except RuntimeError as exc:  # zipfile says "encrypted" or "unsupported" this way
-        raise HistoryError(f"cannot be read ({exc})", where) from exc
     except NotImplementedError as exc:
         raise HistoryError(f"uses a compression this reader does not know ({exc})", where) from exc
-    return bytes(out)
+    except RuntimeError as exc:  # zipfile says "encrypted" or "unsupported" this way
+        raise HistoryError(f"cannot be read ({exc})", where) from exc
 
 
 def _metadata(raw: bytes) -> dict[str, Any]:
@@ -169,25 +174,21 @@ def _metadata(raw: bytes) -> dict[str, Any]:
 
 
 @contextmanager
-def _database(raw: bytes) -> Iterator[sqlite3.Connection]:
-    if not raw.startswith(_SQLITE_HEADER):
-        raise HistoryError("is not a SQLite database", "db.sqlite")
-    with tempfile.TemporaryDirectory(prefix="tally-history-") as folder:
-        path = Path(folder) / "db.sqlite"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as file:
-            file.write(raw)
+def _database(path: Path) -> Iterator[sqlite3.Connection]:
+    with path.open("rb") as file:
+        if file.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+            raise HistoryError("is not a SQLite database", "db.sqlite")
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise HistoryError(f"cannot be opened ({exc})", "db.sqlite") from exc
+    with closing(db):
+        db.row_factory = sqlite3.Row
         try:
-            db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
-        except sqlite3.Error as exc:
-            raise HistoryError(f"cannot be opened ({exc})", "db.sqlite") from exc
-        with closing(db):
-            db.row_factory = sqlite3.Row
-            try:
-                db.execute("PRAGMA trusted_schema = OFF")
-                yield db
-            except sqlite3.DatabaseError as exc:
-                raise HistoryError(f"cannot be read, it is damaged ({exc})", "db.sqlite") from exc
+            db.execute("PRAGMA trusted_schema = OFF")
+            yield db
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"cannot be read, it is damaged ({exc})", "db.sqlite") from exc
 
 
 def _require_schema(db: sqlite3.Connection) -> None:

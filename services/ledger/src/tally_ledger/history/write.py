@@ -157,9 +157,11 @@ async def plan(session: AsyncSession, ctx: Context, history: History, currency: 
                                        opening_balance_minor=source.opening_balance_minor)
             new_accounts.append(account)
         accounts[source.source_id] = account
-    # Archived at the end: a new account, or one an undo archived (it is opened again meanwhile).
+    # Archived at the end: a new account, one an earlier run opened and stopped before archiving (never
+    # changed since its opening), or one an undo archived (opened again meanwhile). One reopened by hand
+    # is left open.
     closed = [accounts[a.source_id].id for a in history.accounts
-              if a.closed and (accounts[a.source_id] in new_accounts or accounts[a.source_id].archived)]
+              if a.closed and (accounts[a.source_id].version == 1 or accounts[a.source_id].archived)]
 
     existing = {(row.name.strip().lower(), row.kind): row.id
                 for row in await store.list_categories(session, tenant)}
@@ -351,8 +353,12 @@ async def migrate(db: Database, settings: ServiceSettings, ctx: Context, history
             created_at=now, updated_at=now))
     try:
         async with db.transaction() as session:
-            if planned.new_accounts or planned.new_categories:
-                await repository.save(session, settings, ctx, *planned.new_accounts, *planned.new_categories)
+            new = [*planned.new_accounts, *planned.new_categories]
+            # A migration of the same history that finished while this one was planned opened them.
+            there = await _existing(session, tenant, [a.id for a in new])
+            new = [a for a in new if a.id not in there]
+            if new:
+                await repository.save(session, settings, ctx, *new)
             await _reopen_undone(session, settings, ctx, list(planned.accounts.values()))
         for start in range(0, len(planned.entries), CHUNK):
             async with db.transaction() as session:
@@ -381,11 +387,7 @@ async def _write(session: AsyncSession, settings: ServiceSettings, ctx: Context,
                  chunk: Sequence[tuple[UUID, TransactionRecorded | TransferRecorded]]) -> dict[str, int]:
     """Write the streams of a chunk the household does not have; bring back those an undo deleted."""
     tenant = ctx.tenant_id
-    ids = [i for i, _ in chunk]
-    versions = dict((await session.execute(
-        select(event_store.c.stream_id, func.max(event_store.c.stream_version))
-        .where(event_store.c.tenant_id == tenant, event_store.c.stream_id.in_(ids))
-        .group_by(event_store.c.stream_id))).all())
+    versions = await _existing(session, tenant, [i for i, _ in chunk])
     fresh = [(i, p) for i, p in chunk if i not in versions]
     payloads: list[EventPayload] = [p for _, p in fresh]
     assert ctx.correlation_id is not None
@@ -414,6 +416,16 @@ async def _write(session: AsyncSession, settings: ServiceSettings, ctx: Context,
     return {"transactions_new": sum(isinstance(p, TransactionRecorded) for p in payloads),
             "transfers_new": sum(isinstance(p, TransferRecorded) for p in payloads),
             "restored": restored, "already_there": len(chunk) - len(fresh) - restored}
+
+
+async def _existing(session: AsyncSession, tenant_id: UUID, ids: Sequence[UUID]) -> dict[UUID, int]:
+    """Of these streams, those the household has, with their versions."""
+    if not ids:
+        return {}
+    return dict((await session.execute(
+        select(event_store.c.stream_id, func.max(event_store.c.stream_version))
+        .where(event_store.c.tenant_id == tenant_id, event_store.c.stream_id.in_(ids))
+        .group_by(event_store.c.stream_id))).all())
 
 
 async def _undo_ids(session: AsyncSession, tenant_id: UUID) -> set[UUID]:
