@@ -4,6 +4,7 @@ category and month that Actual computed; transfers stay transfers; importing twi
 takes it out and a new import brings it back; broken or hostile files are refused by name with nothing
 written; another household sees nothing."""
 
+import asyncio
 import io
 import json
 import sqlite3
@@ -48,6 +49,16 @@ async def _imported(ledger: httpx.AsyncClient, headers: dict[str, str], **fields
     response = await _import(ledger, headers, **fields)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+async def _finished(ledger: httpx.AsyncClient, headers: dict[str, str], migration_id: str) -> dict[str, Any]:
+    """The migration once its undo (which runs after the answer) has finished."""
+    async with asyncio.timeout(60):
+        while True:
+            migration = dict((await ledger.get(f"/histories/{migration_id}", headers=headers)).json())
+            if migration["status"] != "undoing":
+                return migration
+            await asyncio.sleep(0.1)
 
 
 async def _transactions(ledger: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -223,10 +234,13 @@ async def test_undo_takes_the_migration_out_and_a_new_import_brings_it_back(
 ) -> None:
     home = household()
     migration = (await _imported(ledger, home.headers, currency="EUR"))["migration"]
-    undone = await ledger.post(f"/histories/{migration['id']}/undo", headers=home.headers)
-    assert undone.status_code == 200, undone.text
-    assert undone.json()["status"] == "undone"
-    assert undone.json()["undone_at"] is not None
+    undoing = await ledger.post(f"/histories/{migration['id']}/undo", headers=home.headers)
+    assert undoing.status_code == 202, undoing.text
+    assert undoing.json()["status"] == "undoing"
+    undone = await _finished(ledger, home.headers, migration["id"])
+    assert undone["status"] == "undone"
+    assert undone["undone_at"] is not None
+    assert undone["counts"]["undone"] == 54
     assert await _transactions(ledger, home.headers) == []
     accounts = await _accounts(ledger, home.headers)
     assert all(a["archived"] for a in accounts.values())

@@ -4,15 +4,18 @@ and `POST /histories/{id}/undo`.
 
 The import runs within the request (synchronously): the file is read and every event worked out and
 checked first (a bad file writes nothing and answers 4xx naming the problem), then written in chunks;
-the answer is the finished migration. Budgets (amounts per category and month) are not brought over.
+the answer is the finished migration. An undo runs after its answer (202), in chunks, like a statement
+import's: the ledger projects deletions one by one, some 300 a second. Budgets (amounts per category
+and month) are not brought over.
 """
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -23,11 +26,13 @@ from tally_ledger.history import actual, write
 from tally_ledger.history.model import History, HistoryError
 from tally_ledger.repository import Context
 from tallykit.app import db_of, wake_relay
-from tallykit.errors import InvalidInput
+from tallykit.errors import InvalidInput, Problem
+from tallykit.logging import get_logger
 from tallykit.money import minor_unit_digits
 from tallykit.tokens import CurrentPrincipal
 
 router = APIRouter()
+log = get_logger(__name__)
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
@@ -177,13 +182,27 @@ async def get_history(migration_id: UUID, principal: CurrentPrincipal, request: 
     return _public(await write.get(db_of(request), principal.tenant_id, migration_id))
 
 
-@router.post("/histories/{migration_id}/undo", response_model=MigrationPublic)
-async def undo_history(migration_id: UUID, principal: CurrentPrincipal, request: Request) -> MigrationPublic:
-    """Take out what the migration wrote: its transactions and transfers are deleted, the accounts it
+@router.post("/histories/{migration_id}/undo", status_code=202, response_model=MigrationPublic)
+async def undo_history(migration_id: UUID, principal: CurrentPrincipal, request: Request,
+                       background: BackgroundTasks) -> MigrationPublic:
+    """Take out what the migration wrote, after answering (GET /histories/{id} shows the progress,
+    `counts.undone`, and then `undone`): its transactions and transfers are deleted, the accounts it
     opened archived (the categories it created stay). Changes made by hand since stay."""
     principal.require_write()
+    db, ctx = db_of(request), Context.of(principal)
+    migration, undo_id = await write.start_undo(db, ctx, migration_id)
+    job = write.run_undo(db, _settings(request), ctx, migration, undo_id)
+    background.add_task(_in_background, request, job)
+    return _public(migration)
+
+
+async def _in_background(request: Request, job: Awaitable[write.Migration]) -> None:
+    """Run an undo after the response went out; the migration records how it ended."""
     try:
-        migration = await write.undo(db_of(request), _settings(request), Context.of(principal), migration_id)
+        await job
+    except Problem as exc:
+        log.warning("history_undo_stopped", detail=exc.detail)
+    except Exception:
+        log.exception("history_undo_failed")
     finally:
         wake_relay(request)
-    return _public(migration)

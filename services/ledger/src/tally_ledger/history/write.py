@@ -462,24 +462,44 @@ async def undo(db: Database, settings: ServiceSettings, ctx: Context, migration_
     """Take out what a migration wrote: delete its transactions and transfers (a reconciled one is
     marked cleared first), archive the accounts it opened. The categories it created stay (empty).
     What was changed by hand since stays changed; what was deleted by hand stays deleted."""
+    migration, undo_id = await start_undo(db, ctx, migration_id)
+    return await run_undo(db, settings, ctx, migration, undo_id)
+
+
+async def start_undo(db: Database, ctx: Context, migration_id: UUID) -> tuple[Migration, UUID]:
+    """Mark the migration as being undone; returns it and the correlation id of the undo's events (the
+    same on every try, so a new import knows what an undo took out)."""
     tenant = ctx.tenant_id
-    undo_id = uuid4()
     async with db.transaction() as session:
         await _lock(session, tenant)
         migration = await _get(session, tenant, migration_id)
         if migration.status not in (Status.imported, Status.failed):
             raise Conflict(f"history import {migration_id} is {migration.status}; only an imported one "
                            "can be undone")
+        undo_id = (await session.execute(select(history_imports.c.undo_id).where(
+            history_imports.c.id == migration_id))).scalar() or uuid4()
         await session.execute(_touch(migration_id).values(status=Status.undoing, undo_id=undo_id, error=None))
+        return await _get(session, tenant, migration_id), undo_id
+
+
+async def run_undo(db: Database, settings: ServiceSettings, ctx: Context, migration: Migration,
+                   undo_id: UUID) -> Migration:
+    """Delete in chunks (the migration's counts say how many so far: `undone`), then archive."""
+    tenant, migration_id = ctx.tenant_id, migration.id
     ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=undo_id)
+    counts = dict(migration.counts)
     try:
         async with db.read() as session:
             written = await _written(session, tenant, migration_id)
         transactions = [*written.get("ledger.TransactionRecorded", []),
                         *written.get("ledger.TransferRecorded", [])]
+        counts["undone"] = 0
         for start in range(0, len(transactions), CHUNK):
             async with db.transaction() as session:
-                await _delete(session, settings, ctx, transactions[start:start + CHUNK])
+                chunk = transactions[start:start + CHUNK]
+                await _delete(session, settings, ctx, chunk)
+                counts["undone"] += len(chunk)
+                await session.execute(_touch(migration_id).values(counts=counts))
         async with db.transaction() as session:
             opened = [await repository.load(session, ctx, Account, i)
                       for i in written.get("ledger.AccountOpened", [])]
@@ -493,7 +513,7 @@ async def undo(db: Database, settings: ServiceSettings, ctx: Context, migration_
     except Exception as exc:
         async with db.transaction() as session:
             await session.execute(_touch(migration_id).values(
-                status=migration.status, error=f"undo stopped: {str(exc)[:900] or type(exc).__name__}"))
+                status=Status.imported, error=f"undo stopped: {str(exc)[:900] or type(exc).__name__}"))
         raise
 
 
