@@ -262,6 +262,42 @@ async def test_undo_takes_the_migration_out_and_a_new_import_brings_it_back(
     assert await _category_months(ledger, home.headers) == expected
 
 
+async def test_what_was_changed_by_hand_stays_as_it_is_when_the_history_comes_again(
+    ledger: httpx.AsyncClient, household: Callable[[], Any],
+) -> None:
+    """A transaction deleted by hand is not brought back, neither by importing again nor after an undo;
+    one edited by hand keeps the edit."""
+    home = household()
+    await _imported(ledger, home.headers, currency="EUR")
+    transactions = await _transactions(ledger, home.headers)
+    present = next(t for t in transactions if t["payee"] == "Grandma")
+    deleted = await ledger.delete(f"/transactions/{present['id']}", params={"expected_version": 1},
+                                  headers=home.headers)
+    assert deleted.status_code == 200, deleted.text
+    film = next(t for t in transactions if t["payee"] == "StreamFlix")
+    edited = await ledger.patch(f"/transactions/{film['id']}", json={"note": "cancelled since",
+                                                                     "expected_version": 1},
+                                headers=home.headers)
+    assert edited.status_code == 200, edited.text
+
+    again = (await _imported(ledger, home.headers, currency="EUR"))["migration"]
+    assert (again["counts"]["already_there"], again["counts"]["restored"]) == (54, 0)
+    after = {t["id"]: t for t in await _transactions(ledger, home.headers)}
+    assert present["id"] not in after
+    assert after[film["id"]]["note"] == "cancelled since"
+
+    assert (await ledger.post(f"/histories/{again['id']}/undo", headers=home.headers)).status_code == 202
+    assert (await _finished(ledger, home.headers, again["id"]))["counts"]["undone"] == 0  # it wrote none
+    [first] = [m for m in (await ledger.get("/histories", headers=home.headers)).json()["items"]
+               if m["id"] != again["id"]]
+    assert (await ledger.post(f"/histories/{first['id']}/undo", headers=home.headers)).status_code == 202
+    assert (await _finished(ledger, home.headers, first["id"]))["status"] == "undone"
+    assert await _transactions(ledger, home.headers) == []
+    third = (await _imported(ledger, home.headers, currency="EUR"))["migration"]
+    assert third["counts"]["restored"] == 53  # all but the one deleted by hand
+    assert present["id"] not in {t["id"] for t in await _transactions(ledger, home.headers)}
+
+
 # --- broken and hostile files -------------------------------------------------------------------------
 
 def _zip(members: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:

@@ -397,18 +397,21 @@ async def _write(session: AsyncSession, settings: ServiceSettings, ctx: Context,
     restored = 0
     undone = await _undo_ids(session, tenant)
     if versions and undone:
-        existing = {i: p for i, p in chunk if i in versions}
-        for transaction in await repository.load_transactions(session, ctx, list(existing)):
-            last = (await session.execute(
-                select(event_store.c.envelope["correlation_id"].astext)
-                .where(event_store.c.tenant_id == tenant, event_store.c.stream_id == transaction.id,
-                       event_store.c.stream_version == transaction.version))).scalar()
-            if not transaction.deleted or last is None or UUID(last) not in undone:
-                continue  # deleted by hand (or not deleted): left as the household has it
-            payload = TransactionRestored(after=state_of(existing[transaction.id]),
-                                          undoes=transaction.version)
-            envelopes.append(registry.envelope(payload, tenant_id=tenant, stream_id=transaction.id,
-                                               stream_version=transaction.version + 1, actor=ctx.actor,
+        # Streams whose last event is a deletion by an undo of a history import: brought back as the
+        # file has them. One deleted by hand stays deleted.
+        e = event_store.c
+        deletions = await session.execute(
+            select(e.stream_id, e.stream_version, e.envelope["correlation_id"].astext)
+            .where(e.tenant_id == tenant, e.stream_id.in_(list(versions)),
+                   e.type == "ledger.TransactionDeleted"))
+        back = {stream: version for stream, version, correlation in deletions
+                if version == versions[stream] and correlation and UUID(correlation) in undone}
+        for transaction_id, recorded in chunk:
+            if transaction_id not in back:
+                continue
+            payload = TransactionRestored(after=state_of(recorded), undoes=back[transaction_id])
+            envelopes.append(registry.envelope(payload, tenant_id=tenant, stream_id=transaction_id,
+                                               stream_version=back[transaction_id] + 1, actor=ctx.actor,
                                                correlation_id=ctx.correlation_id))
             payloads.append(payload)
             restored += 1
@@ -508,7 +511,8 @@ async def run_undo(db: Database, settings: ServiceSettings, ctx: Context, migrat
                 account.archive(expected_version=account.version)
             if archive:
                 await repository.save(session, settings, ctx, *archive)
-            await session.execute(_touch(migration_id).values(status=Status.undone, undone_at=func.now()))
+            await session.execute(_touch(migration_id).values(status=Status.undone, counts=counts,
+                                                               undone_at=func.now()))
             return await _get(session, tenant, migration_id)
     except Exception as exc:
         async with db.transaction() as session:
