@@ -37,20 +37,20 @@ log = get_logger(__name__)
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
-class FoundAccountPublic(BaseModel):
+class HistoryAccountPublic(BaseModel):
     name: str
     kind: str
     opening_balance_minor: int
     closed: bool
 
 
-class FoundPublic(BaseModel):
+class HistoryFoundPublic(BaseModel):
     """What the file holds, as read."""
 
     source: str
     name: str
     summary: str
-    accounts: list[FoundAccountPublic]
+    accounts: list[HistoryAccountPublic]
     groups: int
     categories: int
     payees: int
@@ -61,7 +61,7 @@ class FoundPublic(BaseModel):
     skipped: dict[str, int]  # source rows left out, by why
 
 
-class MigrationPublic(BaseModel):
+class HistoryMigrationPublic(BaseModel):
     id: UUID
     source: str
     name: str
@@ -78,18 +78,18 @@ class MigrationPublic(BaseModel):
 
 
 class HistoryImportPublic(BaseModel):
-    found: FoundPublic
-    migration: MigrationPublic | None  # None: a dry run, nothing written
+    found: HistoryFoundPublic
+    migration: HistoryMigrationPublic | None  # None: a dry run, nothing written
 
 
-class MigrationsPublic(BaseModel):
-    items: list[MigrationPublic]
+class HistoryMigrationsPublic(BaseModel):
+    items: list[HistoryMigrationPublic]
 
 
-def _found(history: History) -> FoundPublic:
-    return FoundPublic(
+def _found(history: History) -> HistoryFoundPublic:
+    return HistoryFoundPublic(
         source=history.source, name=history.name, summary=history.summary(),
-        accounts=[FoundAccountPublic(name=a.name, kind=a.kind.value, closed=a.closed,
+        accounts=[HistoryAccountPublic(name=a.name, kind=a.kind.value, closed=a.closed,
                                      opening_balance_minor=a.opening_balance_minor)
                   for a in history.accounts],
         groups=len(history.groups), categories=len(history.categories), payees=len(history.payees),
@@ -97,8 +97,8 @@ def _found(history: History) -> FoundPublic:
         first_day=history.first_day, last_day=history.last_day, skipped=history.skipped)
 
 
-def _public(migration: write.Migration) -> MigrationPublic:
-    return MigrationPublic.model_validate(migration.__dict__)
+def _public(migration: write.Migration) -> HistoryMigrationPublic:
+    return HistoryMigrationPublic.model_validate(migration.__dict__)
 
 
 async def _upload(request: Request) -> tuple[str, bytes, dict[str, str]]:
@@ -170,21 +170,22 @@ async def import_history(principal: CurrentPrincipal, request: Request) -> Histo
     return HistoryImportPublic(found=found, migration=_public(migration))
 
 
-@router.get("/histories", response_model=MigrationsPublic)
+@router.get("/histories", response_model=HistoryMigrationsPublic)
 async def list_histories(principal: CurrentPrincipal, request: Request,
-                         limit: Annotated[int, Query(ge=1, le=200)] = 50) -> MigrationsPublic:
+                         limit: Annotated[int, Query(ge=1, le=200)] = 50) -> HistoryMigrationsPublic:
     found = await write.list_migrations(db_of(request), principal.tenant_id, limit)
-    return MigrationsPublic(items=[_public(m) for m in found])
+    return HistoryMigrationsPublic(items=[_public(m) for m in found])
 
 
-@router.get("/histories/{migration_id}", response_model=MigrationPublic)
-async def get_history(migration_id: UUID, principal: CurrentPrincipal, request: Request) -> MigrationPublic:
+@router.get("/histories/{migration_id}", response_model=HistoryMigrationPublic)
+async def get_history(migration_id: UUID, principal: CurrentPrincipal,
+                      request: Request) -> HistoryMigrationPublic:
     return _public(await write.get(db_of(request), principal.tenant_id, migration_id))
 
 
-@router.post("/histories/{migration_id}/undo", status_code=202, response_model=MigrationPublic)
+@router.post("/histories/{migration_id}/undo", status_code=202, response_model=HistoryMigrationPublic)
 async def undo_history(migration_id: UUID, principal: CurrentPrincipal, request: Request,
-                       background: BackgroundTasks) -> MigrationPublic:
+                       background: BackgroundTasks) -> HistoryMigrationPublic:
     """Take out what the migration wrote, after answering (GET /histories/{id} shows the progress,
     `counts.undone`, and then `undone`): its transactions and transfers are deleted, the accounts it
     opened archived (the categories it created stay). Changes made by hand since stay."""
