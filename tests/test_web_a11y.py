@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tallystack.browser import open_settled
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -22,19 +23,6 @@ SIZES = {
 # Routes that show one thing need its id; the test fills in ids of what it created.
 ROUTE_QUERIES = {"/transaction": "id={transaction_id}"}
 BLOCKING = {"serious", "critical"}
-# The screen at the address is drawn and no api() call is under way (web/js/router.js, web/js/api.js).
-SETTLED = """() => {
-  const hash = window.location.hash.replace(/^#/, "");
-  const app = document.getElementById("app");
-  return app.dataset.route === (hash.startsWith("/") ? hash.split("?")[0] : "/")
-    && !app.hasAttribute("aria-busy") && !document.documentElement.hasAttribute("data-api-busy");
-}"""
-# Goes to a route and returns once the router has taken it up (its hashchange handler ran).
-OPEN = """(route) => new Promise((resolve) => {
-  if (window.location.hash === `#${route}`) { resolve(); return; }
-  window.addEventListener("hashchange", () => resolve(), { once: true });
-  window.location.hash = route;
-})"""
 
 
 def app_routes() -> tuple[list[str], set[str]]:
@@ -47,13 +35,6 @@ def app_routes() -> tuple[list[str], set[str]]:
     assert public
     assert routes
     return routes, set(re.findall(r"\"(/[^\"]*)\"", public.group(1)))
-
-
-def _settle(page: Page, route: str) -> None:
-    """Opens `route` and waits until its screen is drawn with what it read (not for some time: a screen
-    that polls never idles for long, and a slow one could take longer than any fixed wait)."""
-    page.evaluate(OPEN, route)
-    page.wait_for_function(SETTLED)
 
 
 def _axe(page: Page) -> list[dict[str, Any]]:
@@ -121,7 +102,7 @@ def test_every_screen_has_no_serious_accessibility_violation(
     folder.mkdir(exist_ok=True)
 
     def check(route: str) -> None:
-        _settle(page, route)
+        open_settled(page, route)
         violations = _axe(page)
         if violations:
             found[route] = _describe(violations)
@@ -139,7 +120,7 @@ def test_every_screen_has_no_serious_accessibility_violation(
             query = ROUTE_QUERIES.get(route)
             check(f"{route}?{query.format(**ids)}" if query else route)
         # The shortcut help is a screen of its own for a keyboard user.
-        _settle(page, "/")
+        open_settled(page, "/")
         page.locator("h1").first.click()
         page.keyboard.press("?")
         expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tallystack.browser import open_settled
 from tallystack.people import PASSWORD, Person
 from tallystack.polling import eventually
 from tallystack.stack import Stack
@@ -24,19 +25,6 @@ APP = Path(__file__).parents[1] / "web" / "js" / "app.js"
 # The marker attributes let the test find any element a payload managed to create.
 HTML = '<img src=x data-xss="1" onerror="window.__xss=1"><script data-xss="1">window.__xss=1</script>'
 SQL = "Robert'); DROP TABLE transactions;-- \\' OR '1'='1"
-# The screen at the address is drawn and no api() call is under way (web/js/router.js, web/js/api.js).
-SETTLED = """() => {
-  const hash = window.location.hash.replace(/^#/, "");
-  const app = document.getElementById("app");
-  return app.dataset.route === (hash.startsWith("/") ? hash.split("?")[0] : "/")
-    && !app.hasAttribute("aria-busy") && !document.documentElement.hasAttribute("data-api-busy");
-}"""
-# Goes to a route and returns once the router has taken it up (its hashchange handler ran).
-OPEN = """(route) => new Promise((resolve) => {
-  if (window.location.hash === `#${route}`) { resolve(); return; }
-  window.addEventListener("hashchange", () => resolve(), { once: true });
-  window.location.hash = route;
-})"""
 
 
 def _routes() -> list[str]:
@@ -129,8 +117,7 @@ def test_every_screen_shows_hostile_text_as_text(
         routes = [*_routes(), f"/transaction?id={hostile_household['transaction_id']}"]
         for route in routes:
             # Drawn with everything it read (the notification centre's live stream never idles).
-            page.evaluate(OPEN, route)
-            page.wait_for_function(SETTLED)
+            open_settled(page, route)
             found = _no_payload_ran(page)
             if found:
                 problems[route] = found

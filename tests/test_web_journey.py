@@ -8,18 +8,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tallystack.browser import settle
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
 GROCERIES = "Food \u203a Groceries"  # the client labels a category "group, arrow, name"
 SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "height": 900}}
-# The screen at the address is drawn and no api() call is under way (web/js/router.js, web/js/api.js).
-SETTLED = """() => {
-  const hash = window.location.hash.replace(/^#/, "");
-  const app = document.getElementById("app");
-  return app.dataset.route === (hash.startsWith("/") ? hash.split("?")[0] : "/")
-    && !app.hasAttribute("aria-busy") && !document.documentElement.hasAttribute("data-api-busy");
-}"""
 
 
 def _sign_up(page: Page, stack: Stack, email: str) -> None:
@@ -77,7 +71,7 @@ def test_sign_up_spend_and_get_warned(stack: Stack, chromium: Any, screenshots: 
         for route, name in (("transactions", "Transactions"), ("import", "Import"), ("security", "Security")):
             page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
             expect(page).to_have_url(re.compile(f"#/{route}$"))
-            page.wait_for_function(SETTLED)  # its lists too, not only its heading
+            settle(page)  # its lists too, not only its heading
             assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"], route
             page.screenshot(path=screenshots / f"{route}-{size}.png", full_page=True)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()

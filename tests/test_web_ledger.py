@@ -9,18 +9,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tallystack.browser import settle
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 360, "height": 780}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-# The screen at the address is drawn and no api() call is under way (web/js/router.js, web/js/api.js).
-SETTLED = """() => {
-  const hash = window.location.hash.replace(/^#/, "");
-  const app = document.getElementById("app");
-  return app.dataset.route === (hash.startsWith("/") ? hash.split("?")[0] : "/")
-    && !app.hasAttribute("aria-busy") && !document.documentElement.hasAttribute("data-api-busy");
-}"""
 
 
 def _sign_up(page: Page, stack: Stack, email: str) -> None:
@@ -34,7 +28,7 @@ def _sign_up(page: Page, stack: Stack, email: str) -> None:
 
 
 def _no_sideways_scroll(page: Page, what: str) -> None:
-    page.wait_for_function(SETTLED)  # measured once the screen shows what it read
+    settle(page)  # measured once the screen shows what it read
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], what
 
 

@@ -1,0 +1,29 @@
+"""What the browser tests wait for, in one place: conditions the web client exposes, never a time."""
+
+from typing import Any
+
+# The screen at the address is drawn and no api() call is under way (web/js/router.js, web/js/api.js).
+SETTLED = """() => {
+  const hash = window.location.hash.replace(/^#/, "");
+  const app = document.getElementById("app");
+  return app.dataset.route === (hash.startsWith("/") ? hash.split("?")[0] : "/")
+    && !app.hasAttribute("aria-busy") && !document.documentElement.hasAttribute("data-api-busy");
+}"""
+# Goes to a route and returns once the router has taken it up (its hashchange handler ran).
+OPEN = """(route) => new Promise((resolve) => {
+  if (window.location.hash === `#${route}`) { resolve(); return; }
+  window.addEventListener("hashchange", () => resolve(), { once: true });
+  window.location.hash = route;
+})"""
+
+
+def settle(page: Any) -> None:
+    """Wait until the screen at the address is drawn with what it read."""
+    page.wait_for_function(SETTLED)
+
+
+def open_settled(page: Any, route: str) -> None:
+    """Open `route` and wait until its screen is drawn with what it read (not for some time: a screen
+    that polls never idles for long, and a slow one could take longer than any fixed wait)."""
+    page.evaluate(OPEN, route)
+    page.wait_for_function(SETTLED)
