@@ -367,10 +367,10 @@ async def migrate(db: Database, settings: ServiceSettings, ctx: Context, history
                     counts[key] += n
                 await session.execute(_touch(migration_id).values(counts=counts))
         async with db.transaction() as session:
-            archive = [await repository.load(session, ctx, Account, i) for i in planned.closed]
+            loaded = [await repository.load(session, ctx, Account, i) for i in planned.closed]
+            archive = [account for account in loaded if not account.archived]
             for account in archive:
-                if not account.archived:
-                    account.archive(expected_version=account.version)
+                account.archive(expected_version=account.version)
             if archive:
                 await repository.save(session, settings, ctx, *archive)
             await session.execute(_touch(migration_id).values(status=Status.imported, counts=counts,
