@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tally_ledger import attachments, store
 from tally_ledger.attachments import Storage
 from tally_ledger.batches import account_sources, import_batches, import_mappings, import_rows
+from tally_ledger.history.write import history_imports
 from tallykit.logging import get_logger
 from tallykit.tables import event_store, outbox
 
@@ -34,6 +35,7 @@ TENANT_TABLES = (
     import_batches,
     import_mappings,
     account_sources,
+    history_imports,
     event_store,
 )
 
