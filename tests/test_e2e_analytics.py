@@ -3,8 +3,9 @@ generator as `make demo`) reaches the reports with the figures its entries add u
 the same report; the forecast fits a model on it; exports and a statement download."""
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ def expected_month(entries: list[demo.Entry], month: str) -> dict[str, int]:
 
 
 def test_demo_household_reports_rebuild_forecast_and_exports(stack: Stack) -> None:
-    today = date.today()
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()  # the demo household's own day
     result = demo.create(stack.url, "analytics-e2e@example.com", months=3, end=today, log=lambda _: None)
     the_plan = demo.plan(today, months=3)
     assert result["entries"] == len(the_plan.entries)
@@ -52,7 +53,8 @@ def test_demo_household_reports_rebuild_forecast_and_exports(stack: Stack) -> No
         got = {p: {k: b["totals"][k] for k in ("income_minor", "expense_minor")} for p, b in bodies.items()}
         return bodies[last_month] if got == want else None
 
-    report = eventually(settled, f"analytics reports = {want}")
+    # Several hundred entries through every consumer on a busy machine: a generous bound.
+    report = eventually(settled, f"analytics reports = {want}", 120)
     assert report["currency"] == "EUR"
     assert {x["label"] for x in report["by_category"]} >= {"Rent", "Groceries", "Salary"}
     rent = next(x for x in report["by_category"] if x["label"] == "Rent")
