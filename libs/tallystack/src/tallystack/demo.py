@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from tallystack.client import PositionedClient
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -190,10 +192,11 @@ def plan(end: date, months: int = 24, seed: int = 7, scale: int = 1) -> Plan:
 
 
 class Gateway:
-    """The public API, as a client sees it."""
+    """The public API, as a client sees it (`PositionedClient`: what it just did is there on the next
+    call, whichever service answers)."""
 
     def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url.rstrip("/"), timeout=30)
+        self.http = PositionedClient(httpx.Client(base_url=url.rstrip("/"), timeout=30))
         self.headers: dict[str, str] = {}
 
     def call(
@@ -222,15 +225,13 @@ class Gateway:
         self.headers = {"Authorization": f"Bearer {token}"}
 
 
-def wait_for_categories(gateway: Gateway, timeout_s: float = 60) -> dict[str, str]:
-    """The ledger creates the default categories when it hears of the new household."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        items = gateway.call("GET", "/ledger/categories")["items"]
-        if items:
-            return {c["name"]: c["id"] for c in items}
-        time.sleep(0.5)
-    raise RuntimeError("the default categories did not appear")
+def default_categories(gateway: Gateway) -> dict[str, str]:
+    """The default categories the ledger made when it heard of the new household (the token makes the
+    read wait for that)."""
+    items = gateway.call("GET", "/ledger/categories")["items"]
+    if not items:
+        raise RuntimeError("the new household has no default categories")
+    return {c["name"]: c["id"] for c in items}
 
 
 def create(
@@ -239,7 +240,7 @@ def create(
     """Create the demo household; returns ids and counts."""
     gateway = Gateway(url)
     gateway.sign_up(email, "Demo Household")
-    categories = wait_for_categories(gateway)
+    categories = default_categories(gateway)
     try:  # the household's currency and time zone (reports and budgets use them)
         gateway.call("PATCH", "/auth/household", {"base_currency": "EUR", "time_zone": "Europe/Berlin"})
     except RuntimeError as exc:

@@ -4,7 +4,6 @@ for the notifier)."""
 
 import asyncio
 import concurrent.futures
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,9 +11,9 @@ import asyncpg
 import httpx
 import jwt
 
-from tallykit import positions
 from tallykit.positions import Position
 from tallystack import postgres
+from tallystack.client import PositionedClient
 from tallystack.stack import Stack
 
 PASSWORD = "correct horse battery"
@@ -44,28 +43,24 @@ def invitation_token(stack: Stack, email: str) -> str:
 
 
 class Person:
-    """Someone using Tally through the gateway as the web client does: each call carries the last
-    `Tally-Position` token they got (merged), so what they just did is there on the next call, whichever
-    service answers it; a service not caught up yet is asked again when it says (Retry-After)."""
+    """Someone using Tally through the gateway as the web client does (`PositionedClient`: what they just
+    did is there on the next call, whichever service answers it)."""
 
     def __init__(self, client: httpx.Client, email: str, name: str, **sign_up: Any) -> None:
         self.client, self.email = client, email
-        self.position: Position | None = None
-        r = self.note(client.post(
-            "/api/auth/register",
-            json={"email": email, "password": PASSWORD, "display_name": name, **sign_up},
-        ))
+        self.session = PositionedClient(client)
+        r = self.session.request("POST", "/api/auth/register",
+                                 json={"email": email, "password": PASSWORD, "display_name": name, **sign_up})
         assert r.status_code == 201, r.text
         self.user_id = r.json()["user_id"]
         self.home = r.json()["tenant_id"]
-        r = self.note(client.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
+        r = self.session.request("POST", "/api/auth/login", json={"email": email, "password": PASSWORD})
         assert r.status_code == 200, r.text
         self.pair: dict[str, Any] = r.json()
 
-    def note(self, response: httpx.Response) -> httpx.Response:
-        if answered := response.headers.get(positions.HEADER):
-            self.position = Position.parse(answered).merge(self.position)
-        return response
+    @property
+    def position(self) -> Position | None:
+        return self.session.position
 
     @property
     def auth(self) -> dict[str, str]:
@@ -77,14 +72,7 @@ class Person:
         return claims
 
     def call(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        # Bounds only how long a failure takes to show: a stack that just started may take seconds.
-        deadline = time.monotonic() + 60
-        while True:
-            headers = {**self.auth, **({positions.HEADER: str(self.position)} if self.position else {})}
-            r = self.note(self.client.request(method, f"/api{path}", json=json, headers=headers))
-            if not (_not_caught_up(r) and time.monotonic() < deadline):
-                return r
-            time.sleep(float(r.headers.get("Retry-After", "1")))  # as the service asked
+        return self.session.request(method, f"/api{path}", json=json, headers=self.auth)
 
     def switch(self, tenant_id: str) -> httpx.Response:
         r = self.call(
@@ -93,12 +81,6 @@ class Person:
         if r.status_code == 200:
             self.pair = r.json()
         return r
-
-
-def _not_caught_up(response: httpx.Response) -> bool:
-    if response.status_code != 503 or "problem+json" not in response.headers.get("content-type", ""):
-        return False
-    return str(response.json().get("type", "")).endswith("/not-caught-up")
 
 
 def join(stack: Stack, owner: Person, person: Person, role: str) -> None:
