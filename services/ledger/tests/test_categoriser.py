@@ -63,7 +63,8 @@ def test_few_examples_fall_back_to_the_payees_most_recent_category() -> None:
             [ex("REWE BERLIN"), ex("rewe hamburg"), ex("REWE München"), ex("SHELL 999"), ex("Aral"),
              ex("REWE Berlin", 5_000)], USABLE)]
     # the exact payee's most recent category, its share of the payee counting one unknown (1 of 2 + 1)
-    assert (berlin.category, round(berlin.confidence, 3), berlin.source) == ("eating out", 0.333, "payee history")
+    assert (berlin.category, round(berlin.confidence, 3)) == ("eating out", 0.333)
+    assert berlin.source == "payee history"
     assert (hamburg.category, hamburg.confidence) == ("groceries", 0.5)
     assert (munich.category, munich.confidence) == ("eating out", 1 / 4)  # by its first word: 1 of 3 + 1
     assert (shell.category, shell.confidence) == ("fuel", 0.5)
@@ -117,10 +118,11 @@ def test_a_trained_categoriser_is_kept_as_numbers_and_reads_back_the_same() -> N
         data = trained.to_bytes()
         assert b"pickle" not in data
         back = Categoriser.from_bytes(data)
-        assert (back.method, back.classes, back.examples) == (trained.method, trained.classes, trained.examples)
+        assert (back.method, back.classes) == (trained.method, trained.classes)
+        assert back.examples == trained.examples
         probe = [ex("REWE 1 BERLIN"), ex("SHELL 3 HAMBURG"), ex("Nobody")]
         assert back.suggest(probe, USABLE) == trained.suggest(probe, USABLE)
-    with pytest.raises(ValueError, match="pickle|format|not"):
+    with pytest.raises(ValueError, match=r"pickle|format|not"):
         Categoriser.from_bytes(b"not a categoriser")
 
 

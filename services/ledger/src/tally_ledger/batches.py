@@ -44,7 +44,8 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import handlers, projections, repository, store
+from tally_ledger import categorising, handlers, projections, repository, store
+from tally_ledger.categorising import Plan
 from tally_ledger.domain import (
     Account,
     DomainError,
@@ -59,7 +60,13 @@ from tally_ledger.repository import Context
 from tally_ledger.rules import RuleBook
 from tallykit import eventstore
 from tallykit.contracts import registry
-from tallykit.contracts.ledger import ClearedState, EntryKind, TransactionKind, TransactionState
+from tallykit.contracts.ledger import (
+    CategorisedBy,
+    ClearedState,
+    EntryKind,
+    TransactionKind,
+    TransactionState,
+)
 from tallykit.db import Database, copy_records
 from tallykit.errors import Conflict, InvalidInput, NotFound
 from tallykit.events import Envelope
@@ -425,8 +432,9 @@ async def _claim_account(session: AsyncSession, tenant_id: UUID, account_id: UUI
 
 
 async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batch: Batch,
-                     rows: Sequence[StatementRow]) -> Batch:
-    """Record the new rows of a batch in chunks; the batch shows its progress after each chunk.
+                     rows: Sequence[StatementRow], plan: Plan | None = None) -> Batch:
+    """Record the new rows of a batch in chunks; the batch shows its progress after each chunk. The rows
+    the rules leave uncategorised get what `plan` says (the person's choices, accepted suggestions).
 
     Each chunk is worked out (rules, checks, events, read-model rows) in a worker thread while the
     database writes the chunk before it: the Python work and the database's run side by side."""
@@ -448,7 +456,7 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
 
         def prepare(start: int) -> asyncio.Future[_Chunk]:
             return asyncio.ensure_future(asyncio.to_thread(
-                _prepare, account, fresh[start:start + CHUNK_ROWS], payee_names, book, ctx, batch))
+                _prepare, account, fresh[start:start + CHUNK_ROWS], payee_names, book, ctx, batch, plan))
 
         upcoming = prepare(0) if fresh else None
         writing: deque[asyncio.Task[None]] = deque()
@@ -496,14 +504,21 @@ IMPORT_ROW_COLUMNS = ("transaction_id", "tenant_id", "batch_id", "account_id", "
 
 
 def _prepare(account: Account, rows: Sequence[StatementRow], payee_names: dict[str, str], book: RuleBook,
-             ctx: Context, batch: Batch) -> _Chunk:
+             ctx: Context, batch: Batch, plan: Plan | None = None) -> _Chunk:
     """Work out a chunk without the database (this runs in a worker thread)."""
     entries = [_entry(account, row, payee_names, book) for row in rows]
+    chosen_by: list[CategorisedBy | None]
+    if plan is not None:
+        entries, chosen_by = plan.categorise(account.id, rows, entries)
+    else:
+        chosen_by = [None if e.category is None else CategorisedBy.rule for e in entries]
     try:
         payloads = record_statement(account, entries)
     except EntryViolation as exc:
         where = rows[exc.index].where
         raise InvalidInput(f"{where}: {exc}", where=where) from exc
+    payloads = [p if by is None else p.model_copy(update={"categorised_by": by})
+                for p, by in zip(payloads, chosen_by, strict=True)]
     ids = [uuid4() for _ in rows]
     envelopes = registry.first_envelopes(payloads, tenant_id=ctx.tenant_id, stream_ids=ids, actor=ctx.actor,
                                          correlation_id=batch.id)
@@ -565,6 +580,49 @@ def _entry(account: Account, row: StatementRow, payee_names: dict[str, str],
     category = book.categories[state.category_id] if state.category_id else None
     return StatementEntry(kind, abs(row.amount_minor), row.booked_on,
                           payee_names.get(state.payee.lower(), state.payee), state.note, category, state.tags)
+
+
+@dataclass(frozen=True)
+class Suggested:
+    """What a preview row will be categorised as: by a rule (certain), or the categoriser's suggestion."""
+
+    category_id: UUID
+    confidence: float
+    source: str  # rule | payee history | model
+
+
+async def suggestions(db: Database, ctx: Context, account_id: UUID,
+                      rows: Sequence[StatementRow]) -> tuple[list[Suggested | None], int]:
+    """Per row, the category its rules give it or the household's categoriser suggests (payee merges
+    first, then the rules, then the categoriser); and the household's threshold in percent."""
+    async with db.read() as session:
+        payee_names = await store.payee_merges(session, ctx.tenant_id)
+        book = await handlers.load_rulebook(session, ctx)
+        account = await repository.load(session, ctx, Account, account_id)
+        plan = await categorising.plan(session, ctx)
+    return await asyncio.to_thread(_suggested, account, rows, payee_names, book, plan), \
+        round(plan.accept_above * 100)
+
+
+def _suggested(account: Account, rows: Sequence[StatementRow], payee_names: dict[str, str], book: RuleBook,
+               plan: Plan) -> list[Suggested | None]:
+    found: list[Suggested | None] = [None] * len(rows)
+    open_rows, examples = [], []
+    for n, row in enumerate(rows):
+        try:
+            entry = _entry(account, row, payee_names, book)
+        except InvalidInput:
+            continue  # the import will name the row's problem
+        if entry.category is not None:
+            found[n] = Suggested(entry.category.id, 1.0, "rule")
+        elif row.amount_minor != 0:
+            open_rows.append(n)
+            examples.append(categorising.example_of(account.id, row, entry))
+    for n, suggested in zip(open_rows, plan.suggest(examples), strict=True):
+        if suggested:
+            best = suggested[0]
+            found[n] = Suggested(UUID(best.category), round(best.confidence, 4), best.source)
+    return found
 
 
 async def _finish(db: Database, tenant_id: UUID, batch_id: UUID, status: str, **values: Any) -> Batch:

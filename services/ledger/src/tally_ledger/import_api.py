@@ -9,15 +9,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from tally_ledger import batches, handlers, store
+from tally_ledger import batches, categorising, handlers, store
 from tally_ledger.api import _settings
 from tally_ledger.batches import Batch
 from tally_ledger.exporters import ledger_json
@@ -77,6 +77,10 @@ class ImportBatchesPublic(BaseModel):
     items: list[ImportBatchPublic]
 
 
+def _absent(value: Any) -> bool:
+    return value is None
+
+
 class PreviewRow(BaseModel):
     where: str
     booked_on: date
@@ -85,6 +89,11 @@ class PreviewRow(BaseModel):
     description: str
     bank_id: str | None
     duplicate: bool
+    # The category the row will get (absent: none): by a rule (`source` rule, confidence 1), or suggested by
+    # the household's categoriser (`payee history` with few examples, else `model`) with its confidence.
+    suggested_category_id: UUID | None = Field(default=None, exclude_if=_absent)
+    confidence: float | None = Field(default=None, ge=0, le=1, exclude_if=_absent)
+    source: Literal["rule", "payee history", "model"] | None = Field(default=None, exclude_if=_absent)
 
 
 class FoundAccountPublic(BaseModel):
@@ -109,6 +118,8 @@ class ImportPreview(BaseModel):
     rows_total: int = 0
     duplicates: int = 0
     problem: str | None = None  # what stops the file from being imported with this mapping, where
+    # Confirming records suggestions of at least this confidence (the household's setting, GET /categoriser).
+    accept_above_pct: int = categorising.DEFAULT_ACCEPT_ABOVE_PCT
 
 
 class PreviewRequest(_Request):
@@ -118,6 +129,12 @@ class PreviewRequest(_Request):
 class ConfirmRequest(_Request):
     mapping: CsvMapping | None = None
     save_mapping_as: MappingName | None = None
+    # Per row (its `where`), the category the person chose (null: none), which wins over rules and
+    # suggestions; for the other rows the rules left open, the suggestions at or above the household's
+    # threshold are recorded unless `accept_suggestions` is false.
+    categories: dict[Annotated[str, StringConstraints(max_length=200)], UUID | None] = Field(
+        default_factory=dict, max_length=100_000)
+    accept_suggestions: bool = True
 
 
 class MappingPublic(BaseModel):
@@ -219,10 +236,19 @@ async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: byt
     fresh = {id(r) for r in batches.new_rows(rows, known)}
     preview.rows_total = len(rows)
     preview.duplicates = sum(id(r) not in fresh for r in rows if r.amount_minor != 0)
-    preview.rows = [PreviewRow(where=r.where, booked_on=r.booked_on, amount_minor=r.amount_minor,
-                               payee=r.payee, description=r.description, bank_id=r.bank_id,
-                               duplicate=id(r) not in fresh)
-                    for r in rows[:PREVIEW_ROWS]]
+    shown = rows[:PREVIEW_ROWS]
+    suggested, preview.accept_above_pct = await batches.suggestions(
+        db_of(request), Context(tenant_id=tenant_id, actor=""), batch.account_id,
+        [r for r in shown if id(r) in fresh])
+    by_row = dict(zip([id(r) for r in shown if id(r) in fresh], suggested, strict=True))
+    preview.rows = []
+    for r in shown:
+        row = PreviewRow(where=r.where, booked_on=r.booked_on, amount_minor=r.amount_minor, payee=r.payee,
+                         description=r.description, bank_id=r.bank_id, duplicate=id(r) not in fresh)
+        if (found := by_row.get(id(r))) is not None:
+            row.suggested_category_id, row.confidence = found.category_id, found.confidence
+            row.source = found.source  # type: ignore[assignment]
+        preview.rows.append(row)
     return preview
 
 
@@ -441,6 +467,8 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
     if rows is None:  # all of them are read before any is written
         rows = await _read_rows(statement_format, content, currency, mapping, batch.source_key)
     await batches.require_open_account(db, ctx, batch.account_id)
+    async with db.read() as session:
+        plan = await _plan(session, ctx, body, rows)
     batch = await batches.start_import(db, ctx, batch_id, mapping)
     async with db.transaction() as session:  # the next statement of these bank accounts finds its account
         await batches.remember_sources(session, tenant, batch.account_id,
@@ -448,8 +476,33 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
     if mapping is not None and body.save_mapping_as:
         async with db.transaction() as session:
             await batches.save_mapping(session, tenant, body.save_mapping_as, mapping)
-    background.add_task(_in_background, request, batches.run_import(db, _settings(request), ctx, batch, rows))
+    background.add_task(_in_background, request,
+                        batches.run_import(db, _settings(request), ctx, batch, rows, plan))
     return _public(batch)
+
+
+async def _plan(session: Any, ctx: Context, body: ConfirmRequest,
+                rows: list[StatementRow]) -> categorising.Plan:
+    """How the import categorises what its rules leave open; the person's choices are checked first:
+    each names a row of the file and a category the row may use."""
+    kinds = {r.where: r.amount_minor > 0 for r in rows}
+    unknown = [where for where in body.categories if where not in kinds]
+    if unknown:
+        raise InvalidInput(f"the file has no row {unknown[0]!r}", where=unknown[0])
+    plan = await categorising.plan(session, ctx, choices={w: str(c) if c else None
+                                                          for w, c in body.categories.items()},
+                                   accept=body.accept_suggestions, for_recording=True)
+    for where, chosen in plan.choices.items():
+        if chosen is None:
+            continue
+        income = plan.usable.kinds.get(chosen)
+        if income is None:
+            raise InvalidInput(f"{where}: category {chosen} does not exist or is archived", where=where)
+        if income is not kinds[where]:
+            raise InvalidInput(f"{where}: category {plan.usable.names.get(chosen, chosen)!r} is for "
+                               f"{'income' if income else 'expense'}, the row is "
+                               f"{'an income' if kinds[where] else 'an expense'}", where=where)
+    return plan
 
 
 @router.post("/imports/{batch_id}/undo", status_code=202, response_model=ImportBatchPublic)

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from tally_ledger import projections
 from tally_ledger.api import router
 from tally_ledger.attachments_api import router as attachments_router
+from tally_ledger.categoriser_api import router as categoriser_router
+from tally_ledger.categorising import Trainer
 from tally_ledger.consumers import auth_events_consumer
 from tally_ledger.export_api import router as export_router
 from tally_ledger.history_api import router as history_router
@@ -32,10 +34,10 @@ def create_app(settings: LedgerSettings | None = None, *, verifier: TokenVerifie
         settings,
         title="Tally ledger",
         routers=[router, import_router, export_router, recurring_router, rules_router, rates_router,
-                 attachments_router, history_router],
+                 attachments_router, history_router, categoriser_router],
         publishes=[TOPIC],
         consumers=lambda db: [auth_events_consumer(db, settings)],
-        workers=lambda db: [Scheduler(db, settings).run],
+        workers=lambda db: [Scheduler(db, settings).run, Trainer(db, settings).run],
         verifier=verifier,
         run_background=run_background,
     )

@@ -25,3 +25,12 @@ class LedgerSettings(ServiceSettings):
         default_factory=lambda: Path(tempfile.gettempdir()) / "tally-ledger-attachments")
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0, le=100 * 1024 * 1024)
 
+    # The learned categoriser (docs/categorisation.md): how often each replica looks for households whose
+    # categoriser is due for training, after how many categorised or corrected transactions since its last
+    # training it is, how many of a household's newest categorised transactions it learns from, and the
+    # processes training runs in (0: a worker thread of the service — for tests and tiny households only:
+    # it holds the interpreter lock for seconds at a time).
+    categoriser_interval_s: float = 60.0
+    categoriser_retrain_after: int = Field(default=20, ge=1)
+    categoriser_max_examples: int = Field(default=100_000, ge=100, le=1_000_000)
+    categoriser_processes: int = Field(default=1, ge=0, le=4)

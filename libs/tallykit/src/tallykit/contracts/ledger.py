@@ -39,6 +39,14 @@ class EntryKind(StrEnum):
     transfer = "transfer"
 
 
+class CategorisedBy(StrEnum):
+    """Who chose a recorded transaction's category."""
+
+    rule = "rule"  # one of the household's rules
+    suggestion = "suggestion"  # the household's learned categoriser, its suggestion accepted
+    person = "person"  # a person, on the import's preview
+
+
 class ClearedState(StrEnum):
     uncleared = "uncleared"
     cleared = "cleared"
@@ -132,6 +140,10 @@ class TransactionRecorded(EventPayload):
     splits: tuple[Split, ...] = ()
     tags: tuple[Tag, ...] = ()
     status: ClearedState = ClearedState.uncleared
+    # Optional addition: who chose the category of an imported row (None: not said — older events,
+    # entries made by hand, rows left uncategorised), so reports can say how much was categorised
+    # automatically. Kept on the first event only: a later change of category is a TransactionAmended.
+    categorised_by: CategorisedBy | None = None
 
 
 @registry.event("ledger.AccountArchived")
