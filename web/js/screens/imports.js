@@ -1,4 +1,5 @@
-// #/import — the import wizard (upload → map → preview → confirm → result with undo), the recent imports,
+// #/import — the import wizard (upload → map → preview with each row's category → confirm → result with
+// undo), the recent imports,
 // and the exports (transactions as CSV or XLSX for an account and dates; the whole ledger as JSON, which
 // restores into an empty household).
 //
@@ -86,9 +87,10 @@ export async function renderImports(container) {
 
   let accounts = [];
   let mappings = [];
+  let categories = [];
   try {
-    [{ items: accounts }, { items: mappings }] = await Promise.all([api("/ledger/accounts"),
-      api("/ledger/imports/mappings")]);
+    [{ items: accounts }, { items: mappings }, { items: categories }] = await Promise.all([api("/ledger/accounts"),
+      api("/ledger/imports/mappings"), api("/ledger/categories")]);
   } catch (error) {
     status.error(error.message);
     return;
@@ -160,16 +162,43 @@ export async function renderImports(container) {
       parts.push(h("details", { open: Boolean(preview.problem) || preview.date_formats.length > 1 },
         h("summary", {}, t("imports.columns")), remap));
     }
+    // Each new row's category: what a rule gives it, else the suggestion when it is at least the household's
+    // threshold (and "accept" is on), else none; the person may choose another, which the confirm sends.
+    const pct = preview.accept_above_pct ?? 90;
+    const chosen = new Map();
+    const selects = [];
+    const accept = h("input", { type: "checkbox", checked: true, onchange: () => selects.forEach((s) => s.reset()) });
+    const categoryCell = (row) => {
+      if (row.duplicate || row.amount_minor === 0) return h("td", {});
+      const income = row.amount_minor > 0;
+      const usable = categories.filter((c) => !c.archived && !c.merged_into && (c.kind === "income") === income);
+      const groups = [...new Set(usable.map((c) => c.group))];
+      const select = h("select", { "aria-label": t("imports.category"),
+        onchange: () => { chosen.set(row.where, select.value || null); } },
+      h("option", { value: "" }, t("imports.uncategorised")),
+      groups.map((group) => h("optgroup", { label: group },
+        usable.filter((c) => c.group === group).map((c) => h("option", { value: c.id }, c.name)))));
+      const automatic = () => (row.suggested_category_id
+        && (row.source === "rule" || (accept.checked && row.confidence * 100 >= pct)) ? row.suggested_category_id : "");
+      select.reset = () => { if (!chosen.has(row.where)) select.value = automatic(); };
+      select.reset();
+      selects.push(select);
+      const name = categories.find((c) => c.id === row.suggested_category_id)?.name;
+      const hint = name ? h("span", { class: "muted block" }, t("imports.suggestion", { category: name,
+        confidence: Math.round(row.confidence * 100), source: t(`imports.bySource.${row.source}`) })) : null;
+      return h("td", {}, select, hint);
+    };
     if (preview.problem) {
       parts.push(h("p", { class: "status error", role: "alert" }, t("imports.problem", { problem: preview.problem })));
     } else {
       parts.push(h("p", {}, t("imports.rowsSummary", { count: preview.rows_total, duplicates: preview.duplicates })));
+      parts.push(field(t("imports.acceptAbove", { pct }), accept, t("imports.acceptHint", { pct })));
       parts.push(h("div", { class: "table-scroll" }, h("table", {},
-        h("thead", {}, h("tr", {}, [t("imports.date"), t("imports.payee"), t("imports.description"), t("imports.amount"), ""]
-          .map((heading) => h("th", { scope: "col" }, heading)))),
+        h("thead", {}, h("tr", {}, [t("imports.date"), t("imports.payee"), t("imports.description"), t("imports.amount"),
+          t("imports.category"), ""].map((heading) => h("th", { scope: "col" }, heading)))),
         h("tbody", {}, preview.rows.map((row) => h("tr", {},
           h("td", {}, formatDate(row.booked_on)), h("td", {}, row.payee), h("td", { class: "muted" }, row.description),
-          h("td", { class: "amount" }, formatMoney(row.amount_minor, currency)),
+          h("td", { class: "amount" }, formatMoney(row.amount_minor, currency)), categoryCell(row),
           h("td", {}, row.duplicate ? h("span", { class: "badge" }, t("imports.alreadyImported")) : "")))))));
       if (preview.rows_total > preview.rows.length) {
         parts.push(h("p", { class: "muted" }, t("imports.firstRows", { count: preview.rows.length })));
@@ -184,6 +213,8 @@ export async function renderImports(container) {
       const body = {};
       if (current) body.mapping = current;
       if (saveAs && saveAs.value.trim()) body.save_mapping_as = saveAs.value.trim();
+      if (chosen.size) body.categories = Object.fromEntries(chosen);
+      body.accept_suggestions = accept.checked;
       const started = await api(`/ledger/imports/${batch.id}/confirm`, { method: "POST", body });
       if (body.save_mapping_as) mappings = (await api("/ledger/imports/mappings")).items;
       const done = await follow(started, "imports.importing");
