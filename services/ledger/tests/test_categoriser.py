@@ -142,3 +142,35 @@ def test_odd_input_gets_a_sane_answer() -> None:
     assert len(found) == len(odd)
     assert all(0 <= s.confidence <= 1 for row in found for s in row)
     assert trained.suggest([], USABLE) == []
+
+
+def test_an_imports_plan_lets_choices_win_then_rules_then_confident_suggestions() -> None:
+    from uuid import UUID, uuid4
+
+    from tally_ledger.categorising import Plan, Usable
+    from tally_ledger.domain import Category, StatementEntry
+    from tally_ledger.importers.rows import StatementRow
+    from tallykit.contracts.ledger import CategorisedBy, CategoryKind, TransactionKind
+
+    ids = {name: str(uuid4()) for name in ("groceries", "fuel", "eating out", "salary")}
+    examples, labels = _history()
+    trained = train(examples, [ids[label] for label in labels])
+    categories = {i: Category.create(UUID(i), name=n, group="G",
+                                     kind=CategoryKind.income if n == "salary" else CategoryKind.expense)
+                  for n, i in ids.items()}
+    usable = Usable({i: n == "salary" for n, i in ids.items()}, {}, {i: n for n, i in ids.items()})
+    rows = [StatementRow(f"line {n}", DAY, amount, payee) for n, (payee, amount) in enumerate(
+        [("REWE SAGT DANKE 4711 BERLIN", -2_000), ("SHELL 3 HAMBURG", -6_000), ("Nobody", -100),
+         ("REWE SAGT DANKE 4712 BERLIN", -2_100), ("SHELL 4 HAMBURG", -6_100)])]
+    entries = [StatementEntry(TransactionKind.expense, -r.amount_minor, DAY, r.payee) for r in rows]
+    entries[1] = StatementEntry(TransactionKind.expense, 6_000, DAY, "SHELL 3 HAMBURG",
+                                category=categories[ids["eating out"]])  # as a rule set it
+    plan = Plan(trained, usable, 0.9, True, {"line 3": ids["fuel"], "line 4": None}, categories)
+    out, by = plan.categorise(uuid4(), rows, entries)
+    names = [usable.names[str(e.category.id)] if e.category else None for e in out]
+    assert names == ["groceries", "eating out", None, "fuel", None]
+    assert by == [CategorisedBy.suggestion, CategorisedBy.rule, None, CategorisedBy.person, None]
+    off = Plan(trained, usable, 0.9, False, {}, categories)
+    assert [e.category for e in off.categorise(uuid4(), rows[:1], entries[:1])[0]] == [None]
+    strict = Plan(trained, usable, 1.0, True, {}, categories)  # nothing is that sure
+    assert strict.categorise(uuid4(), rows[:1], entries[:1])[1] == [None]

@@ -11,15 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tally_ledger import categorising, handlers, store
 from tally_ledger.categoriser.features import Example
+from tally_ledger.domain import DomainError
 from tally_ledger.repository import Context
 from tallykit.contracts.ledger import EntryKind, TransactionState
 from tallykit.db import Database
 from tallykit.errors import NotFound
+from tallykit.money import MAX_MINOR_UNITS
 from tallykit.tokens import CurrentPrincipal
 
 router = APIRouter()
 
-MAX_AMOUNT = 10**15
 
 
 class SuggestionPublic(BaseModel):
@@ -68,7 +69,7 @@ async def suggest_category(
     principal: CurrentPrincipal,
     request: Request,
     account_id: UUID,
-    amount_minor: Annotated[int, Query(ge=-MAX_AMOUNT, le=MAX_AMOUNT,
+    amount_minor: Annotated[int, Query(ge=-MAX_MINOR_UNITS, le=MAX_MINOR_UNITS,
                                        description="negative: money out (an expense); positive: money in")],
     payee: Annotated[str, Query(max_length=200)] = "",
     note: Annotated[str, Query(max_length=1000)] = "",
@@ -91,10 +92,15 @@ async def suggest_category(
     if amount_minor == 0:
         return SuggestionsPublic(items=[], accept_above_pct=threshold)
     kind = EntryKind.income if amount_minor > 0 else EntryKind.expense
+    ruled = None
     if book.rules:
-        ruled, _ = book.apply(TransactionState(
-            account_id=account_id, kind=kind, amount_minor=abs(amount_minor), currency=account.currency,
-            booked_on=day, payee=payee, note=note))
+        try:
+            ruled, _ = book.apply(TransactionState(
+                account_id=account_id, kind=kind, amount_minor=abs(amount_minor), currency=account.currency,
+                booked_on=day, payee=payee, note=note))
+        except (DomainError, ValueError):
+            ruled = None  # a rule that cannot apply to this entry: the categoriser still may
+    if ruled is not None:
         if ruled.category_id is not None:
             return SuggestionsPublic(items=[SuggestionPublic(
                 category_id=ruled.category_id, category_name=names.get(str(ruled.category_id), ""),

@@ -261,8 +261,19 @@ class Trainer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.categoriser_interval_s)
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+            self._stop_pool()
+
+    def _stop_pool(self) -> None:
+        """Stop the training processes now: a training under way is simply not stored (its household is
+        still counted as due), rather than holding the service's shutdown for its seconds."""
+        if self._pool is None:
+            return
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        self._pool = None
 
     async def run_once(self) -> int:
         """Count, then train every household that is due; returns how many were trained."""

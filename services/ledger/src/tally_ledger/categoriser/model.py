@@ -131,14 +131,13 @@ class Categoriser:
         probabilities = self.linear.probabilities(featurize(examples))
         is_income = np.array([usable.get(c) is True for c in self.classes])
         is_expense = np.array([usable.get(c) is False for c in self.classes])
-        found = []
-        for row, example in zip(probabilities, examples, strict=True):
-            allowed = is_income if example.income else is_expense
-            masked = np.where(allowed, row, -1.0)
-            best = np.argsort(-masked, kind="stable")[:top]
-            found.append([Suggestion(self.classes[i], float(row[i]), "model")
-                          for i in best if masked[i] >= 0])
-        return found
+        incomes = np.array([e.income for e in examples])
+        allowed = np.where(incomes[:, None], is_income[None, :], is_expense[None, :])
+        masked = np.where(allowed, probabilities, -1.0)
+        best = np.argsort(-masked, axis=1, kind="stable")[:, :top]
+        chosen = np.take_along_axis(masked, best, axis=1).tolist()
+        return [[Suggestion(self.classes[i], p, "model") for i, p in zip(row, ps, strict=True) if p >= 0]
+                for row, ps in zip(best.tolist(), chosen, strict=True)]
 
     # --- kept as numbers ---------------------------------------------------------------------------
 

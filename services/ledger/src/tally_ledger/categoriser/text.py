@@ -41,8 +41,9 @@ def _is_noise(word: str) -> bool:
 @lru_cache(maxsize=65_536)
 def clean(text: str) -> str:
     """Lower case, no accents, only the words that may mean something, single-spaced."""
-    folded = unicodedata.normalize("NFKD", text[:MAX_TEXT].casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = text[:MAX_TEXT].casefold()
+    if not folded.isascii():
+        folded = "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
     return " ".join(w for w in _WORD.findall(folded) if not _is_noise(w))
 
 
