@@ -180,7 +180,11 @@ export async function renderImports(container) {
         usable.filter((c) => c.group === group).map((c) => h("option", { value: c.id }, c.name)))));
       const automatic = () => (row.suggested_category_id
         && (row.source === "rule" || (accept.checked && row.confidence * 100 >= pct)) ? row.suggested_category_id : "");
-      select.reset = () => { if (!chosen.has(row.where)) select.value = automatic(); };
+      select.reset = () => {
+        if (chosen.has(row.where)) return;
+        select.value = automatic();
+        if (select.selectedIndex < 0) select.value = ""; // a category no longer usable
+      };
       select.reset();
       selects.push(select);
       const name = categories.find((c) => c.id === row.suggested_category_id)?.name;
