@@ -196,7 +196,10 @@ export async function renderImports(container) {
       parts.push(h("p", { class: "status error", role: "alert" }, t("imports.problem", { problem: preview.problem })));
     } else {
       parts.push(h("p", {}, t("imports.rowsSummary", { count: preview.rows_total, duplicates: preview.duplicates })));
-      parts.push(field(t("imports.acceptAbove", { pct }), accept, t("imports.acceptHint", { pct })));
+      const acceptHint = h("small", { id: `accept-hint-${batch.id}`, class: "hint block", text: t("imports.acceptHint", { pct }) });
+      accept.setAttribute("aria-describedby", acceptHint.id);
+      parts.push(h("div", { class: "field" }, h("label", { class: "check" }, accept, ` ${t("imports.acceptAbove", { pct })}`),
+        acceptHint));
       parts.push(h("div", { class: "table-scroll" }, h("table", {},
         h("thead", {}, h("tr", {}, [t("imports.date"), t("imports.payee"), t("imports.description"), t("imports.amount"),
           t("imports.category"), ""].map((heading) => h("th", { scope: "col" }, heading)))),
