@@ -10,7 +10,6 @@ and month) are not brought over.
 """
 
 import asyncio
-from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
@@ -22,11 +21,12 @@ from starlette.exceptions import HTTPException
 
 from tally_ledger import store
 from tally_ledger.api import _settings
+from tally_ledger.background import after_answer
 from tally_ledger.history import actual, write
 from tally_ledger.history.model import History, HistoryError
 from tally_ledger.repository import Context
 from tallykit.app import db_of, wake_relay
-from tallykit.errors import InvalidInput, Problem
+from tallykit.errors import InvalidInput
 from tallykit.logging import get_logger
 from tallykit.money import minor_unit_digits
 from tallykit.tokens import CurrentPrincipal
@@ -193,17 +193,5 @@ async def undo_history(migration_id: UUID, principal: CurrentPrincipal, request:
     db, ctx = db_of(request), Context.of(principal)
     migration, undo_id = await write.start_undo(db, ctx, migration_id)
     job = write.run_undo(db, _settings(request), ctx, migration, undo_id)
-    background.add_task(_in_background, request, job)
+    background.add_task(after_answer, request, job, "history_undo")
     return _public(migration)
-
-
-async def _in_background(request: Request, job: Awaitable[write.Migration]) -> None:
-    """Run an undo after the response went out; the migration records how it ended."""
-    try:
-        await job
-    except Problem as exc:
-        log.warning("history_undo_stopped", detail=exc.detail)
-    except Exception:
-        log.exception("history_undo_failed")
-    finally:
-        wake_relay(request)

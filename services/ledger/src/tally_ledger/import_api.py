@@ -7,7 +7,6 @@ what arrived. Nothing is written until a file has been read completely without e
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
@@ -19,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from tally_ledger import batches, categorising, handlers, store
 from tally_ledger.api import _settings
+from tally_ledger.background import after_answer
 from tally_ledger.batches import Batch
 from tally_ledger.exporters import ledger_json
 from tally_ledger.importers import (
@@ -32,9 +32,9 @@ from tally_ledger.importers import (
 )
 from tally_ledger.importers.rows import SourceAccount
 from tally_ledger.repository import Context
-from tallykit.app import db_of, wake_relay
+from tallykit.app import db_of
 from tallykit.contracts.ledger import AccountKind
-from tallykit.errors import InvalidInput, NotFound, Problem
+from tallykit.errors import InvalidInput, NotFound
 from tallykit.logging import get_logger
 from tallykit.tokens import CurrentPrincipal, Principal
 
@@ -435,18 +435,6 @@ async def preview_import(batch_id: UUID, body: PreviewRequest, principal: Curren
     return await _preview(request, principal.tenant_id, batch, content, currency, body.mapping)
 
 
-async def _in_background(request: Request, job: Awaitable[Batch]) -> None:
-    """Run an import or undo after the response went out; the batch records how it ended."""
-    try:
-        await job
-    except Problem as exc:
-        log.warning("import_stopped", detail=exc.detail)
-    except Exception:
-        log.exception("import_failed")
-    finally:
-        wake_relay(request)
-
-
 @router.post("/imports/{batch_id}/confirm", status_code=202, response_model=ImportBatchPublic)
 async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: CurrentPrincipal,
                          request: Request, background: BackgroundTasks) -> ImportBatchPublic:
@@ -476,8 +464,8 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
     if mapping is not None and body.save_mapping_as:
         async with db.transaction() as session:
             await batches.save_mapping(session, tenant, body.save_mapping_as, mapping)
-    background.add_task(_in_background, request,
-                        batches.run_import(db, _settings(request), ctx, batch, rows, plan))
+    background.add_task(after_answer, request,
+                        batches.run_import(db, _settings(request), ctx, batch, rows, plan), "import")
     return _public(batch)
 
 
@@ -512,5 +500,6 @@ async def undo_import(batch_id: UUID, principal: CurrentPrincipal, request: Requ
     principal.require_write()
     db, ctx = db_of(request), Context.of(principal)
     batch, ids = await batches.start_undo(db, ctx, batch_id)
-    background.add_task(_in_background, request, batches.run_undo(db, _settings(request), ctx, batch, ids))
+    background.add_task(after_answer, request,
+                        batches.run_undo(db, _settings(request), ctx, batch, ids), "import_undo")
     return _public(batch)
