@@ -95,10 +95,11 @@ async def test_monthly_report_hand_computed(analytics: Analytics) -> None:
 
 
 async def test_default_month_is_this_month(analytics: Analytics) -> None:
+    month_before = datetime.now(UTC).strftime("%Y-%m")  # the services' month, read around the calls
     food = await analytics.category("Food")
     await analytics.record("expense", food, 1_999)
     report = await analytics.report()
-    assert report["month"] == datetime.now(UTC).strftime("%Y-%m")
+    assert report["month"] in {month_before, datetime.now(UTC).strftime("%Y-%m")}
     assert report["totals"] == [
         {"currency": "EUR", "income_minor": 0, "expense_minor": 1_999, "net_minor": -1_999}
     ]
