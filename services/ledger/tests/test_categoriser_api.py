@@ -3,7 +3,6 @@ history imports a statement and sees its rows suggested, an empty-body confirm r
 ones (marked on their events), per-row choices win, a person's corrections are learnt at the next
 training; households never see each other's; bad input gets a clear answer."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from tally_ledger import categorising
 from tally_ledger.main import MIGRATIONS, create_app
 from tally_ledger.settings import LedgerSettings
 from tallykit.tables import event_store
+from tallystack.polling import finished
 
 
 @pytest_asyncio.fixture
@@ -25,12 +25,7 @@ async def ledger(service_client: Callable[..., Awaitable[httpx.AsyncClient]]) ->
 
 
 async def _batch(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
-    async with asyncio.timeout(60):
-        while True:
-            batch = dict((await ledger.get(f"/imports/{batch_id}", headers=headers)).json())
-            if batch["status"] not in ("importing", "undoing"):
-                return batch
-            await asyncio.sleep(0.1)
+    return await finished(ledger, f"/imports/{batch_id}", headers)
 
 
 async def _april(ledger: httpx.AsyncClient, home: Any, account_id: str) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ category and month that Actual computed; transfers stay transfers; importing twi
 takes it out and a new import brings it back; broken or hostile files are refused by name with nothing
 written; another household sees nothing."""
 
-import asyncio
 import io
 import json
 import sqlite3
@@ -32,6 +31,7 @@ from tally_ledger.history.model import (
 )
 from tally_ledger.repository import Context
 from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
+from tallystack.polling import finished
 
 HISTORIES = Path(__file__).parent / "histories"
 EXPORT = (HISTORIES / "actual_household.zip").read_bytes()
@@ -53,12 +53,7 @@ async def _imported(ledger: httpx.AsyncClient, headers: dict[str, str], **fields
 
 async def _finished(ledger: httpx.AsyncClient, headers: dict[str, str], migration_id: str) -> dict[str, Any]:
     """The migration once its undo (which runs after the answer) has finished."""
-    async with asyncio.timeout(60):
-        while True:
-            migration = dict((await ledger.get(f"/histories/{migration_id}", headers=headers)).json())
-            if migration["status"] != "undoing":
-                return migration
-            await asyncio.sleep(0.1)
+    return await finished(ledger, f"/histories/{migration_id}", headers, running=("undoing",))
 
 
 async def _transactions(ledger: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:

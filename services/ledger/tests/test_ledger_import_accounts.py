@@ -3,12 +3,13 @@ account name, MT940 :25:) is remembered on the Tally account it went into; an up
 account goes there, or opens one with the statement's name and currency; a file of several accounts is
 imported one account at a time. And a row with only a memo keeps it as the note, not as the payee."""
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tallystack.polling import finished
 
 STATEMENTS = Path(__file__).parent / "statements"
 SPARKASSE = "sparkasse_camt053_2025-01.xml"
@@ -24,12 +25,7 @@ async def _upload(ledger: httpx.AsyncClient, headers: dict[str, str], name: str,
 async def _confirm(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
     confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=headers)
     assert confirmed.status_code == 202, confirmed.text
-    async with asyncio.timeout(60):  # bounds a failure only
-        while True:
-            batch = dict((await ledger.get(f"/imports/{batch_id}", headers=headers)).json())
-            if batch["status"] not in ("importing", "undoing"):
-                return batch
-            await asyncio.sleep(0.1)
+    return await finished(ledger, f"/imports/{batch_id}", headers)
 
 
 async def _accounts(ledger: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:

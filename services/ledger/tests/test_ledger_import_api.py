@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from tally_ledger import batches, import_api, projections, store
 from tallykit.errors import InvalidInput
 from tallykit.events import Envelope
+from tallystack.polling import finished
 
 STATEMENTS = Path(__file__).parent / "statements"
 Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
@@ -47,12 +48,7 @@ async def _import(ledger: httpx.AsyncClient, headers: dict[str, str], account_id
 
 async def _batch(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
     """The batch once its import or undo (which runs after the answer) has finished."""
-    async with asyncio.timeout(60):  # a hundred 0.1 s rounds were too few for a busy machine
-        while True:
-            batch = dict((await ledger.get(f"/imports/{batch_id}", headers=headers)).json())
-            if batch["status"] not in ("importing", "undoing"):
-                return batch
-            await asyncio.sleep(0.1)
+    return await finished(ledger, f"/imports/{batch_id}", headers)
 
 
 async def _balance(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> int:

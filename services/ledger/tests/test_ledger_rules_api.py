@@ -1,13 +1,14 @@
 """Rules through HTTP on a real database: applied on entry and on import, previewed without change,
 applied to existing transactions as edits (history, undo), reordered, kept per household."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import text
+
+from tallystack.polling import finished
 
 Json = dict[str, Any]
 STATEMENTS = Path(__file__).parent / "statements"
@@ -34,12 +35,7 @@ async def _import(ledger: httpx.AsyncClient, headers: dict[str, str], account_id
     batch_id = uploaded.json()["batch"]["id"]
     confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=headers)
     assert confirmed.status_code == 202, confirmed.text
-    async with asyncio.timeout(60):  # a hundred 0.1 s rounds were too few for a busy machine
-        while True:
-            batch = dict((await ledger.get(f"/imports/{batch_id}", headers=headers)).json())
-            if batch["status"] not in ("importing", "undoing"):
-                return batch
-            await asyncio.sleep(0.1)
+    return await finished(ledger, f"/imports/{batch_id}", headers)
 
 
 async def _transactions(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> list[Json]:

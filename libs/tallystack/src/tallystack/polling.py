@@ -8,7 +8,7 @@ import asyncio
 import concurrent.futures
 import re
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
@@ -33,6 +33,30 @@ def eventually(probe: Callable[[], T | None], what: str | Callable[[], str], tim
             return result
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
+
+
+async def until(probe: Callable[[], Awaitable[T | None]], what: str, within_s: float = 60.0) -> T:
+    """`eventually` for async code: await `probe` until it returns something truthy, and return that
+    (`within_s` only bounds how long a failure takes to show)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if result := await probe():
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def finished(client: httpx.AsyncClient, path: str, headers: dict[str, str],
+                   running: Iterable[str] = ("importing", "undoing")) -> dict[str, Any]:
+    """The resource at `path` once its work that goes on after the answer (an import, an undo) is done:
+    its `status` is none of `running`."""
+    busy = set(running)
+
+    async def done() -> dict[str, Any] | None:
+        resource = dict((await client.get(path, headers=headers)).json())
+        return None if resource["status"] in busy else resource
+
+    return await until(done, f"{path} to finish")
 
 
 # The services in the order events flow through them: each consumes only what those before it publish
