@@ -367,12 +367,7 @@ async def migrate(db: Database, settings: ServiceSettings, ctx: Context, history
                     counts[key] += n
                 await session.execute(_touch(migration_id).values(counts=counts))
         async with db.transaction() as session:
-            loaded = [await repository.load(session, ctx, Account, i) for i in planned.closed]
-            archive = [account for account in loaded if not account.archived]
-            for account in archive:
-                account.archive(expected_version=account.version)
-            if archive:
-                await repository.save(session, settings, ctx, *archive)
+            await _archive(session, settings, ctx, planned.closed)
             await session.execute(_touch(migration_id).values(status=Status.imported, counts=counts,
                                                                finished_at=func.now()))
             return await _get(session, tenant, migration_id)
@@ -504,13 +499,7 @@ async def run_undo(db: Database, settings: ServiceSettings, ctx: Context, migrat
                 counts["undone"] += len(chunk)
                 await session.execute(_touch(migration_id).values(counts=counts))
         async with db.transaction() as session:
-            opened = [await repository.load(session, ctx, Account, i)
-                      for i in written.get("ledger.AccountOpened", [])]
-            archive = [a for a in opened if not a.archived]
-            for account in archive:
-                account.archive(expected_version=account.version)
-            if archive:
-                await repository.save(session, settings, ctx, *archive)
+            await _archive(session, settings, ctx, written.get("ledger.AccountOpened", []))
             await session.execute(_touch(migration_id).values(status=Status.undone, counts=counts,
                                                                undone_at=func.now()))
             return await _get(session, tenant, migration_id)
@@ -519,6 +508,17 @@ async def run_undo(db: Database, settings: ServiceSettings, ctx: Context, migrat
             await session.execute(_touch(migration_id).values(
                 status=Status.imported, error=f"undo stopped: {str(exc)[:900] or type(exc).__name__}"))
         raise
+
+
+async def _archive(session: AsyncSession, settings: ServiceSettings, ctx: Context,
+                   account_ids: Iterable[UUID]) -> None:
+    """Archive those of these accounts that are open, in the caller's transaction."""
+    loaded = [await repository.load(session, ctx, Account, i) for i in account_ids]
+    archive = [account for account in loaded if not account.archived]
+    for account in archive:
+        account.archive(expected_version=account.version)
+    if archive:
+        await repository.save(session, settings, ctx, *archive)
 
 
 async def _written(session: AsyncSession, tenant_id: UUID, migration_id: UUID) -> dict[str, list[UUID]]:
