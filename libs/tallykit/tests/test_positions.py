@@ -2,6 +2,7 @@
 waits until its service has applied what it names, against a real PostgreSQL and broker."""
 
 import asyncio
+import dataclasses
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -143,8 +144,7 @@ async def test_a_write_answers_its_position_and_a_read_waits_for_it_or_says_not_
         assert bad.json()["type"].endswith("/bad-position")
 
         # Publish and consume; a request naming the write now waits until it is applied, then sees it.
-        patient = settings.model_copy(update={"read_your_writes_timeout_s": 60.0})
-        app.state.settings = patient
+        app.state.catch_up = dataclasses.replace(app.state.catch_up, timeout_s=60.0)  # a patient service
         consumer: EventConsumer = app.state.consumers[0]
         stop = asyncio.Event()
         await kafka.ensure_topics(settings, [settings.topic(TOPIC)])

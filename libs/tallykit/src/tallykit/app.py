@@ -19,7 +19,7 @@ from tallykit.errors import install_problem_handlers
 from tallykit.health import health_router
 from tallykit.logging import bound_context, configure_logging, get_logger
 from tallykit.outbox import OutboxRelay
-from tallykit.positions import PositionMiddleware
+from tallykit.positions import CatchUp, PositionMiddleware
 from tallykit.settings import ServiceSettings
 from tallykit.tokens import TokenVerifier
 
@@ -122,9 +122,12 @@ def create_service_app(
     app.state.verifier = verifier or TokenVerifier(settings)
     app.state.relay = None
     app.state.consumers = event_consumers
-    # Read your own writes (tallykit.positions): what this service consumes and whether it publishes.
-    app.state.consumes = frozenset(s for c in event_consumers for s in c.sources.values())
-    app.state.publishes = bool(publishes)
+    app.state.catch_up = CatchUp(
+        database,
+        consumes=frozenset(s for c in event_consumers for s in c.sources.values()),
+        publishes=bool(publishes),
+        timeout_s=settings.read_your_writes_timeout_s,
+    )
     install_problem_handlers(app)
     app.add_middleware(PositionMiddleware, service=settings.service_name)
     request_id_middleware(app)

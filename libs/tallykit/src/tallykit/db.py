@@ -41,13 +41,9 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
-            try:
-                async with session.begin():
-                    yield session
-            except BaseException:
-                positions.discarded(session)
-                raise
-            positions.committed(session)  # the request may now answer what it wrote
+            async with session.begin():
+                yield session
+            positions.committed(session)  # the request may now answer what it wrote (not on a rollback)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

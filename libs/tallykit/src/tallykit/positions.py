@@ -150,33 +150,34 @@ class PositionMiddleware:
             _current.reset(token)
 
 
-async def catch_up(
-    db: "Database",
-    scope: Scope,
-    tenant_id: UUID,
-    *,
-    consumes: Iterable[str],
-    publishes: bool,
-    timeout_s: float,
-) -> None:
-    """For a request acting for `tenant_id` (its access token verified): wait until this service has applied
-    what the request's token names of the sources it `consumes`, then, for a read of a service that
-    `publishes`, note its own newest position for the household to answer."""
-    state = _current.get()
-    if state is None:
-        return
-    state.tenant_id = tenant_id
-    raw = Headers(scope=scope).get(HEADER)
-    if raw:
-        state.brought = Position.parse(raw)
-        if state.brought.tenant_id == tenant_id:
-            sources = set(consumes)
-            wanted = {s: p for s, p in state.brought.services.items() if s in sources}
-            if wanted:
-                await wait_until_applied(db, tenant_id, wanted, timeout_s)
-    if publishes and scope.get("method") in ("GET", "HEAD"):
-        async with db.read() as session:
-            state.seen = await newest(session, tenant_id)
+@dataclass(frozen=True)
+class CatchUp:
+    """What a service needs to catch up with a request's token: its database, the sources it consumes,
+    whether it publishes, and the bound. `create_service_app` keeps one on `app.state.catch_up`."""
+
+    db: "Database"
+    consumes: frozenset[str]
+    publishes: bool
+    timeout_s: float
+
+    async def __call__(self, scope: Scope, tenant_id: UUID) -> None:
+        """For a request acting for `tenant_id` (its access token verified): wait until this service has
+        applied what the request's token names of the sources it consumes, then, for a read of a service
+        that publishes, note its own newest position for the household to answer."""
+        state = _current.get()
+        if state is None:
+            return
+        state.tenant_id = tenant_id
+        raw = Headers(scope=scope).get(HEADER)
+        if raw:
+            state.brought = Position.parse(raw)
+            if state.brought.tenant_id == tenant_id:
+                wanted = {s: p for s, p in state.brought.services.items() if s in self.consumes}
+                if wanted:
+                    await wait_until_applied(self.db, tenant_id, wanted, self.timeout_s)
+        if self.publishes and scope.get("method") in ("GET", "HEAD"):
+            async with self.db.read() as session:
+                state.seen = await newest(session, tenant_id)
 
 
 async def wait_until_applied(
@@ -226,10 +227,6 @@ def committed(session: AsyncSession) -> None:
     if pending and state is not None:
         for tenant, position in pending.items():
             state.written[tenant] = max(position, state.written.get(tenant, 0))
-
-
-def discarded(session: AsyncSession) -> None:
-    session.info.pop(_PENDING, None)
 
 
 # --- the consuming side: Kafka records → applied_positions -------------------------------------------------

@@ -15,9 +15,9 @@ import httpx
 import jwt
 from fastapi import Depends, Request
 
-from tallykit import positions
 from tallykit.errors import Forbidden, Unauthorized
 from tallykit.logging import bind_context
+from tallykit.positions import CatchUp
 from tallykit.settings import ServiceSettings
 
 ALGORITHM = "EdDSA"
@@ -116,17 +116,11 @@ async def current_principal(request: Request) -> Principal:
     principal = await verifier.verify(bearer_token(request))
     # Every later log line of this request says whose it was.
     bind_context(tenant_id=str(principal.tenant_id), user_id=str(principal.user_id))
-    state = request.app.state
-    if hasattr(state, "db"):
-        # Before the request reads or decides anything: what the person just did elsewhere is applied.
-        await positions.catch_up(
-            state.db,
-            request.scope,
-            principal.tenant_id,
-            consumes=state.consumes,
-            publishes=state.publishes,
-            timeout_s=state.settings.read_your_writes_timeout_s,
-        )
+    # Before the request reads or decides anything: what the person just did elsewhere is applied (an app
+    # not made by create_service_app has nothing to catch up with).
+    catch_up: CatchUp | None = getattr(request.app.state, "catch_up", None)
+    if catch_up is not None:
+        await catch_up(request.scope, principal.tenant_id)
     return principal
 
 
