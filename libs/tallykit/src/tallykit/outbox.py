@@ -54,14 +54,10 @@ async def enqueue(session: AsyncSession, topic: str, envelopes: Sequence[Envelop
     if not envelopes:
         return
     await _lock_tenants(session, envelopes)
-    written = await session.execute(
-        insert(outbox).returning(outbox.c.key, outbox.c.id),
-        [
-            {"event_id": e.id, "topic": topic, "key": str(e.tenant_id), "envelope": e.model_dump(mode="json")}
-            for e in envelopes
-        ],
-    )
-    positions.enqueued(session, written.all())
+    await _insert(session, [
+        {"event_id": e.id, "topic": topic, "key": str(e.tenant_id), "envelope": e.model_dump(mode="json")}
+        for e in envelopes
+    ])
 
 
 async def enqueue_stored(session: AsyncSession, topic: str, envelopes: Sequence[Envelope]) -> None:
@@ -73,11 +69,7 @@ async def enqueue_stored(session: AsyncSession, topic: str, envelopes: Sequence[
     await _lock_tenants(session, envelopes)
     rows = [(e.id, topic, str(e.tenant_id)) for e in envelopes]
     if len(rows) < _COPY_FROM_ROWS:
-        written = await session.execute(
-            insert(outbox).returning(outbox.c.key, outbox.c.id),
-            [{"event_id": i, "topic": t, "key": k} for i, t, k in rows],
-        )
-        positions.enqueued(session, written.all())
+        await _insert(session, [{"event_id": i, "topic": t, "key": k} for i, t, k in rows])
         return
     await copy_records(session, outbox, ["event_id", "topic", "key"], rows)
     # Under the tenants' locks, a household's newest row is one this transaction just wrote.
@@ -87,6 +79,11 @@ async def enqueue_stored(session: AsyncSession, topic: str, envelopes: Sequence[
         .group_by(outbox.c.key)
     )
     positions.enqueued(session, newest.all())
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    written = await session.execute(insert(outbox).returning(outbox.c.key, outbox.c.id), rows)
+    positions.enqueued(session, written.all())  # answered by the request once this transaction commits
 
 
 async def _lock_tenants(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
