@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from tallystack.browser import sign_up
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -104,15 +105,6 @@ def test_budgets_and_goals_on_a_phone(stack: Stack, chromium: Any, screenshots: 
         context.close()
 
 
-def _sign_up(page: Page, stack: Stack, email: str) -> None:
-    page.goto(stack.url)
-    page.get_by_role("link", name="Create an account").click()
-    page.get_by_label("Your name").fill("Kim")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Create account").click()
-
-
 def test_a_new_households_category_can_be_budgeted_at_once(stack: Stack, chromium: Any) -> None:
     """Right the moment you look (issue #16): sign-up answers auth's position, the ledger's categories read
     waits for it, and the budget service waits for the ledger's position that read answered, so the
@@ -123,7 +115,7 @@ def test_a_new_households_category_can_be_budgeted_at_once(stack: Stack, chromiu
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        _sign_up(page, stack, "kim-at-once@example.com")
+        sign_up(page, stack.url, "kim-at-once@example.com", "Kim")
         menu = page.get_by_role("navigation", name="Main")
         menu.get_by_role("link", name="Budgets", exact=True).click()  # as soon as the session is there
         page.get_by_role("link", name="New budget").click()
@@ -173,7 +165,7 @@ def test_an_empty_category_list_is_asked_for_again(stack: Stack, chromium: Any) 
             route.continue_()
 
     try:
-        _sign_up(page, stack, "kim-elsewhere@example.com")
+        sign_up(page, stack.url, "kim-elsewhere@example.com", "Kim")
         expect(page.get_by_role("heading", name="Accounts")).to_be_visible(timeout=15_000)
         page.route("**/api/ledger/categories", first_read_empty)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Budgets", exact=True).click()

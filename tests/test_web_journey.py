@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tallystack.browser import settle
+from tallystack.browser import settle, sign_up
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -17,12 +17,7 @@ SIZES = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1280, "hei
 
 
 def _sign_up(page: Page, stack: Stack, email: str) -> None:
-    page.goto(stack.url)
-    page.get_by_role("link", name="Create an account").click()
-    page.get_by_label("Your name").fill("Robin")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Create account").click()
+    sign_up(page, stack.url, email, "Robin")
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible(timeout=15_000)
 
 

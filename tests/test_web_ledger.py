@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tallystack.browser import settle
+from tallystack.browser import settle, sign_up
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -18,12 +18,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def _sign_up(page: Page, stack: Stack, email: str) -> None:
-    page.goto(stack.url)
-    page.get_by_role("link", name="Create an account").click()
-    page.get_by_label("Your name").fill("Sam")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Create account").click()
+    sign_up(page, stack.url, email, "Sam")
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible(timeout=15_000)
 
 

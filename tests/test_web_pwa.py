@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from tallystack.browser import sign_up
 from tallystack.polling import eventually
 from tallystack.stack import Stack
 
@@ -46,12 +47,7 @@ NOT_CACHED = """async () => {
 
 
 def _sign_up_with_account(page: Page, stack: Stack, email: str) -> None:
-    page.goto(stack.url)
-    page.get_by_role("link", name="Create an account").click()
-    page.get_by_label("Your name").fill("Sam")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Create account").click()
+    sign_up(page, stack.url, email, "Sam")
     form = page.get_by_role("form", name="Open an account")
     form.get_by_label("Name").fill("Wallet")
     form.get_by_label("Currency").fill("EUR")

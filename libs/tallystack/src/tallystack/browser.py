@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from tallystack.people import PASSWORD
+
 # The screen at the address is drawn and no api() call is under way (web/js/router.js, web/js/api.js).
 SETTLED = """() => {
   const hash = window.location.hash.replace(/^#/, "");
@@ -27,3 +29,13 @@ def open_settled(page: Any, route: str) -> None:
     that polls never idles for long, and a slow one could take longer than any fixed wait)."""
     page.evaluate(OPEN, route)
     page.wait_for_function(SETTLED)
+
+
+def sign_up(page: Any, url: str, email: str, name: str) -> None:
+    """Create an account through the web client's sign-up form (what follows is the caller's to check)."""
+    page.goto(url)
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
