@@ -34,7 +34,8 @@ from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
 from tallystack.polling import finished
 
 HISTORIES = Path(__file__).parent / "histories"
-EXPORT = (HISTORIES / "actual_household.zip").read_bytes()
+EXPORT_FILE = HISTORIES / "actual_household.zip"
+EXPORT = EXPORT_FILE.read_bytes()
 FIGURES: dict[str, Any] = json.loads((HISTORIES / "actual_household.json").read_text())
 SUMMARY = "Actual Budget export: 3 accounts, 15 categories, 54 transactions (3 transfers), 2025-01..2025-04"
 Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
@@ -392,10 +393,11 @@ async def test_a_file_of_no_known_app_and_bad_requests_are_refused(
     assert await snapshot() == before
 
 
-def test_the_reader_counts_what_it_inflates_against_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_reader_counts_what_it_inflates_against_the_cap(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
     monkeypatch.setattr(actual, "MAX_UNCOMPRESSED", 100_000)
     with pytest.raises(HistoryError, match="more than the 0 MiB allowed") as raised:
-        actual.read(EXPORT)
+        actual.read(EXPORT_FILE)
     assert raised.value.where == "zip"
     # A member that says it is small but inflates to more is stopped where it said it ends (and then its
     # checksum does not match).
@@ -417,20 +419,21 @@ def test_the_reader_counts_what_it_inflates_against_the_cap(monkeypatch: pytest.
             break
         central = raw.rfind(b"PK\x01\x02", 0, central)
     assert info.file_size > 1000
+    (tmp_path / "lied.zip").write_bytes(bytes(raw))
     with pytest.raises(HistoryError, match="damaged or truncated \\(Bad CRC-32") as lied:
-        actual.read(bytes(raw))
+        actual.read(tmp_path / "lied.zip")
     assert lied.value.where == "zip member 'db.sqlite'"
 
 
 def test_amounts_follow_the_currency_s_minor_unit() -> None:
     """Actual keeps hundredths whatever the currency: in dinars (3 digits) they are tenfold; in yen (no
     minor unit) the card's 120.50 cannot be, and the row is named."""
-    dinars = actual.read(EXPORT, minor_digits=3)
+    dinars = actual.read(EXPORT_FILE, minor_digits=3)
     assert {a.name: a.opening_balance_minor for a in dinars.accounts} == {
         "Checking": 2_500_000, "Savings": 10_000_000, "Old Credit Card": -120_500}
     decimals = r"amount -120\.5 has more decimals than the currency's 0"
     with pytest.raises(HistoryError, match=decimals) as raised:
-        actual.read(EXPORT, minor_digits=0)
+        actual.read(EXPORT_FILE, minor_digits=0)
     assert raised.value.where is not None
     assert raised.value.where.startswith("db.sqlite, transactions row ")
 
@@ -469,7 +472,7 @@ async def test_a_migration_stopped_half_way_goes_on_where_it_stopped_when_run_ag
     db, settings = _service(ledger)
     home = household()
     ctx = Context(tenant_id=home.tenant_id, actor=str(home.owner_id))
-    history = actual.read(EXPORT)
+    history = actual.read(EXPORT_FILE)
     monkeypatch.setattr(write, "CHUNK", 10)
     real, calls = repository.save_recorded, 0
 

@@ -11,30 +11,29 @@ and month) are not brought over.
 
 import asyncio
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from pydantic import BaseModel
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 
-from tally_ledger import store
+from tally_ledger import store, uploads
 from tally_ledger.api import _settings
 from tally_ledger.background import after_answer
-from tally_ledger.history import actual, write
+from tally_ledger.history import sources, write
 from tally_ledger.history.model import History, HistoryError
 from tally_ledger.repository import Context
 from tallykit.app import db_of, wake_relay
 from tallykit.errors import InvalidInput
 from tallykit.logging import get_logger
 from tallykit.money import minor_unit_digits
-from tallykit.tokens import CurrentPrincipal
+from tallykit.tokens import CurrentPrincipal, Principal
 
 router = APIRouter()
 log = get_logger(__name__)
 
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+MAX_UPLOAD_BYTES = 300 * 1024 * 1024  # an export is read from disk, never whole into memory
 
 
 class HistoryAccountPublic(BaseModel):
@@ -101,36 +100,12 @@ def _public(migration: write.Migration) -> HistoryMigrationPublic:
     return HistoryMigrationPublic.model_validate(migration.__dict__)
 
 
-async def _upload(request: Request) -> tuple[str, bytes, dict[str, str]]:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise HTTPException(413, f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MiB")
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise HTTPException(415, "upload the export as multipart/form-data, in a field named file")
-    async with request.form(max_files=1, max_fields=3) as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput("the form has no file (a field named file)")
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)
-        fields = {name: value.strip() for name in ("currency", "dry_run")
-                  if isinstance(value := form.get(name), str)}
-        filename = upload.filename or "history"
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise HTTPException(413, f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MiB")
-    if not data:
-        raise InvalidInput("the file is empty")
-    return filename, data, fields
-
-
-def _read(data: bytes, minor_digits: int) -> History:
+def _read(file: Path, filename: str, minor_digits: int) -> History:
     """The history in a file, whichever app made it (told by the content)."""
-    if actual.looks_like(data):
-        try:
-            return actual.read(data, minor_digits=minor_digits)
-        except HistoryError as exc:
-            raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
-    raise InvalidInput("the file is not a history export this version reads: an Actual Budget export "
-                       "(Settings → Export data, a .zip) is")
+    try:
+        return sources.read(file, filename, minor_digits=minor_digits)
+    except HistoryError as exc:
+        raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
 
 
 @router.post("/histories", status_code=201, response_model=HistoryImportPublic,
@@ -146,7 +121,13 @@ async def import_history(principal: CurrentPrincipal, request: Request) -> Histo
     with their opening balances, categories and groups, payees, transactions with their splits, and
     transfers, as one migration that can be undone. Importing it again adds only what is new."""
     principal.require_write()
-    filename, data, fields = await _upload(request)
+    async with uploads.received(request, MAX_UPLOAD_BYTES, ("currency", "dry_run"),
+                                default_name="history") as upload:
+        return await _import(principal, request, upload)
+
+
+async def _import(principal: Principal, request: Request, upload: uploads.Upload) -> HistoryImportPublic:
+    filename, fields = upload.filename, upload.fields
     db = db_of(request)
     currency = fields.get("currency", "").upper()
     if not currency:
@@ -158,7 +139,7 @@ async def import_history(principal: CurrentPrincipal, request: Request) -> Histo
         digits = minor_unit_digits(currency)
     except ValueError as exc:
         raise InvalidInput(f"currency {currency!r} is not one this ledger knows") from exc
-    history = await asyncio.to_thread(_read, data, digits)
+    history = await asyncio.to_thread(_read, upload.path, filename, digits)
     found = _found(history)
     if fields.get("dry_run", "").lower() in ("1", "true", "yes"):
         return HistoryImportPublic(found=found, migration=None)

@@ -13,10 +13,9 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from tally_ledger import batches, categorising, handlers, store
+from tally_ledger import batches, categorising, handlers, store, uploads
 from tally_ledger.api import _settings
 from tally_ledger.background import after_answer
 from tally_ledger.batches import Batch
@@ -152,24 +151,10 @@ class RestorePublic(BaseModel):
 
 async def _upload(request: Request, limit: int, fields: tuple[str, ...] = ()) -> tuple[str, bytes,
                                                                                      dict[str, str]]:
-    """The one file of a multipart upload (name, bytes) and its text fields, within `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise HTTPException(413, f"the file is larger than {limit // (1024 * 1024)} MiB")
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise HTTPException(415, "upload the file as multipart/form-data, in a field named file")
-    async with request.form(max_files=1, max_fields=len(fields) + 1) as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput("the form has no file (a field named file)")
-        data = await upload.read(limit + 1)
-        values = {name: value for name in fields if isinstance(value := form.get(name), str)}
-        filename = upload.filename or "statement"
-    if len(data) > limit:
-        raise HTTPException(413, f"the file is larger than {limit // (1024 * 1024)} MiB")
-    if not data.strip():
-        raise InvalidInput("the file is empty")
-    return filename, data, values
+    """The one file of a multipart upload (name, bytes) and its text fields, within `limit` bytes:
+    statements and ledger exports are read in memory, within their limits."""
+    async with uploads.received(request, limit, fields, default_name="statement") as upload:
+        return upload.filename, upload.read_bytes(), upload.fields
 
 
 def _public(batch: Batch) -> ImportBatchPublic:

@@ -74,17 +74,18 @@ _KINDS = {"checking": AccountKind.checking, "savings": AccountKind.savings, "cre
           "investment": AccountKind.investment, "mortgage": AccountKind.loan, "debt": AccountKind.loan}
 
 
-def looks_like(data: bytes) -> bool:
-    """A zip (Actual's export is one): the reader says whether it is truly Actual's."""
-    return data[:4] == b"PK\x03\x04"
+def looks_like(head: bytes, filename: str) -> bool:
+    """A zip: the sources list Actual after the other apps whose exports are zips, so a zip no one else
+    claims is read here and, when it is not Actual's either, refused naming what it holds."""
+    return head[:4] == b"PK\x03\x04"
 
 
-def read(data: bytes, *, minor_digits: int = 2) -> History:
+def read(file: Path, *, minor_digits: int = 2) -> History:
     """The history in an Actual export; amounts in minor units of a currency with `minor_digits` digits.
     Raises HistoryError naming what is wrong and where."""
     with tempfile.TemporaryDirectory(prefix="tally-history-") as folder:
         path = Path(folder) / "db.sqlite"
-        metadata = _metadata(_unzip(data, path))
+        metadata = _metadata(_unzip(file, path))
         with _database(path) as db:
             _require_schema(db)
             return _Reader(db, metadata, minor_digits).history()
@@ -92,10 +93,10 @@ def read(data: bytes, *, minor_digits: int = 2) -> History:
 
 # --- the zip -------------------------------------------------------------------------------------
 
-def _unzip(data: bytes, database: Path) -> bytes:
+def _unzip(file: Path, database: Path) -> bytes:
     """Check the zip, inflate its db.sqlite into `database` (a new file) and return its metadata.json."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(file)
     except zipfile.BadZipFile as exc:
         raise HistoryError("the file is not a zip, or it is truncated (no zip directory at its end)",
                            "zip") from exc
@@ -118,8 +119,8 @@ def _unzip(data: bytes, database: Path) -> bytes:
         metadata = io.BytesIO()
         _inflate(archive, archive.getinfo("metadata.json"), metadata, MAX_METADATA)
         fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as file:
-            _inflate(archive, archive.getinfo("db.sqlite"), file, MAX_UNCOMPRESSED - metadata.tell())
+        with os.fdopen(fd, "wb") as out:
+            _inflate(archive, archive.getinfo("db.sqlite"), out, MAX_UNCOMPRESSED - metadata.tell())
         return metadata.getvalue()
 
 

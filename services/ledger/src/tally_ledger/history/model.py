@@ -2,6 +2,7 @@
 and the writer (`write.py`) records. Amounts are signed minor units of the currency the person names
 (money out of an account is negative); ids are the source app's own, as text."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -61,6 +62,7 @@ class HistoryTransaction:
     category_id: str | None = None
     parts: tuple[HistoryPart, ...] = ()
     status: ClearedState = ClearedState.uncleared
+    tags: tuple[str, ...] = ()  # as `tag()` makes them
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,16 @@ class HistoryTransfer:
     payee: str = ""
     note: str = ""
     status: ClearedState = ClearedState.uncleared
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryBudget:
+    """The amount budgeted on a category for a month, where the source keeps budgets."""
+
+    category_id: str
+    month: date  # its first day
+    amount_minor: int
 
 
 @dataclass
@@ -87,6 +99,7 @@ class History:
     payees: list[str] = field(default_factory=list)
     transactions: list[HistoryTransaction] = field(default_factory=list)
     transfers: list[HistoryTransfer] = field(default_factory=list)
+    budgets: list[HistoryBudget] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # why → how many source rows were left out
 
     @property
@@ -113,6 +126,13 @@ class History:
         return (f"{self.source}: {_n(len(self.accounts), 'account')}, "
                 f"{_n(len(self.categories), 'category')}, {_n(count, 'transaction')} "
                 f"({_n(len(self.transfers), 'transfer')}){span}")
+
+
+def tag(text: str) -> str | None:
+    """A source's tag or label as a Tally tag (lower case, no spaces or commas, at most 50 characters):
+    "Trip 2025" → "trip-2025"; None when nothing is left."""
+    cleaned = "-".join(re.split(r"[\s,]+", text.strip().lower())).strip("-")[:50].rstrip("-")
+    return cleaned or None
 
 
 def _n(count: int, word: str) -> str:

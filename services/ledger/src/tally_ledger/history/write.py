@@ -222,14 +222,16 @@ def _entries(tenant: UUID, history: History, accounts: dict[str, Account],
             if category is not None and category.kind.value != kind.value:  # a refund: as the source has it
                 payload = TransactionRecorded(
                     account_id=account.id, kind=kind, amount_minor=abs(amount), currency=account.currency,
-                    category_id=category.id, payee=t.payee, booked_on=t.booked_on, note=note, status=t.status)
+                    category_id=category.id, payee=t.payee, booked_on=t.booked_on, note=note, status=t.status,
+                    tags=t.tags)
                 category.require_exists()
                 uncategorised = state_of(payload).model_copy(update={"category_id": None})
                 check_state(uncategorised, Refs({account.id: account}))
             else:
                 recorded = Transaction.record(
                     transaction_id, account=account, kind=kind, amount_minor=abs(amount),
-                    booked_on=t.booked_on, category=category, payee=t.payee, note=note, status=t.status)
+                    booked_on=t.booked_on, category=category, payee=t.payee, note=note, status=t.status,
+                    tags=t.tags)
                 [payload] = recorded.pending
         assert isinstance(payload, TransactionRecorded)
         entries.append((transaction_id, payload, t.booked_on))
@@ -251,7 +253,7 @@ def _entries(tenant: UUID, history: History, accounts: dict[str, Account],
             with _rules(where):
                 recorded = Transaction.record(
                     transaction_id, account=account, kind=kind, amount_minor=abs(t.amount_minor),
-                    booked_on=t.booked_on, payee=t.payee, note=t.note, status=t.status,
+                    booked_on=t.booked_on, payee=t.payee, note=t.note, status=t.status, tags=t.tags,
                     splits=[Split(category_id=c.id, amount_minor=abs(p.amount_minor), note=p.note)
                             for p, c in zip(t.parts, parts_categories, strict=True) if c is not None],
                     split_categories=[c for c in parts_categories if c is not None])
@@ -281,7 +283,8 @@ def _transfer(tenant: UUID, app: str, transfer: HistoryTransfer, source: Account
     with _rules(where):
         recorded = Transaction.transfer(transaction_id, source=source, target=target,
                                         amount_minor=transfer.amount_minor, booked_on=transfer.booked_on,
-                                        payee=transfer.payee, note=transfer.note, status=transfer.status)
+                                        payee=transfer.payee, note=transfer.note, status=transfer.status,
+                                        tags=transfer.tags)
         [payload] = recorded.pending
         assert isinstance(payload, TransferRecorded)
     return transaction_id, payload, transfer.booked_on
