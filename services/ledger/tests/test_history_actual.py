@@ -217,7 +217,8 @@ async def test_a_dry_run_says_what_the_file_holds_and_writes_nothing(
     response = await _import(ledger, home.headers, currency="EUR", dry_run="true")
     assert response.status_code == 201, response.text
     assert response.json()["migration"] is None
-    assert response.json()["found"]["accounts"] == [
+    found = response.json()["found"]["accounts"]
+    assert [{k: v for k, v in a.items() if k != "source_id"} for a in found] == [
         {"name": "Checking", "kind": "checking", "opening_balance_minor": 250000, "closed": False},
         {"name": "Savings", "kind": "savings", "opening_balance_minor": 1000000, "closed": False},
         {"name": "Old Credit Card", "kind": "credit_card", "opening_balance_minor": -12050, "closed": True},
@@ -550,3 +551,47 @@ async def test_a_split_the_ledger_cannot_keep_whole_becomes_one_transaction_per_
     undone = await write.undo(db, settings, ctx, done.id)
     assert undone.status == "undone"
     assert await _transactions(ledger, home.headers) == []
+
+
+async def test_a_source_account_can_go_into_an_account_the_household_has(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot,
+) -> None:
+    """The person maps Actual's Checking onto the checking account they keep in Tally already: its
+    transactions go there, its opening balance as one entry, and the balance comes out as Actual's (plus
+    what was there); the other accounts are opened. Undo leaves the chosen account open."""
+    home = household()
+    main = (await ledger.post("/accounts", headers=home.headers, json={
+        "name": "Main", "kind": "checking", "currency": "EUR", "opening_balance_minor": 10_000})).json()
+    found = (await _imported(ledger, home.headers, currency="EUR", dry_run="true"))["found"]
+    sources = {a["name"]: a["source_id"] for a in found["accounts"]}
+    into_main = json.dumps({sources["Checking"]: main["id"]})
+
+    bad = [({"nope": main["id"]}, "the file has no account 'nope'"),
+           ({sources["Checking"]: "00000000-0000-0000-0000-000000000001"}, "does not exist"),
+           ('{"x": ', "accounts must be a JSON object")]
+    before = await snapshot()
+    for mapping, detail in bad:
+        raw = mapping if isinstance(mapping, str) else json.dumps(mapping)
+        response = await _import(ledger, home.headers, currency="EUR", accounts=raw)
+        assert response.status_code == 422, response.text
+        assert detail in response.json()["detail"]
+    yen = await _import(ledger, home.headers, currency="JPY", accounts=into_main)
+    assert yen.status_code == 422
+    assert await snapshot() == before
+
+    body = await _imported(ledger, home.headers, currency="EUR",
+                           accounts=into_main)
+    assert body["migration"]["counts"]["accounts_new"] == 2
+    accounts = await _accounts(ledger, home.headers)
+    assert set(accounts) == {"Main", "Savings", "Old Credit Card"}
+    assert accounts["Main"]["balance_minor"] == 10_000 + FIGURES["balance_minor"]["Checking"]
+    assert accounts["Savings"]["balance_minor"] == FIGURES["balance_minor"]["Savings"]
+    again = await _imported(ledger, home.headers, currency="EUR", accounts=into_main)
+    assert again["migration"]["counts"]["transactions_new"] == 0
+
+    undo = await ledger.post(f"/histories/{body['migration']['id']}/undo", headers=home.headers)
+    assert undo.status_code == 202
+    assert (await _finished(ledger, home.headers, body["migration"]["id"]))["status"] == "undone"
+    after = await _accounts(ledger, home.headers)
+    assert after["Main"]["archived"] is False
+    assert after["Main"]["balance_minor"] == 10_000

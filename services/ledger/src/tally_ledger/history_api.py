@@ -16,7 +16,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from tally_ledger import store, uploads
 from tally_ledger.api import _settings
@@ -37,6 +37,7 @@ MAX_UPLOAD_BYTES = 300 * 1024 * 1024  # an export is read from disk, never whole
 
 
 class HistoryAccountPublic(BaseModel):
+    source_id: str  # the source app's id of the account: a key of the `accounts` form field
     name: str
     kind: str
     opening_balance_minor: int
@@ -88,7 +89,7 @@ class HistoryMigrationsPublic(BaseModel):
 def _found(history: History) -> HistoryFoundPublic:
     return HistoryFoundPublic(
         source=history.source, name=history.name, summary=history.summary(),
-        accounts=[HistoryAccountPublic(name=a.name, kind=a.kind.value, closed=a.closed,
+        accounts=[HistoryAccountPublic(source_id=a.source_id, name=a.name, kind=a.kind.value, closed=a.closed,
                                      opening_balance_minor=a.opening_balance_minor)
                   for a in history.accounts],
         groups=len(history.groups), categories=len(history.categories), payees=len(history.payees),
@@ -108,6 +109,20 @@ def _read(file: Path, filename: str, minor_digits: int) -> History:
         raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
 
 
+_Targets = TypeAdapter(dict[Annotated[str, Field(min_length=1, max_length=200)], UUID])
+
+
+def _targets(raw: str) -> dict[str, UUID]:
+    """The `accounts` field: a JSON object of source account ids → accounts of the household."""
+    if not raw:
+        return {}
+    try:
+        return _Targets.validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidInput("accounts must be a JSON object of the file's account ids (source_id) to ids of "
+                           "your accounts", where="accounts") from exc
+
+
 @router.post("/histories", status_code=201, response_model=HistoryImportPublic,
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"],
@@ -115,13 +130,16 @@ def _read(file: Path, filename: str, minor_digits: int) -> History:
                                 "currency": {"type": "string", "description": (
                                     "the currency of the history's amounts (the household's by default)")},
                                 "dry_run": {"type": "string", "description": (
-                                    "true: only say what the file holds, write nothing")}}}}}}})
+                                    "true: only say what the file holds, write nothing")},
+                                "accounts": {"type": "string", "description": (
+                                    "a JSON object mapping the file's accounts (source_id) onto accounts "
+                                    "of yours, which they are merged into; the others are opened")}}}}}}})
 async def import_history(principal: CurrentPrincipal, request: Request) -> HistoryImportPublic:
     """Bring a whole household history over from another app (an Actual Budget export): its accounts
     with their opening balances, categories and groups, payees, transactions with their splits, and
     transfers, as one migration that can be undone. Importing it again adds only what is new."""
     principal.require_write()
-    async with uploads.received(request, MAX_UPLOAD_BYTES, ("currency", "dry_run"),
+    async with uploads.received(request, MAX_UPLOAD_BYTES, ("currency", "dry_run", "accounts"),
                                 default_name="history") as upload:
         return await _import(principal, request, upload)
 
@@ -143,9 +161,10 @@ async def _import(principal: Principal, request: Request, upload: uploads.Upload
     found = _found(history)
     if fields.get("dry_run", "").lower() in ("1", "true", "yes"):
         return HistoryImportPublic(found=found, migration=None)
+    targets = _targets(fields.get("accounts", ""))
     try:
         migration = await write.migrate(db, _settings(request), Context.of(principal), history,
-                                        filename=filename, currency=currency)
+                                        filename=filename, currency=currency, targets=targets)
     finally:
         wake_relay(request)
     return HistoryImportPublic(found=found, migration=_public(migration))

@@ -23,7 +23,7 @@ and transfers, through the ledger's domain and repository like any other write.
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -138,30 +138,46 @@ class Plan:
     entries: list[tuple[UUID, TransactionRecorded | TransferRecorded]]  # in booking order
 
 
-async def plan(session: AsyncSession, ctx: Context, history: History, currency: str) -> Plan:
+async def plan(session: AsyncSession, ctx: Context, history: History, currency: str,
+               targets: Mapping[str, UUID] | None = None) -> Plan:
     """Load what the household has of this history and work out every event of the rest; raises
-    InvalidInput naming the source row a rule refuses, before anything is written."""
+    InvalidInput naming the source row a rule refuses, before anything is written. `targets` maps source
+    accounts onto accounts the household has (the others are opened)."""
     tenant, app = ctx.tenant_id, history.app
+    targets = dict(targets or {})
+    unknown = sorted(set(targets) - {a.source_id for a in history.accounts})
+    if unknown:
+        raise InvalidInput(f"the file has no account {unknown[0]!r} (accounts maps the source_id of the "
+                           "file's accounts)", where="accounts")
     accounts: dict[str, Account] = {}
     new_accounts = []
+    openings: list[HistoryTransaction] = []
     for source in history.accounts:
-        account_id = stream_id(tenant, app, "account", source.source_id)
-        account = await repository.load(session, ctx, Account, account_id)
-        if account.exists:
-            if account.currency != currency:
-                raise InvalidInput(f"account {source.name!r} was imported before in {account.currency}; "
-                                   f"import the history in {account.currency} again, not {currency}")
+        if source.source_id in targets:
+            account = await _target(session, ctx, source.name, targets[source.source_id], currency)
+            if source.opening_balance_minor:
+                openings.append(_opening(history, source.source_id, source.opening_balance_minor))
         else:
-            with _rules(f"account {source.name!r}"):
-                account = Account.open(account.id, name=source.name, kind=source.kind, currency=currency,
-                                       opening_balance_minor=source.opening_balance_minor)
-            new_accounts.append(account)
+            account = await repository.load(session, ctx, Account, stream_id(tenant, app, "account",
+                                                                             source.source_id))
+            if account.exists:
+                if account.currency != currency:
+                    raise InvalidInput(f"account {source.name!r} was imported before in {account.currency}; "
+                                       f"import the history in {account.currency} again, not {currency}")
+            else:
+                with _rules(f"account {source.name!r}"):
+                    account = Account.open(account.id, name=source.name, kind=source.kind, currency=currency,
+                                           opening_balance_minor=source.opening_balance_minor)
+                new_accounts.append(account)
         accounts[source.source_id] = account
+    if openings:
+        history = dataclasses.replace(history, transactions=[*openings, *history.transactions])
     # Archived at the end: a new account, one an earlier run opened and stopped before archiving (never
     # changed since its opening), or one an undo archived (opened again meanwhile). One reopened by hand
-    # is left open.
+    # is left open, and so is an account of the household's the person chose for a source account.
     closed = [accounts[a.source_id].id for a in history.accounts
-              if a.closed and (accounts[a.source_id].version == 1 or accounts[a.source_id].archived)]
+              if a.closed and a.source_id not in targets
+              and (accounts[a.source_id].version == 1 or accounts[a.source_id].archived)]
 
     existing = {(row.name.strip().lower(), row.kind): row.id
                 for row in await store.list_categories(session, tenant)}
@@ -182,6 +198,31 @@ async def plan(session: AsyncSession, ctx: Context, history: History, currency: 
 
     entries = await asyncio.to_thread(_entries, tenant, history, accounts, categories)
     return Plan(accounts, categories, new_accounts, new_categories, reused, closed, entries)
+
+
+async def _target(session: AsyncSession, ctx: Context, name: str, account_id: UUID,
+                  currency: str) -> Account:
+    """An account of the household chosen for a source account: open and in the history's currency."""
+    account = await repository.load(session, ctx, Account, account_id)
+    where = f"accounts.{name}"
+    if not account.exists:
+        raise InvalidInput(f"account {account_id} chosen for {name!r} does not exist", where=where)
+    if account.archived:
+        raise InvalidInput(f"account {account.name!r} chosen for {name!r} is archived", where=where)
+    if account.currency != currency:
+        raise InvalidInput(f"account {account.name!r} chosen for {name!r} is in {account.currency}, the "
+                           f"history in {currency}", where=where)
+    return account
+
+
+def _opening(history: History, source_id: str, amount_minor: int) -> HistoryTransaction:
+    """The source's opening balance of an account merged into one the household has: one uncategorised
+    entry on the day the account's history starts, so its balance comes out as the source's."""
+    days = [t.booked_on for t in history.transactions if t.account_id == source_id]
+    days += [t.booked_on for t in history.transfers if source_id in (t.from_account_id, t.to_account_id)]
+    first = min(days, default=history.first_day or datetime.now(UTC).date())
+    return HistoryTransaction(source_id=f"opening-balance:{source_id}", account_id=source_id, booked_on=first,
+                              amount_minor=amount_minor, note=f"Opening balance in the {history.source}")
 
 
 class _rules:
@@ -335,14 +376,14 @@ def _touch(migration_id: UUID) -> Any:
 
 
 async def migrate(db: Database, settings: ServiceSettings, ctx: Context, history: History, *,
-                  filename: str, currency: str) -> Migration:
+                  filename: str, currency: str, targets: Mapping[str, UUID] | None = None) -> Migration:
     """Record the history (what the household does not have of it yet); returns the finished migration.
     Bad input raises before anything is written."""
     tenant = ctx.tenant_id
     migration_id = uuid4()
     ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=migration_id)
     async with db.read() as session:
-        planned = await plan(session, ctx, history, currency)
+        planned = await plan(session, ctx, history, currency, targets)
     counts = {"accounts_new": len(planned.new_accounts), "categories_new": len(planned.new_categories),
               "categories_reused": planned.reused_categories, "transactions_new": 0, "transfers_new": 0,
               "restored": 0, "already_there": 0}
