@@ -87,6 +87,7 @@ class HistoryBudget:
     category_id: str
     month: date  # its first day
     amount_minor: int
+    rollover: bool = False  # what is left (or overspent) at the month's end carries into the next
 
 
 @dataclass
