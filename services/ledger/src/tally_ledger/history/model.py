@@ -102,6 +102,9 @@ class History:
     transfers: list[HistoryTransfer] = field(default_factory=list)
     budgets: list[HistoryBudget] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # why → how many source rows were left out
+    # The currency the source keeps its amounts in, where it says (a GnuCash book's, a Beancount ledger's
+    # operating currency): an import in another currency is refused.
+    currency: str | None = None
 
     @property
     def groups(self) -> list[str]:
