@@ -113,7 +113,7 @@ async def test_an_actual_export_comes_out_with_the_figures_actual_computed(
     # Groceries, Rent, Utilities, Fuel, Entertainment, Travel, Salary and Interest are the household's own.
     assert migration["counts"] == {"accounts_new": 3, "categories_new": 7, "categories_reused": 8,
                                    "transactions_new": 51, "transfers_new": 3, "restored": 0,
-                                   "already_there": 0}
+                                   "already_there": 0, "budgets_new": 5}
 
     accounts = await _accounts(ledger, home.headers)
     assert {name: a["balance_minor"] for name, a in accounts.items()} == FIGURES["balance_minor"]
@@ -183,7 +183,8 @@ async def test_an_actual_export_comes_out_with_the_figures_actual_computed(
             "SELECT type, envelope->>'correlation_id' FROM event_store WHERE tenant_id = :t"),
             {"t": home.tenant_id})).all()
     ours = [kind for kind, correlation in rows if correlation == migration["id"]]
-    assert len(ours) == 3 + 7 + 54 + 1  # accounts, categories, transactions, the card archived
+    # accounts, categories, transactions, the card archived, the budgets of 5 categories
+    assert len(ours) == 3 + 7 + 54 + 1 + 5
     assert all(kind == "ledger.CategoryCreated" for kind, c in rows if c != migration["id"])
 
     listed = (await ledger.get("/histories", headers=home.headers)).json()["items"]
@@ -202,7 +203,7 @@ async def test_importing_the_same_history_again_adds_nothing(
     assert again["migration"]["id"] != first["migration"]["id"]
     assert again["migration"]["counts"] == {"accounts_new": 0, "categories_new": 0, "categories_reused": 0,
                                             "transactions_new": 0, "transfers_new": 0, "restored": 0,
-                                            "already_there": 54}
+                                            "already_there": 54, "budgets_new": 0}
     for table in ("accounts", "categories", "transactions", "transaction_splits", "event_store", "outbox"):
         assert after[table] == before[table], table
     accounts = await _accounts(ledger, home.headers)

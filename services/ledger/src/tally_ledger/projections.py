@@ -36,11 +36,13 @@ from tallykit.contracts.ledger import (
     AccountReopened,
     BillDueSoon,
     BillPaid,
+    BudgetsImported,
     CategoryArchived,
     CategoryCreated,
     CategoryMerged,
     CategoryRenamed,
     EntryKind,
+    ImportedBudgetsRemoved,
     PayeeMerged,
     RecurringCancelled,
     RecurringOccurrenceSkipped,
@@ -76,6 +78,8 @@ async def project(session: AsyncSession, envelope: Envelope, payload: EventPaylo
     if isinstance(payload, _RECURRING_EVENTS):
         await _project_recurring(session, envelope, payload, {} if schedules is None else schedules)
         return
+    if isinstance(payload, BudgetsImported | ImportedBudgetsRemoved):
+        return  # the budget service's to apply: the ledger keeps them in its event store only
     if isinstance(payload, AccountOpened):
         await session.execute(insert(accounts).values(
             id=stream, tenant_id=tenant, name=payload.name, kind=payload.kind.value,

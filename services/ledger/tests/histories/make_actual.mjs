@@ -127,6 +127,25 @@ async function build() {
     { date: '2025-02-28', amount: cardLeft, payee: transferPayee.card, notes: 'pay off the card', cleared: true },
   ], { runTransfers: true });
 
+  // Budgets, envelope budgeting (Actual's default): amounts per category and month, null never set (a
+  // month without a row, which Actual shows as nothing budgeted), 0 set to nothing. Snacks' amounts go
+  // into Groceries when Snacks is deleted below. Travel carries overspending into the next month (the
+  // carryover flag, which Actual sets from that month to the last month it has made).
+  const budgets = {
+    Groceries: [25000, 25000, 27000, 27000],
+    Snacks: [2000, 2000, 2000, 2000],
+    Rent: [95000, 95000, 95000, 95000],
+    Restaurants: [5000, 0, 8000, null],
+    Travel: [5000, 5000, 5000, 5000],
+    Entertainment: [null, null, null, 3000],
+  };
+  for (const [name, amounts] of Object.entries(budgets)) {
+    for (const [i, amount] of amounts.entries()) {
+      if (amount !== null) await api.setBudgetAmount(MONTHS[i], cat[name], amount);
+    }
+  }
+  await api.setBudgetCarryover(MONTHS[0], cat.Travel, true);
+
   const all = await api.getTransactions(acct.checking, '2000-01-01', '2100-12-31');
   const typo = all.find((t) => t.amount === -99999);
   await api.deleteTransaction(typo.id);
@@ -177,12 +196,36 @@ async function compute() {
   if (JSON.stringify(sort(sheet)) !== JSON.stringify(sort(byCategory))) {
     throw new Error(`Actual's budget sheet and its transactions disagree:\n${JSON.stringify({ sheet, byCategory })}`);
   }
+  // What Actual's budget sheet says of every expense category budgeted in some month: the amount
+  // budgeted each month, and the balance left at its end (with what carried in from the month before).
+  const budgeted = {};
+  const leftover = {};
+  for (const month of MONTHS) {
+    const m = await api.getBudgetMonth(month);
+    for (const group of m.categoryGroups) {
+      if (group.is_income) continue;
+      for (const c of group.categories ?? []) {
+        budgeted[c.name] ??= {};
+        leftover[c.name] ??= {};
+        budgeted[c.name][month] = c.budgeted;
+        leftover[c.name][month] = c.balance;
+      }
+    }
+  }
+  for (const name of Object.keys(budgeted)) {
+    if (Object.values(budgeted[name]).every((amount) => !amount)) {
+      delete budgeted[name];
+      delete leftover[name];
+    }
+  }
   const rows = (await api.aqlQuery(api.q('transactions').options({ splits: 'all' }).select(['id']))).data;
   return {
     source: '@actual-app/api 26.9.0, services/ledger/tests/histories/make_actual.mjs',
     accounts: counts,
     balance_minor: balances,
     category_month_minor: sort(byCategory),
+    budgeted_minor: sort(budgeted),
+    category_balance_minor: sort(leftover),
     transactions_in_actual: rows.length,
     months: MONTHS,
   };

@@ -15,11 +15,12 @@ MonthPeriod = str  # "YYYY-MM"
 @registry.event("budget.BudgetSet", consumers=("analytics",))
 class BudgetSet(EventPayload):
     """A budget was set (or changed) for a category, or for a group of categories (then `category_id` is
-    None and `category_name` is the group's name)."""
+    None and `category_name` is the group's name). An amount of 0 comes from a history imported from another
+    app, where a month was budgeted nothing: from `effective_from` on, any spending is over budget."""
 
     category_id: UUID | None
     category_name: str = Field(max_length=100)
-    amount_minor: MinorUnits = Field(gt=0)
+    amount_minor: MinorUnits = Field(ge=0)
     currency: CurrencyCode
     # Optional additions (older events lack them: a monthly budget from the first month on).
     group: str | None = Field(default=None, max_length=100)

@@ -2,10 +2,11 @@
 
 from datetime import date
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from tallykit.contracts import registry
 from tallykit.events import EventPayload
@@ -321,3 +322,56 @@ class BillDueSoon(EventPayload):
     amount_minor: MinorUnits = Field(gt=0)
     currency: CurrencyCode
     payee: str = Field(default="", max_length=200)
+
+
+# --- budgets of a household history brought over from another app ---------------------------------------
+# The ledger records what a history import budgeted (it owns the migration and its undo); the budget
+# service, which owns budgets, turns it into its own. One stream per category of the household:
+# uuid5(tenant, "history:budgets:<category id>").
+
+
+class BudgetMonth(BaseModel):
+    """What a category was budgeted in one month, and whether what was left at its end carried over."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    month: date  # its first day
+    amount_minor: MinorUnits = Field(ge=0)  # 0: nothing budgeted that month
+    rollover: bool = False
+
+    @field_validator("month")
+    @classmethod
+    def _first_day(cls, month: date) -> date:
+        if month.day != 1:
+            raise ValueError("a month is given by its first day")
+        return month
+
+
+@registry.event("ledger.BudgetsImported", consumers=("budget",))
+class BudgetsImported(EventPayload):
+    """A history imported from another app (`migration_id`, also the envelope's correlation id) budgeted
+    an expense category month by month: consecutive months, from the first one budgeted above nothing to
+    the last month the history budgets anything in. Only months not imported onto the category before."""
+
+    migration_id: UUID
+    category_id: UUID
+    currency: CurrencyCode
+    source: str = Field(min_length=1, max_length=40)  # e.g. "Actual Budget export"
+    months: tuple[BudgetMonth, ...] = Field(min_length=1, max_length=1200)
+
+    @field_validator("months")
+    @classmethod
+    def _in_order(cls, months: tuple[BudgetMonth, ...]) -> tuple[BudgetMonth, ...]:
+        if any(a.month >= b.month for a, b in pairwise(months)):
+            raise ValueError("months must be in order, each once")
+        return months
+
+
+@registry.event("ledger.ImportedBudgetsRemoved", consumers=("budget",))
+class ImportedBudgetsRemoved(EventPayload):
+    """The history import `migration_id` was undone: the months it budgeted on the category are taken out
+    (what was set by hand since stays)."""
+
+    migration_id: UUID
+    category_id: UUID
+    months: tuple[date, ...] = Field(min_length=1, max_length=1200)

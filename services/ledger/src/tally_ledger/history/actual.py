@@ -19,9 +19,19 @@ What is read, in Actual's own schema (its migrations in @actual-app/api):
   in Tally a transfer is never spending). A row with `starting_balance_flag` (or the payee "Starting
   Balance") is the account's opening balance.
   `cleared`/`reconciled` give the cleared state, `notes` the note. Deleted rows (tombstone) are left out.
+- Budgets: the amount budgeted per category and month, in `zero_budgets` for envelope budgeting (Actual's
+  default) or `reflect_budgets` for tracking budgeting (`budgetType` in `preferences`); months are
+  integers YYYYMM, amounts cents. Only live expense categories' rows, as Actual's own budget sheet reads
+  them: a deleted category's rows count nowhere (when Actual deletes a category into another it adds the
+  amounts of the months it has open itself, so following `category_mapping` would count them twice),
+  and Tally budgets spending only (an income category's amount is counted as skipped). A month without a
+  row is one Actual shows as nothing budgeted. What is left of a category at a month's end: envelope
+  budgeting keeps it in the category, so the months carry over (rollover; Actual carries overspending
+  only with the `carryover` flag, Tally's rollover always does: see docs/importing.md); tracking
+  budgeting carries only with the `carryover` flag, so rollover is that flag.
 
-Not read: budgets (amounts per category and month), schedules, rules, tags, notes on accounts and
-categories (the `notes` table), bank-sync links.
+Not read: schedules, rules, tags, notes on accounts and categories (the `notes` table), bank-sync links,
+budget goals and templates, money held for next month.
 """
 
 import io
@@ -42,6 +52,7 @@ from typing import Any, BinaryIO
 from tally_ledger.history.model import (
     History,
     HistoryAccount,
+    HistoryBudget,
     HistoryCategory,
     HistoryError,
     HistoryPart,
@@ -292,6 +303,7 @@ class _Reader:
         history.transactions = sorted(plain, key=lambda t: (t.booked_on, t.source_id))
         history.transfers = sorted(transfers, key=lambda t: (t.booked_on, t.source_id))
         history.payees = sorted({t.payee for t in history.transactions if t.payee}, key=str.lower)
+        history.budgets = self.budgets(categories)
         history.skipped = dict(self.skipped)
         return history
 
@@ -380,14 +392,14 @@ class _Reader:
             return True
         return payee_of.get(row["description"] or "") == "Starting Balance"
 
-    def minor(self, row: sqlite3.Row) -> int:
+    def minor(self, row: sqlite3.Row, table: str = "transactions") -> int:
         cents = int(row["amount"])
         if self.minor_digits == 2:
             return cents
         scaled, left = divmod(cents * 10 ** self.minor_digits, 100)
         if left:
             raise HistoryError(f"amount {cents / 100} has more decimals than the currency's "
-                               f"{self.minor_digits}", f"db.sqlite, transactions row {row['id']}")
+                               f"{self.minor_digits}", f"db.sqlite, {table} row {row['id']}")
         return int(scaled)
 
     def day(self, row: sqlite3.Row) -> date:
@@ -447,7 +459,59 @@ class _Reader:
             status=max(self.status(out), self.status(into), key=_STATUS_ORDER.index))
 
 
+    # budgets
+
+    def budget_type(self) -> str:
+        """"envelope" (Actual's default, also when the file does not say) or "tracking"."""
+        if "preferences" not in _tables(self.db) or "value" not in _columns(self.db, "preferences"):
+            return "envelope"
+        row = self.db.execute("SELECT value FROM preferences WHERE id = 'budgetType'").fetchone()
+        return "tracking" if row is not None and _text(row["value"]) == "tracking" else "envelope"
+
+    def budgets(self, categories: list[HistoryCategory]) -> list[HistoryBudget]:
+        """The rows of the budget table in use, of live expense categories, month by month."""
+        tracking = self.budget_type() == "tracking"
+        table = "reflect_budgets" if tracking else "zero_budgets"
+        if table not in _tables(self.db):
+            return []
+        absent = [c for c in ("id", "month", "category", "amount") if c not in _columns(self.db, table)]
+        if absent:
+            raise HistoryError(f"table {table} has no column {', '.join(absent)}: not an Actual Budget "
+                               "database, or one older than this reader knows (2022 on)", "db.sqlite")
+        carryover = _optional(self.db, table, "carryover", "0")
+        kinds = {c.source_id: c.kind for c in categories}
+        found = []
+        for row in self.db.execute(f"SELECT id, month, category, amount, {carryover} "  # noqa: S608
+                                   f"FROM {table} ORDER BY month, rowid"):
+            kind = kinds.get(row["category"])
+            if kind is None:
+                continue  # a deleted category's: Actual's sheet counts it nowhere
+            where = f"db.sqlite, {table} row {row['id']}"
+            if row["amount"] is not None and not isinstance(row["amount"], int):
+                raise HistoryError(f"amount {row['amount']!r} is not a whole number of cents", where)
+            amount = self.minor(row, table) if row["amount"] else 0
+            if kind is CategoryKind.income:
+                if amount:
+                    self.skipped["budget of an income category (Tally budgets spending)"] += 1
+                continue
+            if amount < 0:
+                self.skipped["budget below nothing (counted as nothing budgeted)"] += 1
+                amount = 0
+            found.append(HistoryBudget(category_id=row["category"], month=_month(row["month"], where),
+                                       amount_minor=amount, rollover=not tracking or bool(row["carryover"])))
+        return found
+
+
 _STATUS_ORDER = [ClearedState.uncleared, ClearedState.cleared, ClearedState.reconciled]
+
+
+def _month(value: Any, where: str) -> date:
+    """Actual's month, an integer YYYYMM, as its first day."""
+    try:
+        number = int(value)
+        return date(number // 100, number % 100, 1)
+    except (TypeError, ValueError) as exc:
+        raise HistoryError(f"month {value!r} is not a month (YYYYMM)", where) from exc
 
 
 def _parent_id(row: sqlite3.Row) -> str:

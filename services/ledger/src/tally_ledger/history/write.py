@@ -19,6 +19,8 @@ and transfers, through the ledger's domain and repository like any other write.
   spending. Its own API refuses such entries (`check_state`), so they are written as events directly.
 - A split whose parts all go the same way, each on a category of that kind, becomes one split
   transaction; any other (a refund among purchases, an uncategorised part) one transaction per part.
+- Budgets go last, once the transactions are in (so the budget service does not judge each past
+  transaction against them), as events for the budget service (`budgets.py`); undo takes them out too.
 """
 
 import asyncio
@@ -46,6 +48,7 @@ from tally_ledger.domain import (
     referenced_ids,
     state_of,
 )
+from tally_ledger.history import budgets
 from tally_ledger.history.model import History, HistoryTransaction, HistoryTransfer
 from tally_ledger.repository import Context
 from tallykit.contracts import registry
@@ -384,9 +387,11 @@ async def migrate(db: Database, settings: ServiceSettings, ctx: Context, history
     ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=migration_id)
     async with db.read() as session:
         planned = await plan(session, ctx, history, currency, targets)
+    with _rules("budgets"):
+        wanted = budgets.by_category(history, planned.categories)
     counts = {"accounts_new": len(planned.new_accounts), "categories_new": len(planned.new_categories),
               "categories_reused": planned.reused_categories, "transactions_new": 0, "transfers_new": 0,
-              "restored": 0, "already_there": 0}
+              "restored": 0, "already_there": 0, "budgets_new": 0}
     async with db.transaction() as session:
         await _lock(session, tenant)
         now = datetime.now(UTC)
@@ -412,6 +417,8 @@ async def migrate(db: Database, settings: ServiceSettings, ctx: Context, history
                 await session.execute(_touch(migration_id).values(counts=counts))
         async with db.transaction() as session:
             await _archive(session, settings, ctx, planned.closed)
+            counts["budgets_new"] = await budgets.record(session, settings, ctx, wanted, history.source,
+                                                         currency)
             await session.execute(_touch(migration_id).values(status=Status.imported, counts=counts,
                                                                finished_at=func.now()))
             return await _get(session, tenant, migration_id)
@@ -502,8 +509,9 @@ async def _reopen_undone(session: AsyncSession, settings: ServiceSettings, ctx: 
 
 async def undo(db: Database, settings: ServiceSettings, ctx: Context, migration_id: UUID) -> Migration:
     """Take out what a migration wrote: delete its transactions and transfers (a reconciled one is
-    marked cleared first), archive the accounts it opened. The categories it created stay (empty).
-    What was changed by hand since stays changed; what was deleted by hand stays deleted."""
+    marked cleared first), archive the accounts it opened, take out the budget months it imported. The
+    categories it created stay (empty). What was changed by hand since stays changed; what was deleted
+    by hand stays deleted."""
     migration, undo_id = await start_undo(db, ctx, migration_id)
     return await run_undo(db, settings, ctx, migration, undo_id)
 
@@ -544,6 +552,7 @@ async def run_undo(db: Database, settings: ServiceSettings, ctx: Context, migrat
                 await session.execute(_touch(migration_id).values(counts=counts))
         async with db.transaction() as session:
             await _archive(session, settings, ctx, written.get("ledger.AccountOpened", []))
+            counts["budgets_undone"] = await budgets.take_out(session, settings, ctx, migration_id)
             await session.execute(_touch(migration_id).values(status=Status.undone, counts=counts,
                                                                undone_at=func.now()))
             return await _get(session, tenant, migration_id)
