@@ -1,5 +1,7 @@
-// #/import — the import wizard (upload → map → preview with each row's category → confirm → result with
-// undo), the recent imports,
+// #/import — the import wizard for any file: a bank statement (upload → which account → map → preview with
+// each row's category → confirm → result with undo; a file naming several bank accounts is imported one
+// account after another) or a whole history from another app (what the file holds → which account each of
+// its accounts goes into → import with progress → undo), the recent imports and histories,
 // and the exports (transactions as CSV or XLSX for an account and dates; the whole ledger as JSON, which
 // restores into an empty household).
 //
@@ -11,8 +13,12 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
+import { accountKindLabel } from "../panels/panel.js";
 
-const ACCEPT = ".csv,.txt,.tsv,.ofx,.qfx,.qif,.xml,.sta,.mt940,.940,.942,.mt942";
+const STATEMENTS = [".ofx", ".qfx", ".qif", ".xml", ".sta", ".mt940", ".940", ".942", ".mt942", ".txt", ".tsv"];
+// A CSV may be a statement or another app's history: the history import is asked first and says when it is not.
+const HISTORIES = [".zip", ".csv", ".gnucash", ".sqlite", ".sqlite3", ".gz", ".beancount", ".bean", ".ledger"];
+const ACCEPT = [...STATEMENTS, ...HISTORIES].join(",");
 const ROLES = [
   ["date_column", "imports.roles.date"], ["amount_column", "imports.roles.amount"], ["debit_column", "imports.roles.debit"],
   ["credit_column", "imports.roles.credit"], ["direction_column", "imports.roles.direction"],
@@ -98,36 +104,199 @@ export async function renderImports(container) {
   const accountName = (id) => accounts.find((a) => a.id === id)?.name ?? t("imports.anAccount");
   const accountCurrency = (id) => accounts.find((a) => a.id === id)?.currency ?? "EUR";
 
-  // --- step 1: upload -----------------------------------------------------------------------------------
+  // --- step 1: upload any file ---------------------------------------------------------------------------
   function showUpload() {
     status.clear();
-    if (!accounts.length) {
-      replace(wizard, h("p", {}, t("imports.openAccountFirst")));
-      return;
-    }
-    const account = h("select", { name: "account_id", required: true },
-      options(accounts.map((a) => [a.id, `${a.name} (${a.currency})`])));
+    const account = h("select", { name: "account_id" },
+      options([["", t("imports.fromFile")], ...accounts.map((a) => [a.id, `${a.name} (${a.currency})`]),
+        ["new", t("imports.newFromFile")]]));
     const mapping = h("select", { name: "mapping_name" },
       options([["", t("imports.detect")], ...mappings.map((m) => [m.name, t("imports.savedMapping", { name: m.name })])]));
     const file = h("input", { type: "file", name: "file", accept: ACCEPT, required: true });
-    const form = h("form", { class: "stack", novalidate: true },
-      field(t("imports.account"), account),
+    const form = h("form", { class: "stack", novalidate: true, "aria-label": t("imports.title") },
       field(t("imports.file"), file, t("imports.fileHint")),
+      field(t("imports.account"), account, t("imports.accountHint")),
       field(t("imports.mapping"), mapping),
       h("button", { type: "submit", class: "primary" }, t("imports.upload")));
     onSubmit(form, status, async () => {
       if (!file.files.length) throw new Error(t("imports.chooseFile"));
-      const body = new FormData();
-      body.append("account_id", account.value);
-      if (mapping.value) body.append("mapping_name", mapping.value);
-      body.append("file", file.files[0]);
-      showPreview(await (await send("/ledger/imports", { method: "POST", form: body })).json());
+      const chosen = file.files[0];
+      const name = chosen.name.toLowerCase();
+      if (!STATEMENTS.some((ext) => name.endsWith(ext))) {
+        const found = await readHistory(chosen);
+        if (found) {
+          showHistory(chosen, found);
+          return;
+        }
+      }
+      await uploadStatement(chosen, { accountId: account.value, mappingName: mapping.value });
     });
     replace(wizard, form);
   }
 
+  /** What another app's export holds (a dry run), or null when the file is not one (then it is a statement). */
+  async function readHistory(chosen) {
+    const body = new FormData();
+    body.append("dry_run", "true");
+    body.append("file", chosen);
+    try {
+      return (await (await send("/ledger/histories", { method: "POST", form: body })).json()).found;
+    } catch (error) {
+      if (error.problem?.not_a_history) return null;
+      throw error;
+    }
+  }
+
+  /** Uploads a statement into the chosen account (or the one the file names); a file whose accounts are not
+   * known yet, or that names several, asks where each goes. `queue` holds the file's other accounts, next. */
+  async function uploadStatement(chosen, { accountId = "", mappingName = "", source = null, queue = [] }) {
+    const body = new FormData();
+    if (accountId) body.append("account_id", accountId);
+    if (mappingName) body.append("mapping_name", mappingName);
+    if (source) body.append("source", source);
+    body.append("file", chosen);
+    let preview;
+    try {
+      preview = await (await send("/ledger/imports", { method: "POST", form: body })).json();
+    } catch (error) {
+      if (error.problem?.accounts?.length && !source) {
+        showStatementAccounts(chosen, error.problem.accounts, mappingName);
+        return;
+      }
+      throw error;
+    }
+    if (!accounts.some((a) => a.id === preview.batch.account_id)) {
+      ({ items: accounts } = await api("/ledger/accounts")); // one was opened for the statement
+    }
+    const next = queue.length
+      ? () => uploadStatement(chosen, { ...queue[0], mappingName, queue: queue.slice(1) }) : null;
+    showPreview(preview, next);
+  }
+
+  // --- a statement naming bank accounts Tally does not know yet, or several -------------------------------
+  function showStatementAccounts(chosen, found, mappingName) {
+    const rows = found.map((source) => {
+      const same = accounts.filter((a) => !source.currency || a.currency === source.currency);
+      const select = h("select", { "aria-label": t("imports.goesInto", { name: source.name || source.key }) },
+        options([...same.map((a) => [a.id, a.name]), ["new", t("imports.newNamed", { name: source.name || source.key })],
+          ["skip", t("imports.skip")]], source.account_id ?? "new"));
+      return { source, select };
+    });
+    const form = h("form", { class: "stack", "aria-label": t("imports.whichAccounts") },
+      h("p", {}, t("imports.fileNames", { count: found.length,
+        new: found.filter((f) => !f.account_id).length })),
+      h("div", { class: "table-scroll" }, h("table", {},
+        h("thead", {}, h("tr", {}, [t("imports.bankAccount"), t("imports.rows"), t("imports.goesIntoHeading")]
+          .map((heading) => h("th", { scope: "col" }, heading)))),
+        h("tbody", {}, rows.map(({ source, select }) => h("tr", {},
+          h("td", {}, h("strong", { class: "block", text: source.name || source.key }),
+            h("span", { class: "muted", text: [source.key, source.currency].filter(Boolean).join(" · ") })),
+          h("td", { class: "amount" }, String(source.rows)), h("td", {}, select)))))),
+      h("button", { type: "submit", class: "primary" }, t("imports.continue")),
+      h("button", { type: "button", class: "link", onclick: showUpload }, t("imports.another")));
+    onSubmit(form, status, async () => {
+      const queue = rows.filter(({ select }) => select.value !== "skip")
+        .map(({ source, select }) => ({ accountId: select.value, source: source.key }));
+      if (!queue.length) throw new Error(t("imports.nothingChosen"));
+      await uploadStatement(chosen, { ...queue[0], mappingName, queue: queue.slice(1) });
+    });
+    replace(wizard, form);
+  }
+
+  // --- a whole history from another app -------------------------------------------------------------------
+  function showHistory(chosen, found) {
+    const same = accounts.filter((a) => a.currency === found.currency && !a.archived);
+    const rows = found.accounts.map((source) => ({ source, select: h("select", {
+      "aria-label": t("imports.goesInto", { name: source.name }) },
+    options([["", t("imports.newNamed", { name: source.name })], ...same.map((a) => [a.id, a.name])], "")) }));
+    const skipped = Object.entries(found.skipped ?? {});
+    const form = h("form", { class: "stack", "aria-label": t("imports.historyTitle") },
+      h("p", { role: "status" }, h("strong", {}, found.summary)),
+      h("p", { class: "muted" }, t("imports.historyHint", { currency: found.currency })),
+      h("div", { class: "table-scroll" }, h("table", {},
+        h("thead", {}, h("tr", {}, [t("imports.theirAccount"), t("imports.opening"), t("imports.goesIntoHeading")]
+          .map((heading) => h("th", { scope: "col" }, heading)))),
+        h("tbody", {}, rows.map(({ source, select }) => h("tr", {},
+          h("td", {}, h("strong", { class: "block", text: source.name }),
+            h("span", { class: "muted", text: source.closed ? t("imports.closed") : accountKindLabel(source.kind) })),
+          h("td", { class: "amount" }, formatMoney(source.opening_balance_minor, found.currency)),
+          h("td", {}, select)))))),
+      skipped.length ? h("p", { class: "muted" }, t("imports.leftOut", {
+        list: skipped.map(([why, count]) => `${why}: ${count}`).join("; ") })) : null,
+      h("button", { type: "submit", class: "primary" }, t("imports.importHistory", { count: found.transactions })),
+      h("button", { type: "button", class: "link", onclick: showUpload }, t("imports.another")));
+    onSubmit(form, status, async () => {
+      const body = new FormData();
+      body.append("currency", found.currency);
+      const targets = Object.fromEntries(rows.filter(({ select }) => select.value)
+        .map(({ source, select }) => [source.source_id, select.value]));
+      if (Object.keys(targets).length) body.append("accounts", JSON.stringify(targets));
+      body.append("file", chosen);
+      const migration = await followHistory(found,
+        send("/ledger/histories", { method: "POST", form: body }).then((response) => response.json()));
+      ({ items: accounts } = await api("/ledger/accounts"));
+      showHistoryResult(migration);
+      await loadHistory();
+    });
+    replace(wizard, form);
+  }
+
+  /** The history import runs within its request: while it does, the migration it started shows its counts. */
+  async function followHistory(found, request) {
+    const bar = h("progress", { max: Math.max(found.transactions, 1) });
+    const label = h("p", { role: "status", "aria-live": "polite" });
+    replace(wizard, field(t("imports.importingHistory", { name: found.name }), bar), label);
+    let finished = false;
+    const answer = request.finally(() => { finished = true; });
+    const started = Date.now();
+    while (!finished) {
+      await Promise.race([answer.catch(() => null), new Promise((resolve) => { setTimeout(resolve, 1000); })]);
+      if (finished) break;
+      const [latest] = (await api("/ledger/histories?limit=1")).items;
+      if (latest && latest.status === "importing" && Date.parse(latest.created_at) >= started - 60_000) {
+        const done = latest.counts.transactions_new + latest.counts.transfers_new + latest.counts.already_there
+          + latest.counts.restored;
+        bar.value = done;
+        label.textContent = t("imports.progress", { done, count: found.transactions });
+      }
+    }
+    return (await answer).migration;
+  }
+
+  function showHistoryResult(migration) {
+    const undo = h("button", { type: "button", onclick: () => undoHistory(migration) }, t("imports.undoImport"));
+    replace(wizard,
+      h("p", { class: "status ok", role: "status" }, t("imports.historyResult", {
+        count: migration.counts.transactions_new + migration.counts.transfers_new,
+        accounts: migration.counts.accounts_new, categories: migration.counts.categories_new,
+        already: migration.counts.already_there })),
+      h("div", { class: "row-item" }, undo,
+        h("button", { type: "button", class: "primary", onclick: showUpload }, t("imports.importAnother")),
+        h("a", { href: "#/" }, t("imports.seeTransactions"))));
+  }
+
+  async function undoHistory(migration) {
+    status.clear();
+    try {
+      let current = await api(`/ledger/histories/${migration.id}/undo`, { method: "POST" });
+      const label = h("p", { role: "status", "aria-live": "polite" });
+      replace(wizard, h("p", {}, t("imports.undoing", { name: migration.filename })), h("progress", {}), label);
+      while (current.status === "undoing") {
+        await new Promise((resolve) => { setTimeout(resolve, 500); });
+        current = await api(`/ledger/histories/${migration.id}`);
+        label.textContent = t("imports.undoneSoFar", { count: current.counts.undone ?? 0 });
+      }
+      showUpload();
+      if (current.status === "undone") status.ok(t("imports.undone", { name: current.filename }));
+      else status.error(t("imports.undoStopped", { error: current.error ?? t("imports.tryAgain") }));
+      await loadHistory();
+    } catch (error) {
+      status.error(error.message);
+    }
+  }
+
   // --- steps 2 and 3: map and preview -----------------------------------------------------------------
-  function showPreview(preview) {
+  function showPreview(preview, next = null) {
     const batch = preview.batch;
     const currency = accountCurrency(batch.account_id);
     const current = preview.mapping ? { ...preview.mapping } : null;
@@ -225,7 +394,7 @@ export async function renderImports(container) {
       const started = await api(`/ledger/imports/${batch.id}/confirm`, { method: "POST", body });
       if (body.save_mapping_as) mappings = (await api("/ledger/imports/mappings")).items;
       const done = await follow(started, "imports.importing");
-      if (done.status === "imported") showResult(done);
+      if (done.status === "imported") showResult(done, next);
       else status.error(t("imports.stoppedConfirm", { error: done.error ?? t("imports.tryAgain") }));
       await loadHistory();
     });
@@ -234,14 +403,22 @@ export async function renderImports(container) {
   }
 
   // --- step 4: result, with undo --------------------------------------------------------------------------
-  function showResult(batch) {
+  function showResult(batch, next = null) {
     const undo = h("button", { type: "button", onclick: () => undoBatch(batch) }, t("imports.undoImport"));
+    const goOn = next ? h("button", { type: "button", class: "primary", onclick: async () => {
+      status.clear();
+      try {
+        await next();
+      } catch (error) {
+        status.error(error.message);
+      }
+    } }, t("imports.nextAccount")) : null;
     replace(wizard,
       h("p", { class: "status ok", role: "status" },
         t("imports.result", { count: batch.rows_new, account: accountName(batch.account_id),
           duplicates: batch.rows_duplicate, skipped: batch.rows_skipped })),
-      h("div", { class: "row-item" }, undo,
-        h("button", { type: "button", class: "primary", onclick: showUpload }, t("imports.importAnother")),
+      h("div", { class: "row-item" }, undo, goOn,
+        h("button", { type: "button", class: next ? "" : "primary", onclick: showUpload }, t("imports.importAnother")),
         h("a", { href: "#/" }, t("imports.seeTransactions"))));
   }
 
@@ -288,8 +465,22 @@ export async function renderImports(container) {
   }
 
   async function loadHistory() {
-    const { items } = await api("/ledger/imports?limit=20");
-    replace(history, items.length ? items.map((batch) => h("li", { class: "row-item" },
+    const [{ items }, { items: migrations }] = await Promise.all([api("/ledger/imports?limit=20"),
+      api("/ledger/histories?limit=10")]);
+    const histories = migrations.map((migration) => h("li", { class: "row-item" },
+      h("span", { class: "grow" },
+        h("strong", { class: "block", text: `${migration.filename} · ${migration.source}` }),
+        h("span", { class: "muted", text: `${formatDateTime(migration.created_at)} · `
+          + `${STATUSES[migration.status] ? t(STATUSES[migration.status]) : migration.status} · ${migration.summary}`
+          + (migration.error ? ` · ${migration.error}` : "") })),
+      migration.status === "imported" || migration.status === "failed"
+        ? h("button", { type: "button", class: "small", onclick: () => undoHistory(migration),
+          "aria-label": t("imports.undoNamed", { name: migration.filename }) }, t("imports.undo")) : null));
+    if (!items.length && !histories.length) {
+      replace(history, h("li", { class: "empty", text: t("imports.nothing") }));
+      return;
+    }
+    replace(history, ...histories, ...items.map((batch) => h("li", { class: "row-item" },
       h("span", { class: "grow" },
         h("strong", { class: "block", text: batch.filename }),
         h("span", { class: "muted", text: `${accountName(batch.account_id)} · ${formatDateTime(batch.created_at)} · `
@@ -300,8 +491,7 @@ export async function renderImports(container) {
       batch.status === "imported"
         ? h("button", { type: "button", class: "small", onclick: () => undoBatch(batch) }, t("imports.undo")) : null,
       batch.status === "failed"
-        ? h("button", { type: "button", class: "small", onclick: () => resume(batch) }, t("imports.goOn")) : null))
-      : h("li", { class: "empty", text: t("imports.nothing") }));
+        ? h("button", { type: "button", class: "small", onclick: () => resume(batch) }, t("imports.goOn")) : null)));
   }
 
   // --- exports --------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ class HistoryFoundPublic(BaseModel):
     source: str
     name: str
     summary: str
+    currency: str  # the currency its amounts were read in
     accounts: list[HistoryAccountPublic]
     groups: int
     categories: int
@@ -86,9 +87,9 @@ class HistoryMigrationsPublic(BaseModel):
     items: list[HistoryMigrationPublic]
 
 
-def _found(history: History) -> HistoryFoundPublic:
+def _found(history: History, currency: str) -> HistoryFoundPublic:
     return HistoryFoundPublic(
-        source=history.source, name=history.name, summary=history.summary(),
+        source=history.source, name=history.name, summary=history.summary(), currency=currency,
         accounts=[HistoryAccountPublic(source_id=a.source_id, name=a.name, kind=a.kind.value, closed=a.closed,
                                      opening_balance_minor=a.opening_balance_minor)
                   for a in history.accounts],
@@ -105,6 +106,8 @@ def _read(file: Path, filename: str, minor_digits: int) -> History:
     """The history in a file, whichever app made it (told by the content)."""
     try:
         return sources.read(file, filename, minor_digits=minor_digits)
+    except sources.NotAHistory as exc:  # the web client then offers the file as a statement
+        raise InvalidInput(f"the file cannot be imported: {exc}", not_a_history=True) from exc
     except HistoryError as exc:
         raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
 
@@ -158,7 +161,11 @@ async def _import(principal: Principal, request: Request, upload: uploads.Upload
     except ValueError as exc:
         raise InvalidInput(f"currency {currency!r} is not one this ledger knows") from exc
     history = await asyncio.to_thread(_read, upload.path, filename, digits)
-    found = _found(history)
+    if history.currency and history.currency != currency:  # a GnuCash book, a Beancount ledger say theirs
+        raise InvalidInput(f"the file cannot be imported in {currency}: the {history.source} keeps its "
+                           f"amounts in {history.currency}; import it with currency {history.currency}",
+                           where="currency")
+    found = _found(history, currency)
     if fields.get("dry_run", "").lower() in ("1", "true", "yes"):
         return HistoryImportPublic(found=found, migration=None)
     targets = _targets(fields.get("accounts", ""))

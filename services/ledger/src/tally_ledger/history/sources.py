@@ -14,6 +14,10 @@ from tally_ledger.history.model import History, HistoryError
 HEAD_BYTES = 64 * 1024  # what `looks_like` sees of a file
 
 
+class NotAHistory(HistoryError):
+    """No source app claims the file (it may be a bank statement instead)."""
+
+
 class Source(Protocol):
     SOURCE: str  # what the person calls it: "Actual Budget export"
     APP: str  # a short key, part of the ids written (never change it once released)
@@ -38,7 +42,7 @@ def source_of(file: Path, filename: str) -> Source:
     for source in SOURCES:
         if source.looks_like(head, filename):
             return source
-    raise HistoryError("the file is not a history export this version reads; these are: "
+    raise NotAHistory("the file is not a history export this version reads; these are: "
                        + ", ".join(s.SOURCE for s in SOURCES))
 
 
