@@ -1,12 +1,13 @@
-"""`ledger.events` → categories, spending and balances, and the alerts they may fire; `auth.events` →
-household settings (from its creation on) and deleted households."""
+"""`ledger.events` → categories, spending and balances, and the alerts they may fire, and the budgets of
+histories imported from other apps (importing.py); `auth.events` → household settings (from its creation
+on) and deleted households."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_budget import handlers, projections, store
+from tally_budget import handlers, importing, projections, store
 from tallykit.consumer import EventConsumer, after_events
 from tallykit.contracts import registry
 from tallykit.db import Database
@@ -39,6 +40,12 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
 
         return handle
 
+    async def budgets_imported(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+        await importing.budgets_imported(session, settings, envelope, payload)
+
+    async def imported_budgets_removed(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+        await importing.imported_budgets_removed(session, settings, envelope, payload)
+
     return EventConsumer(
         db=db,
         settings=settings,
@@ -56,6 +63,8 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
             "ledger.TransactionAmended": money_moved,
             "ledger.TransactionDeleted": money_moved,
             "ledger.TransactionRestored": money_moved,
+            "ledger.BudgetsImported": budgets_imported,
+            "ledger.ImportedBudgetsRemoved": imported_budgets_removed,
             "auth.TenantCreated": projections.tenant_created,
             "auth.HouseholdSettingsChanged": projections.household_settings_changed,
             "auth.UserDeleted": projections.user_deleted,

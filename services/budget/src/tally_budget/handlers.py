@@ -221,6 +221,10 @@ async def remove_budget(
             actor=principal.actor,
         )
         await store.delete_budget(session, budget.id)
+        if budget.category_id is not None:
+            # Months a history import brought for it go too: importing the history again, or undoing
+            # another import of it, does not bring back a budget the person removed.
+            await store.forget_imported_months(session, principal.tenant_id, budget.category_id)
         await enqueue(session, settings.topic(TOPIC), [removed])
 
 

@@ -8,8 +8,11 @@ Read models from the ledger (rebuildable from its events):
 From auth: `households` (base currency, time zone, first day of the week).
 
 Owned here:
-- `budgets` (one per category or per group) with `budget_amounts` (amount and rollover from a period on);
-  `version` is the budget's event stream position.
+- `budgets` (one per category or per group) with `budget_amounts` (amount and rollover from a period on;
+  `import_id`: the history import that wrote the version, none once set by hand); `version` is the
+  budget's event stream position.
+- `imported_months`: what histories imported from other apps budgeted per category and month, with the
+  import that brought each month (imported.py turns them into amount versions).
 - `alert_states`: per (budget, period start, threshold) whether it has fired and not re-armed since
   (threshold 0 is the pace warning); `alerts`: every alert fired, in order.
 - `goals`, `goal_contributions`.
@@ -43,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget.domain import AmountVersion, CategoryInfo, Target
 from tally_budget.flows import AccountFlow, CategoryFlow
+from tally_budget.imported import ImportedMonth
 from tally_budget.periods import PeriodKind, PeriodSpec
 from tallykit import forgetting
 from tallykit.db import upsert_adding
@@ -137,6 +141,18 @@ budget_amounts = Table(
     Column("effective_from", Date, primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
     Column("rollover", Boolean, nullable=False),
+    Column("import_id", PgUUID(as_uuid=True)),
+)
+
+imported_months = Table(
+    "imported_months",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("category_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("rollover", Boolean, nullable=False),
+    Column("import_id", PgUUID(as_uuid=True), nullable=False),
 )
 
 alert_states = Table(
@@ -250,6 +266,7 @@ async def forget_tenant(session: AsyncSession, tenant_id: UUID) -> None:
         category_merges,
         categories,
         households,
+        imported_months,
     ):
         await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
 
@@ -642,14 +659,102 @@ async def update_budget_settings(
 
 
 async def set_amount_version(session: AsyncSession, budget_id: UUID, version: AmountVersion) -> None:
-    """From `effective_from` on (until a later version) the budget is this; periods before keep theirs."""
+    """From `effective_from` on (until a later version) the budget is this; periods before keep theirs.
+    Set by hand: a version an import wrote becomes the person's."""
     values = {"amount_minor": version.amount_minor, "rollover": version.rollover}
     statement = insert(budget_amounts).values(
         budget_id=budget_id, effective_from=version.effective_from, **values
     )
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=[budget_amounts.c.budget_id, budget_amounts.c.effective_from], set_=values
+            index_elements=[budget_amounts.c.budget_id, budget_amounts.c.effective_from],
+            set_={**values, "import_id": None},
+        )
+    )
+
+
+# --- budgets from imported histories ---------------------------------------------------------------------
+
+
+async def add_imported_months(
+    session: AsyncSession, tenant_id: UUID, category_id: UUID, months: Iterable[ImportedMonth]
+) -> None:
+    """A month an import brought before stays that import's."""
+    rows = [{"tenant_id": tenant_id, "category_id": category_id, **asdict(m)} for m in months]
+    if rows:
+        await session.execute(insert(imported_months).on_conflict_do_nothing(), rows)
+
+
+async def remove_imported_months(
+    session: AsyncSession, tenant_id: UUID, category_id: UUID, months: Iterable[date], import_id: UUID
+) -> None:
+    c = imported_months.c
+    await session.execute(
+        delete(imported_months).where(
+            c.tenant_id == tenant_id,
+            c.category_id == category_id,
+            c.import_id == import_id,
+            c.month.in_(list(months)),
+        )
+    )
+
+
+async def forget_imported_months(session: AsyncSession, tenant_id: UUID, category_id: UUID) -> None:
+    c = imported_months.c
+    await session.execute(
+        delete(imported_months).where(c.tenant_id == tenant_id, c.category_id == category_id)
+    )
+
+
+async def list_imported_months(
+    session: AsyncSession, tenant_id: UUID, category_id: UUID
+) -> list[ImportedMonth]:
+    c = imported_months.c
+    query = (
+        select(c.month, c.amount_minor, c.rollover, c.import_id)
+        .where(c.tenant_id == tenant_id, c.category_id == category_id)
+        .order_by(c.month)
+    )
+    return [
+        ImportedMonth(month, int(amount), rollover, by)
+        for month, amount, rollover, by in await session.execute(query)
+    ]
+
+
+async def imported_versions(session: AsyncSession, budget_id: UUID) -> dict[date, AmountVersion]:
+    """The budget's versions an import wrote and nobody has set by hand since."""
+    c = budget_amounts.c
+    query = select(c.effective_from, c.amount_minor, c.rollover).where(
+        c.budget_id == budget_id, c.import_id.is_not(None)
+    )
+    return {
+        day: AmountVersion(day, int(amount), rollover)
+        for day, amount, rollover in await session.execute(query)
+    }
+
+
+async def add_imported_version(
+    session: AsyncSession, budget_id: UUID, version: AmountVersion, import_id: UUID
+) -> None:
+    """Never in place of a version there already."""
+    await session.execute(
+        insert(budget_amounts)
+        .values(
+            budget_id=budget_id,
+            effective_from=version.effective_from,
+            amount_minor=version.amount_minor,
+            rollover=version.rollover,
+            import_id=import_id,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def remove_imported_version(session: AsyncSession, budget_id: UUID, effective_from: date) -> None:
+    c = budget_amounts.c
+    await session.execute(
+        delete(budget_amounts).where(
+            c.budget_id == budget_id, c.effective_from == effective_from, c.import_id.is_not(None)
         )
     )
 
