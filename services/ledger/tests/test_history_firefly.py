@@ -149,6 +149,8 @@ def _header_only() -> bytes:
     (lambda: EXPORT, {"currency": "JPY"}, "amount 8.21 has more decimals than the currency's 0",
      "line 2 (journal 40)"),
     (lambda: EXPORT + b"x" * 200_000, {}, "longer than 128 KiB", "line 59"),
+    # The accounts kept are in Firefly's primary currency, euros: dollars are not what the file holds.
+    (lambda: EXPORT, {"currency": "USD"}, "keeps its amounts in EUR", "currency"),
 ])
 async def test_a_broken_file_is_refused_by_name_and_nothing_is_written(
     ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot,
