@@ -166,11 +166,12 @@ def test_an_imports_plan_lets_choices_win_then_rules_then_confident_suggestions(
     entries[1] = StatementEntry(TransactionKind.expense, 6_000, DAY, "SHELL 3 HAMBURG",
                                 category=categories[ids["eating out"]])  # as a rule set it
     plan = Plan(trained, usable, 0.9, True, {"line 3": ids["fuel"], "line 4": None}, categories)
-    out, by = plan.categorise(uuid4(), rows, entries)
+    so_far = [None, CategorisedBy.rule, None, None, None]
+    out, by = plan.categorise(uuid4(), rows, entries, so_far)
     names = [usable.names[str(e.category.id)] if e.category else None for e in out]
     assert names == ["groceries", "eating out", None, "fuel", None]
     assert by == [CategorisedBy.suggestion, CategorisedBy.rule, None, CategorisedBy.person, None]
     off = Plan(trained, usable, 0.9, False, {}, categories)
-    assert [e.category for e in off.categorise(uuid4(), rows[:1], entries[:1])[0]] == [None]
+    assert [e.category for e in off.categorise(uuid4(), rows[:1], entries[:1], [None])[0]] == [None]
     strict = Plan(trained, usable, 1.0, True, {}, categories)  # nothing is that sure
-    assert strict.categorise(uuid4(), rows[:1], entries[:1])[1] == [None]
+    assert strict.categorise(uuid4(), rows[:1], entries[:1], [None])[1] == [None]

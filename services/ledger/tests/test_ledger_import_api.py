@@ -436,3 +436,38 @@ async def test_a_confirm_takes_the_rows_its_preview_read_and_reads_again_otherwi
                               headers=home.headers)).status_code == 202
     assert len(reads) == 4  # previewed with another mapping than it was confirmed with: read again
     assert (await _batch(ledger, home.headers, second["batch"]["id"]))["rows_new"] == 8
+
+
+async def test_a_qif_file_s_categories_and_splits_are_recorded(
+    ledger: httpx.AsyncClient, household: Callable[[], Any],
+    give_defaults: Callable[[Any], Awaitable[dict[str, dict[str, Any]]]],
+) -> None:
+    home = household()
+    defaults = await give_defaults(home)  # Food: Groceries, Income: Salary, ...
+    account = await _account(ledger, home.headers, "EUR")
+
+    preview = (await _upload(ledger, home.headers, account["id"], "qif_splits.qif")).json()
+    by_payee = {r["payee"]: r for r in preview["rows"]}
+    assert (by_payee["ACME Corp"]["suggested_category_id"], by_payee["ACME Corp"]["source"]) == (
+        defaults["Salary"]["id"], "file")
+
+    batch = await _import(ledger, home.headers, account["id"], "qif_splits.qif")
+    assert (batch["status"], batch["rows_new"]) == ("imported", 3)
+    categories = {c["id"]: c for c in (await ledger.get("/categories", headers=home.headers)).json()["items"]}
+    supplies = [c for c in categories.values() if c["name"] == "Supplies"]
+    assert [(c["group"], c["kind"]) for c in supplies] == [("Household", "expense")]
+    items = (await ledger.get("/transactions", params={"account_id": account["id"]},
+                              headers=home.headers)).json()["items"]
+    found = {t["payee"]: t for t in items}
+    # The paycheck's parts go both ways (pay in, taxes out): it is recorded whole on its own L category.
+    assert (found["ACME Corp"]["category_id"], found["ACME Corp"]["splits"]) == (defaults["Salary"]["id"], [])
+    target = found["Target"]
+    assert target["category_id"] is None
+    parts = [(categories[s["category_id"]]["name"], s["amount_minor"], s["note"]) for s in target["splits"]]
+    assert parts == [("Groceries", 5_215, ""), ("Supplies", 3_425, "Cleaning")]
+    assert found["Transfer to savings"]["category_id"] is None  # L[Savings]: a transfer, no category
+
+    again = await _import(ledger, home.headers, account["id"], "qif_splits.qif")
+    assert (again["rows_new"], again["rows_duplicate"]) == (0, 3)
+    after = (await ledger.get("/categories", headers=home.headers)).json()["items"]
+    assert len(after) == len(categories)  # nothing created twice

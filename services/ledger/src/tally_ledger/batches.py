@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -44,7 +44,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import categorising, handlers, projections, repository, store
+from tally_ledger import categorising, file_categories, handlers, projections, repository, store
 from tally_ledger.categorising import Plan
 from tally_ledger.domain import (
     Account,
@@ -54,6 +54,7 @@ from tally_ledger.domain import (
     record_statement,
     state_of,
 )
+from tally_ledger.file_categories import FileCategories
 from tally_ledger.importers import CsvMapping, StatementError, StatementFormat, StatementRow, parse
 from tally_ledger.importers.rows import SourceAccount
 from tally_ledger.repository import Context
@@ -450,13 +451,15 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
         fresh = new_rows(recordable, known)
         skipped = len(rows) - len(recordable)
         async with db.transaction() as session:
+            files = await file_categories.resolve(session, ctx, fresh, settings=settings)
             await session.execute(_touch(batch.id).values(
                 rows_total=len(rows), rows_done=len(rows) - len(fresh), rows_skipped=skipped, rows_new=0,
                 rows_duplicate=len(recordable) - len(fresh)))
 
         def prepare(start: int) -> asyncio.Future[_Chunk]:
+            rows = fresh[start:start + CHUNK_ROWS]
             return asyncio.ensure_future(asyncio.to_thread(
-                _prepare, account, fresh[start:start + CHUNK_ROWS], payee_names, book, ctx, batch, plan))
+                _prepare, account, rows, payee_names, book, ctx, batch, plan, files))
 
         upcoming = prepare(0) if fresh else None
         writing: deque[asyncio.Task[None]] = deque()
@@ -504,14 +507,11 @@ IMPORT_ROW_COLUMNS = ("transaction_id", "tenant_id", "batch_id", "account_id", "
 
 
 def _prepare(account: Account, rows: Sequence[StatementRow], payee_names: dict[str, str], book: RuleBook,
-             ctx: Context, batch: Batch, plan: Plan | None = None) -> _Chunk:
+             ctx: Context, batch: Batch, plan: Plan | None, files: FileCategories) -> _Chunk:
     """Work out a chunk without the database (this runs in a worker thread)."""
-    entries = [_entry(account, row, payee_names, book) for row in rows]
-    chosen_by: list[CategorisedBy | None]
+    entries, chosen_by = _categorised(account, rows, payee_names, book, files)
     if plan is not None:
-        entries, chosen_by = plan.categorise(account.id, rows, entries)
-    else:
-        chosen_by = [None if e.category is None else CategorisedBy.rule for e in entries]
+        entries, chosen_by = plan.categorise(account.id, rows, entries, chosen_by)
     try:
         payloads = record_statement(account, entries)
     except EntryViolation as exc:
@@ -561,6 +561,24 @@ async def _write(db: Database, settings: ServiceSettings, ctx: Context, batch: B
                                                       rows_new=import_batches.c.rows_new + done))
 
 
+def _categorised(account: Account, rows: Sequence[StatementRow], payee_names: dict[str, str], book: RuleBook,
+                 files: FileCategories) -> tuple[list[StatementEntry], list[CategorisedBy | None]]:
+    """Each row's entry after the rules, then the file's own categories and splits (the person chose
+    those in the app the file comes from: they win over the rules); and who chose each category."""
+    entries = [_entry(account, row, payee_names, book) for row in rows]
+    by = [None if e.category is None else CategorisedBy.rule for e in entries]
+    if not files.found:
+        return entries, by
+    for n, row in enumerate(rows):
+        if row.splits and (split := files.splits(row)) is not None:
+            entries[n] = replace(entries[n], category=None, splits=split[0], split_categories=split[1])
+            by[n] = CategorisedBy.person
+        elif row.category and (category := files.of(row.category, row.amount_minor)) is not None:
+            entries[n] = replace(entries[n], category=category)
+            by[n] = CategorisedBy.person
+    return entries, by
+
+
 def _entry(account: Account, row: StatementRow, payee_names: dict[str, str],
            book: RuleBook) -> StatementEntry:
     """The transaction a statement row asks for, after the household's rules and payee merges."""
@@ -600,21 +618,24 @@ async def suggestions(db: Database, ctx: Context, account_id: UUID,
         book = await handlers.load_rulebook(session, ctx)
         account = await repository.load(session, ctx, Account, account_id)
         plan = await categorising.plan(session, ctx)
-    return await asyncio.to_thread(_suggested, account, rows, payee_names, book, plan), \
+        files = await file_categories.resolve(session, ctx, rows)
+    return await asyncio.to_thread(_suggested, account, rows, payee_names, book, plan, files), \
         round(plan.accept_above * 100)
 
 
 def _suggested(account: Account, rows: Sequence[StatementRow], payee_names: dict[str, str], book: RuleBook,
-               plan: Plan) -> list[Suggested | None]:
+               plan: Plan, files: FileCategories) -> list[Suggested | None]:
     found: list[Suggested | None] = [None] * len(rows)
     open_rows, examples = [], []
     for n, row in enumerate(rows):
         try:
-            entry = _entry(account, row, payee_names, book)
+            [entry], [by] = _categorised(account, [row], payee_names, book, files)
         except InvalidInput:
             continue  # the import will name the row's problem
         if entry.category is not None:
-            found[n] = Suggested(entry.category.id, 1.0, "rule")
+            found[n] = Suggested(entry.category.id, 1.0, "file" if by == CategorisedBy.person else "rule")
+        elif entry.splits:
+            continue  # split by the file on its own categories
         elif row.amount_minor != 0:
             open_rows.append(n)
             examples.append(categorising.example_of(account.id, row, entry))

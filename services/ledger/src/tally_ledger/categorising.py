@@ -412,17 +412,19 @@ class Plan:
         return kinds
 
     def categorise(self, account_id: UUID, rows: Sequence[StatementRow],
-                   entries: Sequence[StatementEntry],
+                   entries: Sequence[StatementEntry], chosen_by: Sequence[CategorisedBy | None],
                    ) -> tuple[list[StatementEntry], list[CategorisedBy | None]]:
-        """The entries with the categories chosen or accepted, and who chose each."""
-        out, by = list(entries), [None if e.category is None else CategorisedBy.rule for e in entries]
+        """The entries with the categories chosen or accepted, and who chose each (`chosen_by`: who chose
+        the entries' categories so far)."""
+        out, by = list(entries), list(chosen_by)
         open_rows: list[int] = []
         for n, row in enumerate(rows):
             if row.where in self.choices:
                 chosen = self.choices[row.where]
-                out[n] = replace(out[n], category=self.categories[chosen] if chosen else None)
+                out[n] = replace(out[n], category=self.categories[chosen] if chosen else None, splits=(),
+                                 split_categories=())
                 by[n] = CategorisedBy.person if chosen else None
-            elif out[n].category is None and self.accept:
+            elif out[n].category is None and not out[n].splits and self.accept:
                 open_rows.append(n)
         if open_rows and self.categoriser is not None:
             examples = [example_of(account_id, rows[n], out[n]) for n in open_rows]

@@ -550,6 +550,8 @@ class StatementEntry:
     note: str = ""
     category: Category | None = None
     tags: tuple[str, ...] = ()
+    splits: tuple[Split, ...] = ()  # parts on their categories (then `category` is None)
+    split_categories: tuple[Category, ...] = ()
 
 
 class EntryViolation(RuleViolation):
@@ -573,17 +575,20 @@ def record_statement(account: Account, entries: Sequence[StatementEntry],
         payloads = _RECORDED_MANY.validate_python([
             {"account_id": account.id, "kind": e.kind, "amount_minor": e.amount_minor,
              "currency": account.currency, "category_id": e.category.id if e.category else None,
-             "payee": e.payee, "booked_on": e.booked_on, "note": e.note, "tags": e.tags, "status": status}
+             "payee": e.payee, "booked_on": e.booked_on, "note": e.note, "tags": e.tags, "status": status,
+             "splits": e.splits}
             for e in entries])
     except ValidationError as exc:
         error = exc.errors()[0]
         index, where = error["loc"][0], ".".join(map(str, error["loc"][1:]))
         raise EntryViolation(int(index), f"{where}: {error['msg']}") from exc
     for index, (entry, payload) in enumerate(zip(entries, payloads, strict=True)):
-        if entry.category is not None:  # rare in a statement: only rules choose one
+        if entry.category is not None or entry.splits:  # rare in a statement: rules, or the file's own
+            chosen = (entry.category,) if entry.category is not None else entry.split_categories
             try:
-                entry.category.require_exists()
-                refs = Refs({account.id: account}, {entry.category.id: entry.category})
+                for category in chosen:
+                    category.require_exists()
+                refs = Refs({account.id: account}, {c.id: c for c in chosen})
                 check_state(state_of(payload), refs)
             except DomainError as exc:
                 raise EntryViolation(index, str(exc)) from exc

@@ -88,11 +88,12 @@ class PreviewRow(BaseModel):
     description: str
     bank_id: str | None
     duplicate: bool
-    # The category the row will get (absent: none): by a rule (`source` rule, confidence 1), or suggested by
-    # the household's categoriser (`payee history` with few examples, else `model`) with its confidence.
+    # The category the row will get (absent: none): the file's own (`source` file: a QIF's category, matched
+    # by name) or a rule's (`rule`), confidence 1; or suggested by the household's categoriser (`payee
+    # history` with few examples, else `model`) with its confidence.
     suggested_category_id: UUID | None = Field(default=None, exclude_if=_absent)
     confidence: float | None = Field(default=None, ge=0, le=1, exclude_if=_absent)
-    source: Literal["rule", "payee history", "model"] | None = Field(default=None, exclude_if=_absent)
+    source: Literal["file", "rule", "payee history", "model"] | None = Field(default=None, exclude_if=_absent)
 
 
 class FoundAccountPublic(BaseModel):
