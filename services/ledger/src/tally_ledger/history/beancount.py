@@ -212,10 +212,10 @@ class _Ledger:
                 if name in used:
                     self.skipped[f"account without money in {currency}: not imported"] += 1
                 continue
-            found[name] = BookAccount(source_id=name, path=tuple(bc_account.split(name)), role=role,
-                                      kind=_kind(name, liability=name.startswith(self.types.liabilities)),
-                                      closed=name in closed,
-                                      placeholder=name in parents)
+            path = tuple(bc_account.split(name))
+            found[name] = BookAccount(source_id=name, path=path, role=role,
+                                      kind=_kind(name, liability=path[0] == self.types.liabilities),
+                                      closed=name in closed, placeholder=name in parents)
         return found
 
     def _order(self, name: str) -> tuple[int, str]:
