@@ -19,6 +19,7 @@ from tallykit.contracts.ledger import (
     AccountOpened,
     AccountRenamed,
     AccountReopened,
+    CategorisedBy,
     CategoryArchived,
     CategoryCreated,
     CategoryKind,
@@ -453,9 +454,11 @@ class Transaction(Aggregate):
         ))
         return transaction
 
-    def amend(self, changes: Mapping[str, Any], refs: Refs, *, expected_version: int | None) -> None:
+    def amend(self, changes: Mapping[str, Any], refs: Refs, *, expected_version: int | None,
+              categorised_by: CategorisedBy | None = None) -> None:
         """Change any of the state's fields. Moving to another account takes that account's currency
-        unless one is given. A transfer stays a transfer and an expense or income never becomes one."""
+        unless one is given. A transfer stays a transfer and an expense or income never becomes one.
+        `categorised_by`: who chose the category, said by a bulk categorisation only."""
         self.require_version(expected_version)
         self._require_not_deleted()
         before = self.current
@@ -477,7 +480,7 @@ class Transaction(Aggregate):
             return
         _check_reconciled(before, after)
         check_state(after, refs, before)
-        self._emit(TransactionAmended(before=before, after=after))
+        self._emit(TransactionAmended(before=before, after=after, categorised_by=categorised_by))
 
     def delete(self, *, expected_version: int | None) -> None:
         self.require_version(expected_version)

@@ -41,11 +41,11 @@ class EntryKind(StrEnum):
 
 
 class CategorisedBy(StrEnum):
-    """Who chose a recorded transaction's category."""
+    """Who chose a transaction's category, on an import or a bulk categorisation."""
 
     rule = "rule"  # one of the household's rules
     suggestion = "suggestion"  # the household's learned categoriser, its suggestion accepted
-    person = "person"  # a person, on the import's preview
+    person = "person"  # a person, on the import's preview or the bulk categorisation's list
 
 
 class ClearedState(StrEnum):
@@ -215,6 +215,10 @@ class TransactionAmended(EventPayload):
     before: TransactionState
     after: TransactionState
     undoes: int | None = None
+    # Optional addition: who chose the new category when the amendment is part of a bulk categorisation
+    # of uncategorised transactions (its correlation id is that change's id, which an undo names); None
+    # for every other edit.
+    categorised_by: CategorisedBy | None = None
 
 
 @registry.event("ledger.TransactionDeleted", consumers=("budget", "analytics"))
