@@ -1,26 +1,26 @@
-"""Routes of the learned categoriser: a suggestion for an entry being typed, and the household's
-categoriser (what it learnt from, the threshold for accepting suggestions on import)."""
+"""Routes of the learned categoriser: a suggestion for an entry being typed, the household's categoriser
+(what it learnt from, the threshold for accepting suggestions), and categorising the uncategorised in
+bulk (proposals, one change applying the chosen ones, its undo)."""
 
-import asyncio
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from tally_ledger import categorising, handlers, store
-from tally_ledger.categoriser.features import Example
-from tally_ledger.domain import DomainError
+from tally_ledger import bulk_categorising, categorising, store, suggesting
 from tally_ledger.repository import Context
-from tallykit.contracts.ledger import EntryKind, TransactionState
+from tally_ledger.suggesting import Entry, Proposal
+from tallykit.contracts.ledger import CategorisedBy, EntryKind
 from tallykit.db import Database
-from tallykit.errors import NotFound
+from tallykit.errors import InvalidInput, NotFound
 from tallykit.money import MAX_MINOR_UNITS
+from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal
 
 router = APIRouter()
-
 
 
 class SuggestionPublic(BaseModel):
@@ -64,6 +64,22 @@ def _db(request: Request) -> Database:
     return db
 
 
+def readable(value: str, name: str, *, required: bool = False) -> str:
+    """Text a person typed, stripped; NUL characters are refused (no text of the ledger may hold one), as
+    is an empty value where one is needed."""
+    if "\x00" in value:
+        raise InvalidInput(f"the {name} may not contain the NUL character (U+0000)")
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"give the {name}: it is empty")
+    return value
+
+
+def _named(names: Mapping[str, str], found: list[Proposal]) -> list[SuggestionPublic]:
+    return [SuggestionPublic(category_id=UUID(p.category_id), category_name=names.get(p.category_id, ""),
+                             confidence=round(p.confidence, 4), source=p.source) for p in found]
+
+
 @router.get("/categories/suggest", response_model=SuggestionsPublic)
 async def suggest_category(
     principal: CurrentPrincipal,
@@ -71,49 +87,27 @@ async def suggest_category(
     account_id: UUID,
     amount_minor: Annotated[int, Query(ge=-MAX_MINOR_UNITS, le=MAX_MINOR_UNITS,
                                        description="negative: money out (an expense); positive: money in")],
-    payee: Annotated[str, Query(max_length=200)] = "",
+    payee: Annotated[str, Query(min_length=1, max_length=200)],
     note: Annotated[str, Query(max_length=1000)] = "",
     booked_on: date | None = None,
 ) -> SuggestionsPublic:
     """Categories for an entry being typed, as an import would suggest them: payee merges first, then the
     household's rules, then its categoriser (cached in memory; training never happens here)."""
-    ctx = Context.of(principal)
-    day = booked_on or datetime.now(UTC).date()
+    payee = readable(payee, "payee", required=True)
+    note = readable(note, "note")
     async with _db(request).read() as session:
         account = await store.get_account(session, principal.tenant_id, account_id)
         if account is None:
             raise NotFound(f"account {account_id} does not exist")
-        plan = await categorising.plan(session, ctx)
+        plan, book = await suggesting.household(session, Context.of(principal))
         merged = await store.payee_merges(session, principal.tenant_id)
-        payee = merged.get(payee.lower(), payee)
-        book = await handlers.load_rulebook(session, ctx)
-    names = plan.usable.names
     threshold = round(plan.accept_above * 100)
     if amount_minor == 0:
         return SuggestionsPublic(items=[], accept_above_pct=threshold)
-    kind = EntryKind.income if amount_minor > 0 else EntryKind.expense
-    ruled = None
-    if book.rules:
-        try:
-            ruled, _ = book.apply(TransactionState(
-                account_id=account_id, kind=kind, amount_minor=abs(amount_minor), currency=account.currency,
-                booked_on=day, payee=payee, note=note))
-        except (DomainError, ValueError):
-            ruled = None  # a rule that cannot apply to this entry: the categoriser still may
-    if ruled is not None:
-        if ruled.category_id is not None:
-            return SuggestionsPublic(items=[SuggestionPublic(
-                category_id=ruled.category_id, category_name=names.get(str(ruled.category_id), ""),
-                confidence=1.0, source="rule")], accept_above_pct=threshold)
-        payee, note = ruled.payee, ruled.note
-    example = Example(payee, note, amount_minor, str(account_id), day)
-    if plan.categoriser is not None and plan.categoriser.linear is not None:
-        [found] = await asyncio.to_thread(plan.suggest, [example], top=3)
-    else:
-        [found] = plan.suggest([example], top=3)
-    return SuggestionsPublic(items=[SuggestionPublic(category_id=UUID(s.category), category_name=names.get(
-        s.category, ""), confidence=round(s.confidence, 4), source=s.source) for s in found],
-        accept_above_pct=threshold)
+    entry = Entry(account_id, amount_minor > 0, abs(amount_minor), account.currency,
+                  booked_on or datetime.now(UTC).date(), merged.get(payee.lower(), payee), note)
+    [found] = await suggesting.propose(plan, book, [entry], top=3)
+    return SuggestionsPublic(items=_named(plan.usable.names, found), accept_above_pct=threshold)
 
 
 @router.get("/categoriser", response_model=CategoriserPublic)
@@ -132,3 +126,103 @@ async def change_categoriser(body: CategoriserChange, principal: CurrentPrincipa
     async with _db(request).transaction() as session:
         changed = await categorising.set_accept_above(session, principal.tenant_id, body.accept_above_pct)
     return _public(changed)
+
+
+# --- categorising the uncategorised in bulk -----------------------------------------------------------------
+
+class ProposalPublic(BaseModel):
+    transaction_id: UUID
+    version: int  # send it back as expected_version: a transaction changed since is not overwritten
+    account_id: UUID
+    kind: EntryKind
+    amount_minor: int
+    currency: str
+    booked_on: date
+    payee: str
+    note: str
+    suggestions: list[SuggestionPublic]  # likeliest first, at most three; none when nothing fits
+
+
+class ProposalsPublic(BaseModel):
+    items: list[ProposalPublic]  # the newest first
+    uncategorised: int  # every uncategorised expense and income the filters match
+    accept_above_pct: int
+
+
+class CategorisationChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    transaction_id: UUID
+    category_id: UUID
+    expected_version: Annotated[StrictInt, Field(ge=1)] | None = None
+
+
+class CategorisationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: Annotated[list[CategorisationChoice],
+                     Field(min_length=1, max_length=bulk_categorising.MAX_CHOICES)]
+
+
+class CategorisationPublic(BaseModel):
+    id: UUID  # the change's id (its events' correlation id): what an undo names
+    changed: int
+    categorised_by: dict[CategorisedBy, int]
+
+
+class CategorisationUndonePublic(BaseModel):
+    id: UUID
+    undone: int
+    kept: list[UUID]  # changed since the categorisation: left as they are now
+
+
+@router.get("/categorisations/proposals", response_model=ProposalsPublic)
+async def categorisation_proposals(
+    principal: CurrentPrincipal,
+    request: Request,
+    account_id: UUID | None = None,
+    from_date: date | None = None,
+    to_date: date | None = None,
+    payee: Annotated[str | None, Query(min_length=1, max_length=200,
+                                       description="a part of the payee, in any case")] = None,
+    limit: Annotated[int, Query(ge=1, le=bulk_categorising.MAX_PROPOSALS)] = 100,
+) -> ProposalsPublic:
+    """The household's newest uncategorised expenses and incomes (within the filters), each with the
+    categories its rules and categoriser propose; changes nothing."""
+    if from_date and to_date and from_date > to_date:
+        raise InvalidInput("from_date is after to_date")
+    wanted = readable(payee, "payee", required=True) if payee is not None else None
+    filters = bulk_categorising.Filters(account_id, from_date, to_date, wanted)
+    found = await bulk_categorising.proposals(_db(request), Context.of(principal), filters, limit=limit)
+    return ProposalsPublic(
+        items=[ProposalPublic(transaction_id=row.id, version=row.version, account_id=row.account_id,
+                              kind=EntryKind(row.kind), amount_minor=row.amount_minor, currency=row.currency,
+                              booked_on=row.booked_on, payee=row.payee, note=row.note,
+                              suggestions=_named(found.names, proposals))
+               for row, proposals in found.items],
+        uncategorised=found.uncategorised, accept_above_pct=found.accept_above_pct)
+
+
+@router.post("/categorisations", status_code=201, response_model=CategorisationPublic)
+async def categorise(body: CategorisationCreate, principal: CurrentPrincipal,
+                     request: Request) -> CategorisationPublic:
+    """Give uncategorised transactions the chosen categories as one change (undo it with
+    `POST /categorisations/{id}/undo`); all or nothing. Each event says whether the category was the
+    proposal (`suggestion`, or `rule`) or another the person chose (`person`)."""
+    principal.require_write()
+    settings: ServiceSettings = request.app.state.settings
+    applied = await bulk_categorising.apply(
+        _db(request), settings, Context.of(principal),
+        [bulk_categorising.Choice(c.transaction_id, c.category_id, c.expected_version) for c in body.items])
+    return CategorisationPublic(id=applied.id, changed=applied.changed, categorised_by=applied.categorised_by)
+
+
+@router.post("/categorisations/{categorisation_id}/undo", response_model=CategorisationUndonePublic)
+async def undo_categorisation(categorisation_id: UUID, principal: CurrentPrincipal,
+                              request: Request) -> CategorisationUndonePublic:
+    """Undo a bulk categorisation: its transactions are uncategorised again, except those changed since,
+    which keep what they have now (named in `kept`)."""
+    principal.require_write()
+    settings: ServiceSettings = request.app.state.settings
+    undone = await bulk_categorising.undo(_db(request), settings, Context.of(principal), categorisation_id)
+    return CategorisationUndonePublic(id=undone.id, undone=undone.undone, kept=undone.kept)

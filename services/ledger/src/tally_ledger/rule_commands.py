@@ -271,7 +271,8 @@ async def apply(db: Database, settings: ServiceSettings, ctx: Context, rule_id: 
                 for t in await repository.load_transactions(session, ctx, ids[start : start + APPLY_CHUNK])
                 if t.exists and not t.deleted
             ]
-            refs = await _refs(session, ctx, [t.current for t in transactions] + list(book.categories.keys()))
+            refs = await refs_of(session, ctx,
+                                 [t.current for t in transactions] + list(book.categories.keys()))
             amended = []
             for transaction in transactions:
                 # Decided again on the transaction's current state: it may have changed since the scan.
@@ -295,7 +296,7 @@ async def apply(db: Database, settings: ServiceSettings, ctx: Context, rule_id: 
     return changed
 
 
-async def _refs(session: AsyncSession, ctx: Context, items: Sequence[TransactionState | UUID]) -> Refs:
+async def refs_of(session: AsyncSession, ctx: Context, items: Sequence[TransactionState | UUID]) -> Refs:
     """The accounts and categories of many states (and extra category ids), each loaded once."""
     accounts: set[UUID] = set()
     categories: set[UUID] = set()
