@@ -110,19 +110,21 @@ function sessionLost() {
 
 /**
  * api("/ledger/accounts") → parsed JSON (null for 204). Throws ApiError with a sentence a person can read.
- * Options: method, body (sent as JSON), auth (default true: send the access token, refresh once on 401).
+ * Options: method, body (sent as JSON), auth (default true: send the access token, refresh once on 401),
+ * signal (an AbortSignal: a request overtaken by a newer one is cancelled; it then rejects with the
+ * signal's AbortError, not an ApiError).
  */
-export async function api(path, { method = "GET", body = undefined, auth = true } = {}) {
+export async function api(path, { method = "GET", body = undefined, auth = true, signal = undefined } = {}) {
   requestsUnderWay(+1);
   const sentIn = session;
   const hadSession = isSignedIn();
   try {
-    let response = await sendCaughtUp(path, method, body, auth);
+    let response = await sendCaughtUp(path, method, body, auth, signal);
     // A 401 for a session that ended meanwhile (signed out, or in again), or sent with none, says nothing
     // of the current one: no refresh, and no "session ended" over a sign-in under way; the caller gets it.
     if (response.status === 401 && auth && hadSession && sentIn === session) {
       if (localStorage.getItem(SESSION_FLAG) && (await refreshTokens())) {
-        response = await sendCaughtUp(path, method, body, auth);
+        response = await sendCaughtUp(path, method, body, auth, signal);
       }
       if (response.status === 401 && sentIn === session) sessionLost();
     }
@@ -145,11 +147,11 @@ function requestsUnderWay(change) {
 }
 
 /** Sends, and sends again (at most CATCH_UP_RETRIES times) while the service has not caught up yet. */
-async function sendCaughtUp(path, method, body, auth) {
-  let response = await send(path, method, body, auth);
+async function sendCaughtUp(path, method, body, auth, signal) {
+  let response = await send(path, method, body, auth, signal);
   for (let retry = 0; retry < CATCH_UP_RETRIES && (await isNotCaughtUp(response)); retry += 1) {
     await new Promise((resolve) => { setTimeout(resolve, retryAfterMs(response)); });
-    response = await send(path, method, body, auth);
+    response = await send(path, method, body, auth, signal);
   }
   return response;
 }
@@ -169,7 +171,7 @@ export function retryAfterMs(response) {
   return Math.min(seconds, RETRY_AFTER_MAX_S) * 1000;
 }
 
-async function send(path, method, body, auth) {
+async function send(path, method, body, auth, signal = undefined) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
@@ -184,8 +186,10 @@ async function send(path, method, body, auth) {
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
       credentials: "same-origin",
+      signal,
     });
-  } catch {
+  } catch (error) {
+    if (signal?.aborted) throw error;
     throw new ApiError(0, t("api.unreachable"));
   }
   if (sentIn === session) notePosition(response); // not a token of a session ended meanwhile
