@@ -1,8 +1,10 @@
 """A statement finds its account: the bank account a file names (CAMT IBAN, OFX bank and account id, QIF
 account name, MT940 :25:) is remembered on the Tally account it went into; an upload that names no
 account goes there, or opens one with the statement's name and currency; a file of several accounts is
-imported one account at a time. And a row with only a memo keeps it as the note, not as the payee."""
+imported each into its own account in one batch (or one account at a time). And a row with only a memo
+keeps it as the note, not as the payee."""
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,14 @@ async def _confirm(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id:
 
 async def _accounts(ledger: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
     return list((await ledger.get("/accounts", headers=headers)).json()["items"])
+
+
+async def _balance(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> int:
+    return int((await ledger.get(f"/accounts/{account_id}/balance", headers=headers)).json()["balance_minor"])
+
+
+async def _batch_done(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
+    return await finished(ledger, f"/imports/{batch_id}", headers)
 
 
 async def test_a_statement_opens_its_account_once_and_finds_it_the_next_time(
@@ -65,38 +75,63 @@ async def test_a_statement_opens_its_account_once_and_finds_it_the_next_time(
     assert (await _upload(ledger, other.headers, SPARKASSE)).status_code == 422
 
 
-async def test_a_file_of_several_accounts_is_imported_one_account_at_a_time(
+async def test_a_file_of_several_accounts_is_imported_each_into_its_own_account_in_one_batch(
     ledger: httpx.AsyncClient, household: Callable[[], Any]
 ) -> None:
     home = household()
-    listed = await _upload(ledger, home.headers, MULTI, account_id="new")
+    listed = await _upload(ledger, home.headers, MULTI)
     assert listed.status_code == 422, listed.text
+    assert "say where each goes (accounts)" in listed.json()["detail"]
     named = listed.json()["accounts"]
     assert [(a["currency"], a["kind"], a["rows"]) for a in named] == [
         ("CAD", "checking", 2), ("USD", "savings", 2), ("CAD", "credit_card", 1)]
+    checking, savings, _card = (a["key"] for a in named)
+    dollars = (await ledger.post("/accounts", json={"name": "Dollars", "kind": "savings", "currency": "USD",
+                                                    "opening_balance_minor": 0}, headers=home.headers)).json()
 
-    opened: dict[str, str] = {}
-    for found in named:
-        uploaded = await _upload(ledger, home.headers, MULTI, account_id="new", source=found["key"])
-        assert uploaded.status_code == 201, uploaded.text
-        assert uploaded.json()["batch"]["source_key"] == found["key"]
-        batch = await _confirm(ledger, home.headers, uploaded.json()["batch"]["id"])
-        assert (batch["status"], batch["rows_new"]) == ("imported", found["rows"]), batch
-        opened[found["key"]] = uploaded.json()["batch"]["account_id"]
-    accounts = {a["id"]: a for a in await _accounts(ledger, home.headers)}
-    assert [(accounts[i]["currency"], accounts[i]["kind"]) for i in opened.values()] == [
-        ("CAD", "checking"), ("USD", "savings"), ("CAD", "credit_card")]
-    chequing = (await ledger.get("/transactions", params={"account_id": opened[named[0]["key"]]},
+    # Checked before anything is opened: an unknown key, an account in another currency.
+    for accounts, status in [({"ofx:nope/1": "new"}, 422), ({checking: dollars["id"]}, 422), ("[1]", 422)]:
+        raw = accounts if isinstance(accounts, str) else json.dumps(accounts)
+        refused = await _upload(ledger, home.headers, MULTI, accounts=raw)
+        assert refused.status_code == status, refused.text
+    assert [a["name"] for a in await _accounts(ledger, home.headers)] == ["Dollars"]
+
+    # Checking into a new account, savings into the person's dollar account, the card left out.
+    uploaded = await _upload(ledger, home.headers, MULTI, accounts=json.dumps({checking: "new",
+                                                                               savings: dollars["id"]}))
+    assert uploaded.status_code == 201, uploaded.text
+    preview = uploaded.json()
+    targets = preview["batch"]["accounts"]
+    assert set(targets) == {checking, savings}
+    assert targets[savings] == dollars["id"]
+    assert preview["rows_total"] == 4
+    assert {r["account_id"] for r in preview["rows"]} == set(targets.values())
+    batch = await _confirm(ledger, home.headers, preview["batch"]["id"])
+    assert (batch["status"], batch["rows_new"]) == ("imported", 4), batch
+    chequing = (await ledger.get("/transactions", params={"account_id": targets[checking]},
                                  headers=home.headers)).json()["items"]
     assert sorted(t["amount_minor"] for t in chequing) == [112_40, 2480_00]
+    assert (await _balance(ledger, home.headers, dollars["id"])) == 1000_00 + 3_18
 
-    # Uploaded into a chosen account, the file takes the rows of the bank account linked to it.
-    savings = await _upload(ledger, home.headers, MULTI, account_id=opened[named[1]["key"]])
-    assert savings.status_code == 201, savings.text
-    assert savings.json()["batch"]["source_key"] == named[1]["key"]
-    assert savings.json()["duplicates"] == 2
-    bad = await _upload(ledger, home.headers, MULTI, source="ofx:nope/1")
-    assert bad.status_code == 422
+    # The next statement finds both by itself; the card (not linked) is opened with `new`, the others go
+    # where they went, and what is there already is left out.
+    again = await _upload(ledger, home.headers, MULTI, account_id="new")
+    assert again.status_code == 201, again.text
+    assert again.json()["batch"]["accounts"][savings] == dollars["id"]
+    assert again.json()["duplicates"] == 4
+    done = await _confirm(ledger, home.headers, again.json()["batch"]["id"])
+    assert (done["rows_new"], done["rows_duplicate"]) == (1, 4)
+    assert len(await _accounts(ledger, home.headers)) == 3
+
+    # One undo takes out the whole first batch, in both accounts.
+    undone = await ledger.post(f"/imports/{preview['batch']['id']}/undo", headers=home.headers)
+    assert undone.status_code == 202
+    assert (await _batch_done(ledger, home.headers, preview["batch"]["id"]))["status"] == "undone"
+    assert await _balance(ledger, home.headers, dollars["id"]) == 0
+
+    # One account at a time still works: `source` picks one.
+    one = await _upload(ledger, home.headers, MULTI, account_id=dollars["id"], source=savings)
+    assert (one.status_code, one.json()["batch"]["source_key"]) == (201, savings)
 
 
 async def test_a_row_with_only_a_memo_keeps_it_as_the_note(

@@ -1,6 +1,6 @@
 // #/import — the import wizard for any file: a bank statement (upload → which account → map → preview with
-// each row's category → confirm → result with undo; a file naming several bank accounts is imported one
-// account after another) or a whole history from another app (what the file holds → which account each of
+// each row's category → confirm → result with undo; a file naming several bank accounts says where each
+// goes, and they are imported together in one batch) or a whole history from another app (what the file holds → which account each of
 // its accounts goes into → import with progress → undo), the recent imports and histories,
 // and the exports (transactions as CSV or XLSX for an account and dates; the whole ledger as JSON, which
 // restores into an empty household).
@@ -103,6 +103,8 @@ export async function renderImports(container) {
   }
   const accountName = (id) => accounts.find((a) => a.id === id)?.name ?? t("imports.anAccount");
   const accountCurrency = (id) => accounts.find((a) => a.id === id)?.currency ?? "EUR";
+  // The accounts a batch's rows went into: one, or each bank account's of a file naming several.
+  const batchAccounts = (batch) => Object.values(batch.accounts ?? { one: batch.account_id }).map(accountName).join(", ");
 
   // --- step 1: upload any file ---------------------------------------------------------------------------
   function showUpload() {
@@ -147,30 +149,29 @@ export async function renderImports(container) {
     }
   }
 
-  /** Uploads a statement into the chosen account (or the one the file names); a file whose accounts are not
-   * known yet, or that names several, asks where each goes. `queue` holds the file's other accounts, next. */
-  async function uploadStatement(chosen, { accountId = "", mappingName = "", source = null, queue = [] }) {
+  /** Uploads a statement into the chosen account (or the ones the file names); a file whose accounts are
+   * not known yet asks where each goes (`targets`: the file's account key → an account id or "new"). */
+  async function uploadStatement(chosen, { accountId = "", mappingName = "", targets = null }) {
     const body = new FormData();
     if (accountId) body.append("account_id", accountId);
     if (mappingName) body.append("mapping_name", mappingName);
-    if (source) body.append("source", source);
+    if (targets) body.append("accounts", JSON.stringify(targets));
     body.append("file", chosen);
     let preview;
     try {
       preview = await (await send("/ledger/imports", { method: "POST", form: body })).json();
     } catch (error) {
-      if (error.problem?.accounts?.length && !source) {
+      if (error.problem?.accounts?.length && !targets) {
         showStatementAccounts(chosen, error.problem.accounts, mappingName);
         return;
       }
       throw error;
     }
-    if (!accounts.some((a) => a.id === preview.batch.account_id)) {
-      ({ items: accounts } = await api("/ledger/accounts")); // one was opened for the statement
+    const used = Object.values(preview.batch.accounts ?? { one: preview.batch.account_id });
+    if (used.some((id) => !accounts.some((a) => a.id === id))) {
+      ({ items: accounts } = await api("/ledger/accounts")); // some were opened for the statement
     }
-    const next = queue.length
-      ? () => uploadStatement(chosen, { ...queue[0], mappingName, queue: queue.slice(1) }) : null;
-    showPreview(preview, next);
+    showPreview(preview);
   }
 
   // --- a statement naming bank accounts Tally does not know yet, or several -------------------------------
@@ -195,10 +196,10 @@ export async function renderImports(container) {
       h("button", { type: "submit", class: "primary" }, t("imports.continue")),
       h("button", { type: "button", class: "link", onclick: showUpload }, t("imports.another")));
     onSubmit(form, status, async () => {
-      const queue = rows.filter(({ select }) => select.value !== "skip")
-        .map(({ source, select }) => ({ accountId: select.value, source: source.key }));
-      if (!queue.length) throw new Error(t("imports.nothingChosen"));
-      await uploadStatement(chosen, { ...queue[0], mappingName, queue: queue.slice(1) });
+      const targets = Object.fromEntries(rows.filter(({ select }) => select.value !== "skip")
+        .map(({ source, select }) => [source.key, select.value]));
+      if (!Object.keys(targets).length) throw new Error(t("imports.nothingChosen"));
+      await uploadStatement(chosen, { targets, mappingName });
     });
     replace(wizard, form);
   }
@@ -296,11 +297,11 @@ export async function renderImports(container) {
   }
 
   // --- steps 2 and 3: map and preview -----------------------------------------------------------------
-  function showPreview(preview, next = null) {
+  function showPreview(preview) {
     const batch = preview.batch;
-    const currency = accountCurrency(batch.account_id);
+    const several = Object.values(batch.accounts ?? {});
     const current = preview.mapping ? { ...preview.mapping } : null;
-    const parts = [h("p", {}, `${batch.filename} → ${accountName(batch.account_id)}`)];
+    const parts = [h("p", {}, `${batch.filename} → ${batchAccounts(batch)}`)];
     let saveAs = null;
     if (current) {
       const columns = [["", t("imports.noColumn")], ...preview.headers.map((name, i) => [i, `${i + 1}: ${name}`])];
@@ -370,11 +371,14 @@ export async function renderImports(container) {
       parts.push(h("div", { class: "field" }, h("label", { class: "check" }, accept, ` ${t("imports.acceptAbove", { pct })}`),
         acceptHint));
       parts.push(h("div", { class: "table-scroll" }, h("table", {},
-        h("thead", {}, h("tr", {}, [t("imports.date"), t("imports.payee"), t("imports.description"), t("imports.amount"),
-          t("imports.category"), ""].map((heading) => h("th", { scope: "col" }, heading)))),
+        h("thead", {}, h("tr", {}, [t("imports.date"), several.length ? t("imports.account") : null, t("imports.payee"),
+          t("imports.description"), t("imports.amount"), t("imports.category"), ""]
+          .filter((heading) => heading !== null).map((heading) => h("th", { scope: "col" }, heading)))),
         h("tbody", {}, preview.rows.map((row) => h("tr", {},
-          h("td", {}, formatDate(row.booked_on)), h("td", {}, row.payee), h("td", { class: "muted" }, row.description),
-          h("td", { class: "amount" }, formatMoney(row.amount_minor, currency)), categoryCell(row),
+          h("td", {}, formatDate(row.booked_on)), several.length ? h("td", {}, accountName(row.account_id)) : null,
+          h("td", {}, row.payee), h("td", { class: "muted" }, row.description),
+          h("td", { class: "amount" }, formatMoney(row.amount_minor, accountCurrency(row.account_id ?? batch.account_id))),
+          categoryCell(row),
           h("td", {}, row.duplicate ? h("span", { class: "badge" }, t("imports.alreadyImported")) : "")))))));
       if (preview.rows_total > preview.rows.length) {
         parts.push(h("p", { class: "muted" }, t("imports.firstRows", { count: preview.rows.length })));
@@ -394,7 +398,7 @@ export async function renderImports(container) {
       const started = await api(`/ledger/imports/${batch.id}/confirm`, { method: "POST", body });
       if (body.save_mapping_as) mappings = (await api("/ledger/imports/mappings")).items;
       const done = await follow(started, "imports.importing");
-      if (done.status === "imported") showResult(done, next);
+      if (done.status === "imported") showResult(done);
       else status.error(t("imports.stoppedConfirm", { error: done.error ?? t("imports.tryAgain") }));
       await loadHistory();
     });
@@ -403,22 +407,14 @@ export async function renderImports(container) {
   }
 
   // --- step 4: result, with undo --------------------------------------------------------------------------
-  function showResult(batch, next = null) {
+  function showResult(batch) {
     const undo = h("button", { type: "button", onclick: () => undoBatch(batch) }, t("imports.undoImport"));
-    const goOn = next ? h("button", { type: "button", class: "primary", onclick: async () => {
-      status.clear();
-      try {
-        await next();
-      } catch (error) {
-        status.error(error.message);
-      }
-    } }, t("imports.nextAccount")) : null;
     replace(wizard,
       h("p", { class: "status ok", role: "status" },
-        t("imports.result", { count: batch.rows_new, account: accountName(batch.account_id),
+        t("imports.result", { count: batch.rows_new, account: batchAccounts(batch),
           duplicates: batch.rows_duplicate, skipped: batch.rows_skipped })),
-      h("div", { class: "row-item" }, undo, goOn,
-        h("button", { type: "button", class: next ? "" : "primary", onclick: showUpload }, t("imports.importAnother")),
+      h("div", { class: "row-item" }, undo,
+        h("button", { type: "button", class: "primary", onclick: showUpload }, t("imports.importAnother")),
         h("a", { href: "#/" }, t("imports.seeTransactions"))));
   }
 
@@ -483,7 +479,7 @@ export async function renderImports(container) {
     replace(history, ...histories, ...items.map((batch) => h("li", { class: "row-item" },
       h("span", { class: "grow" },
         h("strong", { class: "block", text: batch.filename }),
-        h("span", { class: "muted", text: `${accountName(batch.account_id)} · ${formatDateTime(batch.created_at)} · `
+        h("span", { class: "muted", text: `${batchAccounts(batch)} · ${formatDateTime(batch.created_at)} · `
           + `${STATUSES[batch.status] ? t(STATUSES[batch.status]) : batch.status}`
           + `${batch.status === "importing" ? ` ${batch.rows_done}/${batch.rows_total}` : ""}`
           + ` · ${t("imports.counts", { new: batch.rows_new, duplicates: batch.rows_duplicate })}`

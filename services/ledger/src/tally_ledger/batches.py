@@ -12,7 +12,7 @@ import asyncio
 import re
 import unicodedata
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -111,6 +111,9 @@ import_batches = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),  # the last progress, see STALE_AFTER
     # Of a file naming several accounts, the one this batch takes (SourceAccount.key); None: every row.
     Column("source_key", String(200)),
+    # Of a file naming several accounts imported together: which account each one's rows go into
+    # ({SourceAccount.key: account id}); `account_id` is then the first of them.
+    Column("accounts", JSONB),
 )
 
 import_rows = Table(
@@ -176,6 +179,14 @@ class Batch:
     undone_at: datetime | None
     updated_at: datetime
     source_key: str | None
+    accounts: dict[str, str] | None
+
+    @property
+    def targets(self) -> dict[str | None, UUID]:
+        """Which account the rows of each bank account the file names go into; the key None: every row."""
+        if self.accounts:
+            return {key: UUID(account_id) for key, account_id in self.accounts.items()}
+        return {self.source_key: self.account_id}
 
 
 _BATCH_COLUMNS = [import_batches.c[name] for name in Batch.__dataclass_fields__]
@@ -192,13 +203,18 @@ def _touch(batch_id: UUID) -> Any:
 
 # --- batches -------------------------------------------------------------------------------------
 
-async def create_batch(db: Database, ctx: Context, *, account_id: UUID, filename: str,
+async def create_batch(db: Database, ctx: Context, *, targets: Mapping[str | None, UUID], filename: str,
                        statement_format: StatementFormat, content: bytes,
-                       mapping: CsvMapping | None, source_key: str | None = None) -> Batch:
+                       mapping: CsvMapping | None) -> Batch:
+    """A batch of the rows of one account (`targets` {None or the bank account's key: account}) or of
+    several bank accounts, each into its own account."""
+    account_id = next(iter(targets.values()))
+    several = len(targets) > 1
+    source_key = None if several else next(iter(targets))
     async with db.transaction() as session:
-        account = await store.get_account(session, ctx.tenant_id, account_id)
-        if account is None:
-            raise NotFound(f"account {account_id} does not exist")
+        for target in dict.fromkeys(targets.values()):
+            if await store.get_account(session, ctx.tenant_id, target) is None:
+                raise NotFound(f"account {target} does not exist")
         c = import_batches.c
         await session.execute(update(import_batches).where(  # the household's forgotten uploads go
             c.tenant_id == ctx.tenant_id, c.status == Status.uploaded,
@@ -211,6 +227,7 @@ async def create_batch(db: Database, ctx: Context, *, account_id: UUID, filename
             mapping=mapping.model_dump() if mapping else None, rows_total=0, rows_done=0, rows_new=0,
             rows_duplicate=0, rows_skipped=0, created_by=ctx.actor, created_at=_now(), updated_at=_now(),
             source_key=source_key,
+            accounts={str(key): str(value) for key, value in targets.items()} if several else None,
         ))
         return await _batch(session, ctx.tenant_id, batch_id)
 
@@ -238,35 +255,80 @@ async def list_batches(db: Database, tenant_id: UUID, *, limit: int = 50) -> lis
         return [Batch(*r) for r in rows]
 
 
-async def batch_content(db: Database, tenant_id: UUID, batch_id: UUID) -> tuple[Batch, bytes, str]:
-    """The batch, its uploaded file (while it has not been imported) and its account's currency."""
+async def batch_content(db: Database, tenant_id: UUID,
+                        batch_id: UUID) -> tuple[Batch, bytes, dict[str | None, str]]:
+    """The batch, its uploaded file (while it has not been imported) and the currency its rows are read
+    in, per bank account (`Batch.targets`)."""
     async with db.read() as session:
         batch = await _batch(session, tenant_id, batch_id)
         content = (await session.execute(select(import_batches.c.content)
                                          .where(import_batches.c.id == batch_id))).scalar_one()
-        account = await store.get_account(session, tenant_id, batch.account_id)
-    if content is None or account is None:
+        currencies = await currencies_of(session, tenant_id, batch.targets)
+    if content is None:
         raise Conflict(f"import {batch_id} is {batch.status}; its file is no longer kept")
-    return batch, content, account.currency
+    return batch, content, currencies
 
 
-def read_rows(statement_format: StatementFormat, content: bytes, currency: str,
-              mapping: CsvMapping | None, source_key: str | None = None) -> list[StatementRow]:
-    """Parse the whole file and check every row against the account, or fail naming the row. Of a file
-    naming several accounts, `source_key` takes one account's rows."""
-    try:
-        rows = parse(statement_format, content, digits=minor_unit_digits(currency), mapping=mapping)
-    except StatementError as exc:
-        raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
-    if source_key is not None:
-        rows = [row for row in rows if row.account is not None and row.account.key == source_key]
-        if not rows:
-            raise InvalidInput(f"the file has no rows of the account {source_key}")
+async def currencies_of(session: AsyncSession, tenant_id: UUID,
+                        targets: Mapping[str | None, UUID]) -> dict[str | None, str]:
+    """The currency of each target's account."""
+    found: dict[str | None, str] = {}
+    for key, account_id in targets.items():
+        account = await store.get_account(session, tenant_id, account_id)
+        if account is None:
+            raise NotFound(f"account {account_id} does not exist")
+        found[key] = account.currency
+    return found
+
+
+def read_rows(statement_format: StatementFormat, content: bytes, currencies: Mapping[str | None, str],
+              mapping: CsvMapping | None) -> list[StatementRow]:
+    """Parse the whole file and check every row against its account, or fail naming the row.
+    `currencies` names the rows wanted: {None: currency} every row, else the bank accounts' (keys of a
+    file naming several) with their accounts' currencies. Amounts are read to each currency's digits."""
+    indexed: list[tuple[int, StatementRow]] = []
+    for digits in sorted({minor_unit_digits(c) for c in currencies.values()}):
+        try:
+            parsed = parse(statement_format, content, digits=digits, mapping=mapping)
+        except StatementError as exc:
+            raise InvalidInput(f"the file cannot be imported: {exc}", where=exc.where) from exc
+        for index, row in enumerate(parsed):
+            key = _key(row, currencies)
+            if key is not _NOT_WANTED and minor_unit_digits(currencies[key]) == digits:
+                indexed.append((index, row))
+    rows = [row for _, row in sorted(indexed, key=lambda pair: pair[0])]
+    for key in currencies:
+        if key is not None and not any(_key(row, currencies) == key for row in rows):
+            raise InvalidInput(f"the file has no rows of the account {key}")
     for row in rows:
+        currency = currencies[_key(row, currencies)]
         if row.currency and row.currency != currency:
             raise InvalidInput(f"the file cannot be imported: {row.where}: the statement is in "
                                f"{row.currency}, the account keeps {currency}", where=row.where)
     return rows
+
+
+_NOT_WANTED = object()
+
+
+def _key(row: StatementRow, wanted: Mapping[str | None, Any]) -> Any:
+    """The key of `wanted` a row belongs to: None when every row is wanted, else its bank account's."""
+    if None in wanted:
+        return None
+    if row.account is not None and row.account.key in wanted:
+        return row.account.key
+    return _NOT_WANTED
+
+
+def rows_by_account(batch: Batch, rows: Sequence[StatementRow]) -> dict[UUID, list[StatementRow]]:
+    """The rows each account of the batch takes, in file order."""
+    targets = batch.targets
+    grouped: dict[UUID, list[StatementRow]] = {account_id: [] for account_id in targets.values()}
+    for row in rows:
+        key = _key(row, targets)
+        if key is not _NOT_WANTED:
+            grouped[targets[key]].append(row)
+    return grouped
 
 
 # --- which account a statement is for ------------------------------------------------------------
@@ -405,7 +467,7 @@ async def start_import(db: Database, ctx: Context, batch_id: UUID, mapping: CsvM
     """Mark the batch as importing (one confirm wins; a failed batch may be confirmed again)."""
     async with db.transaction() as session:
         batch = await _batch(session, ctx.tenant_id, batch_id, for_update=True)
-        await _claim_account(session, ctx.tenant_id, batch.account_id, batch_id)
+        await _claim_accounts(session, ctx.tenant_id, batch)
         batch = await _batch(session, ctx.tenant_id, batch_id)
         if batch.status not in (Status.uploaded, Status.failed):
             raise Conflict(f"import {batch_id} is {batch.status}, it cannot be confirmed")
@@ -414,22 +476,29 @@ async def start_import(db: Database, ctx: Context, batch_id: UUID, mapping: CsvM
         return await _batch(session, ctx.tenant_id, batch_id)
 
 
-async def _claim_account(session: AsyncSession, tenant_id: UUID, account_id: UUID, batch_id: UUID) -> None:
-    """One import or undo per account at a time (duplicate detection reads what earlier imports wrote).
+async def _claim_accounts(session: AsyncSession, tenant_id: UUID, batch: Batch) -> None:
+    """One import or undo per account at a time (duplicate detection reads what earlier imports wrote);
+    a batch of several accounts takes their locks in one order, so two such batches never deadlock.
     An import or undo that stopped moving was interrupted: it is marked so, and can be run again."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:account))"),
-                          {"space": _ACCOUNT_LOCK_SPACE, "account": str(account_id)})
+    mine = set(batch.targets.values())
+    for account_id in sorted(mine):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:account))"),
+                              {"space": _ACCOUNT_LOCK_SPACE, "account": str(account_id)})
     c = import_batches.c
-    account = and_(c.tenant_id == tenant_id, c.account_id == account_id)
-    stale = c.updated_at < func.now() - STALE_AFTER
-    await session.execute(update(import_batches).where(account, stale, c.status == Status.importing).values(
-        status=Status.failed, error="interrupted; confirm it again to go on", updated_at=func.now()))
-    await session.execute(update(import_batches).where(account, stale, c.status == Status.undoing).values(
-        status=Status.imported, error="undo interrupted; undo it again to finish", updated_at=func.now()))
-    busy = (await session.execute(select(c.id).where(
-        account, c.id != batch_id, c.status.in_((Status.importing, Status.undoing))).limit(1))).scalar()
-    if busy is not None:
-        raise Conflict(f"import {busy} into this account is still running; try again when it is done")
+    running = [Batch(*row) for row in await session.execute(select(*_BATCH_COLUMNS).where(
+        c.tenant_id == tenant_id, c.id != batch.id,
+        c.status.in_((Status.importing, Status.undoing))))]
+    for other in running:
+        if not mine & set(other.targets.values()):
+            continue
+        if other.updated_at < _now() - STALE_AFTER:
+            interrupted = ({"status": Status.failed, "error": "interrupted; confirm it again to go on"}
+                           if other.status == Status.importing else
+                           {"status": Status.imported, "error": "undo interrupted; undo it again to finish"})
+            await session.execute(update(import_batches).where(c.id == other.id)
+                                  .values(updated_at=func.now(), **interrupted))
+            continue
+        raise Conflict(f"import {other.id} into this account is still running; try again when it is done")
 
 
 async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batch: Batch,
@@ -442,13 +511,20 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
     tenant = ctx.tenant_id
     ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=batch.id)
     try:
+        recordable = [r for r in rows if r.amount_minor != 0]
+        work: list[tuple[Account, list[StatementRow]]] = []  # chunks of new rows, with their account
+        fresh: list[StatementRow] = []
         async with db.read() as session:
-            known = await load_known(session, tenant, batch.account_id, rows)
             payee_names = await store.payee_merges(session, tenant)
             book = await handlers.load_rulebook(session, ctx)
-            account = await repository.load(session, ctx, Account, batch.account_id)
-        recordable = [r for r in rows if r.amount_minor != 0]
-        fresh = new_rows(recordable, known)
+            for account_id, its_rows in rows_by_account(batch, recordable).items():
+                if not its_rows:
+                    continue
+                known = await load_known(session, tenant, account_id, its_rows)
+                account = await repository.load(session, ctx, Account, account_id)
+                new = new_rows(its_rows, known)
+                fresh += new
+                work += [(account, new[start:start + CHUNK_ROWS]) for start in range(0, len(new), CHUNK_ROWS)]
         skipped = len(rows) - len(recordable)
         async with db.transaction() as session:
             files = await file_categories.resolve(session, ctx, fresh, settings=settings)
@@ -456,18 +532,18 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
                 rows_total=len(rows), rows_done=len(rows) - len(fresh), rows_skipped=skipped, rows_new=0,
                 rows_duplicate=len(recordable) - len(fresh)))
 
-        def prepare(start: int) -> asyncio.Future[_Chunk]:
-            rows = fresh[start:start + CHUNK_ROWS]
+        def prepare(n: int) -> asyncio.Future[_Chunk]:
+            account, chunk_rows = work[n]
             return asyncio.ensure_future(asyncio.to_thread(
-                _prepare, account, rows, payee_names, book, ctx, batch, plan, files))
+                _prepare, account, chunk_rows, payee_names, book, ctx, batch, plan, files))
 
-        upcoming = prepare(0) if fresh else None
+        upcoming = prepare(0) if work else None
         writing: deque[asyncio.Task[None]] = deque()
         try:
-            for start in range(0, len(fresh), CHUNK_ROWS):
+            for n in range(len(work)):
                 assert upcoming is not None
                 chunk = await upcoming
-                upcoming = prepare(start + CHUNK_ROWS) if start + CHUNK_ROWS < len(fresh) else None
+                upcoming = prepare(n + 1) if n + 1 < len(work) else None
                 if len(writing) == _CHUNKS_WRITING:
                     await writing.popleft()
                 before = writing[-1] if writing else None
@@ -495,6 +571,7 @@ def _message(exc: Exception) -> str:
 class _Chunk:
     """Rows of a statement ready to write: their events (and JSON), read-model and import rows."""
 
+    account_id: UUID
     envelopes: list[Envelope]
     encoded: list[str]
     states: list[tuple[UUID, TransactionState]]
@@ -524,12 +601,13 @@ def _prepare(account: Account, rows: Sequence[StatementRow], payee_names: dict[s
                                          correlation_id=batch.id)
     states = [(i, state_of(payload)) for i, payload in zip(ids, payloads, strict=True)]
     return _Chunk(
+        account_id=account.id,
         envelopes=envelopes,
         encoded=[eventstore.encode(e) for e in envelopes],
         states=states,
         read_model=projections.new_transaction_rows(
             [(e, state) for e, (_, state) in zip(envelopes, states, strict=True)]),
-        import_rows=[(i, ctx.tenant_id, batch.id, batch.account_id, row.bank_id, row.booked_on,
+        import_rows=[(i, ctx.tenant_id, batch.id, account.id, row.bank_id, row.booked_on,
                       row.amount_minor, payee_key(row)) for i, row in zip(ids, rows, strict=True)],
     )
 
@@ -548,7 +626,7 @@ async def _write(db: Database, settings: ServiceSettings, ctx: Context, batch: B
         await copy_records(session, import_rows, IMPORT_ROW_COLUMNS, chunk.import_rows)
         if after is not None:
             await after  # the chunk before failed: so does this one, and it rolls back
-        account = await repository.load(session, ctx, Account, batch.account_id)
+        account = await repository.load(session, ctx, Account, chunk.account_id)
         try:
             account.require_open()  # it may have been archived since the import began
         except DomainError as exc:
@@ -663,7 +741,7 @@ async def start_undo(db: Database, ctx: Context, batch_id: UUID) -> tuple[Batch,
     tenant = ctx.tenant_id
     async with db.transaction() as session:
         batch = await _batch(session, tenant, batch_id, for_update=True)
-        await _claim_account(session, tenant, batch.account_id, batch_id)
+        await _claim_accounts(session, tenant, batch)
         batch = await _batch(session, tenant, batch_id)
         if batch.status != Status.imported:
             raise Conflict(f"import {batch_id} is {batch.status}; only an imported batch can be undone")

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 
 from tally_ledger import batches, categorising, handlers, store, uploads
@@ -56,8 +56,9 @@ class ImportBatchPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
-    account_id: UUID
+    account_id: UUID  # the account the rows go into (of several, the first)
     source_key: str | None  # of a file naming several accounts, the one this batch takes
+    accounts: dict[str, UUID] | None  # of a file naming several accounts imported together: key → account
     filename: str
     format: StatementFormat
     status: str
@@ -88,6 +89,7 @@ class PreviewRow(BaseModel):
     description: str
     bank_id: str | None
     duplicate: bool
+    account_id: UUID | None = Field(default=None, exclude_if=_absent)  # of a batch of several accounts
     # The category the row will get (absent: none): the file's own (`source` file: a QIF's category, matched
     # by name) or a rule's (`rule`), confidence 1; or suggested by the household's categoriser (`payee
     # history` with few examples, else `model`) with its confidence.
@@ -162,12 +164,11 @@ def _public(batch: Batch) -> ImportBatchPublic:
     return ImportBatchPublic.model_validate(batch)
 
 
-async def _read_rows(statement_format: StatementFormat, content: bytes, currency: str,
-                     mapping: CsvMapping | None, source_key: str | None) -> list[StatementRow]:
+async def _read_rows(statement_format: StatementFormat, content: bytes, currencies: dict[str | None, str],
+                     mapping: CsvMapping | None) -> list[StatementRow]:
     """`batches.read_rows` in a worker thread: a statement of many rows takes a second or more to read,
     and the service goes on answering meanwhile."""
-    return await asyncio.to_thread(batches.read_rows, statement_format, content, currency, mapping,
-                                   source_key)
+    return await asyncio.to_thread(batches.read_rows, statement_format, content, currencies, mapping)
 
 
 class _Previewed:
@@ -201,7 +202,8 @@ class _Previewed:
 _previewed = _Previewed()
 
 
-async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: bytes, currency: str,
+async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: bytes,
+                   currencies: dict[str | None, str],
                    mapping: CsvMapping | None, detected: csv_import.CsvPreview | None = None,
                    rows: list[StatementRow] | None = None) -> ImportPreview:
     """The preview of a batch's rows (`rows` when the caller has just read them)."""
@@ -212,25 +214,34 @@ async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: byt
             detected.date_formats
     if rows is None:
         try:
-            rows = await _read_rows(statement_format, content, currency, mapping, batch.source_key)
+            rows = await _read_rows(statement_format, content, currencies, mapping)
         except InvalidInput as exc:
             preview.problem = exc.detail.removeprefix("the file cannot be imported: ")
             return preview
     _previewed.put(batch.id, mapping, rows)
+    fresh: set[int] = set()
+    account_of: dict[int, UUID] = {}
     async with db_of(request).read() as session:
-        known = await batches.load_known(session, tenant_id, batch.account_id, rows)
-    fresh = {id(r) for r in batches.new_rows(rows, known)}
+        for account_id, its_rows in batches.rows_by_account(batch, rows).items():
+            if its_rows:
+                known = await batches.load_known(session, tenant_id, account_id, its_rows)
+                fresh |= {id(r) for r in batches.new_rows(its_rows, known)}
+                account_of |= {id(r): account_id for r in its_rows}
     preview.rows_total = len(rows)
     preview.duplicates = sum(id(r) not in fresh for r in rows if r.amount_minor != 0)
     shown = rows[:PREVIEW_ROWS]
-    suggested, preview.accept_above_pct = await batches.suggestions(
-        db_of(request), Context(tenant_id=tenant_id, actor=""), batch.account_id,
-        [r for r in shown if id(r) in fresh])
-    by_row = dict(zip([id(r) for r in shown if id(r) in fresh], suggested, strict=True))
+    by_row: dict[int, batches.Suggested | None] = {}
+    ctx = Context(tenant_id=tenant_id, actor="")
+    for account_id, its_rows in batches.rows_by_account(batch, [r for r in shown if id(r) in fresh]).items():
+        suggested, preview.accept_above_pct = await batches.suggestions(db_of(request), ctx, account_id,
+                                                                        its_rows)
+        by_row |= dict(zip([id(r) for r in its_rows], suggested, strict=True))
+    several = len(batch.targets) > 1
     preview.rows = []
     for r in shown:
         row = PreviewRow(where=r.where, booked_on=r.booked_on, amount_minor=r.amount_minor, payee=r.payee,
-                         description=r.description, bank_id=r.bank_id, duplicate=id(r) not in fresh)
+                         description=r.description, bank_id=r.bank_id, duplicate=id(r) not in fresh,
+                         account_id=account_of.get(id(r)) if several else None)
         if (found := by_row.get(id(r))) is not None:
             row.suggested_category_id, row.confidence = found.category_id, found.confidence
             row.source = found.source  # type: ignore[assignment]
@@ -302,7 +313,7 @@ async def upload_statement(principal: CurrentPrincipal, request: Request) -> Imp
     mapping, and the accounts the file names. Nothing is recorded until the import is confirmed."""
     principal.require_write()
     filename, data, fields = await _upload(request, MAX_UPLOAD_BYTES,
-                                           ("account_id", "source", "mapping_name"))
+                                           ("account_id", "source", "accounts", "mapping_name"))
     if not filename.lower().endswith(EXTENSIONS):
         raise HTTPException(415, f"{filename!r} is not a statement ({', '.join(EXTENSIONS)})")
     statement_format = detect_format(filename, data)
@@ -311,11 +322,9 @@ async def upload_statement(principal: CurrentPrincipal, request: Request) -> Imp
         named = await asyncio.to_thread(batches.accounts_named, statement_format, data)
         async with db_of(request).read() as session:
             found = await batches.find_accounts(session, principal.tenant_id, named)
-    account_id, source_key = await _account_for(request, principal, fields, found)
+    targets = await _targets_for(request, principal, fields, found)
     async with db_of(request).read() as session:
-        account = await store.get_account(session, principal.tenant_id, account_id)
-    if account is None:
-        raise NotFound(f"account {account_id} does not exist")
+        currencies = await batches.currencies_of(session, principal.tenant_id, targets)
     detected = mapping = rows = None
     if statement_format == StatementFormat.csv:
         try:
@@ -326,13 +335,11 @@ async def upload_statement(principal: CurrentPrincipal, request: Request) -> Imp
         if name := fields.get("mapping_name", "").strip():
             mapping = await batches.get_mapping(db_of(request), principal.tenant_id, name)
     else:  # a malformed file stops here; a CSV one is previewed with its problem, to correct the mapping
-        rows = await _read_rows(statement_format, data, account.currency, None, source_key)
+        rows = await _read_rows(statement_format, data, currencies, None)
     ctx = Context.of(principal)
-    batch = await batches.create_batch(db_of(request), ctx, account_id=account_id, filename=filename,
-                                       statement_format=statement_format, content=data, mapping=mapping,
-                                       source_key=source_key)
-    preview = await _preview(request, principal.tenant_id, batch, data, account.currency, mapping, detected,
-                             rows)
+    batch = await batches.create_batch(db_of(request), ctx, targets=targets, filename=filename,
+                                       statement_format=statement_format, content=data, mapping=mapping)
+    preview = await _preview(request, principal.tenant_id, batch, data, currencies, mapping, detected, rows)
     preview.accounts = [_found_public(f) for f in found]
     return preview
 
@@ -343,14 +350,29 @@ def _found_public(found: batches.FoundAccount) -> FoundAccountPublic:
                               rows=found.rows, account_id=found.account_id)
 
 
-async def _account_for(request: Request, principal: Principal, fields: dict[str, str],
-                       found: list[batches.FoundAccount]) -> tuple[UUID, str | None]:
-    """The Tally account an upload goes into, and of a file naming several accounts, the one it takes.
+_Accounts = TypeAdapter(dict[Annotated[str, StringConstraints(min_length=1, max_length=200)],
+                             UUID | Literal["new"]])
 
-    Chosen by the person (`account_id`), or the account statements of the same bank account went into
-    before, or (`account_id=new`) one opened now with the statement's name and currency."""
+
+async def _targets_for(request: Request, principal: Principal, fields: dict[str, str],
+                       found: list[batches.FoundAccount]) -> dict[str | None, UUID]:
+    """Which Tally account the upload's rows go into: {None: account} every row; of a file naming
+    several accounts, {bank account's key: account} for those imported (one, or several in one batch).
+
+    Chosen by the person (`account_id`, with `source` for one of several; or `accounts` for several at
+    once), or the account statements of the same bank account went into before, or (`new`) one opened
+    now with the statement's name and currency."""
     chosen, source = fields.get("account_id", "").strip(), fields.get("source", "").strip() or None
     listing = {"accounts": [_found_public(f).model_dump(mode="json") for f in found]}
+    if raw := fields.get("accounts", ""):
+        if chosen or source:
+            raise InvalidInput("send either accounts, or account_id and source", where="accounts")
+        try:
+            wanted = _Accounts.validate_json(raw)
+        except ValidationError as exc:
+            raise InvalidInput("accounts must be a JSON object of the file's account keys to ids of your "
+                               "accounts or new", where="accounts", **listing) from exc
+        return await _several(request, principal, found, wanted, listing)
     if source is not None and source not in {f.source.key for f in found}:
         raise InvalidInput(f"the file names no account {source!r}", **listing)
     if chosen not in ("", "new"):
@@ -363,23 +385,60 @@ async def _account_for(request: Request, principal: Principal, fields: dict[str,
             linked = [f.source.key for f in found if f.account_id == account_id]
             if len(linked) != 1:
                 raise InvalidInput(f"the file holds {len(found)} accounts: say which one to import into "
-                                   "this account (source)", **listing)
+                                   "this account (source), or where each goes (accounts)", **listing)
             source = linked[0]
-        return account_id, source
+        return {source: account_id}
     candidates = [f for f in found if source is None or f.source.key == source]
     if not candidates:
         raise InvalidInput("the file does not say which account it is for: choose the account (account_id)")
     if len(candidates) > 1:
-        raise InvalidInput(f"the file holds {len(candidates)} accounts: import them one at a time, naming "
-                           "each (source)", **listing)
-    [wanted] = candidates
-    source = wanted.source.key if len(found) > 1 else None
+        unlinked = [f for f in candidates if f.account_id is None]
+        if chosen == "" and unlinked:
+            raise InvalidInput(f"the file holds {len(candidates)} accounts, {len(unlinked)} not linked to "
+                               "one of yours yet: say where each goes (accounts)", **listing)
+        # Each into the account it is linked to, the others (`new`) into accounts opened for them: one batch.
+        every: dict[str, UUID | Literal["new"]] = {f.source.key: f.account_id or "new" for f in candidates}
+        return await _several(request, principal, found, every, listing)
+    [one] = candidates
+    key = one.source.key if len(found) > 1 else None
     if chosen == "":
-        if wanted.account_id is None:
-            raise InvalidInput(f"no account of yours is linked to {wanted.source.name or wanted.source.key} "
+        if one.account_id is None:
+            raise InvalidInput(f"no account of yours is linked to {one.source.name or one.source.key} "
                                "yet: choose one (account_id), or open one for it (account_id=new)", **listing)
-        return wanted.account_id, source
-    return await _open_account_for(request, principal, wanted.source), source
+        return {key: one.account_id}
+    return {key: await _open_account_for(request, principal, one.source)}
+
+
+async def _several(request: Request, principal: Principal, found: list[batches.FoundAccount],
+                   wanted: dict[str, UUID | Literal["new"]],
+                   listing: dict[str, Any]) -> dict[str | None, UUID]:
+    """The bank accounts `wanted` names, each into its account (checked first: it exists, it is open and
+    keeps the statement's currency) or a new one (opened once every check has passed)."""
+    by_key = {f.source.key: f for f in found}
+    unknown = sorted(set(wanted) - set(by_key))
+    if unknown:
+        raise InvalidInput(f"the file names no account {unknown[0]!r}", where="accounts", **listing)
+    if not wanted:
+        raise InvalidInput("accounts names none of the file's accounts", where="accounts", **listing)
+    async with db_of(request).read() as session:
+        for key, target in wanted.items():
+            if target == "new":
+                continue
+            account = await store.get_account(session, principal.tenant_id, target)
+            if account is None:
+                raise NotFound(f"account {target} does not exist")
+            currency = by_key[key].source.currency
+            if currency and currency != account.currency:
+                raise InvalidInput(f"{by_key[key].source.name or key} is in {currency}, account "
+                                   f"{account.name!r} keeps {account.currency}", where="accounts", **listing)
+    targets: dict[str | None, UUID] = {}
+    for f in found:  # in the file's order
+        if f.source.key not in wanted:
+            continue
+        target = wanted[f.source.key]
+        targets[f.source.key] = await _open_account_for(request, principal, f.source) if target == "new" \
+            else target
+    return targets
 
 
 async def _open_account_for(request: Request, principal: Principal, source: SourceAccount) -> UUID:
@@ -415,10 +474,10 @@ async def preview_import(batch_id: UUID, body: PreviewRequest, principal: Curren
                          request: Request) -> ImportPreview:
     """The rows as a (corrected) CSV mapping reads them."""
     principal.require_write()
-    batch, content, currency = await batches.batch_content(db_of(request), principal.tenant_id, batch_id)
+    batch, content, currencies = await batches.batch_content(db_of(request), principal.tenant_id, batch_id)
     if batch.format != StatementFormat.csv:
         raise InvalidInput(f"a {batch.format} statement needs no column mapping")
-    return await _preview(request, principal.tenant_id, batch, content, currency, body.mapping)
+    return await _preview(request, principal.tenant_id, batch, content, currencies, body.mapping)
 
 
 @router.post("/imports/{batch_id}/confirm", status_code=202, response_model=ImportBatchPublic)
@@ -428,7 +487,7 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
     imports are left out) after answering: GET /imports/{batch_id} shows the progress."""
     principal.require_write()
     db, tenant, ctx = db_of(request), principal.tenant_id, Context.of(principal)
-    batch, content, currency = await batches.batch_content(db, tenant, batch_id)
+    batch, content, currencies = await batches.batch_content(db, tenant, batch_id)
     statement_format = StatementFormat(batch.format)
     mapping = None
     if statement_format == StatementFormat.csv:
@@ -439,14 +498,16 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
         raise InvalidInput(f"a {batch.format} statement takes no column mapping")
     rows = _previewed.take(batch_id, mapping)  # as the preview read them, or every row again now:
     if rows is None:  # all of them are read before any is written
-        rows = await _read_rows(statement_format, content, currency, mapping, batch.source_key)
-    await batches.require_open_account(db, ctx, batch.account_id)
+        rows = await _read_rows(statement_format, content, currencies, mapping)
+    for account_id in dict.fromkeys(batch.targets.values()):
+        await batches.require_open_account(db, ctx, account_id)
     async with db.read() as session:
         plan = await _plan(session, ctx, body, rows)
     batch = await batches.start_import(db, ctx, batch_id, mapping)
     async with db.transaction() as session:  # the next statement of these bank accounts finds its account
-        await batches.remember_sources(session, tenant, batch.account_id,
-                                       {r.account.key for r in rows if r.account is not None})
+        for account_id, its_rows in batches.rows_by_account(batch, rows).items():
+            await batches.remember_sources(session, tenant, account_id,
+                                           {r.account.key for r in its_rows if r.account is not None})
     if mapping is not None and body.save_mapping_as:
         async with db.transaction() as session:
             await batches.save_mapping(session, tenant, body.save_mapping_as, mapping)
