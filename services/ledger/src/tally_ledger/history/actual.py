@@ -2,9 +2,10 @@
 neutral `History`. Pure: bytes in, dataclasses out; the SQLite file is inflated into a temp file of its own
 and opened read-only.
 
-The zip is checked before anything is read from it: a few members only, no links, no absolute or `..`
-names, no encryption, and at most `MAX_UNCOMPRESSED` bytes once inflated (counted while inflating, not
-taken from the headers) at a plausible ratio. The SQLite file must have Actual's tables and columns.
+The zip is checked (archive.py) before anything is read from it: a few members only, no links, no
+absolute or `..` names, no encryption, and at most `MAX_UNCOMPRESSED` bytes once inflated (counted while
+inflating, not taken from the headers) at a plausible ratio. The SQLite file must have Actual's tables
+and columns.
 
 What is read, in Actual's own schema (its migrations in @actual-app/api):
 - `accounts`: live ones (tombstone = 0); `closed` → closed; `offbudget` kept.
@@ -38,17 +39,15 @@ import io
 import json
 import os
 import sqlite3
-import stat
 import tempfile
-import zipfile
-import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
+from tally_ledger.history import archive
 from tally_ledger.history.model import (
     History,
     HistoryAccount,
@@ -66,9 +65,6 @@ APP = "actual"
 MAX_MEMBERS = 8
 MAX_UNCOMPRESSED = 500 * 1024 * 1024  # Actual's own limit for an export (MAX_ZIP_SIZE)
 MAX_METADATA = 1024 * 1024
-MAX_RATIO = 400  # a SQLite file deflates well, not a thousandfold
-RATIO_FROM = 4 * 1024 * 1024  # below this a member is too small to be a bomb
-_CHUNK = 1024 * 1024
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 # The tables and columns read; a file without them is not Actual's (or is of a version too old).
@@ -106,73 +102,20 @@ def read(file: Path, *, minor_digits: int = 2) -> History:
 
 def _unzip(file: Path, database: Path) -> bytes:
     """Check the zip, inflate its db.sqlite into `database` (a new file) and return its metadata.json."""
-    try:
-        archive = zipfile.ZipFile(file)
-    except zipfile.BadZipFile as exc:
-        raise HistoryError("the file is not a zip, or it is truncated (no zip directory at its end)",
-                           "zip") from exc
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise HistoryError(f"the zip holds {len(infos)} files; an Actual export holds 2", "zip")
-        declared = 0
-        for info in infos:
-            _check_member(info)
-            declared += info.file_size
-        if declared > MAX_UNCOMPRESSED:
-            raise HistoryError(f"the zip would inflate to {declared} bytes, more than the "
-                               f"{MAX_UNCOMPRESSED // 2**20} MiB allowed", "zip")
+    with archive.open_zip(file) as zipped:
+        infos = archive.checked(zipped, max_members=MAX_MEMBERS, max_bytes=MAX_UNCOMPRESSED,
+                                usual="an Actual export holds 2")
         names = {info.filename for info in infos}
         missing = [n for n in ("db.sqlite", "metadata.json") if n not in names]
         if missing:
             raise HistoryError(f"the zip has no {' and no '.join(missing)} at its top: it is not an Actual "
                                f"Budget export (it holds {', '.join(sorted(names)[:5]) or 'nothing'})", "zip")
         metadata = io.BytesIO()
-        _inflate(archive, archive.getinfo("metadata.json"), metadata, MAX_METADATA)
+        archive.inflate(zipped, zipped.getinfo("metadata.json"), metadata, MAX_METADATA)
         fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
-            _inflate(archive, archive.getinfo("db.sqlite"), out, MAX_UNCOMPRESSED - metadata.tell())
+            archive.inflate(zipped, zipped.getinfo("db.sqlite"), out, MAX_UNCOMPRESSED - metadata.tell())
         return metadata.getvalue()
-
-
-def _check_member(info: zipfile.ZipInfo) -> None:
-    name = info.filename
-    where = f"zip member {name!r}"
-    parts = name.replace("\\", "/").split("/")
-    if name.startswith(("/", "\\")) or "\\" in name or "\x00" in name or ".." in parts or \
-            (len(name) > 1 and name[1] == ":"):
-        raise HistoryError("a path that leaves the archive (absolute, .. or a drive); refused", where)
-    mode = info.external_attr >> 16
-    if info.create_system == 3 and mode and stat.S_ISLNK(mode):
-        raise HistoryError("a symbolic link; refused", where)
-    if info.flag_bits & 0x1:
-        raise HistoryError("encrypted; export the budget again without a password", where)
-    if info.file_size >= RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise HistoryError(f"inflates {info.file_size // max(info.compress_size, 1)}-fold "
-                           f"({info.compress_size} → {info.file_size} bytes): a compression bomb; refused",
-                           where)
-
-
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, out: BinaryIO, limit: int) -> None:
-    """Copy a member into `out`, stopping as soon as more comes out than it declared or than `limit`."""
-    where = f"zip member {info.filename!r}"
-    written = 0
-    try:
-        with archive.open(info) as member:
-            while chunk := member.read(_CHUNK):
-                written += len(chunk)
-                if written > limit:
-                    raise HistoryError(f"inflates past {limit} bytes: a compression bomb or too large",
-                                       where)
-                if written > info.file_size:
-                    raise HistoryError("inflates to more than it declares; refused", where)
-                out.write(chunk)
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error) as exc:
-        raise HistoryError(f"cannot be inflated, the zip is damaged or truncated ({exc})", where) from exc
-    except NotImplementedError as exc:
-        raise HistoryError(f"uses a compression this reader does not know ({exc})", where) from exc
-    except RuntimeError as exc:  # zipfile says "encrypted" or "unsupported" this way
-        raise HistoryError(f"cannot be read ({exc})", where) from exc
 
 
 def _metadata(raw: bytes) -> dict[str, Any]:

@@ -8,7 +8,7 @@ one new module and one line in `SOURCES`. A reader is pure: a file on disk in, a
 from pathlib import Path
 from typing import Protocol
 
-from tally_ledger.history import actual, beancount, firefly, generic_csv, gnucash
+from tally_ledger.history import actual, beancount, firefly, generic_csv, gnucash, ynab
 from tally_ledger.history.model import History, HistoryError
 
 HEAD_BYTES = 64 * 1024  # what `looks_like` sees of a file
@@ -32,7 +32,7 @@ class Source(Protocol):
 
 
 # In the order asked: the more specific first (Actual takes any zip no one before it claimed).
-SOURCES: tuple[Source, ...] = (gnucash, beancount, firefly, generic_csv, actual)
+SOURCES: tuple[Source, ...] = (gnucash, beancount, ynab, firefly, generic_csv, actual)
 
 
 def source_of(file: Path, filename: str) -> Source:
