@@ -1,12 +1,12 @@
 """Routes for bringing a whole household history over from another app: `POST /histories` (the app is
-told by the file's content: an Actual Budget export for now), the migrations done (`GET /histories`),
+told by the file's content: `history/sources.py` lists them), the migrations done (`GET /histories`),
 and `POST /histories/{id}/undo`.
 
 The import runs within the request (synchronously): the file is read and every event worked out and
 checked first (a bad file writes nothing and answers 4xx naming the problem), then written in chunks;
 the answer is the finished migration. An undo runs after its answer (202), in chunks, like a statement
-import's: the ledger projects deletions one by one, some 300 a second. Budgets (amounts per category
-and month) are not brought over.
+import's. Budgets (amounts per category and month), where the app keeps them, reach the budget
+service as `ledger.BudgetsImported` events.
 """
 
 import asyncio
@@ -138,7 +138,8 @@ def _targets(raw: str) -> dict[str, UUID]:
                                     "a JSON object mapping the file's accounts (source_id) onto accounts "
                                     "of yours, which they are merged into; the others are opened")}}}}}}})
 async def import_history(principal: CurrentPrincipal, request: Request) -> HistoryImportPublic:
-    """Bring a whole household history over from another app (an Actual Budget export): its accounts
+    """Bring a whole household history over from another app (Actual Budget, YNAB, Firefly III, GnuCash,
+    Beancount, Mint/Monarch-style CSV; told by the file's content): its accounts
     with their opening balances, categories and groups, payees, transactions with their splits, and
     transfers, as one migration that can be undone. Importing it again adds only what is new."""
     principal.require_write()
