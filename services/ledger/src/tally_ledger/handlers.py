@@ -476,6 +476,7 @@ class HistoryEntry:
     undoes: int | None
     changes: dict[str, list[Any]]
     state: TransactionState | None
+    change_id: UUID | None  # the change it was part of (a bulk edit, a categorisation, an import)
 
 
 _CHANGE_NAMES: dict[type, str] = {TransactionRecorded: "recorded", TransferRecorded: "recorded",
@@ -497,7 +498,7 @@ async def transaction_history(db: Database, ctx: Context, transaction_id: UUID) 
         change = transaction.history[-1]
         entries.append(HistoryEntry(
             envelope.stream_version, _CHANGE_NAMES[type(payload)], envelope.occurred_at, envelope.actor,
-            change.undoes, differences(change.before, change.after), change.after))
+            change.undoes, differences(change.before, change.after), change.after, envelope.correlation_id))
     if not entries:
         raise NotFound(f"transaction {transaction_id} does not exist")
     return entries

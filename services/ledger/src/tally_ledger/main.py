@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from tally_ledger import projections
 from tally_ledger.api import router
 from tally_ledger.attachments_api import router as attachments_router
+from tally_ledger.bulk_api import router as bulk_router
 from tally_ledger.categoriser_api import router as categoriser_router
 from tally_ledger.categorising import Trainer
 from tally_ledger.consumers import auth_events_consumer
@@ -34,7 +35,7 @@ def create_app(settings: LedgerSettings | None = None, *, verifier: TokenVerifie
         settings,
         title="Tally ledger",
         routers=[router, import_router, export_router, recurring_router, rules_router, rates_router,
-                 attachments_router, history_router, categoriser_router],
+                 attachments_router, history_router, categoriser_router, bulk_router],
         publishes=[TOPIC],
         consumers=lambda db: [auth_events_consumer(db, settings)],
         workers=lambda db: [Scheduler(db, settings).run, Trainer(db, settings).run],

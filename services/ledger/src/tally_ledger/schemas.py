@@ -259,6 +259,8 @@ class HistoryEntryPublic(_Response):
     undoes: int | None
     changes: dict[str, list[Any]]
     state: TransactionState | None
+    # The change it was part of (its correlation id): a bulk edit's id undoes the whole edit.
+    change_id: UUID | None
 
 
 class HistoryPublic(BaseModel):

@@ -1,0 +1,162 @@
+"""Editing many transactions at once through the ledger's HTTP API on a real database: each edit (by ids or
+by the transaction list's search) is one change with one correlation id that the history names and one undo
+reverts, leaving what was changed since; another household's ids are 404 and whatever a rule of the ledger
+refuses refuses the whole change, changing nothing."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+Categories = dict[str, dict[str, Any]]
+
+
+async def _post(ledger: httpx.AsyncClient, home: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer = await ledger.post(path, json=body, headers=home.headers)
+    assert answer.status_code in (200, 201), answer.text
+    return dict(answer.json())
+
+
+async def _account(ledger: httpx.AsyncClient, home: Any, name: str, currency: str = "EUR") -> str:
+    account = await _post(ledger, home, "/accounts", {"name": name, "kind": "checking", "currency": currency,
+                                                      "opening_balance_minor": 0})
+    return str(account["id"])
+
+
+async def _spend(ledger: httpx.AsyncClient, home: Any, account_id: str, payee: str, amount: int, day: str,
+                 **extra: Any) -> str:
+    made = await _post(ledger, home, "/transactions", {"account_id": account_id, "kind": "expense",
+                                                       "amount_minor": amount, "payee": payee,
+                                                       "booked_on": day, **extra})
+    return str(made["id"])
+
+
+async def _get(ledger: httpx.AsyncClient, home: Any, transaction_id: str) -> dict[str, Any]:
+    answer = await ledger.get(f"/transactions/{transaction_id}", headers=home.headers)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+async def test_a_bulk_edit_is_one_change_the_history_names_and_one_undo_reverts(
+    ledger: httpx.AsyncClient, household: Callable[[], Any],
+    give_defaults: Callable[[Any], Awaitable[Categories]],
+) -> None:
+    home = household()
+    categories = await give_defaults(home)
+    giro, cash = await _account(ledger, home, "Giro"), await _account(ledger, home, "Cash")
+    a = await _spend(ledger, home, giro, "Corner shop", 1_200, "2026-03-01", tags=["food"])
+    b = await _spend(ledger, home, giro, "Corner shop", 800, "2026-03-02", tags=["food", "trip"])
+    c = await _spend(ledger, home, giro, "Bakery", 300, "2026-03-03")
+    untouched = await _spend(ledger, home, giro, "Cinema", 1_500, "2026-03-04")
+
+    edited = await _post(ledger, home, "/transactions/bulk", {
+        "ids": [a, b, c], "category_id": categories["Groceries"]["id"], "add_tags": ["Weekly"],
+        "remove_tags": ["trip"], "payee": "Market", "status": "cleared", "account_id": cash})
+    assert (edited["matched"], edited["changed"]) == (3, 3)
+    for transaction_id, tags in ((a, ["food", "weekly"]), (b, ["food", "weekly"]), (c, ["weekly"])):
+        now = await _get(ledger, home, transaction_id)
+        assert (now["category_name"], now["payee"], now["status"], now["account_id"], now["tags"]) == (
+            "Groceries", "Market", "cleared", cash, tags)
+    history = (await ledger.get(f"/transactions/{b}/history", headers=home.headers)).json()["items"]
+    assert history[-1]["change_id"] == edited["id"]
+    assert history[-1]["changes"]["tags"] == [["food", "trip"], ["food", "weekly"]]
+    assert (await _get(ledger, home, untouched))["payee"] == "Cinema"
+
+    # Changed since by hand: the undo leaves it as the person made it, and says so.
+    c_now = await _get(ledger, home, c)
+    await ledger.patch(f"/transactions/{c}", headers=home.headers,
+                       json={"expected_version": c_now["version"], "note": "by hand"})
+    undone = await ledger.post(f"/transactions/bulk/{edited['id']}/undo", headers=home.headers)
+    assert undone.status_code == 200, undone.text
+    assert (undone.json()["undone"], undone.json()["kept"]) == (2, [c])
+    for transaction_id, tags in ((a, ["food"]), (b, ["food", "trip"])):
+        back = await _get(ledger, home, transaction_id)
+        assert (back["category_name"], back["payee"], back["status"], back["account_id"], back["tags"]) == (
+            None, "Corner shop", "uncleared", giro, tags)
+    assert (await _get(ledger, home, c))["payee"] == "Market"
+    again = await ledger.post(f"/transactions/bulk/{edited['id']}/undo", headers=home.headers)
+    assert again.status_code == 409, again.text
+
+
+async def test_every_transaction_a_search_matches_across_pages_is_changed_and_a_deletion_undone(
+    ledger: httpx.AsyncClient, household: Callable[[], Any],
+    give_defaults: Callable[[Any], Awaitable[Categories]],
+) -> None:
+    home = household()
+    categories = await give_defaults(home)
+    giro = await _account(ledger, home, "Giro")
+    coffees = [await _spend(ledger, home, giro, f"Coffee {n}", 350, f"2026-04-{n + 1:02d}") for n in range(7)]
+    other = await _spend(ledger, home, giro, "Rent", 90_000, "2026-04-01")
+    search = {"q": "coffee after:2026-04-01", "account_id": giro}
+
+    stale = await ledger.post("/transactions/bulk", headers=home.headers, json={
+        "search": search, "expected_count": 6, "category_id": categories["Eating out"]["id"]})
+    assert stale.status_code == 409, stale.text
+    edited = await _post(ledger, home, "/transactions/bulk", {
+        "search": search, "expected_count": 7, "category_id": categories["Eating out"]["id"]})
+    assert (edited["matched"], edited["changed"]) == (7, 7)
+    listed = (await ledger.get("/transactions", params={"category_id": categories["Eating out"]["id"],
+                                                        "limit": 500}, headers=home.headers)).json()
+    assert {t["id"] for t in listed["items"]} == set(coffees)
+
+    deleted = await _post(ledger, home, "/transactions/bulk", {"search": search, "delete": True})
+    assert deleted["changed"] == 7
+    assert [t["id"] for t in (await ledger.get("/transactions", headers=home.headers)).json()["items"]] == [
+        other]
+    undone = await ledger.post(f"/transactions/bulk/{deleted['id']}/undo", headers=home.headers)
+    assert (undone.status_code, undone.json()["undone"]) == (200, 7), undone.text
+    back = (await ledger.get("/transactions", params={"q": "coffee"}, headers=home.headers)).json()["items"]
+    assert {(t["id"], t["category_name"]) for t in back} == {(i, "Eating out") for i in coffees}
+
+
+async def test_what_the_ledger_refuses_refuses_the_whole_change_and_changes_nothing(
+    ledger: httpx.AsyncClient, household: Callable[[], Any],
+    give_defaults: Callable[[Any], Awaitable[Categories]],
+    snapshot: Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]],
+) -> None:
+    home, other = household(), household()
+    categories = await give_defaults(home)
+    await give_defaults(other)
+    giro, dollars = await _account(ledger, home, "Giro"), await _account(ledger, home, "US", "USD")
+    savings = await _account(ledger, home, "Savings")
+    mine = await _spend(ledger, home, giro, "Shop", 500, "2026-05-01")
+    reconciled = await _spend(ledger, home, giro, "Old", 700, "2026-04-01", status="reconciled")
+    transfer = await _post(ledger, home, "/transfers", {"from_account_id": giro, "to_account_id": savings,
+                                                        "amount_minor": 1_000, "booked_on": "2026-05-02"})
+    theirs = await _spend(ledger, other, await _account(ledger, other, "Theirs"), "Shop", 500, "2026-05-01")
+    elsewhere = await _account(ledger, other, "Elsewhere")
+    groceries = categories["Groceries"]["id"]
+    before = await snapshot()
+
+    refused = {
+        404: [{"ids": [mine, theirs], "category_id": groceries},  # another household's transaction
+              {"ids": [mine], "account_id": elsewhere},
+              {"ids": [mine, giro], "status": "cleared"}],  # an account's id is no transaction's
+        422: [{"ids": [mine], "account_id": dollars},  # another currency
+              {"ids": [mine, transfer["id"]], "category_id": groceries},  # a transfer has no category
+              {"ids": [mine], "delete": True, "payee": "x"}, {"ids": [mine]},  # nothing to change
+              {"ids": [mine, mine], "status": "cleared"}, {"ids": [mine], "status": "reconciled"},
+              {"ids": [mine], "search": {"q": ""}, "status": "cleared"},
+              {"search": {"q": "nosuch:filter"}, "status": "cleared"},
+              {"ids": [mine], "payee": "a\u0000b"}, {"ids": [mine], "add_tags": ["a"], "remove_tags": ["a"]}],
+    }
+    for status, bodies in refused.items():
+        for body in bodies:
+            answer = await ledger.post("/transactions/bulk", headers=home.headers, json=body)
+            assert answer.status_code == status, (body, answer.text)
+    # A reconciled transaction (agreed with a bank statement) is not deleted or moved by a bulk change.
+    for body in ({"ids": [mine, reconciled], "delete": True},
+                 {"ids": [mine, reconciled], "account_id": savings}):
+        answer = await ledger.post("/transactions/bulk", headers=home.headers, json=body)
+        assert answer.status_code in (409, 422), answer.text
+        assert reconciled in answer.text
+    viewer = await ledger.post("/transactions/bulk", headers=home.viewer_headers,
+                               json={"ids": [mine], "status": "cleared"})
+    assert viewer.status_code == 403
+    assert await snapshot() == before
+    # Their change id is not this household's: its undo is a 404, and theirs stays.
+    theirs_edit = await _post(ledger, other, "/transactions/bulk", {"ids": [theirs], "status": "cleared"})
+    assert (await ledger.post(f"/transactions/bulk/{theirs_edit['id']}/undo",
+                              headers=home.headers)).status_code == 404
+    assert (await _get(ledger, other, theirs))["status"] == "cleared"
+
