@@ -42,6 +42,10 @@ async def test_set_budget_then_change_its_amount(budget: Budget) -> None:
         "thresholds": [80, 100],
         "pace_alerts": False,
         "previous_spent_minor": 0,
+        "previous_to_date_minor": 0,
+        "compared_through": (start - timedelta(days=1))
+        .replace(day=min(today.day, (start - timedelta(days=1)).day))
+        .isoformat(),
         "trend_percent": None,
         "projected_minor": first["projected_minor"],
     }
@@ -86,7 +90,8 @@ async def test_a_budget_set_mid_month_counts_spending_already_done(budget: Budge
     await budget.spend(groceries, 2_500, currency="USD")  # another currency: not this budget's
     await budget.spend(groceries, 1_000, kind="income")  # a refund: negative spending
     last_month = budget.today().replace(day=1) - timedelta(days=1)
-    await budget.spend(groceries, 7_000, booked_on=last_month)
+    # Its first day: within the stretch of last month the trend compares with, whatever today is.
+    await budget.spend(groceries, 7_000, booked_on=last_month.replace(day=1))
 
     # In force from last month on (a budget only counts for periods from its first one on).
     body = await budget.set(groceries, 10_000, effective_from=last_month.isoformat())
@@ -111,6 +116,33 @@ async def test_a_budget_set_mid_month_counts_spending_already_done(budget: Budge
     assert previous.json()["month"] == month_of(last_month)
     [item] = previous.json()["items"]
     assert (item["spent_minor"], item["percent"], item["alerts"]) == (7_000, 70, [])
+
+
+async def test_the_trend_compares_with_the_same_point_of_last_month(budget: Budget) -> None:
+    groceries = await budget.category("Groceries")
+    today = budget.today()
+    this_start = today.replace(day=1)
+    last_end = this_start - timedelta(days=1)
+    last_start = last_end.replace(day=1)
+    through = min(last_start + (today - this_start), last_end)
+    await budget.spend(groceries, 4_000, booked_on=last_start)
+    if through < last_end:
+        await budget.spend(groceries, 30_000, booked_on=last_end)  # later in last month than today is
+    await budget.spend(groceries, 5_000)
+    body = await budget.set(groceries, 50_000, effective_from=last_start.isoformat())
+    whole = 34_000 if through < last_end else 4_000
+    assert (body["previous_spent_minor"], body["previous_to_date_minor"], body["compared_through"]) == (
+        whole,
+        4_000,
+        through.isoformat(),
+    )
+    assert body["trend_percent"] == 25  # 5,000 against 4,000 by the same day, not against 34,000
+    # A month that is over compares with the whole month before.
+    listed = await budget.client.get(
+        "/budgets", params={"month": month_of(last_start)}, headers=budget.auth()
+    )
+    [item] = listed.json()["items"]
+    assert item["compared_through"] == (last_start - timedelta(days=1)).isoformat()
 
 
 async def test_several_budgets_are_listed_by_category_name(budget: Budget) -> None:

@@ -17,6 +17,7 @@ from tally_budget.domain import (
     pace_warning,
     percent_used,
     root_of,
+    same_point,
     thresholds_reached,
     trend_percent,
 )
@@ -200,6 +201,15 @@ def test_rollover_turned_off_stops_carrying() -> None:
     spent = {date(2025, 1, 10): 2_000}
     assert limit_for(MONTHLY, versions, spent, FEB) == Limit(10_000, 8_000)  # January's leftover arrives
     assert limit_for(MONTHLY, versions, spent, MAR) == Limit(10_000, 0)  # February does not carry
+
+
+def test_the_same_point_of_the_previous_period() -> None:
+    dec, jan = Period(date(2024, 12, 1), date(2024, 12, 31)), Period(date(2025, 1, 1), date(2025, 1, 31))
+    feb, mar = Period(date(2025, 2, 1), date(2025, 2, 28)), Period(date(2025, 3, 1), date(2025, 3, 31))
+    assert same_point(jan, dec, date(2025, 1, 7)) == date(2024, 12, 7)
+    assert same_point(mar, feb, date(2025, 3, 31)) == date(2025, 2, 28)  # no 31 February
+    assert same_point(jan, dec, date(2025, 2, 3)) == date(2024, 12, 31)  # January is over: all of December
+    assert same_point(jan, dec, None) == date(2024, 12, 31)
 
 
 def test_trend() -> None:

@@ -159,10 +159,39 @@ async def test_available_to_budget(budget: Budget) -> None:
     assert response.json() == {
         "month": "2025-01",
         "currency": "EUR",
+        "basis": "this_month",
         "income_minor": 250_000,
+        "income_this_month_minor": 250_000,
+        "income_last_month_minor": 0,
         "budgeted_minor": 140_000,  # the monthly budgets only
         "available_minor": 110_000,
     }
+
+
+async def test_available_to_budget_on_last_months_income(budget: Budget) -> None:
+    """A salary on the 25th: early in February this month's income is nothing yet; a household that
+    budgets with last month's pay chooses that basis."""
+    salary = await budget.category("Salary", kind="income")
+    await budget.set(await budget.category("Rent"), 95_000, effective_from="2025-01-01")
+    await budget.spend(salary, 250_000, kind="income", booked_on=date(2025, 1, 25))
+    await budget.spend(salary, 2_000, kind="income", booked_on=date(2025, 2, 3))  # a refund, say
+    february = {"month": "2025-02"}
+
+    async def available() -> tuple[str, int, int, int, int]:
+        body = (await budget.client.get("/budgets/available", params=february, headers=budget.auth())).json()
+        figures = ("income_minor", "income_this_month_minor", "income_last_month_minor", "available_minor")
+        return (body["basis"], *(body[f] for f in figures))
+
+    assert await available() == ("this_month", 2_000, 2_000, 250_000, -93_000)
+    chosen = {"income_basis": "last_month"}
+    viewer = await budget.client.put("/settings", json=chosen, headers=budget.auth(role="viewer"))
+    assert viewer.status_code == 403
+    bad = await budget.client.put("/settings", json={"income_basis": "expected"}, headers=budget.auth())
+    assert bad.status_code == 422
+    assert await available() == ("this_month", 2_000, 2_000, 250_000, -93_000)  # nothing changed
+    assert (await budget.client.put("/settings", json=chosen, headers=budget.auth())).json() == chosen
+    assert (await budget.client.get("/settings", headers=budget.auth())).json() == chosen
+    assert await available() == ("last_month", 250_000, 2_000, 250_000, 155_000)
 
 
 async def test_remove_a_budget_and_the_overview_totals(budget: Budget) -> None:

@@ -18,6 +18,7 @@ from tally_budget.schemas import (
     BudgetCreate,
     BudgetDetail,
     BudgetPublic,
+    BudgetSettings,
     BudgetsPublic,
     BudgetTotal,
     ContributionCreate,
@@ -64,7 +65,7 @@ async def _overview(
     context = await Context.load(session, tenant_id)
     items = []
     for budget in await store.list_budgets(session, tenant_id):
-        result = await figures(session, context, budget, _reference_day(budget, month, on, today))
+        result = await figures(session, context, budget, _reference_day(budget, month, on, today), today)
         if result.limit is None:
             continue  # not in force yet in that period
         fired = await store.fired_thresholds(session, budget.id, result.period.start)
@@ -138,8 +139,9 @@ async def overview(
 async def available_to_budget(
     principal: CurrentPrincipal, request: Request, month: MonthQuery = None
 ) -> AvailablePublic:
-    """Income of the month (income categories and uncategorised incomes) minus what the monthly budgets
-    give out for it, in the household's currency."""
+    """The month's income (income categories and uncategorised incomes; this month's so far or last
+    month's, as the household chose in /settings) minus what the monthly budgets give out for it, in the
+    household's currency. Both months' incomes come along, to show how it was worked out."""
     async with db_of(request).read() as session:
         household = await store.get_household(session, principal.tenant_id)
         today = domain.today_in(household.time_zone)
@@ -149,26 +151,51 @@ async def available_to_budget(
         currency = household.base_currency or (budgets[0].currency if budgets else None)
         if currency is None:
             raise InvalidInput("the household has no currency yet: set a budget or the household's currency")
+        basis = await _income_basis(session, principal.tenant_id)
         year, number = (int(part) for part in month.split("-"))
         first = date(year, number, 1)
-        last = _month_end(first)
+        before = (first - timedelta(days=1)).replace(day=1)
         ids = domain.income_categories(context.known, context.categories.infos, context.categories.merges)
-        income = await store.income(
-            session, principal.tenant_id, ids | {UNCATEGORISED}, currency, first, last
-        )
+        ids |= {UNCATEGORISED}
+        tenant = principal.tenant_id
+        this_month = await store.income(session, tenant, ids, currency, first, _month_end(first))
+        last_month = await store.income(session, tenant, ids, currency, before, _month_end(before))
         budgeted = 0
         for budget in budgets:
             if budget.spec.kind is PeriodKind.month and budget.currency == currency:
                 result = await figures(session, context, budget, date(year, number, budget.spec.start_day))
                 if result.limit is not None:
                     budgeted += result.limit.amount_minor
+    income = domain.income_for(basis, this_month, last_month)
     return AvailablePublic(
         month=month,
         currency=currency,
+        basis=basis,
         income_minor=income,
+        income_this_month_minor=this_month,
+        income_last_month_minor=last_month,
         budgeted_minor=budgeted,
         available_minor=income - budgeted,
     )
+
+
+async def _income_basis(session: AsyncSession, tenant_id: UUID) -> domain.IncomeBasis:
+    stored = await store.get_income_basis(session, tenant_id)
+    return domain.IncomeBasis(stored) if stored else domain.IncomeBasis.this_month
+
+
+@router.get("/settings")
+async def get_settings(principal: CurrentPrincipal, request: Request) -> BudgetSettings:
+    """The household's budgeting settings."""
+    async with db_of(request).read() as session:
+        return BudgetSettings(income_basis=await _income_basis(session, principal.tenant_id))
+
+
+@router.put("/settings")
+async def put_settings(body: BudgetSettings, principal: CurrentPrincipal, request: Request) -> BudgetSettings:
+    """Choose what "available to budget" counts as the month's income (members who may write)."""
+    await handlers.set_income_basis(db_of(request), principal, body.income_basis)
+    return body
 
 
 def _month_end(first: date) -> date:
@@ -188,7 +215,7 @@ async def get_budget(
         today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
         context = await Context.load(session, principal.tenant_id)
         day = on or today
-        result = await figures(session, context, budget, day)
+        result = await figures(session, context, budget, day, today)
         if result.limit is None:
             raise NotFound("the budget is not in force in that period", budget_id=str(budget_id))
         fired = await store.fired_thresholds(session, budget.id, result.period.start)

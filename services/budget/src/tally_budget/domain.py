@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -157,6 +158,20 @@ def members(
     return result
 
 
+class IncomeBasis(StrEnum):
+    """What "available to budget" counts as the month's income, as the household chooses: what came in
+    this month so far (income early in the month, a salary on the 25th, shows a month's budgets as not
+    covered until then), or what came in the whole of last month (budgeting this month with last
+    month's pay)."""
+
+    this_month = "this_month"
+    last_month = "last_month"
+
+
+def income_for(basis: IncomeBasis, this_month_minor: int, last_month_minor: int) -> int:
+    return last_month_minor if basis is IncomeBasis.last_month else this_month_minor
+
+
 def income_categories(
     known: Iterable[UUID], categories: Mapping[UUID, CategoryInfo], merges: Mapping[UUID, UUID]
 ) -> set[UUID]:
@@ -241,8 +256,18 @@ def limit_for(
     return Limit(version.amount_minor, carried)
 
 
+def same_point(period: Period, previous: Period, today: date | None) -> date:
+    """The day of `previous` as far into it as `today` is into `period`: a period under way is compared
+    with the same stretch of the one before (its pace), not with all of it; a period over (or none
+    given) with the whole previous one. Clamped to the previous period's end (31 March -> 28 February)."""
+    if today is None or today not in period:
+        return previous.end
+    return min(previous.start + (today - period.start), previous.end)
+
+
 def trend_percent(spent_minor: int, previous_minor: int) -> int | None:
-    """Change against the previous period in whole percent (None when there was nothing before)."""
+    """Change against the previous period (or its same stretch) in whole percent (None when there was
+    nothing before)."""
     if previous_minor <= 0:
         return None
     return (spent_minor - previous_minor) * 100 // previous_minor

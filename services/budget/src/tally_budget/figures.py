@@ -17,6 +17,10 @@ class Figures:
     limit: domain.Limit | None  # None: the budget is not in force in this period (set later)
     spent_minor: int
     previous_spent_minor: int
+    # The previous period's spending up to `compared_through`, the same point of it as today is of this
+    # one (all of it when this period is over): what the trend compares with.
+    previous_to_date_minor: int
+    compared_through: date
 
 
 @dataclass
@@ -46,10 +50,14 @@ class Context:
         return info.name if info else ""
 
 
-async def figures(session: AsyncSession, context: Context, budget: store.Budget, day: date) -> Figures:
-    """Spent, limit (with rollover) and the previous period's spending, for the period containing `day`."""
+async def figures(
+    session: AsyncSession, context: Context, budget: store.Budget, day: date, today: date | None = None
+) -> Figures:
+    """Spent, limit (with rollover) and the previous period's spending, for the period containing `day`;
+    with `today`, also the previous period's spending up to the same point (domain.same_point)."""
     period = period_containing(budget.spec, day)
     previous = previous_period(budget.spec, period)
+    through = domain.same_point(period, previous, today)
     first = domain.rollover_start(budget.spec, budget.versions, period)
     start = min(first.start, previous.start) if first else previous.start
     by_day = await store.spent_by_day(
@@ -61,4 +69,6 @@ async def figures(session: AsyncSession, context: Context, budget: store.Budget,
         limit=domain.limit_for(budget.spec, budget.versions, by_day, period),
         spent_minor=sum(v for d, v in by_day.items() if d in period),
         previous_spent_minor=sum(v for d, v in by_day.items() if d in previous),
+        previous_to_date_minor=sum(v for d, v in by_day.items() if previous.start <= d <= through),
+        compared_through=through,
     )

@@ -77,6 +77,14 @@ async def _check_target(session: AsyncSession, tenant_id: UUID, target: domain.T
         raise NotFound("no expense category is in this group", group=target.group)
 
 
+async def set_income_basis(db: Database, principal: Principal, basis: domain.IncomeBasis) -> None:
+    """A household setting that changes no figure others keep (only how "available to budget" reads),
+    so it is stored, not published."""
+    principal.require_write()
+    async with db.transaction() as session:
+        await store.save_income_basis(session, principal.tenant_id, basis.value)
+
+
 async def set_budget(
     db: Database, settings: ServiceSettings, principal: Principal, command: SetBudget
 ) -> tuple[Figures, list[int]]:
@@ -198,7 +206,7 @@ async def _after_budget_change(
     alerts = await evaluate(session, context, budget, today, today, cause=budget_set, actor=principal.actor)
     await enqueue(session, settings.topic(TOPIC), [budget_set, *alerts])
     log.info("budget_set", budget_id=str(budget.id), version=stream_version, alerts=len(alerts))
-    result = await figures(session, context, budget, today)
+    result = await figures(session, context, budget, today, today)
     fired = await store.fired_thresholds(session, budget.id, result.period.start)
     return result, sorted(fired - {store.PACE})
 

@@ -92,6 +92,12 @@ class BudgetPublic(BaseModel):
     thresholds: list[int]
     pace_alerts: bool
     previous_spent_minor: int
+    previous_to_date_minor: int = Field(
+        description="the previous period's spending up to compared_through, what trend_percent compares with"
+    )
+    compared_through: date = Field(
+        description="as far into the previous period as today is into this one (its end once this is over)"
+    )
     trend_percent: int | None
     projected_minor: int | None
 
@@ -122,7 +128,9 @@ class BudgetPublic(BaseModel):
             thresholds=list(f.budget.thresholds),
             pace_alerts=f.budget.pace_alerts,
             previous_spent_minor=f.previous_spent_minor,
-            trend_percent=domain.trend_percent(f.spent_minor, f.previous_spent_minor),
+            previous_to_date_minor=f.previous_to_date_minor,
+            compared_through=f.compared_through,
+            trend_percent=domain.trend_percent(f.spent_minor, f.previous_to_date_minor),
             projected_minor=domain.pace_projection(f.spent_minor, f.period, today),
         )
 
@@ -175,14 +183,25 @@ class AlertsPublic(BaseModel):
 
 
 class AvailablePublic(BaseModel):
-    """For people who budget every unit of income: what came in this month minus what the month's
-    monthly budgets give out (in the household's currency)."""
+    """For people who budget every unit of income: the month's income, as the household counts it
+    (`basis`), minus what the month's monthly budgets give out (in the household's currency)."""
 
     month: str
     currency: str
-    income_minor: int
+    basis: domain.IncomeBasis
+    income_minor: int = Field(description="the income counted: this month's or last month's, by basis")
+    income_this_month_minor: int
+    income_last_month_minor: int
     budgeted_minor: int
     available_minor: int
+
+
+class BudgetSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    income_basis: domain.IncomeBasis = Field(
+        description="what available to budget counts as income: this month's so far, or last month's"
+    )
 
 
 # --- goals -----------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ Owned here:
   budget's event stream position.
 - `imported_months`: what histories imported from other apps budgeted per category and month, with the
   import that brought each month (imported.py turns them into amount versions).
+- `budget_settings`: what "available to budget" counts as income (domain.IncomeBasis).
 - `alert_states`: per (budget, period start, threshold) whether it has fired and not re-armed since
   (threshold 0 is the pace warning); `alerts`: every alert fired, in order.
 - `goals`, `goal_contributions`.
@@ -112,6 +113,13 @@ households = Table(
     Column("base_currency", String(3), nullable=False),
     Column("time_zone", String(64), nullable=False),
     Column("week_start", String(10), nullable=False),
+)
+
+budget_settings = Table(
+    "budget_settings",
+    metadata,
+    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    Column("income_basis", String(20), nullable=False),
 )
 
 budgets = Table(
@@ -250,6 +258,20 @@ async def get_household(session: AsyncSession, tenant_id: UUID) -> Household:
     return Household(*row) if row else Household()
 
 
+async def get_income_basis(session: AsyncSession, tenant_id: UUID) -> str | None:
+    query = select(budget_settings.c.income_basis).where(budget_settings.c.tenant_id == tenant_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def save_income_basis(session: AsyncSession, tenant_id: UUID, basis: str) -> None:
+    statement = insert(budget_settings).values(tenant_id=tenant_id, income_basis=basis)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[budget_settings.c.tenant_id], set_={"income_basis": basis}
+        )
+    )
+
+
 async def forget_tenant(session: AsyncSession, tenant_id: UUID) -> None:
     """Everything this service holds about a household (it was deleted with its owner's account)."""
     budget_ids = select(budgets.c.id).where(budgets.c.tenant_id == tenant_id)
@@ -267,6 +289,7 @@ async def forget_tenant(session: AsyncSession, tenant_id: UUID) -> None:
         categories,
         households,
         imported_months,
+        budget_settings,
     ):
         await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
 
