@@ -357,10 +357,12 @@ async def get_transaction(transaction_id: UUID, principal: CurrentPrincipal,
 @router.patch("/transactions/{transaction_id}", response_model=TransactionPublic)
 async def amend_transaction(transaction_id: UUID, body: TransactionUpdate, principal: CurrentPrincipal,
                             request: Request) -> TransactionPublic:
-    """Edit some fields, provided the transaction is still at `expected_version` (else 409)."""
+    """Edit some fields, provided the transaction is still at `expected_version` (else 409). A reconciled
+    transaction's amount, date, account or kind change only with `confirm_reconciled` (else 409)."""
     row = await handlers.amend_transaction(db_of(request), _settings(request), _writer(principal),
                                            transaction_id, body.changes(),
-                                           expected_version=body.expected_version)
+                                           expected_version=body.expected_version,
+                                           confirm_reconciled=body.confirm_reconciled)
     return TransactionPublic.model_validate(row)
 
 
@@ -372,9 +374,12 @@ def _change(outcome: handlers.Outcome) -> TransactionChangePublic:
 
 @router.delete("/transactions/{transaction_id}", response_model=TransactionChangePublic)
 async def delete_transaction(transaction_id: UUID, principal: CurrentPrincipal, request: Request,
-                             expected_version: Annotated[int, Query(ge=1)]) -> TransactionChangePublic:
+                             expected_version: Annotated[int, Query(ge=1)],
+                             confirm_reconciled: bool = False) -> TransactionChangePublic:
+    """Delete (undoable); a reconciled transaction only with `confirm_reconciled` (else 409)."""
     outcome = await handlers.delete_transaction(db_of(request), _settings(request), _writer(principal),
-                                                transaction_id, expected_version=expected_version)
+                                                transaction_id, expected_version=expected_version,
+                                                confirm_reconciled=confirm_reconciled)
     return _change(outcome)
 
 

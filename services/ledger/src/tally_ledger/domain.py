@@ -338,14 +338,22 @@ _LOCKED_WHEN_RECONCILED = ("account_id", "counter_account_id", "amount_minor", "
                            "kind", "counter_amount_minor")
 
 
-def _check_reconciled(before: TransactionState, after: TransactionState | None) -> None:
-    if before.status != ClearedState.reconciled:
+class ReconciledLocked(RuleViolation):
+    """A change to what a reconciliation agreed with the bank, asked for without saying it is meant."""
+
+
+def _check_reconciled(before: TransactionState, after: TransactionState | None, *, confirmed: bool) -> None:
+    # Reconciling agreed these fields with the bank's statement: changing them by accident would silently
+    # break that agreement, so it takes a confirmation (the change is then recorded like any other).
+    if before.status != ClearedState.reconciled or confirmed:
         return
     if after is None:
-        raise RuleViolation("a reconciled transaction cannot be deleted; mark it cleared first")
+        raise ReconciledLocked("a reconciled transaction cannot be deleted without confirm_reconciled; "
+                               "it was agreed with a bank statement")
     changed = [f for f in _LOCKED_WHEN_RECONCILED if getattr(before, f) != getattr(after, f)]
     if changed:
-        raise RuleViolation(f"a reconciled transaction keeps its {', '.join(changed)}; mark it cleared first")
+        raise ReconciledLocked(f"a reconciled transaction keeps its {', '.join(changed)} unless the change "
+                               "is confirmed (confirm_reconciled); it was agreed with a bank statement")
 
 
 def _identity(state: TransactionState) -> TransactionState:
@@ -455,10 +463,11 @@ class Transaction(Aggregate):
         return transaction
 
     def amend(self, changes: Mapping[str, Any], refs: Refs, *, expected_version: int | None,
-              categorised_by: CategorisedBy | None = None) -> None:
+              categorised_by: CategorisedBy | None = None, confirm_reconciled: bool = False) -> None:
         """Change any of the state's fields. Moving to another account takes that account's currency
         unless one is given. A transfer stays a transfer and an expense or income never becomes one.
-        `categorised_by`: who chose the category, said by a bulk categorisation only."""
+        `categorised_by`: who chose the category, said by a bulk categorisation only.
+        `confirm_reconciled`: the person confirmed changing a reconciled transaction's money or date."""
         self.require_version(expected_version)
         self._require_not_deleted()
         before = self.current
@@ -478,15 +487,15 @@ class Transaction(Aggregate):
             raise RuleViolation("a transfer stays a transfer; delete it and record an expense or income")
         if after == before:
             return
-        _check_reconciled(before, after)
+        _check_reconciled(before, after, confirmed=confirm_reconciled)
         check_state(after, refs, before)
         self._emit(TransactionAmended(before=before, after=after, categorised_by=categorised_by))
 
-    def delete(self, *, expected_version: int | None) -> None:
+    def delete(self, *, expected_version: int | None, confirm_reconciled: bool = False) -> None:
         self.require_version(expected_version)
         self._require_not_deleted()
         before = self.current
-        _check_reconciled(before, None)
+        _check_reconciled(before, None, confirmed=confirm_reconciled)
         self._emit(TransactionDeleted(before=before))
 
     def undo_target(self) -> Change:
@@ -511,10 +520,10 @@ class Transaction(Aggregate):
             return
         current = self.current
         if restored is None:
-            _check_reconciled(current, None)
+            _check_reconciled(current, None, confirmed=False)
             self._emit(TransactionDeleted(before=current, undoes=target.version))
             return
-        _check_reconciled(current, restored)
+        _check_reconciled(current, restored, confirmed=False)
         check_state(restored, refs, current)
         self._emit(TransactionAmended(before=current, after=restored, undoes=target.version))
 

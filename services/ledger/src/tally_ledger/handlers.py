@@ -19,6 +19,7 @@ from tally_ledger.domain import (
     Category,
     DoesNotExist,
     Payee,
+    ReconciledLocked,
     Refs,
     RuleViolation,
     StaleVersion,
@@ -66,6 +67,8 @@ def domain_errors_as_problems() -> Iterator[None]:
     except StaleVersion as exc:
         raise eventstore.ConcurrencyConflict(str(exc), expected_version=exc.expected,
                                              current_version=exc.actual) from exc
+    except ReconciledLocked as exc:
+        raise Conflict(str(exc), reconciled=True) from exc
     except RuleViolation as exc:
         raise InvalidInput(str(exc)) from exc
 
@@ -414,7 +417,8 @@ async def record_many(db: Database, settings: ServiceSettings, ctx: Context,
 
 
 async def amend_transaction(db: Database, settings: ServiceSettings, ctx: Context, transaction_id: UUID,
-                            changes: Mapping[str, Any], *, expected_version: int) -> store.TransactionRow:
+                            changes: Mapping[str, Any], *, expected_version: int,
+                            confirm_reconciled: bool = False) -> store.TransactionRow:
     """Change some fields of a transaction (the event carries its full state before and after)."""
     async with db.transaction() as session:
         transaction = await repository.load_transaction(session, ctx, transaction_id)
@@ -427,7 +431,8 @@ async def amend_transaction(db: Database, settings: ServiceSettings, ctx: Contex
                                                                     "category_id", "splits",
                                                                     "counter_amount_minor")})
             refs = await _refs(session, ctx, transaction.current, probe)
-            transaction.amend(changes, refs, expected_version=expected_version)
+            transaction.amend(changes, refs, expected_version=expected_version,
+                              confirm_reconciled=confirm_reconciled)
         await repository.save(session, settings, ctx, transaction)
         return await _transaction_row(session, ctx, transaction_id)
 
@@ -442,11 +447,11 @@ class Outcome:
 
 
 async def delete_transaction(db: Database, settings: ServiceSettings, ctx: Context, transaction_id: UUID, *,
-                             expected_version: int) -> Outcome:
+                             expected_version: int, confirm_reconciled: bool = False) -> Outcome:
     async with db.transaction() as session:
         transaction = await repository.load_transaction(session, ctx, transaction_id)
         with domain_errors_as_problems():
-            transaction.delete(expected_version=expected_version)
+            transaction.delete(expected_version=expected_version, confirm_reconciled=confirm_reconciled)
         await repository.save(session, settings, ctx, transaction)
     return Outcome(transaction_id, transaction.version, None)
 

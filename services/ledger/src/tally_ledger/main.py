@@ -15,6 +15,7 @@ from tally_ledger.export_api import router as export_router
 from tally_ledger.history_api import router as history_router
 from tally_ledger.import_api import router as import_router
 from tally_ledger.rates_api import router as rates_router
+from tally_ledger.reconcile_api import router as reconcile_router
 from tally_ledger.recurring_api import router as recurring_router
 from tally_ledger.repository import TOPIC
 from tally_ledger.rules_api import router as rules_router
@@ -35,7 +36,7 @@ def create_app(settings: LedgerSettings | None = None, *, verifier: TokenVerifie
         settings,
         title="Tally ledger",
         routers=[router, import_router, export_router, recurring_router, rules_router, rates_router,
-                 attachments_router, history_router, categoriser_router, bulk_router],
+                 attachments_router, history_router, categoriser_router, bulk_router, reconcile_router],
         publishes=[TOPIC],
         consumers=lambda db: [auth_events_consumer(db, settings)],
         workers=lambda db: [Scheduler(db, settings).run, Trainer(db, settings).run],

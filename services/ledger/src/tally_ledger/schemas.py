@@ -180,10 +180,13 @@ class TransactionUpdate(_Request):
     tags: Tags | None = None
     status: ClearedState | None = None
     counter_amount_minor: MinorUnits | None = Field(default=None, gt=0)
+    # A reconciled transaction's money, date or account change only when the person confirmed it (else 409).
+    confirm_reconciled: bool = False
 
     def changes(self) -> dict[str, Any]:
         """What the caller set, except the nulls that only mean "unchanged"."""
-        given = {name: getattr(self, name) for name in self.model_fields_set - {"expected_version"}}
+        given = {name: getattr(self, name)
+                 for name in self.model_fields_set - {"expected_version", "confirm_reconciled"}}
         return {k: v for k, v in given.items() if v is not None or k == "category_id"}
 
 

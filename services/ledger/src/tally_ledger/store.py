@@ -4,6 +4,7 @@ Every row carries `tenant_id` and every query takes the tenant it may look at.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -330,8 +331,10 @@ def _signed_amount() -> ColumnElement[Any]:
 
 
 async def balances_as_of(session: AsyncSession, tenant_id: UUID, as_of: date,
-                         account_ids: list[UUID] | None = None) -> dict[UUID, int]:
-    """Each account's balance at the end of `as_of`: its opening balance plus everything booked by then."""
+                         account_ids: list[UUID] | None = None,
+                         statuses: Sequence[str] | None = None) -> dict[UUID, int]:
+    """Each account's balance at the end of `as_of`: its opening balance plus everything booked by then
+    (with `statuses`, only the transactions in those cleared states: a cleared balance)."""
     opening = select(accounts.c.id, accounts.c.opening_balance_minor).where(accounts.c.tenant_id == tenant_id)
     if account_ids is not None:
         opening = opening.where(accounts.c.id.in_(account_ids))
@@ -339,6 +342,8 @@ async def balances_as_of(session: AsyncSession, tenant_id: UUID, as_of: date,
     if not balances:
         return balances
     live = and_(transactions.c.tenant_id == tenant_id, _LIVE, transactions.c.booked_on <= as_of)
+    if statuses is not None:
+        live = and_(live, transactions.c.status.in_(list(statuses)))
     outflows = (select(transactions.c.account_id, func.sum(_signed_amount()))
                 .where(live, transactions.c.account_id.in_(list(balances)))
                 .group_by(transactions.c.account_id))
@@ -569,6 +574,19 @@ async def list_transactions(session: AsyncSession, tenant_id: UUID, *, account_i
     """Newest first: by booking date, then by when they were recorded."""
     filters = Filters(account_ids=(account_id,)) if account_id is not None else Filters()
     return await search_transactions(session, tenant_id, filters, limit=limit)
+
+
+async def account_transactions(session: AsyncSession, tenant_id: UUID, account_id: UUID, *, up_to: date,
+                               statuses: Sequence[str], limit: int | None = None) -> list[TransactionRow]:
+    """The live transactions into or out of an account booked by `up_to` in those cleared states,
+    oldest first."""
+    t = transactions.c
+    rows = (await session.execute(
+        _transactions_query(tenant_id)
+        .where(or_(t.account_id == account_id, t.counter_account_id == account_id), t.booked_on <= up_to,
+               t.status.in_(list(statuses)))
+        .order_by(t.booked_on, t.recorded_at, t.id).limit(limit))).all()
+    return await _with_splits(session, tenant_id, [TransactionRow(*row) for row in rows])
 
 
 async def get_transaction(session: AsyncSession, tenant_id: UUID,
