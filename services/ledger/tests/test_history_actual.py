@@ -31,6 +31,7 @@ from tally_ledger.history.model import (
 )
 from tally_ledger.repository import Context
 from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
+from tallystack.books import Books
 from tallystack.polling import finished
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -57,42 +58,7 @@ async def _finished(ledger: httpx.AsyncClient, headers: dict[str, str], migratio
     return await finished(ledger, f"/histories/{migration_id}", headers, running=("undoing",))
 
 
-async def _transactions(ledger: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 500} | ({"cursor": cursor} if cursor else {})
-        page = (await ledger.get("/transactions", params=params, headers=headers)).json()
-        items += page["items"]
-        if not (cursor := page["next_cursor"]):
-            return items
 
-
-async def _accounts(ledger: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
-    response = await ledger.get("/accounts", params={"include_archived": True}, headers=headers)
-    return {a["name"]: a for a in response.json()["items"]}
-
-
-async def _category_months(ledger: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, dict[str, int]]:
-    """The total per category per month as Tally's API gives it: income adds, spending takes away (a
-    refund, an income on an expense category, adds back), a split counts each part on its category,
-    transfers count nowhere."""
-    names = {c["id"]: c["name"] for c in (await ledger.get(
-        "/categories", params={"include_archived": True}, headers=headers)).json()["items"]}
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for t in await _transactions(ledger, headers):
-        if t["kind"] == "transfer":
-            assert t["category_id"] is None
-            assert not t["splits"]
-            continue
-        sign = 1 if t["kind"] == "income" else -1
-        month = t["booked_on"][:7]
-        parts = [(s["category_id"], s["amount_minor"]) for s in t["splits"]] or \
-            [(t["category_id"], t["amount_minor"])]
-        for category_id, amount in parts:
-            if category_id is not None:
-                totals[names[category_id]][month] += sign * amount
-    return {name: dict(months) for name, months in totals.items()}
 
 
 async def test_an_actual_export_comes_out_with_the_figures_actual_computed(
@@ -115,7 +81,7 @@ async def test_an_actual_export_comes_out_with_the_figures_actual_computed(
                                    "transactions_new": 51, "transfers_new": 3, "restored": 0,
                                    "already_there": 0, "budgets_new": 5}
 
-    accounts = await _accounts(ledger, home.headers)
+    accounts = await Books(ledger).accounts(home.headers)
     assert {name: a["balance_minor"] for name, a in accounts.items()} == FIGURES["balance_minor"]
     assert {name: a["archived"] for name, a in accounts.items()} == {
         name: bool(a["closed"]) for name, a in FIGURES["accounts"].items()}
@@ -129,7 +95,7 @@ async def test_an_actual_export_comes_out_with_the_figures_actual_computed(
     # The opening balances are the accounts' own, not a category's: Actual's "Starting Balances" apart.
     expected = {name: months for name, months in FIGURES["category_month_minor"].items()
                 if name != "Starting Balances"}
-    assert await _category_months(ledger, home.headers) == expected
+    assert await Books(ledger).category_months(home.headers) == expected
     listed = (await ledger.get("/categories", headers=home.headers)).json()["items"]
     categories = {c["name"]: c for c in listed}
     assert categories["Groceries"]["id"] == defaults["Groceries"]["id"]
@@ -139,7 +105,7 @@ async def test_an_actual_export_comes_out_with_the_figures_actual_computed(
     assert "Starting Balances" not in categories
     assert "Snacks" not in categories
 
-    transactions = await _transactions(ledger, home.headers)
+    transactions = await Books(ledger).transactions(home.headers)
     assert len(transactions) == 54
     transfers = [t for t in transactions if t["kind"] == "transfer"]
     ids = {a["id"]: name for name, a in accounts.items()}
@@ -206,7 +172,7 @@ async def test_importing_the_same_history_again_adds_nothing(
                                             "already_there": 54, "budgets_new": 0}
     for table in ("accounts", "categories", "transactions", "transaction_splits", "event_store", "outbox"):
         assert after[table] == before[table], table
-    accounts = await _accounts(ledger, home.headers)
+    accounts = await Books(ledger).accounts(home.headers)
     assert {name: a["balance_minor"] for name, a in accounts.items()} == FIGURES["balance_minor"]
 
 
@@ -239,8 +205,8 @@ async def test_undo_takes_the_migration_out_and_a_new_import_brings_it_back(
     assert undone["status"] == "undone"
     assert undone["undone_at"] is not None
     assert undone["counts"]["undone"] == 54
-    assert await _transactions(ledger, home.headers) == []
-    accounts = await _accounts(ledger, home.headers)
+    assert await Books(ledger).transactions(home.headers) == []
+    accounts = await Books(ledger).accounts(home.headers)
     assert all(a["archived"] for a in accounts.values())
     # Only the opening balances are left: the ledger cannot delete an account.
     assert {name: a["balance_minor"] for name, a in accounts.items()} == {
@@ -251,13 +217,13 @@ async def test_undo_takes_the_migration_out_and_a_new_import_brings_it_back(
     again = (await _imported(ledger, home.headers, currency="EUR"))["migration"]
     assert again["counts"]["restored"] == 54
     assert again["counts"]["transactions_new"] == 0
-    accounts = await _accounts(ledger, home.headers)
+    accounts = await Books(ledger).accounts(home.headers)
     assert {name: a["balance_minor"] for name, a in accounts.items()} == FIGURES["balance_minor"]
     assert {name: a["archived"] for name, a in accounts.items()} == {
         "Checking": False, "Savings": False, "Old Credit Card": True}
     expected = {name: months for name, months in FIGURES["category_month_minor"].items()
                 if name != "Starting Balances"}
-    assert await _category_months(ledger, home.headers) == expected
+    assert await Books(ledger).category_months(home.headers) == expected
 
 
 async def test_what_was_changed_by_hand_stays_as_it_is_when_the_history_comes_again(
@@ -267,7 +233,7 @@ async def test_what_was_changed_by_hand_stays_as_it_is_when_the_history_comes_ag
     one edited by hand keeps the edit."""
     home = household()
     await _imported(ledger, home.headers, currency="EUR")
-    transactions = await _transactions(ledger, home.headers)
+    transactions = await Books(ledger).transactions(home.headers)
     present = next(t for t in transactions if t["payee"] == "Grandma")
     deleted = await ledger.delete(f"/transactions/{present['id']}", params={"expected_version": 1},
                                   headers=home.headers)
@@ -280,7 +246,7 @@ async def test_what_was_changed_by_hand_stays_as_it_is_when_the_history_comes_ag
 
     again = (await _imported(ledger, home.headers, currency="EUR"))["migration"]
     assert (again["counts"]["already_there"], again["counts"]["restored"]) == (54, 0)
-    after = {t["id"]: t for t in await _transactions(ledger, home.headers)}
+    after = {t["id"]: t for t in await Books(ledger).transactions(home.headers)}
     assert present["id"] not in after
     assert after[film["id"]]["note"] == "cancelled since"
 
@@ -290,10 +256,10 @@ async def test_what_was_changed_by_hand_stays_as_it_is_when_the_history_comes_ag
                if m["id"] != again["id"]]
     assert (await ledger.post(f"/histories/{first['id']}/undo", headers=home.headers)).status_code == 202
     assert (await _finished(ledger, home.headers, first["id"]))["status"] == "undone"
-    assert await _transactions(ledger, home.headers) == []
+    assert await Books(ledger).transactions(home.headers) == []
     third = (await _imported(ledger, home.headers, currency="EUR"))["migration"]
     assert third["counts"]["restored"] == 53  # all but the one deleted by hand
-    assert present["id"] not in {t["id"] for t in await _transactions(ledger, home.headers)}
+    assert present["id"] not in {t["id"] for t in await Books(ledger).transactions(home.headers)}
 
 
 # --- broken and hostile files -------------------------------------------------------------------------
@@ -447,7 +413,7 @@ async def test_another_household_sees_nothing_of_it(
     migration = (await _imported(ledger, home.headers, currency="EUR"))["migration"]
     assert (await ledger.get("/accounts", params={"include_archived": True},
                              headers=other.headers)).json()["items"] == []
-    assert await _transactions(ledger, other.headers) == []
+    assert await Books(ledger).transactions(other.headers) == []
     assert (await ledger.get("/histories", headers=other.headers)).json()["items"] == []
     assert (await ledger.get(f"/histories/{migration['id']}", headers=other.headers)).status_code == 404
     assert (await ledger.post(f"/histories/{migration['id']}/undo", headers=other.headers)).status_code == 404
@@ -457,8 +423,8 @@ async def test_another_household_sees_nothing_of_it(
     theirs = (await _imported(ledger, other.headers, currency="EUR"))["migration"]
     assert theirs["counts"]["transactions_new"] == 51
     assert theirs["counts"]["accounts_new"] == 3
-    mine = {a["id"] for a in (await _accounts(ledger, home.headers)).values()}
-    assert not mine & {a["id"] for a in (await _accounts(ledger, other.headers)).values()}
+    mine = {a["id"] for a in (await Books(ledger).accounts(home.headers)).values()}
+    assert not mine & {a["id"] for a in (await Books(ledger).accounts(other.headers)).values()}
 
 
 def _service(ledger: httpx.AsyncClient) -> tuple[Any, Any]:
@@ -491,17 +457,17 @@ async def test_a_migration_stopped_half_way_goes_on_where_it_stopped_when_run_ag
     [failed] = (await ledger.get("/histories", headers=home.headers)).json()["items"]
     assert (failed["status"], failed["error"]) == ("failed", "the database went away")
     assert failed["counts"]["transactions_new"] + failed["counts"]["transfers_new"] == 20
-    assert len(await _transactions(ledger, home.headers)) == 20
+    assert len(await Books(ledger).transactions(home.headers)) == 20
 
     monkeypatch.setattr(repository, "save_recorded", real)
     done = await write.migrate(db, settings, ctx, history, filename="budget.zip", currency="EUR")
     assert done.status == "imported"
     assert (done.counts["accounts_new"], done.counts["already_there"]) == (0, 20)
     assert done.counts["transactions_new"] + done.counts["transfers_new"] == 34
-    accounts = await _accounts(ledger, home.headers)
+    accounts = await Books(ledger).accounts(home.headers)
     assert {name: a["balance_minor"] for name, a in accounts.items()} == FIGURES["balance_minor"]
     assert accounts["Old Credit Card"]["archived"]
-    assert len(await _transactions(ledger, home.headers)) == 54
+    assert len(await Books(ledger).transactions(home.headers)) == 54
 
 
 async def test_a_split_the_ledger_cannot_keep_whole_becomes_one_transaction_per_part(
@@ -532,7 +498,7 @@ async def test_a_split_the_ledger_cannot_keep_whole_becomes_one_transaction_per_
     ctx = Context(tenant_id=home.tenant_id, actor=str(home.owner_id))
     done = await write.migrate(db, settings, ctx, history, filename="splits", currency="EUR")
     assert (done.counts["transactions_new"], done.counts["transfers_new"]) == (6, 1)
-    items = await _transactions(ledger, home.headers)
+    items = await Books(ledger).transactions(home.headers)
     found = sorted((t["payee"], t["kind"], t["amount_minor"], t["category_name"], t["note"]) for t in items)
     assert found == [
         ("", "transfer", 1200, None, "cash"),
@@ -543,15 +509,15 @@ async def test_a_split_the_ledger_cannot_keep_whole_becomes_one_transaction_per_
         ("Market", "expense", 1500, "Food", "returned a melon (part 1 of 2 of a split)"),
         ("Market", "income", 500, "Food", "returned a melon · melon back (part 2 of 2 of a split)"),
     ]
-    assert await _category_months(ledger, home.headers) == {"Food": {"2025-05": -2000},
+    assert await Books(ledger).category_months(home.headers) == {"Food": {"2025-05": -2000},
                                                             "Pay": {"2025-05": 2500}}
-    accounts = await _accounts(ledger, home.headers)
+    accounts = await Books(ledger).accounts(home.headers)
     assert (accounts["Wallet"]["balance_minor"], accounts["Bank"]["balance_minor"]) == (10_000 - 2200 + 1200,
                                                                                       2500 - 1200)
     # Undo takes the reconciled income out too (it is marked cleared first), and the refund.
     undone = await write.undo(db, settings, ctx, done.id)
     assert undone.status == "undone"
-    assert await _transactions(ledger, home.headers) == []
+    assert await Books(ledger).transactions(home.headers) == []
 
 
 async def test_a_source_account_can_go_into_an_account_the_household_has(
@@ -583,7 +549,7 @@ async def test_a_source_account_can_go_into_an_account_the_household_has(
     body = await _imported(ledger, home.headers, currency="EUR",
                            accounts=into_main)
     assert body["migration"]["counts"]["accounts_new"] == 2
-    accounts = await _accounts(ledger, home.headers)
+    accounts = await Books(ledger).accounts(home.headers)
     assert set(accounts) == {"Main", "Savings", "Old Credit Card"}
     assert accounts["Main"]["balance_minor"] == 10_000 + FIGURES["balance_minor"]["Checking"]
     assert accounts["Savings"]["balance_minor"] == FIGURES["balance_minor"]["Savings"]
@@ -593,6 +559,6 @@ async def test_a_source_account_can_go_into_an_account_the_household_has(
     undo = await ledger.post(f"/histories/{body['migration']['id']}/undo", headers=home.headers)
     assert undo.status_code == 202
     assert (await _finished(ledger, home.headers, body["migration"]["id"]))["status"] == "undone"
-    after = await _accounts(ledger, home.headers)
+    after = await Books(ledger).accounts(home.headers)
     assert after["Main"]["archived"] is False
     assert after["Main"]["balance_minor"] == 10_000

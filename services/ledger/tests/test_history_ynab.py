@@ -27,6 +27,7 @@ import pytest
 
 from tally_ledger.history import sources, ynab
 from tally_ledger.history.model import History, HistoryError
+from tallystack.books import Books
 from tallystack.polling import finished
 
 HERE = Path(__file__).parent / "histories" / "ynab"
@@ -101,42 +102,7 @@ async def _imported(ledger: httpx.AsyncClient, headers: dict[str, str], data: by
     return dict(response.json())
 
 
-async def _transactions(ledger: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 500} | ({"cursor": cursor} if cursor else {})
-        page = (await ledger.get("/transactions", params=params, headers=headers)).json()
-        items += page["items"]
-        if not (cursor := page["next_cursor"]):
-            return items
 
-
-async def _accounts(ledger: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
-    response = await ledger.get("/accounts", params={"include_archived": True}, headers=headers)
-    return {a["name"]: a for a in response.json()["items"]}
-
-
-async def _category_months(ledger: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, dict[str, int]]:
-    """The total per category per month as Tally's API gives it (as test_history_actual's helper of the
-    same name computes it): income adds, spending takes away (a refund, an income on an expense category,
-    adds back), a split counts each part on its category, transfers count nowhere."""
-    names = {c["id"]: c["name"] for c in (await ledger.get(
-        "/categories", params={"include_archived": True}, headers=headers)).json()["items"]}
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for t in await _transactions(ledger, headers):
-        if t["kind"] == "transfer":
-            assert t["category_id"] is None
-            assert not t["splits"]
-            continue
-        sign = 1 if t["kind"] == "income" else -1
-        month = t["booked_on"][:7]
-        parts = [(s["category_id"], s["amount_minor"]) for s in t["splits"]] or \
-            [(t["category_id"], t["amount_minor"])]
-        for category_id, amount in parts:
-            if category_id is not None:
-                totals[names[category_id]][month] += sign * amount
-    return {name: {m: n for m, n in months.items() if n} for name, months in totals.items()}
 
 
 def _counts(migration: dict[str, Any]) -> dict[str, int]:
@@ -179,13 +145,13 @@ async def test_a_ynab_export_comes_out_with_ynab_s_own_activity_per_category_and
                                   "already_there": 0}
 
     # Each account's balance is the sum of its Register rows, and what the fixture's household says.
-    accounts = await _accounts(ledger, home.headers)
+    accounts = await Books(ledger).accounts(home.headers)
     assert _balances(accounts) == _register_balances(data) == EXPECTED_BALANCES
     assert not any(a["archived"] for a in accounts.values())  # closed accounts cannot be told apart
 
     # Tally's total per category and month is YNAB's own Activity in the Plan, category by category;
     # those the Plan does not have (Ready to Assign; Old Hobby, hidden in YNAB) are the fixture's.
-    totals = await _category_months(ledger, home.headers)
+    totals = await Books(ledger).category_months(home.headers)
     plan = _plan_activity(data)
     assert set(plan) == {"Rent", "Utilities", "Phone", "Groceries", "Dining Out", "Transport", "Household",
                          "Books", "Travel"}
@@ -201,7 +167,7 @@ async def test_a_ynab_export_comes_out_with_ynab_s_own_activity_per_category_and
     assert kinds == [("income", "Income"), ("expense", "Everyday")]
     assert "Visa Card" not in categories  # the Credit Card Payments category
 
-    transactions = await _transactions(ledger, home.headers)
+    transactions = await Books(ledger).transactions(home.headers)
     assert len(transactions) == 58
     ids = {a["id"]: name for name, a in accounts.items()}
     transfers = [t for t in transactions if t["kind"] == "transfer"]
@@ -286,7 +252,7 @@ async def test_importing_the_same_export_again_or_in_another_format_adds_nothing
     after = await snapshot()
     for table in ("accounts", "categories", "transactions", "transaction_splits", "event_store", "outbox"):
         assert after[table] == before[table], table
-    assert _balances(await _accounts(ledger, home.headers)) == EXPECTED_BALANCES
+    assert _balances(await Books(ledger).accounts(home.headers)) == EXPECTED_BALANCES
 
 
 async def test_a_dry_run_says_what_the_file_holds_and_writes_nothing(
@@ -312,18 +278,18 @@ async def test_undo_takes_it_out_and_a_new_import_brings_it_back(
     assert undoing.status_code == 202, undoing.text
     undone = await finished(ledger, f"/histories/{migration['id']}", home.headers, running=("undoing",))
     assert (undone["status"], undone["counts"]["undone"]) == ("undone", 58)
-    assert await _transactions(ledger, home.headers) == []
-    accounts = await _accounts(ledger, home.headers)
+    assert await Books(ledger).transactions(home.headers) == []
+    accounts = await Books(ledger).accounts(home.headers)
     assert all(a["archived"] for a in accounts.values())
     openings = {name: a["opening_balance_minor"] for name, a in FIGURES["accounts"].items()}
     assert _balances(accounts) == openings
 
     again = (await _imported(ledger, home.headers, EXPORTS["us"], currency="USD"))["migration"]
     assert (again["counts"]["restored"], again["counts"]["transactions_new"]) == (58, 0)
-    accounts = await _accounts(ledger, home.headers)
+    accounts = await Books(ledger).accounts(home.headers)
     assert _balances(accounts) == EXPECTED_BALANCES
     assert not any(a["archived"] for a in accounts.values())
-    assert await _category_months(ledger, home.headers) == FIGURES["category_month_minor"]
+    assert await Books(ledger).category_months(home.headers) == FIGURES["category_month_minor"]
 
 
 async def test_a_register_on_its_own_comes_in_without_budgets(
@@ -339,8 +305,8 @@ async def test_a_register_on_its_own_comes_in_without_budgets(
     home = household()
     body = await _imported(ledger, home.headers, register, name=name, currency="USD")
     assert body["migration"]["counts"]["transactions_new"] == 48
-    assert _balances(await _accounts(ledger, home.headers)) == EXPECTED_BALANCES
-    assert await _category_months(ledger, home.headers) == FIGURES["category_month_minor"]
+    assert _balances(await Books(ledger).accounts(home.headers)) == EXPECTED_BALANCES
+    assert await Books(ledger).category_months(home.headers) == FIGURES["category_month_minor"]
 
 
 async def test_a_transfer_to_an_account_not_in_the_export_stays_a_transaction(
@@ -355,8 +321,9 @@ async def test_a_transfer_to_an_account_not_in_the_export_stays_a_transaction(
     body = await _imported(ledger, home.headers, checking, name="Checking.csv", currency="USD")
     assert body["found"]["transfers"] == 0
     assert [a["name"] for a in body["found"]["accounts"]] == ["Checking"]
-    assert _balances(await _accounts(ledger, home.headers)) == {"Checking": EXPECTED_BALANCES["Checking"]}
-    transactions = await _transactions(ledger, home.headers)
+    only_checking = {"Checking": EXPECTED_BALANCES["Checking"]}
+    assert _balances(await Books(ledger).accounts(home.headers)) == only_checking
+    transactions = await Books(ledger).transactions(home.headers)
     sides = sorted((t["payee"], t["kind"], t["amount_minor"]) for t in transactions
                    if t["payee"].startswith("Transfer : "))
     assert sides == [("Transfer : Savings", "expense", 50000),
@@ -378,14 +345,14 @@ async def test_another_household_sees_nothing_of_it(
     migration = (await _imported(ledger, home.headers, EXPORTS["us"], currency="USD"))["migration"]
     assert (await ledger.get("/accounts", params={"include_archived": True},
                              headers=other.headers)).json()["items"] == []
-    assert await _transactions(ledger, other.headers) == []
+    assert await Books(ledger).transactions(other.headers) == []
     assert (await ledger.get("/histories", headers=other.headers)).json()["items"] == []
     assert (await ledger.get(f"/histories/{migration['id']}", headers=other.headers)).status_code == 404
     assert (await ledger.post(f"/histories/{migration['id']}/undo", headers=other.headers)).status_code == 404
     theirs = (await _imported(ledger, other.headers, EXPORTS["us"], currency="USD"))["migration"]
     assert (theirs["counts"]["transactions_new"], theirs["counts"]["accounts_new"]) == (48, 3)
-    mine = {a["id"] for a in (await _accounts(ledger, home.headers)).values()}
-    assert not mine & {a["id"] for a in (await _accounts(ledger, other.headers)).values()}
+    mine = {a["id"] for a in (await Books(ledger).accounts(home.headers)).values()}
+    assert not mine & {a["id"] for a in (await Books(ledger).accounts(other.headers)).values()}
 
 
 # --- broken files -----------------------------------------------------------------------------------
