@@ -42,6 +42,8 @@ class ServiceSettings(BaseSettings):
     # How long a request carrying a Tally-Position token waits for this service to apply it (then 503).
     read_your_writes_timeout_s: float = Field(default=2.0, ge=0, le=30)
     relay_batch_size: int = 500
+    # Worker processes for occasional CPU work (tallykit.workers) stop after this long without a task.
+    worker_pool_idle_s: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="after")
     def _production_needs_json_logs(self) -> "ServiceSettings":
