@@ -31,6 +31,7 @@ const SHELL = [
   "/js/i18n.js",
   "/js/offline.js",
   "/js/shortcuts.js",
+  "/js/tabbar.js",
   "/js/a11y.js",
   "/locales/en.json",
   "/locales/de.json",

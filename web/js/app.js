@@ -3,8 +3,8 @@
 //
 // Adding a screen: one line in `routes`, `"/budgets": lazy("./screens/budgets.js", "renderBudgets"),` — the
 // module loads when the screen is first visited, so the first load stays small — and (if it belongs in the
-// main menu) one line to NAV: { path: "/budgets", label: "nav.budgets" } — a key in web/locales/*.json, or
-// plain text until the screen's strings move there (see docs/web.md, "Translations").
+// main menu) one line to NAV: { path: "/budgets", label: "nav.budgets" } — a key in web/locales/*.json (a
+// test fails on visible text that is not one; see docs/web.md, "Translations").
 
 import { watchAccessibility } from "./a11y.js";
 import { SIGNED_OUT_EVENT, isSignedIn, signOut } from "./api.js";
@@ -13,6 +13,7 @@ import { LANGUAGES, currentLanguage, initI18n, setLanguage, t } from "./i18n.js"
 import { discardDeviceData, pendingWrites, registerServiceWorker, syncOutbox, watchNetwork } from "./offline.js";
 import { createRouter, lazy, lazyModules } from "./router.js";
 import { installShortcuts } from "./shortcuts.js";
+import { renderTabBar } from "./tabbar.js";
 import { renderHome } from "./screens/home.js";
 import { PENDING_INVITE, renderInvite } from "./screens/invite.js";
 
@@ -20,17 +21,18 @@ const PUBLIC_ROUTES = new Set(["/signin", "/signup", "/forgot"]);
 // Mailed links open whether or not this browser is signed in.
 const LINK_ROUTES = new Set(["/verify", "/reset", "/invite"]);
 
-// The main menu of a signed-in person; `label` is a string key (or text).
+// The main menu of a signed-in person; `label` is a string key. `bar`: one of the places used daily that the
+// phone's bottom bar shows (tabbar.js); the rest are under its "More".
 const NAV = [
-  { path: "/", label: "nav.home" },
-  { path: "/transactions", label: "nav.transactions" },
-  { path: "/dashboard", label: "Dashboard" },
-  { path: "/reports", label: "Reports" },
+  { path: "/", label: "nav.home", bar: true },
+  { path: "/transactions", label: "nav.transactions", bar: true },
+  { path: "/dashboard", label: "nav.dashboard" },
+  { path: "/reports", label: "nav.reports", bar: true },
   { path: "/import", label: "nav.import" },
-  { path: "/budgets", label: "Budgets" },
-  { path: "/household", label: "Household" },
-  { path: "/notifications", label: "Notifications" },
-  { path: "/profile", label: "Profile" },
+  { path: "/budgets", label: "nav.budgets", bar: true },
+  { path: "/household", label: "nav.household" },
+  { path: "/notifications", label: "nav.notifications" },
+  { path: "/profile", label: "nav.profile" },
   { path: "/security", label: "nav.security" },
 ];
 
@@ -38,6 +40,8 @@ await initI18n();
 
 const outlet = document.getElementById("app");
 const sessionBar = document.getElementById("session");
+const tabBar = h("nav", { class: "tabbar", hidden: true });
+document.body.append(tabBar);
 
 function currentPath() {
   const hash = window.location.hash.replace(/^#/, "");
@@ -56,20 +60,28 @@ async function signOutHere() {
 function renderSessionBar() {
   if (!isSignedIn()) {
     replace(sessionBar);
+    replace(tabBar);
+    tabBar.hidden = true;
     return;
   }
   const here = currentPath();
-  const language = h("select", { class: "language", "aria-label": t("nav.language"),
-    onchange: async (event) => { await setLanguage(event.target.value); router.refresh(); } },
-  Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === currentLanguage(),
-    lang: code }, name)));
-  // One row that scrolls sideways on its own on a narrow phone (the page itself never does).
+  // Fresh nodes each time they are asked for: the top menu and the phone's "More" each hold their own.
+  const extras = () => [
+    h("select", { class: "language", "aria-label": t("nav.language"),
+      onchange: async (event) => { await setLanguage(event.target.value); router.refresh(); } },
+    Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === currentLanguage(),
+      lang: code }, name))),
+    h("button", { type: "button", class: "link", onclick: signOutHere }, t("nav.signOut")),
+  ];
   const links = h("ul", { class: "menu" },
     NAV.map(({ path, label }) => h("li", {}, h("a", { href: `#${path}`,
       "aria-current": path === here ? "page" : null }, t(label)))),
-    h("li", {}, language),
-    h("li", {}, h("button", { type: "button", class: "link", onclick: signOutHere }, t("nav.signOut"))));
+    extras().map((node) => h("li", {}, node)));
   replace(sessionBar, links);
+  // "Main" too: on a phone it is the main menu (the top one is hidden there, so the name stays unique).
+  tabBar.setAttribute("aria-label", t("nav.main"));
+  tabBar.hidden = false;
+  renderTabBar(tabBar, { nav: NAV, here, extras, navigate: (path) => router.navigate(path) });
 }
 
 const router = createRouter({

@@ -1,10 +1,12 @@
-// #/budgets — every budget of a period at a glance: a bar per budget (green, amber from the first alert
-// threshold, red over), spent of available, what is left, the trend against the period before, what
-// rollover carried; totals per currency and "available to budget" for the month. ?month=YYYY-MM (the
-// notifier's alert mails link here) or ?on=YYYY-MM-DD picks the period.
+// #/budgets — every budget of a period at a glance: a bar per budget (budgetbar.js), spent of available,
+// what is left, the trend against the same day of the period before (the whole of it once a period is
+// over), what rollover carried; totals per currency and "available to budget" for the month, on the
+// income the household chose to count (this month's so far or last month's), with how it was worked out.
+// ?month=YYYY-MM (the notifier's alert mails link here) or ?on=YYYY-MM-DD picks the period.
 
 import { api } from "../api.js";
-import { h, replace, statusLine } from "../dom.js";
+import { budgetBar } from "../budgetbar.js";
+import { field, h, replace, statusLine } from "../dom.js";
 import { formatDate, formatMonth, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
@@ -24,37 +26,60 @@ function shiftMonth(month, by) {
   return d.toISOString().slice(0, 7);
 }
 
-/** The level a budget is at: "over" from 100 %, "warn" from its first threshold, else "fine". */
-export function budgetLevel(b) {
-  const first = Math.min(...(b.thresholds?.length ? b.thresholds : [80]));
-  return b.percent >= 100 ? "over" : b.percent >= first ? "warn" : "fine";
+/** The day before `day` (YYYY-MM-DD), as YYYY-MM-DD. */
+function dayBefore(day) {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
 }
 
-/** One budget as a row: its name (a link), spent of available, the bar, and what is left or over. */
+/** The trend note: against the same day of the period before while a period is under way (its pace),
+ * against the whole period before once it is over — and it says which. */
+function trendNote(b) {
+  if (b.trend_percent === null || b.trend_percent === undefined) return null;
+  const change = `${b.trend_percent >= 0 ? "+" : ""}${b.trend_percent}`;
+  const month = b.period_kind === "month";
+  if (b.compared_through && b.compared_through !== dayBefore(b.period_start)) {
+    const day = formatDate(b.compared_through);
+    return month ? t("budgets.trendMonthPace", { change, day }) : t("budgets.trendPeriodPace", { change, day });
+  }
+  return month ? t("budgets.trendMonth", { change }) : t("budgets.trendPeriod", { change });
+}
+
+/** One budget as a row (budgetbar.js): its name (a link), spent of available, the bar, what is left or over,
+ * the trend, what rollover carried, and its period when not a calendar month. */
 export function budgetRow(b, { link = true } = {}) {
-  const spent = formatMoney(b.spent_minor, b.currency);
-  const available = formatMoney(b.available_minor, b.currency);
   const left = b.remaining_minor >= 0
     ? t("budgets.left", { money: formatMoney(b.remaining_minor, b.currency) })
     : t("budgets.over", { money: formatMoney(-b.remaining_minor, b.currency) });
-  const notes = [t("budgets.used", { percent: b.percent }), left];
-  if (b.trend_percent !== null && b.trend_percent !== undefined) {
-    const change = `${b.trend_percent >= 0 ? "+" : ""}${b.trend_percent}`;
-    notes.push(b.period_kind === "month" ? t("budgets.trendMonth", { change }) : t("budgets.trendPeriod", { change }));
-  }
+  const notes = [t("budgets.used", { percent: b.percent }), left, trendNote(b)];
   if (b.carried_minor) notes.push(t("budgets.carried", { money: formatMoney(b.carried_minor, b.currency) }));
-  const name = link ? h("a", { href: `#/budget?id=${b.id}`, text: b.category_name }) : b.category_name;
-  return h("li", { class: `budget ${budgetLevel(b)}` },
-    h("div", { class: "row-item" },
-      h("strong", { class: "grow" }, name),
-      h("span", { class: "amount", text: t("budgets.spentOf", { spent, available }) })),
-    h("progress", { max: 100, value: Math.max(0, Math.min(b.percent, 100)),
-      "aria-label": t("budgets.barLabel", { name: b.category_name, percent: b.percent }) }),
-    h("small", { class: "muted", text: notes.join(" · ") }),
-    b.period_kind !== "month" || b.start_day !== 1
-      ? h("small", { class: "muted", text: t("budgets.periodRange", {
-        period: periodLabels()[b.period_kind], start: formatDate(b.period_start), end: formatDate(b.period_end) }) })
-      : null);
+  return budgetBar({
+    name: b.category_name, href: link ? `#/budget?id=${b.id}` : null, spentMinor: b.spent_minor,
+    availableMinor: b.available_minor, currency: b.currency, percent: b.percent, thresholds: b.thresholds ?? [],
+    notes: [notes.filter(Boolean).join(" · "),
+      b.period_kind !== "month" || b.start_day !== 1
+        ? t("budgets.periodRange", {
+          period: periodLabels()[b.period_kind], start: formatDate(b.period_start), end: formatDate(b.period_end) })
+        : null],
+  });
+}
+
+/** "Available to budget" and how it was worked out, with the household's choice of income to count. */
+function availableLine(a, onBasis) {
+  const money = (minor) => formatMoney(minor, a.currency);
+  const lastMonth = a.basis === "last_month";
+  const detail = t(lastMonth ? "budgets.availableLastMonth" : "budgets.availableThisMonth", {
+    income: money(a.income_minor), budgeted: money(a.budgeted_minor),
+    other: money(lastMonth ? a.income_this_month_minor : a.income_last_month_minor) });
+  const basis = h("select", { name: "income_basis", onchange: (event) => onBasis(event.target.value) },
+    ["this_month", "last_month"].map((code) => h("option", { value: code, selected: code === a.basis },
+      t(`budgets.basis.${code}`))));
+  return h("div", { class: "available stack" },
+    h("p", {}, h("strong", { text: t("budgets.availableToBudget") }),
+      h("span", { class: `amount ${a.available_minor < 0 ? "negative" : ""}`, text: money(a.available_minor) })),
+    h("p", { class: "muted", text: detail }),
+    field(t("budgets.incomeBasis"), basis));
 }
 
 export async function renderBudgets(container) {
@@ -86,17 +111,23 @@ export async function renderBudgets(container) {
       const lines = overview.totals.map((sum) => h("p", { text: t("budgets.totalLine", {
         spent: formatMoney(sum.spent_minor, sum.currency), available: formatMoney(sum.available_minor, sum.currency),
         left: formatMoney(sum.remaining_minor, sum.currency) }) }));
-      let availableLine = null;
+      let available = null;
       try {
-        const a = await api(`/budget/budgets/available?month=${month}`);
-        availableLine = h("p", { class: "available" }, h("strong", { text: t("budgets.availableToBudget") }),
-          h("span", { class: `amount ${a.available_minor < 0 ? "negative" : ""}`, text: formatMoney(a.available_minor, a.currency) }),
-          h("small", { class: "muted", text: t("budgets.availableDetail", {
-            income: formatMoney(a.income_minor, a.currency), budgeted: formatMoney(a.budgeted_minor, a.currency) }) }));
+        available = availableLine(await api(`/budget/budgets/available?month=${month}`), chooseBasis);
       } catch {
-        availableLine = null; // no currency known yet: nothing to say
+        available = null; // no currency known yet: nothing to say
       }
-      replace(totals, h("h2", { text: t("budgets.totals") }), lines, availableLine);
+      replace(totals, h("h2", { text: t("budgets.totals") }), lines, available);
+    } catch (error) {
+      status.error(error.message);
+    }
+  }
+
+  async function chooseBasis(basis) {
+    try {
+      await api("/budget/settings", { method: "PUT", body: { income_basis: basis } });
+      await load();
+      status.ok(t("budgets.basisSaved"));
     } catch (error) {
       status.error(error.message);
     }

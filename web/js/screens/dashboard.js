@@ -4,6 +4,7 @@
 // Every chart has its figures as a table too (panels/report.js).
 
 import { api } from "../api.js";
+import { budgetBar } from "../budgetbar.js";
 import { h, replace, statusLine } from "../dom.js";
 import { formatDate, formatNumber, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
@@ -131,15 +132,11 @@ export async function renderDashboard(container) {
       replace(budgets, h("p", { class: "empty", text: t("dashboard.noBudgets") }));
       return;
     }
-    replace(budgets, h("ul", { class: "budget-bars" }, rows.map((c) => {
+    replace(budgets, h("ul", { class: "rows budgets" }, rows.map((c) => {
       const chance = c.probability_over_budget === null ? ""
         : ` · ${t("dashboard.chanceOver", { percent: Math.round(c.probability_over_budget * 100) })}`;
-      return h("li", { class: "stack" },
-        h("span", { text: t("dashboard.budgetLine", { name: c.name, spent: formatMoney(c.spent_minor, cur),
-          budget: formatMoney(c.budget_minor, cur) }) }),
-        h("meter", { min: 0, max: c.budget_minor, high: Math.round(c.budget_minor * 0.9), optimum: 0,
-          value: Math.min(c.spent_minor, c.budget_minor), "aria-label": t("dashboard.budgetMeter", { name: c.name }) }),
-        h("small", { class: "hint", text: `${t("dashboard.heading", { money: formatMoney(c.expected_minor, cur) })}${chance}` }));
+      return budgetBar({ name: c.name, spentMinor: c.spent_minor, availableMinor: c.budget_minor, currency: cur,
+        notes: [`${t("dashboard.heading", { money: formatMoney(c.expected_minor, cur) })}${chance}`] });
     })));
   }
 
