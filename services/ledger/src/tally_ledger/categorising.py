@@ -12,8 +12,9 @@ training (any change at all while it has no model yet, or only a payee history).
 with a lease (`training_since`, 15 minutes, `FOR UPDATE SKIP LOCKED`), reads its newest categorised
 transactions, trains outside any database transaction — in a `spawn` process pool, since training holds
 the interpreter lock for seconds (featurising is Python; a thread would stall every request of the
-replica meanwhile) — and stores the result with the next version. Changes that came in during training
-stay counted. A household erased meanwhile stores nothing (the update finds no row).
+replica meanwhile), whose process stops when no training came for `worker_pool_idle_s` — and stores
+the result with the next version. Changes that came in during training stay counted. A household erased
+meanwhile stores nothing (the update finds no row).
 
 **Suggesting.** A trained categoriser is cached per process with its version; a request reads the
 household's current version (one primary-key lookup) and loads the stored one only when it moved.
@@ -21,10 +22,8 @@ household's current version (one primary-key lookup) and loads the stored one on
 
 import asyncio
 import contextlib
-import multiprocessing
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -59,6 +58,7 @@ from tally_ledger.settings import LedgerSettings
 from tallykit.contracts.ledger import CategorisedBy
 from tallykit.db import Database
 from tallykit.logging import get_logger
+from tallykit.workers import WorkerPool
 
 log = get_logger(__name__)
 
@@ -249,7 +249,7 @@ class Trainer:
 
     def __init__(self, db: Database, settings: LedgerSettings) -> None:
         self.db, self.settings = db, settings
-        self._pool: ProcessPoolExecutor | None = None
+        self._workers = WorkerPool(settings.categoriser_processes, settings.worker_pool_idle_s)
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -261,19 +261,8 @@ class Trainer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.categoriser_interval_s)
         finally:
-            self._stop_pool()
-
-    def _stop_pool(self) -> None:
-        """Stop the training processes now: a training under way is simply not stored (its household is
-        still counted as due), rather than holding the service's shutdown for its seconds."""
-        if self._pool is None:
-            return
-        processes = list(getattr(self._pool, "_processes", {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        self._pool = None
+            # A training under way is simply not stored (its household is still counted as due).
+            self._workers.close()
 
     async def run_once(self) -> int:
         """Count, then train every household that is due; returns how many were trained."""
@@ -317,8 +306,7 @@ class Trainer:
         if self.settings.categoriser_processes == 0 or len(examples) < MIN_EXAMPLES:
             data = await asyncio.to_thread(train_to_bytes, examples, labels, model_kind)
         else:
-            data = await asyncio.get_running_loop().run_in_executor(
-                self._processes(), train_to_bytes, examples, labels, model_kind)
+            data = await self._workers.run(train_to_bytes, examples, labels, model_kind)
         trained = Categoriser.from_bytes(data)
         async with self.db.transaction() as session:
             version: int | None = (await session.execute(update(categorisers).where(
@@ -337,13 +325,6 @@ class Trainer:
         log.info("categoriser_trained", tenant_id=str(tenant_id), version=version, method=trained.method,
                  examples=trained.examples, seconds=round(trained.seconds, 2), bytes=len(data))
         return int(version)
-
-    def _processes(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # spawn: a fork of a running service would copy its event loop, connections and threads.
-            self._pool = ProcessPoolExecutor(max_workers=self.settings.categoriser_processes,
-                                             mp_context=multiprocessing.get_context("spawn"))
-        return self._pool
 
 
 # --- the cache of trained categorisers --------------------------------------------------------------------
