@@ -42,12 +42,12 @@ import sqlite3
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tally_ledger.history import archive
+from tally_ledger.history import archive, sqlite_file
 from tally_ledger.history.model import (
     History,
     HistoryAccount,
@@ -133,46 +133,19 @@ def _database(path: Path) -> Iterator[sqlite3.Connection]:
     with path.open("rb") as file:
         if file.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
             raise HistoryError("is not a SQLite database", "db.sqlite")
-    try:
-        db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
-    except sqlite3.Error as exc:
-        raise HistoryError(f"cannot be opened ({exc})", "db.sqlite") from exc
-    with closing(db):
-        db.row_factory = sqlite3.Row
-        try:
-            db.execute("PRAGMA trusted_schema = OFF")
-            yield db
-        except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"cannot be read, it is damaged ({exc})", "db.sqlite") from exc
+    with sqlite_file.opened(path, "db.sqlite") as db:
+        yield db
 
 
 def _require_schema(db: sqlite3.Connection) -> None:
-    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    missing = sorted(t for t in REQUIRED if t not in tables)
-    if missing:
-        raise HistoryError(f"has no table {', '.join(missing)}: it is not an Actual Budget database",
-                           "db.sqlite")
-    for table, needed in REQUIRED.items():
-        columns = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
-        absent = [c for c in needed if c not in columns]
-        if absent:
-            raise HistoryError(f"table {table} has no column {', '.join(absent)}: not an Actual Budget "
-                               "database, or one older than this reader knows (2022 on)", "db.sqlite")
+    sqlite_file.require(db, REQUIRED, what="an Actual Budget database", since="2022 on", where="db.sqlite")
 
 
 # --- the rows ------------------------------------------------------------------------------------
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
-
-
-def _tables(db: sqlite3.Connection) -> set[str]:
-    return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
 def _optional(db: sqlite3.Connection, table: str, column: str, default: str) -> str:
     """A column that older Actual files lack, or a constant in its place under its name."""
-    return column if column in _columns(db, table) else f"{default} AS {column}"
+    return column if column in sqlite_file.columns(db, table) else f"{default} AS {column}"
 
 
 def _text(value: Any) -> str:
@@ -288,7 +261,7 @@ class _Reader:
                 else CategoryKind.expense, hidden=bool(row["hidden"])))
         live = {c.source_id for c in categories}
         mapping = {}
-        if "category_mapping" in _tables(self.db):
+        if "category_mapping" in sqlite_file.tables(self.db):
             mapping = {row["id"]: row["transferId"] for row in self.db.execute(
                 "SELECT id, transferId FROM category_mapping")}
         category_of = {c: c for c in live}
@@ -305,7 +278,7 @@ class _Reader:
         """Payee id → name (merged payees → their target's); transfer payees name no one."""
         names = {row["id"]: "" if row["transfer_acct"] else _text(row["name"])[:200]
                  for row in self.db.execute("SELECT id, name, transfer_acct FROM payees WHERE tombstone = 0")}
-        if "payee_mapping" in _tables(self.db):
+        if "payee_mapping" in sqlite_file.tables(self.db):
             for row in self.db.execute("SELECT id, targetId FROM payee_mapping"):
                 if row["targetId"] in names and row["id"] != row["targetId"]:
                     names[row["id"]] = names[row["targetId"]]
@@ -406,7 +379,8 @@ class _Reader:
 
     def budget_type(self) -> str:
         """"envelope" (Actual's default, also when the file does not say) or "tracking"."""
-        if "preferences" not in _tables(self.db) or "value" not in _columns(self.db, "preferences"):
+        if "preferences" not in sqlite_file.tables(self.db) or \
+                "value" not in sqlite_file.columns(self.db, "preferences"):
             return "envelope"
         row = self.db.execute("SELECT value FROM preferences WHERE id = 'budgetType'").fetchone()
         return "tracking" if row is not None and _text(row["value"]) == "tracking" else "envelope"
@@ -415,9 +389,10 @@ class _Reader:
         """The rows of the budget table in use, of live expense categories, month by month."""
         tracking = self.budget_type() == "tracking"
         table = "reflect_budgets" if tracking else "zero_budgets"
-        if table not in _tables(self.db):
+        if table not in sqlite_file.tables(self.db):
             return []
-        absent = [c for c in ("id", "month", "category", "amount") if c not in _columns(self.db, table)]
+        present = sqlite_file.columns(self.db, table)
+        absent = [c for c in ("id", "month", "category", "amount") if c not in present]
         if absent:
             raise HistoryError(f"table {table} has no column {', '.join(absent)}: not an Actual Budget "
                                "database, or one older than this reader knows (2022 on)", "db.sqlite")

@@ -32,8 +32,6 @@ import sqlite3
 import tempfile
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -43,6 +41,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from tally_ledger.history import sqlite_file
 from tally_ledger.history.double_entry import BookAccount, Books, Entry, Posting, Role
 from tally_ledger.history.model import History, HistoryError
 from tallykit.contracts.ledger import AccountKind, ClearedState
@@ -274,37 +273,13 @@ def _from_sqlite(file: Path) -> _Book:
     with tempfile.TemporaryDirectory(prefix="tally-history-") as folder:
         copy = Path(folder) / "book.gnucash"
         shutil.copyfile(file, copy)  # SQLite's journal or WAL files, if it looked for any, are then ours
-        with _database(copy) as db:
+        with sqlite_file.opened(copy, "SQLite") as db:
             _require_schema(db)
             return _sqlite_book(db)
 
 
-@contextmanager
-def _database(path: Path) -> Iterator[sqlite3.Connection]:
-    try:
-        db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
-    except sqlite3.Error as exc:
-        raise HistoryError(f"cannot be opened ({exc})", "SQLite") from exc
-    with closing(db):
-        db.row_factory = sqlite3.Row
-        try:
-            db.execute("PRAGMA trusted_schema = OFF")
-            yield db
-        except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"cannot be read, it is damaged ({exc})", "SQLite") from exc
-
-
 def _require_schema(db: sqlite3.Connection) -> None:
-    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    missing = sorted(t for t in REQUIRED if t not in tables)
-    if missing:
-        raise HistoryError(f"has no table {', '.join(missing)}: it is not a GnuCash book", "SQLite")
-    for table, needed in REQUIRED.items():
-        columns = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
-        absent = [c for c in needed if c not in columns]
-        if absent:
-            raise HistoryError(f"table {table} has no column {', '.join(absent)}: not a GnuCash book, or "
-                               "one older than this reader knows (2.4 on)", "SQLite")
+    sqlite_file.require(db, REQUIRED, what="a GnuCash book", since="2.4 on", where="SQLite")
 
 
 def _sqlite_book(db: sqlite3.Connection) -> _Book:
