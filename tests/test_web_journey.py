@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tallystack.browser import settle, sign_up
+from tallystack.browser import menu_link, open_menu, settle, sign_up
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -64,12 +64,12 @@ def test_sign_up_spend_and_get_warned(stack: Stack, chromium: Any, screenshots: 
         assert body_width <= SIZES[size]["width"], "nothing may scroll sideways"
         page.screenshot(path=screenshots / f"home-{size}.png", full_page=True)
         for route, name in (("transactions", "Transactions"), ("import", "Import"), ("security", "Security")):
-            page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+            menu_link(page, name).click()
             expect(page).to_have_url(re.compile(f"#/{route}$"))
             settle(page)  # its lists too, not only its heading
             assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"], route
             page.screenshot(path=screenshots / f"{route}-{size}.png", full_page=True)
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()
+        menu_link(page, "Home").click()
 
         # Whatever a person types comes back as text, never as markup.
         entry.get_by_label("Income").check()
@@ -153,12 +153,14 @@ def test_fast_entry_shortcuts_and_german(stack: Stack, chromium: Any, screenshot
         expect(page.get_by_role("form", name="Add expense or income").get_by_label("Amount")).to_be_focused()
 
         # German: words, numbers, money and dates follow the language.
+        open_menu(page)
         page.get_by_label("Language").select_option(label="Deutsch")
         expect(page.get_by_role("heading", name="Ausgabe oder Einnahme erfassen")).to_be_visible()
         expect(page.get_by_role("link", name="Buchungen")).to_be_visible()
         expect(page.get_by_text("976,60\u00a0€").first).to_be_visible()
         assert page.evaluate("document.documentElement.lang") == "de"
         page.screenshot(path=screenshots / "home-phone-de.png", full_page=True)
+        open_menu(page)
         page.get_by_label("Sprache").select_option(label="English")
         expect(page.get_by_role("heading", name="Add expense or income")).to_be_visible()
         assert errors == []

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tallystack.browser import sign_up
+from tallystack.browser import menu_link, sign_up
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -39,9 +39,7 @@ def test_notification_centre_preferences_and_webhooks(
     address = f"notify-{size}@example.com"
     try:
         _sign_up(page, stack, address)
-        page.get_by_role("navigation", name="Main").get_by_role(
-            "link", name="Notifications", exact=True
-        ).click()
+        menu_link(page, "Notifications").click()
         expect(page).to_have_url(re.compile(r"#/notifications$"))
         centre = page.locator(".notification-centre")
         expect(centre.get_by_role("heading", name="Notifications")).to_be_visible()

@@ -47,7 +47,7 @@ def test_dashboard_reports_drill_down_and_export(
         page.get_by_label("Email").fill(result["email"])
         page.get_by_label("Password").fill(result["password"])
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("link", name="Dashboard")).to_be_visible(timeout=15_000)
+        expect(page.get_by_role("link", name="Reports", exact=True)).to_be_visible(timeout=15_000)
 
         page.goto(f"{stack.url}/#/dashboard")
         expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
@@ -55,7 +55,7 @@ def test_dashboard_reports_drill_down_and_export(
             page.get_by_role("img", name="Income and expenses, last six months", exact=False)
         ).to_be_visible(timeout=60_000)
         expect(page.get_by_role("img", name="Balance forecast", exact=False)).to_be_visible(timeout=60_000)
-        expect(page.locator("meter").first).to_be_visible(timeout=30_000)
+        expect(page.locator("li.budget progress").first).to_be_visible(timeout=30_000)
         page.screenshot(path=str(screenshots / "analytics-dashboard-360.png"), full_page=True)
 
         last = date.fromordinal(today.replace(day=1).toordinal() - 1).isoformat()[:7]

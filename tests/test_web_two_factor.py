@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
+from tallystack.browser import open_menu
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -42,6 +43,7 @@ def test_turn_on_sign_in_with_a_recovery_code_and_renew_the_codes(stack: Stack, 
         first_codes = page.locator("ul.codes code").all_inner_texts()
         assert len(first_codes) >= 8
 
+        open_menu(page)  # a phone: "Sign out" is under More
         page.get_by_role("button", name=re.compile("Sign out")).click()
         _sign_in(page, stack)
         expect(page.get_by_role("heading", name="Two-step sign-in")).to_be_visible(timeout=15_000)

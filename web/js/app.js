@@ -21,15 +21,15 @@ const PUBLIC_ROUTES = new Set(["/signin", "/signup", "/forgot"]);
 // Mailed links open whether or not this browser is signed in.
 const LINK_ROUTES = new Set(["/verify", "/reset", "/invite"]);
 
-// The main menu of a signed-in person; `label` is a string key. `bar`: one of the places used daily that the
-// phone's bottom bar shows (tabbar.js); the rest are under its "More".
+// The main menu of a signed-in person; `label` is a string key. `bar`: the place (1-4) in the phone's bottom
+// bar (tabbar.js) of the places used daily; the rest are under its "More".
 const NAV = [
-  { path: "/", label: "nav.home", bar: true },
-  { path: "/transactions", label: "nav.transactions", bar: true },
+  { path: "/", label: "nav.home", bar: 1 },
+  { path: "/transactions", label: "nav.transactions", bar: 2 },
   { path: "/dashboard", label: "nav.dashboard" },
-  { path: "/reports", label: "nav.reports", bar: true },
+  { path: "/reports", label: "nav.reports", bar: 4 },
   { path: "/import", label: "nav.import" },
-  { path: "/budgets", label: "nav.budgets", bar: true },
+  { path: "/budgets", label: "nav.budgets", bar: 3 },
   { path: "/household", label: "nav.household" },
   { path: "/notifications", label: "nav.notifications" },
   { path: "/profile", label: "nav.profile" },
@@ -42,6 +42,9 @@ const outlet = document.getElementById("app");
 const sessionBar = document.getElementById("session");
 const tabBar = h("nav", { class: "tabbar", hidden: true });
 document.body.append(tabBar);
+// The width below which the bottom bar replaces the top menu (as in css/shell.css).
+const PHONE = window.matchMedia("(max-width: 640px)");
+PHONE.addEventListener("change", () => renderSessionBar());
 
 function currentPath() {
   const hash = window.location.hash.replace(/^#/, "");
@@ -65,7 +68,6 @@ function renderSessionBar() {
     return;
   }
   const here = currentPath();
-  // Fresh nodes each time they are asked for: the top menu and the phone's "More" each hold their own.
   const extras = () => [
     h("select", { class: "language", "aria-label": t("nav.language"),
       onchange: async (event) => { await setLanguage(event.target.value); router.refresh(); } },
@@ -73,15 +75,20 @@ function renderSessionBar() {
       lang: code }, name))),
     h("button", { type: "button", class: "link", onclick: signOutHere }, t("nav.signOut")),
   ];
-  const links = h("ul", { class: "menu" },
+  // One main menu in the page at a time (one "Language", one "Sign out"): the phone's bar, or the top menu.
+  if (PHONE.matches) {
+    replace(sessionBar);
+    tabBar.setAttribute("aria-label", t("nav.main"));
+    tabBar.hidden = false;
+    renderTabBar(tabBar, { nav: NAV, here, extras, navigate: (path) => router.navigate(path) });
+    return;
+  }
+  replace(tabBar);
+  tabBar.hidden = true;
+  replace(sessionBar, h("ul", { class: "menu" },
     NAV.map(({ path, label }) => h("li", {}, h("a", { href: `#${path}`,
       "aria-current": path === here ? "page" : null }, t(label)))),
-    extras().map((node) => h("li", {}, node)));
-  replace(sessionBar, links);
-  // "Main" too: on a phone it is the main menu (the top one is hidden there, so the name stays unique).
-  tabBar.setAttribute("aria-label", t("nav.main"));
-  tabBar.hidden = false;
-  renderTabBar(tabBar, { nav: NAV, here, extras, navigate: (path) => router.navigate(path) });
+    extras().map((node) => h("li", {}, node))));
 }
 
 const router = createRouter({

@@ -8,8 +8,8 @@ import { t } from "./i18n.js";
 const MORE_ID = "tabbar-more";
 
 /**
- * Draws the bar into `bar`. `nav`: [{ path, label, bar }] (`bar`: shown in the bar itself, the rest go under
- * More); `here`: the current path; `extras()`: fresh nodes for the end of More (language, sign out);
+ * Draws the bar into `bar`. `nav`: [{ path, label, bar }] (`bar`: its place in the bar itself; the rest go
+ * under More); `here`: the current path; `extras()`: fresh nodes for the end of More (language, sign out);
  * `navigate(path)`: changes the screen.
  */
 export function renderTabBar(bar, { nav, here, extras, navigate }) {
@@ -40,6 +40,6 @@ export function renderTabBar(bar, { nav, here, extras, navigate }) {
     onclick: (event) => { event.preventDefault(); navigate("/?add=1"); } },
   h("span", { "aria-hidden": "true", text: "+" }), " ", t("nav.add"));
   replace(bar, more, add,
-    h("ul", { class: "tabs" }, nav.filter((item) => item.bar).map((item) => h("li", {}, link(item))),
+    h("ul", { class: "tabs" }, nav.filter((item) => item.bar).sort((a, b) => a.bar - b.bar).map((item) => h("li", {}, link(item))),
       h("li", {}, toggle)));
 }

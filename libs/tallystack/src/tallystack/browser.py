@@ -31,6 +31,24 @@ def open_settled(page: Any, route: str) -> None:
     page.wait_for_function(SETTLED)
 
 
+def open_menu(page: Any) -> None:
+    """Show all of the main menu: on a phone (web/js/tabbar.js) open its "More", in any language; on a
+    wider screen the top menu already shows everything."""
+    page.locator("#session .menu, nav.tabbar .tabs").first.wait_for()
+    more = page.locator("button[aria-controls=tabbar-more]")
+    if more.count() and more.get_attribute("aria-expanded") == "false":
+        more.click()
+
+
+def menu_link(page: Any, name: str) -> Any:
+    """The main menu's link `name`, shown (under "More" on a phone, which this opens when it is there)."""
+    link = page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+    page.locator("#session .menu, nav.tabbar .tabs").first.wait_for()
+    if not link.is_visible():
+        open_menu(page)
+    return link
+
+
 def sign_up(page: Any, url: str, email: str, name: str) -> None:
     """Create an account through the web client's sign-up form (what follows is the caller's to check)."""
     page.goto(url)
