@@ -3,14 +3,20 @@
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import handlers, store
+from tally_ledger import handlers, sharing_store, store
 from tally_ledger.attachments import LocalStorage
 from tally_ledger.erasure import erase_households
 from tally_ledger.repository import Context
 from tally_ledger.settings import LedgerSettings
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
-from tallykit.contracts.auth import HouseholdSettingsChanged, TenantCreated, UserDeleted
+from tallykit.contracts.auth import (
+    HouseholdSettingsChanged,
+    MemberJoined,
+    MemberLeft,
+    TenantCreated,
+    UserDeleted,
+)
 from tallykit.db import Database
 from tallykit.events import Envelope
 from tallykit.settings import ServiceSettings
@@ -45,6 +51,13 @@ def auth_events_consumer(db: Database, settings: ServiceSettings) -> EventConsum
     async def on_user_deleted(session: AsyncSession, envelope: Envelope, payload: UserDeleted) -> None:
         await erase_households(session, payload.deleted_household_ids, storage)
 
+    async def on_member_joined(session: AsyncSession, envelope: Envelope, payload: MemberJoined) -> None:
+        await sharing_store.member_joined(session, envelope.tenant_id, payload.user_id, payload.display_name,
+                                          envelope.occurred_at)
+
+    async def on_member_left(session: AsyncSession, envelope: Envelope, payload: MemberLeft) -> None:
+        await sharing_store.member_left(session, envelope.tenant_id, payload.user_id)
+
     return EventConsumer(
         db=db,
         settings=settings,
@@ -54,5 +67,7 @@ def auth_events_consumer(db: Database, settings: ServiceSettings) -> EventConsum
             "auth.TenantCreated": on_tenant_created,
             "auth.HouseholdSettingsChanged": on_settings_changed,
             "auth.UserDeleted": on_user_deleted,
+            "auth.MemberJoined": on_member_joined,
+            "auth.MemberLeft": on_member_left,
         },
     )

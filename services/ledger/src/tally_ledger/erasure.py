@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import attachments, categorising, store
+from tally_ledger import attachments, categorising, sharing_store, store
 from tally_ledger.attachments import Storage
 from tally_ledger.batches import account_sources, import_batches, import_mappings, import_rows
 from tally_ledger.history.write import history_imports
@@ -37,6 +37,7 @@ TENANT_TABLES = (
     account_sources,
     history_imports,
     *categorising.TENANT_TABLES,
+    *sharing_store.TENANT_TABLES,
     event_store,
 )
 

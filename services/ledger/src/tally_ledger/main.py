@@ -21,6 +21,7 @@ from tally_ledger.repository import TOPIC
 from tally_ledger.rules_api import router as rules_router
 from tally_ledger.scheduling import Scheduler
 from tally_ledger.settings import LedgerSettings
+from tally_ledger.sharing_api import router as sharing_router
 from tallykit.app import create_service_app
 from tallykit.db import Database
 from tallykit.service import ServiceDefinition
@@ -36,7 +37,8 @@ def create_app(settings: LedgerSettings | None = None, *, verifier: TokenVerifie
         settings,
         title="Tally ledger",
         routers=[router, import_router, export_router, recurring_router, rules_router, rates_router,
-                 attachments_router, history_router, categoriser_router, bulk_router, reconcile_router],
+                 attachments_router, history_router, categoriser_router, bulk_router, reconcile_router,
+                 sharing_router],
         publishes=[TOPIC],
         consumers=lambda db: [auth_events_consumer(db, settings)],
         workers=lambda db: [Scheduler(db, settings).run, Trainer(db, settings).run],

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tally_ledger import sharing_store
 from tally_ledger.domain import state_of
 from tally_ledger.recurring import Recurring
 from tally_ledger.store import (
@@ -42,7 +43,10 @@ from tallykit.contracts.ledger import (
     CategoryMerged,
     CategoryRenamed,
     EntryKind,
+    ExpenseShared,
+    ExpenseUnshared,
     ImportedBudgetsRemoved,
+    MembersSettledUp,
     PayeeMerged,
     RecurringCancelled,
     RecurringOccurrenceSkipped,
@@ -80,6 +84,15 @@ async def project(session: AsyncSession, envelope: Envelope, payload: EventPaylo
         return
     if isinstance(payload, BudgetsImported | ImportedBudgetsRemoved):
         return  # the budget service's to apply: the ledger keeps them in its event store only
+    if isinstance(payload, ExpenseShared):
+        await sharing_store.project_shared(session, envelope, payload)
+        return
+    if isinstance(payload, ExpenseUnshared):
+        await sharing_store.project_unshared(session, envelope, payload.transaction_id)
+        return
+    if isinstance(payload, MembersSettledUp):
+        await sharing_store.project_settled(session, envelope, payload)
+        return
     if isinstance(payload, AccountOpened):
         await session.execute(insert(accounts).values(
             id=stream, tenant_id=tenant, name=payload.name, kind=payload.kind.value,
@@ -342,7 +355,8 @@ async def rebuild(db: Database) -> int:
     replayed = 0
     async with db.transaction() as session:
         await eventstore.lock_appends(session)
-        await session.execute(text(f"TRUNCATE {', '.join(t.name for t in READ_MODELS)}"))
+        models = (*READ_MODELS, *sharing_store.READ_MODELS)
+        await session.execute(text(f"TRUNCATE {', '.join(t.name for t in models)}"))
         position, schedules = 0, Schedules()
         while page := await eventstore.read_all(session, after_position=position, limit=_REBUILD_PAGE):
             await project_many(session, [(envelope, registry.payload(envelope)) for _, envelope in page],

@@ -187,7 +187,7 @@ class MemberInvited(EventPayload):
     expires_at: datetime
 
 
-@registry.event("auth.MemberJoined", consumers=("notifier",))
+@registry.event("auth.MemberJoined", consumers=("ledger", "notifier"))
 class MemberJoined(EventPayload):
     """A person became a member of a household (by accepting an invitation, or creating it)."""
 
@@ -212,7 +212,7 @@ class MemberRoleChanged(EventPayload):
     role: str = Field(pattern=r"^(owner|member|viewer)$")
 
 
-@registry.event("auth.MemberLeft", consumers=("notifier",))
+@registry.event("auth.MemberLeft", consumers=("ledger", "notifier"))
 class MemberLeft(EventPayload):
     """A person is no longer a member of the household: they left, or an owner removed them."""
 

@@ -379,3 +379,62 @@ class ImportedBudgetsRemoved(EventPayload):
     migration_id: UUID
     category_id: UUID
     months: tuple[date, ...] = Field(min_length=1, max_length=1200)
+
+
+class SplitMethod(StrEnum):
+    """How a shared expense is divided between members."""
+
+    equally = "equally"  # the same for each member named
+    by_shares = "by_shares"  # in proportion to each member's whole-number share (2:1:1)
+    exactly = "exactly"  # each member's exact amount (they add up to the expense when shared)
+    for_one = "for_one"  # all of it for one member (who owes the payer)
+
+
+class MemberPart(BaseModel):
+    """A member's part of a shared expense: a weight (`equally`: 1, `by_shares`: the share, `exactly`:
+    the amount in minor units, `for_one`: 1)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    user_id: UUID
+    weight: int = Field(gt=0, le=10**15)
+
+
+@registry.event("ledger.ExpenseShared")
+class ExpenseShared(EventPayload):
+    """An expense of the household was paid by one member for several (or for one): the whole sharing,
+    each time it is set. Its stream is the sharing's own (derived from the transaction's id); each
+    member's amount is the expense's current amount divided by the weights (largest remainder), so an
+    amended expense keeps its sharing."""
+
+    transaction_id: UUID
+    paid_by: UUID
+    method: SplitMethod
+    parts: tuple[MemberPart, ...] = Field(min_length=1, max_length=50)
+
+    @field_validator("parts")
+    @classmethod
+    def _each_member_once(cls, parts: tuple[MemberPart, ...]) -> tuple[MemberPart, ...]:
+        if len({p.user_id for p in parts}) != len(parts):
+            raise ValueError("each member may have one part")
+        return parts
+
+
+@registry.event("ledger.ExpenseUnshared")
+class ExpenseUnshared(EventPayload):
+    """The expense is no longer shared: it counts for the household as a whole again."""
+
+    transaction_id: UUID
+
+
+@registry.event("ledger.MembersSettledUp")
+class MembersSettledUp(EventPayload):
+    """A member paid another back (outside the household's accounts): it counts against what one owes
+    the other, in that currency."""
+
+    from_user_id: UUID
+    to_user_id: UUID
+    amount_minor: MinorUnits = Field(gt=0)
+    currency: CurrencyCode
+    booked_on: date
+    note: str = Field(default="", max_length=200)
