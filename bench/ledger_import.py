@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import random
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -36,17 +35,23 @@ from uuid import UUID
 
 import asyncpg
 import httpx
+from stack_bench import (
+    CONSUMERS,
+    consumers_caught_up,
+    copy_into_empty_copies,
+    dsn,
+    newest_position,
+    progress,
+    sign_up,
+)
 
 from tally_ledger.batches import IMPORT_ROW_COLUMNS
 from tally_ledger.projections import TRANSACTION_COLUMNS
-from tallystack import postgres
 from tallystack.measure import sharing
-from tallystack.people import Person
 from tallystack.stack import Ports, Stack
 
 RESULTS = Path(__file__).parent / "results"
 GOAL_ROWS_PER_S = 20_000
-CONSUMERS = ("budget", "analytics")
 CATCH_UP_LIMIT_S = 300.0
 
 PAYEES = ["REWE Markt GmbH", "Aldi Süd", "Deutsche Bahn AG", "Stadtwerke München", "Vodafone GmbH",
@@ -76,16 +81,6 @@ def make_csv(rows: int, seed: int = 4) -> tuple[bytes, list[tuple[date, int, str
     return ("\r\n".join(lines) + "\r\n").encode("utf-8"), records
 
 
-def progress(label: str, done: int, total: int, started: float) -> None:
-    elapsed = time.perf_counter() - started
-    rate = done / elapsed if elapsed > 0 else 0.0
-    width = 30
-    filled = width * done // total if total else 0
-    sys.stdout.write(f"\r  {label} [{'#' * filled}{'.' * (width - filled)}] {done:>7}/{total} "
-                     f"{elapsed:6.1f} s {rate:8.0f} rows/s")
-    sys.stdout.flush()
-
-
 def run(rows: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tally-bench-") as folder:
         stack = Stack(Path(folder), Ports.free(), progress=lambda line: print(line, flush=True))
@@ -96,14 +91,10 @@ def run(rows: int) -> dict[str, Any]:
             stack.stop()
 
 
-def _dsn(stack: Stack, service: str) -> str:
-    return postgres.asyncpg_dsn(postgres.database_url(stack.admin_url, f"tally_{service}"))
-
-
 def _household(stack: Stack) -> tuple[dict[str, str], UUID, str]:
     """A new household through the gateway: its auth header, tenant id and a checking account's id."""
     with httpx.Client(base_url=stack.url, timeout=60) as client:
-        person = Person(client, f"bench-{random.randrange(10**9)}@example.com", "Bench")
+        person = sign_up(client)
         account = person.call("POST", "/ledger/accounts",
                               {"name": "Girokonto", "kind": "checking", "currency": "EUR"})
         account.raise_for_status()
@@ -117,6 +108,7 @@ async def _measure(stack: Stack, rows: int) -> dict[str, Any]:
     headers, tenant, account = _household(stack)
     async with httpx.AsyncClient(base_url=stack.url, timeout=3600) as client:
         await asyncio.sleep(3)  # the household's own events (categories, account) settle first
+        before = await newest_position(stack, tenant)
         result: dict[str, Any] = {"rows": rows, "file_bytes": len(data), "load_before": os.getloadavg()[0]}
         print("Importing through the gateway (upload → preview → confirm) ...")
         started = time.perf_counter()
@@ -136,14 +128,16 @@ async def _measure(stack: Stack, rows: int) -> dict[str, Any]:
             progress("import", batch["rows_done"], batch["rows_total"] or rows, started)
         print()
         assert batch["status"] == "imported", batch
-        ledger = await asyncpg.connect(_dsn(stack, "ledger"))
+        ledger = await asyncpg.connect(dsn(stack, "ledger"))
         try:
             # Each chunk's read-model rows commit with its events: the finished batch shows them all.
             shown = await ledger.fetchval(
                 "SELECT count(*) FROM transactions WHERE tenant_id = $1 AND NOT deleted", tenant)
             assert shown == rows, f"the read model shows {shown} of {rows} rows"
             result["import_s"] = time.perf_counter() - started
-            result["consumers"] = await _consumers_caught_up(stack, tenant, rows, started)
+            after = await newest_position(stack, tenant)
+            result["consumers"] = await consumers_caught_up(stack, tenant, before, after, started,
+                                                            CATCH_UP_LIMIT_S)
             total = await ledger.fetchval("SELECT balance_minor FROM accounts WHERE id = $1::uuid", account)
             assert total == sum(r[1] for r in records), "the balance must be the sum of every row"
             result["batch"] = batch
@@ -178,68 +172,28 @@ async def _measure(stack: Stack, rows: int) -> dict[str, Any]:
     return result
 
 
-async def _consumers_caught_up(stack: Stack, tenant: UUID, rows: int, started: float) -> dict[str, Any]:
-    """Seconds from the upload until budget and analytics have each handled every imported row's event
-    (within CATCH_UP_LIMIT_S), and how many each had handled when it stopped looking."""
-    caught_up: dict[str, float] = {}
-    handled: dict[str, int] = {}
-    connections = {name: await asyncpg.connect(_dsn(stack, name)) for name in CONSUMERS}
-    try:
-        while len(caught_up) < len(CONSUMERS) and time.perf_counter() - started < CATCH_UP_LIMIT_S:
-            for name, connection in connections.items():
-                handled[name] = await connection.fetchval(
-                    "SELECT count(*) FROM inbox WHERE tenant_id = $1 AND type = 'ledger.TransactionRecorded'",
-                    tenant)
-                if name not in caught_up and handled[name] >= rows:
-                    caught_up[name] = time.perf_counter() - started
-            progress("consumers", min(handled.values()), rows, started)
-            await asyncio.sleep(0.5)
-    finally:
-        for connection in connections.values():
-            await connection.close()
-    print()
-    return {"seconds": caught_up, "handled": handled}
-
-
 async def copy_what_the_import_wrote(db: asyncpg.Connection, tenant: UUID, batch_id: str) -> dict[str, float]:
-    """The rows the import wrote (its events, read-model rows, outbox and import rows) copied with COPY,
-    in one transaction, into empty copies of those tables with all their indexes: the least time any
-    import that keeps these tables can take on this machine, whatever its code does. Seconds per table."""
-    print("Copying what the import wrote into empty copies of its tables ...")
+    """The rows the import wrote (its events, read-model rows, outbox and import rows) copied with COPY
+    into empty copies of those tables with all their indexes. Seconds per table."""
     # Every event of a batch carries the batch id as its correlation id.
     events = "SELECT event_id FROM event_store WHERE tenant_id = $1 AND envelope->>'correlation_id' = $2"
     recorded = "SELECT transaction_id FROM import_rows WHERE tenant_id = $1 AND batch_id = $2::uuid"
-    tables = {
+    return await copy_into_empty_copies(db, {
         "event_store": (["event_id", "tenant_id", "stream_id", "stream_version", "type", "envelope"],
                         f"WHERE event_id IN ({events})"),
         "transactions": (list(TRANSACTION_COLUMNS), f"WHERE tenant_id = $1 AND id IN ({recorded})"),
         "outbox": (["event_id", "topic", "key", "envelope"], f"WHERE event_id IN ({events})"),
         "import_rows": (list(IMPORT_ROW_COLUMNS), "WHERE tenant_id = $1 AND batch_id = $2::uuid"),
-    }
-    written = {}
-    for table, (columns, where) in tables.items():
-        query = f"SELECT {', '.join(columns)} FROM {table} {where}"  # noqa: S608 - the bench's own names
-        written[table] = [tuple(r) for r in await db.fetch(query, tenant, batch_id)]
-        await db.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
-    took: dict[str, float] = {}
-    async with db.transaction():
-        for table, (columns, _) in tables.items():
-            began = time.perf_counter()
-            await db.copy_records_to_table(f"floor_{table}", columns=columns, records=written[table])
-            took[table] = time.perf_counter() - began
-            print(f"  {table}: {len(written[table]):,} rows in {took[table]:.2f} s")
-    for table in tables:
-        copied = await db.fetchval(f"SELECT count(*) FROM floor_{table}")  # noqa: S608 - as above
-        assert copied == len(written[table])
-    return took
+    }, tenant, batch_id)
 
 
 def report(result: dict[str, Any]) -> str:
     rows = result["rows"]
     floor = result["floor_tables_s"]
     seconds, handled = result["consumers"]["seconds"], result["consumers"]["handled"]
+    events = result["consumers"]["events"]
     caught_up = "; ".join(f"{name} {seconds[name]:.1f} s" if name in seconds
-                          else f"{name} {handled[name]:,} of {rows:,} after {CATCH_UP_LIMIT_S:.0f} s"
+                          else f"{name} {handled[name]:,} of {events:,} after {CATCH_UP_LIMIT_S:.0f} s"
                           for name in CONSUMERS)
     lines = [
         f"# Ledger import benchmark ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
