@@ -31,6 +31,7 @@ from tally_ledger.importers import (
 )
 from tally_ledger.importers.rows import SourceAccount
 from tally_ledger.repository import Context
+from tally_ledger.statement_check import BalanceCheckPublic, checks
 from tallykit.app import db_of
 from tallykit.contracts.ledger import AccountKind
 from tallykit.errors import InvalidInput, NotFound
@@ -122,6 +123,8 @@ class ImportPreview(BaseModel):
     problem: str | None = None  # what stops the file from being imported with this mapping, where
     # Confirming records suggestions of at least this confidence (the household's setting, GET /categoriser).
     accept_above_pct: int = categorising.DEFAULT_ACCEPT_ABOVE_PCT
+    # The bank's closing balance against Tally's after this import, per account the file carries one for.
+    balance_checks: list[BalanceCheckPublic] = []
 
 
 class PreviewRequest(_Request):
@@ -227,6 +230,9 @@ async def _preview(request: Request, tenant_id: UUID, batch: Batch, content: byt
                 known = await batches.load_known(session, tenant_id, account_id, its_rows)
                 fresh |= {id(r) for r in batches.new_rows(its_rows, known)}
                 account_of |= {id(r): account_id for r in its_rows}
+        preview.balance_checks = await checks(session, tenant_id, statement_format, content, batch.targets, {
+            account_id: [r for r in its_rows if id(r) in fresh]
+            for account_id, its_rows in batches.rows_by_account(batch, rows).items()})
     preview.rows_total = len(rows)
     preview.duplicates = sum(id(r) not in fresh for r in rows if r.amount_minor != 0)
     shown = rows[:PREVIEW_ROWS]

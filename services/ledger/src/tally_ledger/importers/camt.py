@@ -23,6 +23,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from tally_ledger.importers.balances import ClosingBalance, latest, minor
 from tally_ledger.importers.rows import SourceAccount, StatementError, StatementRow
 from tally_ledger.importers.values import decimal_to_minor, detect_encoding
 
@@ -132,6 +133,32 @@ def parse(data: bytes, *, digits: int = 2) -> list[StatementRow]:
             else "no entries (Ntry)"
         raise StatementError(part, problem)
     return rows
+
+
+def closing_balances(data: bytes) -> list[ClosingBalance]:
+    """Each statement's or report's closing booked balance (`Bal` of type CLBD), the latest per account.
+    A notification (camt.054) has none; one the bank wrote wrongly is left out."""
+    root = _xml(data)
+    message = next((c for c in root if _local(c.tag) in _MESSAGES), None)
+    if message is None:
+        return []
+    found = []
+    for report in _children(message, _MESSAGES[_local(message.tag)][0]):
+        account = _account(report)
+        for balance in _children(report, "Bal"):
+            if _text(balance, "Tp", "CdOrPrtry", "Cd").upper() != "CLBD":
+                continue
+            amount = _child(balance, "Amt")
+            currency = (amount.get("Ccy") or "").upper() or None if amount is not None else None
+            day = _text(balance, "Dt", "Dt") or _text(balance, "Dt", "DtTm")[:10]
+            try:
+                value = minor(_amount(amount, "Bal/Amt"), currency, "Bal/Amt")
+                sign = -1 if _indicator(balance, "Bal") == "DBIT" else 1
+                on = date.fromisoformat(day)
+            except (StatementError, ValueError):
+                continue
+            found.append(ClosingBalance(account.key if account else None, on, sign * value, currency))
+    return latest(found)
 
 
 def _status(entry: Element) -> str:

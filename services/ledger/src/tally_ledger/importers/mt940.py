@@ -35,6 +35,7 @@ from mt940 import Options, processors
 from mt940.models import Amount, Balance, SumAmount, Transaction, Transactions
 from mt940.tags import Tag
 
+from tally_ledger.importers.balances import ClosingBalance, latest, minor
 from tally_ledger.importers.rows import SourceAccount, StatementError, StatementRow
 from tally_ledger.importers.values import decimal_to_minor, decode
 
@@ -299,6 +300,24 @@ def _row(transaction: Transaction, where: str, digits: int, account: SourceAccou
         bank_id=reference[:100] if reference and reference.upper() != "NONREF" else None,
         currency=amount.currency or currency, account=account,
     )
+
+
+def closing_balances(data: bytes) -> list[ClosingBalance]:
+    """Each statement's closing balance (:62F:, else the intermediate :62M:), the latest per account."""
+    text, _ = decode(data)
+    found = []
+    for block in _blocks(text):
+        statement = _read_block(block)
+        for slug in ("final_closing_balance", "intermediate_closing_balance"):
+            balance = statement.data.get(slug)
+            if isinstance(balance, Balance) and isinstance(balance.amount, Amount) and balance.date:
+                currency = balance.amount.currency or statement.currency
+                account = _source_account(str(statement.data.get("account_identification") or ""), currency)
+                on = date(balance.date.year, balance.date.month, balance.date.day)
+                amount = minor(balance.amount.amount, currency, f":{_TAG_OF[slug]}:")
+                found.append(ClosingBalance(account.key if account else None, on, amount, currency))
+                break
+    return latest(found)
 
 
 def _without_reused_references(rows: list[StatementRow]) -> list[StatementRow]:

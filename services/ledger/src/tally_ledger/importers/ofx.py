@@ -19,6 +19,7 @@ from xml.etree.ElementTree import Element
 import ofxtools.models
 from ofxtools.Parser import ParseError, TreeBuilder
 
+from tally_ledger.importers.balances import ClosingBalance, latest, minor
 from tally_ledger.importers.rows import SourceAccount, StatementError, StatementRow
 from tally_ledger.importers.values import decimal_to_minor, detect_encoding
 from tallykit.money import minor_unit_digits
@@ -260,6 +261,25 @@ def parse(data: bytes, *, digits: int = 2) -> list[StatementRow]:
     if not rows:
         raise StatementError("BANKTRANLIST", "the statement has no transactions")
     return rows
+
+
+def closing_balances(data: bytes) -> list[ClosingBalance]:
+    """Each statement's ledger balance (LEDGERBAL: BALAMT as of DTASOF), the latest per account. One the
+    bank wrote wrongly is left out: it could only mislead a check."""
+    root, _ = _tree(data)
+    org = _text(root, "SIGNONMSGSRSV1/SONRS/FI/ORG")
+    found = []
+    for statement in (e for e in root.iter() if e.tag in ("STMTRS", "CCSTMTRS")):
+        raw, as_of = _text(statement, "LEDGERBAL/BALAMT"), _text(statement, "LEDGERBAL/DTASOF")
+        currency = _text(statement, "CURDEF") or None
+        try:
+            on = date(int(as_of[:4]), int(as_of[4:6]), int(as_of[6:8]))
+            amount = minor(Decimal(raw.replace(",", ".")), currency, "LEDGERBAL/BALAMT")
+        except (ValueError, InvalidOperation, StatementError):
+            continue
+        account = _account(statement, org)
+        found.append(ClosingBalance(account.key if account else None, on, amount, currency))
+    return latest(found)
 
 
 def _row(trn: Element, where: str, account: SourceAccount | None, statement_currency: str | None,
