@@ -110,6 +110,7 @@ const router = createRouter({
     "/transactions": lazy("./screens/transactions.js", "renderTransactions"),
     "/transaction": lazy("./screens/transaction.js", "renderTransaction"),
     "/accounts": lazy("./screens/accounts.js", "renderAccounts"),
+    "/reconcile": lazy("./screens/reconcile.js", "renderReconcile"),
     "/categories": lazy("./screens/categories.js", "renderCategories"),
     "/import": lazy("./screens/imports.js", "renderImports"),
     "/recurring": lazy("./screens/recurring.js", "renderRecurring"),

@@ -1,5 +1,6 @@
 // #/accounts — every account with its balance now or at the end of any day, the household's net worth per
-// currency (not converted between currencies yet), archive and reopen, and a transfer between two accounts.
+// currency (not converted between currencies yet), archive and reopen, reconcile with a bank statement
+// (screens/reconcile.js), and a transfer between two accounts.
 
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
@@ -46,6 +47,8 @@ export async function renderAccounts(container) {
           day === today() ? null : t("accounts.onDay", { day: formatDate(day) })]
           .filter(Boolean).join(" · ") })),
       amountNode(balances[n].balance_minor, a.currency),
+      h("a", { href: `#/reconcile?account=${a.id}`, class: "small",
+        "aria-label": t("accounts.reconcileNamed", { name: a.name }) }, t("accounts.reconcile")),
       h("button", { type: "button", class: "small", onclick: () => change(a),
         "aria-label": t(a.archived ? "accounts.reopenNamed" : "accounts.archiveNamed", { name: a.name }) },
       a.archived ? t("accounts.reopen") : t("accounts.archive")))));

@@ -297,7 +297,27 @@ export async function renderImports(container) {
   }
 
   // --- steps 2 and 3: map and preview -----------------------------------------------------------------
+  // The bank's closing balance, where the file carries one, against Tally's once the import is recorded; the
+  // result offers to reconcile the account with that statement.
+  let balanceChecks = [];
+  function balanceNotes(checks, offerReconcile) {
+    return checks.map((check) => {
+      const currency = accountCurrency(check.account_id);
+      const agrees = check.difference_minor === 0;
+      const money = (minor) => formatMoney(minor, currency);
+      const link = offerReconcile ? h("a", { href: `#/reconcile?account=${encodeURIComponent(check.account_id)}`
+        + `&date=${check.on}&balance=${check.bank_balance_minor}` }, checks.length > 1
+        ? `${t("imports.reconcileNow")} (${accountName(check.account_id)})` : t("imports.reconcileNow")) : null;
+      return h("p", agrees ? { class: "status ok" } : { class: "status error", role: "alert" },
+        t("imports.bankBalance", { day: formatDate(check.on), bank: money(check.bank_balance_minor),
+          tally: money(check.tally_balance_minor) }), " ",
+        agrees ? t("imports.balanceAgrees") : t("imports.balanceDiffers", { difference: money(check.difference_minor) }),
+        link ? [" ", link] : null);
+    });
+  }
+
   function showPreview(preview) {
+    balanceChecks = preview.balance_checks ?? [];
     const batch = preview.batch;
     const several = Object.values(batch.accounts ?? {});
     const current = preview.mapping ? { ...preview.mapping } : null;
@@ -366,6 +386,7 @@ export async function renderImports(container) {
       parts.push(h("p", { class: "status error", role: "alert" }, t("imports.problem", { problem: preview.problem })));
     } else {
       parts.push(h("p", {}, t("imports.rowsSummary", { count: preview.rows_total, duplicates: preview.duplicates })));
+      parts.push(...balanceNotes(balanceChecks, false));
       const acceptHint = h("small", { id: `accept-hint-${batch.id}`, class: "hint block", text: t("imports.acceptHint", { pct }) });
       accept.setAttribute("aria-describedby", acceptHint.id);
       parts.push(h("div", { class: "field" }, h("label", { class: "check" }, accept, ` ${t("imports.acceptAbove", { pct })}`),
@@ -413,6 +434,8 @@ export async function renderImports(container) {
       h("p", { class: "status ok", role: "status" },
         t("imports.result", { count: batch.rows_new, account: batchAccounts(batch),
           duplicates: batch.rows_duplicate, skipped: batch.rows_skipped })),
+      balanceNotes(balanceChecks.filter((check) => Object.values(batch.accounts ?? { one: batch.account_id })
+        .includes(check.account_id)), true),
       h("div", { class: "row-item" }, undo,
         h("button", { type: "button", class: "primary", onclick: showUpload }, t("imports.importAnother")),
         h("a", { href: "#/" }, t("imports.seeTransactions"))));

@@ -188,6 +188,11 @@ export async function renderTransaction(container) {
           if (tx.splits.length) body.splits = [];
         }
       }
+      // A reconciled transaction was agreed with a bank statement: its money and date change only when meant.
+      if (tx.status === "reconciled" && (total.minor !== tx.amount_minor || day.value !== tx.booked_on)) {
+        if (!window.confirm(t("transaction.reconciledConfirm"))) return;
+        body.confirm_reconciled = true;
+      }
       await act(() => api(`/ledger/transactions/${encodeURIComponent(id)}`, { method: "PATCH", body }), t("transaction.saved"));
     });
     return form;
