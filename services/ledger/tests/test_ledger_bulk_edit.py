@@ -37,6 +37,16 @@ async def _get(ledger: httpx.AsyncClient, home: Any, transaction_id: str) -> dic
     return dict(answer.json())
 
 
+async def _balances(ledger: httpx.AsyncClient, home: Any) -> dict[str, int]:
+    accounts = (await ledger.get("/accounts", headers=home.headers)).json()["items"]
+    return {a["name"]: a["balance_minor"] for a in accounts}
+
+
+async def _payees(ledger: httpx.AsyncClient, home: Any) -> dict[str, int]:
+    payees = (await ledger.get("/payees", headers=home.headers)).json()["items"]
+    return {p["name"]: p["usage_count"] for p in payees if p["usage_count"]}
+
+
 async def test_a_bulk_edit_is_one_change_the_history_names_and_one_undo_reverts(
     ledger: httpx.AsyncClient, household: Callable[[], Any],
     give_defaults: Callable[[Any], Awaitable[Categories]],
@@ -48,11 +58,17 @@ async def test_a_bulk_edit_is_one_change_the_history_names_and_one_undo_reverts(
     b = await _spend(ledger, home, giro, "Corner shop", 800, "2026-03-02", tags=["food", "trip"])
     c = await _spend(ledger, home, giro, "Bakery", 300, "2026-03-03")
     untouched = await _spend(ledger, home, giro, "Cinema", 1_500, "2026-03-04")
+    split = await _spend(ledger, home, giro, "Corner shop", 1_000, "2026-03-05", splits=[
+        {"category_id": categories["Groceries"]["id"], "amount_minor": 600},
+        {"category_id": categories["Gifts"]["id"], "amount_minor": 400}])
 
     edited = await _post(ledger, home, "/transactions/bulk", {
-        "ids": [a, b, c], "category_id": categories["Groceries"]["id"], "add_tags": ["Weekly"],
+        "ids": [a, b, c, split], "category_id": categories["Groceries"]["id"], "add_tags": ["Weekly"],
         "remove_tags": ["trip"], "payee": "Market", "status": "cleared", "account_id": cash})
-    assert (edited["matched"], edited["changed"]) == (3, 3)
+    assert (edited["matched"], edited["changed"]) == (4, 4)
+    assert (await _balances(ledger, home)) == {"Giro": -1_500, "Cash": -3_300}
+    assert (await _payees(ledger, home)) == {"Market": 4, "Cinema": 1}
+    assert (await _get(ledger, home, split))["splits"] == []
     for transaction_id, tags in ((a, ["food", "weekly"]), (b, ["food", "weekly"]), (c, ["weekly"])):
         now = await _get(ledger, home, transaction_id)
         assert (now["category_name"], now["payee"], now["status"], now["account_id"], now["tags"]) == (
@@ -68,7 +84,10 @@ async def test_a_bulk_edit_is_one_change_the_history_names_and_one_undo_reverts(
                        json={"expected_version": c_now["version"], "note": "by hand"})
     undone = await ledger.post(f"/transactions/bulk/{edited['id']}/undo", headers=home.headers)
     assert undone.status_code == 200, undone.text
-    assert (undone.json()["undone"], undone.json()["kept"]) == (2, [c])
+    assert (undone.json()["undone"], undone.json()["kept"]) == (3, [c])
+    assert (await _balances(ledger, home)) == {"Giro": -4_500, "Cash": -300}
+    assert (await _payees(ledger, home)) == {"Market": 1, "Corner shop": 3, "Cinema": 1}
+    assert [p["amount_minor"] for p in (await _get(ledger, home, split))["splits"]] == [600, 400]
     for transaction_id, tags in ((a, ["food"]), (b, ["food", "trip"])):
         back = await _get(ledger, home, transaction_id)
         assert (back["category_name"], back["payee"], back["status"], back["account_id"], back["tags"]) == (

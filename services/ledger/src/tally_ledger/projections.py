@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,18 +153,94 @@ async def project(session: AsyncSession, envelope: Envelope, payload: EventPaylo
 async def project_many(session: AsyncSession, events: Sequence[tuple[Envelope, EventPayload]],
                        schedules: Schedules | None = None) -> None:
     """Project events in order, giving runs of new transactions a few bulk statements (rows, parts of
-    splits, one balance change per account, one count per payee) instead of several each: the same
-    rows as projecting them one by one, written much faster."""
+    splits, one balance change per account, one count per payee) instead of several each, and runs of
+    changes to different transactions (a bulk edit, its undo) likewise: the same rows as projecting them
+    one by one, written much faster."""
     run: list[tuple[Envelope, TransactionState]] = []
+    changes = ChangedTransactions()
     schedules = Schedules() if schedules is None else schedules
     for envelope, payload in events:
         if isinstance(payload, TransactionRecorded | TransferRecorded):
+            await changes.write(session)
             run.append((envelope, state_of(payload)))
             continue
-        await write_new_transactions(session, new_transaction_rows(run))
-        run = []
+        if run:
+            await write_new_transactions(session, new_transaction_rows(run))
+            run = []
+        if isinstance(payload, TransactionAmended | TransactionDeleted | TransactionRestored):
+            if envelope.stream_id in changes.streams:  # a second change of one transaction comes after
+                await changes.write(session)
+            changes.add(envelope, payload)
+            continue
+        await changes.write(session)
         await project(session, envelope, payload, schedules)
+    await changes.write(session)
     await write_new_transactions(session, new_transaction_rows(run))
+
+
+@dataclass
+class ChangedTransactions:
+    """A run of amendments, deletions and restorations of different transactions, written as a few
+    statements: the rows (one statement run many times per kind of change), their parts of splits, one
+    balance change per account and one count per payee (net of what each change took out and put in)."""
+
+    streams: set[UUID] = field(default_factory=set)
+    amended: list[dict[str, Any]] = field(default_factory=list)  # amended or restored: every column
+    deleted: list[dict[str, Any]] = field(default_factory=list)
+    resplit: list[tuple[UUID, UUID, TransactionState]] = field(default_factory=list)
+    balances: dict[tuple[UUID, UUID], int] = field(default_factory=lambda: defaultdict(int))
+    payees: dict[tuple[UUID, str], list[Any]] = field(default_factory=dict)  # key → [name, count]
+
+    def add(self, envelope: Envelope, payload: TransactionAmended | TransactionDeleted | TransactionRestored
+            ) -> None:
+        tenant, stream = envelope.tenant_id, envelope.stream_id
+        self.streams.add(stream)
+        before = None if isinstance(payload, TransactionRestored) else payload.before
+        after = None if isinstance(payload, TransactionDeleted) else payload.after
+        for state, sign in ((before, -1), (after, +1)):
+            if state is None:
+                continue
+            for account_id, delta in _balance_changes(state, sign):
+                self.balances[(tenant, account_id)] += delta
+            if state.payee:
+                self.payees.setdefault((tenant, state.payee.lower()), [state.payee, 0])[1] += sign
+        keys = {"b_tenant": tenant, "b_id": stream, "v_version": envelope.stream_version}
+        if after is None:
+            self.deleted.append(keys)
+        else:
+            columns = {f"v_{c}": v for c, v in _columns(after).items()}
+            self.amended.append(keys | columns | {"v_deleted": False})
+            self.resplit.append((tenant, stream, after))
+
+    async def write(self, session: AsyncSession) -> None:
+        if not self.streams:
+            return
+        t, s = transactions.c, transaction_splits.c
+        by_key = (t.tenant_id == bindparam("b_tenant")) & (t.id == bindparam("b_id"))
+        if self.amended:
+            columns = [c.removeprefix("v_") for c in self.amended[0] if c.startswith("v_")]
+            await session.execute(update(transactions).where(by_key)
+                                  .values({c: bindparam(f"v_{c}") for c in columns}), self.amended)
+        if self.deleted:
+            await session.execute(update(transactions).where(by_key)
+                                  .values(deleted=True, version=bindparam("v_version")), self.deleted)
+        for tenant_id in {tenant for tenant, _, _ in self.resplit}:
+            streams = [stream for tenant, stream, _ in self.resplit if tenant == tenant_id]
+            await session.execute(delete(transaction_splits).where(s.tenant_id == tenant_id,
+                                                                   s.transaction_id.in_(streams)))
+        parts = [{"transaction_id": stream, "position": n, "tenant_id": tenant,
+                  "category_id": part.category_id, "amount_minor": part.amount_minor, "note": part.note}
+                 for tenant, stream, state in self.resplit for n, part in enumerate(state.splits)]
+        if parts:
+            await session.execute(insert(transaction_splits), parts)
+        for (tenant_id, account_id), delta in self.balances.items():
+            if delta:
+                await _add_to_balance(session, tenant_id, account_id, delta)
+        for (tenant_id, key), (name, count) in self.payees.items():
+            if count:
+                await _count_payee(session, tenant_id, key, name, count)
+        for kept in (self.streams, self.amended, self.deleted, self.resplit, self.balances, self.payees):
+            kept.clear()
 
 
 @dataclass
