@@ -11,7 +11,8 @@ from uuid import uuid4
 
 import numpy as np
 
-from tally_analytics.forecast import SeriesInput, cumulative, fit, occurrences, period_total
+from tally_analytics.fitting import cumulative, fit, period_total
+from tally_analytics.forecast import SeriesInput, occurrences
 from tallykit.contracts.ledger import (
     AccountKind,
     AccountOpened,

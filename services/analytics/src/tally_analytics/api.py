@@ -299,10 +299,8 @@ async def statement(
         summary = await reports.summary(session, principal.tenant_id, ctx, chosen)
         step = "month" if chosen.kind == "year" else "week"
         points = await reports.cash_flow_series(session, principal.tenant_id, ctx, chosen, step)
-    loop = asyncio.get_running_loop()
-    body = await loop.run_in_executor(
-        forecaster_of(request).pool(), exports.statement_pdf, summary, {"points": points}, "Tally"
-    )
+    workers = forecaster_of(request).workers
+    body = await workers.run(exports.statement_pdf, summary, {"points": points}, "Tally")
     name = f"tally-statement-{chosen.label}-{ctx.currency}.pdf"
     return Response(
         body, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}

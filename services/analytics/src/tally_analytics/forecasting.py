@@ -1,10 +1,8 @@
-"""Forecast requests: read the series from the rollups, fit them in the process pool, cache the result
+"""Forecast requests: read the series from the rollups, fit them in the worker pool, cache the result
 until the tenant's next event (its generation) or the next day."""
 
 import asyncio
-import multiprocessing
 from collections import OrderedDict, defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -13,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_analytics import forecast, store
 from tally_analytics.domain import NO_CATEGORY, resolve_category
-from tally_analytics.forecast import SeriesForecast, SeriesInput
+from tally_analytics.forecast import Outlook, SeriesInput
 from tally_analytics.reports import Context
+from tally_analytics.settings import AnalyticsSettings
 from tallykit.logging import get_logger
+from tallykit.workers import WorkerPool
 
 log = get_logger(__name__)
 HISTORY_DAYS = 730
@@ -24,11 +24,10 @@ CACHE_SIZE = 512
 
 
 class Forecaster:
-    """The pool of fitting processes and the cache of results."""
+    """The worker pool that fits, and the cache of results."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        self._workers = workers or forecast.worker_count()
-        self._pool: ProcessPoolExecutor | None = None
+    def __init__(self, workers: WorkerPool) -> None:
+        self.workers = workers
         self._cache: OrderedDict[tuple[Any, ...], tuple[int, dict[str, Any]]] = OrderedDict()
         self._locks: defaultdict[tuple[Any, ...], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._rendered: OrderedDict[tuple[Any, ...], tuple[int, bytes]] = OrderedDict()
@@ -47,28 +46,9 @@ class Forecaster:
         while len(self._rendered) > CACHE_SIZE:
             self._rendered.popitem(last=False)
 
-    def pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # spawn: a forked copy of a process running an event loop and DB pools is not safe.
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
-        return self._pool
-
-    async def warm_up(self) -> None:
-        loop = asyncio.get_running_loop()
-        await asyncio.gather(
-            *[loop.run_in_executor(self.pool(), forecast.warm_up) for _ in range(self._workers)]
-        )
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    async def fit_all(self, inputs: list[SeriesInput]) -> list[SeriesForecast]:
-        loop = asyncio.get_running_loop()
-        return list(
-            await asyncio.gather(*[loop.run_in_executor(self.pool(), forecast.fit, s) for s in inputs])
-        )
+    async def fit_all(self, tasks: list[tuple[Any, ...]]) -> list[Outlook]:
+        """Each task (a `forecast` function and its arguments) in the worker pool, all at once."""
+        return list(await asyncio.gather(*[self.workers.run(*task) for task in tasks]))
 
     async def cached(
         self, key: tuple[Any, ...], generation: int, compute: Any
@@ -92,10 +72,11 @@ class Forecaster:
 _SHARED: list[Forecaster] = []
 
 
-def shared_forecaster() -> Forecaster:
-    """One pool per process, shared by every app instance (tests create many)."""
+def shared_forecaster(settings: AnalyticsSettings) -> Forecaster:
+    """One pool per process, shared by every app instance (tests create many; the first one's settings
+    hold)."""
     if not _SHARED:
-        _SHARED.append(Forecaster())
+        _SHARED.append(Forecaster(WorkerPool(forecast.worker_count(), settings.worker_pool_idle_s)))
     return _SHARED[0]
 
 
@@ -198,25 +179,24 @@ async def cash_flow(
 
     async def compute() -> dict[str, Any]:
         inputs, meta = await cash_flow_inputs(session, tenant_id, ctx, horizon)
-        fitted = await forecaster.fit_all(inputs)
+        starts = [meta["balances"][s.key] for s in inputs[:-1]] + [sum(meta["balances"].values())]
+        fitted = await forecaster.fit_all(
+            [(forecast.balance, s, start) for s, start in zip(inputs, starts, strict=True)]
+        )
 
-        def series(f: SeriesForecast, start: int) -> dict[str, Any]:
+        def series(f: Outlook, start: int) -> dict[str, Any]:
             return {
                 "method": f.method,
                 "fallback_reason": f.fallback_reason,
                 "start_balance_minor": start,
-                "points": _points(f.days, forecast.cumulative(f.paths, start)),
+                "points": _points(f.days, f.summary),
             }
 
         accounts = [
-            {
-                "account_id": f.key,
-                "name": meta["names"].get(f.key, "Unknown account"),
-                **series(f, meta["balances"][f.key]),
-            }
-            for f in fitted[:-1]
+            {"account_id": f.key, "name": meta["names"].get(f.key, "Unknown account"), **series(f, start)}
+            for f, start in zip(fitted[:-1], starts[:-1], strict=True)
         ]
-        total = series(fitted[-1], sum(meta["balances"].values()))
+        total = series(fitted[-1], starts[-1])
         return {
             "currency": ctx.currency,
             "today": ctx.today,
@@ -299,12 +279,17 @@ async def categories(
             )
             for n, c in enumerate(ranked)
         ]
-        fitted = await forecaster.fit_all(inputs)
+        spent_so_far = [spent.get(c, 0) + scheduled_spent.get(c, 0) for c in ranked]
+        fitted = await forecaster.fit_all(
+            [
+                (forecast.landing, s, so_far, budgets.get(c))
+                for s, so_far, c in zip(inputs, spent_so_far, ranked, strict=True)
+            ]
+        )
         out = []
-        for c, f in zip(ranked, fitted, strict=True):
-            so_far = spent.get(c, 0) + scheduled_spent.get(c, 0)
+        for c, f, so_far in zip(ranked, fitted, spent_so_far, strict=True):
             budget = budgets.get(c)
-            landing = forecast.period_total(f.paths, so_far, budget)
+            landing = f.summary
             out.append(
                 {
                     "category_id": c,

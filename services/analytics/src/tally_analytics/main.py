@@ -1,4 +1,3 @@
-import asyncio
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -8,7 +7,6 @@ from tally_analytics.consumers import ledger_consumer
 from tally_analytics.forecasting import shared_forecaster
 from tally_analytics.settings import AnalyticsSettings
 from tallykit.app import create_service_app
-from tallykit.db import Database
 from tallykit.service import ServiceDefinition
 from tallykit.tokens import TokenVerifier
 
@@ -22,14 +20,7 @@ def create_app(
     run_background: bool = True,
 ) -> FastAPI:
     settings = settings or AnalyticsSettings()
-    forecaster = shared_forecaster()
-    warming: list[asyncio.Task[None]] = []
-
-    async def startup(db: Database) -> None:
-        # Start the fitting processes (and their Prophet import) now, not on the first request.
-        if run_background:
-            warming.append(asyncio.create_task(forecaster.warm_up()))
-
+    forecaster = shared_forecaster(settings)
     app = create_service_app(
         settings,
         title="Tally analytics",
@@ -38,7 +29,6 @@ def create_app(
         verifier=verifier,
         run_background=run_background,
         publishes=["analytics.events"],
-        startup=startup,
     )
     app.state.forecaster = forecaster
     return app

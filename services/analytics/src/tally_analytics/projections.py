@@ -318,25 +318,33 @@ def money_deltas(payload: BaseModel) -> Deltas | None:
     return None
 
 
+REBUILD_PAGE = 5_000
+
+
 async def rebuild(db: Database, tenant_id: UUID) -> int:
-    """Delete the tenant's read model and apply its journal again; returns the events applied. The
-    money-moving events' deltas are summed first and written in a few statements (sums commute, so
-    this equals applying them one by one); the others go through `apply`."""
+    """Delete the tenant's read model and apply its journal again; returns the events applied. A page of
+    the journal at a time: its money-moving events' deltas are summed and written in a few statements
+    (sums commute, and nothing else an event changes touches them: merges are resolved when read), the
+    others go through `apply`; memory stays that of a page, whatever the size of the history."""
+    applied = 0
+    after: UUID | None = None
     async with db.transaction() as session:
-        envelopes = await store.journal_of(session, tenant_id)
         await store.forget_tenant(session, tenant_id, keep_journal=True)
-        merged = Deltas()
-        for raw in envelopes:
-            envelope = Envelope.model_validate(raw)
-            payload = registry.payload(envelope)
-            deltas = money_deltas(payload)
-            if deltas is None:
-                await apply(session, envelope, payload)
-            else:
-                merged.extend(deltas)
-        await store.apply_deltas(session, tenant_id, merged)
+        while page := await store.journal_page(session, tenant_id, after, REBUILD_PAGE):
+            merged = Deltas()
+            for _, raw in page:
+                envelope = Envelope.model_validate(raw)
+                payload = registry.payload(envelope)
+                deltas = money_deltas(payload)
+                if deltas is None:
+                    await apply(session, envelope, payload)
+                else:
+                    merged.extend(deltas)
+            await store.apply_deltas(session, tenant_id, merged)
+            applied += len(page)
+            after = page[-1][0]
         await store.bump_generation(session, tenant_id)
-    return len(envelopes)
+    return applied
 
 
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]

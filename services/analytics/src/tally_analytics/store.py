@@ -465,11 +465,17 @@ async def forget_tenant(session: AsyncSession, tenant_id: UUID, *, keep_journal:
             await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
 
 
-async def journal_of(session: AsyncSession, tenant_id: UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(journal.c.envelope).where(journal.c.tenant_id == tenant_id).order_by(journal.c.event_id)
-    )
-    return [r for (r,) in rows]
+async def journal_page(
+    session: AsyncSession, tenant_id: UUID, after: UUID | None, limit: int
+) -> list[tuple[UUID, dict[str, Any]]]:
+    """The tenant's journalled events in event-id order after `after`, `limit` at most: a rebuild reads
+    a page at a time (its primary key's order), so it holds a page, not the household's history."""
+    j = journal.c
+    query = select(j.event_id, j.envelope).where(j.tenant_id == tenant_id)
+    if after is not None:
+        query = query.where(j.event_id > after)
+    rows = await session.execute(query.order_by(j.event_id).limit(limit))
+    return [(event_id, envelope) for event_id, envelope in rows]
 
 
 # --- reads ------------------------------------------------------------------------------------------------
