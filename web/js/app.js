@@ -109,6 +109,7 @@ const router = createRouter({
     "/two-factor": lazy("./screens/twofactor.js", "renderTwoFactor"),
     "/transactions": lazy("./screens/transactions.js", "renderTransactions"),
     "/transaction": lazy("./screens/transaction.js", "renderTransaction"),
+    "/categorise": lazy("./screens/categorise.js", "renderCategorise"),
     "/accounts": lazy("./screens/accounts.js", "renderAccounts"),
     "/reconcile": lazy("./screens/reconcile.js", "renderReconcile"),
     "/categories": lazy("./screens/categories.js", "renderCategories"),

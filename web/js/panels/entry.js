@@ -1,8 +1,10 @@
 // The "add expense / income" form, built to take a few seconds on a phone: the amount comes first (and
 // gets the focus from the "n" shortcut or the app's "Add an expense" shortcut), today is the date, the
-// payees used lately are one tap away, and a known payee brings its last category (and account) along.
-// Offline, or when the connection drops while sending, the entry waits in the outbox (offline.js) and
-// is sent once when the network is back.
+// payees used lately are one tap away, a known payee brings its last kind and account along, and as the
+// payee is typed the ledger suggests a category (its rules, then the household's learned categoriser),
+// shown with its confidence and chosen only when it reaches the household's threshold. Offline, or when
+// the connection drops while sending, the entry waits in the outbox (offline.js) and is sent once when the
+// network is back.
 
 import { ApiError, api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine, uid } from "../dom.js";
@@ -10,11 +12,11 @@ import { formatNumber, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount } from "../money.js";
 import { OUTBOX_EVENT, isOnline, newId, pendingWrites, queueTransaction, syncOutbox } from "../offline.js";
-import { recentPayees, suggestionFor } from "../suggest.js";
+import { bestSuggestion, lastUseOf, latestOnly, recentPayees } from "../suggest.js";
 import { categoryOptions, fillSelect, panel } from "./panel.js";
 
-const HISTORY = 100; // transactions read for payees and suggestions
-const LOOKUP_DELAY_MS = 300;
+const HISTORY = 100; // transactions read for the payees used lately, and the kind and account each went with
+const SUGGEST_DELAY_MS = 150; // typing rests this long before the ledger is asked for a category
 
 export function entryPanel(ctx) {
   const { element, body } = panel(t("entry.title"), { className: "entry" });
@@ -35,7 +37,7 @@ export function entryPanel(ctx) {
   const payee = h("input", { type: "text", name: "payee", maxlength: 200, autocomplete: "off", list: payeesId });
   const payeeList = h("datalist", { id: payeesId });
   const chips = h("div", { class: "chips", role: "group", "aria-label": t("entry.recentPayees") });
-  const suggestion = h("small", { class: "hint suggestion", "aria-live": "polite" });
+  const suggestion = h("small", { class: "hint suggestion block", "aria-live": "polite" });
   const bookedOn = h("input", { type: "date", name: "booked_on", required: true, value: today() });
   const status = statusLine();
   const submit = h("button", { type: "submit", class: "primary" }, t("entry.add"));
@@ -55,8 +57,9 @@ export function entryPanel(ctx) {
 
   let history = [];
   let categoryChosen = false; // a category picked by hand is never overwritten by a suggestion
-  let lookupTimer = null;
-  const lookups = new Map(); // payee (lower case) → suggestion from the server, or null
+  let payeeSeen = ""; // the payee whose last kind and account were taken over
+  const lookup = latestOnly((params, signal) => api(`/ledger/categories/suggest?${new URLSearchParams(params)}`,
+    { signal }), showSuggestion, SUGGEST_DELAY_MS);
 
   const selectedKind = () => (income.checked ? "income" : "expense");
 
@@ -78,42 +81,51 @@ export function entryPanel(ctx) {
     chips.hidden = names.length === 0;
   }
 
-  function apply(found) {
-    suggestion.textContent = "";
-    if (!found || categoryChosen) return;
-    if (found.kind !== selectedKind()) {
-      (found.kind === "income" ? income : expense).checked = true;
+  /** A known payee's last kind and account, unless the person already chose a category. */
+  function takeLastUse(name) {
+    const last = lastUseOf(history, name);
+    if (!last || categoryChosen) return;
+    if (last.kind !== selectedKind()) {
+      (last.kind === "income" ? income : expense).checked = true;
       sync();
     }
-    if (![...category.options].some((option) => option.value === found.category_id)) return;
-    category.value = found.category_id;
-    if (ctx.accounts.some((a) => a.id === found.account_id)) account.value = found.account_id;
-    suggestion.textContent = t("entry.suggested", { category: category.selectedOptions[0]?.textContent ?? "" });
+    if (ctx.accounts.some((a) => a.id === last.account_id)) account.value = last.account_id;
   }
 
-  /** Suggests from the transactions already read, else asks the ledger about that payee. */
+  /** Asks the ledger about what is typed so far (it needs a payee, an amount and the account). */
   function suggest() {
-    clearTimeout(lookupTimer);
     const name = payee.value.trim();
-    const local = suggestionFor(history, name);
-    if (local || name.length < 2) {
-      apply(local);
+    if (name.toLocaleLowerCase() !== payeeSeen) {
+      payeeSeen = name.toLocaleLowerCase();
+      takeLastUse(name);
+    }
+    const chosen = ctx.accounts.find((a) => a.id === account.value);
+    const parsed = chosen ? parseAmount(amount.value, minorDigits(chosen.currency)) : { ok: false };
+    if (name.length < 2 || !parsed.ok) {
+      lookup.ask(null);
       return;
     }
-    const wanted = name.toLocaleLowerCase();
-    if (lookups.has(wanted)) {
-      apply(lookups.get(wanted));
+    lookup.ask({ account_id: chosen.id, amount_minor: String(selectedKind() === "income" ? parsed.minor : -parsed.minor),
+      payee: name, booked_on: bookedOn.value || today() });
+  }
+
+  function showSuggestion(answer) {
+    const best = bestSuggestion(answer);
+    const offered = best && [...category.options].some((option) => option.value === best.category_id) ? best : null;
+    if (!categoryChosen) category.value = offered?.preselect ? offered.category_id : "";
+    if (!offered) {
+      replace(suggestion);
       return;
     }
-    lookupTimer = setTimeout(async () => {
-      try {
-        const { items } = await api(`/ledger/transactions?${new URLSearchParams({ payee: name, limit: "20" })}`);
-        lookups.set(wanted, suggestionFor(items, name));
-        if (payee.value.trim().toLocaleLowerCase() === wanted) apply(lookups.get(wanted));
-      } catch {
-        // No suggestion is fine: the person picks a category.
-      }
-    }, LOOKUP_DELAY_MS);
+    const text = t(offered.preselect ? "entry.suggested" : "entry.perhaps", { category: offered.category_name,
+      confidence: Math.round(offered.confidence * 100), source: t(`imports.bySource.${offered.source}`) });
+    const take = category.value === offered.category_id ? null : h("button", { type: "button", class: "link",
+      onclick: () => {
+        category.value = offered.category_id;
+        categoryChosen = true;
+        replace(suggestion, text);
+      } }, t("entry.useSuggestion"));
+    replace(suggestion, text, take ? " " : null, take);
   }
 
   async function renderWaiting() {
@@ -137,8 +149,10 @@ export function entryPanel(ctx) {
   expense.addEventListener("change", () => { sync(); suggest(); });
   income.addEventListener("change", () => { sync(); suggest(); });
   payee.addEventListener("input", suggest);
-  category.addEventListener("change", () => { categoryChosen = category.value !== ""; suggestion.textContent = ""; });
-  account.addEventListener("change", sync);
+  amount.addEventListener("input", suggest);
+  bookedOn.addEventListener("change", suggest);
+  category.addEventListener("change", () => { categoryChosen = category.value !== ""; });
+  account.addEventListener("change", () => { sync(); suggest(); });
   window.addEventListener(OUTBOX_EVENT, onOutbox);
 
   function reset() {
@@ -146,7 +160,8 @@ export function entryPanel(ctx) {
     payee.value = "";
     category.value = "";
     categoryChosen = false;
-    suggestion.textContent = "";
+    payeeSeen = "";
+    lookup.ask(null);
     amount.focus();
   }
 
@@ -217,7 +232,7 @@ export function entryPanel(ctx) {
       amount.focus();
     },
     cleanup() {
-      clearTimeout(lookupTimer);
+      lookup.cancel();
       window.removeEventListener(OUTBOX_EVENT, onOutbox);
     },
   };

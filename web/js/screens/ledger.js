@@ -39,7 +39,8 @@ export function amountNode(minor, currency, neutral = false) {
 
 /** A sub-navigation between the ledger screens. */
 export function ledgerNav(current) {
-  const links = [["/transactions", t("ledger.transactions")], ["/accounts", t("ledger.accounts")],
+  const links = [["/transactions", t("ledger.transactions")], ["/categorise", t("ledger.categorise")],
+    ["/accounts", t("ledger.accounts")],
     ["/categories", t("ledger.categories")], ["/recurring", t("ledger.recurring")], ["/rules", t("ledger.rules")],
     ["/rates", t("ledger.rates")]];
   return h("nav", { "aria-label": t("ledger.nav") }, links.map(([path, label], n) => [n ? " · " : null,
