@@ -116,6 +116,11 @@ class EventRegistry:
         except KeyError:
             raise UnknownEventType(model.__name__) from None
 
+    def consumers_of(self, topic: str) -> frozenset[str]:
+        """The services that consume what is published to `topic` (`<producer>.events`)."""
+        producer = topic.removesuffix(".events")
+        return frozenset(c for s in self._specs.values() if s.producer == producer for c in s.consumers)
+
     def specs(self) -> list[EventSpec]:
         return sorted(self._specs.values(), key=lambda s: s.type_name)
 

@@ -72,6 +72,30 @@ async def end_offsets(settings: ServiceSettings, topics: Iterable[str]) -> dict[
         await client.stop()
 
 
+async def committed_offsets(
+    settings: ServiceSettings, group: str, partitions: Iterable[TopicPartition]
+) -> dict[TopicPartition, int | None]:
+    """A consumer group's committed offsets (None: nothing committed), read without joining the group."""
+    client = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await client.start()
+    try:
+        return {tp: await client.committed(tp) for tp in partitions}
+    finally:
+        await client.stop()
+
+
+def report_wedged(settings: ServiceSettings, partition: TopicPartition) -> None:
+    """Say that the broker keeps refusing writes to a partition; where the local stack asks for it
+    (`kafka_wedge_report_file`), also to the stack, which restarts its broker (tallystack.stack)."""
+    log.error("broker_partition_wedged", topic=partition.topic, partition=partition.partition)
+    if (report := settings.kafka_wedge_report_file) is not None:
+        written = report.with_name(report.name + ".part")
+        written.write_text(f"{partition.topic}/{partition.partition}\n")
+        written.replace(report)  # whole, so the stack never reads half of it
+
+
 async def _fetch_partitions(client: AIOKafkaConsumer, topic: str) -> set[int]:
     await client._client.force_metadata_update()
     return client.partitions_for_topic(topic) or set()

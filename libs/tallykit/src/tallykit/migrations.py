@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tallykit.db import async_url
-from tallykit.tables import applied_positions, kit_metadata
+from tallykit.tables import applied_positions, kit_metadata, relay_marks
 
 
 def alembic_config(database_url: str, migrations_dir: Path) -> Config:
@@ -64,3 +64,16 @@ def add_positions() -> None:
 def drop_positions() -> None:
     op.execute("DROP INDEX IF EXISTS outbox_tenant_position")
     op.execute("DROP TABLE IF EXISTS applied_positions")
+
+
+def add_relay_marks() -> None:
+    """For the migration that makes a restart of the local broker cost what was not applied yet, not the
+    whole history (tallykit.settling): `relay_marks` and the outbox's index by publishing time. A
+    database made since has both from its first migration, hence the checks."""
+    kit_metadata.create_all(op.get_bind(), tables=[relay_marks], checkfirst=True)
+    op.execute("CREATE INDEX IF NOT EXISTS outbox_published_at ON outbox (published_at)")
+
+
+def drop_relay_marks() -> None:
+    op.execute("DROP INDEX IF EXISTS outbox_published_at")
+    op.execute("DROP TABLE IF EXISTS relay_marks")

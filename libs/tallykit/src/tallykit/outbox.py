@@ -7,41 +7,49 @@ rows in id order and marks them. A crash between publishing and marking publishe
 consumers' inboxes make that harmless.
 
 The local broker keeps messages in memory only, so a restart forgets everything, including records
-that consumers had not read yet. The relay notices in two ways and then re-publishes every row (the
-inboxes drop what consumers already saw): when it takes the lead and finds the topics it had published
-to empty, and, while leading, when the broker hands out an offset at or below one it acknowledged
-before on the same partition (offsets only grow while a log lives). The second matters because the
-producer reconnects to a restarted broker on its own and raises nothing: a relay that trusted errors
-alone would carry on publishing into the new, empty log and never replay the old one.
+that consumers had not read yet. The relay notices, and then publishes again what some consumer group
+had not applied (tallykit.settling; the inboxes drop what consumers already saw): when it takes the
+lead or checks (every `relay_check_interval_s`) and finds its topics empty, or a log shorter than when
+its mark settled, or ending at or below an offset it was handed; and, while publishing, when the broker
+hands out an offset at or below one it acknowledged before on the same partition (offsets only grow
+while a log lives). The last matters because the producer reconnects to a restarted broker on its own
+and raises nothing: a relay that trusted errors alone would carry on publishing into the new log.
+
+The local broker can also wedge a partition: it refuses every write there (`UnknownError`, its
+`AlreadyExists` inside) while readers miss its last records. A relay refused that way on one partition
+for `kafka_wedged_after_s` reports it (`kafka.report_wedged`); the local stack then restarts the broker,
+and the relay notices the forgetting as above.
 """
 
 import asyncio
 import contextlib
 import json
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.errors import UnknownError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import RecordMetadata
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tallykit import kafka, positions
+from tallykit.contracts import registry
 from tallykit.db import Database, copy_records
 from tallykit.events import Envelope
 from tallykit.logging import get_logger
 from tallykit.meters import EVENTS_PUBLISHED
 from tallykit.settings import ServiceSettings
+from tallykit.settling import Settling
 from tallykit.tables import event_store, outbox
 
 log = get_logger(__name__)
 
 _RELAY_LOCK = 7_240_102
 _TENANT_LOCK_SPACE = 7_240_103
-_IDLE_CHECK_S = 5.0
 _COPY_FROM_ROWS = 100  # below this an INSERT is as quick and needs no COPY set-up
 
 
@@ -102,14 +110,38 @@ class OutboxRow:
     envelope: dict[str, Any]
 
 
+class PartitionRefused(Exception):
+    """The broker answered a write to `partition` with `error`."""
+
+    def __init__(self, partition: TopicPartition, error: BaseException) -> None:
+        super().__init__(f"{partition.topic}/{partition.partition}: {error!r}")
+        self.partition = partition
+        self.error = error
+
+
 class OutboxRelay:
-    def __init__(self, db: Database, settings: ServiceSettings, topics: Sequence[str]) -> None:
+    """Publishes `topics` (logical names); `consumers`: each topic's consumer groups (logical names),
+    by default the consumers the event contracts declare for its producer."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: ServiceSettings,
+        topics: Sequence[str],
+        consumers: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.topics = [settings.topic(t) for t in topics]
         self.wakeup = asyncio.Event()
         # The highest offset the broker acknowledged per partition: a lower one later means it forgot.
         self.acknowledged: dict[TopicPartition, int] = {}
+        # Since when (event-loop time) the broker has refused every write to a partition.
+        self.refused_since: dict[TopicPartition, float] = {}
+        readers = consumers if consumers is not None else {t: registry.consumers_of(t) for t in topics}
+        self.settling = Settling(
+            db, settings, {settings.topic(t): [settings.topic(g) for g in readers.get(t, ())] for t in topics}
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set, re-electing and reconnecting after any failure."""
@@ -135,18 +167,19 @@ class OutboxRelay:
                 await producer.start()
                 try:
                     await kafka.ensure_topics(self.settings, self.topics)
-                    await self.replay_if_broker_forgot()
+                    await self.settling.load()
+                    await self.check_broker()
                     log.info("relay_leading", topics=self.topics)
-                    idle_since = asyncio.get_running_loop().time()
+                    clock = asyncio.get_running_loop().time
+                    checked = clock()
                     while not stop.is_set():
-                        if await self.publish_batch(producer) > 0:
-                            idle_since = asyncio.get_running_loop().time()
-                            continue
-                        await self._idle(stop)
-                        # An idle relay learns of a restart by asking for the logs' ends now and then.
-                        if asyncio.get_running_loop().time() - idle_since > _IDLE_CHECK_S:
-                            await self.replay_if_broker_forgot()
-                            idle_since = asyncio.get_running_loop().time()
+                        published = await self.publish_batch(producer)
+                        # Also under a steady load: the broker may forget then too, and marks must move.
+                        if clock() - checked > self.settings.relay_check_interval_s:
+                            await self.check_broker()
+                            checked = clock()
+                        if not published:
+                            await self._idle(stop)
                 finally:
                     await producer.stop()
             finally:
@@ -162,31 +195,26 @@ class OutboxRelay:
         for w in waiters:
             w.cancel()
 
-    async def replay_if_broker_forgot(self) -> int:
-        async with self.db.read() as session:
-            published_topics = [
-                t
-                for (t,) in await session.execute(
-                    select(outbox.c.topic).where(outbox.c.published_at.is_not(None)).distinct()
-                )
-            ]
-        if not published_topics:
-            return 0
-        topics = {*published_topics, *(tp.topic for tp in self.acknowledged)}
-        ends = await kafka.end_offsets(self.settings, topics)
-        emptied = all(offset == 0 for offset in ends.values())
+    async def check_broker(self) -> None:
+        """Replay if the broker forgot; else move the settled marks on."""
+        if not await self.replay_if_broker_forgot():
+            await self.settling.advance(self.acknowledged)
+
+    async def replay_if_broker_forgot(self) -> bool:
+        ends = await kafka.end_offsets(self.settings, self.topics)
+        emptied = not any(ends.values())
         shrunk = any(ends.get(tp, 0) <= offset for tp, offset in self.acknowledged.items())
-        return await self.replay() if emptied or shrunk else 0
+        if emptied or shrunk or self.settling.log_shorter_than_settled(ends):
+            await self.replay()
+            return True
+        return False
 
     async def replay(self) -> int:
-        """Mark every published row unpublished, so the relay sends the whole outbox again in order."""
-        async with self.db.transaction() as session:
-            result = await session.execute(
-                update(outbox).where(outbox.c.published_at.is_not(None)).values(published_at=None)
-            )
-            replayed = int(result.rowcount)  # type: ignore[attr-defined]
+        """Mark unpublished what some consumer group may not have applied, so the relay sends it again."""
+        replayed = await self.settling.replay()
         self.acknowledged.clear()
-        log.warning("broker_forgot_events_replaying", rows=replayed)
+        if replayed:
+            log.warning("broker_forgot_events_replaying", rows=replayed)
         return replayed
 
     async def publish_batch(self, producer: AIOKafkaProducer) -> int:
@@ -195,7 +223,11 @@ class OutboxRelay:
             if not rows:
                 return 0
             single = self.settings.kafka_single_record_batches
-            sent = await publish(producer, rows, single_record_batches=single)
+            try:
+                sent = await publish(producer, rows, single_record_batches=single)
+            except PartitionRefused as refused:
+                self._refused(refused)
+                raise
             await mark_published(session, [r.id for r in rows])
         EVENTS_PUBLISHED.labels(self.settings.service_name).inc(len(rows))
         log.debug("outbox_published", rows=len(rows))
@@ -203,11 +235,23 @@ class OutboxRelay:
             await self.replay()
         return len(rows)
 
+    def _refused(self, refused: PartitionRefused) -> None:
+        """Unknown server errors are how the local broker answers a write to a wedged partition; other
+        refusals (the broker away, a timeout) pass by themselves."""
+        if not isinstance(refused.error, UnknownError):
+            return
+        now = asyncio.get_running_loop().time()
+        since = self.refused_since.setdefault(refused.partition, now)
+        if now - since >= self.settings.kafka_wedged_after_s:
+            kafka.report_wedged(self.settings, refused.partition)
+            self.refused_since[refused.partition] = now  # again only if it goes on as long
+
     def _note_offsets(self, sent: Sequence[RecordMetadata]) -> bool:
         """Remember the highest offset per partition; True when the broker handed out an old one."""
         forgot = False
         for record in sent:
             tp = TopicPartition(record.topic, record.partition)
+            self.refused_since.pop(tp, None)
             if record.offset <= self.acknowledged.get(tp, -1):
                 forgot = True
             self.acknowledged[tp] = record.offset
@@ -255,7 +299,12 @@ async def publish(
                                 headers=_headers(r))
             for topic, partition, r in wave
         ]
-        receipts += await asyncio.gather(*futures)
+        for (topic, partition, _), result in zip(
+            wave, await asyncio.gather(*futures, return_exceptions=True), strict=True
+        ):
+            if isinstance(result, BaseException):
+                raise PartitionRefused(TopicPartition(topic, partition), result) from result
+            receipts.append(result)
         queues = {k: q for k, q in queues.items() if q}
     return receipts
 
@@ -270,7 +319,22 @@ def _headers(row: OutboxRow) -> list[tuple[str, bytes]]:
 
 
 async def mark_published(session: AsyncSession, ids: Sequence[int]) -> None:
-    await session.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=func.now()))
+    """Later than every row published before, even were the clock to step back: what a relay sends
+    again after the broker forgot is what was published after a time (tallykit.settling)."""
+    after_latest = select(func.max(outbox.c.published_at) + text("interval '1 microsecond'"))
+    published_at = func.greatest(func.now(), after_latest.scalar_subquery())
+    await session.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=published_at))
+
+
+async def republish(db: Database) -> int:
+    """Have the relay publish the whole outbox again, in order (`python -m tally_<service> republish`):
+    for a consumer that must read every event anew (its database lost, a read model rebuilt from
+    events) while the broker holds only recent records. Inboxes drop what consumers already have."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(outbox).where(outbox.c.published_at.is_not(None)).values(published_at=None)
+        )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def backlog(session: AsyncSession) -> int:

@@ -1,4 +1,4 @@
-"""What the command line of every service does: `python -m tally_<name> migrate | serve`."""
+"""What the command line of every service does: `python -m tally_<name> migrate | serve | republish`."""
 
 import argparse
 import asyncio
@@ -11,7 +11,9 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from tallykit.logging import configure_logging
+from tallykit import outbox
+from tallykit.db import Database
+from tallykit.logging import configure_logging, get_logger
 from tallykit.migrations import upgrade
 from tallykit.settings import ServiceSettings
 
@@ -33,6 +35,7 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="run the HTTP service and its workers")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=definition.default_port)
+    sub.add_parser("republish", help="have the relay publish the whole outbox again")
     for name in definition.commands or {}:
         sub.add_parser(name)
     args = parser.parse_args(argv)
@@ -52,9 +55,19 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
             access_log=False,
             timeout_graceful_shutdown=10,
         )
+    elif args.command == "republish":
+        asyncio.run(_republish(settings))
     else:
         command = (definition.commands or {})[args.command]
         asyncio.run(command(settings))
+
+
+async def _republish(settings: ServiceSettings) -> None:
+    db = Database.from_settings(settings)
+    try:
+        get_logger(__name__).info("outbox_republishing", rows=await outbox.republish(db))
+    finally:
+        await db.dispose()
 
 
 def tune_garbage_collector() -> None:

@@ -1,5 +1,6 @@
 """Service settings: one pydantic-settings class per service, read from env vars with a per-service prefix."""
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -29,6 +30,11 @@ class ServiceSettings(BaseSettings):
     # The local broker miscounts offsets of batches holding several records of one partition (see
     # tallykit.outbox.publish); on for it, off for Apache Kafka.
     kafka_single_record_batches: bool = False
+    # The local broker can wedge a partition (a write refused as `AlreadyExists`, again and again): a
+    # relay whose writes to one keep being refused this long reports it, in this file when it is set;
+    # the local stack sets it and restarts its broker when the file appears (tallystack.stack).
+    kafka_wedged_after_s: float = 5.0
+    kafka_wedge_report_file: Path | None = None
     kafka_topic_partitions: int = 6
     kafka_replication_factor: int = 1
     # Lets tests (and several stacks on one broker) keep their topics apart.
@@ -39,6 +45,8 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "tally"
 
     relay_poll_interval_s: float = 0.2
+    # How often the leading relay asks the broker whether it forgot, and moves its settled marks on.
+    relay_check_interval_s: float = 5.0
     # How long a request carrying a Tally-Position token waits for this service to apply it (then 503).
     read_your_writes_timeout_s: float = Field(default=2.0, ge=0, le=30)
     relay_batch_size: int = 500

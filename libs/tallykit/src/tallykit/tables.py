@@ -5,6 +5,8 @@
 - `event_store`: the append-only log of an event-sourced service (only the ledger uses it today).
 - `applied_positions`: per source service and household, the highest outbox position a consumer has
   applied (tallykit.positions: read your own writes across services).
+- `relay_marks`: per topic a relay publishes, up to when every consumer group has applied what it
+  published (tallykit.settling: what to send again when the broker forgets).
 """
 
 from sqlalchemy import (
@@ -20,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 kit_metadata = MetaData()
 
@@ -39,6 +41,8 @@ outbox = Table(
 Index("outbox_unpublished", outbox.c.id, postgresql_where=outbox.c.published_at.is_(None))
 # A household's newest position: what a read answers (tallykit.positions.newest).
 Index("outbox_tenant_position", outbox.c.key, outbox.c.id)
+# What was published since a time: what a relay sends again when the broker forgot (tallykit.settling).
+Index("outbox_published_at", outbox.c.published_at)
 
 inbox = Table(
     "inbox",
@@ -55,6 +59,17 @@ applied_positions = Table(
     Column("source", String(40), primary_key=True),
     Column("tenant_id", UUID(as_uuid=True), primary_key=True),
     Column("position", BigInteger, nullable=False),
+)
+
+relay_marks = Table(
+    "relay_marks",
+    kit_metadata,
+    Column("topic", String(200), primary_key=True),
+    # Every row of the topic published up to this time was applied by each of `groups`.
+    Column("settled_through", DateTime(timezone=True), nullable=False),
+    Column("groups", ARRAY(String(200)), nullable=False),
+    # Partition → the log's end offset when it settled: a broker whose log is shorter forgot.
+    Column("ends", JSONB, nullable=False),
 )
 
 event_store = Table(

@@ -75,7 +75,8 @@ def settled(stack: "Stack", tenants: Iterable[str] = (), timeout: float = 90.0) 
     - every consumer group of the service has committed up to the end of every topic it reads (each
       record was applied, or found a duplicate by the inbox, or dead-lettered);
     - every row of its outbox is published, and its topics hold at least as many records as its outbox
-      has rows (after a broker restart: the relay has re-published what the broker forgot);
+      has rows published after the relay's settled mark (after a broker restart: the relay has
+      re-published what the broker forgot);
     - at the end, the notifier has no delivery that is due and not yet sent (for `tenants` if given,
       else for anyone); a sent e-mail is in the SMTP sink before its delivery is marked sent.
 
@@ -171,17 +172,21 @@ class _Broker:
 
 
 async def _unpublished(connection: asyncpg.Connection, service: str, broker: _Broker) -> str | None:
+    """Rows not published yet, or fewer records in a topic than the rows its relay would send again were
+    the broker to forget now (those after its settled mark, tallykit.settling): then the broker forgot
+    and the relay has not noticed yet."""
     if not await connection.fetchval("SELECT to_regclass('outbox') IS NOT NULL"):
         return None
     by_topic = await connection.fetch(
-        "SELECT topic, count(*) AS rows, count(*) FILTER (WHERE published_at IS NULL) AS unpublished"
-        " FROM outbox GROUP BY topic"
+        "SELECT topic, count(*) FILTER (WHERE published_at IS NULL) AS unpublished,"
+        " count(*) FILTER (WHERE m.settled_through IS NULL OR published_at > m.settled_through) AS unsettled"
+        " FROM outbox LEFT JOIN relay_marks m USING (topic) GROUP BY topic"
     )
     for row in by_topic:
         if row["unpublished"]:
             return f"{service}'s outbox: {row['unpublished']} rows for {row['topic']} not published"
-        if (in_log := await broker.records(row["topic"])) < row["rows"]:
-            return f"{row['topic']} holds {in_log} records of {service}'s {row['rows']} outbox rows"
+        if (in_log := await broker.records(row["topic"])) < row["unsettled"]:
+            return f"{row['topic']} holds {in_log} records of {service}'s {row['unsettled']} unsettled rows"
     return None
 
 

@@ -2,7 +2,9 @@
 Tansu broker, an SMTP sink, every service and the gateway. Used by `make up` and the end-to-end tests.
 
 Everything durable lives under one data directory, so a second start finds it all again. The broker
-keeps nothing on disk; the services' relays notice its empty topics and re-publish their outboxes.
+keeps nothing on disk; the services' relays notice its empty topics and re-publish what some consumer
+had not applied yet (tallykit.settling). When a relay reports a wedged partition of the broker (in the
+file `broker_wedged`, see tallykit.outbox), the stack's watchdog restarts the broker.
 """
 
 import asyncio
@@ -10,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +66,11 @@ class Stack:
         self.mail: MailSink | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.replica_ports: dict[str, int] = {}
+        self.broker_wedged = self.data_dir / "broker-wedged"
+        self.broker_restarts: list[str] = []  # why the watchdog restarted the broker, in order
+        self._broker_lock = threading.Lock()
+        self._watching = threading.Event()
+        self._watchdog: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -98,13 +106,47 @@ class Stack:
         asyncio.run(create_all())
 
     def start_broker(self) -> None:
+        self.broker_wedged.unlink(missing_ok=True)  # about a broker that is gone
         self.broker = start_tansu(self.ports.broker, self.logs / "tansu.log")
+        if self._watchdog is None:
+            self._watching.set()
+            self._watchdog = threading.Thread(target=self._watch_broker, name="broker-watchdog", daemon=True)
+            self._watchdog.start()
 
     def stop_broker(self) -> None:
-        if self.broker is not None:
-            self.broker.terminate()
-            self.broker.wait(timeout=10)
-            self.broker = None
+        if self._watchdog is not None:
+            self._watching.clear()
+            self._watchdog.join()
+            self._watchdog = None
+        with self._broker_lock:
+            if self.broker is not None:
+                self.broker.terminate()
+                self.broker.wait(timeout=10)
+                self.broker = None
+
+    def restart_broker(self, outage_s: float = 0.0) -> None:
+        """Kill -9 the broker and start it again, empty, after `outage_s` without one."""
+        with self._broker_lock:
+            if self.broker is not None:
+                self.broker.kill()
+                self.broker.wait(timeout=10)
+                self.broker = None
+            time.sleep(outage_s)
+            self.broker_wedged.unlink(missing_ok=True)
+            self.broker = start_tansu(self.ports.broker, self.logs / "tansu.log")
+
+    def _watch_broker(self) -> None:
+        """A wedged partition cannot be mended by any client; a broker restarted empty has none, and the
+        relays publish again what consumers had not applied."""
+        while self._watching.is_set():
+            try:
+                partition = self.broker_wedged.read_text().strip()
+            except FileNotFoundError:
+                time.sleep(0.25)
+                continue
+            self.restart_broker()
+            self.broker_restarts.append(f"{partition} wedged")
+            self.progress(f"  broker restarted: a relay found {partition} wedged")
 
     def _start_smtp(self) -> None:
         self.smtp, self.mail = start_smtp_sink(self.ports.smtp, self.mail_dir)
@@ -115,6 +157,7 @@ class Stack:
             "ENVIRONMENT": self.environment,
             "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.ports.broker}",
             "KAFKA_SINGLE_RECORD_BATCHES": "true",  # the local Tansu broker, see tallykit.outbox.publish
+            "KAFKA_WEDGE_REPORT_FILE": str(self.broker_wedged),
             "JWKS_URL": f"{self.service_url('auth')}/.well-known/jwks.json",
         }
         if name in SERVICES:
@@ -123,6 +166,10 @@ class Stack:
             values |= {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.ports.smtp), "PUBLIC_URL": self.url}
         if name == "gateway":
             values |= {f"{s.upper()}_URL": self.service_url(s) for s in SERVICES}
+        if name == "ledger" and f"{prefix}CATEGORISER_INTERVAL_S" not in os.environ:
+            # A categoriser learns within seconds of a change, not a minute (someone trying it, a browser
+            # test waiting for a suggestion); each look is one indexed query.
+            values["CATEGORISER_INTERVAL_S"] = "2"
         return {**os.environ, **{prefix + k: v for k, v in values.items()}}
 
     def _migrate(self) -> None:
