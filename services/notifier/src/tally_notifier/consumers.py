@@ -22,6 +22,9 @@ HOUSEHOLD_ALERTS = (
     "budget.GoalBehind",
     "ledger.BillDueSoon",
     "ledger.RecurringTransactionDue",
+    "ledger.RecurringSeriesFound",
+    "ledger.RecurringSeriesPriceChanged",
+    "ledger.RecurringSeriesStopped",
     "analytics.UnusualSpendingDetected",
 )
 SECURITY_EVENTS = (

@@ -27,7 +27,14 @@ from tallykit.contracts.budget import (
     GoalBehind,
     GoalReached,
 )
-from tallykit.contracts.ledger import BillDueSoon, RecurringTransactionDue
+from tallykit.contracts.ledger import (
+    BillDueSoon,
+    RecurringSeriesFound,
+    RecurringSeriesPriceChanged,
+    RecurringSeriesStopped,
+    RecurringTransactionDue,
+    TransactionKind,
+)
 from tallykit.money import Money
 
 BudgetAlertPayload = BudgetThresholdReached | BudgetExceeded
@@ -41,6 +48,7 @@ class NotificationType(StrEnum):
     goal_behind = "goal.behind"
     bill_due_soon = "bill.due_soon"
     recurring_due = "recurring.due"
+    recurring_finding = "recurring.finding"
     unusual_spending = "spending.unusual"
     new_sign_in = "security.new_sign_in"
     password_changed = "security.password_changed"
@@ -101,6 +109,9 @@ TYPES: Mapping[NotificationType, TypeInfo] = {
     NotificationType.bill_due_soon: TypeInfo("Bill due soon", Audience.household, _ALL),
     NotificationType.recurring_due: TypeInfo(
         "Recurring transaction due", Audience.household, frozenset({Channel.in_app, Channel.webhook})
+    ),
+    NotificationType.recurring_finding: TypeInfo(
+        "Recurring payment found, changed or stopped", Audience.household, _NO_EMAIL
     ),
     NotificationType.unusual_spending: TypeInfo("Unusual spending", Audience.household, _NO_EMAIL),
     NotificationType.new_sign_in: TypeInfo(
@@ -408,6 +419,60 @@ def recurring_message(p: RecurringTransactionDue, locale: str | None = None) -> 
         facts=((w("fact_amount"), amount), (w("fact_date"), when)),
         link_path=f"/#/transaction?id={p.transaction_id}" if posted else "/#/recurring",
         link_label=w("link_recurring"),
+    )
+
+
+SeriesFinding = RecurringSeriesFound | RecurringSeriesPriceChanged | RecurringSeriesStopped
+
+
+def series_message(p: SeriesFinding, locale: str | None = None) -> Message:
+    """What the ledger found in the history: a new recurring payment or income, a new price, a stop."""
+
+    def w(key: str, **fields: object) -> str:
+        return wording.words(locale, key, **fields)
+
+    every = w(f"every_{p.period.value}")
+    link_label = w("link_proposals")  # the recurring screen shows what was found
+    if isinstance(p, RecurringSeriesFound):
+        amount = _money(p.amount_minor, p.currency, locale)
+        before = ""
+        if p.previous_amount_minor is not None and p.price_changed_on is not None:
+            before = w("series_found_price", old=_money(p.previous_amount_minor, p.currency, locale),
+                       day=day_label(p.price_changed_on, locale))
+        income = p.kind == TransactionKind.income
+        return Message(
+            type=NotificationType.recurring_finding,
+            title=w("series_found_income_title" if income else "series_found_title", name=p.name),
+            body=w("series_found_body", name=p.name, amount=amount, every=every, count=p.occurrences,
+                   first=day_label(p.first_on, locale), next=day_label(p.next_on, locale)) + before,
+            facts=((w("fact_amount"), f"{amount} {every}"), (w("fact_payments"), str(p.occurrences)),
+                   (w("fact_next"), day_label(p.next_on, locale))),
+            link_path="/#/recurring",
+            link_label=link_label,
+        )
+    if isinstance(p, RecurringSeriesPriceChanged):
+        old = _money(p.old_amount_minor, p.currency, locale)
+        new = _money(p.new_amount_minor, p.currency, locale)
+        return Message(
+            type=NotificationType.recurring_finding,
+            title=w("series_price_title", name=p.name, old=old, new=new,
+                    month=month_label(p.changed_on.strftime("%Y-%m"), locale)),
+            body=w("series_price_body", name=p.name, old=old, new=new, every=every,
+                   day=day_label(p.changed_on, locale)),
+            facts=((w("fact_before"), old), (w("fact_now"), new),
+                   (w("fact_date"), day_label(p.changed_on, locale))),
+            link_path="/#/recurring",
+            link_label=link_label,
+        )
+    amount = _money(p.amount_minor, p.currency, locale)
+    return Message(
+        type=NotificationType.recurring_finding,
+        title=w("series_stopped_title", name=p.name),
+        body=w("series_stopped_body", name=p.name, amount=amount, every=every, missed=p.missed,
+               day=day_label(p.last_on, locale)),
+        facts=((w("fact_amount"), f"{amount} {every}"), (w("fact_last"), day_label(p.last_on, locale))),
+        link_path="/#/recurring",
+        link_label=link_label,
     )
 
 

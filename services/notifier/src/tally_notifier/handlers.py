@@ -31,6 +31,7 @@ from tally_notifier.domain import (
     DeliveryStatus,
     Message,
     NotificationType,
+    SeriesFinding,
     Unsubscribe,
     bill_message,
     channel_enabled,
@@ -39,6 +40,7 @@ from tally_notifier.domain import (
     quiet_until,
     recurring_message,
     security_message,
+    series_message,
     summary_message,
     unsubscribe_token,
     unusual_message,
@@ -72,7 +74,13 @@ from tallykit.contracts.budget import (
     GoalBehind,
     GoalReached,
 )
-from tallykit.contracts.ledger import BillDueSoon, RecurringTransactionDue
+from tallykit.contracts.ledger import (
+    BillDueSoon,
+    RecurringSeriesFound,
+    RecurringSeriesPriceChanged,
+    RecurringSeriesStopped,
+    RecurringTransactionDue,
+)
 from tallykit.events import Envelope, EventPayload
 from tallykit.logging import get_logger
 from tallykit.meters import NOTIFICATIONS_SENT
@@ -292,6 +300,7 @@ HouseholdAlert = (
     | GoalBehind
     | BillDueSoon
     | RecurringTransactionDue
+    | SeriesFinding
     | UnusualSpendingDetected
 )
 
@@ -308,6 +317,8 @@ def household_message(payload: EventPayload, household: str, locale: str | None 
         return bill_message(payload, locale)
     if isinstance(payload, RecurringTransactionDue):
         return recurring_message(payload, locale)
+    if isinstance(payload, RecurringSeriesFound | RecurringSeriesPriceChanged | RecurringSeriesStopped):
+        return series_message(payload, locale)
     if isinstance(payload, UnusualSpendingDetected):
         return unusual_message(payload, locale)
     raise TypeError(f"not a household alert: {type(payload).__name__}")

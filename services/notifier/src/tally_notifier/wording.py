@@ -77,6 +77,31 @@ EN: Mapping[str, str] = {
     "recurring_due_body": "{name} ({amount}) is due on {day}.",
     "fact_date": "Date",
     "link_recurring": "See it in Tally",
+    # recurring payments found in the history
+    "every_weekly": "a week",
+    "every_monthly": "a month",
+    "every_quarterly": "a quarter",
+    "every_yearly": "a year",
+    "series_found_title": "Recurring payment found: {name}",
+    "series_found_income_title": "Recurring income found: {name}",
+    "series_found_body": (
+        "{name}: {amount} {every}, {count} payments since {first}; the next is expected on {next}. "
+        "One click makes it a schedule."
+    ),
+    "series_found_price": " Until {day} it was {old}.",
+    "series_price_title": "{name}: {old} → {new} from {month}",
+    "series_price_body": "{name} is now {new} {every} instead of {old} (since {day}).",
+    "series_stopped_title": "{name} seems to have stopped",
+    "series_stopped_body": (
+        "No payment of {name} ({amount} {every}) since {day}: {missed} expected ones did not come. "
+        "If you cancelled it, all is well; if not, ask them why."
+    ),
+    "fact_payments": "Payments",
+    "fact_next": "Next expected",
+    "fact_before": "Before",
+    "fact_now": "Now",
+    "fact_last": "Last payment",
+    "link_proposals": "See what was found",
     # unusual spending
     "a_transaction": "a transaction",
     "unusual_title": "Unusual spending: {amount} at {where}",
@@ -220,6 +245,30 @@ DE: Mapping[str, str] = {
     "recurring_due_body": "{name} ({amount}) ist am {day} fällig.",
     "fact_date": "Datum",
     "link_recurring": "In Tally ansehen",
+    "every_weekly": "pro Woche",
+    "every_monthly": "pro Monat",
+    "every_quarterly": "pro Quartal",
+    "every_yearly": "pro Jahr",
+    "series_found_title": "Regelmäßige Zahlung gefunden: {name}",
+    "series_found_income_title": "Regelmäßige Einnahme gefunden: {name}",
+    "series_found_body": (
+        "{name}: {amount} {every}, {count} Zahlungen seit dem {first}; die nächste wird am {next} "
+        "erwartet. Mit einem Klick wird daraus eine wiederkehrende Buchung."
+    ),
+    "series_found_price": " Bis zum {day} waren es {old}.",
+    "series_price_title": "{name}: {old} → {new} ab {month}",
+    "series_price_body": "{name} beträgt jetzt {new} {every} statt {old} (seit dem {day}).",
+    "series_stopped_title": "{name} scheint beendet",
+    "series_stopped_body": (
+        "Seit dem {day} keine Zahlung von {name} ({amount} {every}): {missed} erwartete blieben aus. "
+        "Falls du gekündigt hast, ist alles gut; sonst frag nach."
+    ),
+    "fact_payments": "Zahlungen",
+    "fact_next": "Nächste erwartet",
+    "fact_before": "Vorher",
+    "fact_now": "Jetzt",
+    "fact_last": "Letzte Zahlung",
+    "link_proposals": "Funde ansehen",
     "a_transaction": "einer Buchung",
     "unusual_title": "Ungewöhnliche Ausgabe: {amount} bei {where}",
     "unusual_body": "{amount} am {day} liegt weit über den üblichen {typical}. {reason}",
@@ -324,6 +373,7 @@ TYPE_LABELS: Mapping[str, Mapping[str, str]] = {
         "goal.behind": "Sparziel im Rückstand",
         "bill.due_soon": "Rechnung bald fällig",
         "recurring.due": "Wiederkehrende Buchung fällig",
+        "recurring.finding": "Regelmäßige Zahlung gefunden, geändert oder beendet",
         "spending.unusual": "Ungewöhnliche Ausgabe",
         "security.new_sign_in": "Neue Anmeldung",
         "security.password_changed": "Passwort geändert",

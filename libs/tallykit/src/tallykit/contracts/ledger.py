@@ -438,3 +438,79 @@ class MembersSettledUp(EventPayload):
     currency: CurrencyCode
     booked_on: date
     note: str = Field(default="", max_length=200)
+
+
+# --- recurring series found in the history ----------------------------------------------------------------
+# The stream is one series the ledger's detector found (docs/recurring.md): what the household was told
+# about it (found, a new price, stopped) and what it decided (dismissed the proposal, or accepted it as a
+# schedule).
+
+
+class SeriesPeriod(StrEnum):
+    weekly = "weekly"
+    monthly = "monthly"
+    quarterly = "quarterly"
+    yearly = "yearly"
+
+
+@registry.event("ledger.RecurringSeriesFound", consumers=("notifier",))
+class RecurringSeriesFound(EventPayload):
+    """A recurring payment (a subscription, a bill) or income no schedule stands for was found in the
+    household's transactions: a proposal to make it a schedule. When its price changed on the way,
+    `previous_amount_minor` is the price before the latest change, from `price_changed_on`."""
+
+    name: str = Field(min_length=1, max_length=100)
+    payee: str = Field(default="", max_length=200)
+    account_id: UUID
+    kind: TransactionKind
+    period: SeriesPeriod
+    amount_minor: MinorUnits = Field(gt=0)
+    currency: CurrencyCode
+    occurrences: int = Field(ge=2)
+    first_on: date
+    last_on: date
+    next_on: date
+    previous_amount_minor: MinorUnits | None = Field(default=None, gt=0)
+    price_changed_on: date | None = None
+
+
+@registry.event("ledger.RecurringSeriesPriceChanged", consumers=("notifier",))
+class RecurringSeriesPriceChanged(EventPayload):
+    """A series found before is paid at a new price from `changed_on` (its first payment at it)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    payee: str = Field(default="", max_length=200)
+    account_id: UUID
+    kind: TransactionKind
+    period: SeriesPeriod
+    old_amount_minor: MinorUnits = Field(gt=0)
+    new_amount_minor: MinorUnits = Field(gt=0)
+    currency: CurrencyCode
+    changed_on: date
+
+
+@registry.event("ledger.RecurringSeriesStopped", consumers=("notifier",))
+class RecurringSeriesStopped(EventPayload):
+    """A series found before missed `missed` expected payments since its last one, `last_on`."""
+
+    name: str = Field(min_length=1, max_length=100)
+    payee: str = Field(default="", max_length=200)
+    account_id: UUID
+    kind: TransactionKind
+    period: SeriesPeriod
+    amount_minor: MinorUnits = Field(gt=0)
+    currency: CurrencyCode
+    last_on: date
+    missed: int = Field(ge=2)
+
+
+@registry.event("ledger.RecurringProposalDismissed")
+class RecurringProposalDismissed(EventPayload):
+    """The household does not want the series as a schedule; it is not proposed or told of again."""
+
+
+@registry.event("ledger.RecurringProposalAccepted")
+class RecurringProposalAccepted(EventPayload):
+    """The series became the schedule `schedule_id` (set up in the same unit of work)."""
+
+    schedule_id: UUID
