@@ -1,5 +1,9 @@
 // #/transactions — search the ledger: a query box (`groceries amount>20 after:2026-01-01 tag:trip`) and
 // filters, newest first, a page at a time (keyset cursor), with the totals of everything that matches.
+// A keyboard-first register: j/k move between rows, x (or a click; shift-click for a range) selects,
+// shift+j/k extend the selection, Enter edits the row in place and Escape cancels; the selected rows (or
+// every row the search matches, across pages) change at once through the bar above the list, and one
+// undo takes that change back.
 
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
@@ -7,6 +11,8 @@ import { formatDate } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 import { fillSelect } from "../panels/panel.js";
+import { registerKey, Selection } from "../selection.js";
+import { bulkBar } from "./bulkbar.js";
 import { amountNode, categoryChoices, hashParams, ledgerNav, loadBook, signedAmount } from "./ledger.js";
 
 const PAGE = 50;
@@ -42,12 +48,24 @@ export async function renderTransactions(container) {
     h("div", { class: "row" }, field(t("transactions.from"), from), field(t("transactions.to"), to)),
     h("button", { type: "submit", class: "primary" }, t("transactions.searchButton")));
   const totals = h("div", { class: "totals", "aria-live": "polite" });
-  const list = h("ul", { class: "rows" });
+  const keys = h("small", { class: "muted block", id: "register-keys", text: t("transactions.keys") });
+  const list = h("ul", { class: "rows register", "aria-label": t("transactions.register"),
+    "aria-describedby": "register-keys" });
   const more = h("button", { type: "button", hidden: true }, t("transactions.more"));
-  container.append(h("section", { class: "card" }, form, status.element), h("section", { class: "card" },
-    totals, list, more));
+  const done = statusLine();
+  const selection = new Selection();
+  let shown = []; // the transactions listed, in order
+  let matching = 0; // how many the search matches, on every page
+  const bar = bulkBar(book, {
+    change: (body) => bulkChange(body).catch((error) => done.error(error.message)),
+    selectEveryMatch: () => { selection.selectEveryMatch(); syncSelection(); },
+    clear: () => { selection.clear(); syncSelection(); },
+  });
+  container.append(h("section", { class: "card" }, form, status.element), bar.element, done.element,
+    h("section", { class: "card" }, totals, keys, list, more));
 
   let cursor = null;
+  const ids = () => shown.map((tx) => tx.id);
 
   function params() {
     const p = new URLSearchParams({ limit: String(PAGE) });
@@ -70,7 +88,15 @@ export async function renderTransactions(container) {
     const state = { cleared: t("transactions.cleared"), reconciled: t("transactions.reconciled") }[tx.status] ?? tx.status;
     const details = [formatDate(tx.booked_on), what, where, tx.tags.map((tag) => `#${tag}`).join(" "),
       tx.status !== "uncleared" ? state : null].filter(Boolean).join(" · ");
-    return h("li", { class: "row-item" },
+    const box = h("input", { type: "checkbox", class: "pick", checked: selection.has(tx.id),
+      "aria-label": t("transactions.select", { what: `${title}, ${formatDate(tx.booked_on)}` }) });
+    box.addEventListener("click", (event) => {
+      const index = shown.findIndex((x) => x.id === tx.id);
+      if (event.shiftKey) selection.rangeTo(ids(), index);
+      else selection.toggle(ids(), index);
+      syncSelection();
+    });
+    return h("li", { class: "row-item", "data-id": tx.id }, box,
       h("span", { class: "grow" },
         h("a", { href: `#/transaction?id=${encodeURIComponent(tx.id)}` }, h("strong", { text: title })),
         h("small", { class: "muted block", text: details }),
@@ -97,13 +123,140 @@ export async function renderTransactions(container) {
     const [page, sums] = await Promise.all([api(`/ledger/transactions?${p}`),
       first ? api(`/ledger/transactions/totals?${p}`) : null]);
     if (first) {
+      shown = page.items;
+      selection.clear();
       replace(list, page.items.map(row));
       showTotals(sums.items);
+      matching = sums.items.reduce((sum, s) => sum + s.count, 0);
     } else {
+      shown = shown.concat(page.items);
       list.append(...page.items.map(row));
     }
     cursor = page.next_cursor;
     more.hidden = !cursor;
+    syncSelection();
+  }
+
+  function rowAt(index) {
+    return list.children[index] ?? null;
+  }
+
+  function syncSelection() {
+    shown.forEach((tx, index) => {
+      const item = rowAt(index);
+      const box = item?.querySelector("input.pick");
+      if (box) box.checked = selection.has(tx.id);
+      item?.classList.toggle("selected", selection.has(tx.id));
+    });
+    bar.update(selection.everyMatch ? matching : selection.size, matching, selection.everyMatch);
+  }
+
+  /** The search as the bulk change takes it (the same filters as the list's). */
+  function searchBody() {
+    const p = params();
+    const body = {};
+    for (const name of ["q", "account_id", "category_id", "from_date", "to_date"]) {
+      if (p.has(name)) body[name] = p.get(name);
+    }
+    if (p.has("kind")) body.kind = [p.get("kind")];
+    return body;
+  }
+
+  async function bulkChange(body) {
+    done.clear();
+    const target = selection.everyMatch ? { search: searchBody(), expected_count: matching }
+      : { ids: selection.ids(ids()) };
+    const change = await api("/ledger/transactions/bulk", { method: "POST", body: { ...target, ...body } });
+    await search(true);
+    const undo = h("button", { type: "button" }, t("transactions.bulk.undo"));
+    undo.addEventListener("click", async () => {
+      undo.disabled = true;
+      try {
+        const undone = await api(`/ledger/transactions/bulk/${encodeURIComponent(change.id)}/undo`,
+          { method: "POST" });
+        await search(true);
+        done.ok(undone.kept.length ? t("transactions.bulk.undoneKept", { count: undone.undone,
+          kept: undone.kept.length }) : t("transactions.bulk.undone", { count: undone.undone }));
+      } catch (error) {
+        done.error(error.message);
+        undo.disabled = false;
+      }
+    });
+    done.ok(t("transactions.bulk.done", { count: change.changed }));
+    done.element.append(" ", undo);
+  }
+
+  // --- the keyboard register -----------------------------------------------------------------------------
+  function indexOf(node) {
+    const item = node?.closest?.("li[data-id]");
+    return item ? [...list.children].indexOf(item) : -1;
+  }
+
+  function focusRow(index) {
+    rowAt(index)?.querySelector("input.pick")?.focus();
+  }
+
+  list.addEventListener("keydown", (event) => {
+    if (event.target.closest("form")) return; // an editor has its own keys
+    const action = registerKey(event);
+    if (!action || (action === "toggle" && event.target.matches("input:not(.pick)"))) return;
+    const index = indexOf(event.target);
+    if (index >= 0) selection.current = index;
+    const moves = { down: 1, up: -1, extendDown: 1, extendUp: -1 };
+    if (action === "down" || action === "up") {
+      focusRow(selection.move(ids(), moves[action]));
+    } else if (action === "extendDown" || action === "extendUp") {
+      selection.extend(ids(), moves[action]);
+      syncSelection();
+      focusRow(selection.current);
+    } else if (action === "toggle" && index >= 0) {
+      selection.toggle(ids(), index);
+      syncSelection();
+    } else if (action === "edit" && index >= 0) {
+      editInPlace(index);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
+  /** Enter on a row: its payee and category become fields; Enter saves, Escape puts the row back. */
+  function editInPlace(index) {
+    const tx = shown[index];
+    const item = rowAt(index);
+    const payee = h("input", { type: "text", name: "payee", maxlength: 200, value: tx.payee });
+    const category = h("select", { name: "category_id" });
+    fillSelect(category, categoryChoices(book, tx.kind === "transfer" ? "none" : tx.kind),
+      t("transactions.noCategory"));
+    category.value = tx.category_id ?? "";
+    const problem = statusLine();
+    const editor = h("form", { class: "row grow", "aria-label": t("transactions.editRow") },
+      field(t("transactions.payee"), payee),
+      tx.kind === "transfer" || tx.splits.length ? null : field(t("transactions.category"), category),
+      h("button", { type: "submit", class: "primary" }, t("transactions.save")),
+      h("button", { type: "button", onclick: () => putBack(tx) }, t("transactions.cancel")), problem.element);
+    const putBack = (current) => {
+      shown[index] = current;
+      const fresh = row(current);
+      item.replaceWith(fresh);
+      syncSelection();
+      focusRow(index);
+    };
+    editor.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        putBack(tx);
+      }
+    });
+    onSubmit(editor, problem, async () => {
+      const changes = { expected_version: tx.version, payee: payee.value.trim() };
+      if (editor.contains(category)) changes.category_id = category.value || null;
+      putBack(await api(`/ledger/transactions/${encodeURIComponent(tx.id)}`, { method: "PATCH",
+        body: changes }));
+    });
+    replace(item, editor);
+    payee.focus();
+    payee.select();
   }
 
   onSubmit(form, status, () => search(true));
