@@ -40,7 +40,7 @@ def test_the_phone_has_a_bottom_bar_and_the_desktop_its_menu(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        sign_up(page, stack.url, "robin-phone@example.com", "Robin")
+        sign_up(page, stack.url, "pat-bottom-bar@example.com", "Robin")
         expect(page.get_by_role("heading", name="Accounts")).to_be_visible(timeout=15_000)
         menu = page.get_by_role("navigation", name="Main")
         expect(menu).to_have_count(1)  # the top menu is hidden on a phone: one main menu, at the bottom
@@ -97,7 +97,8 @@ def test_the_phone_has_a_bottom_bar_and_the_desktop_its_menu(
         expect(top).to_have_count(1)
         assert top.evaluate("(nav) => nav.id") == "session"
         links = top.get_by_role("link").all_inner_texts()
-        assert links == [
+        # In their order, whatever screens are added to the menu later.
+        assert [link for link in links if link in {*IN_BAR, *IN_MORE}] == [
             "Home",
             "Transactions",
             "Dashboard",
