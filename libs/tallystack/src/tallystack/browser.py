@@ -3,6 +3,7 @@
 from typing import Any
 
 from tallystack.people import PASSWORD
+from tallystack.polling import eventually
 
 # The screen at the address is drawn and no api() call is under way (web/js/router.js, web/js/api.js).
 SETTLED = """() => {
@@ -57,3 +58,18 @@ def sign_up(page: Any, url: str, email: str, name: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+
+
+# How many transactions the signed-in household's learned categoriser has learnt from (its trainer runs in
+# the background, a few seconds after they are recorded).
+LEARNT = """async () => {
+  const token = sessionStorage.getItem("tally.accessToken");
+  const response = await fetch("/api/ledger/categoriser", { headers: { Authorization: `Bearer ${token}` } });
+  return response.ok ? (await response.json()).examples : 0;
+}"""
+
+
+def learnt(page: Any, examples: int = 1) -> None:
+    """Wait until the signed-in household's categoriser has learnt from `examples` transactions."""
+    eventually(lambda: page.evaluate(LEARNT) >= examples, f"the categoriser to learn from {examples}",
+               timeout=90)
