@@ -22,6 +22,7 @@ from tally_ledger.rules_api import router as rules_router
 from tally_ledger.scheduling import Scheduler
 from tally_ledger.settings import LedgerSettings
 from tally_ledger.sharing_api import router as sharing_router
+from tally_ledger.totals import Compactor
 from tallykit.app import create_service_app
 from tallykit.db import Database
 from tallykit.service import ServiceDefinition
@@ -41,7 +42,8 @@ def create_app(settings: LedgerSettings | None = None, *, verifier: TokenVerifie
                  sharing_router],
         publishes=[TOPIC],
         consumers=lambda db: [auth_events_consumer(db, settings)],
-        workers=lambda db: [Scheduler(db, settings).run, Trainer(db, settings).run],
+        workers=lambda db: [Scheduler(db, settings).run, Trainer(db, settings).run,
+                            Compactor(db, settings).run],
         verifier=verifier,
         run_background=run_background,
     )

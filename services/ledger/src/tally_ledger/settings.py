@@ -34,3 +34,6 @@ class LedgerSettings(ServiceSettings):
     categoriser_retrain_after: int = Field(default=20, ge=1)
     categoriser_max_examples: int = Field(default=100_000, ge=100, le=1_000_000)
     categoriser_processes: int = Field(default=1, ge=0, le=4)
+    # How often a replica folds the changes of the search totals' sums into them (tally_ledger.totals):
+    # readers add what is not folded yet, so this bounds their work, not what they see.
+    totals_compact_interval_s: float = Field(default=2.0, gt=0)

@@ -22,7 +22,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    Select,
     String,
+    Subquery,
     Table,
     and_,
     case,
@@ -39,6 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tally_ledger import totals
 from tally_ledger.query import Cursor, Filters
 from tally_ledger.rates import Rate, RateTable
 from tallykit.money import minor_unit_digits
@@ -104,7 +107,7 @@ _NEWEST = (transactions.c.booked_on.desc(), transactions.c.recorded_at.desc(), t
 _LIVE = ~transactions.c.deleted
 Index("transactions_newest", transactions.c.tenant_id, *_NEWEST, postgresql_where=_LIVE)
 Index("transactions_account_newest", transactions.c.tenant_id, transactions.c.account_id, *_NEWEST,
-      postgresql_where=_LIVE)
+      postgresql_include=["kind", "amount_minor", "currency"], postgresql_where=_LIVE)
 Index("transactions_counter_newest", transactions.c.tenant_id, transactions.c.counter_account_id, *_NEWEST,
       postgresql_where=and_(_LIVE, transactions.c.counter_account_id.is_not(None)))
 Index("transactions_category_newest", transactions.c.tenant_id, transactions.c.category_id, *_NEWEST,
@@ -230,10 +233,11 @@ attachments = Table(
 Index("attachments_transaction", attachments.c.tenant_id, attachments.c.transaction_id)
 
 # Tables added later that hold a household's rows (erasure deletes them too).
-EXTRA_TENANT_TABLES: tuple[Table, ...] = (attachments,)
+EXTRA_TENANT_TABLES: tuple[Table, ...] = (attachments, totals.transaction_sums,
+                                          totals.transaction_sum_changes)
 
 READ_MODELS = (transaction_splits, transactions, payees, categories, accounts, recurring,
-               recurring_occurrences)
+               recurring_occurrences, totals.transaction_sums, totals.transaction_sum_changes)
 
 
 @dataclass(frozen=True)
@@ -465,16 +469,17 @@ def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def filter_conditions(session: AsyncSession, tenant_id: UUID,
-                            filters: Filters) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of a search, every one tenant-scoped (also inside subqueries)."""
-    t = transactions.c
+async def filter_conditions(session: AsyncSession, tenant_id: UUID, filters: Filters,
+                            source: Table = transactions) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a search, every one tenant-scoped (also inside subqueries), on `source`:
+    the transactions, or their sums (`totals`, for filters `sums_answer`). Categories named by a word or
+    a filter are looked up first, so that the planner sees their ids (and can use the category index)."""
+    t = source.c
     conditions: list[ColumnElement[bool]] = []
     for word in filters.words:
         pattern = f"%{_escape_like(word)}%"
-        named_categories = select(categories.c.id).where(
-            categories.c.tenant_id == tenant_id, categories.c.name.ilike(pattern, escape="\\"))
-        conditions.append(or_(_SEARCH_TEXT.ilike(pattern, escape="\\"), t.category_id.in_(named_categories)))
+        named = await _category_ids(session, tenant_id, categories.c.name.ilike(pattern, escape="\\"))
+        conditions.append(or_(_SEARCH_TEXT.ilike(pattern, escape="\\"), t.category_id.in_(named)))
     if filters.after:
         conditions.append(t.booked_on >= filters.after)
     if filters.before:
@@ -490,7 +495,7 @@ async def filter_conditions(session: AsyncSession, tenant_id: UUID,
     for op, minor in filters.amounts_minor:
         conditions.append(_compare(t.amount_minor, op, literal(minor)))
     if filters.category_ids or filters.category_names:
-        named = select(categories.c.id).where(categories.c.tenant_id == tenant_id, or_(
+        named = await _category_ids(session, tenant_id, or_(
             categories.c.id.in_(filters.category_ids) if filters.category_ids else false(),
             _ilike_any(categories.c.name, filters.category_names) if filters.category_names else false()))
         split_of = select(transaction_splits.c.transaction_id).where(
@@ -499,12 +504,18 @@ async def filter_conditions(session: AsyncSession, tenant_id: UUID,
     if filters.payees:
         conditions.append(_ilike_any(t.payee, filters.payees))
     if filters.tags:
-        conditions.append(and_(_TAGGED, t.tags.overlap(list(filters.tags))))
+        # `tags <> '{}'` lets the (partial) tag indexes answer.
+        conditions.append(and_(t.tags != text("'{}'"), t.tags.overlap(list(filters.tags))))
     if filters.kinds:
         conditions.append(t.kind.in_([k.value for k in filters.kinds]))
     if filters.statuses:
         conditions.append(t.status.in_([s.value for s in filters.statuses]))
     return conditions
+
+
+async def _category_ids(session: AsyncSession, tenant_id: UUID, named: ColumnElement[bool]) -> list[UUID]:
+    return list((await session.execute(
+        select(categories.c.id).where(categories.c.tenant_id == tenant_id, named))).scalars())
 
 
 def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
@@ -552,20 +563,47 @@ async def search_transactions(session: AsyncSession, tenant_id: UUID, filters: F
     return await _with_splits(session, tenant_id, rows)
 
 
+def sums_answer(filters: Filters) -> bool:
+    """Whether the sums (`totals`) answer totals for these filters: by account, day, kind, status and
+    tag only (a word, an amount, a category or a payee needs each transaction)."""
+    return not (filters.words or filters.amounts or filters.amounts_minor or filters.category_ids
+                or filters.category_names or filters.payees)
+
+
+async def _matching(session: AsyncSession, tenant_id: UUID, filters: Filters) -> Subquery:
+    """(currency, kind, booked_on, entries, amount_minor) of everything the filters match: groups of the
+    sums (compacted and changes not yet compacted) when they answer, else one row per transaction."""
+    account_ids = await _filtered_accounts(session, tenant_id, filters)
+
+    async def parts(source: Table, entries: ColumnElement[int],
+                    *live: ColumnElement[bool]) -> list[Select[Any]]:
+        c = source.c
+        conditions = await filter_conditions(session, tenant_id, filters, source)
+        rows = (select(c.currency, c.kind, c.booked_on, entries.label("entries"), c.amount_minor)
+                .where(c.tenant_id == tenant_id, *live, *conditions))
+        if account_ids is None:
+            return [rows]
+        # An account's own side and the transfers arriving in it apart, rather than one OR: each side
+        # reads its own index (the account's covers kind, amount and currency: no row is read).
+        return [rows.where(c.account_id.in_(account_ids)),
+                rows.where(c.counter_account_id.in_(account_ids), c.account_id.not_in(account_ids))]
+
+    if sums_answer(filters):
+        sums, changes = totals.transaction_sums, totals.transaction_sum_changes
+        return union_all(*await parts(sums, sums.c.entries),
+                         *await parts(changes, changes.c.entries)).subquery()
+    return union_all(*await parts(transactions, literal(1), _LIVE)).subquery()
+
+
 async def search_totals(session: AsyncSession, tenant_id: UUID, filters: Filters) -> list[Totals]:
     """Count and sums of the whole filtered set, per currency."""
-    t = transactions.c
+    m = (await _matching(session, tenant_id, filters)).c
 
     def total(kind: str) -> Any:
-        return func.coalesce(func.sum(case((t.kind == kind, t.amount_minor), else_=0)), 0)
+        return func.coalesce(func.sum(case((m.kind == kind, m.amount_minor), else_=0)), 0)
 
-    conditions = await filter_conditions(session, tenant_id, filters)
-    account_ids = await _filtered_accounts(session, tenant_id, filters)
-    if account_ids is not None:
-        conditions.append(or_(t.account_id.in_(account_ids), t.counter_account_id.in_(account_ids)))
-    query = (select(t.currency, func.count(), total("income"), total("expense"), total("transfer"))
-             .where(t.tenant_id == tenant_id, _LIVE, *conditions)
-             .group_by(t.currency).order_by(t.currency))
+    query = (select(m.currency, func.sum(m.entries), total("income"), total("expense"), total("transfer"))
+             .group_by(m.currency).having(func.sum(m.entries) != 0).order_by(m.currency))
     return [Totals(c, int(n), int(i), int(e), int(x)) for c, n, i, e, x in await session.execute(query)]
 
 
@@ -689,15 +727,11 @@ class ConvertedTotals:
 async def totals_in(session: AsyncSession, tenant_id: UUID, filters: Filters,
                     currency: str) -> ConvertedTotals:
     """Income and expense of the filtered set in one currency, each day's sums at that day's rate."""
-    t = transactions.c
-    conditions = await filter_conditions(session, tenant_id, filters)
-    account_ids = await _filtered_accounts(session, tenant_id, filters)
-    if account_ids is not None:
-        conditions.append(or_(t.account_id.in_(account_ids), t.counter_account_id.in_(account_ids)))
+    m = (await _matching(session, tenant_id, filters)).c
     rows = (await session.execute(
-        select(t.currency, t.kind, t.booked_on, func.sum(t.amount_minor))
-        .where(t.tenant_id == tenant_id, _LIVE, t.kind.in_(("income", "expense")), *conditions)
-        .group_by(t.currency, t.kind, t.booked_on))).all()
+        select(m.currency, m.kind, m.booked_on, func.sum(m.amount_minor))
+        .where(m.kind.in_(("income", "expense")))
+        .group_by(m.currency, m.kind, m.booked_on))).all()
     table = await rate_table(session, tenant_id, max((r[2] for r in rows), default=date.min))
     sums = {"income": 0, "expense": 0}
     missing: set[str] = set()
