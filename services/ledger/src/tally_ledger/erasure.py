@@ -1,8 +1,9 @@
 """Forgetting a household: when auth says a person deleted their account and households they alone
 owned went with it (auth.UserDeleted.deleted_household_ids), every row the ledger holds for those
 households goes: its event store, read models, imports, rules, rates, schedules, attachments, its learned
-categoriser, and its events not yet published. The ledger holds nothing else about a person (an actor id
-on events of a household that lives on is the household's history, kept)."""
+categoriser and the recurring series found, and its events not yet published. The ledger holds nothing
+else about a person (an actor id on events of a household that lives on is the household's history,
+kept)."""
 
 from collections.abc import Sequence
 from uuid import UUID
@@ -10,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import attachments, categorising, sharing_store, store
+from tally_ledger import attachments, categorising, series_finding, sharing_store, store
 from tally_ledger.attachments import Storage
 from tally_ledger.batches import account_sources, import_batches, import_mappings, import_rows
 from tally_ledger.history.write import history_imports
@@ -37,6 +38,7 @@ TENANT_TABLES = (
     account_sources,
     history_imports,
     *categorising.TENANT_TABLES,
+    *series_finding.TENANT_TABLES,
     *sharing_store.TENANT_TABLES,
     event_store,
 )

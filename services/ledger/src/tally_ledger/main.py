@@ -20,6 +20,8 @@ from tally_ledger.recurring_api import router as recurring_router
 from tally_ledger.repository import TOPIC
 from tally_ledger.rules_api import router as rules_router
 from tally_ledger.scheduling import Scheduler
+from tally_ledger.series_api import router as series_router
+from tally_ledger.series_finding import Finder
 from tally_ledger.settings import LedgerSettings
 from tally_ledger.sharing_api import router as sharing_router
 from tally_ledger.totals import Compactor
@@ -37,13 +39,13 @@ def create_app(settings: LedgerSettings | None = None, *, verifier: TokenVerifie
     app: FastAPI = create_service_app(
         settings,
         title="Tally ledger",
-        routers=[router, import_router, export_router, recurring_router, rules_router, rates_router,
-                 attachments_router, history_router, categoriser_router, bulk_router, reconcile_router,
-                 sharing_router],
+        routers=[router, import_router, export_router, series_router, recurring_router, rules_router,
+                 rates_router, attachments_router, history_router, categoriser_router, bulk_router,
+                 reconcile_router, sharing_router],
         publishes=[TOPIC],
         consumers=lambda db: [auth_events_consumer(db, settings)],
         workers=lambda db: [Scheduler(db, settings).run, Trainer(db, settings).run,
-                            Compactor(db, settings).run],
+                            Compactor(db, settings).run, Finder(db, settings).run],
         verifier=verifier,
         run_background=run_background,
     )

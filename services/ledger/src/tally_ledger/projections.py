@@ -50,7 +50,12 @@ from tallykit.contracts.ledger import (
     PayeeMerged,
     RecurringCancelled,
     RecurringOccurrenceSkipped,
+    RecurringProposalAccepted,
+    RecurringProposalDismissed,
     RecurringScheduled,
+    RecurringSeriesFound,
+    RecurringSeriesPriceChanged,
+    RecurringSeriesStopped,
     RecurringTransactionDue,
     TransactionAmended,
     TransactionDeleted,
@@ -69,6 +74,8 @@ log = get_logger(__name__)
 _REBUILD_PAGE = 1000
 _RECURRING_EVENTS = (RecurringScheduled, RecurringCancelled, RecurringOccurrenceSkipped,
                      RecurringTransactionDue, BillDueSoon, BillPaid)
+_SERIES_EVENTS = (RecurringSeriesFound, RecurringSeriesPriceChanged, RecurringSeriesStopped,
+                  RecurringProposalDismissed, RecurringProposalAccepted)
 _OCCURRENCE_KEYS: dict[type, str] = {RecurringTransactionDue: "due", BillDueSoon: "reminder",
                                      BillPaid: "paid", RecurringOccurrenceSkipped: "skipped"}
 # Schedules as of the last event projected, so that a run of their events (a rebuild) applies each
@@ -84,6 +91,8 @@ async def project(session: AsyncSession, envelope: Envelope, payload: EventPaylo
         return
     if isinstance(payload, BudgetsImported | ImportedBudgetsRemoved):
         return  # the budget service's to apply: the ledger keeps them in its event store only
+    if isinstance(payload, _SERIES_EVENTS):
+        return  # a found series' stream is read as it is (series_finding), no read model of its own
     if isinstance(payload, ExpenseShared):
         await sharing_store.project_shared(session, envelope, payload)
         return

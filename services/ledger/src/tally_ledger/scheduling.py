@@ -11,7 +11,7 @@ of replicas, and a crash before the commit leaves nothing behind for the next ru
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import handlers, repository, schedule, store
-from tally_ledger.domain import Account, Category, DomainError, Transaction
+from tally_ledger.domain import Account, Aggregate, Category, DomainError, Transaction
 from tally_ledger.handlers import domain_errors_as_problems
 from tally_ledger.recurring import Occurrence, Recurring, occurrence_transaction_id
 from tally_ledger.repository import Context, load
@@ -69,13 +69,22 @@ async def _row(session: AsyncSession, ctx: Context, schedule_id: UUID) -> store.
 
 
 async def create(
-    db: Database, settings: LedgerSettings, ctx: Context, values: dict[str, Any], *, today: date
+    db: Database,
+    settings: LedgerSettings,
+    ctx: Context,
+    values: dict[str, Any],
+    *,
+    today: date,
+    along: Callable[[AsyncSession, UUID], Awaitable[Sequence[Aggregate]]] | None = None,
 ) -> store.RecurringRow:
+    """`along` gives aggregates saved in the same unit of work, from the new schedule's id (a proposal
+    accepted as this schedule)."""
     async with db.transaction() as session:
         values = await _check_refs(session, ctx, values, None)
         with domain_errors_as_problems():
             recurring = Recurring.create(uuid4(), values, today=today)
-        await repository.save(session, settings, ctx, recurring)
+        others = await along(session, recurring.id) if along is not None else ()
+        await repository.save(session, settings, ctx, recurring, *others)
         row = await _row(session, ctx, recurring.id)
     log.info("recurring_scheduled", schedule_id=str(recurring.id))
     return row

@@ -37,3 +37,12 @@ class LedgerSettings(ServiceSettings):
     # How often a replica folds the changes of the search totals' sums into them (tally_ledger.totals):
     # readers add what is not folded yet, so this bounds their work, not what they see.
     totals_compact_interval_s: float = Field(default=2.0, gt=0)
+
+    # Recurring series found in the history (docs/recurring.md): how often each replica looks for
+    # households whose transactions changed (or whose series may have stopped), how many of a household's
+    # newest transactions the detector reads, and from how many on it runs in a process of its own
+    # (`series_processes` of them; 0: always in a worker thread of the service — tests).
+    series_interval_s: float = 30.0
+    series_max_transactions: int = Field(default=100_000, ge=100, le=1_000_000)
+    series_in_process_from: int = Field(default=2_000, ge=0)
+    series_processes: int = Field(default=1, ge=0, le=4)
