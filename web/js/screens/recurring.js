@@ -1,9 +1,10 @@
-// #/recurring — recurring transactions and bills: what falls due in the coming weeks (a calendar list by
-// day, with skip and "paid" for bills), the schedules (cancel), and a form for a new one.
+// #/recurring — recurring transactions and bills: what the ledger found recurring in the household's
+// history (accept one as a schedule in one click, or dismiss it), what falls due in the coming weeks (a
+// calendar list by day, with skip and "paid" for bills), the schedules (cancel), and a form for a new one.
 
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
-import { formatDate, today } from "../format.js";
+import { formatDate, formatMonth, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount } from "../money.js";
 import { fillSelect } from "../panels/panel.js";
@@ -35,11 +36,15 @@ export async function renderRecurring(container) {
   const status = statusLine();
   const calendar = h("div", { class: "stack", "aria-live": "polite" });
   const schedules = h("ul", { class: "rows" });
+  const found = h("ul", { class: "rows" });
   const range = h("select", { "aria-label": t("recurring.range") });
   fillSelect(range, [["30", t("recurring.next30")], ["60", t("recurring.next60")], ["120", t("recurring.next120")],
     ["365", t("recurring.nextYear")]].map(([value, label]) => ({ value, label })));
   range.value = "60";
   container.append(ledgerNav("/recurring"), h("h1", { text: t("recurring.title") }), status.element,
+    h("section", { class: "card stack", "aria-labelledby": "found-title" },
+      h("h2", { id: "found-title", text: t("recurring.found.title") }),
+      h("p", { class: "muted", text: t("recurring.found.hint") }), found),
     h("section", { class: "card stack", "aria-labelledby": "upcoming-title" },
       h("div", { class: "row" }, h("h2", { id: "upcoming-title", text: t("recurring.upcoming") }), range), calendar),
     h("section", { class: "card stack", "aria-labelledby": "schedules-title" },
@@ -52,7 +57,7 @@ export async function renderRecurring(container) {
     status.clear();
     try {
       await request();
-      status.ok(message);
+      if (message) status.ok(message);
     } catch (error) {
       status.error(error.message);
     }
@@ -80,12 +85,36 @@ export async function renderRecurring(container) {
       ...actions);
   }
 
+  // A series found in the history: what it costs how often, since when, its latest price change.
+  function proposal(p) {
+    const sign = p.kind === "income" ? 1 : -1;
+    const change = p.price_changes.at(-1);
+    return h("li", { class: "row", "data-proposal": p.id },
+      h("strong", { text: p.name }),
+      h("span", { class: `amount ${sign < 0 ? "negative" : "positive"}`,
+        text: `${money(sign * p.amount_minor, p.currency)} ${t(`recurring.found.every.${p.period}`)}` }),
+      h("span", { class: "muted", text: `${t("recurring.found.since", { count: p.occurrences,
+        day: formatDate(p.first_on) })} · ${t("recurring.found.next", { day: formatDate(p.next_on) })}` }),
+      change ? h("span", { text: t("recurring.found.priceChange", { old: money(change.old_minor, p.currency),
+        new: money(change.new_minor, p.currency), month: formatMonth(change.on.slice(0, 7)) }) }) : null,
+      h("button", { type: "button", class: "small primary", onclick: () => run(async () => {
+        const made = await api(`/ledger/recurring/proposals/${p.id}/accept`, { method: "POST" });
+        status.ok(t("recurring.found.accepted", { name: made.name, day: formatDate(made.next_due_on) }));
+      }, null) }, t("recurring.found.accept", { name: p.name })),
+      h("button", { type: "button", class: "small", onclick: () => run(() => api(
+        `/ledger/recurring/proposals/${p.id}/dismiss`, { method: "POST" }),
+      t("recurring.found.dismissed", { name: p.name })) }, t("recurring.found.dismiss", { name: p.name })));
+  }
+
   async function load() {
     const from = today();
-    const [{ items }, { items: all }] = await Promise.all([
+    const [{ items }, { items: all }, proposals] = await Promise.all([
       api(`/ledger/recurring/upcoming?from_date=${from}&to_date=${plusDays(from, Number(range.value))}`),
       api("/ledger/recurring"),
+      api("/ledger/recurring/proposals"),
     ]);
+    replace(found, proposals.items.length ? proposals.items.map(proposal) : h("li", { class: "empty",
+      text: t(proposals.detected_at ? "recurring.found.none" : "recurring.found.notYet") }));
     const days = [...new Set(items.map((o) => o.due_on))];
     replace(calendar, days.length ? days.map((day) => h("div", {},
       h("h3", { text: formatDate(day) }), h("ul", { class: "rows" }, items.filter((o) => o.due_on === day)
