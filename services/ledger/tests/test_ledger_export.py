@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 from openpyxl import load_workbook
 
+from tally_ledger.exporters import ledger_json, tables
+
 STATEMENTS = Path(__file__).parent / "statements"
 
 
@@ -202,3 +204,27 @@ async def test_the_whole_ledger_exports_and_restores_into_an_empty_household(
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert await snapshot() == before_bad
+
+
+async def test_exports_are_sent_a_page_at_a_time_and_lose_nothing_between_pages(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], monkeypatch: Any
+) -> None:
+    """Pages of 2 rows (events): every boundary between pieces of the file falls inside the export."""
+    monkeypatch.setattr(tables, "PAGE", 2)
+    monkeypatch.setattr(ledger_json, "EXPORT_PAGE", 2)
+    home = household()
+    main = await _post(ledger, home.headers, "/accounts", name="Main", kind="checking", currency="EUR")
+    for n in range(5):
+        await _post(ledger, home.headers, "/transactions", account_id=main["id"], kind="expense",
+                    amount_minor=100 + n, booked_on=f"2025-02-0{n + 1}", payee=f"Shop {n}")
+    as_csv = await ledger.get("/exports/transactions.csv", headers=home.headers)
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert [(r[0], r[3], r[6]) for r in rows[1:]] == [
+        (f"2025-02-0{n + 1}", f"-1.0{n}", f"Shop {n}") for n in range(5)]
+    as_xlsx = await ledger.get("/exports/transactions.xlsx", headers=home.headers)
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet is not None
+    assert [r[6] for r in sheet.iter_rows(min_row=2, values_only=True)] == [f"Shop {n}" for n in range(5)]
+    document = (await ledger.get("/exports/ledger.json", headers=home.headers)).json()
+    assert [e["type"] for e in document["events"]] == ["ledger.AccountOpened"] + [
+        "ledger.TransactionRecorded"] * 5

@@ -1,15 +1,21 @@
 """Exports: the household's transactions as CSV or XLSX, and its whole ledger as JSON (every event, in
 order, to restore into an empty household with POST /imports/ledger)."""
 
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
 from datetime import date
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
 
 from tally_ledger import store
 from tally_ledger.exporters import ledger_json
-from tally_ledger.exporters.tables import ExportFilter, export_rows, to_csv, to_xlsx
+from tally_ledger.exporters.tables import ExportFilter, ExportRow, csv_chunks, export_rows, write_xlsx
 from tallykit.app import db_of
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.tokens import CurrentPrincipal
@@ -23,17 +29,24 @@ def _filter(account_id: UUID | None, date_from: date | None, date_to: date | Non
     return ExportFilter(account_id=account_id, date_from=date_from, date_to=date_to)
 
 
-async def _rows(request: Request, tenant_id: UUID, where: ExportFilter) -> list[Any]:
+async def _rows(request: Request, tenant_id: UUID, where: ExportFilter) -> AsyncIterator[ExportRow]:
+    """The rows of the export, read as they are sent (the account is checked before: a 404, not an
+    empty file)."""
     async with db_of(request).read() as session:
         account_id = where.account_id
         if account_id is not None and await store.get_account(session, tenant_id, account_id) is None:
             raise NotFound(f"account {account_id} does not exist")
-        return await export_rows(session, tenant_id, where)
+
+    async def rows() -> AsyncIterator[ExportRow]:
+        async with db_of(request).read() as session:
+            async for row in export_rows(session, tenant_id, where):
+                yield row
+
+    return rows()
 
 
-def _download(body: bytes, media_type: str, filename: str) -> Response:
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 FromDate = Annotated[date | None, Query(alias="from")]
@@ -44,21 +57,35 @@ ToDate = Annotated[date | None, Query(alias="to")]
 async def export_csv(principal: CurrentPrincipal, request: Request, account_id: UUID | None = None,
                      date_from: FromDate = None, date_to: ToDate = None) -> Response:
     rows = await _rows(request, principal.tenant_id, _filter(account_id, date_from, date_to))
-    return _download(to_csv(rows), "text/csv; charset=utf-8", "transactions.csv")
+    return StreamingResponse(csv_chunks(rows), media_type="text/csv; charset=utf-8",
+                             headers=_attachment("transactions.csv"))
 
 
 @router.get("/exports/transactions.xlsx", response_class=Response)
 async def export_xlsx(principal: CurrentPrincipal, request: Request, account_id: UUID | None = None,
                       date_from: FromDate = None, date_to: ToDate = None) -> Response:
     rows = await _rows(request, principal.tenant_id, _filter(account_id, date_from, date_to))
-    return _download(to_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     "transactions.xlsx")
+    folder = Path(tempfile.mkdtemp(prefix="tally-export-"))
+    path = folder / "transactions.xlsx"
+    try:
+        await write_xlsx(rows, path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(path, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        filename="transactions.xlsx",
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
 @router.get("/exports/ledger.json", response_class=Response)
 async def export_ledger(principal: CurrentPrincipal, request: Request) -> Response:
     """Every event of the household's ledger, in order: POST it to /imports/ledger of an empty household."""
-    async with db_of(request).read() as session:
-        document = await ledger_json.export(session, principal.tenant_id)
-    return _download(document.model_dump_json().encode(), "application/json", "tally-ledger.json")
+    tenant_id = principal.tenant_id
 
+    async def document() -> AsyncIterator[bytes]:
+        async with db_of(request).read() as session:
+            async for chunk in ledger_json.export(session, tenant_id):
+                yield chunk
+
+    return StreamingResponse(document(), media_type="application/json",
+                             headers=_attachment("tally-ledger.json"))

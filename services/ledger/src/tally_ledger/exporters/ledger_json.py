@@ -6,6 +6,7 @@ household's own), every id inside the events is mapped the same way, and the eve
 projected and published as any write is. The balances come out the same.
 """
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4, uuid5
@@ -37,11 +38,23 @@ class LedgerExport(BaseModel):
     events: list[Envelope] = Field(max_length=2_000_000)
 
 
-async def export(session: AsyncSession, tenant_id: UUID) -> LedgerExport:
-    rows = await session.execute(select(event_store.c.envelope).where(event_store.c.tenant_id == tenant_id)
-                                 .order_by(event_store.c.position))
-    return LedgerExport(format=FORMAT, version=1, tenant_id=tenant_id, exported_at=datetime.now(UTC),
-                        events=[Envelope.model_validate(e) for (e,) in rows])
+EXPORT_PAGE = 2_000
+
+
+async def export(session: AsyncSession, tenant_id: UUID) -> AsyncIterator[bytes]:
+    """The `LedgerExport` document as JSON, in pieces of a page of events each: the events are read
+    and written out as they go, not held."""
+    empty = LedgerExport(format=FORMAT, version=1, tenant_id=tenant_id, exported_at=datetime.now(UTC),
+                         events=[])
+    yield empty.model_dump_json(exclude={"events"})[:-1].encode() + b',"events":['
+
+    rows = await session.stream(select(event_store.c.envelope).where(event_store.c.tenant_id == tenant_id)
+                                .order_by(event_store.c.position).execution_options(yield_per=EXPORT_PAGE))
+    separator = b""
+    async for page in rows.partitions():
+        yield separator + b",".join(Envelope.model_validate(e).model_dump_json().encode() for (e,) in page)
+        separator = b","
+    yield b"]}"
 
 
 def _new_ids(document: LedgerExport, target: UUID) -> dict[UUID, UUID]:

@@ -1,12 +1,17 @@
 """Transactions as a spreadsheet: CSV (UTF-8 with BOM, so spreadsheet programs read the accents) or
-XLSX. Amounts are written from minor units as exact decimal text, never through a float."""
+XLSX. Amounts are written from minor units as exact decimal text, never through a float.
 
+Rows come from the database a page at a time and go out as they come (CSV), or into a file on disk
+(XLSX, whose rows openpyxl writes to disk as they are added): an export holds a page, not the history."""
+
+import asyncio
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -51,7 +56,11 @@ def to_decimal(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-minor_unit_digits(currency))
 
 
-async def export_rows(session: AsyncSession, tenant_id: UUID, where: ExportFilter) -> list[ExportRow]:
+PAGE = 2_000
+
+
+async def export_rows(session: AsyncSession, tenant_id: UUID,
+                      where: ExportFilter) -> AsyncIterator[ExportRow]:
     """The household's live transactions matching the filter, oldest first."""
     t, a, c = store.transactions.c, store.accounts.c, store.categories.c
     query = (
@@ -71,33 +80,38 @@ async def export_rows(session: AsyncSession, tenant_id: UUID, where: ExportFilte
         query = query.where(t.booked_on <= where.date_to)
     names = {r.id: r.name for r in await store.list_accounts(session, tenant_id, include_archived=True)} \
         if where.account_id is not None else {}
-    rows = []
-    for booked_on, account, kind, amount, currency, category, payee, note, tags, status, id_, counter in \
-            await session.execute(query):
+    found = await session.stream(query.execution_options(yield_per=PAGE))
+    async for booked_on, account, kind, amount, currency, category, payee, note, tags, status, id_, counter \
+            in found:
         incoming = kind == "income" or (counter is not None and counter == where.account_id)
-        rows.append(ExportRow(
+        yield ExportRow(
             booked_on, names.get(counter, account) if incoming and counter else account, kind,
             to_decimal(amount if incoming else -amount, currency), currency, category or "", payee, note,
-            " ".join(tags or ()), status, id_))
-    return rows
+            " ".join(tags or ()), status, id_)
 
 
-def to_csv(rows: Sequence[ExportRow]) -> bytes:
+async def csv_chunks(rows: AsyncIterator[ExportRow]) -> AsyncIterator[bytes]:
+    """The CSV file in pieces of a page of rows each."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    out.write("\ufeff")
     writer.writerow(HEADERS)
-    for row in rows:
+    written = 0
+    async for row in rows:
         cells = row.cells()
         writer.writerow((cells[0].isoformat(), *cells[1:]))
-    return out.getvalue().encode("utf-8-sig")
+        written += 1
+        if written % PAGE == 0:
+            yield out.getvalue().encode()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode()
 
 
-def to_xlsx(rows: Sequence[ExportRow]) -> bytes:
+async def write_xlsx(rows: AsyncIterator[ExportRow], path: Path) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Transactions")
     sheet.append(HEADERS)
-    for row in rows:
+    async for row in rows:
         sheet.append(row.cells())
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    await asyncio.to_thread(workbook.save, path)  # zipping a large sheet takes seconds
