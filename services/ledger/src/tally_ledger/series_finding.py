@@ -9,8 +9,9 @@ added to a write's path.
 **Finding.** A household is due when something changed, or when a series found may have stopped by today
 (`recheck_on`: nothing changes when a payment does not come). A replica claims it with a lease
 (`detecting_since`, 15 minutes, `FOR UPDATE SKIP LOCKED`), reads its newest transactions, runs the
-detector outside any database transaction — from `series_in_process_from` transactions on in a `spawn`
-process pool, since it holds the interpreter lock for seconds on a large household — and then, in one
+detector outside any database transaction — from `series_in_process_from` transactions on in a worker
+process (`tallykit.workers`: spawned when first needed, stopped after `worker_pool_idle_s` without a
+task), since it holds the interpreter lock for seconds on a large household — and then, in one
 transaction, tells what is new: each series is a stream (`SeriesProposal`), and its events go on the
 outbox to the notifier. The detection itself is kept in `detected_series` (derived data, like a trained
 categoriser: the worker writes it again from the transactions whenever they change), where the routes
@@ -23,10 +24,8 @@ payment (`uuid5`), so a dismissed series that a later detection drops and finds 
 
 import asyncio
 import contextlib
-import multiprocessing
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -67,6 +66,7 @@ from tallykit.events import SYSTEM, Envelope
 from tallykit.eventstore import ConcurrencyConflict
 from tallykit.logging import get_logger
 from tallykit.tables import event_store
+from tallykit.workers import WorkerPool
 
 log = get_logger(__name__)
 
@@ -219,7 +219,7 @@ class Finder:
 
     def __init__(self, db: Database, settings: LedgerSettings) -> None:
         self.db, self.settings = db, settings
-        self._pool: ProcessPoolExecutor | None = None
+        self._workers = WorkerPool(settings.series_processes, settings.worker_pool_idle_s)
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -231,18 +231,8 @@ class Finder:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.series_interval_s)
         finally:
-            self._stop_pool()
-
-    def _stop_pool(self) -> None:
-        """Stop the detecting processes now (a detection under way is done again at the next run)."""
-        if self._pool is None:
-            return
-        processes = list(getattr(self._pool, "_processes", {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        self._pool = None
+            # A detection under way is dropped; its household is still due (its lease runs out).
+            self._workers.close()
 
     def today(self) -> date:
         return schedule.today_in(_now(), self.settings.scheduler_timezone)
@@ -283,8 +273,7 @@ class Finder:
         if self.settings.series_processes == 0 or len(bookings) < self.settings.series_in_process_from:
             found = await asyncio.to_thread(detect, bookings, today)
         else:
-            found = await asyncio.get_running_loop().run_in_executor(self._processes(), detect, bookings,
-                                                                     today)
+            found = await self._workers.run(detect, bookings, today)
         seconds = asyncio.get_running_loop().time() - started
         for attempt in range(WRITE_ATTEMPTS):
             try:
@@ -327,13 +316,6 @@ class Finder:
                 changes=text(f"greatest(changes - {int(changes)}, 0)"), detected_at=_now(),
                 recheck_on=min(live) if live else None, detecting_since=None, transactions=transactions,
                 seconds=seconds))
-
-    def _processes(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # spawn: a fork of a running service would copy its event loop, connections and threads.
-            self._pool = ProcessPoolExecutor(max_workers=self.settings.series_processes,
-                                             mp_context=multiprocessing.get_context("spawn"))
-        return self._pool
 
 
 # --- proposals -------------------------------------------------------------------------------------------
