@@ -49,7 +49,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import store
-from tally_ledger.categoriser.features import Example
+from tally_ledger.categoriser.features import Example, warm
 from tally_ledger.categoriser.model import MIN_EXAMPLES, Categoriser, Suggestion, train_to_bytes
 from tally_ledger.domain import Category, StatementEntry
 from tally_ledger.importers.rows import StatementRow
@@ -322,6 +322,10 @@ class Trainer:
                 index_elements=[categoriser_models.c.tenant_id],
                 set_={"version": version, "model": data}))
         MODELS.put(tenant_id, version, trained)
+        if trained.linear is not None:
+            # Suggestions are coming: the process imports scikit-learn's hashing now (seconds, once), not
+            # on the first one's request.
+            await asyncio.to_thread(warm)
         log.info("categoriser_trained", tenant_id=str(tenant_id), version=version, method=trained.method,
                  examples=trained.examples, seconds=round(trained.seconds, 2), bytes=len(data))
         return int(version)

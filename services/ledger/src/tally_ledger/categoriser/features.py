@@ -84,6 +84,11 @@ def _vectorizers() -> tuple[Any, Any, Any]:
     return payee, note, token
 
 
+def warm() -> None:
+    """Import scikit-learn's hashing now (seconds, the first time in a process), off a request's path."""
+    _vectorizers()
+
+
 def _identity(value: list[str]) -> list[str]:
     return value
 
