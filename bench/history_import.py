@@ -5,7 +5,7 @@ ledger, budget and analytics all show it, against PostgreSQL COPY of the same ro
                                           [--py-spy FILE] [--memory-only]
 
 The export is made with Actual's own code (`bench/fixtures/make_actual_large.mjs`, `@actual-app/api`:
-7 accounts, 44 categories in 9 groups, 300 payees, splits, transfers, five years of envelope budgets)
+13 accounts, 44 categories in 9 groups, 300 payees, splits, transfers, five years of envelope budgets)
 and cached under `bench/.cache/` (never checked in); making it takes some minutes, and the first time
 `npm ci` in `bench/fixtures/` (builds better-sqlite3: about three more). `--export` takes any Actual
 export instead (with the figures JSON beside it, if there is one, the balances are checked).
@@ -64,6 +64,7 @@ from stack_bench import (
     dsn,
     newest_position,
     postgres_processes,
+    progress,
     sign_up,
 )
 
@@ -216,7 +217,12 @@ async def _measure(stack: Stack, export: Path, figures: dict[str, Any] | None,
             print("  importing (one request; the answer comes when the ledger has written it all) ...")
             posted = time.perf_counter()
             with CpuWatch(_cpu_groups(stack)) as cpu, _profiled(ledger_pid, args.py_spy):
-                answer = await post(dry_run=False)
+                importing = asyncio.create_task(post(dry_run=False))
+                while not importing.done():  # the migration's counts move chunk by chunk
+                    await asyncio.wait({importing}, timeout=1.0)
+                    await _show_progress(client, headers, entries, posted)
+                answer = importing.result()
+                print()
             assert answer.status_code == 201, answer.text[:2000]
             result["post_s"] = time.perf_counter() - posted
             result["import_s"] = time.perf_counter() - started
@@ -235,7 +241,7 @@ async def _measure(stack: Stack, export: Path, figures: dict[str, Any] | None,
         after = await newest_position(stack, tenant)
         with CpuWatch(_cpu_groups(stack)) as cpu:
             result["consumers"] = await consumers_caught_up(stack, tenant, before, after, started,
-                                                            args.catch_up_limit)
+                                                            result["import_s"] + args.catch_up_limit)
         result["cpu_catch_up"] = {**cpu.used, "wall": cpu.wall_s}
         result["consumers"]["shown"] = await _consumers_show(stack, tenant)
 
@@ -262,6 +268,17 @@ async def _measure(stack: Stack, export: Path, figures: dict[str, Any] | None,
     result["floor_s"] = sum(result["floor_tables_s"].values())
     result["load_after"] = os.getloadavg()[0]
     return result
+
+
+async def _show_progress(client: httpx.AsyncClient, headers: dict[str, str], entries: int,
+                         started: float) -> None:
+    """The running migration's entries written so far (GET /histories), as a progress line."""
+    listed = await client.get("/api/ledger/histories", params={"limit": 1}, headers=headers)
+    if listed.status_code != 200 or not listed.json()["items"]:
+        return
+    counts = listed.json()["items"][0]["counts"]
+    done = sum(counts.get(key, 0) for key in ("transactions_new", "transfers_new", "already_there"))
+    progress("ledger", done, entries, started, "entries")
 
 
 def _commit() -> str:
@@ -361,7 +378,8 @@ def report(result: dict[str, Any], made_s: float | None) -> str:
     def caught_up(name: str) -> str:
         if name in seconds:
             return f"{seconds[name]:.1f}"
-        return f"not within {limit:.0f} s: {handled[name]:,} of {events:,} events applied"
+        return (f"not within {limit:.0f} s of the first request: {handled[name]:,} of {events:,} events "
+                "applied")
 
     finished = [seconds[name] for name in CONSUMERS if name in seconds]
     total_s = max(finished) if len(finished) == len(CONSUMERS) else None
@@ -405,17 +423,19 @@ def report(result: dict[str, Any], made_s: float | None) -> str:
         f"{result['floor_s']:.2f} | {n / result['floor_s']:,.0f} |",
         *(f"| &nbsp;&nbsp;of which `{table}` | | {took:.2f} | |" for table, took in floor.items()),
         "",
+        *_catch_up_lines(result),
         f"Goal: everything shown within {GOAL_S:.0f} s: **"
         + ("met" if total_s is not None and total_s <= GOAL_S else "not met") + "**. "
         f"COPY of the same rows is {result['post_s'] / result['copy_s']:,.0f} times faster than the ledger's "
         f"answer; copying exactly what the migration writes is {result['post_s'] / result['floor_s']:.1f} "
-        "times faster. Budget and analytics handled "
+        "times faster. When the wait ended, the consumers' inboxes held "
         + ", ".join(f"{name} {consumers['shown'][name]:,}" for name in CONSUMERS)
-        + f" of the {n:,} transactions and transfers when the wait ended.",
+        + f" of the {n:,} transactions and transfers.",
         "",
         "Gateway: as configured by default it answered the dry run "
         f"**{default['status']}**"
-        + (f" (`{default['detail'][:160]}`): `/api/ledger/histories` is not among its upload paths, so its "
+        + (f" (`{_problem_detail(default['detail'])}`): `/api/ledger/histories` is not among its upload "
+           "paths, so its "
            "1 MiB body limit applies, and it waits 10 s for an answer while the import answers only when it "
            "is done; this run restarted it with "
            f"{', '.join(f'`{k}={v}`' for k, v in GATEWAY_RAISED.items())}."
@@ -435,10 +455,35 @@ def report(result: dict[str, Any], made_s: float | None) -> str:
           for m in _memory_sizes(result)),
         "",
         *_cpu_lines("the import request", result["cpu_import"]),
-        *_cpu_lines("budget and analytics caught up", result["cpu_catch_up"]),
+        *_cpu_lines("the wait for budget and analytics", result["cpu_catch_up"]),
         *(_profile_lines(result["profile"]) if result.get("profile") else []),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _problem_detail(text: str) -> str:
+    try:
+        return str(json.loads(text)["detail"])
+    except (ValueError, KeyError, TypeError):
+        return text[:160]
+
+
+def _catch_up_lines(result: dict[str, Any]) -> list[str]:
+    """How fast the slower consumer went while the import ran and after it answered, and what each
+    event cost budget, analytics and the broker in CPU while they caught up."""
+    consumers = result["consumers"]
+    if "first_handled" not in consumers:
+        return []
+    first, last = min(consumers["first_handled"].values()), min(consumers["handled"].values())
+    waited = consumers["ended_s"] - consumers["began_s"]
+    applied = last - first
+    cpu = result["cpu_catch_up"]
+    per_event = ", ".join(f"{name} {1000 * cpu[name] / applied:.1f} ms"
+                          for name in ("budget", "analytics", "broker")) if applied else "nothing applied"
+    return [f"The slower of budget and analytics had applied {first:,} of the {consumers['events']:,} events "
+            f"when the import answered ({first / result['import_s']:.0f} events/s while it ran) and "
+            f"{last:,} {waited:.0f} s later ({applied / waited:.0f} events/s). CPU per event applied "
+            f"while they caught up: {per_event} (the broker serves three consumer groups).", ""]
 
 
 def _cpu_lines(what: str, used: dict[str, float]) -> list[str]:
@@ -446,8 +491,8 @@ def _cpu_lines(what: str, used: dict[str, float]) -> list[str]:
     cores = os.cpu_count() or 1
     counted = {name: seconds for name, seconds in used.items()
                if name not in ("wall", "PostgreSQL: the ledger's connections")}
-    return [f"CPU seconds used while {what} ({wall:.1f} s of wall time, {wall * cores:.0f} CPU seconds on "
-            f"{cores} cores; the rest went to other work on the machine or to no one):", "",
+    return [f"CPU seconds used while {what} ran ({wall:.1f} s of wall time, {wall * cores:.0f} CPU "
+            f"seconds on {cores} cores; the rest went to other work on the machine or to no one):", "",
             "| process | CPU s | share of the wall time |", "|---|---:|---:|",
             *(f"| {name} | {seconds:.1f} | {100 * seconds / wall:.0f} % |" for name, seconds in used.items()
               if name != "wall"),
@@ -463,14 +508,41 @@ def _save_memory(result: dict[str, Any]) -> None:
     MEMORY.write_text(json.dumps(dict(sorted(recorded.items(), key=lambda kv: int(kv[0]))), indent=2) + "\n")
 
 
-PROFILED = ("tally_ledger/", "tallykit/", "aiokafka/producer", "sqlalchemy/sql/compiler")
+# What the ledger process was doing in a sample, by the frames on its stack (first match wins).
+ACTIVITIES = (
+    ("the import: payee usage counts (one upsert per payee per chunk)", ("import_history", "_count_payee")),
+    ("the import: account balances", ("import_history", "_add_to_balance")),
+    ("the import: envelopes (validation, JSON)", ("import_history", "first_envelopes")),
+    ("the import: event store append", ("import_history", "append_many")),
+    ("the import: read-model rows and splits", ("import_history", "write_new_transactions")),
+    ("the import: outbox rows", ("import_history", "enqueue_stored")),
+    ("the import: the rest of the write (chunks, existing streams, budgets)",
+     ("import_history", "migrate (")),
+    ("the import: upload, reading the export, planning", ("import_history",)),
+    ("planning in a worker thread (domain rules per entry)", ("_entries",)),
+    ("outbox relay: publishing to the broker (aiokafka)", ("OutboxRelay",)),
+    ("outbox relay: publishing to the broker (aiokafka)", ("aiokafka/producer",)),
+    ("categoriser retraining (examples loaded, pickled to its process pool)", ("Trainer",)),
+    ("categoriser retraining (examples loaded, pickled to its process pool)", ("ForkingPickler",)),
+    ("recurring-series detection", ("Finder.run",)),
+    ("the ledger's own consumers", ("consumer",)),
+)
 
 
-def summarise_profile(path: Path, top: int = 25) -> dict[str, Any]:
-    """From py-spy's collapsed stacks (CPU samples of every thread of the ledger process): the share of
-    samples each function was running in (self) and was on the stack in (inclusive; Tally's own code,
-    the Kafka producer and SQL compilation only), and the seconds sampled."""
-    inclusive: Counter[str] = Counter()
+def _activity(stack: str) -> str:
+    frames = stack.split(";")
+    for name, needles in ACTIVITIES:
+        if all(needle in stack for needle in needles):
+            return name
+    if frames[-1].startswith("Runner.run"):
+        return "event loop outside Python (sockets, epoll, callbacks)"
+    return "no Python frame (native threads)" if not frames[-1] else "other"
+
+
+def summarise_profile(path: Path, top: int = 12) -> dict[str, Any]:
+    """From py-spy's collapsed stacks (every thread of the ledger process): the share of the samples
+    each activity took (`ACTIVITIES`) and each function was running in, and the seconds sampled."""
+    activities: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
     for line in path.read_text().splitlines():
@@ -478,34 +550,31 @@ def summarise_profile(path: Path, top: int = 25) -> dict[str, Any]:
         if not n.isdigit():
             continue
         total += int(n)
-        frames = stack.split(";")
-        own[frames[-1] or "(no Python frame)"] += int(n)
-        for frame in set(frames):
-            if any(part in frame for part in PROFILED):
-                inclusive[frame] += int(n)
+        own[stack.split(";")[-1] or "(no Python frame)"] += int(n)
+        activities[_activity(stack)] += int(n)
     if not total:
         return {}
     return {"sampled_s": total / PROFILE_RATE,
-            "self": [(frame, 100 * n / total) for frame, n in own.most_common(12)],
-            "inclusive": [(frame, 100 * n / total) for frame, n in inclusive.most_common(top)]}
+            "activities": [(name, 100 * n / total) for name, n in activities.most_common()],
+            "self": [(frame, 100 * n / total) for frame, n in own.most_common(top)]}
 
 
 def _profile_lines(profile: dict[str, Any]) -> list[str]:
     if not profile:
         return ["py-spy recorded no samples."]
     return [
-        f"The ledger process during the import, sampled by py-spy ({PROFILE_RATE}/s, every thread, CPU "
-        f"only: {profile['sampled_s']:.1f} s of samples). Share of the samples each function was running "
-        "in:",
+        f"The ledger process during the import, sampled by py-spy ({PROFILE_RATE}/s, every thread; "
+        f"{profile['sampled_s']:.0f} s of samples: a thread py-spy does not see idle is sampled, also while "
+        "it waits for a core on a busy machine). What it was doing:",
         "",
-        "| % self | function |", "|---:|---|",
+        "| % of samples | activity |", "|---:|---|",
+        *(f"| {share:.1f} | {name} |" for name, share in profile["activities"]),
+        "",
+        "The functions most often running:",
+        "",
+        "| % of samples | function |", "|---:|---|",
         *(f"| {share:.1f} | `{frame}` |" for frame, share in profile["self"]),
         "",
-        "Share of the samples each of Tally's functions (and the Kafka producer's, SQL compilation's) was on "
-        "the stack in:",
-        "",
-        "| % inclusive | function |", "|---:|---|",
-        *(f"| {share:.1f} | `{frame}` |" for frame, share in profile["inclusive"]),
     ]
 
 
@@ -517,26 +586,36 @@ def main() -> None:
     parser.add_argument("--export", type=Path,
                         help="an Actual export to migrate instead of the generated one")
     parser.add_argument("--catch-up-limit", type=float, default=600.0,
-                        help="seconds from the first request to wait for budget and analytics")
+                        help="seconds to wait for budget and analytics once the import answered")
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the table again from bench/results/history_import.json")
     parser.add_argument("--py-spy", type=Path, help="profile the ledger during the import into this file")
     parser.add_argument("--memory-only", action="store_true",
                         help="only import and record the ledger's memory for this size")
     args = parser.parse_args()
-    if args.export is not None:
-        export, figures, made_s = args.export, figures_beside(args.export), None
+    if args.report_only:
+        result = json.loads((RESULTS / "history_import.json").read_text())
+        if args.py_spy is not None:
+            result["profile"] = summarise_profile(args.py_spy)
+        beside = figures_beside(Path(result["export"]))
+        made_s = result.get("made_s") or (beside or {}).get("seconds")
     else:
-        export, figures, made_s = fixture(args.transactions, args.seed)
-    if made_s is None and figures is not None:
-        made_s = figures.get("seconds")  # how long making it took, when it was made
-    result = run(export, figures, args)
-    _save_memory(result)
-    if args.py_spy is not None:
-        result["profile"] = summarise_profile(args.py_spy)
+        if args.export is not None:
+            export, figures, made_s = args.export, figures_beside(args.export), None
+        else:
+            export, figures, made_s = fixture(args.transactions, args.seed)
+        if made_s is None and figures is not None:
+            made_s = figures.get("seconds")  # how long making it took, when it was made
+        result = run(export, figures, args)
+        result["made_s"] = made_s
+        _save_memory(result)
+        if args.py_spy is not None:
+            result["profile"] = summarise_profile(args.py_spy)
+            if args.memory_only:
+                print("\n" + "\n".join(_profile_lines(result["profile"])))
         if args.memory_only:
-            print("\n" + "\n".join(_profile_lines(result["profile"])))
-    if args.memory_only:
-        print(json.dumps(_memory_entry(result), indent=2))
-        return
+            print(json.dumps(_memory_entry(result), indent=2))
+            return
     text = report(result, made_s)
     print()
     print(text)

@@ -68,8 +68,10 @@ async def consumers_caught_up(stack: Stack, tenant: UUID, before: int, target: i
     ledger's events after `before` each had applied when it stopped looking."""
     caught_up: dict[str, float] = {}
     applied: dict[str, int] = {}
+    first: dict[str, int] = {}  # applied when it began looking
     total = target - before
     connections = {name: await asyncpg.connect(dsn(stack, name)) for name in CONSUMERS}
+    began = time.perf_counter()
     try:
         while True:
             for name, connection in connections.items():
@@ -77,6 +79,7 @@ async def consumers_caught_up(stack: Stack, tenant: UUID, before: int, target: i
                     "SELECT position FROM applied_positions WHERE source = 'ledger' AND tenant_id = $1",
                     tenant)
                 applied[name] = max(0, min(total, (position or 0) - before))
+                first.setdefault(name, applied[name])
                 if name not in caught_up and (position or 0) >= target:
                     caught_up[name] = time.perf_counter() - started
             progress("consumers", min(applied.values()), total, started, "events")
@@ -87,7 +90,8 @@ async def consumers_caught_up(stack: Stack, tenant: UUID, before: int, target: i
         for connection in connections.values():
             await connection.close()
     print()
-    return {"seconds": caught_up, "handled": applied, "events": total, "limit_s": limit_s}
+    return {"seconds": caught_up, "handled": applied, "events": total, "limit_s": limit_s,
+            "first_handled": first, "began_s": began - started, "ended_s": time.perf_counter() - started}
 
 
 async def copy_into_empty_copies(db: asyncpg.Connection, tables: Mapping[str, tuple[Sequence[str], str]],
