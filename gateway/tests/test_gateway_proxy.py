@@ -180,10 +180,12 @@ async def test_statement_uploads_get_the_larger_upload_limit(
     upload = await gateway.post(f"/api/ledger/imports?probe={probe}", content=b"u" * 3000, headers=auth)
     too_big = await gateway.post(f"/api/ledger/imports?probe={probe}", content=b"u" * 4097, headers=auth)
     receipt = await gateway.post(f"/api/ledger/attachments?probe={probe}", content=b"r" * 3000, headers=auth)
+    history = await gateway.post(f"/api/ledger/histories?probe={probe}", content=b"h" * 3000, headers=auth)
     elsewhere = await gateway.post(f"/api/budget/imports?probe={probe}", content=b"u" * 3000, headers=auth)
 
     assert upload.status_code == 200
     assert receipt.status_code == 200
+    assert history.status_code == 200  # another app's export
     assert too_big.status_code == 413
     assert elsewhere.status_code == 413
-    assert [len(hit["body"]) for hit in upstream.hits_with_query(f"probe={probe}")] == [3000, 3000]
+    assert [len(hit["body"]) for hit in upstream.hits_with_query(f"probe={probe}")] == [3000, 3000, 3000]

@@ -33,7 +33,7 @@ API_PREFIX = "/api/"
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # (method, service, path below the service) reachable without an access token.
-UPLOAD_PATHS = ("imports", "attachments")
+UPLOAD_PATHS = ("imports", "attachments", "histories")
 PUBLIC_ROUTES = frozenset({
     ("POST", "auth", "register"),
     ("POST", "auth", "login"),
@@ -77,7 +77,8 @@ async def proxy(request: Request) -> Response:
     if (request.method, service, unquote(subpath)) not in PUBLIC_ROUTES:
         verifier: TokenVerifier = request.app.state.verifier
         await verifier.verify(bearer_token(request))
-    # Statements and receipts are files: only those ledger routes get the larger upload limit.
+    # Statements, receipts and other apps' exports are files: only those ledger routes get the larger
+    # upload limit, and the time a large file takes to arrive and be checked before the answer.
     uploading = service == "ledger" and unquote(subpath).startswith(UPLOAD_PATHS)
     body = await _read_body(request, settings.upload_max_body_bytes if uploading else settings.max_body_bytes)
 
@@ -89,7 +90,7 @@ async def proxy(request: Request) -> Response:
         headers["x-forwarded-for"] = request.client.host
     if service == COOKIE_SERVICE and "cookie" in request.headers:
         headers["cookie"] = request.headers["cookie"]
-    timeout = httpx.Timeout(settings.upstream_timeout_s)
+    timeout = httpx.Timeout(settings.upload_timeout_s if uploading else settings.upstream_timeout_s)
     if "text/event-stream" in request.headers.get("accept", ""):
         # An event stream idles between events.
         timeout = httpx.Timeout(settings.upstream_timeout_s, read=None)

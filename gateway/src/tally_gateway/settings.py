@@ -29,6 +29,9 @@ class GatewaySettings(ServiceSettings):
     # Statement uploads and whole-ledger restores; the ledger applies its own tighter limit per route.
     upload_max_body_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     upstream_timeout_s: float = Field(default=10.0, gt=0)
+    # An upload's answer comes once the file is read and checked (a history of 100,000 entries: a minute
+    # or two on a small machine); what takes longer is done after the answer.
+    upload_timeout_s: float = Field(default=300.0, gt=0)
     readiness_timeout_s: float = Field(default=3.0, gt=0)
 
     @model_validator(mode="before")

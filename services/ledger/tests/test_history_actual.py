@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tally_ledger import repository
+from tally_ledger import history_api, repository
 from tally_ledger.history import actual, write
 from tally_ledger.history.model import (
     History,
@@ -562,3 +562,23 @@ async def test_a_source_account_can_go_into_an_account_the_household_has(
     after = await Books(ledger).accounts(home.headers)
     assert after["Main"]["archived"] is False
     assert after["Main"]["balance_minor"] == 10_000
+
+
+async def test_a_large_history_is_written_after_the_answer(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Checked before the answer, written after it (202): the migration shows its progress and ends
+    imported with the same figures as one written before the answer."""
+    monkeypatch.setattr(history_api, "WRITTEN_BEFORE_ANSWER", 10)
+    home = household()
+    response = await _import(ledger, home.headers, currency="EUR")
+    assert response.status_code == 202, response.text
+    begun = response.json()["migration"]
+    assert begun["status"] == "importing"
+    done = await finished(ledger, f"/histories/{begun['id']}", home.headers, running=("importing",))
+    assert done["status"] == "imported"
+    assert done["counts"]["transactions_new"] == 51
+    balances = await Books(ledger).balances(home.headers)
+    assert balances == FIGURES["balance_minor"]
+    bad = await _import(ledger, home.headers, data=EXPORT[: len(EXPORT) // 2], currency="EUR")
+    assert bad.status_code == 422  # still refused before the answer

@@ -242,7 +242,8 @@ export async function renderImports(container) {
     replace(wizard, form);
   }
 
-  /** The history import runs within its request: while it does, the migration it started shows its counts. */
+  /** While the history import's request runs (and, for a large one, after its answer) the migration it started
+   * shows its counts. */
   async function followHistory(found, request) {
     const bar = h("progress", { max: Math.max(found.transactions, 1) });
     const label = h("p", { role: "status", "aria-live": "polite" });
@@ -261,7 +262,18 @@ export async function renderImports(container) {
         label.textContent = t("imports.progress", { done, count: found.transactions });
       }
     }
-    return (await answer).migration;
+    // A large history is written after the answer (202): its migration shows the progress.
+    let migration = (await answer).migration;
+    while (migration.status === "importing") {
+      await new Promise((resolve) => { setTimeout(resolve, 1000); });
+      migration = await api(`/ledger/histories/${migration.id}`);
+      const done = migration.counts.transactions_new + migration.counts.transfers_new + migration.counts.already_there
+        + migration.counts.restored;
+      bar.value = done;
+      label.textContent = t("imports.progress", { done, count: found.transactions });
+    }
+    if (migration.status !== "imported") throw new Error(t("imports.stopped", { error: migration.error ?? t("imports.tryAgain") }));
+    return migration;
   }
 
   function showHistoryResult(migration) {

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from tally_ledger import store, uploads
@@ -33,7 +33,9 @@ from tallykit.tokens import CurrentPrincipal, Principal
 router = APIRouter()
 log = get_logger(__name__)
 
-MAX_UPLOAD_BYTES = 300 * 1024 * 1024  # an export is read from disk, never whole into memory
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # an export is read from disk, never whole into memory
+# A history of more entries is written after the answer: the gateway waits only so long for one.
+WRITTEN_BEFORE_ANSWER = 2_000
 
 
 class HistoryAccountPublic(BaseModel):
@@ -137,18 +139,24 @@ def _targets(raw: str) -> dict[str, UUID]:
                                 "accounts": {"type": "string", "description": (
                                     "a JSON object mapping the file's accounts (source_id) onto accounts "
                                     "of yours, which they are merged into; the others are opened")}}}}}}})
-async def import_history(principal: CurrentPrincipal, request: Request) -> HistoryImportPublic:
+async def import_history(principal: CurrentPrincipal, request: Request, response: Response,
+                         background: BackgroundTasks) -> HistoryImportPublic:
     """Bring a whole household history over from another app (Actual Budget, YNAB, Firefly III, GnuCash,
     Beancount, Mint/Monarch-style CSV; told by the file's content): its accounts
     with their opening balances, categories and groups, payees, transactions with their splits, and
-    transfers, as one migration that can be undone. Importing it again adds only what is new."""
+    transfers, as one migration that can be undone. Importing it again adds only what is new.
+
+    Every entry is worked out and checked before the answer (a bad file is a 4xx, nothing written). A
+    history of up to `WRITTEN_BEFORE_ANSWER` entries is written before the answer (201, finished); a
+    larger one after it (202, `importing`: GET /histories/{id} shows its counts until `imported`)."""
     principal.require_write()
     async with uploads.received(request, MAX_UPLOAD_BYTES, ("currency", "dry_run", "accounts"),
                                 default_name="history") as upload:
-        return await _import(principal, request, upload)
+        return await _import(principal, request, upload, response, background)
 
 
-async def _import(principal: Principal, request: Request, upload: uploads.Upload) -> HistoryImportPublic:
+async def _import(principal: Principal, request: Request, upload: uploads.Upload, response: Response,
+                  background: BackgroundTasks) -> HistoryImportPublic:
     filename, fields = upload.filename, upload.fields
     db = db_of(request)
     currency = fields.get("currency", "").upper()
@@ -170,9 +178,15 @@ async def _import(principal: Principal, request: Request, upload: uploads.Upload
     if fields.get("dry_run", "").lower() in ("1", "true", "yes"):
         return HistoryImportPublic(found=found, migration=None)
     targets = _targets(fields.get("accounts", ""))
+    started = await write.start(db, Context.of(principal), history, filename=filename, currency=currency,
+                                targets=targets)
+    if found.transactions > WRITTEN_BEFORE_ANSWER:
+        response.status_code = 202
+        job = write.run(db, _settings(request), started)
+        background.add_task(after_answer, request, job, "history_import")
+        return HistoryImportPublic(found=found, migration=_public(started.migration))
     try:
-        migration = await write.migrate(db, _settings(request), Context.of(principal), history,
-                                        filename=filename, currency=currency, targets=targets)
+        migration = await write.run(db, _settings(request), started)
     finally:
         wake_relay(request)
     return HistoryImportPublic(found=found, migration=_public(migration))

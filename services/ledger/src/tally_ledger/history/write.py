@@ -378,10 +378,30 @@ def _touch(migration_id: UUID) -> Any:
     return update(history_imports).where(history_imports.c.id == migration_id).values(updated_at=func.now())
 
 
+@dataclass
+class Started:
+    """A migration checked and begun: its row says `importing`; `run` writes it."""
+
+    migration: Migration
+    ctx: Context  # with the migration's id as correlation id
+    history: History
+    planned: Plan
+    wanted: Any  # the budgets to hand over, per category
+    counts: dict[str, int]
+
+
 async def migrate(db: Database, settings: ServiceSettings, ctx: Context, history: History, *,
                   filename: str, currency: str, targets: Mapping[str, UUID] | None = None) -> Migration:
     """Record the history (what the household does not have of it yet); returns the finished migration.
     Bad input raises before anything is written."""
+    started = await start(db, ctx, history, filename=filename, currency=currency, targets=targets)
+    return await run(db, settings, started)
+
+
+async def start(db: Database, ctx: Context, history: History, *, filename: str, currency: str,
+                targets: Mapping[str, UUID] | None = None) -> Started:
+    """Work out and check every event of the history (bad input raises here, with nothing written), and
+    record the migration as begun; `run` then writes it (after the answer, for a large history)."""
     tenant = ctx.tenant_id
     migration_id = uuid4()
     ctx = Context(tenant_id=tenant, actor=ctx.actor, correlation_id=migration_id)
@@ -400,6 +420,15 @@ async def migrate(db: Database, settings: ServiceSettings, ctx: Context, history
             filename=filename[:255], summary=history.summary()[:500], currency=currency,
             status=Status.importing, counts=counts, skipped=history.skipped, created_by=ctx.actor,
             created_at=now, updated_at=now))
+        migration = await _get(session, tenant, migration_id)
+    return Started(migration, ctx, history, planned, wanted, counts)
+
+
+async def run(db: Database, settings: ServiceSettings, started: Started) -> Migration:
+    """Write a begun migration: accounts and categories, the entries in chunks (its counts show the
+    progress), the closed accounts archived, the budgets handed over; the finished migration."""
+    ctx, planned, counts, history = started.ctx, started.planned, started.counts, started.history
+    tenant, migration_id = ctx.tenant_id, started.migration.id
     try:
         async with db.transaction() as session:
             new = [*planned.new_accounts, *planned.new_categories]
@@ -409,16 +438,16 @@ async def migrate(db: Database, settings: ServiceSettings, ctx: Context, history
             if new:
                 await repository.save(session, settings, ctx, *new)
             await _reopen_undone(session, settings, ctx, list(planned.accounts.values()))
-        for start in range(0, len(planned.entries), CHUNK):
+        for first in range(0, len(planned.entries), CHUNK):
             async with db.transaction() as session:
-                written = await _write(session, settings, ctx, planned.entries[start:start + CHUNK])
+                written = await _write(session, settings, ctx, planned.entries[first:first + CHUNK])
                 for key, n in written.items():
                     counts[key] += n
                 await session.execute(_touch(migration_id).values(counts=counts))
         async with db.transaction() as session:
             await _archive(session, settings, ctx, planned.closed)
-            counts["budgets_new"] = await budgets.record(session, settings, ctx, wanted, history.source,
-                                                         currency)
+            counts["budgets_new"] = await budgets.record(session, settings, ctx, started.wanted,
+                                                         history.source, started.migration.currency)
             await session.execute(_touch(migration_id).values(status=Status.imported, counts=counts,
                                                                finished_at=func.now()))
             return await _get(session, tenant, migration_id)
