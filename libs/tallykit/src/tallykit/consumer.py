@@ -134,7 +134,7 @@ class EventConsumer:
                         for record in records:
                             if not await self.handle_record(record, producer, stop):
                                 return  # stopping mid-retry: leave the offset where it is
-                    await _commit(client, tp, records[-1].offset + 1)
+                    await _commit(client, tp, records[-1].offset + 1, self.settings)
         finally:
             await client.stop()
             await producer.stop()
@@ -262,9 +262,17 @@ class _AssignmentLog(ConsumerRebalanceListener):  # type: ignore[misc]
         )
 
 
-async def _commit(client: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+async def _commit(
+    client: AIOKafkaConsumer, tp: TopicPartition, offset: int, settings: ServiceSettings
+) -> None:
     try:
-        await client.commit({tp: offset})
+        # The client retries a commit the broker refuses as if the partition did not exist, for ever: the
+        # local broker does that to a partition it wedged after a restart (tallykit.outbox). Reported,
+        # the local stack restarts it; the consumer starts over from its last committed offset.
+        await asyncio.wait_for(client.commit({tp: offset}), timeout=3 * settings.kafka_wedged_after_s)
+    except TimeoutError:
+        kafka.report_wedged(settings, tp)
+        raise
     except CommitFailedError:
         # The partition moved to another member during a rebalance; it re-reads from the last
         # committed offset and the inbox turns the repeats into no-ops.

@@ -138,6 +138,7 @@ class OutboxRelay:
         self.acknowledged: dict[TopicPartition, int] = {}
         # Since when (event-loop time) the broker has refused every write to a partition.
         self.refused_since: dict[TopicPartition, float] = {}
+        self.forgot_at_last_check = False
         readers = consumers if consumers is not None else {t: registry.consumers_of(t) for t in topics}
         self.settling = Settling(
             db, settings, {settings.topic(t): [settings.topic(g) for g in readers.get(t, ())] for t in topics}
@@ -202,12 +203,16 @@ class OutboxRelay:
 
     async def replay_if_broker_forgot(self) -> bool:
         ends = await kafka.end_offsets(self.settings, self.topics)
-        emptied = not any(ends.values())
-        shrunk = any(ends.get(tp, 0) <= offset for tp, offset in self.acknowledged.items())
-        if emptied or shrunk or self.settling.log_shorter_than_settled(ends):
+        lost = [tp for tp, offset in self.acknowledged.items() if ends.get(tp, 0) <= offset]
+        forgot = not any(ends.values()) or bool(lost) or self.settling.log_shorter_than_settled(ends)
+        if forgot and self.forgot_at_last_check and self.acknowledged:
+            # What it acknowledged since the last replay is gone too: the broker does not keep what it
+            # takes, a wedge of its own that only a restart of it ends.
+            kafka.report_wedged(self.settings, (lost or list(self.acknowledged))[0])
+        self.forgot_at_last_check = forgot
+        if forgot:
             await self.replay()
-            return True
-        return False
+        return forgot
 
     async def replay(self) -> int:
         """Mark unpublished what some consumer group may not have applied, so the relay sends it again."""

@@ -3,6 +3,7 @@
 It keeps messages in memory only; the services' outboxes re-publish after it restarts.
 """
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -35,6 +36,21 @@ def wait_for_port(port: int, timeout_s: float = 10.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout_s}s")
+
+
+def create_topics(port: int) -> None:
+    """Every topic the services use, before any of them writes: Tansu makes a new topic visible before
+    it resets its partitions' end offsets, so a record written in between is overwritten in the offsets
+    and the partition refuses writes for a while (tallykit.outbox). Each service creating the topics it
+    reads, as it starts or reconnects, raced its producers after every restart of the broker."""
+    from tallykit import kafka
+    from tallykit.contracts import registry
+    from tallykit.settings import ServiceSettings
+
+    producers = {spec.producer for spec in registry.specs()}
+    readers = {group for spec in registry.specs() for group in spec.consumers}
+    topics = [f"{p}.events" for p in producers] + [f"{g}.dlq" for g in readers]
+    asyncio.run(kafka.ensure_topics(ServiceSettings(kafka_bootstrap_servers=f"127.0.0.1:{port}"), topics))
 
 
 def start_tansu(port: int, log_file: Path) -> subprocess.Popen[bytes]:

@@ -22,7 +22,7 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from tallystack import postgres
-from tallystack.broker import free_port, free_ports, start_tansu, wait_for_port
+from tallystack.broker import create_topics, free_port, free_ports, start_tansu, wait_for_port
 from tallystack.smtp import MailSink, start_smtp_sink
 
 SERVICES = ("auth", "ledger", "budget", "analytics", "notifier")
@@ -108,6 +108,7 @@ class Stack:
     def start_broker(self) -> None:
         self.broker_wedged.unlink(missing_ok=True)  # about a broker that is gone
         self.broker = start_tansu(self.ports.broker, self.logs / "tansu.log")
+        create_topics(self.ports.broker)
         if self._watchdog is None:
             self._watching.set()
             self._watchdog = threading.Thread(target=self._watch_broker, name="broker-watchdog", daemon=True)
@@ -134,6 +135,7 @@ class Stack:
             time.sleep(outage_s)
             self.broker_wedged.unlink(missing_ok=True)
             self.broker = start_tansu(self.ports.broker, self.logs / "tansu.log")
+            create_topics(self.ports.broker)
 
     def _watch_broker(self) -> None:
         """A wedged partition cannot be mended by any client; a broker restarted empty has none, and the
