@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import numpy as np
 
+from tally_analytics import forecasting
 from tally_analytics.fitting import cumulative, fit, period_total
 from tally_analytics.forecast import SeriesInput, occurrences
 from tallykit.contracts.ledger import (
@@ -23,6 +24,7 @@ from tallykit.contracts.ledger import (
     TransactionKind,
     TransactionRecorded,
 )
+from tallykit.workers import WorkerPool
 
 if TYPE_CHECKING:
     from conftest import Analytics
@@ -177,3 +179,18 @@ async def test_forecast_endpoints_known_items_fallback_and_cache(analytics: Anal
         "/forecasts/cash-flow", params={"horizon": 400}, headers=analytics.auth()
     )
     assert bad.status_code == 422
+
+
+async def test_the_cache_and_its_locks_keep_a_bounded_number_of_keys(monkeypatch: Any) -> None:
+    """Keys name a day and a household: kept without bound, the cache or its locks would grow for ever."""
+    monkeypatch.setattr(forecasting, "CACHE_SIZE", 3)
+    forecaster = forecasting.Forecaster(WorkerPool(workers=1, idle_s=1))
+
+    async def compute() -> dict[str, Any]:
+        return {"fitted": True}
+
+    for day in range(10):
+        assert await forecaster.cached(("cash", day), 1, compute) == ({"fitted": True}, False)
+    assert await forecaster.cached(("cash", 9), 1, compute) == ({"fitted": True}, True)
+    assert len(forecaster._cache) == 3
+    assert len(forecaster._locks) == 3

@@ -29,7 +29,7 @@ class Forecaster:
     def __init__(self, workers: WorkerPool) -> None:
         self.workers = workers
         self._cache: OrderedDict[tuple[Any, ...], tuple[int, dict[str, Any]]] = OrderedDict()
-        self._locks: defaultdict[tuple[Any, ...], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks: OrderedDict[tuple[Any, ...], asyncio.Lock] = OrderedDict()
         self._rendered: OrderedDict[tuple[Any, ...], tuple[int, bytes]] = OrderedDict()
 
     def rendered(self, key: tuple[Any, ...], generation: int) -> bytes | None:
@@ -50,6 +50,15 @@ class Forecaster:
         """Each task (a `forecast` function and its arguments) in the worker pool, all at once."""
         return list(await asyncio.gather(*[self.workers.run(*task) for task in tasks]))
 
+    def _lock(self, key: tuple[Any, ...]) -> asyncio.Lock:
+        """The lock of one key; as many are kept as results (keys name a day: all of them would grow
+        without end). A lock dropped while held costs at most one fit done twice."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._locks.move_to_end(key)
+        while len(self._locks) > CACHE_SIZE:
+            self._locks.popitem(last=False)
+        return lock
+
     async def cached(
         self, key: tuple[Any, ...], generation: int, compute: Any
     ) -> tuple[dict[str, Any], bool]:
@@ -58,7 +67,7 @@ class Forecaster:
         if hit is not None and hit[0] == generation:
             self._cache.move_to_end(key)
             return hit[1], True
-        async with self._locks[key]:
+        async with self._lock(key):
             hit = self._cache.get(key)
             if hit is not None and hit[0] == generation:
                 return hit[1], True
