@@ -33,3 +33,4 @@ bench: install
 	uv run python bench/system_load.py
 	uv run python bench/analytics_reports.py
 	uv run python bench/web_load.py
+	uv run python bench/restart.py
