@@ -156,7 +156,7 @@ async def test_the_uncategorised_are_proposed_applied_as_one_change_and_that_cha
     edited = await ledger.patch(f"/transactions/{phone['id']}", headers=home.headers, json={
         "category_id": categories["Utilities"]["id"], "expected_version": 2})
     assert edited.status_code == 200, edited.text
-    undone = await ledger.post(f"/categorisations/{change['id']}/undo", headers=home.headers)
+    undone = await ledger.post(f"/transactions/bulk/{change['id']}/undo", headers=home.headers)
     assert undone.status_code == 200, undone.text
     assert (undone.json()["undone"], undone.json()["kept"]) == (2, [phone["id"]])
     assert [await _category_of(ledger, home, t["id"]) for t in (rewe, phone, shell)] == [
@@ -164,7 +164,7 @@ async def test_the_uncategorised_are_proposed_applied_as_one_change_and_that_cha
     history = (await ledger.get(f"/transactions/{rewe['id']}/history", headers=home.headers)).json()["items"]
     assert [(h["change"], h["undoes"]) for h in history] == [("recorded", None), ("amended", None),
                                                              ("amended", 2)]
-    twice = await ledger.post(f"/categorisations/{change['id']}/undo", headers=home.headers)
+    twice = await ledger.post(f"/transactions/bulk/{change['id']}/undo", headers=home.headers)
     assert twice.status_code == 409, twice.text
 
 
@@ -195,8 +195,8 @@ async def test_other_households_ids_are_not_found_and_bad_input_is_refused_chang
     for body in refused:
         answer = await ledger.post("/categorisations", json=body, headers=home.headers)
         assert answer.status_code == 404, answer.text
-    for path, who in ((f"/categorisations/{applied['id']}/undo", stranger),
-                      (f"/categorisations/{their['id']}/undo", home)):
+    for path, who in ((f"/transactions/bulk/{applied['id']}/undo", stranger),
+                      (f"/transactions/bulk/{their['id']}/undo", home)):
         assert (await ledger.post(path, headers=who.headers)).status_code == 404
     assert (await ledger.get("/categorisations/proposals", params={"account_id": their_account["id"]},
                              headers=home.headers)).status_code == 404
@@ -231,7 +231,7 @@ async def test_other_households_ids_are_not_found_and_bad_input_is_refused_chang
         assert answer.status_code == 422, (params, answer.text)
     assert (await ledger.post("/categorisations", headers=home.viewer_headers, json={"items": [
         {"transaction_id": mine["id"], "category_id": groceries}]})).status_code == 403
-    assert (await ledger.post(f"/categorisations/{applied['id']}/undo",
+    assert (await ledger.post(f"/transactions/bulk/{applied['id']}/undo",
                               headers=home.viewer_headers)).status_code == 403
 
     assert {h.tenant_id: len(await _events(ledger, h)) for h in (home, stranger)} == before

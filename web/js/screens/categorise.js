@@ -126,7 +126,7 @@ export async function renderCategorise(container) {
   undo.addEventListener("click", async () => {
     undo.disabled = true;
     try {
-      const undone = await api(`/ledger/categorisations/${lastChange}/undo`, { method: "POST" });
+      const undone = await api(`/ledger/transactions/bulk/${lastChange}/undo`, { method: "POST" });
       undo.hidden = true;
       result.ok(undone.kept.length ? t("categorise.undoneKept", { count: undone.undone, kept: undone.kept.length })
         : t("categorise.undone", { count: undone.undone }));

@@ -1,5 +1,5 @@
 """Categorising the uncategorised in bulk: proposals for the household's uncategorised expenses and
-incomes, the chosen categories applied as one change, and that change undone.
+incomes, and the chosen categories applied as one change.
 
 **One change.** Every amendment of an application is one `TransactionAmended` through the transaction's
 aggregate (as an edit by hand, or a rule applied), all in one database transaction, with one correlation
@@ -7,10 +7,9 @@ id: the change's id. Each says who chose its category (`categorised_by`): the pr
 category is the one proposed first (`suggestion`, or `rule` for a rule made after the transaction was
 recorded), else `person`. Nothing is stored besides the events: the change is its events.
 
-**Undo** finds the change's amendments in the event store (its correlation id, a `categorised_by`, not
-an undo) and undoes each through the transaction's own undo, so the transaction's history shows the
-change and its undo like any other. A transaction changed since (edited, deleted, or categorised again)
-keeps what it has now: an undo reverts the change, never a person's later work, and says which it left.
+**Undo** is a bulk change's undo (`bulk_editing.undo`, `POST /transactions/bulk/{id}/undo`): the change's
+events are found by its correlation id and undone each through the transaction's own undo; a transaction
+changed since keeps what it has now, and is named.
 """
 
 from collections.abc import Mapping, Sequence
@@ -19,19 +18,17 @@ from datetime import date
 from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import handlers, repository, store
 from tally_ledger.domain import Transaction
 from tally_ledger.repository import Context
 from tally_ledger.rule_commands import refs_of
 from tally_ledger.suggesting import Entry, Proposal, household, propose
-from tallykit.contracts.ledger import CategorisedBy, EntryKind, TransactionState
+from tallykit.contracts.ledger import CategorisedBy, EntryKind
 from tallykit.db import Database
 from tallykit.errors import Conflict, InvalidInput, NotFound
 from tallykit.logging import get_logger
 from tallykit.settings import ServiceSettings
-from tallykit.tables import event_store
 
 log = get_logger(__name__)
 
@@ -67,13 +64,6 @@ class Applied:
     id: UUID
     changed: int
     categorised_by: dict[CategorisedBy, int]
-
-
-@dataclass(frozen=True)
-class Undone:
-    id: UUID
-    undone: int
-    kept: list[UUID]  # changed since the categorisation: left as they are now
 
 
 def _uncategorised(tenant_id: UUID, filters: Filters) -> list[ColumnElement[bool]]:
@@ -170,51 +160,3 @@ def _entry_of(transaction: Transaction) -> Entry:
     state = transaction.current
     return Entry(state.account_id, state.kind == EntryKind.income, state.amount_minor, state.currency,
                  state.booked_on, state.payee, state.note)
-
-
-async def _amendments(session: AsyncSession, tenant_id: UUID, change_id: UUID) -> list[tuple[UUID, int]]:
-    """The change's amendments: (transaction, the version each made)."""
-    e = event_store.c
-    rows = await session.execute(
-        select(e.stream_id, e.stream_version).where(
-            e.tenant_id == tenant_id, e.type == "ledger.TransactionAmended",
-            e.envelope["correlation_id"].astext == str(change_id),
-            e.envelope["data"]["categorised_by"].astext.is_not(None),
-            e.envelope["data"]["undoes"].astext.is_(None))
-        .order_by(e.position))
-    return [(stream, version) for stream, version in rows]
-
-
-async def undo(db: Database, settings: ServiceSettings, ctx: Context, change_id: UUID) -> Undone:
-    """Undo a bulk categorisation: each transaction it categorised goes back to uncategorised, unless it
-    changed since (then it is kept, and named)."""
-    async with db.transaction() as session:
-        made = await _amendments(session, ctx.tenant_id, change_id)
-        if not made:
-            raise NotFound(f"categorisation {change_id} does not exist")
-        undo_ctx = Context(tenant_id=ctx.tenant_id, actor=ctx.actor, correlation_id=uuid4())
-        transactions = await repository.load_transactions(session, undo_ctx, [t for t, _ in made])
-        to_undo, kept = [], []
-        for transaction, (_, version) in zip(transactions, made, strict=True):
-            if any(change.undoes == version for change in transaction.history):
-                continue
-            if transaction.deleted or transaction.undo_target().version != version:
-                kept.append(transaction.id)
-            else:
-                to_undo.append(transaction)
-        if not to_undo:
-            raise Conflict(f"nothing of categorisation {change_id} is left to undo: it is undone already, "
-                           "or each of its transactions changed since")
-        refs = await refs_of(session, undo_ctx, [s for t in to_undo for s in _states(t)])
-        with handlers.domain_errors_as_problems():
-            for transaction in to_undo:
-                transaction.undo(refs, expected_version=None)
-        if to_undo:
-            await repository.save(session, settings, undo_ctx, *to_undo)
-    log.info("bulk_categorisation_undone", id=str(change_id), undone=len(to_undo), kept=len(kept))
-    return Undone(change_id, len(to_undo), kept)
-
-
-def _states(transaction: Transaction) -> list[TransactionState]:
-    before = transaction.undo_target().before
-    return [transaction.current] + ([transaction.canonical(before)] if before is not None else [])

@@ -1,6 +1,6 @@
 """Routes of the learned categoriser: a suggestion for an entry being typed, the household's categoriser
 (what it learnt from, the threshold for accepting suggestions), and categorising the uncategorised in
-bulk (proposals, one change applying the chosen ones, its undo)."""
+bulk (proposals, and one change applying the chosen ones)."""
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -165,15 +165,9 @@ class CategorisationCreate(BaseModel):
 
 
 class CategorisationPublic(BaseModel):
-    id: UUID  # the change's id (its events' correlation id): what an undo names
+    id: UUID  # the change's id (its events' correlation id): undo it as a bulk change
     changed: int
     categorised_by: dict[CategorisedBy, int]
-
-
-class CategorisationUndonePublic(BaseModel):
-    id: UUID
-    undone: int
-    kept: list[UUID]  # changed since the categorisation: left as they are now
 
 
 @router.get("/categorisations/proposals", response_model=ProposalsPublic)
@@ -206,8 +200,8 @@ async def categorisation_proposals(
 @router.post("/categorisations", status_code=201, response_model=CategorisationPublic)
 async def categorise(body: CategorisationCreate, principal: CurrentPrincipal,
                      request: Request) -> CategorisationPublic:
-    """Give uncategorised transactions the chosen categories as one change (undo it with
-    `POST /categorisations/{id}/undo`); all or nothing. Each event says whether the category was the
+    """Give uncategorised transactions the chosen categories as one change (undo it as any bulk change:
+    `POST /transactions/bulk/{id}/undo`); all or nothing. Each event says whether the category was the
     proposal (`suggestion`, or `rule`) or another the person chose (`person`)."""
     principal.require_write()
     settings: ServiceSettings = request.app.state.settings
@@ -215,14 +209,3 @@ async def categorise(body: CategorisationCreate, principal: CurrentPrincipal,
         _db(request), settings, Context.of(principal),
         [bulk_categorising.Choice(c.transaction_id, c.category_id, c.expected_version) for c in body.items])
     return CategorisationPublic(id=applied.id, changed=applied.changed, categorised_by=applied.categorised_by)
-
-
-@router.post("/categorisations/{categorisation_id}/undo", response_model=CategorisationUndonePublic)
-async def undo_categorisation(categorisation_id: UUID, principal: CurrentPrincipal,
-                              request: Request) -> CategorisationUndonePublic:
-    """Undo a bulk categorisation: its transactions are uncategorised again, except those changed since,
-    which keep what they have now (named in `kept`)."""
-    principal.require_write()
-    settings: ServiceSettings = request.app.state.settings
-    undone = await bulk_categorising.undo(_db(request), settings, Context.of(principal), categorisation_id)
-    return CategorisationUndonePublic(id=undone.id, undone=undone.undone, kept=undone.kept)
