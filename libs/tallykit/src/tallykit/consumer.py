@@ -262,9 +262,19 @@ class _AssignmentLog(ConsumerRebalanceListener):  # type: ignore[misc]
         )
 
 
+class BrokerForgot(Exception):
+    """The partition's log ends before the offset to commit: the broker restarted (empty) since the
+    records were fetched."""
+
+
 async def _commit(
     client: AIOKafkaConsumer, tp: TopicPartition, offset: int, settings: ServiceSettings
 ) -> None:
+    # Committed into a restarted local broker, an offset of its forgotten log would make this group
+    # skip that many records of the new one, once the relays have published enough again to reach it.
+    # Not committed, the consumer starts over on the new log, and its inbox drops what it applied.
+    if (await client.end_offsets([tp])).get(tp, 0) < offset:
+        raise BrokerForgot(f"{tp.topic}/{tp.partition} ends before {offset}")
     try:
         # The client retries a commit the broker refuses as if the partition did not exist, for ever: the
         # local broker does that to a partition it wedged after a restart (tallykit.outbox). Reported,
