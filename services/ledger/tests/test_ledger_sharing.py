@@ -104,8 +104,8 @@ async def test_an_expense_shared_three_ways_and_a_settle_up(
     assert [m["display_name"] for m in view["members"]] == ["Ana", "Bea", "Cem"]
     assert {b["user_id"]: b["balance_minor"] for b in view["balances"]} == {
         str(owner): 60_00, str(bea): -30_00, str(cem): -30_00}
-    assert sorted((p["from_user_id"], p["amount_minor"]) for p in view["settle_up"]) == [
-        (str(bea), 30_00), (str(cem), 30_00)]
+    paying = {p["from_user_id"]: p["amount_minor"] for p in view["settle_up"]}
+    assert paying == {str(bea): 30_00, str(cem): 30_00}
 
     settled = await ledger.post("/settlements", headers=home.headers, json={
         "from_user_id": str(bea), "to_user_id": str(owner), "amount_minor": 30_00, "currency": "EUR",
@@ -195,6 +195,12 @@ async def test_bad_sharing_changes_nothing_and_another_household_sees_nothing(
     assert (await ledger.put(path, json=exactly, headers=home.headers)).status_code == 200
     assert (await ledger.get("/shared", headers=other.headers)).json()["expenses"] == []
     assert (await ledger.get(path, headers=other.headers)).status_code == 404
+    spending = {"user_id": str(home.owner_id), "month": "2025-03"}
+    assert (await ledger.get("/shared/spending", params=spending, headers=other.headers)).status_code == 404
+    for month in ("0000-01", "2025-13", "9999-12", "march"):
+        bad_month = await ledger.get("/shared/spending", params=spending | {"month": month},
+                                     headers=home.headers)
+        assert bad_month.status_code == 422, month
     assert (await ledger.delete(path, headers=other.headers)).status_code == 404
     mine = (await ledger.get("/shared", headers=home.viewer_headers)).json()
     assert {b["user_id"]: b["balance_minor"] for b in mine["balances"]} == {

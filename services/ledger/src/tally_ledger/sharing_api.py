@@ -219,11 +219,13 @@ async def shared(principal: CurrentPrincipal, request: Request,
 @router.get("/shared/spending", response_model=SpendingSharePublic)
 async def spending_share(
     principal: CurrentPrincipal, request: Request, user_id: UUID,
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    month: Annotated[str, Query(pattern=r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$")],
 ) -> SpendingSharePublic:
     """One member's share of the month's shared expenses, per category (what the expenses cost them,
-    whoever paid)."""
+    whoever paid). Someone who is not a member of the household is a 404."""
     async with db_of(request).read() as session:
+        if user_id not in await _members(session, principal):
+            raise NotFound(f"{user_id} is not a member of this household")
         expenses = await sharing_store.shared_expenses(session, principal.tenant_id, month=month)
     totals: dict[tuple[UUID | None, str], int] = {}
     for row in expenses:
