@@ -243,3 +243,23 @@ async def test_suggestions_for_an_entry_stay_in_their_household_and_bad_input_ge
                                    headers=home.headers)
         assert answer.status_code in (400, 422), (choices, answer.text)
     assert (await ledger.get(f"/imports/{batch_id}", headers=home.headers)).json()["status"] == "uploaded"
+
+
+async def test_a_quiet_household_has_its_last_few_corrections_learnt(
+    ledger: httpx.AsyncClient, trained_home: tuple[Any, str],
+) -> None:
+    home, account_id = trained_home
+    first = (await ledger.get("/transactions", params={"account_id": account_id, "limit": 1},
+                              headers=home.headers)).json()["items"][0]
+    uncategorised = await ledger.patch(f"/transactions/{first['id']}", headers=home.headers,
+                                       json={"category_id": None, "expected_version": first["version"]})
+    assert uncategorised.status_code == 200, uncategorised.text
+    trainer = _trainer(ledger)
+    # One change of the three that make a busy household due: not yet...
+    assert await trainer.run_once() == 0
+    assert (await ledger.get("/categoriser", headers=home.headers)).json()["changes_since_training"] == 1
+    # ...but once the household has been quiet for `categoriser_quiet_s`, it is.
+    quiet = categorising.Trainer(trainer.db, trainer.settings.model_copy(update={"categoriser_quiet_s": 0}))
+    assert await quiet.run_once() == 1
+    learnt = (await ledger.get("/categoriser", headers=home.headers)).json()
+    assert (learnt["version"], learnt["changes_since_training"]) == (2, 0)

@@ -168,10 +168,11 @@ class Stack:
             values |= {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.ports.smtp), "PUBLIC_URL": self.url}
         if name == "gateway":
             values |= {f"{s.upper()}_URL": self.service_url(s) for s in SERVICES}
-        if name == "ledger" and f"{prefix}CATEGORISER_INTERVAL_S" not in os.environ:
+        if name == "ledger":
             # A categoriser learns within seconds of a change, not a minute (someone trying it, a browser
             # test waiting for a suggestion); each look is one indexed query.
-            values["CATEGORISER_INTERVAL_S"] = "2"
+            values |= {k: v for k, v in (("CATEGORISER_INTERVAL_S", "2"), ("CATEGORISER_QUIET_S", "10"))
+                       if prefix + k not in os.environ}
         return {**os.environ, **{prefix + k: v for k, v in values.items()}}
 
     def _migrate(self) -> None:

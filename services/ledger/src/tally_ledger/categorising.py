@@ -8,13 +8,14 @@ changed by an amendment (a person's correction, a rule applied, an undo), a cate
 deleted or restored. One grouped query per 10,000 events; nothing on the path of a write.
 
 **Training.** A household is due when it has `categoriser_retrain_after` such changes since its last
-training (any change at all while it has no model yet, or only a payee history). A replica claims it
-with a lease (`training_since`, 15 minutes, `FOR UPDATE SKIP LOCKED`), reads its newest categorised
-transactions, trains outside any database transaction — in a `spawn` process pool, since training holds
-the interpreter lock for seconds (featurising is Python; a thread would stall every request of the
-replica meanwhile), whose process stops when no training came for `worker_pool_idle_s` — and stores
-the result with the next version. Changes that came in during training stay counted. A household erased
-meanwhile stores nothing (the update finds no row).
+training, any change at all while it has no model yet (or only a payee history), or any change once it
+made none for `categoriser_quiet_s` (its last corrections are learnt when it stops, not twenty later). A
+replica claims it with a lease (`training_since`, 15 minutes, `FOR UPDATE SKIP LOCKED`), reads its
+newest categorised transactions, trains outside any database transaction — in a `spawn` process pool,
+since training holds the interpreter lock for seconds (featurising is Python; a thread would stall every
+request of the replica meanwhile), whose process stops when no training came for `worker_pool_idle_s` —
+and stores the result with the next version. Changes that came in during training stay counted. A
+household erased meanwhile stores nothing (the update finds no row).
 
 **Suggesting.** A trained categoriser is cached per process with its version; a request reads the
 household's current version (one primary-key lookup) and loads the stored one only when it moved.
@@ -25,7 +26,7 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
@@ -40,6 +41,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    func,
     select,
     text,
     update,
@@ -282,7 +284,8 @@ class Trainer:
         c = categorisers.c
         due = (select(c.tenant_id).where(
             c.changes > 0,
-            (c.changes >= self.settings.categoriser_retrain_after) | c.method.is_distinct_from("model"),
+            (c.changes >= self.settings.categoriser_retrain_after) | c.method.is_distinct_from("model")
+            | (c.changed_at < func.now() - timedelta(seconds=self.settings.categoriser_quiet_s)),
             c.training_since.is_(None) | (c.training_since < text(_LEASE_OVER)))
             .order_by(c.changed_at).limit(1).with_for_update(skip_locked=True).scalar_subquery())
         async with self.db.transaction() as session:

@@ -32,6 +32,9 @@ class LedgerSettings(ServiceSettings):
     # it holds the interpreter lock for seconds at a time).
     categoriser_interval_s: float = 60.0
     categoriser_retrain_after: int = Field(default=20, ge=1)
+    # Fewer changes than that are learnt once the household has made none for this long: the last few
+    # corrections of a quiet household are not left out of its model until twenty more come.
+    categoriser_quiet_s: float = Field(default=120.0, ge=0)
     categoriser_max_examples: int = Field(default=100_000, ge=100, le=1_000_000)
     categoriser_processes: int = Field(default=1, ge=0, le=4)
     # How often a replica folds the changes of the search totals' sums into them (tally_ledger.totals):
