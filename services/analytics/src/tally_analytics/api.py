@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_analytics import exports, forecasting, reports, store
+from tally_analytics import exports, forecasting, opportunities, reports, store
 from tally_analytics.domain import (
     MONTH_PATTERN,
     PERIOD_PATTERN,
@@ -29,6 +29,7 @@ from tally_analytics.schemas import (
     MonthlyReportPublic,
     NetWorthPublic,
     RebuildPublic,
+    SavingsPublic,
     SummaryPublic,
     UnusualPublic,
 )
@@ -245,6 +246,24 @@ async def mark_expected(principal: CurrentPrincipal, request: Request, transacti
         categories = await store.category_map(session, principal.tenant_id)
         expected = await store.expected_keys(session, principal.tenant_id)
     return _unusual(row, categories, expected)
+
+
+@router.get("/savings", tags=["savings"])
+async def savings_opportunities(
+    principal: CurrentPrincipal, request: Request, month: MonthQuery = None, currency: CurrencyQuery = None
+) -> SavingsPublic:
+    """Where the household could save in a month (this month by default, so far): expense categories
+    running above their own 6-month median, subscriptions whose price rose, duplicate subscriptions, fees
+    and interest paid; each with its figures and the transactions search (`query`) behind it."""
+    async with db_of(request).read() as session:
+        ctx = await reports.context(session, principal.tenant_id, currency)
+        chosen = parse_period(month or ctx.today.isoformat()[:7])
+        found = await opportunities.opportunities(session, principal.tenant_id, ctx.currency, chosen.start)
+        history_from = await store.first_flow_day(session, principal.tenant_id, ctx.currency)
+    return SavingsPublic(
+        month=chosen.label, currency=ctx.currency, currencies=ctx.currencies, history_from=history_from,
+        opportunities=found,
+    )
 
 
 ExportReport = Literal["summary", "cash-flow", "net-worth"]

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from tally_analytics.api import router
 from tally_analytics.consumers import ledger_consumer
 from tally_analytics.forecasting import shared_forecaster
+from tally_analytics.opportunities import SavingsPublisher
 from tally_analytics.settings import AnalyticsSettings
 from tallykit.app import create_service_app
 from tallykit.service import ServiceDefinition
@@ -26,6 +27,7 @@ def create_app(
         title="Tally analytics",
         routers=[router],
         consumers=lambda db: [ledger_consumer(db, settings)],
+        workers=lambda db: [SavingsPublisher(db, settings).run],
         verifier=verifier,
         run_background=run_background,
         publishes=["analytics.events"],

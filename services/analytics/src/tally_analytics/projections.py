@@ -32,7 +32,11 @@ from tallykit.contracts.ledger import (
     EntryKind,
     PayeeMerged,
     RecurringCancelled,
+    RecurringProposalDismissed,
     RecurringScheduled,
+    RecurringSeriesFound,
+    RecurringSeriesPriceChanged,
+    RecurringSeriesStopped,
     TransactionAmended,
     TransactionDeleted,
     TransactionRecorded,
@@ -142,6 +146,10 @@ async def apply(session: AsyncSession, envelope: Envelope, payload: BaseModel) -
             )
         case RecurringCancelled():
             await store.save_schedule(session, tenant, envelope.stream_id, envelope.stream_version, None)
+        case RecurringSeriesFound() | RecurringSeriesPriceChanged() | RecurringSeriesStopped():
+            await save_series(session, tenant, envelope.stream_id, payload)
+        case RecurringProposalDismissed():
+            await store.save_series(session, tenant, envelope.stream_id, dismissed=True)
         case BudgetSet():
             # Forecasts judge monthly budgets of one category; group and other-period budgets are the
             # budget service's to track.
@@ -161,6 +169,40 @@ async def apply(session: AsyncSession, envelope: Envelope, payload: BaseModel) -
             await store.save_household(session, tenant, payload.base_currency, payload.time_zone)
         case _:
             raise TypeError(f"analytics does not apply {type(payload).__name__}")
+
+
+async def save_series(
+    session: AsyncSession,
+    tenant: UUID,
+    series_id: UUID,
+    payload: RecurringSeriesFound | RecurringSeriesPriceChanged | RecurringSeriesStopped,
+) -> None:
+    """What a series event says about the series, for savings opportunities (subscriptions that rose,
+    duplicates): its price and since when, its payments' dates, a stop."""
+    fields: dict[str, Any] = {
+        "name": payload.name,
+        "payee": payload.payee,
+        "kind": payload.kind.value,
+        "period": payload.period.value,
+        "currency": payload.currency,
+    }
+    match payload:
+        case RecurringSeriesFound():
+            since = payload.price_changed_on or payload.first_on
+            await store.save_series(
+                session, tenant, series_id, **fields, first_on=payload.first_on, paid_on=payload.last_on,
+                price=(payload.amount_minor, payload.previous_amount_minor, since),
+            )
+        case RecurringSeriesPriceChanged():
+            await store.save_series(
+                session, tenant, series_id, **fields, first_on=payload.changed_on, paid_on=payload.changed_on,
+                price=(payload.new_amount_minor, payload.old_amount_minor, payload.changed_on),
+            )
+        case RecurringSeriesStopped():
+            await store.save_series(
+                session, tenant, series_id, **fields, first_on=payload.last_on, paid_on=payload.last_on,
+                stopped_after=payload.last_on,
+            )
 
 
 async def _handle(session: AsyncSession, envelope: Envelope, payload: BaseModel) -> None:
@@ -366,6 +408,10 @@ LEDGER_HANDLERS: dict[str, Handler] = {
             "ledger.PayeeMerged",
             "ledger.RecurringScheduled",
             "ledger.RecurringCancelled",
+            "ledger.RecurringSeriesFound",
+            "ledger.RecurringSeriesPriceChanged",
+            "ledger.RecurringSeriesStopped",
+            "ledger.RecurringProposalDismissed",
         )
     },
 }

@@ -3,6 +3,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from tallykit.contracts.analytics import SavingsOpportunity
+
 
 class CurrencyTotalPublic(BaseModel):
     currency: str
@@ -198,3 +200,15 @@ class CategoryForecastsPublic(BaseModel):
     fallback_used: bool
     cached: bool
     categories: list[CategoryForecastPublic]
+
+
+class SavingsPublic(BaseModel):
+    """A month's savings opportunities in one currency (`tallykit.contracts.analytics.SavingsOpportunity`
+    for what each figure is). `history_from` is the household's first booked day in the currency: a
+    category is compared with its median only once six whole months lie between it and the month."""
+
+    month: str
+    currency: str
+    currencies: list[str]
+    history_from: date | None
+    opportunities: list[SavingsOpportunity]

@@ -183,6 +183,37 @@ expected_patterns = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# The recurring series the ledger found, merged from its events so that any order of them (a rebuild
+# applies the journal in event-id order) gives the same row: the price of the latest date wins, the
+# dates only grow, a dismissal stays.
+series = Table(
+    "series",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    _uuid("id", primary_key=True),
+    Column("name", String(100), nullable=True),
+    Column("payee", String(200), nullable=True),
+    Column("kind", String(10), nullable=True),
+    Column("period", String(10), nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("amount_minor", BigInteger, nullable=True),
+    Column("previous_minor", BigInteger, nullable=True),
+    Column("price_on", Date, nullable=True),
+    Column("first_on", Date, nullable=True),
+    Column("last_paid_on", Date, nullable=True),
+    Column("stopped_after", Date, nullable=True),
+    Column("dismissed", Boolean, nullable=False, server_default="false"),
+)
+
+# The months whose savings opportunities were published (once per household and month).
+savings_months = Table(
+    "savings_months",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
 forgotten_households = forgetting.forgotten_households_table(metadata)
 
 TENANT_TABLES = (
@@ -194,6 +225,7 @@ TENANT_TABLES = (
     payee_merges,
     schedules,
     budgets,
+    series,
 )
 
 
@@ -453,7 +485,7 @@ async def forget_tenant(session: AsyncSession, tenant_id: UUID, *, keep_journal:
     for table in TENANT_TABLES:
         await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
     if not keep_journal:
-        for table in (journal, households, unusual, expected_patterns):
+        for table in (journal, households, unusual, expected_patterns, savings_months):
             await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
 
 
@@ -764,3 +796,90 @@ async def drop_unusual(session: AsyncSession, tenant_id: UUID, transaction_id: U
     await session.execute(
         delete(unusual).where(unusual.c.tenant_id == tenant_id, unusual.c.transaction_id == transaction_id)
     )
+
+
+# --- recurring series and savings opportunities -------------------------------------------------------------
+
+
+async def save_series(
+    session: AsyncSession,
+    tenant_id: UUID,
+    series_id: UUID,
+    *,
+    price: tuple[int, int | None, date] | None = None,
+    paid_on: date | None = None,
+    stopped_after: date | None = None,
+    dismissed: bool = False,
+    **fields: Any,
+) -> None:
+    """Merge what one series event says: `fields` (name, payee, kind, period, currency, first_on) fill
+    what is not known yet, `price` (amount, previous amount, since) replaces an older price, `paid_on`
+    and `stopped_after` only move forward, a dismissal stays. Commutes, so event order does not matter."""
+    amount, previous, since = price if price is not None else (None, None, None)
+    new = insert(series).values(
+        tenant_id=tenant_id, id=series_id, amount_minor=amount, previous_minor=previous, price_on=since,
+        last_paid_on=paid_on, stopped_after=stopped_after, dismissed=dismissed, **fields,
+    )
+    x = new.excluded
+    newer_price = (x.price_on.is_not(None)) & (series.c.price_on.is_(None) | (x.price_on > series.c.price_on))
+    set_: dict[str, Any] = {
+        c: func.coalesce(series.c[c], x[c]) for c in ("name", "payee", "kind", "period", "currency")
+    }
+    set_ |= {
+        "first_on": func.least(series.c.first_on, x.first_on),
+        "last_paid_on": func.greatest(series.c.last_paid_on, x.last_paid_on),
+        "stopped_after": func.greatest(series.c.stopped_after, x.stopped_after),
+        "dismissed": series.c.dismissed | x.dismissed,
+        **{
+            c: case((newer_price, x[c]), else_=series.c[c])
+            for c in ("amount_minor", "previous_minor", "price_on")
+        },
+    }
+    await session.execute(
+        new.on_conflict_do_update(index_elements=[series.c.tenant_id, series.c.id], set_=set_)
+    )
+
+
+async def series_rows(session: AsyncSession, tenant_id: UUID) -> list[dict[str, Any]]:
+    """The household's series that some event described (a dismissal alone describes nothing)."""
+    rows = await session.execute(
+        select(series).where(series.c.tenant_id == tenant_id, series.c.amount_minor.is_not(None))
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def first_flow_day(session: AsyncSession, tenant_id: UUID, currency: str) -> date | None:
+    """The household's first day with income or spending in the currency."""
+    value: date | None = await session.scalar(
+        select(func.min(flows.c.day)).where(
+            flows.c.tenant_id == tenant_id,
+            flows.c.currency == currency,
+            (flows.c.income_minor != 0) | (flows.c.expense_minor != 0),
+        )
+    )
+    return value
+
+
+async def households_with_zones(session: AsyncSession) -> list[tuple[UUID, str | None]]:
+    rows = await session.execute(select(households.c.tenant_id, households.c.time_zone))
+    return [(t, z) for t, z in rows]
+
+
+async def published_savings_months(session: AsyncSession, months: Iterable[str]) -> set[tuple[UUID, str]]:
+    rows = await session.execute(
+        select(savings_months.c.tenant_id, savings_months.c.month).where(
+            savings_months.c.month.in_(list(months))
+        )
+    )
+    return {(t, m) for t, m in rows}
+
+
+async def claim_savings_month(session: AsyncSession, tenant_id: UUID, month: str, now: datetime) -> bool:
+    """True for the one caller (of any replica) that is to publish the household's month."""
+    won = await session.execute(
+        insert(savings_months)
+        .values(tenant_id=tenant_id, month=month, published_at=now)
+        .on_conflict_do_nothing()
+        .returning(savings_months.c.month)
+    )
+    return won.first() is not None

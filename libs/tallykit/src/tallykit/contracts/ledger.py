@@ -453,7 +453,7 @@ class SeriesPeriod(StrEnum):
     yearly = "yearly"
 
 
-@registry.event("ledger.RecurringSeriesFound", consumers=("notifier",))
+@registry.event("ledger.RecurringSeriesFound", consumers=("notifier", "analytics"))
 class RecurringSeriesFound(EventPayload):
     """A recurring payment (a subscription, a bill) or income no schedule stands for was found in the
     household's transactions: a proposal to make it a schedule. When its price changed on the way,
@@ -474,7 +474,7 @@ class RecurringSeriesFound(EventPayload):
     price_changed_on: date | None = None
 
 
-@registry.event("ledger.RecurringSeriesPriceChanged", consumers=("notifier",))
+@registry.event("ledger.RecurringSeriesPriceChanged", consumers=("notifier", "analytics"))
 class RecurringSeriesPriceChanged(EventPayload):
     """A series found before is paid at a new price from `changed_on` (its first payment at it)."""
 
@@ -489,7 +489,7 @@ class RecurringSeriesPriceChanged(EventPayload):
     changed_on: date
 
 
-@registry.event("ledger.RecurringSeriesStopped", consumers=("notifier",))
+@registry.event("ledger.RecurringSeriesStopped", consumers=("notifier", "analytics"))
 class RecurringSeriesStopped(EventPayload):
     """A series found before missed `missed` expected payments since its last one, `last_on`."""
 
@@ -504,7 +504,7 @@ class RecurringSeriesStopped(EventPayload):
     missed: int = Field(ge=2)
 
 
-@registry.event("ledger.RecurringProposalDismissed")
+@registry.event("ledger.RecurringProposalDismissed", consumers=("analytics",))
 class RecurringProposalDismissed(EventPayload):
     """The household does not want the series as a schedule; it is not proposed or told of again."""
 
