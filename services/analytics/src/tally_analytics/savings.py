@@ -2,8 +2,9 @@
 
 - **Above the median.** An expense category whose spending this month (net of refunds) is at least
   `MIN_RISE` (20 %) and `MIN_EXCESS_MINOR` (10.00) above the median of its own 6 months before. Judged
-  only when the household's history covers those 6 months (a month without spending in the category
-  counts as 0 then); a household with less history is not told its categories run high.
+  only when the household's history covers those 6 months (its first booking in the first of them or
+  before; a month without spending in the category counts as 0 then); a household with less history is
+  not told its categories run high.
 - **Subscriptions that rose.** A recurring payment the ledger found (`ledger.RecurringSeries*`) whose price
   rose in the 12 months up to the month's end, still paid: old price → new price, a year at the new
   price and what the rise costs a year.
@@ -126,7 +127,7 @@ def _above_median(
     history_from: date | None,
 ) -> list[SavingsOpportunity]:
     window = [add_months(first, -n) for n in range(MEDIAN_MONTHS, 0, -1)]
-    if history_from is None or history_from > window[0]:
+    if history_from is None or history_from.replace(day=1) > window[0]:
         return []  # fewer than six months of history: no median of its own yet
     found: list[tuple[int, SavingsOpportunity]] = []
     for category_id, months in spent.items():

@@ -53,6 +53,7 @@ def build_consumer(db: Database, settings: NotifierSettings) -> EventConsumer:
         "auth.MemberLeft": handlers.member_left,
         "auth.ProfileUpdated": handlers.profile_updated,
         "auth.UserDeleted": handlers.user_deleted,
+        "analytics.SavingsOpportunitiesFound": handlers.record_savings,
     }
     table |= {name: with_settings(handlers.household_alert) for name in HOUSEHOLD_ALERTS}
     table |= {name: with_settings(handlers.security_alert) for name in SECURITY_EVENTS}

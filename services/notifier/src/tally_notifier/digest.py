@@ -1,7 +1,8 @@
 """The weekly and the monthly digest.
 
 Built only from what the notifier itself received (its `rollup`: spending per budgeted category from
-budget alerts, upcoming bills, unusual transactions) and its own feed — it reads no other service's
+budget alerts, upcoming bills, unusual transactions, the month's savings opportunities from analytics) and
+its own feed — it reads no other service's
 data. Sent at `digest_hour` in each person's time zone: on Mondays for the week before, on the 1st for
 the month before. Exactly once per person and period, across replicas and restarts: the scheduler first
 inserts (tenant, user, kind, period) into `digests`, whose primary key lets only one insert win, and the
@@ -16,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID, uuid5
 
 from sqlalchemy import select
@@ -75,15 +77,64 @@ def _months(first: date, last: date) -> set[str]:
     return months
 
 
+def savings_section(
+    found: Mapping[str, Any] | None, locale: str | None, public_url: str
+) -> DigestSection | None:
+    """The month's savings opportunities (`analytics.SavingsOpportunitiesFound` as the rollup keeps it),
+    each with its figures and a link to its transactions; None when analytics has not told them (yet)."""
+    if found is None:
+        return None
+
+    def w(key: str, **fields: object) -> str:
+        return wording.words(locale, key, **fields)
+
+    rows: list[tuple[str, str]] = []
+    links: list[str | None] = []
+    for o in found.get("opportunities", []):
+        cur = o["currency"]
+
+        def money(amount: int, cur: str = cur) -> str:
+            return wording.money(int(amount), cur, locale)
+
+        percent = w("savings_percent", percent=wording.number(int(o.get("change_percent") or 0), locale))
+        if o["kind"] == "above_median":
+            label = w("savings_above_median", name=o["name"], months=o["baseline_months"])
+            value = w("savings_above_median_figures", amount=money(o["amount_minor"]),
+                      median=money(o["baseline_minor"]), percent=percent)
+        elif o["kind"] == "price_rise":
+            label = w("savings_price_rise", name=o["name"],
+                      day=wording.short_day(date.fromisoformat(o["changed_on"]), locale, year=True))
+            value = w("savings_price_rise_figures", old=money(o["baseline_minor"]),
+                      new=money(o["amount_minor"]), every=w(f"every_{o['period']}"),
+                      yearly=money(o["yearly_minor"]), extra=money(o["extra_yearly_minor"]))
+        elif o["kind"] == "duplicate":
+            label = w("savings_duplicate", count=len(o["series"]), name=o["name"])
+            each = ", ".join(f"{s['name']} {money(s['amount_minor'])} {w('every_' + s['period'])}"
+                             for s in o["series"])
+            value = w("savings_duplicate_figures", each=each, yearly=money(o["yearly_minor"]))
+        elif o["kind"] == "fees":
+            label = w("savings_fees", name=o["name"])
+            value = w("savings_fees_figures", amount=money(o["amount_minor"]),
+                      yearly=money(o["yearly_minor"]))
+        else:
+            continue  # a kind this notifier does not know yet
+        rows.append((label, value))
+        links.append(f"{public_url.rstrip('/')}/#/transactions?q={quote(o['query'], safe='')}"
+                     if public_url and o.get("query") else None)
+    return DigestSection(w("digest_savings"), rows, w("digest_no_savings"), links, w("savings_link"))
+
+
 def build_digest(
     period: Period,
     rollup: Sequence[Mapping[str, Any]],
     alerts: Sequence[str],
     today: date,
     locale: str | None = None,
+    public_url: str = "",
 ) -> Digest:
     """The digest's content from the rollup rows (`kind`, `day`, `data`) and the titles of the period's
-    alerts (already in the person's language: they are their feed's titles), in `locale`'s language."""
+    alerts (already in the person's language: they are their feed's titles), in `locale`'s language. A
+    monthly digest lists the month's savings opportunities too, linked to the app at `public_url`."""
     months = _months(period.first, period.last)
     spending = [r["data"] for r in rollup if r["kind"] == "budget" and r["data"].get("period") in months]
     totals: dict[str, int] = defaultdict(int)
@@ -154,6 +205,10 @@ def build_digest(
             w("digest_no_alerts"),
         ),
     ]
+    if period.kind is NotificationType.digest_monthly:
+        savings = next((r["data"] for r in rollup if r["kind"] == "savings" and r["key"] == period.key), None)
+        if (section := savings_section(savings, locale, public_url)) is not None:
+            sections.append(section)
     return Digest(
         kind=period.kind,
         title=w(f"digest_title_{word}", span=span),
@@ -236,7 +291,8 @@ class DigestScheduler:
             .order_by(store.notifications.c.created_at)
         )
         digest = build_digest(
-            period, rollup, [t for (t,) in titles.all()], now.astimezone(tz).date(), person["locale"]
+            period, rollup, [t for (t,) in titles.all()], now.astimezone(tz).date(), person["locale"],
+            self.settings.public_url,
         )
         household = await store.household_name(session, tenant_id) or UNNAMED_HOUSEHOLD
         the_keys = await keys.load(session, self.settings)

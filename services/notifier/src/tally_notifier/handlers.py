@@ -12,7 +12,7 @@ The fan-out for one event and one person, per channel:
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 from uuid import UUID, uuid5
@@ -50,7 +50,7 @@ from tally_notifier.settings import NotifierSettings
 from tally_notifier.templates import RenderedEmail, render_account_email, render_invitation, render_message
 from tally_notifier.wording import words
 from tallykit.contracts import registry
-from tallykit.contracts.analytics import UnusualSpendingDetected
+from tallykit.contracts.analytics import SavingsOpportunitiesFound, UnusualSpendingDetected
 from tallykit.contracts.auth import (
     EmailVerificationRequested,
     LoginSucceeded,
@@ -385,6 +385,25 @@ async def _roll_up(session: AsyncSession, envelope: Envelope, message: Message) 
     await session.execute(
         pg_insert(store.rollup)
         .values(tenant_id=envelope.tenant_id, kind=kind, key=key[:200], day=day, data=data)
+        .on_conflict_do_update(
+            index_elements=[store.rollup.c.tenant_id, store.rollup.c.kind, store.rollup.c.key],
+            set_={"day": day, "data": data},
+        )
+    )
+
+
+async def record_savings(
+    session: AsyncSession, envelope: Envelope, payload: SavingsOpportunitiesFound
+) -> None:
+    """A month's savings opportunities, kept for that month's digest (told nowhere else: the dashboard
+    shows them live)."""
+    if await _forgotten(session, envelope.tenant_id):
+        return
+    data = payload.model_dump(mode="json")
+    day = date.fromisoformat(f"{payload.month}-01")
+    await session.execute(
+        pg_insert(store.rollup)
+        .values(tenant_id=envelope.tenant_id, kind="savings", key=payload.month, day=day, data=data)
         .on_conflict_do_update(
             index_elements=[store.rollup.c.tenant_id, store.rollup.c.kind, store.rollup.c.key],
             set_={"day": day, "data": data},

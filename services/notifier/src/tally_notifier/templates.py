@@ -179,6 +179,9 @@ class DigestSection:
     heading: str
     rows: Sequence[tuple[str, str]]
     empty: str = "Nothing to report."
+    # Per row, where it leads in the app (an absolute URL) or None; empty: no row leads anywhere.
+    links: Sequence[str | None] = ()
+    link_label: str = ""
 
 
 @dataclass(frozen=True)

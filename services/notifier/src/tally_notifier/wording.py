@@ -190,6 +190,18 @@ EN: Mapping[str, str] = {
     "digest_alerts_monthly": "Alerts this month",
     "digest_unusual": "Unusual transactions",
     "digest_no_alerts": "No alerts.",
+    "digest_savings": "Savings opportunities",
+    "digest_no_savings": "None found this month.",
+    "savings_above_median": "{name}: above its {months}-month median",
+    "savings_above_median_figures": "{amount} against {median} ({percent})",
+    "savings_price_rise": "{name} costs more since {day}",
+    "savings_price_rise_figures": "{old} → {new} {every}: {yearly} a year, {extra} more",
+    "savings_duplicate": "{count} subscriptions to {name}",
+    "savings_duplicate_figures": "{each}: {yearly} a year together",
+    "savings_fees": "{name}: fees and interest paid",
+    "savings_fees_figures": "{amount} this month, {yearly} in 12 months",
+    "savings_percent": "+{percent}%",
+    "savings_link": "Show the transactions",
 }
 
 DE: Mapping[str, str] = {
@@ -359,6 +371,18 @@ DE: Mapping[str, str] = {
     "digest_alerts_monthly": "Hinweise dieses Monats",
     "digest_unusual": "Ungewöhnliche Buchungen",
     "digest_no_alerts": "Keine Hinweise.",
+    "digest_savings": "Sparmöglichkeiten",
+    "digest_no_savings": "Diesen Monat keine gefunden.",
+    "savings_above_median": "{name}: über dem Median der {months} Monate davor",
+    "savings_above_median_figures": "{amount} gegenüber {median} ({percent})",
+    "savings_price_rise": "{name} kostet seit {day} mehr",
+    "savings_price_rise_figures": "{old} → {new} {every}: {yearly} im Jahr, {extra} mehr",
+    "savings_duplicate": "{count} Abos bei {name}",
+    "savings_duplicate_figures": "{each}: zusammen {yearly} im Jahr",
+    "savings_fees": "{name}: Gebühren und Zinsen",
+    "savings_fees_figures": "{amount} diesen Monat, {yearly} in 12 Monaten",
+    "savings_percent": "+{percent} %",
+    "savings_link": "Buchungen ansehen",
 }
 
 TABLES: Mapping[str, Mapping[str, str]] = {"en": EN, "de": DE}
