@@ -48,7 +48,7 @@ def test_entry_suggestion_and_bulk_categorisation(stack: Stack, chromium: Any, s
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     sign_up(page, stack.url, "kim-categorise@example.com", "Kim")
-    expect(page.get_by_role("heading", name="Your money")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Hello, Kim")).to_be_visible(timeout=30_000)
     settle(page)
     # The default categories come from the ledger's reaction to the new household.
     categories = eventually(lambda: {c["name"]: c["id"] for c in _api(

@@ -217,7 +217,11 @@ export function entryPanel(ctx) {
   renderWaiting();
   return {
     element,
-    sync,
+    /** The household's accounts and categories arrived (or changed): what was typed meanwhile is asked about. */
+    sync() {
+      sync();
+      suggest();
+    },
     async load() {
       try {
         ({ items: history } = await api(`/ledger/transactions?limit=${HISTORY}`));
