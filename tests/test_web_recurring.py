@@ -1,7 +1,8 @@
 """Recurring payments found in the history, in a real Chromium against the real stack at phone size: a
 household's monthly subscription whose price rose and a monthly income show up on the recurring screen
 once the ledger's worker has looked at them (with the price change), the screen passes axe, one is made
-a schedule with one click and the other dismissed."""
+a schedule with one click and the other dismissed; the dashboard's savings opportunities show the price
+rise (analytics learnt the series from the ledger's events) and lead to its payments."""
 
 import re
 from datetime import UTC, date, datetime
@@ -76,4 +77,22 @@ def test_found_subscriptions_accepted_and_dismissed(stack: Stack, chromium: Any,
     [schedule] = _api(page, "GET", "/ledger/recurring")["items"]
     assert [schedule[f] for f in ("name", "amount_minor", "cadence", "day_of_month", "is_bill")] == [
         "STREAMFLIX.COM", 1599, "monthly", 12, True]
+
+    # Savings opportunities: the rise, with its figures, and a link to the subscription's payments.
+    month = f"{today:%Y-%m}"
+    eventually(lambda: [o["kind"] for o in _api(page, "GET", f"/analytics/savings?month={month}")
+                        ["opportunities"]] == ["price_rise"], "the rise among the savings opportunities",
+               timeout=60)
+    open_settled(page, "/dashboard")
+    savings = page.get_by_role("region", name="Savings opportunities")
+    rise = savings.get_by_role("link", name=re.compile(
+        r"^STREAMFLIX\.COM: .*15\.99.* instead of .*12\.99.* a month since .+, "
+        r".*191\.88.* a year \(.*36\.00.* more\)$"))
+    expect(rise).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    savings.scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "dashboard-savings-phone.png", full_page=True)
+    rise.click()
+    expect(page.get_by_role("searchbox")).to_have_value('payee:"STREAMFLIX.COM" type:expense')
+    expect(page.get_by_text("STREAMFLIX.COM").first).to_be_visible()
     assert errors == []

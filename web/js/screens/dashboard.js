@@ -1,6 +1,7 @@
 // #/dashboard — the household at a glance: this month's income, spending and savings rate; income against
 // expenses over the last six months; the balance forecast with its band (30 or 90 days); each budget's
-// spending so far and where it is heading; recent unusual spending (mark one as expected to silence it).
+// spending so far and where it is heading; this month's savings opportunities (each opens the transactions
+// behind it); recent unusual spending (mark one as expected to silence it).
 // Every chart has its figures as a table too (panels/report.js).
 
 import { api } from "../api.js";
@@ -27,6 +28,27 @@ function percent(rate) {
     : `${formatNumber(rate * 100, { minimumFractionDigits: 1, maximumFractionDigits: 1, useGrouping: false })} %`;
 }
 
+/** What a savings opportunity is about, with the figures behind it (see analytics' GET /savings). */
+export function savingsText(o) {
+  const money = (amount) => formatMoney(amount, o.currency);
+  const every = (period) => t(`dashboard.savingsEvery.${period}`);
+  const percent = `+${formatNumber(o.change_percent ?? 0)} %`;
+  if (o.kind === "above_median") {
+    return t("dashboard.savingsAboveMedian", { name: o.name, amount: money(o.amount_minor), percent,
+      median: money(o.baseline_minor), months: o.baseline_months });
+  }
+  if (o.kind === "price_rise") {
+    return t("dashboard.savingsPriceRise", { name: o.name, new: money(o.amount_minor), old: money(o.baseline_minor),
+      every: every(o.period), date: formatDate(o.changed_on), yearly: money(o.yearly_minor),
+      extra: money(o.extra_yearly_minor) });
+  }
+  if (o.kind === "duplicate") {
+    const each = o.series.map((s) => `${s.name} ${money(s.amount_minor)} ${every(s.period)}`).join(", ");
+    return t("dashboard.savingsDuplicate", { count: o.series.length, name: o.name, each, yearly: money(o.yearly_minor) });
+  }
+  return t("dashboard.savingsFees", { name: o.name, amount: money(o.amount_minor), yearly: money(o.yearly_minor) });
+}
+
 /** A card with a heading; `name` makes its id (the same in every language). */
 function section(name, title, ...children) {
   const id = `dash-${name}`;
@@ -43,6 +65,7 @@ export async function renderDashboard(container) {
   const forecastBody = h("div", { class: "stack" });
   const budgets = h("div", { class: "stack" });
   const unusual = h("div", { class: "stack" });
+  const savings = h("div", { class: "stack" });
   const horizon = h("select", { "aria-label": t("dashboard.horizon") },
     h("option", { value: "30" }, t("dashboard.days", { count: 30 })), h("option", { value: "90" }, t("dashboard.days", { count: 90 })));
   container.append(heading, status.element,
@@ -50,6 +73,7 @@ export async function renderDashboard(container) {
     section("income-and-expenses", t("dashboard.incomeAndExpenses"), flow),
     section("balance-forecast", t("dashboard.forecast"), h("div", { class: "row" }, horizon), forecastBody),
     section("budgets", t("dashboard.budgets"), budgets),
+    section("savings", t("dashboard.savings"), savings),
     section("unusual-spending", t("dashboard.unusual"), unusual));
 
   function keep(figure) {
@@ -140,6 +164,16 @@ export async function renderDashboard(container) {
     })));
   }
 
+  async function loadSavings() {
+    const body = await api(`/analytics/savings?month=${month}`);
+    if (!body.opportunities.length) {
+      replace(savings, h("p", { class: "empty", text: t("dashboard.noSavings") }));
+      return;
+    }
+    replace(savings, h("ul", { class: "savings" }, body.opportunities.map((o) =>
+      h("li", {}, h("a", { href: `#/transactions?q=${encodeURIComponent(o.query)}` }, savingsText(o))))));
+  }
+
   async function loadUnusual() {
     const items = await api("/analytics/unusual?limit=5");
     if (!items.length) {
@@ -175,6 +209,6 @@ export async function renderDashboard(container) {
   }
 
   horizon.addEventListener("change", () => guarded(loadForecast));
-  await Promise.all([loadTotals, loadFlow, loadForecast, loadBudgets, loadUnusual].map(guarded));
+  await Promise.all([loadTotals, loadFlow, loadForecast, loadBudgets, loadSavings, loadUnusual].map(guarded));
   return () => charts.forEach((c) => c.destroy());
 }
