@@ -16,9 +16,16 @@ once per key when the transaction's events have all been applied, instead of onc
 Every record's position (its outbox id, in a header) is recorded per source and household in the same
 transaction, also for the events no handler here wants, so a request waiting to read its own writes
 (tallykit.positions) learns when this service has caught up.
+
+A member with nothing to do watches the group's progress (`StallWatch`): when a partition of its topics
+has records the group has not committed and no commit moved there for `kafka_stalled_after_s`, nobody is
+reading it — a member that died without leaving still holds it, or the broker restarted and forgot the
+group while its members kept their old assignment — and this member leaves and joins again, which
+makes the group assign every partition anew.
 """
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any
 
@@ -126,9 +133,16 @@ class EventConsumer:
         await client.start()
         await producer.start()
         log.info("consumer_started", group=self.group_id, topics=self.topics)
+        watch = StallWatch(self.settings.kafka_stalled_after_s)
         try:
             while not stop.is_set():
                 batch = await client.getmany(timeout_ms=300)
+                if not batch and await watch.stalled(client, self.topics):
+                    log.warning("consumer_group_stalled_rejoining", group=self.group_id,
+                                partitions=watch.describe())
+                    return
+                if batch:
+                    watch.busy()
                 for tp, records in batch.items():
                     if not await self.handle_together(records):
                         for record in records:
@@ -242,6 +256,59 @@ class EventConsumer:
         async with self.db.transaction() as session:
             await positions.record_applied(session, [self.position_of(record)])
         CONSUMER_EVENTS.labels(self.group_id, "dead_lettered").inc()
+
+
+class StallWatch:
+    """Whether the group stopped reading some partition of its topics while this member is idle: the
+    partition has records past the group's committed offset, and that offset has not moved in
+    `after_s` (looked at every `after_s / 3` while idle; being busy starts the wait over)."""
+
+    def __init__(self, after_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.after_s, self.clock = after_s, clock
+        self.since = clock()  # idle since
+        self.looked_at = self.since
+        self.seen: dict[TopicPartition, tuple[int, float]] = {}  # committed offset, since when unmoved
+        self.stuck: list[TopicPartition] = []
+
+    def busy(self) -> None:
+        self.since = self.clock()
+        self.seen.clear()
+
+    async def stalled(self, client: AIOKafkaConsumer, topics: Sequence[str]) -> bool:
+        now = self.clock()
+        if now - self.looked_at < self.after_s / 3:
+            return False
+        self.looked_at = now
+        partitions = [TopicPartition(topic, p) for topic in topics
+                      for p in sorted(client.partitions_for_topic(topic) or ())]
+        try:
+            ends = await client.end_offsets(partitions)
+            offsets = await asyncio.gather(*(client.committed(tp) for tp in partitions))
+            committed = dict(zip(partitions, offsets, strict=True))
+        except KafkaError:
+            return False  # the broker is away: the client reconnects; look again later
+        return self.judge(now, ends, committed)
+
+    def judge(self, now: float, ends: Mapping[TopicPartition, int],
+              committed: Mapping[TopicPartition, int | None]) -> bool:
+        """Record what was looked at; True when a partition behind has been unmoved (and this member
+        idle) for `after_s`."""
+        stuck = []
+        for tp, end in ends.items():
+            offset = committed.get(tp) or 0
+            if offset >= end:
+                self.seen.pop(tp, None)
+                continue
+            before = self.seen.get(tp)
+            unmoved_since = before[1] if before and before[0] == offset else now
+            self.seen[tp] = (offset, unmoved_since)
+            if now - max(unmoved_since, self.since) >= self.after_s:
+                stuck.append(tp)
+        self.stuck = stuck
+        return bool(stuck)
+
+    def describe(self) -> list[str]:
+        return sorted(f"{tp.topic}/{tp.partition}" for tp in self.stuck)
 
 
 class _AssignmentLog(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -35,6 +35,11 @@ class ServiceSettings(BaseSettings):
     # the local stack sets it and restarts its broker when the file appears (tallystack.stack).
     kafka_wedged_after_s: float = 5.0
     kafka_wedge_report_file: Path | None = None
+    # A consumer with nothing to do while a partition of its topics has records its group has not
+    # committed, and no commit moved there for this long, leaves the group and joins again: a member
+    # that died without leaving (kill -9) or lost its place when the broker restarted holds partitions
+    # nobody reads (tallykit.consumer). Longer than the group's session timeout (10 s).
+    kafka_stalled_after_s: float = 30.0
     kafka_topic_partitions: int = 6
     kafka_replication_factor: int = 1
     # Lets tests (and several stacks on one broker) keep their topics apart.
