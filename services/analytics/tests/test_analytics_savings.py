@@ -74,7 +74,7 @@ def test_refunds_merges_and_empty_months_count() -> None:
 
 
 def test_under_six_months_of_history_no_median_but_fees_and_subscriptions() -> None:
-    rows = spending(GROCERIES, [10_000] * 5, 50_000) + [(MONTH, BANK, 0, 1_250)]
+    rows = [*spending(GROCERIES, [10_000] * 5, 50_000), (MONTH, BANK, 0, 1_250)]
     rose = series("STREAMFLIX.COM", 1_599, previous_minor=1_299, price_on=date(2026, 1, 12))
     found = find(rows, history_from=months_before(5)[0], found=[rose])
     assert [o.kind for o in found] == [SavingsKind.price_rise, SavingsKind.fees]
@@ -106,7 +106,8 @@ def test_subscriptions_that_rose() -> None:
         ("Insurance", 36_000, 30_000, 20, 36_000, 6_000),
         ("STREAMFLIX.COM", 1_599, 1_299, 23, 19_188, 3_600),
     ]
-    assert found[1].period is SeriesPeriod.monthly and found[1].changed_on == date(2026, 1, 12)
+    assert found[1].period is SeriesPeriod.monthly
+    assert found[1].changed_on == date(2026, 1, 12)
     assert found[1].query == 'payee:"STREAMFLIX.COM" type:expense'
 
 

@@ -34,7 +34,9 @@ def spend(category: UUID, amount: int, day: date, payee: str = "Shop") -> Transa
                                currency="EUR", category_id=category, payee=payee, booked_on=day)
 
 
-def found(name: str, amount: int, previous: int | None = None, changed: date | None = None) -> RecurringSeriesFound:
+def found(
+    name: str, amount: int, previous: int | None = None, changed: date | None = None
+) -> RecurringSeriesFound:
     return RecurringSeriesFound(
         name=name, payee=name, account_id=ACCOUNT, kind=TransactionKind.expense, period=SeriesPeriod.monthly,
         amount_minor=amount, currency="EUR", occurrences=6, first_on=date(2025, 8, 3),

@@ -35,8 +35,10 @@ OPPORTUNITIES = (
     SavingsOpportunity(
         kind=SavingsKind.duplicate, name="Netflix", currency="EUR", amount_minor=25_176, yearly_minor=25_176,
         series=(
-            SavingsSeries(name="Netflix", amount_minor=1_299, period=SeriesPeriod.monthly, yearly_minor=15_588),
-            SavingsSeries(name="NETFLIX.COM", amount_minor=799, period=SeriesPeriod.monthly, yearly_minor=9_588),
+            SavingsSeries(name="Netflix", amount_minor=1_299, period=SeriesPeriod.monthly,
+                          yearly_minor=15_588),
+            SavingsSeries(name="NETFLIX.COM", amount_minor=799, period=SeriesPeriod.monthly,
+                          yearly_minor=9_588),
         ),
         query='payee:"Netflix" payee:"NETFLIX.COM" type:expense',
     ),
