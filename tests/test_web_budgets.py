@@ -1,6 +1,6 @@
 """Budgets and savings goals in a real Chromium against the real stack, on a 360 px phone: create a
 budget with rollover, spend, read the overview's bars, change the amount from this period on; create a
-goal, add a contribution, see its progress and chart."""
+goal, add a contribution, see its progress and chart; a goal paying off a loan to zero."""
 
 import re
 from pathlib import Path
@@ -100,6 +100,45 @@ def test_budgets_and_goals_on_a_phone(stack: Stack, chromium: Any, screenshots: 
         page.screenshot(path=str(screenshots / "goal-phone.png"), full_page=True)
         page.goto(f"{stack.url}/#/goals")
         expect(page.get_by_label("Bike: 25% saved")).to_be_visible()
+
+        # Paying off a debt: a loan owing 3,000 to zero. Its target is what it owes; a payment of 600
+        # into it pays a fifth off, and the chart shows what is still owed.
+        page.goto(f"{stack.url}/#/")
+        open_loan = page.get_by_role("form", name="Open an account")
+        open_loan.get_by_label("Name").fill("Car loan")
+        open_loan.get_by_label("Kind").select_option(label="Loan")
+        open_loan.get_by_label("Currency").fill("EUR")
+        open_loan.get_by_label("Opening balance").fill("-3000.00")
+        open_loan.get_by_role("button", name="Open account").click()
+        expect(page.get_by_text("Car loan", exact=True)).to_be_visible()
+        page.goto(f"{stack.url}/#/goals")
+        new_goal = page.get_by_role("form", name="New goal")
+        new_goal.get_by_label("Kind of goal").select_option(label="Paying off debt")
+        expect(new_goal.get_by_label(re.compile(r"^Target \("))).to_be_hidden()  # the debt is the target
+        debt = new_goal.get_by_label("Debt to pay off")
+        expect(debt.locator("option", has_text="Car loan (owes")).to_have_count(1, timeout=15_000)
+        assert debt.locator("option", has_text="Everyday").count() == 0  # not a debt
+        debt.select_option(index=1)
+        new_goal.get_by_label("Name").fill("Car loan")
+        new_goal.get_by_role("button", name="Create goal").click()
+        expect(page.get_by_role("heading", name="Car loan", exact=True)).to_be_visible(timeout=15_000)
+        expect(page.get_by_label("Car loan: 0% paid off")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"follows the debt on Car loan"))).to_be_visible()
+        goal_url = page.url
+        page.goto(f"{stack.url}/#/")
+        entry = page.get_by_role("form", name="Add expense or income")
+        entry.get_by_label("Income", exact=True).check()
+        entry.get_by_label("Amount").fill("600.00")
+        entry.get_by_label("Account", exact=True).select_option(label="Car loan (EUR)")
+        entry.get_by_role("button", name="Add").click()
+        expect(entry.get_by_text(re.compile(r"Added income of"))).to_be_visible()
+        page.goto(goal_url)
+        expect(page.get_by_label("Car loan: 20% paid off")).to_be_visible(timeout=15_000)
+        expect(page.get_by_text(re.compile(r"still owed"))).to_be_visible()
+        expect(page.locator("figcaption", has_text="Car loan: owed over time")).to_be_visible()
+        page.wait_for_function("document.querySelector('figure.chart canvas')?.width > 0")
+        _no_sideways_scroll(page)
+        page.screenshot(path=str(screenshots / "goal-debt-phone.png"), full_page=True)
         assert errors == []
     finally:
         context.close()

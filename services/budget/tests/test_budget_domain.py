@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from uuid import uuid4
 
 import pytest
@@ -22,6 +22,7 @@ from tally_budget.domain import (
     trend_percent,
 )
 from tally_budget.periods import Period, PeriodKind, PeriodSpec, period_containing
+from tallykit.contracts.budget import GoalReached
 
 
 @pytest.mark.parametrize(
@@ -258,3 +259,58 @@ def test_goal_progress() -> None:
     assert goals.progress(5, 100, start, None, date(2025, 3, 1)).status is goals.GoalStatus.no_date
     late = goals.progress(100, 1_000, start, date(2025, 2, 1), date(2025, 3, 1))
     assert (late.status, late.needed_per_month_minor) == (goals.GoalStatus.behind, 900)
+
+
+def test_a_debt_goal_counts_what_was_paid_off() -> None:
+    # A card owing 3,000.00 when the goal was set: the target is that debt, progress what was paid since.
+    start, target = date(2025, 1, 1), date(2025, 12, 31)
+    assert (goals.owed(-300_000), goals.owed(0), goals.owed(5_000)) == (300_000, 0, 0)
+    assert goals.paid_off(300_000, -300_000) == 0
+    paid = goals.paid_off(300_000, -180_000)  # 1,800.00 still owed
+    assert paid == 120_000
+    halfway = goals.progress(paid, 300_000, start, target, date(2025, 6, 30))
+    # The debt left (180,000) over July..December; 40 % paid against about half the year gone: behind.
+    assert (halfway.percent, halfway.needed_per_month_minor) == (40, 30_000)
+    assert halfway.status is goals.GoalStatus.behind
+    ahead = goals.progress(goals.paid_off(300_000, -120_000), 300_000, start, target, date(2025, 6, 30))
+    assert (ahead.status, ahead.needed_per_month_minor) == (goals.GoalStatus.on_track, 20_000)
+    done = goals.progress(goals.paid_off(300_000, 0), 300_000, start, target, date(2025, 6, 30))
+    assert (done.status, done.percent, done.needed_per_month_minor) == (goals.GoalStatus.reached, 100, 0)
+    # More spent on the card than paid back: progress below nothing, the whole debt and more still needed.
+    worse = goals.progress(goals.paid_off(300_000, -330_000), 300_000, start, target, date(2025, 6, 30))
+    assert (worse.percent, worse.needed_per_month_minor, worse.status) == (0, 55_000, goals.GoalStatus.behind)
+
+
+def test_a_goal_projects_its_recent_pace() -> None:
+    today = date(2025, 6, 30)
+    # A loan owing 12,000.00 on 1 Jan: paid off 1,000.00 on the first of each month, 6,000.00 so far.
+    moves = {date(2025, m, 1): 100_000 for m in range(1, 7)}
+    opening = goals.paid_off(1_200_000, -1_200_000)  # the debt at the start: nothing paid off yet
+    result = goals.projection(opening, moves, 1_200_000, min(moves), today)
+    assert result is not None
+    # The last 91 days (31 Mar..30 Jun) hold three payments: 300,000 in 91 days, 100,274 a month, and the
+    # 600,000 left at that pace takes ceil(600,000 * 91 / 300,000) = 182 days.
+    assert result.pace_per_month_minor == 300_000 * 365 // (12 * 91)
+    assert result.projected_date == today + timedelta(days=182)
+    # Fewer than four weeks of history: no pace to project from (a goal saved by hand set 10 days ago).
+    assert goals.projection(0, {today: 5_000}, 100_000, today - timedelta(days=10), today) is None
+    assert goals.projection(0, {}, 100_000, None, today) is None
+    # Going backwards or standing still never gets there; reached is not projected.
+    back = goals.projection(50_000, {date(2025, 6, 1): -10_000}, 100_000, date(2025, 1, 1), today)
+    assert back == goals.Projection(-(10_000 * 365 // (12 * 91)), None)
+    reached = goals.projection(100_000, {date(2025, 6, 1): 1}, 100_000, date(2025, 1, 1), today)
+    assert reached == goals.Projection(0, None)
+    # A pace so slow the target lies beyond a hundred years: not at this pace.
+    crawl = goals.projection(0, {date(2025, 6, 1): 1}, 10_000_000, date(2025, 1, 1), today)
+    assert crawl == goals.Projection(0, None)
+    # The window starts at the first day anything could move when that is later than 91 days ago.
+    recent = goals.projection(0, {date(2025, 6, 15): 30_000}, 60_000, date(2025, 5, 31), today)
+    assert recent == goals.Projection(30_000 * 365 // (12 * 30), today + timedelta(days=30))
+
+
+def test_goal_events_of_before_debt_goals_read_as_savings() -> None:
+    old = {"goal_id": str(uuid4()), "name": "Bike", "target_minor": 500, "saved_minor": 0, "currency": "EUR"}
+    assert GoalReached.model_validate(old).kind == "savings"
+    assert GoalReached.model_validate({**old, "kind": "debt"}).kind == "debt"
+    with pytest.raises(ValueError, match="kind"):
+        GoalReached.model_validate({**old, "kind": "mortgage"})

@@ -192,6 +192,18 @@ def test_each_message_in_german_and_english_unchanged() -> None:
     assert behind.title == "Sparziel im Rückstand: Trip"
     assert ("Nötig pro Monat", "€ 360,00") in behind.facts  # Austrian money format
     assert goal_message(GOAL_BEHIND).title == "Goal behind: Trip"
+    loan = GOAL_BEHIND.model_copy(update={"kind": "debt", "name": "Car loan"})
+    assert goal_message(loan).title == "Paying off Car loan is behind"
+    assert goal_message(loan).body == (
+        "500.00 EUR of Car loan's 3000.00 EUR is paid off; "
+        "about 360.00 EUR a month would pay it off by its date."
+    )
+    assert goal_message(loan, "de").facts[:2] == (("Abbezahlt", "500,00 €"), ("Schuld", "3.000,00 €"))
+    paid = goal_message(GOAL_REACHED.model_copy(update={"kind": "debt"}), "de")
+    assert (paid.title, paid.body) == (
+        "Schuld abbezahlt: Bike",
+        "Du hast Bike abbezahlt: die ganzen 800,00 €, die beim Anlegen des Ziels offen waren.",
+    )
 
     bill = bill_message(BILL, "de")
     assert bill.title == "Rent ist in 3 Tagen fällig"

@@ -1,5 +1,6 @@
-// #/goal?id=… — one savings goal: progress, the amount needed each month, a chart of what was saved over
-// time against the target (with its table), contributions by hand (or the account it follows), changes.
+// #/goal?id=… — one goal: progress, the amount needed each month, where the recent pace leads, a chart of
+// what was saved over time against the target (or, paying off a debt, of what is still owed going to zero)
+// with its table, contributions by hand (or the account it follows), changes.
 
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
@@ -19,13 +20,18 @@ export async function renderGoal(container, { navigate }) {
   const money = h("div", { class: "stack" });
   const editor = h("div", { class: "stack" });
   const figures = [];
+  const chartHeading = h("h2", { id: "goal-chart", text: t("goal.chart") });
+  const moneyHeading = h("h2", { id: "goal-money", text: t("goal.contributions") });
   container.append(heading, h("p", {}, h("a", { href: "#/goals", text: t("goal.all") })), status.element,
     h("section", { class: "card stack", "aria-label": t("goal.progress") }, summary),
-    h("section", { class: "card stack", "aria-labelledby": "goal-chart" }, h("h2", { id: "goal-chart", text: t("goal.chart") }), chart),
-    h("section", { class: "card stack", "aria-labelledby": "goal-money" }, h("h2", { id: "goal-money", text: t("goal.contributions") }), money),
+    h("section", { class: "card stack", "aria-labelledby": "goal-chart" }, chartHeading, chart),
+    h("section", { class: "card stack", "aria-labelledby": "goal-money" }, moneyHeading, money),
     h("section", { class: "card stack", "aria-labelledby": "goal-edit" }, h("h2", { id: "goal-edit", text: t("goal.change") }), editor));
 
   function contributions(g) {
+    if (g.kind === "debt") {
+      return [h("p", { text: g.account_name ? t("goal.paysOff", { account: g.account_name }) : t("goal.paysOffItsAccount") })];
+    }
     if (g.account_id) {
       return [h("p", { text: g.account_name ? t("goal.follows", { account: g.account_name }) : t("goal.followsItsAccount") })];
     }
@@ -59,15 +65,20 @@ export async function renderGoal(container, { navigate }) {
       value: toDecimalString(g.target_minor, minorDigits(g.currency)) });
     const date = h("input", { type: "date", value: g.target_date ?? "" });
     const formStatus = statusLine();
+    // A debt goal's target is the debt it started with: only its name and date change.
+    const debt = g.kind === "debt";
     const form = h("form", { class: "stack", "aria-label": t("goal.changeTitle") },
-      h("div", { class: "row" }, field(t("goal.name"), name), field(t("goal.target", { currency: g.currency }), target),
-        field(t("goal.targetDate"), date)),
+      h("div", { class: "row" }, field(t("goal.name"), name),
+        debt ? null : field(t("goal.target", { currency: g.currency }), target), field(t("goal.targetDate"), date)),
       h("button", { type: "submit", class: "primary" }, t("goal.save")), formStatus.element);
     onSubmit(form, formStatus, async () => {
-      const parsed = parseAmount(target.value, minorDigits(g.currency));
-      if (!parsed.ok) return formStatus.error(t("goal.targetError", { error: parsed.error }));
-      await api(`/budget/goals/${encodeURIComponent(id)}`, { method: "PATCH",
-        body: { name: name.value.trim(), target_minor: parsed.minor, target_date: date.value || null } });
+      const body = { name: name.value.trim(), target_date: date.value || null };
+      if (!debt) {
+        const parsed = parseAmount(target.value, minorDigits(g.currency));
+        if (!parsed.ok) return formStatus.error(t("goal.targetError", { error: parsed.error }));
+        body.target_minor = parsed.minor;
+      }
+      await api(`/budget/goals/${encodeURIComponent(id)}`, { method: "PATCH", body });
       await load();
       return undefined;
     });
@@ -97,18 +108,27 @@ export async function renderGoal(container, { navigate }) {
     figures.forEach((f) => f.destroy());
     figures.length = 0;
     const labels = g.history.map((p) => formatDate(p.day));
+    const fmt = (minor) => formatMoney(minor, g.currency);
+    // Paying off a debt, the chart shows what is still owed (the target less what was paid off) going to
+    // zero; saving up, what was saved rising to the target.
+    const debt = g.kind === "debt";
+    chartHeading.textContent = debt ? t("goal.debtChart") : t("goal.chart");
+    moneyHeading.textContent = debt ? t("goal.payments") : t("goal.contributions");
+    const values = g.history.map((p) => (debt ? g.target_minor - p.saved_minor : p.saved_minor));
+    const line = debt ? t("goal.owed") : t("goal.saved");
     const figure = chartFigure({
-      title: t("goal.chartTitle", { name: g.name }),
-      summary: t("goal.chartSummary", {
-        saved: formatMoney(g.saved_minor, g.currency), target: formatMoney(g.target_minor, g.currency) }),
-      table: { columns: [t("goal.day"), t("goal.saved")], rows: g.history.map((p, i) => [labels[i], formatMoney(p.saved_minor, g.currency)]) },
+      title: t(debt ? "goal.debtChartTitle" : "goal.chartTitle", { name: g.name }),
+      summary: debt
+        ? t("goal.debtChartSummary", { owed: fmt(g.owed_minor ?? 0), target: fmt(g.target_minor) })
+        : t("goal.chartSummary", { saved: fmt(g.saved_minor), target: fmt(g.target_minor) }),
+      table: { columns: [t("goal.day"), line], rows: values.map((v, i) => [labels[i], fmt(v)]) },
       build: (Chart, canvas) => new Chart(canvas, {
         type: "line",
         data: { labels, datasets: [
-          { label: t("goal.saved"), data: g.history.map((p) => major(p.saved_minor, g.currency)), borderColor: CHART_COLORS.line,
+          { label: line, data: values.map((v) => major(v, g.currency)), borderColor: CHART_COLORS.line,
             stepped: true, fill: false },
-          { label: t("goal.targetLine"), data: g.history.map(() => major(g.target_minor, g.currency)), borderColor: CHART_COLORS.income,
-            borderDash: [6, 4], pointRadius: 0 },
+          { label: debt ? t("goal.paidOffLine") : t("goal.targetLine"), data: values.map(() => (debt ? 0 : major(g.target_minor, g.currency))),
+            borderColor: CHART_COLORS.income, borderDash: [6, 4], pointRadius: 0 },
         ] },
         options: baseOptions(),
       }),

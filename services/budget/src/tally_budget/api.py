@@ -307,10 +307,12 @@ async def list_alerts(
 
 
 async def _goal_public(session: AsyncSession, goal: store.Goal, today: date) -> GoalPublic:
-    saved = await handlers.saved(session, goal, today)
+    opening, moves = await handlers.saved_by_day(session, goal)
+    saved = opening + sum(v for d, v in moves.items() if d <= today)
     progress = goals.progress(saved, goal.target_minor, goal.start_date, goal.target_date, today)
+    projection = goals.projection(opening, moves, goal.target_minor, handlers.pace_since(goal, moves), today)
     account = await store.get_account(session, goal.tenant_id, goal.account_id) if goal.account_id else None
-    return GoalPublic.of(goal, progress, account.name if account else None)
+    return GoalPublic.of(goal, progress, projection, account.name if account else None)
 
 
 async def _goal_detail(session: AsyncSession, tenant_id: UUID, goal_id: UUID) -> GoalDetail:
@@ -346,9 +348,11 @@ async def list_goals(principal: CurrentPrincipal, request: Request) -> GoalsPubl
 @router.post("/goals", status_code=201)
 async def create_goal(body: GoalCreate, principal: CurrentPrincipal, request: Request) -> GoalDetail:
     """A savings goal: a target amount (and date), saved by manual contributions or followed on an
-    account's balance."""
+    account's balance; or a debt goal: a loan or credit-card account's balance (owed) paid off to zero
+    (by a date), its target what the account owes now."""
     command = handlers.SetGoal(
         name=body.name,
+        kind=body.kind,
         target_minor=body.target_minor,
         currency=body.currency,
         target_date=body.target_date,

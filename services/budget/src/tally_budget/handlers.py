@@ -358,17 +358,21 @@ async def ledger_changed(
 @dataclass(frozen=True)
 class SetGoal:
     name: str
-    target_minor: int
+    target_minor: int | None  # None for a debt goal: its target is what its account owes now
     currency: str | None = None
     target_date: date | None = None
     account_id: UUID | None = None
+    kind: goals.GoalKind = goals.GoalKind.savings
 
 
 async def saved_by_day(session: AsyncSession, goal: store.Goal) -> tuple[int, dict[date, int]]:
-    """What was there before the goal's movements (an account's opening balance), and the movements."""
+    """What was there before the goal's movements (an account's opening balance), and the movements. For a
+    debt goal, what was paid off: the starting debt plus the balance (goals.paid_off)."""
     if goal.account_id is not None:
         account = await store.get_account(session, goal.tenant_id, goal.account_id)
         opening = account.opening_balance_minor if account else 0
+        if goal.kind == goals.GoalKind.debt:
+            opening = goals.paid_off(goal.target_minor, opening)
         return opening, await store.account_balance_by_day(
             session, goal.tenant_id, goal.account_id, goal.currency
         )
@@ -376,6 +380,14 @@ async def saved_by_day(session: AsyncSession, goal: store.Goal) -> tuple[int, di
     for c in await store.contributions(session, goal.id):
         moves[c.day] = moves.get(c.day, 0) + c.amount_minor
     return 0, moves
+
+
+def pace_since(goal: store.Goal, moves: dict[date, int]) -> date | None:
+    """The first day the goal's amount could move: an account's first movement (its history before the
+    goal counts for the pace), or the day a goal saved by hand was set."""
+    if goal.account_id is not None:
+        return min(moves, default=None)
+    return goal.start_date
 
 
 async def saved(session: AsyncSession, goal: store.Goal, today: date) -> int:
@@ -397,6 +409,7 @@ async def evaluate_goal(
         "saved_minor": amount,
         "currency": goal.currency,
         "target_date": goal.target_date,
+        "kind": goal.kind,
     }
     payloads: list[EventPayload] = []
     month = domain.month_of(today)
@@ -426,15 +439,33 @@ async def evaluate_goal(
 
 
 async def _check_goal_account(
-    session: AsyncSession, tenant_id: UUID, account_id: UUID, currency: str
-) -> None:
+    session: AsyncSession, tenant_id: UUID, account_id: UUID, currency: str | None
+) -> store.Account:
     account = await store.get_account(session, tenant_id, account_id)
     if account is None:
         raise NotFound("no such account", account_id=str(account_id))
-    if account.currency != currency:
+    if currency is not None and account.currency != currency:
         raise InvalidInput(
             "the goal and its account must be in the same currency", account_id=str(account_id)
         )
+    return account
+
+
+async def _starting_debt(session: AsyncSession, tenant_id: UUID, account: store.Account, today: date) -> int:
+    """What a loan or credit-card account owes today: a debt goal's target. An account of another kind is
+    refused; one whose kind the budget service never learnt (opened before it kept kinds) is taken as a
+    debt while it owes something."""
+    if account.kind is not None and account.kind not in goals.DEBT_ACCOUNT_KINDS:
+        raise InvalidInput(
+            "a debt goal follows a loan or credit-card account", account_id=str(account.id), kind=account.kind
+        )
+    moves = await store.account_balance_by_day(session, tenant_id, account.id, account.currency)
+    owed = goals.owed(account.opening_balance_minor + sum(v for d, v in moves.items() if d <= today))
+    if owed == 0:
+        raise InvalidInput(
+            "this account owes nothing: there is no debt to pay off", account_id=str(account.id)
+        )
+    return owed
 
 
 async def create_goal(
@@ -443,23 +474,36 @@ async def create_goal(
     principal.require_write()
     async with db.transaction() as session:
         household = await store.get_household(session, principal.tenant_id)
-        currency = command.currency or household.base_currency
-        if currency is None:
-            raise InvalidInput("say which currency the goal is in (the household has none set yet)")
         today = domain.today_in(household.time_zone)
         if command.target_date is not None and command.target_date < today:
             raise InvalidInput("the target date has passed")
-        if command.account_id is not None:
-            await _check_goal_account(session, principal.tenant_id, command.account_id, currency)
+        target = command.target_minor
+        if command.kind is goals.GoalKind.debt:
+            if command.account_id is None:
+                raise InvalidInput("a debt goal follows a loan or credit-card account: say which")
+            account = await _check_goal_account(
+                session, principal.tenant_id, command.account_id, command.currency
+            )
+            currency: str | None = account.currency
+            target = await _starting_debt(session, principal.tenant_id, account, today)
+        else:
+            currency = command.currency or household.base_currency
+            if currency is None:
+                raise InvalidInput("say which currency the goal is in (the household has none set yet)")
+            if command.account_id is not None:
+                await _check_goal_account(session, principal.tenant_id, command.account_id, currency)
+        if target is None:
+            raise InvalidInput("say how much the goal is for")
         goal_id = await store.insert_goal(
             session,
             principal.tenant_id,
             name=command.name,
-            target_minor=command.target_minor,
+            target_minor=target,
             currency=currency,
             target_date=command.target_date,
             account_id=command.account_id,
             start_date=today,
+            kind=command.kind.value,
         )
         await _recheck_goal(session, settings, principal, goal_id, today)
         return goal_id
@@ -475,7 +519,15 @@ async def change_goal(
             raise NotFound("no such goal", goal_id=str(goal_id))
         today = await _today(session, principal.tenant_id)
         account_id = changes.get("account_id", goal.account_id)
-        if isinstance(account_id, UUID):
+        if goal.kind == goals.GoalKind.debt:
+            if "target_minor" in changes:
+                raise InvalidInput("a debt goal's target is the debt it started with: it cannot be changed")
+            if not isinstance(account_id, UUID):
+                raise InvalidInput("a debt goal follows a loan or credit-card account: it cannot be removed")
+            if account_id != goal.account_id:  # another debt: its target is what that one owes now
+                account = await _check_goal_account(session, principal.tenant_id, account_id, goal.currency)
+                changes["target_minor"] = await _starting_debt(session, principal.tenant_id, account, today)
+        elif isinstance(account_id, UUID):
             await _check_goal_account(session, principal.tenant_id, account_id, goal.currency)
         target_date = changes.get("target_date", goal.target_date)
         if isinstance(target_date, date) and target_date < today and target_date != goal.target_date:

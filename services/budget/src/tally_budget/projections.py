@@ -91,6 +91,7 @@ async def account_opened(session: AsyncSession, envelope: Envelope, payload: Acc
         payload.name,
         payload.currency,
         payload.opening_balance_minor,
+        payload.kind.value,
     )
 
 

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from tally_budget import domain
 from tally_budget.figures import Figures
-from tally_budget.goals import GoalStatus, Progress
+from tally_budget.goals import GoalKind, GoalStatus, Progress, Projection
 from tally_budget.periods import MAX_START_DAY, PeriodKind
 from tally_budget.store import Goal
 from tallykit.money import CurrencyCode, MinorUnits
@@ -211,10 +211,27 @@ class GoalCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    target_minor: MinorUnits = Field(gt=0)
+    kind: GoalKind = Field(
+        default=GoalKind.savings,
+        description="savings: reach a target amount; debt: pay off a loan or credit-card account to zero",
+    )
+    target_minor: MinorUnits | None = Field(
+        default=None, gt=0, description="a savings goal's target; a debt goal's is what its account owes now"
+    )
     currency: CurrencyCode | None = None
     target_date: date | None = None
     account_id: UUID | None = Field(default=None, description="follow this account's balance")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.kind is GoalKind.savings and self.target_minor is None:
+            raise ValueError("a savings goal needs a target amount")
+        if self.kind is GoalKind.debt:
+            if self.target_minor is not None:
+                raise ValueError("a debt goal's target is what its account owes: leave target_minor out")
+            if self.account_id is None:
+                raise ValueError("a debt goal follows a loan or credit-card account: give its account_id")
+        return self
 
 
 class GoalChange(BaseModel):
@@ -264,23 +281,33 @@ class GoalPoint(BaseModel):
 class GoalPublic(BaseModel):
     id: UUID
     name: str
-    target_minor: int
+    kind: GoalKind
+    target_minor: int = Field(description="a debt goal's: what its account owed when the goal was set")
     currency: str
     target_date: date | None
     account_id: UUID | None
     account_name: str | None
     start_date: date
-    saved_minor: int
+    saved_minor: int = Field(description="a debt goal's: what was paid off since")
+    owed_minor: int | None = Field(description="a debt goal's: what its account still owes")
     percent: int
     needed_per_month_minor: int
     expected_minor: int | None
     status: GoalStatus
+    pace_per_month_minor: int | None = Field(
+        description="progress per month over about the last three months; none with less than four weeks"
+    )
+    projected_date: date | None = Field(description="when the target is reached at that pace; none: not")
 
     @classmethod
-    def of(cls, goal: Goal, progress: Progress, account_name: str | None) -> "GoalPublic":
+    def of(
+        cls, goal: Goal, progress: Progress, projection: Projection | None, account_name: str | None
+    ) -> "GoalPublic":
+        debt = goal.kind == GoalKind.debt
         return cls(
             id=goal.id,
             name=goal.name,
+            kind=GoalKind(goal.kind),
             target_minor=goal.target_minor,
             currency=goal.currency,
             target_date=goal.target_date,
@@ -288,10 +315,13 @@ class GoalPublic(BaseModel):
             account_name=account_name,
             start_date=goal.start_date,
             saved_minor=progress.saved_minor,
+            owed_minor=max(goal.target_minor - progress.saved_minor, 0) if debt else None,
             percent=progress.percent,
             needed_per_month_minor=progress.needed_per_month_minor,
             expected_minor=progress.expected_minor,
             status=progress.status,
+            pace_per_month_minor=projection.pace_per_month_minor if projection else None,
+            projected_date=projection.projected_date if projection else None,
         )
 
 

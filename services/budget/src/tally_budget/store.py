@@ -4,7 +4,8 @@ Read models from the ledger (rebuildable from its events):
 - `categories`, `category_merges`: names, groups and kinds of each tenant's categories; merges resolved
   when reading (domain.members), so a merge moves spending whenever it arrives.
 - `flows`: outflow and inflow per (tenant, category, day, currency): any period is a sum of days.
-- `accounts`, `account_flows`: opening balances and signed movements per day, for goals linked to an account.
+- `accounts`, `account_flows`: opening balances (and kinds) and signed movements per day, for goals linked to
+  an account.
 From auth: `households` (base currency, time zone, first day of the week).
 
 Owned here:
@@ -94,6 +95,7 @@ accounts = Table(
     Column("name", String(100), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("opening_balance_minor", BigInteger, nullable=False),
+    Column("kind", String(20)),  # the ledger's AccountKind; none for accounts seen before migration 0008
 )
 
 account_flows = Table(
@@ -203,6 +205,7 @@ goals = Table(
     Column("version", Integer, nullable=False),
     Column("reached", Boolean, nullable=False, server_default="false"),
     Column("behind_month", String(7)),
+    Column("kind", String(10), nullable=False, server_default="savings"),  # goals.GoalKind
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -471,9 +474,15 @@ async def income(
 
 
 async def save_account(
-    session: AsyncSession, tenant_id: UUID, account_id: UUID, name: str, currency: str, opening: int
+    session: AsyncSession,
+    tenant_id: UUID,
+    account_id: UUID,
+    name: str,
+    currency: str,
+    opening: int,
+    kind: str | None = None,
 ) -> None:
-    values = {"name": name, "currency": currency, "opening_balance_minor": opening}
+    values = {"name": name, "currency": currency, "opening_balance_minor": opening, "kind": kind}
     statement = insert(accounts).values(tenant_id=tenant_id, id=account_id, **values)
     await session.execute(
         statement.on_conflict_do_update(index_elements=[accounts.c.tenant_id, accounts.c.id], set_=values)
@@ -494,11 +503,12 @@ class Account:
     name: str
     currency: str
     opening_balance_minor: int
+    kind: str | None = None
 
 
 async def get_account(session: AsyncSession, tenant_id: UUID, account_id: UUID) -> Account | None:
     query = select(
-        accounts.c.id, accounts.c.name, accounts.c.currency, accounts.c.opening_balance_minor
+        accounts.c.id, accounts.c.name, accounts.c.currency, accounts.c.opening_balance_minor, accounts.c.kind
     ).where(accounts.c.tenant_id == tenant_id, accounts.c.id == account_id)
     row = (await session.execute(query)).first()
     return Account(*row) if row else None
@@ -903,6 +913,7 @@ class Goal:
     version: int
     reached: bool
     behind_month: str | None
+    kind: str = "savings"  # goals.GoalKind
 
 
 _GOAL_COLUMNS = (
@@ -917,6 +928,7 @@ _GOAL_COLUMNS = (
     goals.c.version,
     goals.c.reached,
     goals.c.behind_month,
+    goals.c.kind,
 )
 
 

@@ -349,14 +349,20 @@ def goal_message(p: GoalReached | GoalBehind, locale: str | None = None) -> Mess
         return wording.words(locale, key, **fields)
 
     saved, target = _money(p.saved_minor, p.currency, locale), _money(p.target_minor, p.currency, locale)
-    facts: list[tuple[str, str]] = [(w("fact_saved"), saved), (w("fact_target"), target)]
+    debt = p.kind == "debt"  # saved is what was paid off, the target the debt when the goal was set
+    facts: list[tuple[str, str]] = [
+        (w("fact_paid_off" if debt else "fact_saved"), saved),
+        (w("fact_debt" if debt else "fact_target"), target),
+    ]
     if p.target_date:
         facts.append((w("fact_by"), day_label(p.target_date, locale)))
     if isinstance(p, GoalReached):
         return Message(
             type=NotificationType.goal_reached,
-            title=w("goal_reached_title", name=p.name),
-            body=w("goal_reached_body", saved=saved, name=p.name, target=target),
+            title=w("debt_paid_title" if debt else "goal_reached_title", name=p.name),
+            body=w(
+                "debt_paid_body" if debt else "goal_reached_body", saved=saved, name=p.name, target=target
+            ),
             facts=tuple(facts),
             link_path="/#/goals",
             link_label=w("link_goals"),
@@ -365,8 +371,14 @@ def goal_message(p: GoalReached | GoalBehind, locale: str | None = None) -> Mess
     facts.append((w("fact_needed"), needed))
     return Message(
         type=NotificationType.goal_behind,
-        title=w("goal_behind_title", name=p.name),
-        body=w("goal_behind_body", name=p.name, saved=saved, target=target, needed=needed),
+        title=w("debt_behind_title" if debt else "goal_behind_title", name=p.name),
+        body=w(
+            "debt_behind_body" if debt else "goal_behind_body",
+            name=p.name,
+            saved=saved,
+            target=target,
+            needed=needed,
+        ),
         facts=tuple(facts),
         link_path="/#/goals",
         link_label=w("link_goals"),

@@ -62,6 +62,15 @@ EN: Mapping[str, str] = {
         "{name} has {saved} of {target}; about {needed} a month would bring it back on track."
     ),
     "link_goals": "See your goals",
+    # debt goals: saved is what was paid off, target the debt when the goal was set
+    "fact_paid_off": "Paid off",
+    "fact_debt": "Debt",
+    "debt_paid_title": "Debt paid off: {name}",
+    "debt_paid_body": "You paid off {name}: all {target} it owed when you set the goal.",
+    "debt_behind_title": "Paying off {name} is behind",
+    "debt_behind_body": (
+        "{saved} of {name}'s {target} is paid off; about {needed} a month would pay it off by its date."
+    ),
     # bills and recurring transactions
     "today": "today",
     "tomorrow": "tomorrow",
@@ -243,6 +252,17 @@ DE: Mapping[str, str] = {
         "{name} steht bei {saved} von {target}; mit etwa {needed} im Monat ist es wieder im Plan."
     ),
     "link_goals": "Sparziele ansehen",
+    "fact_paid_off": "Abbezahlt",
+    "fact_debt": "Schuld",
+    "debt_paid_title": "Schuld abbezahlt: {name}",
+    "debt_paid_body": (
+        "Du hast {name} abbezahlt: die ganzen {target}, die beim Anlegen des Ziels offen waren."
+    ),
+    "debt_behind_title": "Tilgung im Rückstand: {name}",
+    "debt_behind_body": (
+        "Von {target} für {name} sind {saved} abbezahlt; mit etwa {needed} im Monat ist es bis zum Termin "
+        "abbezahlt."
+    ),
     "today": "heute",
     "tomorrow": "morgen",
     "in_days": "in {days} Tagen",

@@ -85,15 +85,19 @@ class _GoalStatus(EventPayload):
     saved_minor: MinorUnits
     currency: CurrencyCode
     target_date: date | None = None
+    # Optional addition (older events lack it: a savings goal). A debt goal follows a loan or credit-card
+    # account to zero: `target_minor` is what it owed when the goal was set, `saved_minor` what was paid off.
+    kind: str = Field(default="savings", pattern=r"^(savings|debt)$")
 
 
 @registry.event("budget.GoalReached", consumers=("notifier",))
 class GoalReached(_GoalStatus):
-    """A savings goal reached its target (once per goal, until it drops below and reaches it again)."""
+    """A goal reached its target: saved it, or paid off the debt (once per goal, until it drops below and
+    reaches it again)."""
 
 
 @registry.event("budget.GoalBehind", consumers=("notifier",))
 class GoalBehind(_GoalStatus):
-    """A savings goal fell behind the pace needed to reach its target by its date (once per month)."""
+    """A goal fell behind the pace needed to reach its target by its date (once per month)."""
 
     needed_per_month_minor: MinorUnits
