@@ -1,6 +1,7 @@
 """The dashboard and the reports screen in a real Chromium against the real stack, on a 360 px phone:
-charts drawn (Chart.js from /vendor under the strict CSP) with their data tables, the period picker,
-drill-down from a report line to the transactions it counted, and a CSV export."""
+charts drawn (Chart.js from /vendor under the strict CSP) with their data tables, the donuts of category
+shares (plain SVG) whose slices lead to a category's transactions, the period picker, drill-down from a
+report line to the transactions it counted, and a CSV export."""
 
 import re
 from datetime import date
@@ -56,6 +57,16 @@ def test_dashboard_reports_drill_down_and_export(
         ).to_be_visible(timeout=60_000)
         expect(page.get_by_role("img", name="Balance forecast", exact=False)).to_be_visible(timeout=60_000)
         expect(page.locator("li.budget progress").first).to_be_visible(timeout=30_000)
+        # This month's category shares: rent (paid on the 1st) is one of them, its slice and its legend
+        # entry lead to the month's rent.
+        shares = page.locator("figure.donut", has_text="This month's category shares")
+        expect(shares).to_be_visible(timeout=30_000)
+        rent = shares.locator(".donut-legend").get_by_role("link", name=re.compile(r"^Rent: "))
+        month = today.isoformat()[:7]
+        expect(rent).to_have_attribute("href", re.compile(rf'after%3A{month}-01.*category%3A%22Rent%22'))
+        slices = shares.locator("svg a")
+        hrefs = [slices.nth(i).get_attribute("href") for i in range(slices.count())]
+        assert rent.get_attribute("href") in hrefs, hrefs
         page.screenshot(path=str(screenshots / "analytics-dashboard-360.png"), full_page=True)
 
         last = date.fromordinal(today.replace(day=1).toordinal() - 1).isoformat()[:7]
@@ -72,6 +83,26 @@ def test_dashboard_reports_drill_down_and_export(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the reports page is {width} px wide"
         page.screenshot(path=str(screenshots / "analytics-reports-360.png"), full_page=True)
+        # Beside the bars, the shares: as many slices as categories spent on (up to 6 and "others"), the
+        # largest first: rent, whose slice opens the month's rent.
+        donut = page.locator("figure.donut", has_text="Category shares")
+        expect(donut).to_be_visible()
+        expect(donut.locator("figcaption")).to_contain_text("Rent is the largest share of spending")
+        count = table.locator("tbody tr").count()
+        expect(donut.locator("svg path")).to_have_count(min(count, 7))
+        first = donut.locator("svg a").first
+        legend = donut.locator(".donut-legend a").first
+        expect(legend).to_have_text(re.compile(r"^Rent: .*1,100\.00.*%\)$"))
+        assert first.get_attribute("href") == legend.get_attribute("href")
+        first.dispatch_event("click")
+        expect(page.get_by_role("searchbox")).to_have_value(
+            re.compile(f'^after:{last}-01 before:.* category:"Rent"$')
+        )
+        expect(page.get_by_text("Hausverwaltung Müller").first).to_be_visible(timeout=15_000)
+        page.go_back()
+        expect(page.get_by_role("img", name="Spending by category", exact=False)).to_be_visible(
+            timeout=30_000
+        )
 
         with page.expect_download() as download:
             page.get_by_role("button", name="Export CSV").click()

@@ -1,7 +1,8 @@
 // #/dashboard — the household at a glance: this month's income, spending and savings rate; income against
 // expenses over the last six months; the balance forecast with its band (30 or 90 days); each budget's
 // spending so far and where it is heading; this month's savings opportunities (each opens the transactions
-// behind it); recent unusual spending (mark one as expected to silence it).
+// behind it); recent unusual spending (mark one as expected to silence it); this month's spending by
+// category as a donut (each slice opens the category's transactions of the month).
 // Every chart has its figures as a table too (panels/report.js).
 
 import { api } from "../api.js";
@@ -11,6 +12,8 @@ import { formatDate, formatNumber, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
+import { donutFigure } from "../donut.js";
+import { drillDown } from "./reports.js";
 
 function monthsBack(month, count) {
   const [year, m] = month.split("-").map(Number);
@@ -66,10 +69,12 @@ export async function renderDashboard(container) {
   const budgets = h("div", { class: "stack" });
   const unusual = h("div", { class: "stack" });
   const savings = h("div", { class: "stack" });
+  const shares = h("div", { class: "stack" });
   const horizon = h("select", { "aria-label": t("dashboard.horizon") },
     h("option", { value: "30" }, t("dashboard.days", { count: 30 })), h("option", { value: "90" }, t("dashboard.days", { count: 90 })));
   container.append(heading, status.element,
     section("this-month", t("dashboard.thisMonth"), totals),
+    section("category-shares", t("dashboard.shares"), shares),
     section("income-and-expenses", t("dashboard.incomeAndExpenses"), flow),
     section("balance-forecast", t("dashboard.forecast"), h("div", { class: "row" }, horizon), forecastBody),
     section("budgets", t("dashboard.budgets"), budgets),
@@ -209,6 +214,25 @@ export async function renderDashboard(container) {
   }
 
   horizon.addEventListener("change", () => guarded(loadForecast));
-  await Promise.all([loadTotals, loadFlow, loadForecast, loadBudgets, loadSavings, loadUnusual].map(guarded));
+  // This month's spending by category: shares of the whole, each slice a link to its transactions.
+  async function loadShares() {
+    const report = await api(`/analytics/reports/summary?period=${month}`);
+    const cur = report.currency;
+    const spending = report.by_category.filter((l) => l.side === "expense" && l.amount_minor > 0);
+    if (!spending.length) {
+      replace(shares, h("p", { class: "empty", text: t("dashboard.noShares") }));
+      return;
+    }
+    const spent = spending.reduce((sum, l) => sum + l.amount_minor, 0);
+    replace(shares, donutFigure({
+      title: t("dashboard.sharesChart"),
+      summary: t("dashboard.sharesSummary", { name: spending[0].label, percent: Math.round((spending[0].amount_minor * 100) / spent) }),
+      items: spending.map((l) => ({ label: l.label, amount: l.amount_minor, href: drillDown(report.period, l) })),
+      money: (minor) => formatMoney(minor, cur),
+      table: { columns: [t("reports.category"), t("reports.spent")] },
+    }));
+  }
+
+  await Promise.all([loadTotals, loadFlow, loadForecast, loadBudgets, loadSavings, loadUnusual, loadShares].map(guarded));
   return () => charts.forEach((c) => c.destroy());
 }

@@ -1,6 +1,6 @@
 // #/reports?period=2025-03 (or 2025-Q1, 2025, or from=…&to=…) — a period's report: totals and savings rate,
-// against the previous period and the same period last year, spending by category (a bar opens the
-// transactions it counted), income and expenses over time, net worth, by group, payee and tag, the largest
+// against the previous period and the same period last year, spending by category (a bar, or a slice of
+// the donut of category shares beside it, opens the transactions it counted), income and expenses over time, net worth, by group, payee and tag, the largest
 // changes; CSV/XLSX export of the report and a PDF statement for a month or a year.
 
 import { ApiError, api, humanMessage } from "../api.js";
@@ -10,6 +10,7 @@ import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 import { hashParams } from "./ledger.js";
 import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
+import { donutFigure } from "../donut.js";
 
 /** The kinds of period, with their names in the reader's language (read while rendering). */
 function kinds() {
@@ -190,6 +191,14 @@ export async function renderReports(container, { navigate }) {
         } }),
     }),
   })) : h("p", { class: "empty", text: t("reports.noSpending") });
+  // The same spending as shares of the whole, beside the bars (their table is its table too).
+  const categoryDonut = spending.length ? donutFigure({
+    title: t("reports.sharesChart"),
+    summary: t("reports.sharesSummary", { name: spending[0].label,
+      percent: Math.round((spending[0].amount_minor * 100) / spending.reduce((sum, l) => sum + l.amount_minor, 0)) }),
+    items: spending.map((l) => ({ label: l.label, amount: l.amount_minor, href: drillDown(period, l) })),
+    money: (minor) => formatMoney(minor, cur),
+  }) : null;
 
   const flowLabels = flow.points.map((p) => (flow.granularity === "month" ? p.start.slice(0, 7) : formatDate(p.start)));
   const flowChart = keep(chartFigure({
@@ -243,7 +252,8 @@ export async function renderReports(container, { navigate }) {
         h("div", {}, h("dt", { text: t("reports.savingsRate") }), h("dd", { class: "savings-rate", text: percent(totals.savings_rate) }))),
       others.length ? h("p", { class: "hint", text: t("reports.otherCurrencies", { currency: cur, others: others.join(", ") }) }) : null,
       comparisons, exportsBar),
-    h("section", { class: "card stack", "aria-label": t("reports.charts") }, categoryChart, flowChart, worthChart),
+    h("section", { class: "card stack", "aria-label": t("reports.charts") },
+      h("div", { class: "chart-pair" }, categoryChart, categoryDonut), flowChart, worthChart),
     h("section", { class: "card stack", "aria-label": t("reports.breakdowns") },
       linesTable(t("reports.byGroup"), report.by_group, cur, period, null),
       linesTable(t("reports.byPayee"), report.by_payee, cur, period, "payee"),
