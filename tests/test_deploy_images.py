@@ -167,7 +167,12 @@ def test_each_image_copies_only_what_its_service_needs(target: str) -> None:
         assert {"--frozen", "--no-dev", "--no-editable"} <= set(words)
         assert words[words.index("--package") + 1] == f"tally-{target}"
     final_sources = source_copies(stages()[target])
-    assert final_sources == ([("web", "/app/web")] if target == "gateway" else [])
+    gateway = [
+        ("web", "/app/web"),  # the web client
+        ("docs/guide.md", "/app/docs/guide.md"),  # the user guide it links to, with its screenshots
+        ("docs/screenshots", "/app/docs/screenshots"),
+    ]
+    assert final_sources == (gateway if target == "gateway" else [])
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_context() -> None:

@@ -1,9 +1,11 @@
 """The web client is served with security headers; readiness reports every service."""
 
+import re
 from collections.abc import Awaitable, Callable
 
 import httpx
 
+from tally_gateway.guide import render
 from tally_gateway.settings import DEFAULT_WEB_DIR, GatewaySettings
 from tally_gateway.web import CONTENT_SECURITY_POLICY
 from tallystack.broker import free_port
@@ -85,3 +87,33 @@ def test_jwks_url_follows_the_auth_url_unless_set() -> None:
     assert GatewaySettings().jwks_url == "http://127.0.0.1:8001/.well-known/jwks.json"
     assert GatewaySettings(auth_url="http://auth:9001/").jwks_url == "http://auth:9001/.well-known/jwks.json"
     assert GatewaySettings(auth_url="http://auth:9001", jwks_url="http://keys/jwks").jwks_url == "http://keys/jwks"
+
+
+async def test_the_user_guide_is_served_with_its_screenshots(gateway: httpx.AsyncClient) -> None:
+    guide = DEFAULT_WEB_DIR.parent / "docs" / "guide.md"
+    page = await gateway.get("/guide/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert_security_headers(page)
+    assert "<title>Tally user guide</title>" in page.text
+    # Headings carry the anchors the contents links name; the guide's own <img> tags are kept.
+    assert '<h2 id="goals-saving-up-and-paying-off-debt">' in page.text
+    assert 'href="#goals-saving-up-and-paying-off-debt"' in page.text
+    images = re.findall(r'src="(screenshots/[\w-]+\.png)"', page.text)
+    assert images
+    assert len(images) == len(re.findall(r"\(screenshots/|src=\"screenshots/", guide.read_text()))
+    for image in set(images):
+        shot = await gateway.get(f"/guide/{image}")
+        assert shot.status_code == 200, image
+        assert shot.headers["content-type"] == "image/png"
+    redirect = await gateway.get("/guide")
+    assert (redirect.status_code, redirect.headers["location"]) == (308, "/guide/")
+    missing = await gateway.get("/guide/screenshots/none.png")
+    assert missing.status_code == 404
+
+
+def test_guide_headings_get_github_anchors() -> None:
+    title, body = render("# The guide\n\n## Households and sharing\n\n### Goals: saving up, and debt\n")
+    assert title == "The guide"
+    assert '<h2 id="households-and-sharing">' in body
+    assert '<h3 id="goals-saving-up-and-debt">' in body

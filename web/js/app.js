@@ -74,6 +74,8 @@ function renderSessionBar() {
       onchange: async (event) => { await setLanguage(event.target.value); router.refresh(); } },
     Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === currentLanguage(),
       lang: code }, name))),
+    // The user guide (docs/guide.md), served by the gateway as a page of its own: a new tab keeps this one.
+    h("a", { href: "/guide/", target: "_blank", rel: "noopener" }, t("nav.help")),
     h("button", { type: "button", class: "link", onclick: signOutHere }, t("nav.signOut")),
   ];
   // One main menu in the page at a time (one "Language", one "Sign out"): the phone's bar, or the top menu.

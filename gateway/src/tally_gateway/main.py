@@ -7,8 +7,9 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpx
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.staticfiles import StaticFiles
 
-from tally_gateway import health, proxy
+from tally_gateway import guide, health, proxy
 from tally_gateway.settings import GatewaySettings
 from tally_gateway.web import SecurityHeadersMiddleware, WebFiles
 from tallykit import metrics
@@ -48,6 +49,10 @@ def create_app(settings: GatewaySettings | None = None, *, verifier: TokenVerifi
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(health.router)
     app.include_router(proxy.router)
+    app.include_router(guide.router)
+    if (settings.guide_dir / guide.SCREENSHOTS).is_dir():
+        app.mount("/guide/screenshots", StaticFiles(directory=settings.guide_dir / guide.SCREENSHOTS),
+                  name="guide-screenshots")
     if settings.web_dir.is_dir():
         # Compressed (the client's modules and strings shrink to about a quarter); only the static files,
         # so API answers and event streams pass through untouched.

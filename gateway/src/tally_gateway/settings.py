@@ -10,6 +10,8 @@ from tallykit.settings import ServiceSettings
 
 # gateway/src/tally_gateway/settings.py → the repository's web/ folder.
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[3] / "web"
+# … and its docs/ folder, where the user guide (guide.md) and its screenshots are.
+DEFAULT_GUIDE_DIR = Path(__file__).resolve().parents[3] / "docs"
 JWKS_PATH = "/.well-known/jwks.json"
 
 
@@ -25,6 +27,7 @@ class GatewaySettings(ServiceSettings):
     notifier_url: str = "http://127.0.0.1:8005"
 
     web_dir: Path = DEFAULT_WEB_DIR
+    guide_dir: Path = DEFAULT_GUIDE_DIR  # guide.md and screenshots/, served at /guide/ (guide.py)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # Statement uploads and whole-ledger restores; the ledger applies its own tighter limit per route.
     upload_max_body_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
