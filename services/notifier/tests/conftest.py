@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tally_notifier.consumers import build_consumer
 from tally_notifier.main import MIGRATIONS, create_app
 from tally_notifier.settings import NotifierSettings
-from tally_notifier.store import email_deliveries, notifications
+from tally_notifier.store import deliveries, notifications
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
 from tallykit.contracts.auth import TenantCreated, UserRegistered
@@ -110,7 +110,7 @@ def rows() -> Callable[..., Awaitable[dict[str, list[Any]]]]:
         async with client.app.state.db.read() as s:
             found = await s.execute(select(notifications).order_by(notifications.c.created_at))
             sent = await s.execute(
-                select(email_deliveries).order_by(email_deliveries.c.created_at, email_deliveries.c.id)
+                select(deliveries).order_by(deliveries.c.created_at, deliveries.c.id)
             )
             return {"notifications": list(found.mappings()), "deliveries": list(sent.mappings())}
 

@@ -39,7 +39,7 @@ async def test_notifier_same_alert_without_the_inbox_still_queues_nothing_twice(
     await feed(client, joined, alert)
     payload = registry.payload(alert)
     async with client.app.state.db.transaction() as session:  # as if the inbox row were lost
-        await handlers.raise_budget_alert(session, alert, payload, client.app.state.settings)
+        await handlers.household_alert(session, alert, payload, client.app.state.settings)
     found = await rows(client)
     assert len(found["notifications"]) == 1
     assert len(found["deliveries"]) == 1

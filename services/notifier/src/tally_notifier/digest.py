@@ -26,8 +26,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_notifier import keys, store, wording
-from tally_notifier.domain import Channel, DeliveryStatus, NotificationType, channel_enabled, zone
-from tally_notifier.handlers import UNNAMED_HOUSEHOLD, message_id, unsubscribe_url
+from tally_notifier.domain import Channel, NotificationType, channel_enabled, zone
+from tally_notifier.handlers import UNNAMED_HOUSEHOLD, email_delivery, message_id, unsubscribe_url
 from tally_notifier.settings import NotifierSettings
 from tally_notifier.templates import Digest, DigestSection, render_digest
 from tallykit.db import Database
@@ -307,24 +307,11 @@ class DigestScheduler:
             unsubscribe_url=unsubscribe,
         )
         event_id = uuid5(_DIGESTS, f"{tenant_id}:{user_id}:{kind}:{period.key}")
-        await session.execute(
-            pg_insert(store.deliveries)
-            .values(
-                id=uuid5(_DIGESTS, f"delivery:{event_id}"),
-                tenant_id=tenant_id,
-                event_id=event_id,
-                recipient=user_id,
-                channel=Channel.email.value,
-                type=period.kind.value,
-                address=person["email"],
-                subject=email.subject,
-                text_body=email.text,
-                html_body=email.html,
-                message_id=message_id(event_id, user_id, self.settings.mail_from),
-                payload={"unsubscribe": unsubscribe},
-                status=DeliveryStatus.pending.value,
-            )
-            .on_conflict_do_nothing()
+        await store.add_delivery(
+            session, delivery_id=uuid5(_DIGESTS, f"delivery:{event_id}"), tenant_id=tenant_id,
+            event_id=event_id, recipient=user_id, channel=Channel.email.value, kind=period.kind.value,
+            **email_delivery(email, address=person["email"], payload={"unsubscribe": unsubscribe},
+                             message_id=message_id(event_id, user_id, self.settings.mail_from)),
         )
         log.info("digest_queued", kind=kind, period=period.key, user_id=str(user_id))
         return 1

@@ -108,6 +108,13 @@ def summary_event_id(tenant_id: UUID, user_id: UUID, channel: Channel, window: d
     return uuid5(_IDS, f"summary:{tenant_id}:{user_id}:{channel.value}:{window.isoformat()}")
 
 
+def email_delivery(email: RenderedEmail, *, address: str, message_id: str,
+                   payload: dict[str, Any] | None = None) -> store.DeliveryContent:
+    """A rendered e-mail to `address` as what its delivery carries."""
+    return {"address": address, "subject": email.subject, "text_body": email.text, "html_body": email.html,
+            "message_id": message_id, "payload": payload}
+
+
 def unsubscribe_url(
     public_url: str, key: bytes, tenant_id: UUID, user_id: UUID, kind: NotificationType
 ) -> str:
@@ -351,10 +358,6 @@ async def household_alert(
         theirs = household_message(payload, household, person["locale"])
         await notify(session, envelope, theirs, person, settings, household=household, payload=payload)
     log.info("alert_fanned_out", type=message.type.value, recipients=len(people))
-
-
-# Older name, kept for callers that know it.
-raise_budget_alert = household_alert
 
 
 async def _release_pending_alerts(session: AsyncSession, tenant_id: UUID, settings: NotifierSettings) -> None:
@@ -640,20 +643,10 @@ async def _within_rate(
     await _hold(session, tenant_id, user_id, channel, window, kind)
     event_id = summary_event_id(tenant_id, user_id, channel, window)
     ends = window + timedelta(seconds=settings.rate_window_s)
-    await session.execute(
-        pg_insert(store.deliveries)
-        .values(
-            id=derived_id(event_id, user_id, channel.value),
-            tenant_id=tenant_id,
-            event_id=event_id,
-            recipient=user_id,
-            channel=channel.value,
-            type=NotificationType.summary.value,
-            payload={"window_start": window.isoformat(), "rate_channel": channel.value},
-            status=DeliveryStatus.pending.value,
-            next_attempt_at=max(ends, due),
-        )
-        .on_conflict_do_nothing()
+    await store.add_delivery(
+        session, delivery_id=derived_id(event_id, user_id, channel.value), tenant_id=tenant_id,
+        event_id=event_id, recipient=user_id, channel=channel.value, kind=NotificationType.summary.value,
+        due=max(ends, due), payload={"window_start": window.isoformat(), "rate_channel": channel.value},
     )
     return False
 
@@ -686,27 +679,15 @@ async def _queue_email(
         alert=alert,
         locale=person["locale"],
     )
-    stored = await session.execute(
-        pg_insert(store.deliveries)
-        .values(
-            id=derived_id(envelope.id, user_id, Channel.email.value),
-            tenant_id=envelope.tenant_id,
-            event_id=envelope.id,
-            recipient=user_id,
-            channel=Channel.email.value,
-            type=message.type.value,
-            address=person["email"],
-            subject=email.subject,
-            text_body=email.text,
-            html_body=email.html,
-            message_id=message_id(envelope.id, user_id, settings.mail_from),
-            payload={"unsubscribe": unsubscribe} if unsubscribe else None,
-            status=DeliveryStatus.pending.value,
-            next_attempt_at=due,
-        )
-        .on_conflict_do_nothing()
+    stored = await store.add_delivery(
+        session, delivery_id=derived_id(envelope.id, user_id, Channel.email.value),
+        tenant_id=envelope.tenant_id, event_id=envelope.id, recipient=user_id, channel=Channel.email.value,
+        kind=message.type.value, due=due,
+        **email_delivery(email, address=person["email"],
+                         message_id=message_id(envelope.id, user_id, settings.mail_from),
+                         payload={"unsubscribe": unsubscribe} if unsubscribe else None),
     )
-    if stored.rowcount and due > datetime.now(UTC):  # type: ignore[attr-defined]
+    if stored and due > datetime.now(UTC):
         log.info("email_held_for_quiet_hours", user_id=str(user_id), until=due.isoformat())
 
 
@@ -726,21 +707,10 @@ async def _queue_push(
     )
     for (subscription_id,) in subscriptions.all():
         delivery_id = derived_id(envelope.id, user_id, f"push:{subscription_id}")
-        await session.execute(
-            pg_insert(store.deliveries)
-            .values(
-                id=delivery_id,
-                tenant_id=envelope.tenant_id,
-                event_id=envelope.id,
-                recipient=user_id,
-                channel=Channel.push.value,
-                type=message.type.value,
-                target_key=str(subscription_id),
-                payload=push_payload(message, delivery_id, settings.public_url),
-                status=DeliveryStatus.pending.value,
-                next_attempt_at=due,
-            )
-            .on_conflict_do_nothing()
+        await store.add_delivery(
+            session, delivery_id=delivery_id, tenant_id=envelope.tenant_id, event_id=envelope.id,
+            recipient=user_id, channel=Channel.push.value, kind=message.type.value, due=due,
+            target_key=str(subscription_id), payload=push_payload(message, delivery_id, settings.public_url),
         )
 
 
@@ -785,20 +755,10 @@ async def _queue_webhooks(
             "link": message.link(settings.public_url),
             "data": payload.model_dump(mode="json") if payload is not None else {},
         }
-        await session.execute(
-            pg_insert(store.deliveries)
-            .values(
-                id=delivery_id,
-                tenant_id=envelope.tenant_id,
-                event_id=envelope.id,
-                recipient=user_id,
-                channel=Channel.webhook.value,
-                type=message.type.value,
-                target_key=str(hook_id),
-                payload=json.loads(json.dumps(body)),
-                status=DeliveryStatus.pending.value,
-            )
-            .on_conflict_do_nothing()
+        await store.add_delivery(
+            session, delivery_id=delivery_id, tenant_id=envelope.tenant_id, event_id=envelope.id,
+            recipient=user_id, channel=Channel.webhook.value, kind=message.type.value,
+            target_key=str(hook_id), payload=json.loads(json.dumps(body)),
         )
 
 
@@ -891,23 +851,12 @@ async def _queue_direct_email(
 ) -> None:
     """A pending e-mail delivery to an address given by the event, outside preferences and quiet hours;
     at most one per (event, recipient) whatever the redeliveries."""
-    await session.execute(
-        pg_insert(store.deliveries)
-        .values(
-            id=derived_id(envelope.id, recipient, Channel.email.value),
-            tenant_id=envelope.tenant_id,
-            event_id=envelope.id,
-            recipient=recipient,
-            channel=Channel.email.value,
-            type=kind.value,
-            address=address,
-            subject=email.subject,
-            text_body=email.text,
-            html_body=email.html,
-            message_id=message_id(envelope.id, recipient, settings.mail_from),
-            status=DeliveryStatus.pending.value,
-        )
-        .on_conflict_do_nothing()
+    await store.add_delivery(
+        session, delivery_id=derived_id(envelope.id, recipient, Channel.email.value),
+        tenant_id=envelope.tenant_id, event_id=envelope.id, recipient=recipient, channel=Channel.email.value,
+        kind=kind.value,
+        **email_delivery(email, address=address,
+                         message_id=message_id(envelope.id, recipient, settings.mail_from)),
     )
 
 

@@ -15,7 +15,8 @@
 """
 
 from collections.abc import Collection
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 from uuid import UUID
 
 from sqlalchemy import (
@@ -41,8 +42,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
+from typing_extensions import Unpack
 
 metadata = MetaData()
 
@@ -133,8 +136,6 @@ deliveries = Table(
     UniqueConstraint("event_id", "channel", "recipient", "target_key", name="deliveries_once"),
 )
 Index("deliveries_due", deliveries.c.next_attempt_at, postgresql_where=deliveries.c.status == "pending")
-# Kept for the tests and operators that knew the old name: the e-mail queue is the delivery table now.
-email_deliveries = deliveries
 
 user_settings = Table(
     "user_settings",
@@ -359,3 +360,41 @@ async def claim_due_delivery(session: AsyncSession, skip: Collection[UUID] = ())
 async def update_delivery(session: AsyncSession, delivery_id: UUID, **values: Any) -> None:
     query = update(deliveries).where(deliveries.c.id == delivery_id).values(**values)
     await session.execute(query)
+
+
+class DeliveryContent(TypedDict, total=False):
+    """What a delivery carries besides who and when, by channel: an e-mail's address, subject, bodies and
+    Message-ID; a push subscription's or webhook's `target_key`; the `payload` each channel sends."""
+
+    address: str
+    subject: str
+    text_body: str
+    html_body: str
+    message_id: str
+    target_key: str
+    payload: dict[str, Any] | None
+
+
+async def add_delivery(
+    session: AsyncSession,
+    *,
+    delivery_id: UUID,
+    tenant_id: UUID,
+    event_id: UUID,
+    recipient: UUID,
+    channel: str,
+    kind: str,
+    due: datetime | None = None,
+    **content: Unpack[DeliveryContent],
+) -> bool:
+    """Queue one pending delivery, once: its unique key (event, channel, recipient, target) makes an
+    event handled again, or by a second replica, change nothing. `content` holds the channel's columns
+    (address, subject, bodies, message_id, target_key, payload); `due` None means now. True when new."""
+    values = {"next_attempt_at": due} if due is not None else {}
+    stored = await session.execute(
+        pg_insert(deliveries)
+        .values(id=delivery_id, tenant_id=tenant_id, event_id=event_id, recipient=recipient, channel=channel,
+                type=kind, status="pending", **values, **content)
+        .on_conflict_do_nothing()
+    )
+    return bool(stored.rowcount)  # type: ignore[attr-defined]
