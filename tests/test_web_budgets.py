@@ -1,6 +1,7 @@
 """Budgets and savings goals in a real Chromium against the real stack, on a 360 px phone: create a
 budget with rollover, spend, read the overview's bars, change the amount from this period on; create a
-goal, add a contribution, see its progress and chart; a goal paying off a loan to zero."""
+goal, add a contribution, see its progress and chart; a goal paying off a loan to zero; Help opens the
+user guide."""
 
 import re
 from pathlib import Path
@@ -139,6 +140,19 @@ def test_budgets_and_goals_on_a_phone(stack: Stack, chromium: Any, screenshots: 
         page.wait_for_function("document.querySelector('figure.chart canvas')?.width > 0")
         _no_sideways_scroll(page)
         page.screenshot(path=str(screenshots / "goal-debt-phone.png"), full_page=True)
+
+        # Help (under More on a phone) is the user guide, which the gateway serves with its screenshots.
+        page.get_by_role("button", name="More").click()
+        help_link = page.get_by_role("link", name="Help")
+        expect(help_link).to_have_attribute("href", "/guide/")
+        with context.expect_page() as opened:
+            help_link.click()
+        guide = opened.value
+        expect(guide.get_by_role("heading", name="Goals: saving up and paying off debt")).to_be_visible()
+        shot = guide.get_by_role("img", name=re.compile(r"^A debt goal"))
+        expect(shot).to_be_visible()
+        guide.wait_for_function("[...document.images].every((i) => i.complete && i.naturalWidth > 0)")
+        guide.close()
         assert errors == []
     finally:
         context.close()
