@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tallykit import kafka, outbox
 from tallykit.consumer import EventConsumer, after_events
 from tallykit.contracts import registry
-from tallykit.contracts.ledger import CategoryCreated
+from tallykit.contracts.ledger import CategoryCreated, CategoryRenamed
 from tallykit.db import Database
 from tallykit.events import Envelope
 from tallykit.outbox import OutboxRelay
@@ -190,6 +190,47 @@ async def test_work_after_events_runs_once_per_key_after_the_events_and_fails_wi
     assert await consumer.handle_together(_records(
         _category(first, "Milk"), _category(first, "poison summary"))) is False
     assert (await _applied(db))[before:] == ["Rent", "Tea", "Fuel", "Rent+Fuel", "Tea", "Books", "Books"]
+
+
+async def test_runs_of_a_batch_handlers_types_go_to_it_together_the_rest_one_at_a_time_in_order(
+    kit_db: tuple[str, Database], kit_settings: ServiceSettings
+) -> None:
+    """A batch handler gets each run of consecutive events of its types (duplicates already dropped by
+    the one inbox statement, also a repeat inside the batch); other events go one at a time between,
+    in order."""
+    _, db = kit_db
+    runs: list[list[str]] = []
+
+    async def together(session: AsyncSession, events: list[tuple[Envelope, Any]]) -> None:
+        runs.append([p.name for _, p in events])
+        if any(p.name == "poison" for _, p in events):
+            raise ValueError("the batch handler cannot take poison")
+        for envelope, payload in events:
+            await _record(session, envelope, payload)
+
+    async def one(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+        await _record(session, envelope, payload)
+
+    consumer = EventConsumer(
+        db=db, settings=kit_settings, registry=registry, topics=[TOPIC],
+        handlers={"ledger.CategoryCreated": _record, "ledger.CategoryRenamed": one},
+        batch_handlers={"ledger.CategoryCreated": together},
+    )
+    tenant = uuid4()
+    rent, fuel, tea = (_category(tenant, n) for n in ("Rent", "Fuel", "Tea"))
+    renamed = registry.envelope(CategoryRenamed(name="Fuel!", group="Food"), tenant_id=tenant,
+                                stream_id=fuel.stream_id, stream_version=2, actor="system")
+    assert await consumer.handle(rent.to_json()) is True  # already in the inbox
+    before = len(await _applied(db))
+    assert await consumer.handle_together(_records(rent, fuel, tea, fuel, renamed, _category(tenant, "Milk")))
+    assert runs == [["Fuel", "Tea"]]  # a run of one (Milk) goes to the one-at-a-time handler
+    assert (await _applied(db))[before:] == ["Fuel", "Tea", "Fuel!", "Milk"]
+    runs.clear()
+    # A failing batch handler takes the whole batch with it (the loop then goes one at a time).
+    jam, poison = _category(tenant, "Jam"), _category(tenant, "poison")
+    assert await consumer.handle_together(_records(jam, poison)) is False
+    assert runs == [["Jam", "poison"]]
+    assert (await _applied(db))[before:] == ["Fuel", "Tea", "Fuel!", "Milk"]
 
 
 async def _applied_in(session: AsyncSession) -> list[str]:

@@ -13,6 +13,14 @@ with the error, and the consumer goes on.
 Work that only needs the state after a burst (budget alerts, say) is handed to `after_events`: it runs
 once per key when the transaction's events have all been applied, instead of once per event.
 
+A batch is applied as a set where it can: its envelopes are parsed once, their ids go into the inbox in
+one statement (an id already there, or met earlier in the batch, is a duplicate and is skipped, as one
+at a time), and a run of consecutive events whose types share a batch handler (`batch_handlers`) is
+handed to it whole, as (envelope, payload) pairs in order, to be applied with a few set-based
+statements; every other event goes to its handler alone, in order. A batch handler must leave exactly
+what the one-at-a-time handlers would (the tests compare the read models), and a type with a batch
+handler keeps its one-at-a-time handler for `handle` and for the fall-back.
+
 Every record's position (its outbox id, in a header) is recorded per source and household in the same
 transaction, also for the events no handler here wants, so a request waiting to read its own writes
 (tallykit.positions) learns when this service has caught up.
@@ -38,7 +46,7 @@ from aiokafka import (
 )
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +62,8 @@ from tallykit.tables import inbox
 log = get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+# A run of consecutive events of the types it is registered for, in order, applied together.
+BatchHandler = Callable[[AsyncSession, list[tuple[Envelope, Any]]], Awaitable[None]]
 AfterEvents = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 _AFTER_EVENTS = "tallykit.after_events"
 # Built once (a burst runs it per event). clock_timestamp(), not the transaction's now(): events applied
@@ -63,6 +73,14 @@ _INBOX_INSERT = (
     .values(handled_at=func.clock_timestamp())
     .on_conflict_do_nothing()
     .returning(inbox.c.event_id)
+)
+# One statement for a batch's inbox rows: those whose id was not there yet come back.
+_INBOX_INSERT_MANY = text(
+    "INSERT INTO inbox (event_id, type, tenant_id, handled_at)"
+    " SELECT event_id, type, tenant_id, clock_timestamp()"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS varchar[]), CAST(:tenants AS uuid[]))"
+    " AS batch (event_id, type, tenant_id)"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
 )
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "57P01", "57P03"}
 
@@ -103,6 +121,7 @@ class EventConsumer:
         registry: EventRegistry,
         topics: Sequence[str],
         handlers: Mapping[str, Handler],
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
         group_id: str | None = None,
     ) -> None:
         self.db = db
@@ -112,6 +131,10 @@ class EventConsumer:
         # A topic's records are positions of the service that publishes it ("ledger.events" → ledger).
         self.sources = {settings.topic(t): t.removesuffix(".events") for t in topics}
         self.handlers = dict(handlers)
+        self.batch_handlers = dict(batch_handlers or {})
+        unknown = set(self.batch_handlers) - set(self.handlers)
+        if unknown:
+            raise ValueError(f"batch handlers need a one-at-a-time handler too: {sorted(unknown)}")
         self.group_id = settings.topic(group_id or settings.service_name)
         self.dead_letter_topic = f"{self.group_id}.dlq"
         self.handled = 0
@@ -182,7 +205,7 @@ class EventConsumer:
             return False
         try:
             async with self.db.transaction() as session:
-                outcomes = [await self._apply_in(session, record.value) for record in records]
+                outcomes = await self._apply_batch_in(session, [record.value for record in records])
                 await _run_after_events(session)
                 await positions.record_applied(session, map(self.position_of, records))
         except Exception as exc:
@@ -208,20 +231,25 @@ class EventConsumer:
             CONSUMER_EVENTS.labels(self.group_id, outcome).inc()
         self.handled += outcomes.count("handled")
 
-    async def _apply_in(self, session: AsyncSession, raw: bytes | None) -> str:
+    def _parse(self, raw: bytes | None) -> tuple[Envelope, EventPayload | None]:
+        """The envelope, and its payload when a handler here wants it (None: of no interest)."""
         if raw is None:
             raise DeadLetter("empty message")
         try:
             envelope = Envelope.from_json(raw)
         except ValidationError as exc:
             raise DeadLetter(f"not an event envelope: {exc}") from exc
-        handler = self.handlers.get(envelope.type)
-        if handler is None:
-            return "ignored"
+        if envelope.type not in self.handlers:
+            return envelope, None
         try:
-            payload: EventPayload = self.registry.payload(envelope)
+            return envelope, self.registry.payload(envelope)
         except (UnknownEventType, InvalidEventPayload) as exc:
             raise DeadLetter(str(exc)) from exc
+
+    async def _apply_in(self, session: AsyncSession, raw: bytes | None) -> str:
+        envelope, payload = self._parse(raw)
+        if payload is None:
+            return "ignored"
         with bound_context(
             event_id=str(envelope.id), tenant_id=str(envelope.tenant_id), event_type=envelope.type
         ):
@@ -232,8 +260,66 @@ class EventConsumer:
             if first_time.first() is None:
                 log.debug("event_duplicate_ignored")
                 return "duplicate"
-            await handler(session, envelope, payload)
+            await self.handlers[envelope.type](session, envelope, payload)
             return "handled"
+
+    async def _apply_batch_in(self, session: AsyncSession, raws: Sequence[bytes | None]) -> list[str]:
+        """Apply messages in order, as `_apply_in` would one after the other: the inbox in one
+        statement, runs of events sharing a batch handler handed to it together."""
+        parsed = [self._parse(raw) for raw in raws]
+        wanted: dict[Any, Envelope] = {}  # event id → envelope, first occurrence in the batch
+        for envelope, payload in parsed:
+            if payload is not None:
+                wanted.setdefault(envelope.id, envelope)
+        new: set[Any] = set()
+        if wanted:
+            inserted = await session.execute(_INBOX_INSERT_MANY, {
+                "ids": list(wanted),
+                "types": [e.type for e in wanted.values()],
+                "tenants": [e.tenant_id for e in wanted.values()],
+            })
+            new = {row[0] for row in inserted}
+        outcomes: list[str] = []
+        run: list[tuple[Envelope, Any]] = []
+        run_handler: BatchHandler | None = None
+        for envelope, payload in parsed:
+            if payload is None:
+                outcomes.append("ignored")
+                continue
+            if envelope.id not in new:
+                outcomes.append("duplicate")
+                continue
+            new.discard(envelope.id)  # a second copy in this batch is a duplicate
+            outcomes.append("handled")
+            batch_handler = self.batch_handlers.get(envelope.type)
+            if run and batch_handler is not run_handler:
+                await self._apply_run(session, run_handler, run)
+                run = []
+            if batch_handler is not None:
+                run.append((envelope, payload))
+                run_handler = batch_handler
+                continue
+            run_handler = None
+            with bound_context(
+                event_id=str(envelope.id), tenant_id=str(envelope.tenant_id), event_type=envelope.type
+            ):
+                await self.handlers[envelope.type](session, envelope, payload)
+        if run:
+            await self._apply_run(session, run_handler, run)
+        return outcomes
+
+    async def _apply_run(
+        self, session: AsyncSession, handler: BatchHandler | None, run: list[tuple[Envelope, Any]]
+    ) -> None:
+        if handler is None or len(run) == 1:
+            envelope, payload = run[0]
+            with bound_context(
+                event_id=str(envelope.id), tenant_id=str(envelope.tenant_id), event_type=envelope.type
+            ):
+                await self.handlers[envelope.type](session, envelope, payload)
+            return
+        with bound_context(event_type=run[0][0].type, events=len(run)):
+            await handler(session, run)
 
     async def _dead_letter(
         self, producer: AIOKafkaProducer, record: ConsumerRecord[Any, Any], error: str

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tallykit.consumer import Handler
+from tallykit.consumer import BatchHandler, Handler
 from tallykit.events import Envelope
 
 ERASING_EVENT = "auth.UserDeleted"
@@ -57,3 +57,25 @@ def unless_forgotten(table: Table, handlers: Mapping[str, Handler]) -> dict[str,
 
     return {name: handler if name == ERASING_EVENT else guarded(handler)
             for name, handler in handlers.items()}
+
+
+def batches_unless_forgotten(table: Table, handlers: Mapping[str, BatchHandler]) -> dict[str, BatchHandler]:
+    """The batch handlers, each handed only the events of households that were not forgotten. One
+    guarded handler per handler, so types that shared one (a run of mixed types) still do."""
+    guarded: dict[int, BatchHandler] = {}
+
+    def guard(handler: BatchHandler) -> BatchHandler:
+        async def handle(session: AsyncSession, events: list[tuple[Envelope, Any]]) -> None:
+            kept = [(e, p) for e, p in events if not await _forgotten(session, table, e.tenant_id)]
+            if kept:
+                await handler(session, kept)
+
+        return handle
+
+    out: dict[str, BatchHandler] = {}
+    for name, handler in handlers.items():
+        if name == ERASING_EVENT:
+            out[name] = handler
+        else:
+            out[name] = guarded.setdefault(id(handler), guard(handler))
+    return out

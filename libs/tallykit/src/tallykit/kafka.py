@@ -33,7 +33,10 @@ def consumer(settings: ServiceSettings, group_id: str) -> AIOKafkaConsumer:
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        max_poll_records=200,
+        # A poll's records of a partition are applied in one transaction (tallykit.consumer): more per
+        # poll, fewer transactions and fetches for a burst.
+        max_poll_records=settings.kafka_max_poll_records,
+        max_partition_fetch_bytes=settings.kafka_max_partition_fetch_bytes,
     )
 
 

@@ -41,6 +41,10 @@ class ServiceSettings(BaseSettings):
     # nobody reads (tallykit.consumer). Longer than the group's session timeout (10 s).
     kafka_stalled_after_s: float = 30.0
     kafka_topic_partitions: int = 6
+    # What a consumer takes per poll (all partitions) and per partition per fetch: an import's burst is
+    # applied a poll's partition at a time, in one transaction each (tallykit.consumer).
+    kafka_max_poll_records: int = Field(default=1_000, ge=1)
+    kafka_max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     kafka_replication_factor: int = 1
     # Lets tests (and several stacks on one broker) keep their topics apart.
     topic_prefix: str = ""
