@@ -2,7 +2,7 @@
 
 from uuid import uuid4
 
-from tally_notifier import handlers
+from tally_notifier import reactions
 from tallykit.contracts import registry
 
 
@@ -39,7 +39,7 @@ async def test_notifier_same_alert_without_the_inbox_still_queues_nothing_twice(
     await feed(client, joined, alert)
     payload = registry.payload(alert)
     async with client.app.state.db.transaction() as session:  # as if the inbox row were lost
-        await handlers.household_alert(session, alert, payload, client.app.state.settings)
+        await reactions.household_alert(session, alert, payload, client.app.state.settings)
     found = await rows(client)
     assert len(found["notifications"]) == 1
     assert len(found["deliveries"]) == 1

@@ -25,8 +25,9 @@ from tally_notifier.domain import (
     summary_message,
     unusual_message,
 )
-from tally_notifier.handlers import household_message, push_payload
+from tally_notifier.fanout import push_payload
 from tally_notifier.mailer import Dispatcher
+from tally_notifier.reactions import household_message
 from tally_notifier.store import notifications, recipients
 from tally_notifier.templates import (
     render_account_email,

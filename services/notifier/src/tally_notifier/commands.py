@@ -68,7 +68,7 @@ async def mark_all_read(db: Database, principal: Principal) -> int:
 
 async def _notify_stream(session: Any, principal: Principal) -> None:
     """Other open tabs of the same person update their unread count."""
-    from tally_notifier.handlers import STREAM_CHANNEL
+    from tally_notifier.fanout import STREAM_CHANNEL
 
     await session.execute(
         select(func.pg_notify(STREAM_CHANNEL, f"{principal.tenant_id}:{principal.user_id}"))

@@ -1,11 +1,12 @@
-"""Incoming events → handlers: people, households, security events and mail a person asked for from
-`auth.events`; alerts from `budget.events`, `ledger.events` and `analytics.events`."""
+"""Incoming events → what they cause: people and households (people.py) and mail a person asked for
+(direct_mail.py) from `auth.events`; security alerts from it too, and household alerts from
+`budget.events`, `ledger.events` and `analytics.events` (reactions.py)."""
 
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_notifier import handlers
+from tally_notifier import direct_mail, people, reactions
 from tally_notifier.settings import NotifierSettings
 from tallykit.consumer import EventConsumer, Handler
 from tallykit.contracts import registry
@@ -43,18 +44,18 @@ def build_consumer(db: Database, settings: NotifierSettings) -> EventConsumer:
         return handle
 
     table: dict[str, Handler] = {
-        "auth.UserRegistered": with_settings(handlers.record_recipient),
-        "auth.TenantCreated": handlers.record_household,
-        "auth.EmailVerificationRequested": with_settings(handlers.send_account_email),
-        "auth.PasswordResetRequested": with_settings(handlers.send_account_email),
-        "auth.MemberInvited": with_settings(handlers.send_invitation),
-        "auth.MemberJoined": with_settings(handlers.member_joined),
-        "auth.MemberRoleChanged": handlers.member_role_changed,
-        "auth.MemberLeft": handlers.member_left,
-        "auth.ProfileUpdated": handlers.profile_updated,
-        "auth.UserDeleted": handlers.user_deleted,
-        "analytics.SavingsOpportunitiesFound": handlers.record_savings,
+        "auth.UserRegistered": with_settings(people.record_recipient),
+        "auth.TenantCreated": people.record_household,
+        "auth.EmailVerificationRequested": with_settings(direct_mail.send_account_email),
+        "auth.PasswordResetRequested": with_settings(direct_mail.send_account_email),
+        "auth.MemberInvited": with_settings(direct_mail.send_invitation),
+        "auth.MemberJoined": with_settings(people.member_joined),
+        "auth.MemberRoleChanged": people.member_role_changed,
+        "auth.MemberLeft": people.member_left,
+        "auth.ProfileUpdated": people.profile_updated,
+        "auth.UserDeleted": people.user_deleted,
+        "analytics.SavingsOpportunitiesFound": reactions.record_savings,
     }
-    table |= {name: with_settings(handlers.household_alert) for name in HOUSEHOLD_ALERTS}
-    table |= {name: with_settings(handlers.security_alert) for name in SECURITY_EVENTS}
+    table |= {name: with_settings(reactions.household_alert) for name in HOUSEHOLD_ALERTS}
+    table |= {name: with_settings(reactions.security_alert) for name in SECURITY_EVENTS}
     return EventConsumer(db=db, settings=settings, registry=registry, topics=TOPICS, handlers=table)

@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_notifier import keys, store, wording
 from tally_notifier.domain import Channel, NotificationType, channel_enabled, zone
-from tally_notifier.handlers import UNNAMED_HOUSEHOLD, email_delivery, message_id, unsubscribe_url
+from tally_notifier.fanout import email_delivery, message_id, unsubscribe_url
+from tally_notifier.reactions import UNNAMED_HOUSEHOLD
 from tally_notifier.settings import NotifierSettings
 from tally_notifier.templates import Digest, DigestSection, render_digest
 from tallykit.db import Database

@@ -49,7 +49,7 @@ from tally_notifier.domain import (
     summary_message,
     webhook_signature,
 )
-from tally_notifier.handlers import message_id, push_payload
+from tally_notifier.fanout import message_id, push_payload
 from tally_notifier.settings import NotifierSettings
 from tally_notifier.templates import render_message
 from tallykit.db import Database

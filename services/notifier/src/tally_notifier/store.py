@@ -398,3 +398,11 @@ async def add_delivery(
         .on_conflict_do_nothing()
     )
     return bool(stored.rowcount)  # type: ignore[attr-defined]
+
+
+async def is_forgotten(session: AsyncSession, tenant_id: UUID) -> bool:
+    """Whether the household was deleted: what arrives for it afterwards is not kept."""
+    found = await session.execute(
+        select(forgotten_households.c.tenant_id).where(forgotten_households.c.tenant_id == tenant_id)
+    )
+    return found.first() is not None

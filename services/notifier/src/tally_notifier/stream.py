@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 
 from tally_notifier import store
-from tally_notifier.handlers import STREAM_CHANNEL
+from tally_notifier.fanout import STREAM_CHANNEL
 from tallykit.db import Database
 from tallykit.logging import get_logger
 from tallykit.tokens import Principal

@@ -1,0 +1,202 @@
+"""Who lives in which household, learnt from `auth.events`: households, recipients (address, locale,
+time zone, role), members joining, changing role and leaving, profiles, and people deleted."""
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally_notifier import store
+from tally_notifier.domain import (
+    DeliveryStatus,
+)
+from tally_notifier.reactions import release_pending_alerts
+from tally_notifier.settings import NotifierSettings
+from tallykit.contracts.auth import (
+    MemberJoined,
+    MemberLeft,
+    MemberRoleChanged,
+    ProfileUpdated,
+    TenantCreated,
+    UserDeleted,
+    UserRegistered,
+)
+from tallykit.events import Envelope
+from tallykit.logging import get_logger
+
+log = get_logger(__name__)
+
+
+
+async def record_household(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
+    values = {"name": payload.name, "base_currency": payload.base_currency}
+    await session.execute(
+        pg_insert(store.households)
+        .values(tenant_id=envelope.tenant_id, **values)
+        .on_conflict_do_update(index_elements=[store.households.c.tenant_id], set_=values)
+    )
+
+
+async def _upsert_recipient(
+    session: AsyncSession,
+    tenant_id: UUID,
+    user_id: UUID,
+    values: dict[str, Any],
+    settings: NotifierSettings,
+    *,
+    locale: str | None,
+    time_zone: str | None,
+) -> None:
+    """`locale`, `time_zone`: the person's as the event says (None: it does not say), to start with when
+    we do not know them yet (not an update)."""
+    first = not await store.tenant_recipients(session, tenant_id)
+    # A person joining a second household keeps the locale and time zone we already know (a ProfileUpdated
+    # since the event was written has changed them); else they start with the event's.
+    known = (
+        await session.execute(
+            select(store.recipients.c.locale, store.recipients.c.time_zone)
+            .where(store.recipients.c.user_id == user_id)
+            .limit(1)
+        )
+    ).first()
+    told = {"locale": locale, "time_zone": time_zone}
+    inserted = dict(values) | {k: v for k, v in told.items() if v is not None}
+    if known is not None:
+        inserted |= {"locale": known.locale, "time_zone": known.time_zone}
+    await session.execute(
+        pg_insert(store.recipients)
+        .values(tenant_id=tenant_id, user_id=user_id, **inserted)
+        .on_conflict_do_update(
+            index_elements=[store.recipients.c.tenant_id, store.recipients.c.user_id], set_=values
+        )
+    )
+    if first:
+        await release_pending_alerts(session, tenant_id, settings)
+
+
+async def record_recipient(
+    session: AsyncSession, envelope: Envelope, payload: UserRegistered, settings: NotifierSettings
+) -> None:
+    values = {"email": str(payload.email), "display_name": payload.display_name}
+    await _upsert_recipient(
+        session,
+        envelope.tenant_id,
+        payload.user_id,
+        values,
+        settings,
+        locale=payload.locale,
+        time_zone=payload.time_zone,
+    )
+
+
+async def member_joined(
+    session: AsyncSession, envelope: Envelope, payload: MemberJoined, settings: NotifierSettings
+) -> None:
+    values = {"email": str(payload.email), "display_name": payload.display_name, "role": payload.role}
+    await _upsert_recipient(
+        session,
+        envelope.tenant_id,
+        payload.user_id,
+        values,
+        settings,
+        locale=payload.locale,
+        time_zone=payload.time_zone,
+    )
+
+
+async def member_role_changed(session: AsyncSession, envelope: Envelope, payload: MemberRoleChanged) -> None:
+    await session.execute(
+        update(store.recipients)
+        .where(
+            store.recipients.c.tenant_id == envelope.tenant_id, store.recipients.c.user_id == payload.user_id
+        )
+        .values(role=payload.role)
+    )
+
+
+async def _forget_in_tenant(session: AsyncSession, tenant_id: UUID, user_id: UUID, reason: str) -> None:
+    mine = {"tenant_id": tenant_id, "user_id": user_id}
+    for table in (
+        store.recipients,
+        store.user_settings,
+        store.preferences,
+        store.push_subscriptions,
+        store.webhooks,
+        store.rate_windows,
+        store.digests,
+    ):
+        await session.execute(delete(table).where(*(table.c[k] == v for k, v in mine.items())))
+    await session.execute(
+        update(store.deliveries)
+        .where(
+            store.deliveries.c.tenant_id == tenant_id,
+            store.deliveries.c.recipient == user_id,
+            store.deliveries.c.status == DeliveryStatus.pending.value,
+        )
+        .values(status=DeliveryStatus.failed.value, last_error=reason)
+    )
+
+
+async def member_left(session: AsyncSession, envelope: Envelope, payload: MemberLeft) -> None:
+    """They stop getting this household's alerts; their devices and webhooks here go too."""
+    await _forget_in_tenant(
+        session, envelope.tenant_id, payload.user_id, "no longer a member of the household"
+    )
+
+
+async def profile_updated(session: AsyncSession, envelope: Envelope, payload: ProfileUpdated) -> None:
+    await session.execute(
+        update(store.recipients)
+        .where(store.recipients.c.user_id == payload.user_id)
+        .values(display_name=payload.display_name, locale=payload.locale, time_zone=payload.time_zone)
+    )
+
+
+async def user_deleted(session: AsyncSession, envelope: Envelope, payload: UserDeleted) -> None:
+    """Forget the person everywhere: address, preferences, devices, webhooks, feed; pending sends to them
+    are dropped and the bodies of past ones (which hold their name and address) are blanked."""
+    user = payload.user_id
+    for table in (
+        store.recipients,
+        store.user_settings,
+        store.preferences,
+        store.push_subscriptions,
+        store.webhooks,
+        store.rate_windows,
+        store.digests,
+        store.notifications,
+        store.known_devices,
+    ):
+        await session.execute(delete(table).where(table.c.user_id == user))
+    await session.execute(
+        delete(store.deliveries).where(
+            store.deliveries.c.recipient == user, store.deliveries.c.status == DeliveryStatus.pending.value
+        )
+    )
+    await session.execute(
+        update(store.deliveries)
+        .where(store.deliveries.c.recipient == user)
+        .values(address=None, subject=None, text_body=None, html_body=None, payload=None)
+    )
+    for tenant in payload.deleted_household_ids:
+        for table in (
+            store.households,
+            store.recipients,
+            store.notifications,
+            store.deliveries,
+            store.pending_alerts,
+            store.rollup,
+            store.webhooks,
+            store.push_subscriptions,
+            store.preferences,
+            store.user_settings,
+            store.rate_windows,
+            store.digests,
+        ):
+            await session.execute(delete(table).where(table.c.tenant_id == tenant))
+        await session.execute(
+            pg_insert(store.forgotten_households).values(tenant_id=tenant).on_conflict_do_nothing()
+        )
+    log.info("user_forgotten", user_id=str(user), households=len(payload.deleted_household_ids))
