@@ -14,6 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markdown_it import MarkdownIt
 
+from tally_gateway.settings import GatewaySettings
+from tallykit.app import settings_of
 from tallykit.errors import NotFound
 
 router = APIRouter()
@@ -62,7 +64,7 @@ async def guide_without_slash() -> RedirectResponse:
 
 @router.get("/guide/", include_in_schema=False)
 def guide(request: Request) -> HTMLResponse:  # reads a file: FastAPI runs it in a worker thread
-    path: Path = request.app.state.settings.guide_dir / GUIDE_FILE
+    path: Path = settings_of(request, GatewaySettings).guide_dir / GUIDE_FILE
     try:
         page = _page(path, path.stat().st_mtime_ns)
     except FileNotFoundError:

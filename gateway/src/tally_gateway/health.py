@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from tally_gateway.settings import GatewaySettings
+from tallykit.app import settings_of
 
 router = APIRouter(tags=["health"])
 
@@ -18,7 +19,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    settings: GatewaySettings = request.app.state.settings
+    settings = settings_of(request, GatewaySettings)
     client: httpx.AsyncClient = request.app.state.http
 
     async def check(base_url: str) -> str:

@@ -22,7 +22,7 @@ from starlette.background import BackgroundTask
 
 from tally_gateway.errors import BadGateway, ContentTooLarge, GatewayTimeout
 from tally_gateway.settings import GatewaySettings
-from tallykit.app import REQUEST_ID_HEADER
+from tallykit.app import REQUEST_ID_HEADER, settings_of
 from tallykit.errors import NotFound, Problem
 from tallykit.logging import get_logger
 from tallykit.tokens import TokenVerifier, bearer_token
@@ -69,7 +69,7 @@ router = APIRouter()
 @router.api_route("/api", methods=METHODS, include_in_schema=False)
 @router.api_route("/api/{rest:path}", methods=METHODS, include_in_schema=False)
 async def proxy(request: Request) -> Response:
-    settings: GatewaySettings = request.app.state.settings
+    settings = settings_of(request, GatewaySettings)
     service, subpath = _target(request)
     base_url = settings.services.get(service)
     if base_url is None:

@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from fastapi import APIRouter, FastAPI, Request
 from starlette.datastructures import Headers, MutableHeaders
@@ -24,6 +24,7 @@ from tallykit.settings import ServiceSettings
 from tallykit.tokens import TokenVerifier
 
 log = get_logger(__name__)
+S = TypeVar("S", bound=ServiceSettings)
 
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -136,6 +137,19 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+@overload
+def settings_of(request: Request) -> ServiceSettings: ...
+@overload
+def settings_of(request: Request, kind: type[S]) -> S: ...
+def settings_of(request: Request, kind: type[ServiceSettings] = ServiceSettings) -> ServiceSettings:
+    """The service's settings, as `create_service_app` keeps them for the request handlers; `kind` is the
+    service's own settings class when a handler needs more than the kit's."""
+    settings = request.app.state.settings
+    if not isinstance(settings, kind):
+        raise TypeError(f"the app's settings are a {type(settings).__name__}, not a {kind.__name__}")
+    return settings
 
 
 def db_of(request: Request) -> Database:

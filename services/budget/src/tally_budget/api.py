@@ -31,7 +31,7 @@ from tally_budget.schemas import (
     GoalsPublic,
     PeriodFigures,
 )
-from tallykit.app import db_of
+from tallykit.app import db_of, settings_of
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.tokens import CurrentPrincipal
 
@@ -109,7 +109,7 @@ async def set_budget(body: BudgetCreate, principal: CurrentPrincipal, request: R
         effective_from=body.effective_from,
     )
     db = db_of(request)
-    result, alerts = await handlers.set_budget(db, request.app.state.settings, principal, command)
+    result, alerts = await handlers.set_budget(db, settings_of(request), principal, command)
     async with db.read() as session:
         context = await Context.load(session, principal.tenant_id)
         today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
@@ -262,7 +262,7 @@ async def change_budget(
     )
     db = db_of(request)
     result, alerts = await handlers.change_budget(
-        db, request.app.state.settings, principal, budget_id, command
+        db, settings_of(request), principal, budget_id, command
     )
     async with db.read() as session:
         context = await Context.load(session, principal.tenant_id)
@@ -272,7 +272,7 @@ async def change_budget(
 
 @router.delete("/budgets/{budget_id}", status_code=204)
 async def remove_budget(budget_id: UUID, principal: CurrentPrincipal, request: Request) -> Response:
-    await handlers.remove_budget(db_of(request), request.app.state.settings, principal, budget_id)
+    await handlers.remove_budget(db_of(request), settings_of(request), principal, budget_id)
     return Response(status_code=204)
 
 
@@ -359,7 +359,7 @@ async def create_goal(body: GoalCreate, principal: CurrentPrincipal, request: Re
         account_id=body.account_id,
     )
     db = db_of(request)
-    goal_id = await handlers.create_goal(db, request.app.state.settings, principal, command)
+    goal_id = await handlers.create_goal(db, settings_of(request), principal, command)
     async with db.read() as session:
         return await _goal_detail(session, principal.tenant_id, goal_id)
 
@@ -377,7 +377,7 @@ async def change_goal(
 ) -> GoalDetail:
     db = db_of(request)
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    await handlers.change_goal(db, request.app.state.settings, principal, goal_id, changes)
+    await handlers.change_goal(db, settings_of(request), principal, goal_id, changes)
     async with db.read() as session:
         return await _goal_detail(session, principal.tenant_id, goal_id)
 
@@ -395,7 +395,7 @@ async def contribute(
     """Put money towards a goal (or, negative, take some out) on a day (default today)."""
     db = db_of(request)
     await handlers.contribute(
-        db, request.app.state.settings, principal, goal_id, body.amount_minor, body.day, body.note
+        db, settings_of(request), principal, goal_id, body.amount_minor, body.day, body.note
     )
     async with db.read() as session:
         return await _goal_detail(session, principal.tenant_id, goal_id)

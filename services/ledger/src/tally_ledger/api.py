@@ -42,20 +42,15 @@ from tally_ledger.schemas import (
     TransferCreate,
     VersionSeen,
 )
-from tallykit.app import db_of
+from tallykit.app import db_of, settings_of
 from tallykit.contracts.ledger import ClearedState, EntryKind
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.money import MAX_MINOR_UNITS, CurrencyCode
-from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal, Principal
 
 router = APIRouter()
 
 
-
-def _settings(request: Request) -> ServiceSettings:
-    settings: ServiceSettings = request.app.state.settings
-    return settings
 
 
 def _writer(principal: Principal) -> Context:
@@ -71,8 +66,8 @@ def _today() -> date:
 
 @router.post("/accounts", status_code=201, response_model=AccountPublic)
 async def open_account(body: AccountCreate, principal: CurrentPrincipal, request: Request) -> AccountPublic:
-    row = await handlers.open_account(db_of(request), _settings(request), _writer(principal), name=body.name,
-                                      kind=body.kind, currency=body.currency,
+    row = await handlers.open_account(db_of(request), settings_of(request), _writer(principal),
+                                      name=body.name, kind=body.kind, currency=body.currency,
                                       opening_balance_minor=body.opening_balance_minor)
     return AccountPublic.model_validate(row)
 
@@ -97,7 +92,7 @@ async def get_account(account_id: UUID, principal: CurrentPrincipal, request: Re
 @router.patch("/accounts/{account_id}", response_model=AccountPublic)
 async def rename_account(account_id: UUID, body: AccountUpdate, principal: CurrentPrincipal,
                          request: Request) -> AccountPublic:
-    row = await handlers.rename_account(db_of(request), _settings(request), _writer(principal), account_id,
+    row = await handlers.rename_account(db_of(request), settings_of(request), _writer(principal), account_id,
                                         name=body.name, expected_version=body.expected_version)
     return AccountPublic.model_validate(row)
 
@@ -106,7 +101,7 @@ async def rename_account(account_id: UUID, body: AccountUpdate, principal: Curre
 async def archive_account(account_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
                           request: Request) -> AccountPublic:
     """Archive an account: it keeps its history and balance, takes no new transactions."""
-    row = await handlers.archive_account(db_of(request), _settings(request), _writer(principal), account_id,
+    row = await handlers.archive_account(db_of(request), settings_of(request), _writer(principal), account_id,
                                          expected_version=body.expected_version)
     return AccountPublic.model_validate(row)
 
@@ -114,7 +109,7 @@ async def archive_account(account_id: UUID, body: VersionSeen, principal: Curren
 @router.post("/accounts/{account_id}/reopen", response_model=AccountPublic)
 async def reopen_account(account_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
                          request: Request) -> AccountPublic:
-    row = await handlers.reopen_account(db_of(request), _settings(request), _writer(principal), account_id,
+    row = await handlers.reopen_account(db_of(request), settings_of(request), _writer(principal), account_id,
                                         expected_version=body.expected_version)
     return AccountPublic.model_validate(row)
 
@@ -161,7 +156,7 @@ async def list_categories(principal: CurrentPrincipal, request: Request,
 @router.post("/categories", status_code=201, response_model=CategoryPublic)
 async def create_category(body: CategoryCreate, principal: CurrentPrincipal,
                           request: Request) -> CategoryPublic:
-    row = await handlers.create_category(db_of(request), _settings(request), _writer(principal),
+    row = await handlers.create_category(db_of(request), settings_of(request), _writer(principal),
                                          name=body.name, group=body.group, kind=body.kind)
     return CategoryPublic.model_validate(row)
 
@@ -170,15 +165,16 @@ async def create_category(body: CategoryCreate, principal: CurrentPrincipal,
 async def rename_category(category_id: UUID, body: CategoryUpdate, principal: CurrentPrincipal,
                           request: Request) -> CategoryPublic:
     """A new name, a new group, or both."""
-    row = await handlers.rename_category(db_of(request), _settings(request), _writer(principal), category_id,
-                                         name=body.name, group=body.group)
+    row = await handlers.rename_category(db_of(request), settings_of(request), _writer(principal),
+                                         category_id, name=body.name, group=body.group)
     return CategoryPublic.model_validate(row)
 
 
 @router.post("/categories/{category_id}/archive", response_model=CategoryPublic)
 async def archive_category(category_id: UUID, principal: CurrentPrincipal,
                            request: Request) -> CategoryPublic:
-    row = await handlers.archive_category(db_of(request), _settings(request), _writer(principal), category_id)
+    row = await handlers.archive_category(db_of(request), settings_of(request), _writer(principal),
+                                          category_id)
     return CategoryPublic.model_validate(row)
 
 
@@ -186,7 +182,7 @@ async def archive_category(category_id: UUID, principal: CurrentPrincipal,
 async def merge_category(category_id: UUID, body: CategoryMerge, principal: CurrentPrincipal,
                          request: Request) -> CategoryPublic:
     """Move the category's whole history into another of the same kind; returns the target."""
-    row = await handlers.merge_category(db_of(request), _settings(request), _writer(principal), category_id,
+    row = await handlers.merge_category(db_of(request), settings_of(request), _writer(principal), category_id,
                                         into_category_id=body.into_category_id)
     return CategoryPublic.model_validate(row)
 
@@ -201,7 +197,7 @@ async def list_payees(principal: CurrentPrincipal, request: Request) -> PayeesPu
 
 @router.post("/payees/merge", response_model=PayeePublic)
 async def merge_payee(body: PayeeMerge, principal: CurrentPrincipal, request: Request) -> PayeePublic:
-    row = await handlers.merge_payee(db_of(request), _settings(request), _writer(principal), name=body.name,
+    row = await handlers.merge_payee(db_of(request), settings_of(request), _writer(principal), name=body.name,
                                      into_name=body.into_name)
     return PayeePublic.model_validate(row)
 
@@ -238,7 +234,7 @@ async def record_transaction(body: TransactionCreate, principal: CurrentPrincipa
                                        body.kind.value, body.amount_minor):
         return again
     row = await handlers.record_transaction(
-        db_of(request), _settings(request), _writer(principal), transaction_id=body.id,
+        db_of(request), settings_of(request), _writer(principal), transaction_id=body.id,
         account_id=body.account_id, kind=body.kind,
         amount_minor=body.amount_minor, booked_on=body.booked_on or _today(),
         currency=body.currency, category_id=body.category_id, payee=body.payee, note=body.note,
@@ -257,7 +253,7 @@ async def record_transfer(body: TransferCreate, principal: CurrentPrincipal,
                                        "transfer", body.amount_minor):
         return again
     row = await handlers.record_transfer(
-        db_of(request), _settings(request), _writer(principal), transaction_id=body.id,
+        db_of(request), settings_of(request), _writer(principal), transaction_id=body.id,
         from_account_id=body.from_account_id,
         to_account_id=body.to_account_id, amount_minor=body.amount_minor,
         booked_on=body.booked_on or _today(), payee=body.payee, note=body.note, tags=body.tags,
@@ -359,7 +355,7 @@ async def amend_transaction(transaction_id: UUID, body: TransactionUpdate, princ
                             request: Request) -> TransactionPublic:
     """Edit some fields, provided the transaction is still at `expected_version` (else 409). A reconciled
     transaction's amount, date, account or kind change only with `confirm_reconciled` (else 409)."""
-    row = await handlers.amend_transaction(db_of(request), _settings(request), _writer(principal),
+    row = await handlers.amend_transaction(db_of(request), settings_of(request), _writer(principal),
                                            transaction_id, body.changes(),
                                            expected_version=body.expected_version,
                                            confirm_reconciled=body.confirm_reconciled)
@@ -377,7 +373,7 @@ async def delete_transaction(transaction_id: UUID, principal: CurrentPrincipal, 
                              expected_version: Annotated[int, Query(ge=1)],
                              confirm_reconciled: bool = False) -> TransactionChangePublic:
     """Delete (undoable); a reconciled transaction only with `confirm_reconciled` (else 409)."""
-    outcome = await handlers.delete_transaction(db_of(request), _settings(request), _writer(principal),
+    outcome = await handlers.delete_transaction(db_of(request), settings_of(request), _writer(principal),
                                                 transaction_id, expected_version=expected_version,
                                                 confirm_reconciled=confirm_reconciled)
     return _change(outcome)
@@ -387,7 +383,7 @@ async def delete_transaction(transaction_id: UUID, principal: CurrentPrincipal, 
 async def undo_transaction(transaction_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
                            request: Request) -> TransactionChangePublic:
     """Revert the last change not yet undone: an edit goes back, a deletion comes back, a new entry goes."""
-    outcome = await handlers.undo_transaction(db_of(request), _settings(request), _writer(principal),
+    outcome = await handlers.undo_transaction(db_of(request), settings_of(request), _writer(principal),
                                               transaction_id, expected_version=body.expected_version)
     return _change(outcome)
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from tally_ledger import attachments
 from tally_ledger.attachments import LocalStorage, Storage
 from tally_ledger.settings import LedgerSettings
-from tallykit.app import db_of
+from tallykit.app import db_of, settings_of
 from tallykit.errors import InvalidInput
 from tallykit.tokens import CurrentPrincipal
 
@@ -35,16 +35,12 @@ class AttachmentsPublic(BaseModel):
 
 
 
-def _settings(request: Request) -> LedgerSettings:
-    settings: LedgerSettings = request.app.state.settings
-    return settings
-
 
 def storage_of(request: Request) -> Storage:
     """The app's attachment storage (the local directory of the settings unless a test set another)."""
     storage: Storage | None = getattr(request.app.state, "attachment_storage", None)
     if storage is None:
-        storage = LocalStorage(_settings(request).attachments_dir)
+        storage = LocalStorage(settings_of(request, LedgerSettings).attachments_dir)
         request.app.state.attachment_storage = storage
     return storage
 
@@ -58,7 +54,7 @@ async def add_attachment(
 ) -> AttachmentPublic:
     """Attach a JPEG, PNG or WebP image or a PDF (checked by its content) to a transaction."""
     principal.require_write()
-    limit = _settings(request).attachment_max_bytes
+    limit = settings_of(request, LedgerSettings).attachment_max_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
         raise InvalidInput(f"a file of at most {limit // (1024 * 1024)} MiB, please")

@@ -13,10 +13,9 @@ from tally_ledger.api import search_filters
 from tally_ledger.categoriser_api import readable
 from tally_ledger.repository import Context
 from tally_ledger.schemas import PayeeName
-from tallykit.app import db_of
+from tallykit.app import db_of, settings_of
 from tallykit.contracts.ledger import ClearedState, EntryKind, Tag
 from tallykit.money import MAX_MINOR_UNITS
-from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal
 
 router = APIRouter()
@@ -87,7 +86,7 @@ async def edit_in_bulk(body: BulkEditCreate, principal: CurrentPrincipal, reques
     the ledger refusing one transaction (a reconciled one deleted or moved, a transfer given a category, a
     move to an account in another currency) refuses the change, naming that transaction."""
     principal.require_write()
-    settings: ServiceSettings = request.app.state.settings
+    settings = settings_of(request)
     filters = None
     if body.search is not None:
         s = body.search
@@ -110,6 +109,6 @@ async def undo_bulk_edit(change_id: UUID, principal: CurrentPrincipal,
     """Undo a bulk change: each of its transactions goes back (a deleted one comes back), except those
     changed since, which keep what they have now (named in `kept`)."""
     principal.require_write()
-    settings: ServiceSettings = request.app.state.settings
+    settings = settings_of(request)
     undone = await bulk_editing.undo(db_of(request), settings, Context.of(principal), change_id)
     return BulkEditUndonePublic(id=undone.id, undone=undone.undone, kept=undone.kept)

@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from tally_ledger import bulk_categorising, categorising, store, suggesting
 from tally_ledger.repository import Context
 from tally_ledger.suggesting import Entry, Proposal
+from tallykit.app import settings_of
 from tallykit.contracts.ledger import CategorisedBy, EntryKind
 from tallykit.db import Database
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.money import MAX_MINOR_UNITS
-from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal
 
 router = APIRouter()
@@ -204,7 +204,7 @@ async def categorise(body: CategorisationCreate, principal: CurrentPrincipal,
     `POST /transactions/bulk/{id}/undo`); all or nothing. Each event says whether the category was the
     proposal (`suggestion`, or `rule`) or another the person chose (`person`)."""
     principal.require_write()
-    settings: ServiceSettings = request.app.state.settings
+    settings = settings_of(request)
     applied = await bulk_categorising.apply(
         _db(request), settings, Context.of(principal),
         [bulk_categorising.Choice(c.transaction_id, c.category_id, c.expected_version) for c in body.items])

@@ -19,12 +19,11 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from tally_ledger import store, uploads
-from tally_ledger.api import _settings
 from tally_ledger.background import after_answer
 from tally_ledger.history import sources, write
 from tally_ledger.history.model import History, HistoryError
 from tally_ledger.repository import Context
-from tallykit.app import db_of, wake_relay
+from tallykit.app import db_of, settings_of, wake_relay
 from tallykit.errors import InvalidInput
 from tallykit.logging import get_logger
 from tallykit.money import minor_unit_digits
@@ -182,11 +181,11 @@ async def _import(principal: Principal, request: Request, upload: uploads.Upload
                                 targets=targets)
     if found.transactions > WRITTEN_BEFORE_ANSWER:
         response.status_code = 202
-        job = write.run(db, _settings(request), started)
+        job = write.run(db, settings_of(request), started)
         background.add_task(after_answer, request, job, "history_import")
         return HistoryImportPublic(found=found, migration=_public(started.migration))
     try:
-        migration = await write.run(db, _settings(request), started)
+        migration = await write.run(db, settings_of(request), started)
     finally:
         wake_relay(request)
     return HistoryImportPublic(found=found, migration=_public(migration))
@@ -214,6 +213,6 @@ async def undo_history(migration_id: UUID, principal: CurrentPrincipal, request:
     principal.require_write()
     db, ctx = db_of(request), Context.of(principal)
     migration, undo_id = await write.start_undo(db, ctx, migration_id)
-    job = write.run_undo(db, _settings(request), ctx, migration, undo_id)
+    job = write.run_undo(db, settings_of(request), ctx, migration, undo_id)
     background.add_task(after_answer, request, job, "history_undo")
     return _public(migration)

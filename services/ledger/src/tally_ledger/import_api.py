@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from starlette.exceptions import HTTPException
 
 from tally_ledger import batches, categorising, handlers, store, uploads
-from tally_ledger.api import _settings
 from tally_ledger.background import after_answer
 from tally_ledger.batches import Batch
 from tally_ledger.exporters import ledger_json
@@ -32,7 +31,7 @@ from tally_ledger.importers import (
 from tally_ledger.importers.rows import SourceAccount
 from tally_ledger.repository import Context
 from tally_ledger.statement_check import BalanceCheckPublic, checks
-from tallykit.app import db_of
+from tallykit.app import db_of, settings_of
 from tallykit.contracts.ledger import AccountKind
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.logging import get_logger
@@ -297,7 +296,7 @@ async def restore_ledger(principal: CurrentPrincipal, request: Request) -> Resto
                                    for e in exc.errors()[:20]]) from exc
     ctx = Context(tenant_id=principal.tenant_id, actor=principal.actor, correlation_id=uuid4())
     async with db_of(request).transaction() as session:
-        written = await ledger_json.restore(session, _settings(request), ctx, document)
+        written = await ledger_json.restore(session, settings_of(request), ctx, document)
     return RestorePublic(events=written)
 
 
@@ -456,7 +455,7 @@ async def _open_account_for(request: Request, principal: Principal, source: Sour
         raise InvalidInput("the statement does not say its currency: open the account first and choose it")
     kinds = {kind.value: kind for kind in AccountKind}
     kind = kinds.get(source.kind or "", AccountKind.checking)
-    row = await handlers.open_account(db_of(request), _settings(request), Context.of(principal),
+    row = await handlers.open_account(db_of(request), settings_of(request), Context.of(principal),
                                       name=(source.name or source.key)[:100], kind=kind, currency=currency,
                                       opening_balance_minor=0)
     return row.id
@@ -518,7 +517,7 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
         async with db.transaction() as session:
             await batches.save_mapping(session, tenant, body.save_mapping_as, mapping)
     background.add_task(after_answer, request,
-                        batches.run_import(db, _settings(request), ctx, batch, rows, plan), "import")
+                        batches.run_import(db, settings_of(request), ctx, batch, rows, plan), "import")
     return _public(batch)
 
 
@@ -554,5 +553,5 @@ async def undo_import(batch_id: UUID, principal: CurrentPrincipal, request: Requ
     db, ctx = db_of(request), Context.of(principal)
     batch, ids = await batches.start_undo(db, ctx, batch_id)
     background.add_task(after_answer, request,
-                        batches.run_undo(db, _settings(request), ctx, batch, ids), "import_undo")
+                        batches.run_undo(db, settings_of(request), ctx, batch, ids), "import_undo")
     return _public(batch)

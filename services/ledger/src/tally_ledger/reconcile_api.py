@@ -11,17 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from tally_ledger import reconciling
 from tally_ledger.repository import Context
 from tally_ledger.schemas import PayeeName, TransactionPublic
-from tallykit.app import db_of
+from tallykit.app import db_of, settings_of
 from tallykit.money import MAX_MINOR_UNITS, MinorUnits
-from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal, Principal
 
 router = APIRouter()
 
-
-def _settings(request: Request) -> ServiceSettings:
-    settings: ServiceSettings = request.app.state.settings
-    return settings
 
 
 def _writer(principal: Principal) -> Context:
@@ -88,7 +83,7 @@ async def finish_reconciliation(account_id: UUID, body: ReconciliationFinish, pr
     """Mark the cleared transactions by the closing date reconciled, as one change; 409 while the cleared
     balance differs from the statement's, unless `adjust` books the difference."""
     statement = reconciling.Statement(account_id, body.statement_date, body.statement_balance_minor)
-    done = await reconciling.finish(db_of(request), _settings(request), _writer(principal), statement,
+    done = await reconciling.finish(db_of(request), settings_of(request), _writer(principal), statement,
                                     adjust=body.adjust,
                                     adjustment_payee=body.adjustment_payee or "Reconciliation adjustment")
     return ReconciliationDonePublic(

@@ -19,17 +19,13 @@ from tally_ledger.schemas import (
     VersionSeen,
 )
 from tally_ledger.settings import LedgerSettings
-from tallykit.app import db_of
+from tallykit.app import db_of, settings_of
 from tallykit.errors import NotFound
 from tallykit.tokens import CurrentPrincipal, Principal
 
 router = APIRouter()
 
 
-
-def _settings(request: Request) -> LedgerSettings:
-    settings: LedgerSettings = request.app.state.settings
-    return settings
 
 
 def _writer(principal: Principal) -> Context:
@@ -38,7 +34,7 @@ def _writer(principal: Principal) -> Context:
 
 
 def _today(request: Request) -> date:
-    return schedule.today_in(datetime.now(UTC), _settings(request).scheduler_timezone)
+    return schedule.today_in(datetime.now(UTC), settings_of(request, LedgerSettings).scheduler_timezone)
 
 
 @router.post("/recurring", status_code=201, response_model=RecurringPublic)
@@ -47,7 +43,8 @@ async def create_recurring(
 ) -> RecurringPublic:
     """Set up a recurring transaction or bill. Occurrences before today never fall due."""
     row = await scheduling.create(
-        db_of(request), _settings(request), _writer(principal), body.model_dump(), today=_today(request)
+        db_of(request), settings_of(request, LedgerSettings), _writer(principal), body.model_dump(),
+        today=_today(request),
     )
     return RecurringPublic.of(row)
 
@@ -89,7 +86,7 @@ async def change_recurring(
     """Replace the schedule, provided it is still at `expected_version` (else 409)."""
     row = await scheduling.change(
         db_of(request),
-        _settings(request),
+        settings_of(request, LedgerSettings),
         _writer(principal),
         schedule_id,
         body.model_dump(exclude={"expected_version"}),
@@ -105,7 +102,7 @@ async def cancel_recurring(
 ) -> RecurringPublic:
     row = await scheduling.cancel(
         db_of(request),
-        _settings(request),
+        settings_of(request, LedgerSettings),
         _writer(principal),
         schedule_id,
         expected_version=body.expected_version,
@@ -119,7 +116,7 @@ async def skip_occurrence(
 ) -> RecurringPublic:
     """Skip one occurrence that has not fallen due yet."""
     row = await scheduling.skip(
-        db_of(request), _settings(request), _writer(principal), schedule_id, body.due_on
+        db_of(request), settings_of(request, LedgerSettings), _writer(principal), schedule_id, body.due_on
     )
     return RecurringPublic.of(row)
 
@@ -130,6 +127,7 @@ async def mark_paid(
 ) -> RecurringPublic:
     """Mark one occurrence of a bill paid (by one of the household's transactions, or without one)."""
     row = await scheduling.mark_paid(
-        db_of(request), _settings(request), _writer(principal), schedule_id, body.due_on, body.transaction_id
+        db_of(request), settings_of(request, LedgerSettings), _writer(principal), schedule_id, body.due_on,
+        body.transaction_id,
     )
     return RecurringPublic.of(row)

@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tally_ledger import rule_commands
 from tally_ledger.repository import Context
 from tally_ledger.rules import RuleSpec
-from tallykit.app import db_of
-from tallykit.settings import ServiceSettings
+from tallykit.app import db_of, settings_of
 from tallykit.tokens import CurrentPrincipal, Principal
 
 router = APIRouter()
@@ -129,6 +128,6 @@ async def delete_rule(rule_id: UUID, principal: CurrentPrincipal, request: Reque
 async def apply_rule(rule_id: UUID, principal: CurrentPrincipal, request: Request) -> AppliedPublic:
     """Apply a saved rule to the existing transactions it matches (each change is an edit in the
     transaction's history, undoable); a category chosen by hand is replaced when the rule sets one."""
-    settings: ServiceSettings = request.app.state.settings
+    settings = settings_of(request)
     changed = await rule_commands.apply(db_of(request), settings, _writer(principal), rule_id)
     return AppliedPublic(changed=changed)

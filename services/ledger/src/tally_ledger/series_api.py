@@ -13,7 +13,7 @@ from tally_ledger.repository import Context
 from tally_ledger.schemas import RecurringPublic
 from tally_ledger.series.detect import Series
 from tally_ledger.settings import LedgerSettings
-from tallykit.app import db_of
+from tallykit.app import db_of, settings_of
 from tallykit.contracts.ledger import SeriesPeriod, TransactionKind
 from tallykit.tokens import CurrentPrincipal
 
@@ -68,13 +68,9 @@ class SeriesProposalDismissed(BaseModel):
     version: int
 
 
-def _settings(request: Request) -> LedgerSettings:
-    settings: LedgerSettings = request.app.state.settings
-    return settings
-
 
 def _today(request: Request) -> date:
-    return schedule.today_in(datetime.now(UTC), _settings(request).scheduler_timezone)
+    return schedule.today_in(datetime.now(UTC), settings_of(request, LedgerSettings).scheduler_timezone)
 
 
 @router.get("/recurring/proposals", response_model=SeriesProposalsPublic)
@@ -91,7 +87,8 @@ async def accept_proposal(proposal_id: UUID, principal: CurrentPrincipal,
     """Make the proposal a schedule: a bill (expenses; reminded of, matched to its payments) or an
     income, every week/month/quarter/year from its next expected payment, never posted automatically."""
     principal.require_write()
-    row = await series_finding.accept(db_of(request), _settings(request), Context.of(principal), proposal_id,
+    settings = settings_of(request, LedgerSettings)
+    row = await series_finding.accept(db_of(request), settings, Context.of(principal), proposal_id,
                                       today=_today(request))
     return RecurringPublic.of(row)
 
@@ -101,6 +98,6 @@ async def dismiss_proposal(proposal_id: UUID, principal: CurrentPrincipal,
                            request: Request) -> SeriesProposalDismissed:
     """Not a schedule, thanks: the series is not proposed again, nor told of."""
     principal.require_write()
-    proposal = await series_finding.dismiss(db_of(request), _settings(request), Context.of(principal),
-                                            proposal_id)
+    proposal = await series_finding.dismiss(db_of(request), settings_of(request, LedgerSettings),
+                                            Context.of(principal), proposal_id)
     return SeriesProposalDismissed(id=proposal.id, dismissed=proposal.dismissed, version=proposal.version)

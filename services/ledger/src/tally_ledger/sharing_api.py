@@ -12,11 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import repository, sharing_store
-from tally_ledger.api import _settings
 from tally_ledger.handlers import domain_errors_as_problems
 from tally_ledger.repository import Context
 from tally_ledger.sharing import Settlement, Sharing, balances, sharing_id, who_pays_whom
-from tallykit.app import db_of, wake_relay
+from tallykit.app import db_of, settings_of, wake_relay
 from tallykit.contracts.ledger import MemberPart, SplitMethod
 from tallykit.errors import NotFound
 from tallykit.money import CurrencyCode, MinorUnits
@@ -145,7 +144,7 @@ async def share_expense(transaction_id: UUID, body: SharingRequest, principal: C
             sharing = await repository.load(session, ctx, Sharing, sharing_id(transaction_id))
             sharing.share(transaction.current, transaction_id, paid_by=body.paid_by, method=body.method,
                           parts=body.parts, members=await _members(session, principal))
-        await repository.save(session, _settings(request), ctx, sharing)
+        await repository.save(session, settings_of(request), ctx, sharing)
         row = await sharing_store.sharing_of(session, principal.tenant_id, transaction_id)
     wake_relay(request)
     assert row is not None
@@ -171,7 +170,7 @@ async def unshare_expense(transaction_id: UUID, principal: CurrentPrincipal, req
         if not sharing.active:
             raise NotFound(f"transaction {transaction_id} is not a shared expense")
         sharing.unshare()
-        await repository.save(session, _settings(request), ctx, sharing)
+        await repository.save(session, settings_of(request), ctx, sharing)
     wake_relay(request)
     return Response(status_code=204)
 
@@ -190,7 +189,7 @@ async def settle_up(body: SettlementRequest, principal: CurrentPrincipal,
                               amount_minor=body.amount_minor, currency=body.currency,
                               booked_on=body.booked_on, note=body.note,
                               members=await _members(session, principal))
-        await repository.save(session, _settings(request), ctx, settlement)
+        await repository.save(session, settings_of(request), ctx, settlement)
     wake_relay(request)
     return SettlementPublic(id=settlement.id, **body.model_dump())
 

@@ -27,8 +27,9 @@ from tally_notifier.schemas import (
     WebhookPublic,
     WebhookUpdate,
 )
+from tally_notifier.settings import NotifierSettings
 from tally_notifier.stream import feed_stream
-from tallykit.app import db_of
+from tallykit.app import db_of, settings_of
 from tallykit.errors import InvalidInput
 from tallykit.tokens import CurrentPrincipal
 
@@ -87,7 +88,7 @@ async def stream(
         if not last_event_id.isdigit() or len(last_event_id) > 18:  # feed positions are bigints
             raise InvalidInput("Last-Event-ID must be a number this stream sent")
         cursor = int(last_event_id)
-    settings = request.app.state.settings
+    settings = settings_of(request, NotifierSettings)
     body = feed_stream(
         db_of(request),
         request.app.state.listener,
@@ -149,7 +150,7 @@ async def unsubscribe(
     given = form_token or token
     if not given:
         raise InvalidInput("the unsubscribe link has no token")
-    label = await commands.unsubscribe(db_of(request), request.app.state.settings, given)
+    label = await commands.unsubscribe(db_of(request), settings_of(request, NotifierSettings), given)
     return HTMLResponse(
         _PAGE.format(
             f"<h1>Unsubscribed</h1><p>You will get no more {html.escape(label.lower())} e-mails.</p>"
@@ -175,7 +176,8 @@ def _subscription(row: RowMapping) -> PushSubscriptionPublic:
 @router.get("/push/key")
 async def push_key(request: Request, principal: CurrentPrincipal) -> PushKeyPublic:
     """The VAPID public key to pass to `pushManager.subscribe({applicationServerKey})`."""
-    return PushKeyPublic(public_key=await commands.push_key(db_of(request), request.app.state.settings))
+    settings = settings_of(request, NotifierSettings)
+    return PushKeyPublic(public_key=await commands.push_key(db_of(request), settings))
 
 
 @router.post("/push/subscriptions", status_code=201)
@@ -184,7 +186,7 @@ async def subscribe_push(
 ) -> PushSubscriptionPublic:
     row = await commands.subscribe_push(
         db_of(request),
-        request.app.state.settings,
+        settings_of(request, NotifierSettings),
         principal,
         body,
         request.headers.get("user-agent", ""),
@@ -223,7 +225,8 @@ def _webhook(row: RowMapping) -> WebhookPublic:
 async def create_webhook(
     request: Request, principal: CurrentPrincipal, body: WebhookCreate
 ) -> WebhookCreated:
-    row = await commands.create_webhook(db_of(request), request.app.state.settings, principal, body)
+    settings = settings_of(request, NotifierSettings)
+    row = await commands.create_webhook(db_of(request), settings, principal, body)
     return WebhookCreated(**_webhook(row).model_dump(), secret=row["secret"])
 
 
