@@ -1,9 +1,10 @@
 from tally_analytics import store
+from tally_analytics.bursts import BATCH_HANDLERS
 from tally_analytics.projections import AUTH_HANDLERS, BUDGET_HANDLERS, LEDGER_HANDLERS
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
 from tallykit.db import Database
-from tallykit.forgetting import unless_forgotten
+from tallykit.forgetting import batches_unless_forgotten, unless_forgotten
 from tallykit.settings import ServiceSettings
 
 
@@ -17,4 +18,6 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
         topics=["ledger.events", "budget.events", "auth.events"],
         handlers=unless_forgotten(store.forgotten_households,
                                   {**LEDGER_HANDLERS, **BUDGET_HANDLERS, **AUTH_HANDLERS}),
+        # An import's burst: runs of money events applied in a few statements (tally_analytics.bursts).
+        batch_handlers=batches_unless_forgotten(store.forgotten_households, BATCH_HANDLERS),
     )

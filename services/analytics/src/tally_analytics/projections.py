@@ -7,8 +7,9 @@ invalidates cached forecasts.
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -261,10 +262,35 @@ async def on_user_deleted(session: AsyncSession, envelope: Envelope, payload: Us
     await forgetting.remember(session, store.forgotten_households, payload.deleted_household_ids)
 
 
-async def detect_unusual(session: AsyncSession, envelope: Envelope, payload: TransactionRecorded) -> None:
+class History(Protocol):
+    """What judging a transaction reads: the patterns marked as expected and a category's amounts."""
+
+    async def expected(self, category_id: UUID, payee_key: str) -> bool: ...
+
+    async def amounts(self, currency: str, category_id: UUID, start: date, end: date) -> list[int]: ...
+
+
+@dataclass(frozen=True)
+class StoredHistory:
+    """The history as stored (one event at a time: the rollup already holds the event)."""
+
+    session: AsyncSession
+    tenant_id: UUID
+
+    async def expected(self, category_id: UUID, payee_key: str) -> bool:
+        return await store.is_expected(self.session, self.tenant_id, category_id, payee_key)
+
+    async def amounts(self, currency: str, category_id: UUID, start: date, end: date) -> list[int]:
+        return await store.category_amounts(self.session, self.tenant_id, currency, category_id, start, end)
+
+
+async def detect_unusual(
+    session: AsyncSession, envelope: Envelope, payload: TransactionRecorded, history: History | None = None
+) -> None:
     """Judge each expense part against its category's usual range over the last year (this transaction
     excluded) and publish `UnusualSpendingDetected` once per transaction, unless the pattern (category and
-    payee) was marked as expected."""
+    payee) was marked as expected. `history` is what the rollup held once this event was applied (the
+    stored rollup by default)."""
     if payload.kind.value != "expense":
         return
     parts = (
@@ -273,15 +299,14 @@ async def detect_unusual(session: AsyncSession, envelope: Envelope, payload: Tra
         else [(payload.category_id or NO_CATEGORY, payload.amount_minor)]
     )
     tenant = envelope.tenant_id
+    history = history or StoredHistory(session, tenant)
     payee_key = payload.payee.strip().casefold()
     for category_id, amount in parts:
         if category_id == NO_CATEGORY:
             continue
-        if await store.is_expected(session, tenant, category_id, payee_key):
+        if await history.expected(category_id, payee_key):
             continue
-        sample = await store.category_amounts(
-            session,
-            tenant,
+        sample = await history.amounts(
             payload.currency,
             category_id,
             payload.booked_on - timedelta(days=UNUSUAL_WINDOW_DAYS),

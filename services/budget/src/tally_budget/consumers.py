@@ -8,14 +8,23 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget import handlers, importing, projections, store
+from tally_budget.flows import LedgerMoneyEvent
 from tallykit.consumer import EventConsumer, after_events
 from tallykit.contracts import registry
 from tallykit.db import Database
 from tallykit.events import Envelope
-from tallykit.forgetting import unless_forgotten
+from tallykit.forgetting import batches_unless_forgotten, unless_forgotten
 from tallykit.settings import ServiceSettings
 
 TOPICS = ("ledger.events", "auth.events")
+
+MONEY_EVENTS = (
+    "ledger.TransactionRecorded",
+    "ledger.TransferRecorded",
+    "ledger.TransactionAmended",
+    "ledger.TransactionDeleted",
+    "ledger.TransactionRestored",
+)
 
 Projection = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
 
@@ -24,6 +33,14 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
     async def money_moved(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
         changed = await projections.money_moved(session, envelope, payload)
         after_events(session, check_alerts, envelope.tenant_id, (envelope, changed))
+
+    async def money_moved_together(
+        session: AsyncSession, events: list[tuple[Envelope, LedgerMoneyEvent]]
+    ) -> None:
+        """An import's burst: its deltas in a few statements; the alerts still checked once per
+        household, caused by its last event."""
+        for tenant, move in (await projections.money_moved_together(session, events)).items():
+            after_events(session, check_alerts, tenant, move)
 
     async def check_alerts(session: AsyncSession, moves: list[tuple[Envelope, projections.Changed]]) -> None:
         """Once per household for the money events applied together (an import's burst: thousands),
@@ -69,4 +86,8 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
             "auth.HouseholdSettingsChanged": projections.household_settings_changed,
             "auth.UserDeleted": projections.user_deleted,
         }),
+        # Money events only add to sums: a run of them, whatever their types, is applied at once.
+        batch_handlers=batches_unless_forgotten(store.forgotten_households, dict.fromkeys(
+            MONEY_EVENTS, money_moved_together
+        )),
     )

@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget import store
-from tally_budget.flows import LedgerMoneyEvent, deltas_of
+from tally_budget.flows import AccountFlow, CategoryFlow, LedgerMoneyEvent, deltas_of
 from tallykit import forgetting
 from tallykit.contracts.auth import HouseholdSettingsChanged, TenantCreated, UserDeleted
 from tallykit.contracts.ledger import (
@@ -48,6 +48,41 @@ async def money_moved(session: AsyncSession, envelope: Envelope, payload: Ledger
         categories=frozenset((d.category_id, d.day) for d in deltas.categories),
         accounts=frozenset(d.account_id for d in deltas.accounts),
     )
+
+
+async def money_moved_together(
+    session: AsyncSession, events: list[tuple[Envelope, LedgerMoneyEvent]]
+) -> dict[UUID, tuple[Envelope, Changed]]:
+    """What `money_moved` does for each event, for many at once: the deltas summed per row first (they
+    only ever add up, whatever their order), then one upsert per table and household. Per household its
+    last event and what they all changed."""
+    categories: dict[UUID, dict[tuple[UUID, date, str], list[int]]] = {}
+    accounts: dict[UUID, dict[tuple[UUID, date, str], int]] = {}
+    last: dict[UUID, Envelope] = {}
+    for envelope, payload in events:
+        tenant = envelope.tenant_id
+        deltas = deltas_of(payload)
+        sums = categories.setdefault(tenant, {})
+        for c in deltas.categories:
+            acc = sums.setdefault((c.category_id, c.day, c.currency), [0, 0])
+            acc[0] += c.outflow_minor
+            acc[1] += c.inflow_minor
+        moves = accounts.setdefault(tenant, {})
+        for a in deltas.accounts:
+            key = (a.account_id, a.day, a.currency)
+            moves[key] = moves.get(key, 0) + a.amount_minor
+        last[tenant] = envelope
+    out: dict[UUID, tuple[Envelope, Changed]] = {}
+    for tenant, envelope in last.items():
+        flows = [CategoryFlow(c, d, cur, o, i) for (c, d, cur), (o, i) in sorted(categories[tenant].items())]
+        balances = [AccountFlow(a, d, cur, m) for (a, d, cur), m in sorted(accounts[tenant].items())]
+        await store.add_flows(session, tenant, flows)
+        await store.add_account_flows(session, tenant, balances)
+        out[tenant] = envelope, Changed(
+            categories=frozenset((f.category_id, f.day) for f in flows),
+            accounts=frozenset(b.account_id for b in balances),
+        )
+    return out
 
 
 async def category_created(session: AsyncSession, envelope: Envelope, payload: CategoryCreated) -> None:

@@ -1,0 +1,163 @@
+"""A run of money events applied together (an import's burst: thousands of `TransactionRecorded`), to the
+very same read model as `projections.on_transaction_recorded` / `on_event` applied one at a time:
+
+- the journal in one statement, the deltas summed per row and written once per household (sums commute);
+- unusual spending judged event by event, in order, against a copy of the rollup rows it reads (the
+  categories and days the run's expenses are judged on, read once before the run's deltas are written)
+  to which each event's deltas are added just before it is judged — what the stored rollup would hold
+  at that moment one at a time;
+- cached forecasts marked stale once per household; deleted transactions' detections dropped at once.
+"""
+
+from bisect import insort
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tally_analytics import store
+from tally_analytics.domain import NO_CATEGORY, Deltas, FlowDelta
+from tally_analytics.projections import UNUSUAL_WINDOW_DAYS, _changed, detect_unusual, money_deltas
+from tallykit.contracts.ledger import TransactionDeleted, TransactionRecorded
+from tallykit.events import Envelope
+
+Events = list[tuple[Envelope, Any]]
+
+_JOURNAL = insert(store.journal).on_conflict_do_nothing()
+
+
+@dataclass
+class RollupCopy:
+    """One household's rollup rows (expense - income per day, account and payee) of some currencies and
+    categories, over a range of days, kept in step with the events of a run as they are judged."""
+
+    expected_keys: set[tuple[UUID, str]]
+    # (currency, category) → day → (account, payee) → expense - income
+    rows: dict[tuple[str, UUID], dict[date, dict[tuple[UUID, str], int]]] = field(default_factory=dict)
+    days: dict[tuple[str, UUID], list[date]] = field(default_factory=dict)  # sorted days of `rows`
+
+    def add(self, flows: list[FlowDelta]) -> None:
+        for f in flows:
+            by_day = self.rows.get((f.currency, f.category_id))
+            if by_day is None:
+                continue  # a category none of the run's expenses is judged on
+            self._put(by_day, (f.currency, f.category_id), f.day, (f.account_id, f.payee),
+                      f.expense_minor - f.income_minor)
+
+    def _put(self, by_day: dict[date, dict[tuple[UUID, str], int]], key: tuple[str, UUID], day: date,
+             row: tuple[UUID, str], value: int) -> None:
+        cells = by_day.get(day)
+        if cells is None:
+            cells = by_day[day] = {}
+            insort(self.days[key], day)
+        cells[row] = cells.get(row, 0) + value
+
+    async def expected(self, category_id: UUID, payee_key: str) -> bool:
+        return (category_id, payee_key) in self.expected_keys
+
+    async def amounts(self, currency: str, category_id: UUID, start: date, end: date) -> list[int]:
+        key = (currency, category_id)
+        by_day, days = self.rows[key], self.days[key]
+        out: list[int] = []
+        for day in days:  # sorted; the run's window is at most its days plus a year
+            if day < start:
+                continue
+            if day > end:
+                break
+            out += [v for v in by_day[day].values() if v > 0]
+        return out
+
+
+async def rollup_copy(session: AsyncSession, tenant_id: UUID, events: Events) -> RollupCopy | None:
+    """The rows the run's expenses are judged on, as stored before the run (None: nothing to judge)."""
+    windows: dict[tuple[str, UUID], tuple[date, date]] = {}
+    for _, payload in events:
+        if not isinstance(payload, TransactionRecorded) or payload.kind.value != "expense":
+            continue
+        parts = [s.category_id for s in payload.splits] if payload.splits else [payload.category_id]
+        for category_id in parts:
+            if category_id is None or category_id == NO_CATEGORY:
+                continue
+            key = (payload.currency, category_id)
+            first, last = windows.get(key, (payload.booked_on, payload.booked_on))
+            windows[key] = (min(first, payload.booked_on), max(last, payload.booked_on))
+    if not windows:
+        return None
+    copy = RollupCopy(await store.expected_keys(session, tenant_id))
+    for key in windows:
+        copy.rows[key], copy.days[key] = {}, []
+    f = store.flows.c
+    start = min(first for first, _ in windows.values()) - timedelta(days=UNUSUAL_WINDOW_DAYS)
+    end = max(last for _, last in windows.values())
+    stored = await session.execute(
+        select(f.currency, f.category_id, f.day, f.account_id, f.payee, f.expense_minor - f.income_minor)
+        .where(f.tenant_id == tenant_id, f.day >= start, f.day <= end,
+               tuple_(f.currency, f.category_id).in_(list(windows)))
+    )
+    for currency, category_id, day, account_id, payee, value in stored:
+        key = (currency, category_id)
+        copy._put(copy.rows[key], key, day, (account_id, payee), int(value))
+    return copy
+
+
+async def journal(session: AsyncSession, events: Events) -> None:
+    await session.execute(_JOURNAL, [
+        {"tenant_id": e.tenant_id, "event_id": e.id, "event_type": e.type,
+         "envelope": e.model_dump(mode="json")}
+        for e, _ in events
+    ])
+
+
+def _by_household(events: Events) -> dict[UUID, Events]:
+    out: dict[UUID, Events] = defaultdict(list)
+    for envelope, payload in events:
+        out[envelope.tenant_id].append((envelope, payload))
+    return out
+
+
+async def transactions_recorded(session: AsyncSession, events: Events) -> None:
+    """`on_transaction_recorded` for each event of the run, in a few statements."""
+    await journal(session, events)
+    for tenant_id, theirs in _by_household(events).items():
+        copy = await rollup_copy(session, tenant_id, theirs)
+        each = [money_deltas(payload) or Deltas() for _, payload in theirs]
+        merged = Deltas()
+        for deltas in each:
+            merged.extend(deltas)
+        await store.apply_deltas(session, tenant_id, merged)
+        _changed(session, tenant_id)
+        if copy is None:
+            continue
+        for (envelope, payload), deltas in zip(theirs, each, strict=True):
+            copy.add(deltas.flows)
+            await detect_unusual(session, envelope, payload, copy)
+
+
+async def money_moved(session: AsyncSession, events: Events) -> None:
+    """`on_event` for each transfer, amendment, deletion and restoration of the run, in a few statements."""
+    await journal(session, events)
+    for tenant_id, theirs in _by_household(events).items():
+        merged = Deltas()
+        for _, payload in theirs:
+            merged.extend(money_deltas(payload) or Deltas())
+        await store.apply_deltas(session, tenant_id, merged)
+        _changed(session, tenant_id)
+        deleted = [e.stream_id for e, p in theirs if isinstance(p, TransactionDeleted)]
+        if deleted:
+            await session.execute(delete(store.unusual).where(
+                store.unusual.c.tenant_id == tenant_id, store.unusual.c.transaction_id.in_(deleted)))
+
+
+BATCH_HANDLERS = {
+    "ledger.TransactionRecorded": transactions_recorded,
+    **dict.fromkeys(
+        ("ledger.TransferRecorded", "ledger.TransactionAmended", "ledger.TransactionDeleted",
+         "ledger.TransactionRestored"),
+        money_moved,
+    ),
+}
