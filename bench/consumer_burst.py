@@ -10,7 +10,8 @@ years, with the positions the relay puts in their headers), `--batch` records pe
 is the consumer's own work (Python and PostgreSQL), which is what a burst costs downstream on top of
 the broker's fetches. Each service is measured twice in the same run, on a fresh household each time:
 the events applied one at a time (`EventConsumer.handle`, each in a transaction of its own: a fetch of
-one record, or the baseline path) and together in batches.
+one record), in batches with each event applied by itself (as before batch handlers: the baseline) and in
+batches with the batch handlers.
 
 With `--profile` the batched run of each service is profiled (cProfile, cumulative time, top lines
 printed). Prints a table and writes bench/results/consumer_burst.{json,md}.
@@ -111,16 +112,24 @@ def records(topic: str, envelopes: Sequence[Envelope], first_position: int) -> l
     ]
 
 
-async def measure(name: str, consumer: EventConsumer, events: int, batch: int,
+MODES = {
+    "one_at_a_time": "one at a time",
+    "batched_before": "batches, each event by itself (before: `consumer_batches` off)",
+    "batched": "batches, batch handlers (now)",
+}
+
+
+async def measure(name: str, consumers: dict[bool, EventConsumer], events: int, batch: int,
                   profile: bool) -> dict[str, Any]:
-    topic = consumer.settings.topic("ledger.events")
     out: dict[str, Any] = {}
-    for mode in ("one_at_a_time", "batched"):
+    for mode in MODES:
+        consumer = consumers[mode != "batched_before"]
+        topic = consumer.settings.topic("ledger.events")
         tenant, setup, burst = household(events)
         for record in records(topic, setup, 1):
             await consumer.handle(record.value, position=consumer.position_of(record))
         burst_records = records(topic, burst, 1 + len(setup))
-        profiler = cProfile.Profile() if profile and mode == "batched" else None
+        profiler = cProfile.Profile() if profile and mode != "one_at_a_time" else None
         started, cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
@@ -168,10 +177,11 @@ async def run(events: int, batch: int, profile: bool) -> dict[str, Any]:
     result: dict[str, Any] = {"events": events, "batch": batch, "load_before": os.getloadavg()[0]}
     for name, migrations, settings_cls, make in services:
         async with postgres.scratch_database(migrations) as url:
-            settings = settings_cls(database_url=url, environment="test", log_level="WARNING")
             db = Database(url)
+            consumers = {on: make(db, settings_cls(database_url=url, environment="test", log_level="WARNING",
+                                                  consumer_batches=on)) for on in (False, True)}
             try:
-                result[name] = await measure(name, make(db, settings), events, batch, profile)
+                result[name] = await measure(name, consumers, events, batch, profile)
             finally:
                 await db.dispose()
     result["load_after"] = os.getloadavg()[0]
@@ -188,13 +198,14 @@ def report(result: dict[str, Any]) -> str:
         f"average {result['load_before']:.1f} before and {result['load_after']:.1f} after: "
         f"{sharing(max(result['load_before'], result['load_after']))}), Python {platform.python_version()}, "
         "embedded PostgreSQL. No broker: the consumer's own work. One at a time: each event in a "
-        f"transaction of its own; batched: {batch} records per `handle_together` (one partition's poll).",
+        f"transaction of its own; batches: {batch:,} records per `handle_together` (one partition's poll), "
+        "each event applied by itself as before, or the runs of money events by the batch handlers.",
         "",
         "| service | path | seconds | events/s | ms per event | Python CPU ms per event |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for name in ("budget", "analytics"):
-        for mode, label in (("one_at_a_time", "one at a time"), ("batched", f"batches of {batch}")):
+        for mode, label in MODES.items():
             m = result[name][mode]
             lines.append(f"| {name} | {label} | {m['seconds']:.2f} | {m['events_per_s']:,.0f} | "
                          f"{m['ms_per_event']:.2f} | {m['cpu_ms_per_event']:.2f} |")

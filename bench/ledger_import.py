@@ -1,7 +1,7 @@
 """Benchmark: import a 100,000-row bank CSV through the gateway until the ledger's read model shows
 every row, against PostgreSQL COPY of the same rows in the same run.
 
-    uv run python bench/ledger_import.py [--rows 100000]
+    uv run python bench/ledger_import.py [--rows 100000] [--baseline]
 
 It starts the whole local stack (every service, the gateway, the broker, embedded PostgreSQL, the SMTP
 sink, as `make up` runs them) in a temporary folder, registers a household and opens an account through
@@ -15,6 +15,10 @@ too. Then, against the ledger's own database:
   copies of those tables with all their indexes, table by table: what PostgreSQL alone needs.
 
 The services and the broker are stopped first, so the baselines have the machine to themselves.
+
+With `--baseline` the whole run is made twice in the same invocation, first with the consumers as they
+were before batch handlers (`consumer_batches` off: each event of a poll applied by itself; 200 records
+and 1 MiB a partition per poll), then as they are: the catch-up of both is shown side by side.
 
 Prints a table and writes bench/results/ledger_import.{json,md}.
 """
@@ -81,7 +85,26 @@ def make_csv(rows: int, seed: int = 4) -> tuple[bytes, list[tuple[date, int, str
     return ("\r\n".join(lines) + "\r\n").encode("utf-8"), records
 
 
-def run(rows: int) -> dict[str, Any]:
+# The consumers as they were before batch handlers (issue #19), for --baseline.
+BASELINE_ENV = {f"TALLY_{service.upper()}_{name}": value for service in CONSUMERS for name, value in (
+    ("CONSUMER_BATCHES", "false"), ("KAFKA_MAX_POLL_RECORDS", "200"),
+    ("KAFKA_MAX_PARTITION_FETCH_BYTES", str(1024 * 1024)))}
+
+
+def run(rows: int, env: dict[str, str] | None = None) -> dict[str, Any]:
+    saved = {name: os.environ.get(name) for name in env or {}}
+    os.environ.update(env or {})  # the stack's processes inherit them
+    try:
+        return _run(rows)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run(rows: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tally-bench-") as folder:
         stack = Stack(Path(folder), Ports.free(), progress=lambda line: print(line, flush=True))
         try:
@@ -187,14 +210,44 @@ async def copy_what_the_import_wrote(db: asyncpg.Connection, tenant: UUID, batch
     }, tenant, batch_id)
 
 
-def report(result: dict[str, Any]) -> str:
-    rows = result["rows"]
-    floor = result["floor_tables_s"]
+def _caught_up(result: dict[str, Any]) -> str:
     seconds, handled = result["consumers"]["seconds"], result["consumers"]["handled"]
     events = result["consumers"]["events"]
-    caught_up = "; ".join(f"{name} {seconds[name]:.1f} s" if name in seconds
-                          else f"{name} {handled[name]:,} of {events:,} after {CATCH_UP_LIMIT_S:.0f} s"
-                          for name in CONSUMERS)
+    return "; ".join(f"{name} {seconds[name]:.1f} s" if name in seconds
+                     else f"{name} {handled[name]:,} of {events:,} after {CATCH_UP_LIMIT_S:.0f} s"
+                     for name in CONSUMERS)
+
+
+def catch_up_table(result: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """Budget and analytics catching up, before (baseline) and now, in the same invocation."""
+    lines = [
+        "",
+        "Budget and analytics catching up with the import (seconds from the upload until each has applied "
+        "the household's last event, and after the ledger's read model showed every row), both runs of "
+        "this invocation:",
+        "",
+        "| consumers | import (ledger) s | budget s | analytics s | behind the ledger s | events/s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, r in (("one event at a time (before, `consumer_batches` off, 200 records a poll)", baseline),
+                     ("**batch handlers, 1,000 records a poll (now)**", result)):
+        seconds = r["consumers"]["seconds"]
+        if all(name in seconds for name in CONSUMERS):
+            last = max(seconds[name] for name in CONSUMERS)
+            cells = [f"{seconds[name]:.1f}" for name in CONSUMERS]
+            cells += [f"{last - r['import_s']:.1f}", f"{r['rows'] / last:,.0f}"]
+        else:
+            cells = [f"{seconds[n]:.1f}" if n in seconds else
+                     f"> {CATCH_UP_LIMIT_S:.0f} ({r['consumers']['handled'][n]:,} done)" for n in CONSUMERS]
+            cells += ["", ""]
+        lines.append(f"| {label} | {r['import_s']:.1f} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def report(result: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
+    rows = result["rows"]
+    floor = result["floor_tables_s"]
+    caught_up = _caught_up(result)
     lines = [
         f"# Ledger import benchmark ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",
@@ -231,6 +284,8 @@ def report(result: dict[str, Any]) -> str:
         "the local stack the broker (Tansu 0.6, in memory) limits this: a fetch costs it more the longer "
         "its log, so with three consumer groups reading, what it takes in falls as the log grows.",
     ]
+    if baseline is not None:
+        lines += catch_up_table(result, baseline)
     return "\n".join(lines) + "\n"
 
 
@@ -238,9 +293,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--baseline", action="store_true",
+                        help="run first with the consumers as they were before batch handlers")
     args = parser.parse_args()
+    baseline = run(args.rows, BASELINE_ENV) if args.baseline else None
     result = run(args.rows)
-    text = report(result)
+    if baseline is not None:
+        result["baseline"] = baseline
+    text = report(result, baseline)
     print()
     print(text)
     RESULTS.mkdir(exist_ok=True)

@@ -205,7 +205,10 @@ class EventConsumer:
             return False
         try:
             async with self.db.transaction() as session:
-                outcomes = await self._apply_batch_in(session, [record.value for record in records])
+                if self.settings.consumer_batches:
+                    outcomes = await self._apply_batch_in(session, [record.value for record in records])
+                else:
+                    outcomes = [await self._apply_in(session, record.value) for record in records]
                 await _run_after_events(session)
                 await positions.record_applied(session, map(self.position_of, records))
         except Exception as exc:

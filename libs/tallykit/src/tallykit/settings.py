@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     # applied a poll's partition at a time, in one transaction each (tallykit.consumer).
     kafka_max_poll_records: int = Field(default=1_000, ge=1)
     kafka_max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # Off: a batch's events are applied each by itself (its inbox row, its handler), as before batch
+    # handlers existed; kept for the benchmarks' baseline (bench/ledger_import.py --baseline).
+    consumer_batches: bool = True
     kafka_replication_factor: int = 1
     # Lets tests (and several stacks on one broker) keep their topics apart.
     topic_prefix: str = ""
