@@ -18,7 +18,8 @@ The services and the broker are stopped first, so the baselines have the machine
 
 With `--baseline` the whole run is made twice in the same invocation, first with the consumers as they
 were before batch handlers (`consumer_batches` off: each event of a poll applied by itself; 200 records
-and 1 MiB a partition per poll), then as they are: the catch-up of both is shown side by side.
+and 1 MiB a partition per poll), then as they are: the catch-up of both is shown side by side, and the
+results go to bench/results/ledger_import_consumers.{json,md}.
 
 Prints a table and writes bench/results/ledger_import.{json,md}.
 """
@@ -304,8 +305,9 @@ def main() -> None:
     print()
     print(text)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ledger_import.md").write_text(text)
-    (RESULTS / "ledger_import.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    name = "ledger_import_consumers" if args.baseline else "ledger_import"  # the run beside its baseline
+    (RESULTS / f"{name}.md").write_text(text)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
 
 
 if __name__ == "__main__":
