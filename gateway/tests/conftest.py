@@ -67,6 +67,7 @@ def echo_app(upstream: Upstream) -> FastAPI:
         return {"status": "ready"}
 
     @app.get("/slow")
+    @app.get("/forecasts/slow")
     async def slow() -> dict[str, str]:
         await asyncio.sleep(1.0)
         return {"status": "late"}

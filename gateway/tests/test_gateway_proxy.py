@@ -123,6 +123,17 @@ async def test_upstream_too_slow_is_a_504_problem(
     assert response.headers["content-type"] == PROBLEM
 
 
+async def test_a_forecast_fitted_on_the_spot_has_longer_than_other_requests(
+    make_gateway: Callable[..., Awaitable[httpx.AsyncClient]], auth: dict[str, str]
+) -> None:
+    gateway = await make_gateway(upstream_timeout_s=0.2, forecast_timeout_s=5.0)
+
+    assert (await gateway.get("/api/analytics/slow", headers=auth)).status_code == 504
+    response = await gateway.get("/api/analytics/forecasts/slow", headers=auth)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "late"}
+
+
 async def test_body_over_the_limit_is_a_413_problem_and_never_forwarded(
     make_gateway: Callable[..., Awaitable[httpx.AsyncClient]], upstream: Upstream, auth: dict[str, str]
 ) -> None:

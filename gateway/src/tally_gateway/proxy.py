@@ -34,6 +34,7 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # (method, service, path below the service) reachable without an access token.
 UPLOAD_PATHS = ("imports", "attachments", "histories")
+FORECAST_PATHS = ("forecasts",)
 PUBLIC_ROUTES = frozenset({
     ("POST", "auth", "register"),
     ("POST", "auth", "login"),
@@ -90,7 +91,9 @@ async def proxy(request: Request) -> Response:
         headers["x-forwarded-for"] = request.client.host
     if service == COOKIE_SERVICE and "cookie" in request.headers:
         headers["cookie"] = request.headers["cookie"]
-    timeout = httpx.Timeout(settings.upload_timeout_s if uploading else settings.upstream_timeout_s)
+    forecasting = service == "analytics" and unquote(subpath).startswith(FORECAST_PATHS)
+    timeout = httpx.Timeout(settings.upload_timeout_s if uploading
+                            else settings.forecast_timeout_s if forecasting else settings.upstream_timeout_s)
     if "text/event-stream" in request.headers.get("accept", ""):
         # An event stream idles between events.
         timeout = httpx.Timeout(settings.upstream_timeout_s, read=None)
