@@ -68,6 +68,7 @@ def echo_app(upstream: Upstream) -> FastAPI:
 
     @app.get("/slow")
     @app.get("/forecasts/slow")
+    @app.get("/transactions/bulk/slow")
     async def slow() -> dict[str, str]:
         await asyncio.sleep(1.0)
         return {"status": "late"}

@@ -123,15 +123,17 @@ async def test_upstream_too_slow_is_a_504_problem(
     assert response.headers["content-type"] == PROBLEM
 
 
-async def test_a_forecast_fitted_on_the_spot_has_longer_than_other_requests(
+async def test_forecasts_and_bulk_changes_have_longer_than_other_requests(
     make_gateway: Callable[..., Awaitable[httpx.AsyncClient]], auth: dict[str, str]
 ) -> None:
-    gateway = await make_gateway(upstream_timeout_s=0.2, forecast_timeout_s=5.0)
+    gateway = await make_gateway(upstream_timeout_s=0.2, slow_timeout_s=5.0)
 
     assert (await gateway.get("/api/analytics/slow", headers=auth)).status_code == 504
-    response = await gateway.get("/api/analytics/forecasts/slow", headers=auth)
-    assert response.status_code == 200, response.text
-    assert response.json() == {"status": "late"}
+    for slow in ("/api/analytics/forecasts/slow", "/api/ledger/transactions/bulk/slow"):
+        response = await gateway.get(slow, headers=auth)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"status": "late"}
+    assert (await gateway.get("/api/ledger/slow", headers=auth)).status_code == 504
 
 
 async def test_body_over_the_limit_is_a_413_problem_and_never_forwarded(

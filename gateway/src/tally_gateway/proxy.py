@@ -34,7 +34,10 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # (method, service, path below the service) reachable without an access token.
 UPLOAD_PATHS = ("imports", "attachments", "histories")
-FORECAST_PATHS = ("forecasts",)
+# Requests whose answer comes when long work is done: a forecast fitted on the spot (the first after the
+# fitting processes stopped also starts them and imports Prophet), and a change of up to 10,000
+# transactions at once (a bulk edit, its undo, a bulk categorisation), made in one database transaction.
+SLOW_PATHS = {"analytics": ("forecasts",), "ledger": ("transactions/bulk", "categorisations")}
 PUBLIC_ROUTES = frozenset({
     ("POST", "auth", "register"),
     ("POST", "auth", "login"),
@@ -91,9 +94,9 @@ async def proxy(request: Request) -> Response:
         headers["x-forwarded-for"] = request.client.host
     if service == COOKIE_SERVICE and "cookie" in request.headers:
         headers["cookie"] = request.headers["cookie"]
-    forecasting = service == "analytics" and unquote(subpath).startswith(FORECAST_PATHS)
+    slow = unquote(subpath).startswith(SLOW_PATHS.get(service, ()))
     timeout = httpx.Timeout(settings.upload_timeout_s if uploading
-                            else settings.forecast_timeout_s if forecasting else settings.upstream_timeout_s)
+                            else settings.slow_timeout_s if slow else settings.upstream_timeout_s)
     if "text/event-stream" in request.headers.get("accept", ""):
         # An event stream idles between events.
         timeout = httpx.Timeout(settings.upstream_timeout_s, read=None)

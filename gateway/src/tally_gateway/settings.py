@@ -35,9 +35,9 @@ class GatewaySettings(ServiceSettings):
     # An upload's answer comes once the file is read and checked (a history of 100,000 entries: a minute
     # or two on a small machine); what takes longer is done after the answer.
     upload_timeout_s: float = Field(default=300.0, gt=0)
-    # A forecast not cached yet is fitted on the spot, and the first after the fitting processes stopped
-    # pays for starting them and importing Prophet (3 s quiet, over 10 s on two busy cores).
-    forecast_timeout_s: float = Field(default=60.0, gt=0)
+    # Forecasts fitted on the spot and changes of many transactions at once (proxy.SLOW_PATHS): over 10 s
+    # on two busy cores for a first forecast or 10,000 transactions.
+    slow_timeout_s: float = Field(default=60.0, gt=0)
     readiness_timeout_s: float = Field(default=3.0, gt=0)
 
     @model_validator(mode="before")
