@@ -10,15 +10,18 @@ from tally_budget.domain import (
     Crossings,
     Limit,
     Target,
+    Total,
     evaluate_thresholds,
     limit_for,
     members,
     month_of,
+    overview_day,
     pace_warning,
     percent_used,
     root_of,
     same_point,
     thresholds_reached,
+    totals_by_currency,
     trend_percent,
 )
 from tally_budget.periods import Period, PeriodKind, PeriodSpec, period_containing
@@ -314,3 +317,20 @@ def test_goal_events_of_before_debt_goals_read_as_savings() -> None:
     assert GoalReached.model_validate({**old, "kind": "debt"}).kind == "debt"
     with pytest.raises(ValueError, match="kind"):
         GoalReached.model_validate({**old, "kind": "mortgage"})
+
+
+def test_an_overview_adds_up_each_currency_and_is_of_a_day() -> None:
+    eur, chf = Total("EUR", 10_000, 4_000, 6_000), Total("CHF", 5_000, 6_000, -1_000)
+    more_eur = Total("EUR", 2_000)
+    assert totals_by_currency([eur, chf, more_eur]) == [chf, Total("EUR", 12_000, 4_000, 6_000)]
+    assert totals_by_currency([]) == []
+    today = date(2025, 3, 17)
+    assert overview_day(None, None, today) == today
+    assert overview_day("2025-01", None, today) == date(2025, 1, 1)
+    assert overview_day("2025-01", date(2024, 12, 2), today) == date(2024, 12, 2)
+
+
+def test_a_goal_history_is_one_point_for_its_start_then_each_day_that_moved_it() -> None:
+    moves = {date(2025, 1, 5): 1_000, date(2025, 2, 1): 500, date(2025, 3, 1): -200, date(2025, 4, 1): 900}
+    points = goals.history(100, moves, date(2025, 1, 10), date(2025, 3, 15))
+    assert points == [(date(2025, 1, 10), 1_100), (date(2025, 2, 1), 1_600), (date(2025, 3, 1), 1_400)]

@@ -1,3 +1,4 @@
+from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Annotated
 from uuid import UUID
@@ -6,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget import domain, goals, handlers, store
-from tally_budget.figures import Context, figures
+from tally_budget.figures import Context, figures, reference_day
 from tally_budget.flows import UNCATEGORISED
 from tally_budget.periods import PeriodKind, previous_period
 from tally_budget.schemas import (
@@ -44,20 +45,6 @@ OnQuery = Annotated[date | None, Query(description="the periods containing this 
 HISTORY_PERIODS = 12
 
 
-def _reference_day(budget: store.Budget, month: str | None, on: date | None, today: date) -> date:
-    """The day whose period a listing shows: `on`, or for `month` the period labelled with that month
-    (a pay month starting on the 25th: from the 25th of it), or today."""
-    if on is not None:
-        return on
-    if month is None:
-        return today
-    year, number = (int(part) for part in month.split("-"))
-    if budget.spec.kind is PeriodKind.month:
-        return date(year, number, budget.spec.start_day)
-    first = date(year, number, 1)
-    return today if domain.month_of(today) == month else first
-
-
 async def _overview(
     session: AsyncSession, tenant_id: UUID, month: str | None, on: date | None
 ) -> BudgetsPublic:
@@ -65,29 +52,20 @@ async def _overview(
     context = await Context.load(session, tenant_id)
     items = []
     for budget in await store.list_budgets(session, tenant_id):
-        result = await figures(session, context, budget, _reference_day(budget, month, on, today), today)
+        result = await figures(session, context, budget, reference_day(budget, month, on, today), today)
         if result.limit is None:
             continue  # not in force yet in that period
         fired = await store.fired_thresholds(session, budget.id, result.period.start)
         items.append(BudgetPublic.of(result, context.name_of(budget), sorted(fired - {store.PACE}), today))
     items.sort(key=lambda i: (i.category_name.casefold(), str(i.id)))
-    totals: dict[str, BudgetTotal] = {}
-    for item in items:
-        t = totals.get(item.currency) or BudgetTotal(
-            currency=item.currency, available_minor=0, spent_minor=0, remaining_minor=0
-        )
-        totals[item.currency] = BudgetTotal(
-            currency=item.currency,
-            available_minor=t.available_minor + item.available_minor,
-            spent_minor=t.spent_minor + item.spent_minor,
-            remaining_minor=t.remaining_minor + item.remaining_minor,
-        )
-    reference = on or (date(int(month[:4]), int(month[5:]), 1) if month else today)
+    totals = domain.totals_by_currency(
+        domain.Total(i.currency, i.available_minor, i.spent_minor, i.remaining_minor) for i in items
+    )
     return BudgetsPublic(
         month=month or (None if on else domain.month_of(today)),
-        on=reference,
+        on=domain.overview_day(month, on, today),
         items=items,
-        totals=sorted(totals.values(), key=lambda t: t.currency),
+        totals=[BudgetTotal(**asdict(t)) for t in totals],
     )
 
 
@@ -108,12 +86,8 @@ async def set_budget(body: BudgetCreate, principal: CurrentPrincipal, request: R
         pace_alerts=body.pace_alerts if "pace_alerts" in body.model_fields_set else None,
         effective_from=body.effective_from,
     )
-    db = db_of(request)
-    result, alerts = await handlers.set_budget(db, settings_of(request), principal, command)
-    async with db.read() as session:
-        context = await Context.load(session, principal.tenant_id)
-        today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
-    return BudgetPublic.of(result, context.name_of(result.budget), alerts, today)
+    saved = await handlers.set_budget(db_of(request), settings_of(request), principal, command)
+    return BudgetPublic.of(saved.figures, saved.name, saved.alerts, saved.today)
 
 
 @router.get("/budgets")
@@ -260,14 +234,8 @@ async def change_budget(
         pace_alerts=body.pace_alerts,
         effective_from=body.effective_from,
     )
-    db = db_of(request)
-    result, alerts = await handlers.change_budget(
-        db, settings_of(request), principal, budget_id, command
-    )
-    async with db.read() as session:
-        context = await Context.load(session, principal.tenant_id)
-        today = domain.today_in((await store.get_household(session, principal.tenant_id)).time_zone)
-    return BudgetPublic.of(result, context.name_of(result.budget), alerts, today)
+    saved = await handlers.change_budget(db_of(request), settings_of(request), principal, budget_id, command)
+    return BudgetPublic.of(saved.figures, saved.name, saved.alerts, saved.today)
 
 
 @router.delete("/budgets/{budget_id}", status_code=204)
@@ -322,7 +290,7 @@ async def _goal_detail(session: AsyncSession, tenant_id: UUID, goal_id: UUID) ->
     today = domain.today_in((await store.get_household(session, tenant_id)).time_zone)
     public = await _goal_public(session, goal, today)
     opening, moves = await handlers.saved_by_day(session, goal)
-    points = handlers.history(opening, moves, goal.start_date, today)
+    points = goals.history(opening, moves, goal.start_date, today)
     return GoalDetail(
         **public.model_dump(),
         history=[GoalPoint(day=d, saved_minor=v) for d, v in points],

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_budget import handlers, importing, projections, store
+from tally_budget import handlers, importing, projections, tables
 from tally_budget.flows import LedgerMoneyEvent
 from tallykit.consumer import EventConsumer, after_events
 from tallykit.contracts import registry
@@ -68,7 +68,7 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
         settings=settings,
         registry=registry,
         topics=TOPICS,
-        handlers=unless_forgotten(store.forgotten_households, {
+        handlers=unless_forgotten(tables.forgotten_households, {
             "ledger.CategoryCreated": projections.category_created,
             "ledger.CategoryRenamed": then_recheck(projections.category_renamed),
             "ledger.CategoryArchived": projections.category_archived,
@@ -87,7 +87,7 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
             "auth.UserDeleted": projections.user_deleted,
         }),
         # Money events only add to sums: a run of them, whatever their types, is applied at once.
-        batch_handlers=batches_unless_forgotten(store.forgotten_households, dict.fromkeys(
+        batch_handlers=batches_unless_forgotten(tables.forgotten_households, dict.fromkeys(
             MONEY_EVENTS, money_moved_together
         )),
     )

@@ -36,6 +36,37 @@ def current_month() -> str:
     return month_of(datetime.now(UTC).date())
 
 
+@dataclass(frozen=True)
+class Total:
+    """Budgets in one currency added up: what they make available, what was spent, what is left."""
+
+    currency: str
+    available_minor: int = 0
+    spent_minor: int = 0
+    remaining_minor: int = 0
+
+
+def totals_by_currency(budgets: Iterable[Total]) -> list[Total]:
+    """Each currency's budgets added up (a household may budget in several), in currency order."""
+    totals: dict[str, Total] = {}
+    for b in budgets:
+        t = totals.get(b.currency, Total(b.currency))
+        totals[b.currency] = Total(
+            currency=b.currency,
+            available_minor=t.available_minor + b.available_minor,
+            spent_minor=t.spent_minor + b.spent_minor,
+            remaining_minor=t.remaining_minor + b.remaining_minor,
+        )
+    return sorted(totals.values(), key=lambda t: t.currency)
+
+
+def overview_day(month: str | None, on: date | None, today: date) -> date:
+    """The day an overview is of: `on`, else the first of `month`, else today."""
+    if on is not None:
+        return on
+    return date(int(month[:4]), int(month[5:]), 1) if month else today
+
+
 def percent_used(spent_minor: int, budget_minor: int) -> int:
     """Whole percent of the budget spent, rounded down (79.99 % is 79); 0 of nothing is 0 %, anything of
     nothing (an envelope emptied by overspending carried over) is shown as 999 %."""

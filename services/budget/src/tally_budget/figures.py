@@ -7,7 +7,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget import domain, store
-from tally_budget.periods import Period, period_containing, previous_period
+from tally_budget.periods import Period, PeriodKind, period_containing, previous_period
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,17 @@ async def figures(
         previous_to_date_minor=sum(v for d, v in by_day.items() if previous.start <= d <= through),
         compared_through=through,
     )
+
+
+def reference_day(budget: store.Budget, month: str | None, on: date | None, today: date) -> date:
+    """The day whose period a listing shows: `on`, or for `month` the period labelled with that month
+    (a pay month starting on the 25th: from the 25th of it), or today."""
+    if on is not None:
+        return on
+    if month is None:
+        return today
+    year, number = (int(part) for part in month.split("-"))
+    if budget.spec.kind is PeriodKind.month:
+        return date(year, number, budget.spec.start_day)
+    first = date(year, number, 1)
+    return today if domain.month_of(today) == month else first

@@ -7,7 +7,7 @@ was set, and what it has "saved" is what was paid off since (`paid_off`), so the
 its percent, the amount needed each month (the debt left over the months left), on track or behind.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -137,3 +137,13 @@ def projection(
     if days_needed > MAX_PROJECTION_DAYS:
         return Projection(pace, None)
     return Projection(pace, today + timedelta(days=days_needed))
+
+
+def history(opening: int, moves: dict[date, int], start: date, today: date) -> Sequence[tuple[date, int]]:
+    """Saved amount after each day that moved it, from the goal's start (what came before is one point)."""
+    points = [(start, opening + sum(v for d, v in moves.items() if d <= start))]
+    running = points[0][1]
+    for day in sorted(d for d in moves if start < d <= today):
+        running += moves[day]
+        points.append((day, running))
+    return points

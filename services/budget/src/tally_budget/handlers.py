@@ -1,6 +1,5 @@
 """Commands and reactions of the budget service: load, decide (domain.py, goals.py), save with the outbox."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -60,6 +59,17 @@ class ChangeBudget:
     effective_from: date | None = None
 
 
+@dataclass(frozen=True)
+class BudgetSaved:
+    """A budget as a command left it: this period's figures, its name, the alerts fired in this period
+    (thresholds), and today in the household's time zone."""
+
+    figures: Figures
+    name: str
+    alerts: list[int]
+    today: date
+
+
 async def _today(session: AsyncSession, tenant_id: UUID) -> date:
     return domain.today_in((await store.get_household(session, tenant_id)).time_zone)
 
@@ -87,7 +97,7 @@ async def set_income_basis(db: Database, principal: Principal, basis: domain.Inc
 
 async def set_budget(
     db: Database, settings: ServiceSettings, principal: Principal, command: SetBudget
-) -> tuple[Figures, list[int]]:
+) -> BudgetSaved:
     """Create the budget of a category or group, or change its amount from a period on; then check that
     period's alerts against it."""
     principal.require_write()
@@ -148,7 +158,7 @@ async def set_budget(
 
 async def change_budget(
     db: Database, settings: ServiceSettings, principal: Principal, budget_id: UUID, command: ChangeBudget
-) -> tuple[Figures, list[int]]:
+) -> BudgetSaved:
     """Change a budget's amount or rollover from a period on (earlier periods keep theirs), or its alerts."""
     principal.require_write()
     async with db.transaction() as session:
@@ -182,7 +192,7 @@ async def _after_budget_change(
     budget_id: UUID,
     version: domain.AmountVersion,
     today: date,
-) -> tuple[Figures, list[int]]:
+) -> BudgetSaved:
     budget = await store.get_budget(session, principal.tenant_id, budget_id, lock=True)
     assert budget is not None
     context = await Context.load(session, principal.tenant_id)
@@ -208,7 +218,7 @@ async def _after_budget_change(
     log.info("budget_set", budget_id=str(budget.id), version=stream_version, alerts=len(alerts))
     result = await figures(session, context, budget, today, today)
     fired = await store.fired_thresholds(session, budget.id, result.period.start)
-    return result, sorted(fired - {store.PACE})
+    return BudgetSaved(result, context.name_of(budget), sorted(fired - {store.PACE}), today)
 
 
 async def remove_budget(
@@ -581,13 +591,3 @@ async def _recheck_goal(
     assert goal is not None
     envelopes = await evaluate_goal(session, goal, today, cause=None, actor=principal.actor)
     await enqueue(session, settings.topic(TOPIC), envelopes)
-
-
-def history(opening: int, moves: dict[date, int], start: date, today: date) -> Sequence[tuple[date, int]]:
-    """Saved amount after each day that moved it, from the goal's start (what came before is one point)."""
-    points = [(start, opening + sum(v for d, v in moves.items() if d <= start))]
-    running = points[0][1]
-    for day in sorted(d for d in moves if start < d <= today):
-        running += moves[day]
-        points.append((day, running))
-    return points

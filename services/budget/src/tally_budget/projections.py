@@ -8,7 +8,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_budget import store
+from tally_budget import store, tables
 from tally_budget.flows import AccountFlow, CategoryFlow, LedgerMoneyEvent, deltas_of
 from tallykit import forgetting
 from tallykit.contracts.auth import HouseholdSettingsChanged, TenantCreated, UserDeleted
@@ -158,4 +158,4 @@ async def user_deleted(session: AsyncSession, envelope: Envelope, payload: UserD
     """Budgets hold nothing personal about a person; households deleted with them are forgotten whole."""
     for household in payload.deleted_household_ids:
         await store.forget_tenant(session, household)
-    await forgetting.remember(session, store.forgotten_households, payload.deleted_household_ids)
+    await forgetting.remember(session, tables.forgotten_households, payload.deleted_household_ids)

@@ -1,4 +1,4 @@
-from tally_budget.store import metadata
+from tally_budget.tables import metadata
 from tallykit.migrations import run_env
 
 run_env(metadata)
