@@ -49,7 +49,7 @@ def build_consumer(db: Database, settings: NotifierSettings) -> EventConsumer:
         "auth.EmailVerificationRequested": with_settings(direct_mail.send_account_email),
         "auth.PasswordResetRequested": with_settings(direct_mail.send_account_email),
         "auth.MemberInvited": with_settings(direct_mail.send_invitation),
-        "auth.MemberJoined": with_settings(people.member_joined),
+        "auth.MemberJoined": with_settings(people.record_recipient),
         "auth.MemberRoleChanged": people.member_role_changed,
         "auth.MemberLeft": people.member_left,
         "auth.ProfileUpdated": people.profile_updated,

@@ -76,34 +76,14 @@ async def _upsert_recipient(
         await release_pending_alerts(session, tenant_id, settings)
 
 
-async def record_recipient(
-    session: AsyncSession, envelope: Envelope, payload: UserRegistered, settings: NotifierSettings
-) -> None:
+async def record_recipient(session: AsyncSession, envelope: Envelope, payload: UserRegistered | MemberJoined,
+                           settings: NotifierSettings) -> None:
+    """Someone who signed up (in the household they created) or joined a household (with their role)."""
     values = {"email": str(payload.email), "display_name": payload.display_name}
-    await _upsert_recipient(
-        session,
-        envelope.tenant_id,
-        payload.user_id,
-        values,
-        settings,
-        locale=payload.locale,
-        time_zone=payload.time_zone,
-    )
-
-
-async def member_joined(
-    session: AsyncSession, envelope: Envelope, payload: MemberJoined, settings: NotifierSettings
-) -> None:
-    values = {"email": str(payload.email), "display_name": payload.display_name, "role": payload.role}
-    await _upsert_recipient(
-        session,
-        envelope.tenant_id,
-        payload.user_id,
-        values,
-        settings,
-        locale=payload.locale,
-        time_zone=payload.time_zone,
-    )
+    if isinstance(payload, MemberJoined):
+        values["role"] = payload.role
+    await _upsert_recipient(session, envelope.tenant_id, payload.user_id, values, settings,
+                            locale=payload.locale, time_zone=payload.time_zone)
 
 
 async def member_role_changed(session: AsyncSession, envelope: Envelope, payload: MemberRoleChanged) -> None:
