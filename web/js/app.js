@@ -11,7 +11,7 @@ import { SIGNED_OUT_EVENT, isSignedIn, signOut } from "./api.js";
 import { h, replace } from "./dom.js";
 import { LANGUAGES, currentLanguage, initI18n, setLanguage, t } from "./i18n.js";
 import { discardDeviceData, pendingWrites, registerServiceWorker, syncOutbox, watchNetwork } from "./offline.js";
-import { createRouter, lazy, lazyModules } from "./router.js";
+import { createRouter, currentPath, lazy, lazyModules } from "./router.js";
 import { installShortcuts } from "./shortcuts.js";
 import { renderTabBar } from "./tabbar.js";
 import { renderHome } from "./screens/home.js";
@@ -46,11 +46,6 @@ document.body.append(tabBar);
 // The width below which the bottom bar replaces the top menu (as in css/shell.css).
 const PHONE = window.matchMedia("(max-width: 640px)");
 PHONE.addEventListener("change", () => renderSessionBar());
-
-function currentPath() {
-  const hash = window.location.hash.replace(/^#/, "");
-  return hash.startsWith("/") ? hash.split("?")[0] : "/";
-}
 
 /** Asks before signing out over writes not yet sent; signing out deletes them from this device. */
 async function signOutHere() {

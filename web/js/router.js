@@ -11,6 +11,22 @@ import { t } from "./i18n.js";
 
 const lazyUrls = [];
 
+/** The route the location hash names ("#/transaction?id=…" → "/transaction"; none → "/"). */
+export function currentPath() {
+  const hash = window.location.hash.replace(/^#/, "");
+  return hash.startsWith("/") ? hash.split("?")[0] : "/";
+}
+
+/** The query part of the location hash ("#/transaction?id=…" → URLSearchParams of id=…). */
+export function params() {
+  return new URLSearchParams(window.location.hash.split("?")[1] ?? "");
+}
+
+/** One value of the hash's query (`param("id")` on "#/transaction?id=…"), or null when it has none. */
+export function param(name) {
+  return params().get(name);
+}
+
 /**
  * A screen whose module loads when it is first shown: lazy("./screens/budgets.js", "renderBudgets").
  * Keeps the first load to the modules of the screen being opened. (Paths are relative to web/js/.)
@@ -43,13 +59,8 @@ export function createRouter({ outlet, routes, guard = (path) => path, notFound 
   let current = null;
   let moved = false; // this render follows a change of address, not the first load or a refresh
 
-  function path() {
-    const hash = window.location.hash.replace(/^#/, "");
-    return hash.startsWith("/") ? hash.split("?")[0] : "/";
-  }
-
   async function render() {
-    const requested = routes[path()] ? path() : notFound;
+    const requested = routes[currentPath()] ? currentPath() : notFound;
     const target = guard(requested);
     if (target !== requested) {
       navigate(target, { replace: true });

@@ -50,7 +50,7 @@ globalThis.window = {
   addEventListener: (name, listener) => { listeners[name] = listener; },
 };
 globalThis.document = { title: "", activeElement: null, createElement: (tag) => new FakeElement(tag) };
-const { createRouter } = await import("../js/router.js");
+const { createRouter, currentPath, param, params } = await import("../js/router.js");
 
 function gate() {
   let open;
@@ -140,4 +140,19 @@ test("a screen that fails to draw does not leave the outlet busy", async () => {
   window.location.hash = "#/";
   await assert.rejects(router.start());
   assert.equal(outlet.attributes["aria-busy"], undefined);
+});
+
+test("the route and the query are read from the location hash", () => {
+  window.location.hash = "#/transaction?id=t-1&q=a%20b";
+  assert.equal(currentPath(), "/transaction");
+  assert.equal(param("id"), "t-1");
+  assert.equal(param("q"), "a b");
+  assert.equal(param("absent"), null);
+  assert.deepEqual([...params().keys()], ["id", "q"]);
+  window.location.hash = "#/budgets";
+  assert.equal(currentPath(), "/budgets");
+  assert.equal(params().toString(), "");
+  window.location.hash = "";
+  assert.equal(currentPath(), "/");
+  assert.equal(param("id"), null);
 });

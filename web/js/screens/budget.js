@@ -8,10 +8,10 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
+import { param } from "../router.js";
 import { askAgainWhileEmpty, fillSelect, noCategoriesHint } from "../panels/panel.js";
 import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
 import { budgetRow, periodLabels } from "./budgets.js";
-import { hashParams } from "./ledger.js";
 
 function parseThresholds(text) {
   const values = text.split(/[\s,]+/).filter(Boolean).map(Number);
@@ -101,7 +101,7 @@ async function renderNew(container, me, navigate) {
 }
 
 export async function renderBudget(container, { navigate }) {
-  const id = hashParams().get("id");
+  const id = param("id");
   const me = await api("/auth/me").catch(() => ({}));
   if (!id) {
     await renderNew(container, me, navigate);

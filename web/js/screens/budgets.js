@@ -10,7 +10,7 @@ import { field, h, replace, statusLine } from "../dom.js";
 import { formatDate, formatMonth, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
-import { hashParams } from "./ledger.js";
+import { param } from "../router.js";
 
 /** The period kinds and their names in the reader's language (read while rendering). */
 export function periodLabels() {
@@ -83,8 +83,7 @@ function availableLine(a, onBasis) {
 }
 
 export async function renderBudgets(container) {
-  const params = hashParams();
-  let month = params.get("month") ?? thisMonth();
+  let month = param("month") ?? thisMonth();
   const status = statusLine();
   const title = h("h1", {});
   const list = h("ul", { class: "rows budgets" });

@@ -9,10 +9,10 @@ import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
 import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
 import { goalRow } from "./goals.js";
-import { hashParams } from "./ledger.js";
+import { param } from "../router.js";
 
 export async function renderGoal(container, { navigate }) {
-  const id = hashParams().get("id") ?? "";
+  const id = param("id") ?? "";
   const status = statusLine();
   const heading = h("h1", { text: t("goal.title") });
   const summary = h("ul", { class: "rows" });

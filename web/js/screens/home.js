@@ -5,6 +5,7 @@
 
 import { api } from "../api.js";
 import { loadSnapshot, saveSnapshot } from "../offline.js";
+import { params } from "../router.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { accountsPanel } from "../panels/accounts.js";
@@ -64,7 +65,7 @@ export async function renderHome(container, { navigate } = {}) {
   for (const p of Object.values(panels)) p.sync?.();
   reload(Object.keys(panels));
   // "#/?add=1": the "n" shortcut and the installed app's "Add an expense" shortcut go straight to the amount.
-  if (new URLSearchParams(window.location.hash.split("?")[1] ?? "").has("add")) panels.entry.focusAmount();
+  if (params().has("add")) panels.entry.focusAmount();
 
   // A brand-new household gets its default categories a moment after sign-up (the ledger creates them
   // when it hears of the household): the token sign-up answered makes the read above wait for them.
@@ -97,7 +98,7 @@ function renderOffline(container, greeting, snapshot, navigate) {
   container.append(h("p", { class: "status" }, t("home.offlineStart")), h("div", { class: "grid" },
     h("div", { class: "column" }, entry.element)));
   entry.sync();
-  if (new URLSearchParams(window.location.hash.split("?")[1] ?? "").has("add")) entry.focusAmount();
+  if (params().has("add")) entry.focusAmount();
   const back = () => navigate?.("/");
   window.addEventListener("online", back, { once: true });
   return () => {

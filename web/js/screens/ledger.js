@@ -46,8 +46,3 @@ export function ledgerNav(current) {
   return h("nav", { "aria-label": t("ledger.nav") }, links.map(([path, label], n) => [n ? " · " : null,
     h("a", { href: `#${path}`, "aria-current": path === current ? "page" : null }, label)]));
 }
-
-/** The query part of the location hash ("#/transaction?id=…" → URLSearchParams). */
-export function hashParams() {
-  return new URLSearchParams(window.location.hash.split("?")[1] ?? "");
-}

@@ -9,14 +9,15 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
-import { amountNode, hashParams, ledgerNav } from "./ledger.js";
+import { params } from "../router.js";
+import { amountNode, ledgerNav } from "./ledger.js";
 
 export async function renderReconcile(container) {
   const status = statusLine();
   const heading = h("h1", { text: t("reconcile.title") });
   container.append(ledgerNav("/accounts"), heading, h("p", { class: "muted", text: t("reconcile.intro") }),
     status.element);
-  const given = hashParams();
+  const given = params();
   const accountId = given.get("account") ?? "";
   let account;
   try {

@@ -8,7 +8,7 @@ import { field, h, replace, statusLine } from "../dom.js";
 import { formatDate, formatNumber, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
-import { hashParams } from "./ledger.js";
+import { params } from "../router.js";
 import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
 import { donutFigure } from "../donut.js";
 
@@ -36,11 +36,11 @@ function steps(granularity, count) {
 }
 
 /** The query of the period in the address (validated by the service; a bad one shows its problem). */
-function periodQuery(params) {
-  if (params.get("from") || params.get("to")) {
-    return `from=${encodeURIComponent(params.get("from") ?? "")}&to=${encodeURIComponent(params.get("to") ?? "")}`;
+function periodQuery(given) {
+  if (given.get("from") || given.get("to")) {
+    return `from=${encodeURIComponent(given.get("from") ?? "")}&to=${encodeURIComponent(given.get("to") ?? "")}`;
   }
-  return `period=${encodeURIComponent(params.get("period") ?? thisMonth())}`;
+  return `period=${encodeURIComponent(given.get("period") ?? thisMonth())}`;
 }
 
 /** Where a report line leads: the transactions screen searching for what the line counted. */
@@ -70,8 +70,8 @@ async function download(path, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function picker(params, navigate) {
-  const current = params.get("from") ? "custom" : (params.get("period") ?? thisMonth());
+function picker(given, navigate) {
+  const current = given.get("from") ? "custom" : (given.get("period") ?? thisMonth());
   const kindOf = (p) => (p === "custom" ? "custom" : p.includes("Q") ? "quarter" : p.length === 4 ? "year" : "month");
   const kind = h("select", { name: "kind" }, kinds().map(([v, l]) => h("option", { value: v, selected: v === kindOf(current) }, l)));
   const year = current === "custom" ? thisMonth().slice(0, 4) : current.slice(0, 4);
@@ -79,8 +79,8 @@ function picker(params, navigate) {
   const yearInput = h("input", { type: "number", name: "year", min: 1901, max: 9998, value: year });
   const quarter = h("select", { name: "quarter" }, [1, 2, 3, 4].map((q) => h("option", { value: q,
     selected: current.endsWith(`Q${q}`) }, `Q${q}`)));
-  const from = h("input", { type: "date", name: "from", value: params.get("from") ?? "" });
-  const to = h("input", { type: "date", name: "to", value: params.get("to") ?? "" });
+  const from = h("input", { type: "date", name: "from", value: given.get("from") ?? "" });
+  const to = h("input", { type: "date", name: "to", value: given.get("to") ?? "" });
   const fields = {
     month: [field(t("reports.kind.month"), monthInput)],
     quarter: [field(t("reports.year"), yearInput), field(t("reports.kind.quarter"), quarter)],
@@ -119,12 +119,12 @@ function linesTable(caption, lines, cur, period, by) {
 }
 
 export async function renderReports(container, { navigate }) {
-  const params = hashParams();
-  const query = periodQuery(params);
+  const given = params();
+  const query = periodQuery(given);
   const status = statusLine();
   const charts = [];
   const body = h("div", { class: "stack" });
-  container.append(h("h1", { text: t("reports.title") }), picker(params, navigate), status.element, body);
+  container.append(h("h1", { text: t("reports.title") }), picker(given, navigate), status.element, body);
 
   let report;
   let flow;

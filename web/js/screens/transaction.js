@@ -9,7 +9,8 @@ import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
 import { fillSelect } from "../panels/panel.js";
-import { categoryChoices, hashParams, ledgerNav, loadBook } from "./ledger.js";
+import { param } from "../router.js";
+import { categoryChoices, ledgerNav, loadBook } from "./ledger.js";
 
 const STATES = [["uncleared", "transaction.states.uncleared"], ["cleared", "transaction.states.cleared"],
   ["reconciled", "transaction.states.reconciled"]];
@@ -23,7 +24,7 @@ const FIELDS = { amount_minor: "transaction.fields.amount", booked_on: "transact
   counter_amount_minor: "transaction.fields.counterAmount" };
 
 export async function renderTransaction(container) {
-  const id = hashParams().get("id") ?? "";
+  const id = param("id") ?? "";
   const status = statusLine();
   const heading = h("h1", { text: t("transaction.title") });
   const editor = h("section", { class: "card", "aria-label": t("transaction.edit") });

@@ -11,9 +11,10 @@ import { formatDate } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 import { fillSelect } from "../panels/panel.js";
+import { param } from "../router.js";
 import { registerKey, Selection } from "../selection.js";
 import { bulkBar } from "./bulkbar.js";
-import { amountNode, categoryChoices, hashParams, ledgerNav, loadBook, signedAmount } from "./ledger.js";
+import { amountNode, categoryChoices, ledgerNav, loadBook, signedAmount } from "./ledger.js";
 
 const PAGE = 50;
 const KINDS = [["expense", "transactions.kinds.expense"], ["income", "transactions.kinds.income"],
@@ -31,10 +32,10 @@ export async function renderTransactions(container) {
   }
 
   const q = h("input", { type: "search", name: "q", autocomplete: "off", maxlength: 500,
-    placeholder: t("transactions.placeholder"), value: hashParams().get("q") ?? "" });
+    placeholder: t("transactions.placeholder"), value: param("q") ?? "" });
   const account = h("select", { name: "account_id" });
   fillSelect(account, book.accounts.map((a) => ({ value: a.id, label: a.name })), t("transactions.allAccounts"));
-  account.value = hashParams().get("account") ?? "";
+  account.value = param("account") ?? "";
   const category = h("select", { name: "category_id" });
   fillSelect(category, categoryChoices(book, null), t("transactions.allCategories"));
   const kind = h("select", { name: "kind" });
