@@ -46,7 +46,7 @@ from uuid import UUID, uuid4, uuid5
 import asyncpg
 import httpx
 
-from tally_analytics import forecast, store
+from tally_analytics import forecast_tasks, store, tables
 from tally_analytics.consumers import ledger_consumer
 from tally_analytics.domain import Deltas, deltas_of
 from tally_analytics.forecasting import Forecaster
@@ -181,7 +181,7 @@ async def seed(db: Database, events: list[tuple[Envelope, EventPayload]], batch:
                 else:
                     await apply(session, envelope, payload)
             await session.execute(
-                store.journal.insert(),
+                tables.journal.insert(),
                 [
                     {
                         "tenant_id": e.tenant_id,
@@ -289,7 +289,7 @@ async def _service_side(url: str, tenant: UUID, samples: int) -> dict[str, Any]:
     user = uuid4()
     today = datetime.now(UTC).date()
     app = create_app(settings, verifier=TokenVerifier(settings, jwks=minter.jwks), run_background=False)
-    workers = WorkerPool(forecast.worker_count(), idle_s=3600)
+    workers = WorkerPool(forecast_tasks.worker_count(), idle_s=3600)
     app.state.forecaster = Forecaster(workers)
     headers = {"Authorization": f"Bearer {minter.mint(user, tenant, ttl_s=3600)}"}
     last_month = (today.replace(day=1) - timedelta(days=1)).isoformat()[:7]

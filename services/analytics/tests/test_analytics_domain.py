@@ -9,6 +9,7 @@ from tally_analytics.domain import (
     NO_CATEGORY,
     CategoryInfo,
     FlowRow,
+    InvalidPeriod,
     buckets,
     category_lines,
     deltas_of,
@@ -22,7 +23,6 @@ from tally_analytics.domain import (
 )
 from tally_analytics.unusual import judge
 from tallykit.contracts.ledger import EntryKind, Split, TransactionState
-from tallykit.errors import InvalidInput
 
 
 def test_periods_and_their_comparisons() -> None:
@@ -37,7 +37,7 @@ def test_periods_and_their_comparisons() -> None:
     assert custom.year_before().start == date(2023, 2, 28)
     assert resolve_period(None, None, None, date(2025, 7, 9)).label == "2025-07"
     for bad in ("2025-00", "25", "2025-Q0"):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidPeriod):
             parse_period(bad)
 
 

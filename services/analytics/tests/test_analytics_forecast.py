@@ -13,7 +13,7 @@ import numpy as np
 
 from tally_analytics import forecasting
 from tally_analytics.fitting import cumulative, fit, period_total
-from tally_analytics.forecast import SeriesInput, occurrences
+from tally_analytics.forecast_tasks import SeriesInput, occurrences
 from tallykit.contracts.ledger import (
     AccountKind,
     AccountOpened,

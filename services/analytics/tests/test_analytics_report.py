@@ -152,3 +152,24 @@ async def test_needs_a_token(analytics: Analytics) -> None:
     response = await analytics.client.get("/reports/monthly")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("params", "detail"),
+    [
+        ({"from": "2025-03-10", "to": "2025-03-01"}, "to must not be before from"),
+        ({"from": "2025-03-10"}, "a custom period needs both from and to"),
+        (
+            {"period": "2025", "from": "2025-01-01", "to": "2025-01-02"},
+            "give either period or from/to, not both",
+        ),
+    ],
+)
+async def test_a_period_the_rules_refuse_is_invalid_input(
+    analytics: Analytics, params: dict[str, str], detail: str
+) -> None:
+    """The domain raises its own InvalidPeriod; the edge answers it as a 422 problem carrying its message."""
+    response = await analytics.client.get("/reports/summary", params=params, headers=analytics.auth())
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (response.json()["title"], response.json()["detail"]) == ("Invalid input", detail)

@@ -1,5 +1,6 @@
 """Typed errors that carry their HTTP status, rendered once as RFC 9457 problem details."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from asyncpg import PostgresError
@@ -159,6 +160,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             500, "Internal error", "Something went wrong on our side.", request.url.path, "internal"
         )
         return problem_response(500, body)
+
+
+def install_domain_errors(app: FastAPI, problems: Mapping[type[Exception], type[Problem]]) -> None:
+    """Answer a domain's own errors as problems: an error of a type in `problems` that leaves a route
+    is rendered as its problem, with the error's message as the detail. Domains raise their own types and
+    know nothing of HTTP; this is the one place a service says what each means to a client."""
+    for error, problem in problems.items():
+
+        async def _render(request: Request, exc: Exception, problem: type[Problem] = problem) -> JSONResponse:
+            return problem_response(problem.status, problem(str(exc)).body(request.url.path))
+
+        app.add_exception_handler(error, _render)
 
 
 def _sqlstate(exc: BaseException) -> str | None:

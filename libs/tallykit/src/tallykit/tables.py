@@ -9,6 +9,8 @@
   published (tallykit.settling: what to send again when the broker forgets).
 """
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -25,6 +27,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 kit_metadata = MetaData()
+
+
+def uuid_column(name: str, *args: Any, **kw: Any) -> Column[Any]:
+    """A UUID column read and written as `uuid.UUID` (every id and tenant id in Tally); `args` and `kw` go
+    to `Column` as they are (a `ForeignKey`, `primary_key=True`, `nullable=False`)."""
+    return Column(name, UUID(as_uuid=True), *args, **kw)
 
 outbox = Table(
     "outbox",

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_analytics import store
+from tally_analytics import store, tables
 from tally_analytics.domain import NO_CATEGORY, Deltas, FlowDelta
 from tally_analytics.projections import UNUSUAL_WINDOW_DAYS, _changed, detect_unusual, money_deltas
 from tallykit.contracts.ledger import TransactionDeleted, TransactionRecorded
@@ -28,7 +28,7 @@ from tallykit.events import Envelope
 
 Events = list[tuple[Envelope, Any]]
 
-_JOURNAL = insert(store.journal).on_conflict_do_nothing()
+_JOURNAL = insert(tables.journal).on_conflict_do_nothing()
 
 
 @dataclass
@@ -91,7 +91,7 @@ async def rollup_copy(session: AsyncSession, tenant_id: UUID, events: Events) ->
     copy = RollupCopy(await store.expected_keys(session, tenant_id))
     for key in windows:
         copy.rows[key], copy.days[key] = {}, []
-    f = store.flows.c
+    f = tables.flows.c
     start = min(first for first, _ in windows.values()) - timedelta(days=UNUSUAL_WINDOW_DAYS)
     end = max(last for _, last in windows.values())
     stored = await session.execute(
@@ -149,8 +149,8 @@ async def money_moved(session: AsyncSession, events: Events) -> None:
         _changed(session, tenant_id)
         deleted = [e.stream_id for e, p in theirs if isinstance(p, TransactionDeleted)]
         if deleted:
-            await session.execute(delete(store.unusual).where(
-                store.unusual.c.tenant_id == tenant_id, store.unusual.c.transaction_id.in_(deleted)))
+            await session.execute(delete(tables.unusual).where(
+                tables.unusual.c.tenant_id == tenant_id, tables.unusual.c.transaction_id.in_(deleted)))
 
 
 BATCH_HANDLERS = {

@@ -1,4 +1,4 @@
-from tally_analytics import store
+from tally_analytics import tables
 from tally_analytics.bursts import BATCH_HANDLERS
 from tally_analytics.projections import AUTH_HANDLERS, BUDGET_HANDLERS, LEDGER_HANDLERS
 from tallykit.consumer import EventConsumer
@@ -16,8 +16,8 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
         settings=settings,
         registry=registry,
         topics=["ledger.events", "budget.events", "auth.events"],
-        handlers=unless_forgotten(store.forgotten_households,
+        handlers=unless_forgotten(tables.forgotten_households,
                                   {**LEDGER_HANDLERS, **BUDGET_HANDLERS, **AUTH_HANDLERS}),
         # An import's burst: runs of money events applied in a few statements (tally_analytics.bursts).
-        batch_handlers=batches_unless_forgotten(store.forgotten_households, BATCH_HANDLERS),
+        batch_handlers=batches_unless_forgotten(tables.forgotten_households, BATCH_HANDLERS),
     )

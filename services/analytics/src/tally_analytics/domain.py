@@ -13,7 +13,6 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tallykit.contracts.ledger import EntryKind, TransactionState
-from tallykit.errors import InvalidInput
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 PERIOD_PATTERN = r"^(\d{4}|\d{4}-(0[1-9]|1[0-2])|\d{4}-Q[1-4])$"
@@ -26,6 +25,11 @@ UNGROUPED = "Other"
 # beginning of time (net worth on any day includes it).
 OPENING_DAY = date(1900, 1, 1)
 MAX_CUSTOM_DAYS = 3 * 366 + 1
+
+
+class InvalidPeriod(ValueError):
+    """A report's period that cannot be read or lies out of range; the message says which (the edge
+    answers it as invalid input: main.py)."""
 
 
 def month_of(day: date) -> str:
@@ -193,10 +197,10 @@ def _shift(period: Period, months: int) -> Period:
 def parse_period(text: str) -> Period:
     """`YYYY`, `YYYY-Qn` or `YYYY-MM`."""
     if not re.fullmatch(PERIOD_PATTERN, text):
-        raise InvalidInput("period must be YYYY, YYYY-Qn or YYYY-MM")
+        raise InvalidPeriod("period must be YYYY, YYYY-Qn or YYYY-MM")
     year = int(text[:4])
     if year < 1901 or year > 9998:
-        raise InvalidInput("period year out of range")
+        raise InvalidPeriod("period year out of range")
     if len(text) == 4:
         return Period("year", date(year, 1, 1), date(year, 12, 31), text)
     if text[5] == "Q":
@@ -212,21 +216,21 @@ def parse_period(text: str) -> Period:
 
 def custom_period(start: date, end: date) -> Period:
     if end < start:
-        raise InvalidInput("to must not be before from")
+        raise InvalidPeriod("to must not be before from")
     if (end - start).days + 1 > MAX_CUSTOM_DAYS:
-        raise InvalidInput(f"a custom period spans at most {MAX_CUSTOM_DAYS} days")
+        raise InvalidPeriod(f"a custom period spans at most {MAX_CUSTOM_DAYS} days")
     if start <= OPENING_DAY:
-        raise InvalidInput("from is out of range")
+        raise InvalidPeriod("from is out of range")
     return Period("custom", start, end, f"{start.isoformat()}..{end.isoformat()}")
 
 
 def resolve_period(period: str | None, start: date | None, end: date | None, today: date) -> Period:
     """A report's period from its query: a named period, a custom range, or (neither) this month."""
     if period is not None and (start is not None or end is not None):
-        raise InvalidInput("give either period or from/to, not both")
+        raise InvalidPeriod("give either period or from/to, not both")
     if start is not None or end is not None:
         if start is None or end is None:
-            raise InvalidInput("a custom period needs both from and to")
+            raise InvalidPeriod("a custom period needs both from and to")
         return custom_period(start, end)
     return parse_period(period or month_of(today))
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tally_analytics.forecast import SeriesInput
+from tally_analytics.forecast_tasks import SeriesInput
 
 MIN_HISTORY_DAYS = 30
 MIN_ACTIVE_DAYS = 10

@@ -9,9 +9,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_analytics import forecast, store
+from tally_analytics import forecast_tasks, store
 from tally_analytics.domain import NO_CATEGORY, resolve_category
-from tally_analytics.forecast import Outlook, SeriesInput
+from tally_analytics.forecast_tasks import Outlook, SeriesInput
 from tally_analytics.reports import Context
 from tally_analytics.settings import AnalyticsSettings
 from tallykit.logging import get_logger
@@ -47,7 +47,7 @@ class Forecaster:
             self._rendered.popitem(last=False)
 
     async def fit_all(self, tasks: list[tuple[Any, ...]]) -> list[Outlook]:
-        """Each task (a `forecast` function and its arguments) in the worker pool, all at once."""
+        """Each task (a `forecast_tasks` function and its arguments) in the worker pool, all at once."""
         return list(await asyncio.gather(*[self.workers.run(*task) for task in tasks]))
 
     def _lock(self, key: tuple[Any, ...]) -> asyncio.Lock:
@@ -85,7 +85,7 @@ def shared_forecaster(settings: AnalyticsSettings) -> Forecaster:
     """One pool per process, shared by every app instance (tests create many; the first one's settings
     hold)."""
     if not _SHARED:
-        _SHARED.append(Forecaster(WorkerPool(forecast.worker_count(), settings.worker_pool_idle_s)))
+        _SHARED.append(Forecaster(WorkerPool(forecast_tasks.worker_count(), settings.worker_pool_idle_s)))
     return _SHARED[0]
 
 
@@ -99,7 +99,7 @@ def known_items(schedules: list[dict[str, Any]], first: date, last: date) -> lis
     for s in schedules:
         next_due = date.fromisoformat(s["next_due_on"])
         after = max(first, next_due) - timedelta(days=1)
-        for day in forecast.occurrences(s, after, last):
+        for day in forecast_tasks.occurrences(s, after, last):
             sign = 1 if s["kind"] == "income" else -1
             out.append(
                 {
@@ -190,7 +190,7 @@ async def cash_flow(
         inputs, meta = await cash_flow_inputs(session, tenant_id, ctx, horizon)
         starts = [meta["balances"][s.key] for s in inputs[:-1]] + [sum(meta["balances"].values())]
         fitted = await forecaster.fit_all(
-            [(forecast.balance, s, start) for s, start in zip(inputs, starts, strict=True)]
+            [(forecast_tasks.balance, s, start) for s, start in zip(inputs, starts, strict=True)]
         )
 
         def series(f: Outlook, start: int) -> dict[str, Any]:
@@ -227,7 +227,7 @@ async def categories(
 
     async def compute() -> dict[str, Any]:
         today = ctx.today
-        month_start, month_end = today.replace(day=1), forecast.month_end(today)
+        month_start, month_end = today.replace(day=1), forecast_tasks.month_end(today)
         tomorrow = today + timedelta(days=1)
         remaining = (month_end - today).days
         cats = await store.category_map(session, tenant_id)
@@ -291,7 +291,7 @@ async def categories(
         spent_so_far = [spent.get(c, 0) + scheduled_spent.get(c, 0) for c in ranked]
         fitted = await forecaster.fit_all(
             [
-                (forecast.landing, s, so_far, budgets.get(c))
+                (forecast_tasks.landing, s, so_far, budgets.get(c))
                 for s, so_far, c in zip(inputs, spent_so_far, ranked, strict=True)
             ]
         )

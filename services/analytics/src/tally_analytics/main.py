@@ -4,10 +4,12 @@ from fastapi import FastAPI
 
 from tally_analytics.api import router
 from tally_analytics.consumers import ledger_consumer
+from tally_analytics.domain import InvalidPeriod
 from tally_analytics.forecasting import shared_forecaster
 from tally_analytics.opportunities import SavingsPublisher
 from tally_analytics.settings import AnalyticsSettings
 from tallykit.app import create_service_app
+from tallykit.errors import InvalidInput, install_domain_errors
 from tallykit.service import ServiceDefinition
 from tallykit.tokens import TokenVerifier
 
@@ -32,6 +34,7 @@ def create_app(
         run_background=run_background,
         publishes=["analytics.events"],
     )
+    install_domain_errors(app, {InvalidPeriod: InvalidInput})
     app.state.forecaster = forecaster
     return app
 

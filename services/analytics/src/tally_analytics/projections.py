@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_analytics import store
+from tally_analytics import store, tables
 from tally_analytics.domain import NO_CATEGORY, OPENING_DAY, BalanceDelta, Deltas, deltas_of
 from tally_analytics.unusual import judge
 from tallykit import forgetting
@@ -259,7 +259,7 @@ async def on_user_deleted(session: AsyncSession, envelope: Envelope, payload: Us
     """Households deleted with their only owner: forget everything analytics holds about them."""
     for household_id in payload.deleted_household_ids:
         await store.forget_tenant(session, household_id)
-    await forgetting.remember(session, store.forgotten_households, payload.deleted_household_ids)
+    await forgetting.remember(session, tables.forgotten_households, payload.deleted_household_ids)
 
 
 class History(Protocol):

@@ -1,4 +1,4 @@
-from tally_analytics.store import metadata
+from tally_analytics.tables import metadata
 from tallykit.migrations import run_env
 
 run_env(metadata)

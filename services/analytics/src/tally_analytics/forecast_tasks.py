@@ -1,5 +1,5 @@
-"""Forecasts: plain data in, plain data out, fitted in the worker pool (Prophet's fit is CPU work that must
-not block the event loop). What fits and how is `fitting` (numpy, pandas, Prophet), imported by the
+"""Forecast tasks: plain data in, plain data out, fitted in the worker pool (Prophet's fit is CPU work
+that must not block the event loop). What fits and how is `fitting` (numpy, pandas, Prophet), imported by the
 worker processes only; this module is what the service itself needs: the series it sends, the outlook
 it gets back, the tasks it names, and the known future items (recurring transactions and bills).
 
