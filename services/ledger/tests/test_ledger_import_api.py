@@ -3,7 +3,6 @@ duplicates, saved mappings, tenant isolation, and bad uploads that change nothin
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,60 +12,25 @@ from sqlalchemy import func, select, text, union_all
 from tally_ledger import batches, import_api, projections, store, totals
 from tallykit.errors import InvalidInput
 from tallykit.events import Envelope
-from tallystack.polling import finished
 
-STATEMENTS = Path(__file__).parent / "statements"
+from .ledger_helpers import (
+    import_file,
+    list_transactions,
+    open_account,
+    read_balance,
+    upload_file,
+    wait_for_batch,
+)
+
 Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
-
-
-async def _account(ledger: httpx.AsyncClient, headers: dict[str, str], currency: str = "EUR",
-                   opening: int = 0) -> dict[str, Any]:
-    response = await ledger.post("/accounts", json={"name": f"Bank {currency}", "kind": "checking",
-                                                    "currency": currency, "opening_balance_minor": opening},
-                                 headers=headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-async def _upload(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str, name: str,
-                  content: bytes | None = None, **fields: str) -> httpx.Response:
-    data = content if content is not None else (STATEMENTS / name).read_bytes()
-    return await ledger.post("/imports", files={"file": (name, data)},
-                             data={"account_id": account_id, **fields}, headers=headers)
-
-
-async def _import(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str, name: str,
-                  **confirm: Any) -> dict[str, Any]:
-    uploaded = await _upload(ledger, headers, account_id, name)
-    assert uploaded.status_code == 201, uploaded.text
-    batch_id = uploaded.json()["batch"]["id"]
-    confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json=confirm, headers=headers)
-    assert confirmed.status_code == 202, confirmed.text
-    assert confirmed.json()["status"] == "importing"
-    return await _batch(ledger, headers, batch_id)
-
-
-async def _batch(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
-    """The batch once its import or undo (which runs after the answer) has finished."""
-    return await finished(ledger, f"/imports/{batch_id}", headers)
-
-
-async def _balance(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> int:
-    return int((await ledger.get(f"/accounts/{account_id}", headers=headers)).json()["balance_minor"])
-
-
-async def _transactions(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> list[Any]:
-    response = await ledger.get("/transactions", params={"account_id": account_id, "limit": 500},
-                                headers=headers)
-    return list(response.json()["items"])
 
 
 async def test_a_camt_statement_goes_from_upload_to_transactions_and_back(
     ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
 ) -> None:
     home = household()
-    account = await _account(ledger, home.headers, opening=100_00)
-    uploaded = await _upload(ledger, home.headers, account["id"], "sparkasse_camt053_2025-01.xml")
+    account = await open_account(ledger, home.headers, opening_balance_minor=100_00)
+    uploaded = await upload_file(ledger, home.headers, account["id"], "sparkasse_camt053_2025-01.xml")
     assert uploaded.status_code == 201, uploaded.text
     preview = uploaded.json()
     assert preview["batch"]["status"] == "uploaded"
@@ -76,17 +40,17 @@ async def test_a_camt_statement_goes_from_upload_to_transactions_and_back(
                                   "amount_minor": -6875, "payee": "Telekom Deutschland GmbH",
                                   "description": "Kundenkonto 55001234 Rechnung 01/2025",
                                   "bank_id": "2025010500000SPK", "duplicate": False}
-    assert await _transactions(ledger, home.headers, account["id"]) == []  # nothing before confirming
+    assert await list_transactions(ledger, home.headers, account["id"]) == []  # nothing before confirming
 
     batch_id = preview["batch"]["id"]
     confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.headers)
     assert confirmed.status_code == 202
-    done = await _batch(ledger, home.headers, batch_id)
+    done = await wait_for_batch(ledger, home.headers, batch_id)
     assert {k: done[k] for k in ("status", "rows_total", "rows_done", "rows_new", "rows_duplicate")} == {
         "status": "imported", "rows_total": 30, "rows_done": 30, "rows_new": 30, "rows_duplicate": 0}
     assert (await ledger.get(f"/imports/{batch_id}", headers=home.headers)).json() == done
-    assert await _balance(ledger, home.headers, account["id"]) == 100_00 + 690_057
-    listed = await _transactions(ledger, home.headers, account["id"])
+    assert await read_balance(ledger, home.headers, account["id"]) == 100_00 + 690_057
+    listed = await list_transactions(ledger, home.headers, account["id"])
     assert len(listed) == 30
     telekom = next(t for t in listed if t["booked_on"] == "2025-01-05" and t["amount_minor"] == 6875)
     assert (telekom["kind"], telekom["payee"], telekom["note"]) == (
@@ -102,10 +66,10 @@ async def test_a_camt_statement_goes_from_upload_to_transactions_and_back(
 
     started = await ledger.post(f"/imports/{batch_id}/undo", json={}, headers=home.headers)
     assert (started.status_code, started.json()["status"]) == (202, "undoing")
-    undone = await _batch(ledger, home.headers, batch_id)
+    undone = await wait_for_batch(ledger, home.headers, batch_id)
     assert (undone["status"], undone["rows_done"]) == ("undone", 0)
-    assert await _balance(ledger, home.headers, account["id"]) == 100_00
-    assert await _transactions(ledger, home.headers, account["id"]) == []
+    assert await read_balance(ledger, home.headers, account["id"]) == 100_00
+    assert await list_transactions(ledger, home.headers, account["id"]) == []
     again = await ledger.post(f"/imports/{batch_id}/undo", json={}, headers=home.headers)
     assert again.status_code == 409
 
@@ -117,14 +81,14 @@ async def test_importing_the_same_file_twice_adds_nothing_for_every_format(
     for name, currency in [("wellsfargo_checking_2025-01_ofx1.qfx", "USD"),
                            ("quicken_checking_2025-01_us.qif", "USD"),
                            ("dkb_girokonto_2025-01_windows1252.csv", "EUR")]:
-        account = await _account(ledger, home.headers, currency)
-        first = await _import(ledger, home.headers, account["id"], name)
-        balance = await _balance(ledger, home.headers, account["id"])
-        second = await _import(ledger, home.headers, account["id"], name)
+        account = await open_account(ledger, home.headers, currency)
+        first = await import_file(ledger, home.headers, account["id"], name)
+        balance = await read_balance(ledger, home.headers, account["id"])
+        second = await import_file(ledger, home.headers, account["id"], name)
         assert first["rows_new"] == first["rows_total"] > 20, name
         assert (second["rows_new"], second["rows_duplicate"]) == (0, first["rows_total"]), name
-        assert await _balance(ledger, home.headers, account["id"]) == balance
-        preview = (await _upload(ledger, home.headers, account["id"], name)).json()
+        assert await read_balance(ledger, home.headers, account["id"]) == balance
+        preview = (await upload_file(ledger, home.headers, account["id"], name)).json()
         assert preview["duplicates"] == preview["rows_total"]
         assert all(r["duplicate"] for r in preview["rows"])
 
@@ -132,24 +96,24 @@ async def test_importing_the_same_file_twice_adds_nothing_for_every_format(
 async def test_undo_removes_exactly_its_batch(ledger: httpx.AsyncClient,
                                               household: Callable[[], Any]) -> None:
     home = household()
-    account = await _account(ledger, home.headers, "USD")
+    account = await open_account(ledger, home.headers, "USD")
     by_hand = await ledger.post("/transactions", json={"account_id": account["id"], "kind": "expense",
                                                        "amount_minor": 1234, "booked_on": "2025-01-10"},
                                 headers=home.headers)
     assert by_hand.status_code == 201
-    first = await _import(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
-    after_first = await _balance(ledger, home.headers, account["id"])
-    second = await _import(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
+    first = await import_file(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
+    after_first = await read_balance(ledger, home.headers, account["id"])
+    second = await import_file(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
     assert second["rows_new"] == 27
     undone = await ledger.post(f"/imports/{second['id']}/undo", headers=home.headers)
     assert undone.status_code == 202, undone.text
-    assert (await _batch(ledger, home.headers, second["id"]))["status"] == "undone"
-    assert await _balance(ledger, home.headers, account["id"]) == after_first == -1234 - 1_120_125
-    left = await _transactions(ledger, home.headers, account["id"])
+    assert (await wait_for_batch(ledger, home.headers, second["id"]))["status"] == "undone"
+    assert await read_balance(ledger, home.headers, account["id"]) == after_first == -1234 - 1_120_125
+    left = await list_transactions(ledger, home.headers, account["id"])
     assert len(left) == 1 + first["rows_new"]
     assert by_hand.json()["id"] in {t["id"] for t in left}
     # undone rows are no longer duplicates: importing the file again records them again
-    again = await _import(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
+    again = await import_file(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
     assert again["rows_new"] == 27
 
 
@@ -157,8 +121,8 @@ async def test_csv_mapping_preview_confirm_and_saved_per_bank(
     ledger: httpx.AsyncClient, household: Callable[[], Any]
 ) -> None:
     home = household()
-    account = await _account(ledger, home.headers)
-    preview = (await _upload(ledger, home.headers, account["id"], "ambiguous_dates.csv")).json()
+    account = await open_account(ledger, home.headers)
+    preview = (await upload_file(ledger, home.headers, account["id"], "ambiguous_dates.csv")).json()
     assert preview["date_formats"] == ["%d/%m/%Y", "%m/%d/%Y"]
     assert preview["headers"] == ["Date", "Payee", "Amount"]
     batch_id = preview["batch"]["id"]
@@ -170,15 +134,15 @@ async def test_csv_mapping_preview_confirm_and_saved_per_bank(
                                   json={"mapping": mapping, "save_mapping_as": "Corner Bank"},
                                   headers=home.headers)
     assert confirmed.status_code == 202
-    assert (await _batch(ledger, home.headers, batch_id))["rows_new"] == 8
-    dates = {t["booked_on"] for t in await _transactions(ledger, home.headers, account["id"])}
+    assert (await wait_for_batch(ledger, home.headers, batch_id))["rows_new"] == 8
+    dates = {t["booked_on"] for t in await list_transactions(ledger, home.headers, account["id"])}
     assert "2025-11-03" in dates
     assert "2025-03-11" not in dates
     saved = (await ledger.get("/imports/mappings", headers=home.headers)).json()
     assert saved == {"items": [{"name": "Corner Bank", "mapping": mapping}]}
     # the next upload from the same bank uses the saved mapping
-    other = await _account(ledger, home.headers)
-    reused = (await _upload(ledger, home.headers, other["id"], "ambiguous_dates.csv",
+    other = await open_account(ledger, home.headers)
+    reused = (await upload_file(ledger, home.headers, other["id"], "ambiguous_dates.csv",
                             mapping_name="Corner Bank")).json()
     assert reused["mapping"] == mapping
     assert reused["rows"][3]["booked_on"] == "2025-11-03"
@@ -190,8 +154,8 @@ async def test_a_csv_row_that_cannot_be_read_is_named_and_confirming_adds_nothin
     ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
 ) -> None:
     home = household()
-    account = await _account(ledger, home.headers, "USD")
-    preview = (await _upload(ledger, home.headers, account["id"], "broken_date.csv")).json()
+    account = await open_account(ledger, home.headers, "USD")
+    preview = (await upload_file(ledger, home.headers, account["id"], "broken_date.csv")).json()
     assert preview["problem"] == "line 13, column 2: '02/30/2025' is not a date like %m/%d/%Y"
     before = await snapshot()
     confirmed = await ledger.post(f"/imports/{preview['batch']['id']}/confirm", json={}, headers=home.headers)
@@ -216,10 +180,10 @@ async def test_bad_uploads_get_a_problem_and_write_nothing(
     detail: str
 ) -> None:
     home = household()
-    account = await _account(ledger, home.headers, "USD")
+    account = await open_account(ledger, home.headers, "USD")
     content = b"%PDF-1.7 ..." if name.endswith(".pdf") else None
     before = await snapshot()
-    response = await _upload(ledger, home.headers, account["id"], name, content)
+    response = await upload_file(ledger, home.headers, account["id"], name, content)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert detail in response.json()["detail"]
@@ -230,22 +194,22 @@ async def test_bad_uploads_get_a_problem_and_write_nothing(
 async def test_malformed_requests_are_refused(ledger: httpx.AsyncClient, household: Callable[[], Any],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     home = household()
-    account = await _account(ledger, home.headers)
+    account = await open_account(ledger, home.headers)
     name = "sparkasse_camt053_2025-01.xml"
-    assert (await _upload(ledger, home.headers, "not-a-uuid", name)).status_code == 422
-    assert (await _upload(ledger, home.headers, account["id"], name, b"   ")).status_code == 422
+    assert (await upload_file(ledger, home.headers, "not-a-uuid", name)).status_code == 422
+    assert (await upload_file(ledger, home.headers, account["id"], name, b"   ")).status_code == 422
     no_file = await ledger.post("/imports", files={"account_id": (None, account["id"])}, headers=home.headers)
     assert no_file.status_code == 422
     as_json = await ledger.post("/imports", json={"account_id": account["id"]}, headers=home.headers)
     assert as_json.status_code == 415
     monkeypatch.setattr(import_api, "MAX_UPLOAD_BYTES", 1000)
-    too_big = await _upload(ledger, home.headers, account["id"], name)
+    too_big = await upload_file(ledger, home.headers, account["id"], name)
     assert too_big.status_code == 413
     assert too_big.json()["title"] == "Content too large"
     monkeypatch.undo()
-    viewer = await _upload(ledger, home.viewer_headers, account["id"], name)
+    viewer = await upload_file(ledger, home.viewer_headers, account["id"], name)
     assert viewer.status_code == 403
-    batch_id = (await _upload(ledger, home.headers, account["id"], name)).json()["batch"]["id"]
+    batch_id = (await upload_file(ledger, home.headers, account["id"], name)).json()["batch"]["id"]
     extra = await ledger.post(f"/imports/{batch_id}/confirm", json={"surprise": 1}, headers=home.headers)
     assert extra.status_code == 422
     mapping = await ledger.post(f"/imports/{batch_id}/confirm", json={"save_mapping_as": "x"},
@@ -263,15 +227,15 @@ async def test_another_household_cannot_see_confirm_or_undo_a_batch(
     ledger: httpx.AsyncClient, household: Callable[[], Any]
 ) -> None:
     home, stranger = household(), household()
-    account = await _account(ledger, home.headers)
-    batch_id = (await _upload(ledger, home.headers, account["id"], "sparkasse_camt053_2025-01.xml")
+    account = await open_account(ledger, home.headers)
+    batch_id = (await upload_file(ledger, home.headers, account["id"], "sparkasse_camt053_2025-01.xml")
                 ).json()["batch"]["id"]
     assert (await ledger.get(f"/imports/{batch_id}", headers=stranger.headers)).status_code == 404
     assert (await ledger.get("/imports", headers=stranger.headers)).json() == {"items": []}
     for action, body in [("confirm", {}), ("undo", None)]:
         response = await ledger.post(f"/imports/{batch_id}/{action}", json=body, headers=stranger.headers)
         assert response.status_code == 404, action
-    into_theirs = await _upload(ledger, stranger.headers, account["id"], "sparkasse_camt053_2025-01.xml")
+    into_theirs = await upload_file(ledger, stranger.headers, account["id"], "sparkasse_camt053_2025-01.xml")
     assert into_theirs.status_code == 404
     await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.headers)
     assert (await ledger.post(f"/imports/{batch_id}/undo", headers=stranger.headers)).status_code == 404
@@ -304,14 +268,14 @@ async def test_imported_rows_project_as_a_rebuild_from_the_event_store_does(
 ) -> None:
     home = household()
     await give_defaults(home)
-    account = await _account(ledger, home.headers, "USD", opening=5_000)
+    account = await open_account(ledger, home.headers, "USD", opening_balance_minor=5_000)
     await ledger.post("/transactions", json={"account_id": account["id"], "kind": "expense",
                                              "amount_minor": 700, "payee": "kroger #512",
                                              "booked_on": "2025-01-03"}, headers=home.headers)
-    await _import(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
-    undone = await _import(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
+    await import_file(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
+    undone = await import_file(ledger, home.headers, account["id"], "wellsfargo_checking_2025-01_ofx1.qfx")
     assert (await ledger.post(f"/imports/{undone['id']}/undo", headers=home.headers)).status_code == 202
-    await _import(ledger, home.headers, account["id"], "bankofamerica_visa_2025-02_ofx2.ofx")
+    await import_file(ledger, home.headers, account["id"], "bankofamerica_visa_2025-02_ofx2.ofx")
     projected = await _read_models(ledger)
     assert len(projected["transactions"]) == 1 + 26 + 27 + 24
     assert await projections.rebuild(ledger.app.state.db) > 0  # type: ignore[attr-defined]
@@ -321,10 +285,10 @@ async def test_imported_rows_project_as_a_rebuild_from_the_event_store_does(
 async def test_one_import_into_an_account_at_a_time(ledger: httpx.AsyncClient,
                                                     household: Callable[[], Any]) -> None:
     home = household()
-    account = await _account(ledger, home.headers, "USD")
-    first = (await _upload(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")).json()
+    account = await open_account(ledger, home.headers, "USD")
+    first = (await upload_file(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")).json()
     ofx = "wellsfargo_checking_2025-01_ofx1.qfx"
-    second = (await _upload(ledger, home.headers, account["id"], ofx)).json()
+    second = (await upload_file(ledger, home.headers, account["id"], ofx)).json()
     app: Any = ledger.app  # type: ignore[attr-defined]
     async with app.state.db.transaction() as session:  # as if the first one were still being written
         await session.execute(text("UPDATE import_batches SET status = 'importing' WHERE id = :id"),
@@ -332,8 +296,8 @@ async def test_one_import_into_an_account_at_a_time(ledger: httpx.AsyncClient,
     busy = await ledger.post(f"/imports/{second['batch']['id']}/confirm", json={}, headers=home.headers)
     assert busy.status_code == 409
     assert "still running" in busy.json()["detail"]
-    other = await _account(ledger, home.headers, "USD")
-    elsewhere = (await _upload(ledger, home.headers, other["id"], ofx)).json()
+    other = await open_account(ledger, home.headers, "USD")
+    elsewhere = (await upload_file(ledger, home.headers, other["id"], ofx)).json()
     done = await ledger.post(f"/imports/{elsewhere['batch']['id']}/confirm", json={}, headers=home.headers)
     assert done.status_code == 202
 
@@ -341,38 +305,38 @@ async def test_one_import_into_an_account_at_a_time(ledger: httpx.AsyncClient,
 async def test_an_import_interrupted_by_a_crash_is_taken_up_again(ledger: httpx.AsyncClient,
                                                                   household: Callable[[], Any]) -> None:
     home = household()
-    account = await _account(ledger, home.headers, "USD")
+    account = await open_account(ledger, home.headers, "USD")
     name = "wellsfargo_checking_2025-01_ofx1.qfx"
-    batch_id = (await _upload(ledger, home.headers, account["id"], name)).json()["batch"]["id"]
+    batch_id = (await upload_file(ledger, home.headers, account["id"], name)).json()["batch"]["id"]
     app: Any = ledger.app  # type: ignore[attr-defined]
     async with app.state.db.transaction() as session:  # the service stopped while it was importing
         await session.execute(text("UPDATE import_batches SET status = 'importing', "
                                    "updated_at = now() - interval '10 minutes' WHERE id = :id"),
                               {"id": batch_id})
-    other = (await _upload(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")).json()
+    other = (await upload_file(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")).json()
     assert (await ledger.post(f"/imports/{other['batch']['id']}/confirm", json={},
                               headers=home.headers)).status_code == 202
-    interrupted = await _batch(ledger, home.headers, batch_id)
+    interrupted = await wait_for_batch(ledger, home.headers, batch_id)
     assert interrupted["status"] == "failed"
     assert interrupted["error"] == "interrupted; confirm it again to go on"
     again = await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.headers)
     assert again.status_code == 202
-    resumed = await _batch(ledger, home.headers, batch_id)
+    resumed = await wait_for_batch(ledger, home.headers, batch_id)
     assert (resumed["status"], resumed["rows_new"]) == ("imported", 27)
-    assert len(await _transactions(ledger, home.headers, account["id"])) == 27 + 26
+    assert len(await list_transactions(ledger, home.headers, account["id"])) == 27 + 26
 
 
 async def test_uploads_left_unconfirmed_for_a_week_expire(ledger: httpx.AsyncClient,
                                                           household: Callable[[], Any]) -> None:
     home = household()
-    account = await _account(ledger, home.headers, "USD")
+    account = await open_account(ledger, home.headers, "USD")
     name = "quicken_checking_2025-01_us.qif"
-    old = (await _upload(ledger, home.headers, account["id"], name)).json()["batch"]["id"]
+    old = (await upload_file(ledger, home.headers, account["id"], name)).json()["batch"]["id"]
     app: Any = ledger.app  # type: ignore[attr-defined]
     async with app.state.db.transaction() as session:
         await session.execute(text("UPDATE import_batches SET created_at = now() - interval '8 days' "
                                    "WHERE id = :id"), {"id": old})
-    await _upload(ledger, home.headers, account["id"], name)
+    await upload_file(ledger, home.headers, account["id"], name)
     assert (await ledger.get(f"/imports/{old}", headers=home.headers)).json()["status"] == "expired"
     late = await ledger.post(f"/imports/{old}/confirm", json={}, headers=home.headers)
     assert late.status_code == 409
@@ -387,7 +351,7 @@ async def test_a_chunk_that_fails_stops_the_import_after_the_chunks_before_it(
     out or written), the chunks before it stay recorded, the ones after it are not, and confirming again
     records the rest, once."""
     home = household()
-    account = await _account(ledger, home.headers, "USD")
+    account = await open_account(ledger, home.headers, "USD")
     monkeypatch.setattr(batches, "CHUNK_ROWS", 10)
     step, calls = getattr(batches, failing), []
 
@@ -402,24 +366,24 @@ async def test_a_chunk_that_fails_stops_the_import_after_the_chunks_before_it(
         await fail_the_second(*args, **kwargs)
 
     monkeypatch.setattr(batches, failing, fail_the_second_write if failing == "_write" else fail_the_second)
-    failed = await _import(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
+    failed = await import_file(ledger, home.headers, account["id"], "quicken_checking_2025-01_us.qif")
     assert (failed["status"], failed["rows_new"], failed["error"]) == (
         "failed", 10, "line 14: the bank's file broke here")
-    assert len(await _transactions(ledger, home.headers, account["id"])) == 10
+    assert len(await list_transactions(ledger, home.headers, account["id"])) == 10
 
     again = await ledger.post(f"/imports/{failed['id']}/confirm", json={}, headers=home.headers)
     assert again.status_code == 202
-    resumed = await _batch(ledger, home.headers, failed["id"])
+    resumed = await wait_for_batch(ledger, home.headers, failed["id"])
     assert resumed["status"] == "imported"
     assert (resumed["rows_new"], resumed["rows_duplicate"]) == (16, 10)
-    assert len(await _transactions(ledger, home.headers, account["id"])) == 26
+    assert len(await list_transactions(ledger, home.headers, account["id"])) == 26
     assert len(calls) == (3 if failing == "_write" else 2) + 2  # the failed run's calls, then the rerun's
 
 
 async def test_a_confirm_takes_the_rows_its_preview_read_and_reads_again_otherwise(
         ledger: httpx.AsyncClient, household: Callable[[], Any], monkeypatch: pytest.MonkeyPatch) -> None:
     home = household()
-    account = await _account(ledger, home.headers)
+    account = await open_account(ledger, home.headers)
     read, reads = batches.read_rows, []
 
     def counted(*args: Any) -> Any:
@@ -427,7 +391,7 @@ async def test_a_confirm_takes_the_rows_its_preview_read_and_reads_again_otherwi
         return read(*args)
 
     monkeypatch.setattr(batches, "read_rows", counted)
-    preview = (await _upload(ledger, home.headers, account["id"], "ambiguous_dates.csv")).json()
+    preview = (await upload_file(ledger, home.headers, account["id"], "ambiguous_dates.csv")).json()
     batch_id, detected = preview["batch"]["id"], preview["mapping"]
     corrected = {**detected, "date_format": "%m/%d/%Y"}
     assert (await ledger.post(f"/imports/{batch_id}/preview", json={"mapping": corrected},
@@ -437,16 +401,16 @@ async def test_a_confirm_takes_the_rows_its_preview_read_and_reads_again_otherwi
                                   headers=home.headers)
     assert confirmed.status_code == 202
     assert len(reads) == 2  # the corrected preview's rows, not read again
-    assert (await _batch(ledger, home.headers, batch_id))["rows_new"] == 8
-    dates = {t["booked_on"] for t in await _transactions(ledger, home.headers, account["id"])}
+    assert (await wait_for_batch(ledger, home.headers, batch_id))["rows_new"] == 8
+    dates = {t["booked_on"] for t in await list_transactions(ledger, home.headers, account["id"])}
     assert "2025-11-03" in dates  # read with the corrected mapping
 
-    other = await _account(ledger, home.headers)
-    second = (await _upload(ledger, home.headers, other["id"], "ambiguous_dates.csv")).json()
+    other = await open_account(ledger, home.headers)
+    second = (await upload_file(ledger, home.headers, other["id"], "ambiguous_dates.csv")).json()
     assert (await ledger.post(f"/imports/{second['batch']['id']}/confirm", json={"mapping": corrected},
                               headers=home.headers)).status_code == 202
     assert len(reads) == 4  # previewed with another mapping than it was confirmed with: read again
-    assert (await _batch(ledger, home.headers, second["batch"]["id"]))["rows_new"] == 8
+    assert (await wait_for_batch(ledger, home.headers, second["batch"]["id"]))["rows_new"] == 8
 
 
 async def test_a_qif_file_s_categories_and_splits_are_recorded(
@@ -455,14 +419,14 @@ async def test_a_qif_file_s_categories_and_splits_are_recorded(
 ) -> None:
     home = household()
     defaults = await give_defaults(home)  # Food: Groceries, Income: Salary, ...
-    account = await _account(ledger, home.headers, "EUR")
+    account = await open_account(ledger, home.headers, "EUR")
 
-    preview = (await _upload(ledger, home.headers, account["id"], "qif_splits.qif")).json()
+    preview = (await upload_file(ledger, home.headers, account["id"], "qif_splits.qif")).json()
     by_payee = {r["payee"]: r for r in preview["rows"]}
     assert (by_payee["ACME Corp"]["suggested_category_id"], by_payee["ACME Corp"]["source"]) == (
         defaults["Salary"]["id"], "file")
 
-    batch = await _import(ledger, home.headers, account["id"], "qif_splits.qif")
+    batch = await import_file(ledger, home.headers, account["id"], "qif_splits.qif")
     assert (batch["status"], batch["rows_new"]) == ("imported", 3)
     categories = {c["id"]: c for c in (await ledger.get("/categories", headers=home.headers)).json()["items"]}
     supplies = [c for c in categories.values() if c["name"] == "Supplies"]
@@ -478,7 +442,7 @@ async def test_a_qif_file_s_categories_and_splits_are_recorded(
     assert parts == [("Groceries", 5_215, ""), ("Supplies", 3_425, "Cleaning")]
     assert found["Transfer to savings"]["category_id"] is None  # L[Savings]: a transfer, no category
 
-    again = await _import(ledger, home.headers, account["id"], "qif_splits.qif")
+    again = await import_file(ledger, home.headers, account["id"], "qif_splits.qif")
     assert (again["rows_new"], again["rows_duplicate"]) == (0, 3)
     after = (await ledger.get("/categories", headers=home.headers)).json()["items"]
     assert len(after) == len(categories)  # nothing created twice

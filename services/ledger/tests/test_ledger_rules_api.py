@@ -2,47 +2,12 @@
 applied to existing transactions as edits (history, undo), reordered, kept per household."""
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import text
 
-from tallystack.polling import finished
-
-Json = dict[str, Any]
-STATEMENTS = Path(__file__).parent / "statements"
-
-
-async def _account(ledger: httpx.AsyncClient, headers: dict[str, str]) -> Json:
-    response = await ledger.post(
-        "/accounts",
-        json={"name": "Giro", "kind": "checking", "currency": "EUR", "opening_balance_minor": 0},
-        headers=headers,
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-async def _import(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str, name: str) -> Json:
-    uploaded = await ledger.post(
-        "/imports",
-        files={"file": (name, (STATEMENTS / name).read_bytes())},
-        data={"account_id": account_id},
-        headers=headers,
-    )
-    assert uploaded.status_code == 201, uploaded.text
-    batch_id = uploaded.json()["batch"]["id"]
-    confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=headers)
-    assert confirmed.status_code == 202, confirmed.text
-    return await finished(ledger, f"/imports/{batch_id}", headers)
-
-
-async def _transactions(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> list[Json]:
-    response = await ledger.get(
-        "/transactions", params={"account_id": account_id, "limit": 500}, headers=headers
-    )
-    return list(response.json()["items"])
+from .ledger_helpers import Json, import_file, list_transactions, open_account
 
 
 async def call(
@@ -69,7 +34,7 @@ async def test_rules_on_entry_on_import_preview_and_apply(
     home = household()
     categories = await give_defaults(home)
     groceries, shopping = categories["Groceries"]["id"], categories["Shopping"]["id"]
-    account = await _account(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Giro")
     # Before any rule: two plain entries.
     old = await call(
         ledger,
@@ -185,11 +150,10 @@ async def test_rules_on_entry_on_import_preview_and_apply(
     assert undone["transaction"]["category_id"] is None
 
     # On import: the statement's supermarket rows come categorised.
-    batch = await _import(ledger, home.headers, account["id"], "sparkasse_camt053_2025-01.xml")
+    batch = await import_file(ledger, home.headers, account["id"], "sparkasse_camt053_2025-01.xml")
     assert batch["status"] == "imported", batch
-    imported = [
-        t for t in await _transactions(ledger, home.headers, account["id"]) if t["booked_on"] >= "2025-01-05"
-    ]
+    listed = await list_transactions(ledger, home.headers, account["id"])
+    imported = [t for t in listed if t["booked_on"] >= "2025-01-05"]
     supermarkets = [t for t in imported if t["payee"].lower().startswith(("rewe", "lidl"))]
     assert supermarkets
     assert all(t["category_id"] == groceries and t["tags"] == ["food"] for t in supermarkets)
@@ -223,7 +187,7 @@ async def test_rules_are_checked_and_kept_per_household(
 ) -> None:
     mine, theirs = household(), household()
     categories = await give_defaults(mine)
-    account = await _account(ledger, mine.headers)
+    account = await open_account(ledger, mine.headers, name="Giro")
     body = {
         "name": "Coffee",
         "conditions": [{"field": "account", "account_id": account["id"]}],

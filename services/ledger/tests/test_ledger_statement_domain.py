@@ -17,21 +17,11 @@ from tally_ledger.domain import (
     Transaction,
     record_statement,
 )
-from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState, TransactionKind
+from tallykit.contracts.ledger import CategoryKind, ClearedState, TransactionKind
+
+from .ledger_helpers import saved_account, saved_category
 
 DAY = date(2024, 2, 29)
-
-
-def _account(currency: str = "EUR") -> Account:
-    account = Account.open(uuid4(), name="Checking", kind=AccountKind.checking, currency=currency)
-    account.pending.clear()
-    return account
-
-
-def _category(kind: CategoryKind = CategoryKind.expense) -> Category:
-    category = Category.create(uuid4(), name="Groceries", group="Food", kind=kind)
-    category.pending.clear()
-    return category
 
 
 def _one_by_one(account: Account, entry: StatementEntry) -> Transaction:
@@ -41,7 +31,7 @@ def _one_by_one(account: Account, entry: StatementEntry) -> Transaction:
 
 
 def test_the_bulk_path_emits_what_recording_one_by_one_emits() -> None:
-    account, groceries = _account(), _category()
+    account, groceries = saved_account(), saved_category()
     entries = [
         StatementEntry(TransactionKind.expense, 1_250, DAY, "REWE Markt", "Ref 0001"),
         StatementEntry(TransactionKind.income, 350_000, date(2024, 3, 1), "Employer AG", ""),
@@ -60,7 +50,7 @@ def test_the_bulk_path_emits_what_recording_one_by_one_emits() -> None:
     (StatementEntry(TransactionKind.expense, 100, DAY, "Tagged", "", None, ("two words",)), "tags"),
 ])
 def test_a_row_that_breaks_a_rule_is_named_and_nothing_is_recorded(bad: StatementEntry, refused: str) -> None:
-    account = _account()
+    account = saved_account()
     good = StatementEntry(TransactionKind.expense, 100, DAY, "Fine")
     with pytest.raises(EntryViolation, match=refused) as caught:
         record_statement(account, [good, good, bad, good])
@@ -70,13 +60,13 @@ def test_a_row_that_breaks_a_rule_is_named_and_nothing_is_recorded(bad: Statemen
 
 
 @pytest.mark.parametrize(("make", "refused"), [
-    (lambda: _category(CategoryKind.income), "is for income"),
-    (lambda: _archived(_category()), "archived"),
+    (lambda: saved_category(kind=CategoryKind.income), "is for income"),
+    (lambda: _archived(saved_category()), "archived"),
     (lambda: Category(uuid4()), "does not exist"),
 ])
 def test_a_category_the_row_may_not_use_is_refused_like_one_by_one(make: Callable[[], Category],
                                                                    refused: str) -> None:
-    account = _account()
+    account = saved_account()
     category = make()
     entry = StatementEntry(TransactionKind.expense, 100, DAY, "Shop", "", category)
     with pytest.raises(EntryViolation, match=refused) as caught:
@@ -88,7 +78,7 @@ def test_a_category_the_row_may_not_use_is_refused_like_one_by_one(make: Callabl
 
 def test_an_archived_or_missing_account_takes_no_statement() -> None:
     entry = StatementEntry(TransactionKind.expense, 100, DAY, "Shop")
-    archived = _account()
+    archived = saved_account()
     archived.archive(expected_version=1)
     with pytest.raises(RuleViolation, match="archived"):
         record_statement(archived, [entry])

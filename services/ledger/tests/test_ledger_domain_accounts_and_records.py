@@ -1,6 +1,7 @@
 """The aggregates' rules, without any I/O."""
 
 from datetime import date
+from functools import partial
 from uuid import uuid4
 
 import pytest
@@ -24,14 +25,11 @@ from tallykit.contracts.ledger import (
     TransactionRecorded,
 )
 
+from .ledger_helpers import saved_account
+
+_checking = partial(saved_account, opening_balance_minor=10_000)  # an account as if saved, 100.00 in it
+
 TODAY = date(2025, 3, 14)
-
-
-def _account(currency: str = "EUR") -> Account:
-    account = Account.open(uuid4(), name="Checking", kind=AccountKind.checking, currency=currency,
-                           opening_balance_minor=10_000)
-    account.pending.clear()  # as if saved
-    return account
 
 
 def test_opening_an_account_emits_one_event_at_version_one() -> None:
@@ -51,7 +49,7 @@ def test_an_account_is_rebuilt_from_its_history() -> None:
 
 
 def test_rename_needs_the_current_version() -> None:
-    account = _account()
+    account = _checking()
     with pytest.raises(StaleVersion) as exc:
         account.rename("Joint", expected_version=0)
     assert (exc.value.expected, exc.value.actual) == (0, 1)
@@ -61,7 +59,7 @@ def test_rename_needs_the_current_version() -> None:
 
 
 def test_renaming_to_the_same_name_changes_nothing() -> None:
-    account = _account()
+    account = _checking()
     account.rename("Checking", expected_version=1)
     assert account.pending == []
     assert account.version == 1
@@ -82,7 +80,7 @@ def test_opening_twice_is_refused() -> None:
 
 
 def test_a_transaction_takes_the_accounts_currency() -> None:
-    account = _account("GBP")
+    account = _checking(currency="GBP")
     groceries = Category.create(uuid4(), name="Groceries", group="Food", kind=CategoryKind.expense)
     tx = Transaction.record(uuid4(), account=account, kind=TransactionKind.expense, amount_minor=1234,
                             booked_on=TODAY, category=groceries, payee="Market")
@@ -94,24 +92,24 @@ def test_a_transaction_takes_the_accounts_currency() -> None:
 
 def test_a_transaction_in_another_currency_is_refused() -> None:
     with pytest.raises(RuleViolation, match="keeps EUR"):
-        Transaction.record(uuid4(), account=_account("EUR"), kind=TransactionKind.income, amount_minor=1,
-                           booked_on=TODAY, currency="USD")
+        Transaction.record(uuid4(), account=_checking(currency="EUR"), kind=TransactionKind.income,
+                           amount_minor=1, booked_on=TODAY, currency="USD")
 
 
 @pytest.mark.parametrize("amount", [0, -5])
 def test_a_transaction_amount_is_positive(amount: int) -> None:
     with pytest.raises(RuleViolation, match="positive"):
-        Transaction.record(uuid4(), account=_account(), kind=TransactionKind.expense, amount_minor=amount,
+        Transaction.record(uuid4(), account=_checking(), kind=TransactionKind.expense, amount_minor=amount,
                            booked_on=TODAY)
 
 
 def test_a_transactions_category_must_exist_and_match_its_kind() -> None:
     salary = Category.create(uuid4(), name="Salary", group="Income", kind=CategoryKind.income)
     with pytest.raises(RuleViolation, match="for income"):
-        Transaction.record(uuid4(), account=_account(), kind=TransactionKind.expense, amount_minor=1,
+        Transaction.record(uuid4(), account=_checking(), kind=TransactionKind.expense, amount_minor=1,
                            booked_on=TODAY, category=salary)
     with pytest.raises(DoesNotExist):
-        Transaction.record(uuid4(), account=_account(), kind=TransactionKind.expense, amount_minor=1,
+        Transaction.record(uuid4(), account=_checking(), kind=TransactionKind.expense, amount_minor=1,
                            booked_on=TODAY, category=Category(uuid4()))
 
 

@@ -1,7 +1,7 @@
 """Rules of archiving, categories, payees, transfers, splits, edits, deletes and undo — no I/O."""
 
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -18,7 +18,6 @@ from tally_ledger.domain import (
     differences,
 )
 from tallykit.contracts.ledger import (
-    AccountKind,
     CategoryKind,
     CategoryMerged,
     ClearedState,
@@ -31,23 +30,9 @@ from tallykit.contracts.ledger import (
     TransferRecorded,
 )
 
+from .ledger_helpers import as_saved, saved_account, saved_category
+
 DAY = date(2026, 1, 31)
-
-
-T = TypeVar("T", Account, Category, Transaction)
-
-
-def _saved(aggregate: T) -> T:
-    aggregate.pending.clear()
-    return aggregate
-
-
-def _account(name: str = "Checking", currency: str = "EUR") -> Account:
-    return _saved(Account.open(uuid4(), name=name, kind=AccountKind.checking, currency=currency))
-
-
-def _category(name: str, kind: CategoryKind = CategoryKind.expense) -> Category:
-    return _saved(Category.create(uuid4(), name=name, group="Group", kind=kind))
 
 
 def _refs(*aggregates: Account | Category) -> Refs:
@@ -56,14 +41,14 @@ def _refs(*aggregates: Account | Category) -> Refs:
 
 
 def _expense(account: Account, amount: int = 1_000, **kw: Any) -> Transaction:
-    return _saved(Transaction.record(uuid4(), account=account, kind=TransactionKind.expense,
+    return as_saved(Transaction.record(uuid4(), account=account, kind=TransactionKind.expense,
                                      amount_minor=amount, booked_on=DAY, **kw))
 
 
 # --- accounts ----------------------------------------------------------------------------------------
 
 def test_archive_and_reopen_an_account_at_the_seen_version() -> None:
-    account = _account()
+    account = saved_account()
     with pytest.raises(StaleVersion):
         account.archive(expected_version=2)
     account.archive(expected_version=1)
@@ -81,7 +66,7 @@ def test_archive_and_reopen_an_account_at_the_seen_version() -> None:
 # --- categories and payees ---------------------------------------------------------------------------
 
 def test_rename_moves_a_category_between_groups_and_same_names_change_nothing() -> None:
-    category = _category("Food")
+    category = saved_category("Food", "Group")
     category.rename(name="Food", group="Group")
     assert category.pending == []
     category.rename(group="Home")
@@ -89,8 +74,8 @@ def test_rename_moves_a_category_between_groups_and_same_names_change_nothing() 
 
 
 def test_merge_needs_another_open_category_of_the_same_kind_and_archives_the_source() -> None:
-    cafe, eating_out = _category("Cafe"), _category("Eating out")
-    salary = _category("Salary", CategoryKind.income)
+    cafe, eating_out = saved_category("Cafe", "Group"), saved_category("Eating out", "Group")
+    salary = saved_category("Salary", "Group", CategoryKind.income)
     with pytest.raises(RuleViolation, match="itself"):
         cafe.merge_into(cafe)
     with pytest.raises(RuleViolation, match="for income"):
@@ -108,10 +93,10 @@ def test_merge_needs_another_open_category_of_the_same_kind_and_archives_the_sou
 
 
 def test_an_archived_category_takes_no_new_transactions() -> None:
-    old = _category("Old")
+    old = saved_category("Old", "Group")
     old.archive()
     with pytest.raises(RuleViolation, match="archived"):
-        _expense(_account(), category=old)
+        _expense(saved_account(), category=old)
 
 
 def test_a_payee_merges_into_another_name_once() -> None:
@@ -126,7 +111,7 @@ def test_a_payee_merges_into_another_name_once() -> None:
 # --- transfers ---------------------------------------------------------------------------------------
 
 def test_a_transfer_is_one_event_naming_both_accounts() -> None:
-    checking, savings = _account(), _account("Savings")
+    checking, savings = saved_account(), saved_account("Savings")
     transfer = Transaction.transfer(uuid4(), source=checking, target=savings, amount_minor=5_000,
                                     booked_on=DAY, note="monthly")
     assert transfer.pending == [TransferRecorded(from_account_id=checking.id, to_account_id=savings.id,
@@ -143,24 +128,24 @@ def test_a_transfer_is_one_event_naming_both_accounts() -> None:
 ])
 def test_a_transfer_needs_another_open_account_and_between_currencies_both_amounts(target: str,
                                                                                     message: str) -> None:
-    checking = _account()
-    other = {"same": checking, "usd": _account("US", "USD"), "missing": Account(uuid4())}.get(target)
+    checking = saved_account()
+    other = {"same": checking, "usd": saved_account("US", "USD"), "missing": Account(uuid4())}.get(target)
     if other is None:
-        other = _account("Old")
+        other = saved_account("Old")
         other.archive(expected_version=1)
     with pytest.raises((RuleViolation, DoesNotExist), match=message):
         Transaction.transfer(uuid4(), source=checking, target=other, amount_minor=1, booked_on=DAY)
 
 
 def test_a_transfer_between_currencies_keeps_both_amounts() -> None:
-    checking, dollars, savings = _account(), _account("US", "USD"), _account("Savings")
+    checking, dollars, savings = saved_account(), saved_account("US", "USD"), saved_account("Savings")
     transfer = Transaction.transfer(uuid4(), source=checking, target=dollars, amount_minor=10_000,
                                     booked_on=DAY, counter_amount_minor=10_850)
     event = transfer.pending[0]
     assert isinstance(event, TransferRecorded)
     assert (event.amount_minor, event.currency, event.counter_amount_minor, event.counter_currency) == (
         10_000, "EUR", 10_850, "USD")
-    saved = _saved(transfer)
+    saved = as_saved(transfer)
     with pytest.raises(RuleViolation, match="one currency has one amount"):
         saved.amend({"counter_account_id": savings.id}, _refs(checking, dollars, savings), expected_version=1)
     with pytest.raises(RuleViolation, match="one currency has one amount"):
@@ -169,8 +154,8 @@ def test_a_transfer_between_currencies_keeps_both_amounts() -> None:
 
 
 def test_a_transfer_stays_a_transfer_and_never_gets_a_category() -> None:
-    checking, savings, food = _account(), _account("Savings"), _category("Food")
-    transfer = _saved(Transaction.transfer(uuid4(), source=checking, target=savings, amount_minor=5,
+    checking, savings, food = saved_account(), saved_account("Savings"), saved_category("Food", "Group")
+    transfer = as_saved(Transaction.transfer(uuid4(), source=checking, target=savings, amount_minor=5,
                                            booked_on=DAY))
     refs = _refs(checking, savings, food)
     with pytest.raises(RuleViolation, match="stays a transfer"):
@@ -184,8 +169,8 @@ def test_a_transfer_stays_a_transfer_and_never_gets_a_category() -> None:
 # --- splits ------------------------------------------------------------------------------------------
 
 def test_split_parts_must_sum_to_the_total_and_use_open_categories_of_the_kind() -> None:
-    account, food, home = _account(), _category("Food"), _category("Home")
-    salary = _category("Salary", CategoryKind.income)
+    account, food, home = saved_account(), saved_category("Food", "Group"), saved_category("Home", "Group")
+    salary = saved_category("Salary", "Group", CategoryKind.income)
 
     def split(*parts: tuple[Category, int], total: int = 1_000) -> Transaction:
         return Transaction.record(uuid4(), account=account, kind=TransactionKind.expense, amount_minor=total,
@@ -209,7 +194,7 @@ def test_split_parts_must_sum_to_the_total_and_use_open_categories_of_the_kind()
 
 
 def test_amending_to_splits_drops_the_category_and_setting_a_category_drops_the_splits() -> None:
-    account, food, home = _account(), _category("Food"), _category("Home")
+    account, food, home = saved_account(), saved_category("Food", "Group"), saved_category("Home", "Group")
     tx = _expense(account, category=food)
     parts = (Split(category_id=food.id, amount_minor=700), Split(category_id=home.id, amount_minor=300))
     refs = _refs(account, food, home)
@@ -224,7 +209,7 @@ def test_amending_to_splits_drops_the_category_and_setting_a_category_drops_the_
 # --- amend, delete, undo -----------------------------------------------------------------------------
 
 def test_amend_carries_the_full_state_before_and_after() -> None:
-    account, savings = _account(), _account("Savings", "USD")
+    account, savings = saved_account(), saved_account("Savings", "USD")
     tx = _expense(account, payee="Shop")
     tx.amend({"account_id": savings.id, "note": "moved", "tags": ("trip",)}, _refs(account, savings),
              expected_version=1)
@@ -239,7 +224,7 @@ def test_amend_carries_the_full_state_before_and_after() -> None:
 
 
 def test_amend_needs_the_current_version_and_a_change() -> None:
-    account = _account()
+    account = saved_account()
     tx = _expense(account)
     with pytest.raises(StaleVersion):
         tx.amend({"note": "x"}, _refs(account), expected_version=2)
@@ -251,7 +236,7 @@ def test_amend_needs_the_current_version_and_a_change() -> None:
 
 
 def test_a_reconciled_transaction_keeps_its_amount_and_cannot_be_deleted() -> None:
-    account = _account()
+    account = saved_account()
     tx = _expense(account, status=ClearedState.reconciled)
     with pytest.raises(RuleViolation, match="keeps its amount_minor"):
         tx.amend({"amount_minor": 5}, _refs(account), expected_version=1)
@@ -264,7 +249,7 @@ def test_a_reconciled_transaction_keeps_its_amount_and_cannot_be_deleted() -> No
 
 
 def test_delete_then_edit_is_refused_and_undo_brings_it_back() -> None:
-    account = _account()
+    account = saved_account()
     tx = _expense(account)
     tx.delete(expected_version=1)
     assert isinstance(tx.pending[-1], TransactionDeleted)
@@ -280,7 +265,7 @@ def test_delete_then_edit_is_refused_and_undo_brings_it_back() -> None:
 
 
 def test_undo_walks_back_one_change_at_a_time_down_to_deleting_the_entry() -> None:
-    account = _account()
+    account = saved_account()
     tx = _expense(account)
     refs = _refs(account)
     tx.amend({"amount_minor": 2_000}, refs, expected_version=1)
@@ -299,7 +284,8 @@ def test_undo_walks_back_one_change_at_a_time_down_to_deleting_the_entry() -> No
 
 
 def test_undo_restores_a_merged_category_as_its_target() -> None:
-    account, cafe, eating_out = _account(), _category("Cafe"), _category("Eating out")
+    account = saved_account()
+    cafe, eating_out = saved_category("Cafe", "Group"), saved_category("Eating out", "Group")
     tx = _expense(account, category=cafe)
     tx.amend({"category_id": None}, _refs(account, cafe), expected_version=1)
     cafe.merge_into(eating_out)
@@ -311,7 +297,7 @@ def test_undo_restores_a_merged_category_as_its_target() -> None:
 
 
 def test_a_transaction_from_history_knows_its_state_and_changes() -> None:
-    account = _account()
+    account = saved_account()
     tx = Transaction.record(uuid4(), account=account, kind=TransactionKind.expense, amount_minor=1_000,
                             booked_on=DAY)
     tx.amend({"note": "a"}, _refs(account), expected_version=1)

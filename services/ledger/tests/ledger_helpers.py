@@ -1,0 +1,122 @@
+"""What the ledger's tests do again and again, written once: aggregates as if saved (domain tests) and
+the HTTP steps of a household's day (open an account, import a statement and wait for it, read the
+balance and the transactions). Tests import it as `from .ledger_helpers import ...`."""
+
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import uuid4
+
+import httpx
+
+from tally_ledger.domain import Account, AccountKind, Aggregate, Category, CategoryKind
+from tallystack.polling import finished
+
+STATEMENTS = Path(__file__).parent / "statements"
+Json = dict[str, Any]
+A = TypeVar("A", bound=Aggregate)
+
+
+# --- domain: aggregates as the repository would hand them over ------------------------------------------
+
+
+def as_saved(aggregate: A) -> A:
+    """The aggregate as if its events were stored: nothing pending."""
+    aggregate.pending.clear()
+    return aggregate
+
+
+def saved_account(name: str = "Checking", currency: str = "EUR", opening_balance_minor: int = 0) -> Account:
+    return as_saved(
+        Account.open(
+            uuid4(),
+            name=name,
+            kind=AccountKind.checking,
+            currency=currency,
+            opening_balance_minor=opening_balance_minor,
+        )
+    )
+
+
+def saved_category(
+    name: str = "Groceries", group: str = "Food", kind: CategoryKind = CategoryKind.expense
+) -> Category:
+    return as_saved(Category.create(uuid4(), name=name, group=group, kind=kind))
+
+
+# --- HTTP: a household's steps through the API ------------------------------------------------------------
+
+
+async def post_json(
+    ledger: httpx.AsyncClient, headers: dict[str, str], path: str, body: Json, status: int = 201
+) -> Json:
+    """POST `body` and the answer's JSON, checking its status."""
+    response = await ledger.post(path, json=body, headers=headers)
+    assert response.status_code == status, response.text
+    return dict(response.json())
+
+
+async def open_account(
+    ledger: httpx.AsyncClient,
+    headers: dict[str, str],
+    currency: str = "EUR",
+    *,
+    name: str | None = None,
+    opening_balance_minor: int = 0,
+) -> Json:
+    """A checking account (named "Bank <currency>" unless named)."""
+    body = {
+        "name": name or f"Bank {currency}",
+        "kind": "checking",
+        "currency": currency,
+        "opening_balance_minor": opening_balance_minor,
+    }
+    return await post_json(ledger, headers, "/accounts", body)
+
+
+async def upload_file(
+    ledger: httpx.AsyncClient,
+    headers: dict[str, str],
+    account_id: str,
+    name: str,
+    content: bytes | None = None,
+    **fields: str,
+) -> httpx.Response:
+    """Upload a statement (a file of tests/statements unless `content` is given); the answer unchecked."""
+    data = content if content is not None else (STATEMENTS / name).read_bytes()
+    return await ledger.post(
+        "/imports", files={"file": (name, data)}, data={"account_id": account_id, **fields}, headers=headers
+    )
+
+
+async def wait_for_batch(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> Json:
+    """The batch once its import or undo (which runs after the answer) has finished."""
+    return await finished(ledger, f"/imports/{batch_id}", headers)
+
+
+async def import_file(
+    ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str, name: str, **confirm: Any
+) -> Json:
+    """Upload a statement of tests/statements, confirm it (with `confirm` as the body), and the batch once
+    its import has finished."""
+    uploaded = await upload_file(ledger, headers, account_id, name)
+    assert uploaded.status_code == 201, uploaded.text
+    batch_id = uploaded.json()["batch"]["id"]
+    confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json=confirm, headers=headers)
+    assert confirmed.status_code == 202, confirmed.text
+    assert confirmed.json()["status"] == "importing"
+    return await wait_for_batch(ledger, headers, batch_id)
+
+
+async def read_balance(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> int:
+    return int((await ledger.get(f"/accounts/{account_id}", headers=headers)).json()["balance_minor"])
+
+
+async def list_transactions(
+    ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str
+) -> list[Json]:
+    """The account's transactions (up to 500), newest first."""
+    response = await ledger.get(
+        "/transactions", params={"account_id": account_id, "limit": 500}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
