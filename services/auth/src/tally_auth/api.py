@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from tally_auth import account, handlers, keys, twofactor
+from tally_auth import credentials, handlers, keys, twofactor
 from tally_auth.handlers import AuthContext, Client
 from tally_auth.schemas import (
     Accepted,
@@ -199,7 +199,7 @@ async def security_log(
 
 @router.post("/verify-email", status_code=status.HTTP_204_NO_CONTENT)
 async def verify_email(body: TokenRequest, ctx: Context, client: ClientInfo, request: Request) -> Response:
-    await account.verify_email(ctx, body.token, client)
+    await credentials.verify_email(ctx, body.token, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -207,7 +207,7 @@ async def verify_email(body: TokenRequest, ctx: Context, client: ClientInfo, req
 async def resend_verification(
     principal: LivePrincipal, ctx: Context, client: ClientInfo, request: Request
 ) -> Accepted:
-    await account.resend_verification(ctx, principal, client)
+    await credentials.resend_verification(ctx, principal, client)
     return Accepted(detail="A new verification link is on its way.")
 
 
@@ -216,7 +216,7 @@ async def request_password_reset(
     body: EmailRequest, ctx: Context, client: ClientInfo, request: Request
 ) -> Accepted:
     """The same answer, in the same time, for every email address: it tells nobody who has an account."""
-    await account.request_password_reset(ctx, body.email, client)
+    await credentials.request_password_reset(ctx, body.email, client)
     return Accepted(detail=RESET_ACCEPTED)
 
 
@@ -225,7 +225,7 @@ async def confirm_password_reset(
     body: PasswordResetConfirm, ctx: Context, client: ClientInfo, request: Request
 ) -> Response:
     """Sets the new password and signs out every session."""
-    await account.reset_password(ctx, body, client)
+    await credentials.reset_password(ctx, body, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -238,7 +238,7 @@ async def change_password(
     request: Request,
 ) -> Response:
     """Changes the password and signs out every other session."""
-    await account.change_password(ctx, principal, body, _session_id(request), client)
+    await credentials.change_password(ctx, principal, body, _session_id(request), client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

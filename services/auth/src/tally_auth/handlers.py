@@ -1,8 +1,13 @@
 """Auth commands: load, decide, save. Each runs in one transaction with its outbox rows.
 
 Sign-up, sign-in (with the second factor when enabled), sessions (refresh-token families), and the
-security log every sensitive change writes to (and publishes on `auth.events`). Mailed links,
-password changes and two-factor enrolment live in `account.py` and `twofactor.py`.
+security log every sensitive change writes to (and publishes on `auth.events`). Mailed links and password
+changes live in `credentials.py`, two-factor enrolment in `twofactor.py`, a person's own data (export,
+deleting the account) in `personal_data.py`, households and members in `households.py`.
+
+Every command takes what it runs on first (`AuthContext`: the database and settings, and the password
+hasher and secret box built from them once), then who asks (a `Principal`, once signed in), then what
+is asked, and last the caller's address (`Client`) where limits count per address.
 """
 
 import asyncio
@@ -415,7 +420,7 @@ async def check_address(ctx: AuthContext, client: Client) -> None:
     await limits.check(ctx.db, address_key(client), limit=ctx.settings.login_failures_per_ip)
 
 
-async def record_failure(ctx: AuthContext, client: Client, email: str | None) -> None:
+async def record_failure(ctx: AuthContext, email: str | None, client: Client) -> None:
     window = ctx.settings.login_lockout_window_s
     await limits.record(ctx.db, address_key(client), window_s=ctx.settings.login_ip_window_s)
     if email is not None:
@@ -438,10 +443,10 @@ async def login(ctx: AuthContext, request: LoginRequest, client: Client) -> Toke
     if row is None:
         # Same work as a real check, so response time does not tell which emails have accounts.
         await asyncio.to_thread(verify_password, ctx.hasher, ctx.dummy_hash, request.password)
-        await record_failure(ctx, client, email)
+        await record_failure(ctx, email, client)
         raise Unauthorized(_BAD_CREDENTIALS)
     if not await asyncio.to_thread(verify_password, ctx.hasher, row.password_hash, request.password):
-        await login_failed(ctx, row.id, email, client, "wrong password")
+        await login_failed(ctx, row.id, email, "wrong password", client)
         raise Unauthorized(_BAD_CREDENTIALS)
     await limits.clear(ctx.db, account_key(email))
     async with ctx.db.transaction() as session:
@@ -458,8 +463,8 @@ async def login(ctx: AuthContext, request: LoginRequest, client: Client) -> Toke
     return pair
 
 
-async def login_failed(ctx: AuthContext, user_id: uuid.UUID, email: str, client: Client, reason: str) -> None:
-    await record_failure(ctx, client, email)
+async def login_failed(ctx: AuthContext, user_id: uuid.UUID, email: str, reason: str, client: Client) -> None:
+    await record_failure(ctx, email, client)
     async with ctx.db.transaction() as session:
         await security_event(
             session, ctx, LoginFailed(user_id=user_id, ip=client.ip, device=client.device, reason=reason)

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from tally_auth import handlers, households, myaccount
+from tally_auth import handlers, households, personal_data
 from tally_auth.api import ClientInfo, Context, LivePrincipal, _deliver, _forget_cookie, _refresh_token
 from tally_auth.schemas import (
     AccountDeleted,
@@ -162,7 +162,7 @@ async def transfer(
 async def export_account(principal: LivePrincipal, ctx: Context) -> dict[str, Any]:
     """Everything auth holds about you (no secrets): profile, households and roles, sessions, security log.
     The web client zips it with the ledger's, budget's and notifier's parts."""
-    return await myaccount.export(ctx, principal)
+    return await personal_data.export(ctx, principal)
 
 
 @router.post("/account/delete")
@@ -177,6 +177,6 @@ async def delete_account(
     """With the password (and a code when two-factor sign-in is on). Households you alone belong to go
     with the account; you leave shared ones, unless you are their only owner (409: transfer first).
     Every service forgets you on auth.UserDeleted."""
-    deleted = await myaccount.delete_account(ctx, principal, body, client)
+    deleted = await personal_data.delete_account(ctx, principal, body, client)
     _forget_cookie(response, ctx)
     return deleted

@@ -1,14 +1,15 @@
 """The auth service's tables."""
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, func
-from sqlalchemy.dialects.postgresql import UUID
+
+from tallykit.tables import uuid_column
 
 metadata = MetaData()
 
 users = Table(
     "users",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
+    uuid_column("id", primary_key=True),
     Column("email", String(320), nullable=False, unique=True),
     Column("password_hash", Text, nullable=False),
     Column("display_name", String(100), nullable=False),
@@ -30,7 +31,7 @@ users = Table(
 tenants = Table(
     "tenants",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
+    uuid_column("id", primary_key=True),
     Column("name", String(100), nullable=False),
     Column("base_currency", String(3), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -41,8 +42,8 @@ tenants = Table(
 memberships = Table(
     "memberships",
     metadata,
-    Column("tenant_id", UUID(as_uuid=True), ForeignKey("tenants.id"), primary_key=True),
-    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), primary_key=True),
+    uuid_column("tenant_id", ForeignKey("tenants.id"), primary_key=True),
+    uuid_column("user_id", ForeignKey("users.id"), primary_key=True),
     Column("role", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
@@ -50,10 +51,10 @@ memberships = Table(
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("family_id", UUID(as_uuid=True), nullable=False, index=True),
-    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), nullable=False),
-    Column("tenant_id", UUID(as_uuid=True), ForeignKey("tenants.id"), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("family_id", nullable=False, index=True),
+    uuid_column("user_id", ForeignKey("users.id"), nullable=False),
+    uuid_column("tenant_id", ForeignKey("tenants.id"), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("expires_at", DateTime(timezone=True), nullable=False),
@@ -65,9 +66,9 @@ refresh_tokens = Table(
 sessions = Table(
     "sessions",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),  # = refresh_tokens.family_id
-    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), nullable=False, index=True),
-    Column("tenant_id", UUID(as_uuid=True), ForeignKey("tenants.id"), nullable=False),
+    uuid_column("id", primary_key=True),  # = refresh_tokens.family_id
+    uuid_column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    uuid_column("tenant_id", ForeignKey("tenants.id"), nullable=False),
     Column("device", String(200), nullable=False),
     Column("ip", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -82,7 +83,7 @@ one_time_tokens = Table(
     metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("purpose", String(30), nullable=False),
-    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), nullable=False, index=True),
+    uuid_column("user_id", ForeignKey("users.id"), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True)),
@@ -91,7 +92,7 @@ one_time_tokens = Table(
 recovery_codes = Table(
     "recovery_codes",
     metadata,
-    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), primary_key=True),
+    uuid_column("user_id", ForeignKey("users.id"), primary_key=True),
     Column("code_hash", String(64), primary_key=True),
     Column("used_at", DateTime(timezone=True)),
 )
@@ -108,8 +109,8 @@ rate_limits = Table(
 security_log = Table(
     "security_log",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id"), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("user_id", ForeignKey("users.id"), nullable=False),
     Column("type", String(100), nullable=False),
     Column("ip", String(64)),
     Column("device", String(200)),
@@ -131,12 +132,12 @@ signing_keys = Table(
 invitations = Table(
     "invitations",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", UUID(as_uuid=True), ForeignKey("tenants.id"), nullable=False, index=True),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", ForeignKey("tenants.id"), nullable=False, index=True),
     Column("email", String(320), nullable=False),
     Column("role", String(20), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("invited_by", UUID(as_uuid=True)),
+    uuid_column("invited_by"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("accepted_at", DateTime(timezone=True)),

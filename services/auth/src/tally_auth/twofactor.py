@@ -169,7 +169,7 @@ async def login_second_step(ctx: AuthContext, request: LoginSecondFactorRequest,
             )
         )
     if user_id is None:
-        await record_failure(ctx, client, None)
+        await record_failure(ctx, None, client)
         raise Unauthorized("this sign-in has expired; start again")
     await _limit_codes(ctx, user_id)
     try:
@@ -195,7 +195,7 @@ async def login_second_step(ctx: AuthContext, request: LoginSecondFactorRequest,
             pair = await start_session(ctx, session, user_id, client)
     except _WrongCode as wrong:
         await limits.record(ctx.db, _code_key(user_id), window_s=s.login_lockout_window_s)
-        await login_failed(ctx, user_id, wrong.email, client, "wrong second-factor code")
+        await login_failed(ctx, user_id, wrong.email, "wrong second-factor code", client)
         raise Unauthorized(_WRONG_CODE) from None
     await limits.clear(ctx.db, _code_key(user_id))
     return pair

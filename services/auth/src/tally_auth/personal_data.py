@@ -154,7 +154,7 @@ async def delete_account(
         )
     if not await asyncio.to_thread(verify_password, ctx.hasher, row.password_hash, request.password):
         await login_failed(
-            ctx, principal.user_id, row.email, client, "wrong password when deleting the account"
+            ctx, principal.user_id, row.email, "wrong password when deleting the account", client
         )
         raise Unauthorized("the password is incorrect")
     try:
@@ -163,7 +163,7 @@ async def delete_account(
         await limits.record(
             ctx.db, _code_key(principal.user_id), window_s=ctx.settings.login_lockout_window_s
         )
-        await login_failed(ctx, principal.user_id, row.email, client, "wrong code when deleting the account")
+        await login_failed(ctx, principal.user_id, row.email, "wrong code when deleting the account", client)
         raise Unauthorized(
             "a current two-factor code (or a recovery code) is needed to delete the account"
         ) from None

@@ -185,7 +185,7 @@ async def change_password(
         ).one()
     await limits.check(ctx.db, account_key(row.email), limit=ctx.settings.login_failures_per_account)
     if not await asyncio.to_thread(verify_password, ctx.hasher, row.password_hash, request.current_password):
-        await login_failed(ctx, principal.user_id, row.email, client, "wrong password when changing it")
+        await login_failed(ctx, principal.user_id, row.email, "wrong password when changing it", client)
         raise Unauthorized("the current password is incorrect")
     check_new_password(request.new_password, row.email, row.display_name)
     await _set_password(
