@@ -35,9 +35,9 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from tallykit import forgetting
+from tallykit.tables import uuid_column
 
 metadata = MetaData()
 forgotten_households = forgetting.forgotten_households_table(metadata)
@@ -45,8 +45,8 @@ forgotten_households = forgetting.forgotten_households_table(metadata)
 categories = Table(
     "categories",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("id", primary_key=True),
     Column("name", String(100), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("group", String(100), nullable=False, server_default=""),
@@ -57,16 +57,16 @@ categories = Table(
 category_merges = Table(
     "category_merges",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("category_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("into_category_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("category_id", primary_key=True),
+    uuid_column("into_category_id", nullable=False),
 )
 
 flows = Table(
     "flows",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("category_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("category_id", primary_key=True),
     Column("day", Date, primary_key=True),
     Column("currency", String(3), primary_key=True),
     Column("outflow_minor", BigInteger, nullable=False),
@@ -76,8 +76,8 @@ flows = Table(
 accounts = Table(
     "accounts",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("id", primary_key=True),
     Column("name", String(100), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("opening_balance_minor", BigInteger, nullable=False),
@@ -87,8 +87,8 @@ accounts = Table(
 account_flows = Table(
     "account_flows",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("account_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("account_id", primary_key=True),
     Column("day", Date, primary_key=True),
     Column("currency", String(3), primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
@@ -97,7 +97,7 @@ account_flows = Table(
 households = Table(
     "households",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
     Column("base_currency", String(3), nullable=False),
     Column("time_zone", String(64), nullable=False),
     Column("week_start", String(10), nullable=False),
@@ -106,16 +106,16 @@ households = Table(
 budget_settings = Table(
     "budget_settings",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
     Column("income_basis", String(20), nullable=False),
 )
 
 budgets = Table(
     "budgets",
     metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("category_id", PgUUID(as_uuid=True)),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
+    uuid_column("category_id"),
     Column("group_name", String(100)),
     Column("amount_minor", BigInteger, nullable=False),  # the latest version's, for a quick look
     Column("currency", String(3), nullable=False),
@@ -133,31 +133,31 @@ budgets = Table(
 budget_amounts = Table(
     "budget_amounts",
     metadata,
-    Column("budget_id", PgUUID(as_uuid=True), ForeignKey("budgets.id"), primary_key=True),
+    uuid_column("budget_id", ForeignKey("budgets.id"), primary_key=True),
     Column("effective_from", Date, primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
     Column("rollover", Boolean, nullable=False),
-    Column("import_id", PgUUID(as_uuid=True)),
+    uuid_column("import_id"),
 )
 
 imported_months = Table(
     "imported_months",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("category_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("category_id", primary_key=True),
     Column("month", Date, primary_key=True),
     Column("amount_minor", BigInteger, nullable=False),
     Column("rollover", Boolean, nullable=False),
-    Column("import_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("import_id", nullable=False),
 )
 
 alert_states = Table(
     "alert_states",
     metadata,
-    Column("budget_id", PgUUID(as_uuid=True), ForeignKey("budgets.id"), primary_key=True),
+    uuid_column("budget_id", ForeignKey("budgets.id"), primary_key=True),
     Column("period_start", Date, primary_key=True),
     Column("threshold", Integer, primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("tenant_id", nullable=False),
     Column("fired", Boolean, nullable=False),
 )
 
@@ -165,28 +165,28 @@ alerts = Table(
     "alerts",
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("budget_id", PgUUID(as_uuid=True), ForeignKey("budgets.id"), nullable=False),
+    uuid_column("tenant_id", nullable=False),
+    uuid_column("budget_id", ForeignKey("budgets.id"), nullable=False),
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
     Column("type", String(50), nullable=False),
     Column("threshold", Integer, nullable=False),
     Column("spent_minor", BigInteger, nullable=False),
     Column("budget_minor", BigInteger, nullable=False),
-    Column("event_id", PgUUID(as_uuid=True)),
+    uuid_column("event_id"),
     Column("fired_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 goals = Table(
     "goals",
     metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
     Column("name", String(100), nullable=False),
     Column("target_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("target_date", Date),
-    Column("account_id", PgUUID(as_uuid=True)),
+    uuid_column("account_id"),
     Column("start_date", Date, nullable=False),
     Column("version", Integer, nullable=False),
     Column("reached", Boolean, nullable=False, server_default="false"),
@@ -198,9 +198,9 @@ goals = Table(
 goal_contributions = Table(
     "goal_contributions",
     metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("goal_id", PgUUID(as_uuid=True), ForeignKey("goals.id", ondelete="CASCADE"), nullable=False),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("goal_id", ForeignKey("goals.id", ondelete="CASCADE"), nullable=False),
+    uuid_column("tenant_id", nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
     Column("day", Date, nullable=False),
     Column("note", String(200), nullable=False, server_default=""),

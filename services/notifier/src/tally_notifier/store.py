@@ -41,23 +41,19 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from typing_extensions import Unpack
 
+from tallykit.tables import uuid_column
+
 metadata = MetaData()
-
-
-def _uuid(name: str, **kw: Any) -> Column[Any]:
-    return Column(name, PgUUID(as_uuid=True), **kw)
-
 
 households = Table(
     "households",
     metadata,
-    _uuid("tenant_id", primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
     Column("name", String(100), nullable=False),
     Column("base_currency", String(3), nullable=False),
 )
@@ -65,8 +61,8 @@ households = Table(
 recipients = Table(
     "recipients",
     metadata,
-    _uuid("tenant_id", primary_key=True),
-    _uuid("user_id", primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("user_id", primary_key=True),
     Column("email", String(320), nullable=False),
     Column("display_name", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -78,8 +74,8 @@ recipients = Table(
 pending_alerts = Table(
     "pending_alerts",
     metadata,
-    _uuid("event_id", primary_key=True),
-    _uuid("tenant_id", nullable=False, index=True),
+    uuid_column("event_id", primary_key=True),
+    uuid_column("tenant_id", nullable=False, index=True),
     Column("envelope", JSONB, nullable=False),
 )
 
@@ -87,17 +83,17 @@ pending_alerts = Table(
 forgotten_households = Table(
     "forgotten_households",
     metadata,
-    _uuid("tenant_id", primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
     Column("forgotten_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 notifications = Table(
     "notifications",
     metadata,
-    _uuid("id", primary_key=True),
-    _uuid("tenant_id", nullable=False),
-    _uuid("user_id", nullable=False),
-    _uuid("event_id", nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
+    uuid_column("user_id", nullable=False),
+    uuid_column("event_id", nullable=False),
     Column("type", String(100), nullable=False),
     Column("title", String(200), nullable=False),
     Column("body", Text, nullable=False),
@@ -114,10 +110,10 @@ Index("notifications_stream", notifications.c.tenant_id, notifications.c.user_id
 deliveries = Table(
     "deliveries",
     metadata,
-    _uuid("id", primary_key=True),
-    _uuid("tenant_id", nullable=False),
-    _uuid("event_id", nullable=False),
-    _uuid("recipient", nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
+    uuid_column("event_id", nullable=False),
+    uuid_column("recipient", nullable=False),
     Column("channel", String(20), nullable=False),
     Column("type", String(100), nullable=False, server_default=""),
     Column("target_key", String(64), nullable=False, server_default=""),
@@ -140,8 +136,8 @@ Index("deliveries_due", deliveries.c.next_attempt_at, postgresql_where=deliverie
 user_settings = Table(
     "user_settings",
     metadata,
-    _uuid("tenant_id", primary_key=True),
-    _uuid("user_id", primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("user_id", primary_key=True),
     Column("quiet_start", Time),
     Column("quiet_end", Time),
     Column("digest_only", Boolean, nullable=False, server_default=false()),
@@ -151,8 +147,8 @@ user_settings = Table(
 preferences = Table(
     "preferences",
     metadata,
-    _uuid("tenant_id", primary_key=True),
-    _uuid("user_id", primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("user_id", primary_key=True),
     Column("type", String(100), primary_key=True),
     Column("channel", String(20), primary_key=True),
     Column("enabled", Boolean, nullable=False),
@@ -169,9 +165,9 @@ service_keys = Table(
 push_subscriptions = Table(
     "push_subscriptions",
     metadata,
-    _uuid("id", primary_key=True),
-    _uuid("tenant_id", nullable=False),
-    _uuid("user_id", nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
+    uuid_column("user_id", nullable=False),
     Column("endpoint", String(2000), nullable=False, unique=True),
     Column("p256dh", String(200), nullable=False),
     Column("auth", String(100), nullable=False),
@@ -183,9 +179,9 @@ push_subscriptions = Table(
 webhooks = Table(
     "webhooks",
     metadata,
-    _uuid("id", primary_key=True),
-    _uuid("tenant_id", nullable=False),
-    _uuid("user_id", nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
+    uuid_column("user_id", nullable=False),
     Column("url", String(2000), nullable=False),
     Column("description", String(200), nullable=False, server_default=""),
     Column("event_types", JSONB, nullable=False),
@@ -199,8 +195,8 @@ webhooks = Table(
 rate_windows = Table(
     "rate_windows",
     metadata,
-    _uuid("tenant_id", primary_key=True),
-    _uuid("user_id", primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("user_id", primary_key=True),
     Column("channel", String(20), primary_key=True),
     Column("window_start", DateTime(timezone=True), primary_key=True),
     Column("sent", Integer, nullable=False, server_default="0"),
@@ -211,7 +207,7 @@ rate_windows = Table(
 known_devices = Table(
     "known_devices",
     metadata,
-    _uuid("user_id", primary_key=True),
+    uuid_column("user_id", primary_key=True),
     Column("device", String(64), primary_key=True),
     Column("first_seen", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
@@ -219,7 +215,7 @@ known_devices = Table(
 rollup = Table(
     "rollup",
     metadata,
-    _uuid("tenant_id", primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
     Column("kind", String(20), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("day", Date, nullable=False),
@@ -229,8 +225,8 @@ rollup = Table(
 digests = Table(
     "digests",
     metadata,
-    _uuid("tenant_id", primary_key=True),
-    _uuid("user_id", primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("user_id", primary_key=True),
     Column("kind", String(20), primary_key=True),
     Column("period", String(20), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
