@@ -9,7 +9,6 @@ across replicas and restarts: the publisher inserts (household, month) into `sav
 key lets one insert win, and enqueues the event in the same transaction."""
 
 import asyncio
-import contextlib
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -27,6 +26,7 @@ from tallykit.db import Database
 from tallykit.events import SYSTEM
 from tallykit.logging import get_logger
 from tallykit.outbox import enqueue
+from tallykit.periodic import every
 
 log = get_logger(__name__)
 ANALYTICS_TOPIC = "analytics.events"
@@ -82,13 +82,8 @@ class SavingsPublisher:
         self.settings = settings
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.tick(datetime.now(UTC))
-            except Exception:
-                log.exception("savings_publisher_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.savings_interval_s)
+        await every(self.settings.savings_interval_s, lambda: self.tick(datetime.now(UTC)), stop,
+                    failed="savings_publisher_failed")
 
     async def tick(self, now: datetime) -> int:
         """Publish every household's month that has ended and is not published yet; returns how many."""

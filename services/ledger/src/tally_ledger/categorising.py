@@ -22,7 +22,6 @@ household's current version (one primary-key lookup) and loads the stored one on
 """
 
 import asyncio
-import contextlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -60,6 +59,7 @@ from tally_ledger.settings import LedgerSettings
 from tallykit.contracts.ledger import CategorisedBy
 from tallykit.db import Database
 from tallykit.logging import get_logger
+from tallykit.periodic import every
 from tallykit.workers import WorkerPool
 
 log = get_logger(__name__)
@@ -255,13 +255,8 @@ class Trainer:
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
-            while not stop.is_set():
-                try:
-                    await self.run_once()
-                except Exception:
-                    log.exception("categoriser_run_failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.categoriser_interval_s)
+            await every(self.settings.categoriser_interval_s, self.run_once, stop,
+                        failed="categoriser_run_failed")
         finally:
             # A training under way is simply not stored (its household is still counted as due).
             self._workers.close()

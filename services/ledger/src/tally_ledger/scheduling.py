@@ -10,7 +10,6 @@ of replicas, and a crash before the commit leaves nothing behind for the next ru
 """
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -32,6 +31,7 @@ from tallykit.db import Database
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.events import SYSTEM
 from tallykit.logging import get_logger
+from tallykit.periodic import every
 
 log = get_logger(__name__)
 
@@ -188,13 +188,7 @@ class Scheduler:
         self.db, self.settings, self.clock = db, settings, clock
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("scheduler_run_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.scheduler_interval_s)
+        await every(self.settings.scheduler_interval_s, self.run_once, stop, failed="scheduler_run_failed")
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Handle every schedule with something to do today; returns how many events were written."""

@@ -23,7 +23,6 @@ payment (`uuid5`), so a dismissed series that a later detection drops and finds 
 """
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,6 +64,7 @@ from tallykit.errors import InvalidInput, NotFound
 from tallykit.events import SYSTEM, Envelope
 from tallykit.eventstore import ConcurrencyConflict
 from tallykit.logging import get_logger
+from tallykit.periodic import every
 from tallykit.tables import event_store
 from tallykit.workers import WorkerPool
 
@@ -223,13 +223,7 @@ class Finder:
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
-            while not stop.is_set():
-                try:
-                    await self.run_once()
-                except Exception:
-                    log.exception("series_run_failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.series_interval_s)
+            await every(self.settings.series_interval_s, self.run_once, stop, failed="series_run_failed")
         finally:
             # A detection under way is dropped; its household is still due (its lease runs out).
             self._workers.close()

@@ -9,7 +9,6 @@ the two, so a write counts as soon as it commits, compacted or not.
 """
 
 import asyncio
-import contextlib
 
 from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -18,6 +17,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from tally_ledger.settings import LedgerSettings
 from tallykit.db import Database
 from tallykit.logging import get_logger
+from tallykit.periodic import every
 
 log = get_logger(__name__)
 metadata = MetaData()
@@ -83,10 +83,5 @@ class Compactor:
         self.db, self.settings = db, settings
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await compact(self.db)
-            except Exception:
-                log.exception("totals_compaction_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.totals_compact_interval_s)
+        await every(self.settings.totals_compact_interval_s, lambda: compact(self.db), stop,
+                    failed="totals_compaction_failed")

@@ -11,7 +11,6 @@ delivery it queues in the same transaction has an id derived from that key.
 Plain-Python parts (`period_due`, `build_digest`) are tested without a database."""
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from tally_notifier.settings import NotifierSettings
 from tally_notifier.templates import Digest, DigestSection, render_digest
 from tallykit.db import Database
 from tallykit.logging import get_logger
+from tallykit.periodic import every
 
 log = get_logger(__name__)
 _DIGESTS = UUID("0b5d3c57-5f0e-4f7e-8d0c-7d1f0b9a4e21")
@@ -225,13 +225,8 @@ class DigestScheduler:
         self.settings = settings
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.tick(datetime.now(UTC))
-            except Exception:
-                log.exception("digest_scheduler_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.digest_poll_interval_s)
+        await every(self.settings.digest_poll_interval_s, lambda: self.tick(datetime.now(UTC)), stop,
+                    failed="digest_scheduler_failed")
 
     async def tick(self, now: datetime) -> int:
         """Queue every digest that is due and not queued yet; returns how many were queued."""

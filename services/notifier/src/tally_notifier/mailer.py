@@ -55,6 +55,7 @@ from tally_notifier.templates import render_message
 from tallykit.db import Database
 from tallykit.logging import bound_context, get_logger
 from tallykit.meters import NOTIFICATIONS_SENT
+from tallykit.periodic import every
 
 log = get_logger(__name__)
 
@@ -107,13 +108,8 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("dispatcher_started", smtp_host=self.settings.smtp_host, smtp_port=self.settings.smtp_port)
-        while not stop.is_set():
-            try:
-                await self.drain(stop)
-            except Exception:
-                log.exception("dispatcher_failed")  # the database, most likely; try again next round
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.mail_poll_interval_s)
+        await every(self.settings.mail_poll_interval_s, lambda: self.drain(stop), stop,
+                    failed="dispatcher_failed")
 
     async def drain(self, stop: asyncio.Event | None = None) -> int:
         """Attempt the due deliveries, up to a batch; returns how many were attempted."""
