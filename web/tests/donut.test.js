@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { arcPath, largestWithOther, pointAt, slices } from "../js/donut.js";
+import { arcPath, largestWithOther, pointAt, slices } from "../js/widgets/donut.js";
 
 const TAU = 2 * Math.PI;
 

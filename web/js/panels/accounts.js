@@ -2,7 +2,8 @@ import { api } from "../api.js";
 import { field, onSubmit, h, replace, statusLine } from "../dom.js";
 import { t } from "../i18n.js";
 import { formatMoney, parseAmount } from "../money.js";
-import { accountKindLabel, accountKindOptions, currencyInput, fillSelect, load, panel, readCurrency } from "./panel.js";
+import { load, panel } from "./panel.js";
+import { accountKindLabel, accountKindOptions, currencyInput, fillSelect, readCurrency } from "../widgets/inputs.js";
 
 export function accountsPanel(ctx) {
   const { element, body, status } = panel(t("accountsPanel.title"), { className: "accounts" });

@@ -3,8 +3,9 @@ import { field, onSubmit, h, replace, statusLine } from "../dom.js";
 import { formatMonth, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { parseAmount } from "../money.js";
-import { budgetRow } from "../screens/budgets.js";
-import { categoryOptions, currencyInput, fillSelect, load, noCategoriesHint, panel, readCurrency } from "./panel.js";
+import { load, panel } from "./panel.js";
+import { budgetRow } from "../widgets/budgetbar.js";
+import { categoryOptions, currencyInput, fillSelect, noCategoriesHint, readCurrency } from "../widgets/inputs.js";
 
 export function budgetsPanel(ctx) {
   const month = thisMonth();

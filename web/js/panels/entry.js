@@ -13,7 +13,8 @@ import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount } from "../money.js";
 import { OUTBOX_EVENT, isOnline, newId, pendingWrites, queueTransaction, syncOutbox } from "../offline.js";
 import { bestSuggestion, lastUseOf, latestOnly, recentPayees } from "../suggest.js";
-import { categoryOptions, fillSelect, panel } from "./panel.js";
+import { panel } from "./panel.js";
+import { categoryOptions, fillSelect } from "../widgets/inputs.js";
 
 const HISTORY = 100; // transactions read for the payees used lately, and the kind and account each went with
 const SUGGEST_DELAY_MS = 150; // typing rests this long before the ledger is asked for a category

@@ -1,8 +1,8 @@
 import { api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
-import { notificationItem, openFeedStream } from "../screens/notifications.js";
 import { load, panel } from "./panel.js";
+import { notificationItem, openFeedStream } from "../widgets/feed.js";
 
 const SHOWN = 10;
 

@@ -7,8 +7,9 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
 import { t } from "../i18n.js";
 import { minorDigits, parseAmount } from "../money.js";
-import { accountKindLabel, fillSelect } from "../panels/panel.js";
-import { amountNode, ledgerNav } from "./ledger.js";
+import { amountNode } from "../widgets/amount.js";
+import { accountKindLabel, fillSelect } from "../widgets/inputs.js";
+import { ledgerNav } from "../widgets/ledgernav.js";
 
 export async function renderAccounts(container) {
   const status = statusLine();

@@ -9,9 +9,9 @@ import { formatDate, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
 import { param } from "../router.js";
-import { askAgainWhileEmpty, fillSelect, noCategoriesHint } from "../panels/panel.js";
-import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
-import { budgetRow, periodLabels } from "./budgets.js";
+import { budgetRow, periodLabels } from "../widgets/budgetbar.js";
+import { baseOptions, CHART_COLORS, chartFigure, major } from "../widgets/chart.js";
+import { askAgainWhileEmpty, fillSelect, noCategoriesHint } from "../widgets/inputs.js";
 
 function parseThresholds(text) {
   const values = text.split(/[\s,]+/).filter(Boolean).map(Number);

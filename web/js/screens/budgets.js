@@ -5,64 +5,17 @@
 // ?month=YYYY-MM (the notifier's alert mails link here) or ?on=YYYY-MM-DD picks the period.
 
 import { api } from "../api.js";
-import { budgetBar } from "../budgetbar.js";
 import { field, h, replace, statusLine } from "../dom.js";
-import { formatDate, formatMonth, thisMonth } from "../format.js";
+import { formatMonth, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 import { param } from "../router.js";
-
-/** The period kinds and their names in the reader's language (read while rendering). */
-export function periodLabels() {
-  return {
-    week: t("budgets.period.week"), fortnight: t("budgets.period.fortnight"), month: t("budgets.period.month"),
-    quarter: t("budgets.period.quarter"), year: t("budgets.period.year"),
-  };
-}
+import { budgetRow } from "../widgets/budgetbar.js";
 
 function shiftMonth(month, by) {
   const [year, m] = month.split("-").map(Number);
   const d = new Date(Date.UTC(year, m - 1 + by, 1));
   return d.toISOString().slice(0, 7);
-}
-
-/** The day before `day` (YYYY-MM-DD), as YYYY-MM-DD. */
-function dayBefore(day) {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - 1);
-  return d.toISOString().slice(0, 10);
-}
-
-/** The trend note: against the same day of the period before while a period is under way (its pace),
- * against the whole period before once it is over — and it says which. */
-function trendNote(b) {
-  if (b.trend_percent === null || b.trend_percent === undefined) return null;
-  const change = `${b.trend_percent >= 0 ? "+" : ""}${b.trend_percent}`;
-  const month = b.period_kind === "month";
-  if (b.compared_through && b.compared_through !== dayBefore(b.period_start)) {
-    const day = formatDate(b.compared_through);
-    return month ? t("budgets.trendMonthPace", { change, day }) : t("budgets.trendPeriodPace", { change, day });
-  }
-  return month ? t("budgets.trendMonth", { change }) : t("budgets.trendPeriod", { change });
-}
-
-/** One budget as a row (budgetbar.js): its name (a link), spent of available, the bar, what is left or over,
- * the trend, what rollover carried, and its period when not a calendar month. */
-export function budgetRow(b, { link = true } = {}) {
-  const left = b.remaining_minor >= 0
-    ? t("budgets.left", { money: formatMoney(b.remaining_minor, b.currency) })
-    : t("budgets.over", { money: formatMoney(-b.remaining_minor, b.currency) });
-  const notes = [t("budgets.used", { percent: b.percent }), left, trendNote(b)];
-  if (b.carried_minor) notes.push(t("budgets.carried", { money: formatMoney(b.carried_minor, b.currency) }));
-  return budgetBar({
-    name: b.category_name, href: link ? `#/budget?id=${b.id}` : null, spentMinor: b.spent_minor,
-    availableMinor: b.available_minor, currency: b.currency, percent: b.percent, thresholds: b.thresholds ?? [],
-    notes: [notes.filter(Boolean).join(" · "),
-      b.period_kind !== "month" || b.start_day !== 1
-        ? t("budgets.periodRange", {
-          period: periodLabels()[b.period_kind], start: formatDate(b.period_start), end: formatDate(b.period_end) })
-        : null],
-  });
 }
 
 /** "Available to budget" and how it was worked out, with the household's choice of income to count. */

@@ -4,8 +4,8 @@
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { t } from "../i18n.js";
-import { fillSelect } from "../panels/panel.js";
-import { ledgerNav } from "./ledger.js";
+import { fillSelect } from "../widgets/inputs.js";
+import { ledgerNav } from "../widgets/ledgernav.js";
 
 const KINDS = [["expense", "categories.expenses"], ["income", "categories.income"]];
 

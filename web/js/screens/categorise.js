@@ -8,8 +8,10 @@ import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate } from "../format.js";
 import { t } from "../i18n.js";
-import { fillSelect } from "../panels/panel.js";
-import { amountNode, categoryChoices, ledgerNav, loadBook } from "./ledger.js";
+import { amountNode } from "../widgets/amount.js";
+import { categoryChoices, loadBook } from "../widgets/book.js";
+import { fillSelect } from "../widgets/inputs.js";
+import { ledgerNav } from "../widgets/ledgernav.js";
 
 const SHOWN = 200;
 

@@ -3,17 +3,17 @@
 // spending so far and where it is heading; this month's savings opportunities (each opens the transactions
 // behind it); recent unusual spending (mark one as expected to silence it); this month's spending by
 // category as a donut (each slice opens the category's transactions of the month).
-// Every chart has its figures as a table too (panels/report.js).
+// Every chart has its figures as a table too (widgets/chart.js).
 
 import { api } from "../api.js";
-import { budgetBar } from "../budgetbar.js";
 import { h, replace, statusLine } from "../dom.js";
 import { formatDate, formatNumber, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
-import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
-import { donutFigure } from "../donut.js";
-import { drillDown } from "./reports.js";
+import { budgetBar } from "../widgets/budgetbar.js";
+import { baseOptions, CHART_COLORS, chartFigure, major } from "../widgets/chart.js";
+import { donutFigure } from "../widgets/donut.js";
+import { drillDown } from "../widgets/drilldown.js";
 
 function monthsBack(month, count) {
   const [year, m] = month.split("-").map(Number);

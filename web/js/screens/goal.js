@@ -7,9 +7,9 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
-import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
-import { goalRow } from "./goals.js";
 import { param } from "../router.js";
+import { baseOptions, CHART_COLORS, chartFigure, major } from "../widgets/chart.js";
+import { goalRow } from "../widgets/goalrow.js";
 
 export async function renderGoal(container, { navigate }) {
   const id = param("id") ?? "";

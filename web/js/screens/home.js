@@ -4,17 +4,17 @@
 // token the change answered (api.js) makes those services catch up with it before they answer.
 
 import { api } from "../api.js";
-import { loadSnapshot, saveSnapshot } from "../offline.js";
-import { params } from "../router.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
+import { loadSnapshot, saveSnapshot } from "../offline.js";
+import { params } from "../router.js";
 import { accountsPanel } from "../panels/accounts.js";
-import { askAgainWhileEmpty } from "../panels/panel.js";
 import { budgetsPanel } from "../panels/budgets.js";
 import { entryPanel } from "../panels/entry.js";
 import { notificationsPanel } from "../panels/notifications.js";
 import { reportPanel } from "../panels/report.js";
 import { transactionsPanel } from "../panels/transactions.js";
+import { askAgainWhileEmpty } from "../widgets/inputs.js";
 
 const POLL_MS = 5000;
 

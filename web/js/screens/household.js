@@ -3,8 +3,8 @@
 
 import { api, switchHousehold } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
-import { select, timeZoneInput, weekStarts } from "./profile.js";
 import { t } from "../i18n.js";
+import { select, timeZoneInput, weekStarts } from "../widgets/inputs.js";
 
 // Role → keys of its name and of "You are … here." (read with t() when rendering).
 const ROLES = {

@@ -13,7 +13,7 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
-import { accountKindLabel } from "../panels/panel.js";
+import { accountKindLabel } from "../widgets/inputs.js";
 
 const STATEMENTS = [".ofx", ".qfx", ".qif", ".xml", ".sta", ".mt940", ".940", ".942", ".mt942", ".txt", ".tsv"];
 // A CSV may be a statement or another app's history: the history import is asked first and says when it is not.

@@ -4,8 +4,8 @@
 
 import { api, isSignedIn, switchHousehold } from "../api.js";
 import { h } from "../dom.js";
-import { takeLinkToken } from "./linktoken.js";
 import { t } from "../i18n.js";
+import { takeLinkToken } from "../widgets/linktoken.js";
 
 export const PENDING_INVITE = "tally.invite";
 

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
-import { when } from "./linktoken.js";
+import { formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 
 // Role → key of its name (read with t() when rendering).
@@ -54,7 +54,7 @@ export async function renderMembers(container) {
   function row(member) {
     const label = member.you ? t("members.you", { name: member.display_name }) : member.display_name;
     const parts = [h("span", { class: "grow" }, h("strong", { class: "block", text: label }),
-      h("span", { class: "muted", text: t("members.joined", { email: member.email, when: when(member.joined_at) }) }))];
+      h("span", { class: "muted", text: t("members.joined", { email: member.email, when: formatDateTime(member.joined_at) }) }))];
     if (isOwner && !member.you) {
       const role = h("select", { "aria-label": t("members.roleOf", { name: member.display_name }) },
         ROLE_NAMES.map(([code, key]) => h("option", { value: code, selected: code === member.role }, t(key))));
@@ -80,7 +80,7 @@ export async function renderMembers(container) {
   function invitation(item) {
     return h("li", { class: "row-item" },
       h("span", { class: "grow" }, h("strong", { class: "block", text: item.email }),
-        h("span", { class: "muted", text: t("members.invitationLine", { role: item.role, roleName: roleName(item.role), when: when(item.expires_at) }) })),
+        h("span", { class: "muted", text: t("members.invitationLine", { role: item.role, roleName: roleName(item.role), when: formatDateTime(item.expires_at) }) })),
       h("button", { type: "button", class: "small", onclick: () => act(() => api(
         `/auth/household/invitations/${item.id}`, { method: "DELETE" }), t("members.withdrawn", { email: item.email })),
       }, t("members.withdraw")));

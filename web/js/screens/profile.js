@@ -3,33 +3,11 @@
 import { api } from "../api.js";
 import { field, h, onSubmit, statusLine } from "../dom.js";
 import { t } from "../i18n.js";
+import { select, timeZoneInput, weekStarts } from "../widgets/inputs.js";
 
-// Week start → key of its name; weekStarts() gives [value, name] pairs for select() in the chosen language.
-export const WEEK_STARTS = [["monday", "profile.weekdays.monday"], ["sunday", "profile.weekdays.sunday"],
-  ["saturday", "profile.weekdays.saturday"]];
 // Each language in its own name, so not translated.
 const LOCALES = [["en", "English"], ["en-GB", "English (UK)"], ["de", "Deutsch"], ["fr", "Français"],
   ["es", "Español"], ["it", "Italiano"], ["nl", "Nederlands"]];
-
-export function weekStarts() {
-  return WEEK_STARTS.map(([code, key]) => [code, t(key)]);
-}
-
-/** A time-zone input with the browser's list of IANA names to choose from (the server checks the name). */
-export function timeZoneInput(value) {
-  const listId = "time-zones";
-  if (!document.getElementById(listId)) {
-    const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
-    document.body.append(h("datalist", { id: listId }, zones.map((zone) => h("option", { value: zone }))));
-  }
-  return h("input", { type: "text", name: "time-zone", list: listId, required: true, maxlength: 64,
-    autocomplete: "off", spellcheck: "false", value });
-}
-
-export function select(name, options, value) {
-  return h("select", { name }, options.map(([code, label]) => h("option", { value: code, selected: code === value },
-    label)));
-}
 
 export async function renderProfile(container) {
   const title = h("h1", { id: "profile-title", text: t("profile.title") });

@@ -6,8 +6,8 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
-import { currencyInput } from "../panels/panel.js";
-import { ledgerNav } from "./ledger.js";
+import { currencyInput } from "../widgets/inputs.js";
+import { ledgerNav } from "../widgets/ledgernav.js";
 
 async function upload(path, form) {
   await api("/auth/me"); // refreshes the access token if it has expired

@@ -10,7 +10,8 @@ import { formatDate, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
 import { params } from "../router.js";
-import { amountNode, ledgerNav } from "./ledger.js";
+import { amountNode } from "../widgets/amount.js";
+import { ledgerNav } from "../widgets/ledgernav.js";
 
 export async function renderReconcile(container) {
   const status = statusLine();

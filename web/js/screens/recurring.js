@@ -7,8 +7,9 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, formatMonth, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount } from "../money.js";
-import { fillSelect } from "../panels/panel.js";
-import { categoryChoices, ledgerNav, loadBook } from "./ledger.js";
+import { categoryChoices, loadBook } from "../widgets/book.js";
+import { fillSelect } from "../widgets/inputs.js";
+import { ledgerNav } from "../widgets/ledgernav.js";
 
 const CADENCES = [["monthly", "recurring.cadences.monthly"], ["weekly", "recurring.cadences.weekly"],
   ["daily", "recurring.cadences.daily"], ["yearly", "recurring.cadences.yearly"]];

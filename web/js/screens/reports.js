@@ -9,8 +9,9 @@ import { formatDate, formatNumber, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 import { params } from "../router.js";
-import { CHART_COLORS, baseOptions, chartFigure, major } from "../panels/report.js";
-import { donutFigure } from "../donut.js";
+import { baseOptions, CHART_COLORS, chartFigure, major } from "../widgets/chart.js";
+import { donutFigure } from "../widgets/donut.js";
+import { drillDown } from "../widgets/drilldown.js";
 
 /** The kinds of period, with their names in the reader's language (read while rendering). */
 function kinds() {
@@ -41,17 +42,6 @@ function periodQuery(given) {
     return `from=${encodeURIComponent(given.get("from") ?? "")}&to=${encodeURIComponent(given.get("to") ?? "")}`;
   }
   return `period=${encodeURIComponent(given.get("period") ?? thisMonth())}`;
-}
-
-/** Where a report line leads: the transactions screen searching for what the line counted. */
-export function drillDown(period, line, by = "category") {
-  const end = new Date(`${period.end}T00:00:00Z`);
-  end.setUTCDate(end.getUTCDate() + 1);
-  const terms = [`after:${period.start}`, `before:${end.toISOString().slice(0, 10)}`];
-  if (by === "category" && line.category_id) terms.push(`category:"${line.label}"`);
-  if (by === "payee" && line.key) terms.push(`payee:"${line.key}"`);
-  if (by === "tag") terms.push(`tag:${line.key}`);
-  return `#/transactions?q=${encodeURIComponent(terms.join(" "))}`;
 }
 
 async function download(path, filename) {

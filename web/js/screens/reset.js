@@ -2,8 +2,8 @@
 
 import { api, forgetSession } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
-import { takeLinkToken } from "./linktoken.js";
 import { t } from "../i18n.js";
+import { takeLinkToken } from "../widgets/linktoken.js";
 
 export function renderReset(container) {
   const token = takeLinkToken("/reset");

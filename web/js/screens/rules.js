@@ -6,8 +6,9 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount } from "../money.js";
-import { fillSelect } from "../panels/panel.js";
-import { categoryChoices, ledgerNav, loadBook } from "./ledger.js";
+import { categoryChoices, loadBook } from "../widgets/book.js";
+import { fillSelect } from "../widgets/inputs.js";
+import { ledgerNav } from "../widgets/ledgernav.js";
 
 const FIELDS = [["payee", "rules.fields.payee"], ["description", "rules.fields.description"],
   ["amount", "rules.fields.amount"], ["account", "rules.fields.account"], ["date", "rules.fields.date"],

@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { when } from "./linktoken.js";
+import { formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 
 // Event type → key of its label (read with t() when rendering, so it follows a language change).
@@ -34,5 +34,5 @@ function entry(event) {
   const where = [event.device, event.ip].filter(Boolean).join(" · ");
   return h("li", {},
     h("strong", { class: "block", text: LABELS[event.type] ? t(LABELS[event.type]) : event.type }),
-    h("span", { class: "muted", text: [when(event.occurred_at), event.detail, where].filter(Boolean).join(" · ") }));
+    h("span", { class: "muted", text: [formatDateTime(event.occurred_at), event.detail, where].filter(Boolean).join(" · ") }));
 }

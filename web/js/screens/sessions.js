@@ -2,7 +2,7 @@
 
 import { api, signOutEverywhere } from "../api.js";
 import { h, replace, statusLine } from "../dom.js";
-import { when } from "./linktoken.js";
+import { formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 
 export async function renderSessions(container) {
@@ -36,8 +36,8 @@ export async function renderSessions(container) {
         h("strong", { class: "block", text: session.device }),
         h("span", { class: "muted", text: [
           session.current ? t("sessions.thisDevice") : null,
-          t("sessions.lastSeen", { when: when(session.last_seen_at) }),
-          t("sessions.signedIn", { when: when(session.created_at) }),
+          t("sessions.lastSeen", { when: formatDateTime(session.last_seen_at) }),
+          t("sessions.signedIn", { when: formatDateTime(session.created_at) }),
           session.ip,
         ].filter(Boolean).join(" · ") })),
       session.current ? null : revoke);

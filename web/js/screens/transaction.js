@@ -8,9 +8,10 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
-import { fillSelect } from "../panels/panel.js";
 import { param } from "../router.js";
-import { categoryChoices, ledgerNav, loadBook } from "./ledger.js";
+import { categoryChoices, loadBook } from "../widgets/book.js";
+import { fillSelect } from "../widgets/inputs.js";
+import { ledgerNav } from "../widgets/ledgernav.js";
 
 const STATES = [["uncleared", "transaction.states.uncleared"], ["cleared", "transaction.states.cleared"],
   ["reconciled", "transaction.states.reconciled"]];

@@ -10,11 +10,13 @@ import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
-import { fillSelect } from "../panels/panel.js";
 import { param } from "../router.js";
 import { registerKey, Selection } from "../selection.js";
-import { bulkBar } from "./bulkbar.js";
-import { amountNode, categoryChoices, ledgerNav, loadBook, signedAmount } from "./ledger.js";
+import { amountNode, signedAmount } from "../widgets/amount.js";
+import { categoryChoices, loadBook } from "../widgets/book.js";
+import { bulkBar } from "../widgets/bulkbar.js";
+import { fillSelect } from "../widgets/inputs.js";
+import { ledgerNav } from "../widgets/ledgernav.js";
 
 const PAGE = 50;
 const KINDS = [["expense", "transactions.kinds.expense"], ["income", "transactions.kinds.income"],

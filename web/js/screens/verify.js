@@ -2,8 +2,8 @@
 
 import { api, isSignedIn } from "../api.js";
 import { h } from "../dom.js";
-import { takeLinkToken } from "./linktoken.js";
 import { t } from "../i18n.js";
+import { takeLinkToken } from "../widgets/linktoken.js";
 
 export async function renderVerify(container) {
   const token = takeLinkToken("/verify");

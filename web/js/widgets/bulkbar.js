@@ -4,8 +4,8 @@
 
 import { field, h } from "../dom.js";
 import { t } from "../i18n.js";
-import { fillSelect } from "../panels/panel.js";
-import { categoryChoices } from "./ledger.js";
+import { categoryChoices } from "../widgets/book.js";
+import { fillSelect } from "../widgets/inputs.js";
 
 export function bulkBar(book, { change, selectEveryMatch, clear }) {
   const count = h("p", { class: "grow", "aria-live": "polite" });

@@ -2,13 +2,13 @@
 // the legend beside it holds the same links with their amounts and shares, for the keyboard and for screen
 // readers (the drawing itself is hidden from them: the legend and the caption say what it shows). Its
 // fallback is a table of every category: the bars' data table where they are beside it, or its own
-// (`table`, in a <details> as the charts of panels/report.js have).
+// (`table`, in a <details> as the charts of chart.js have).
 //
 // The geometry (slices, arcPath) is plain functions of numbers, tested in web/tests/donut.test.js.
 
-import { h } from "./dom.js";
-import { formatNumber } from "./format.js";
-import { t } from "./i18n.js";
+import { h } from "../dom.js";
+import { formatNumber } from "../format.js";
+import { t } from "../i18n.js";
 
 const TAU = 2 * Math.PI;
 const SVG = "http://www.w3.org/2000/svg";
