@@ -2,11 +2,12 @@
 told by the file's content: `history/sources.py` lists them), the migrations done (`GET /histories`),
 and `POST /histories/{id}/undo`.
 
-The import runs within the request (synchronously): the file is read and every event worked out and
-checked first (a bad file writes nothing and answers 4xx naming the problem), then written in chunks;
-the answer is the finished migration. An undo runs after its answer (202), in chunks, like a statement
-import's. Budgets (amounts per category and month), where the app keeps them, reach the budget
-service as `ledger.BudgetsImported` events.
+The file is read and every event worked out and checked first (a bad file writes nothing and answers
+4xx naming the problem), then written in chunks: within the request for a history of up to
+`WRITTEN_BEFORE_ANSWER` entries (the answer is the finished migration), after the answer for a larger
+one (202). A history that streams from its file (Actual's) keeps the file until it is written. An undo
+runs after its answer (202), in chunks, like a statement import's. Budgets (amounts per category and
+month), where the app keeps them, reach the budget service as `ledger.BudgetsImported` events.
 """
 
 import asyncio
@@ -24,9 +25,11 @@ from tally_ledger.history import sources, write
 from tally_ledger.history.model import History, HistoryError
 from tally_ledger.repository import Context
 from tallykit.app import db_of, settings_of, wake_relay
+from tallykit.db import Database
 from tallykit.errors import InvalidInput
 from tallykit.logging import get_logger
 from tallykit.money import minor_unit_digits
+from tallykit.settings import ServiceSettings
 from tallykit.tokens import CurrentPrincipal, Principal
 
 router = APIRouter()
@@ -95,7 +98,7 @@ def _found(history: History, currency: str) -> HistoryFoundPublic:
                                      opening_balance_minor=a.opening_balance_minor)
                   for a in history.accounts],
         groups=len(history.groups), categories=len(history.categories), payees=len(history.payees),
-        transactions=len(history.transactions) + len(history.transfers), transfers=len(history.transfers),
+        transactions=history.transaction_count, transfers=history.transfer_count,
         first_day=history.first_day, last_day=history.last_day, skipped=history.skipped)
 
 
@@ -169,26 +172,40 @@ async def _import(principal: Principal, request: Request, upload: uploads.Upload
     except ValueError as exc:
         raise InvalidInput(f"currency {currency!r} is not one this ledger knows") from exc
     history = await asyncio.to_thread(_read, upload.path, filename, digits)
-    if history.currency and history.currency != currency:  # a GnuCash book, a Beancount ledger say theirs
-        raise InvalidInput(f"the file cannot be imported in {currency}: the {history.source} keeps its "
-                           f"amounts in {history.currency}; import it with currency {history.currency}",
-                           where="currency")
-    found = _found(history, currency)
-    if fields.get("dry_run", "").lower() in ("1", "true", "yes"):
-        return HistoryImportPublic(found=found, migration=None)
-    targets = _targets(fields.get("accounts", ""))
-    started = await write.start(db, Context.of(principal), history, filename=filename, currency=currency,
-                                targets=targets)
-    if found.transactions > WRITTEN_BEFORE_ANSWER:
-        response.status_code = 202
-        job = write.run(db, settings_of(request), started)
-        background.add_task(after_answer, request, job, "history_import")
-        return HistoryImportPublic(found=found, migration=_public(started.migration))
+    handed_over = False
     try:
-        migration = await write.run(db, settings_of(request), started)
+        if history.currency and history.currency != currency:  # a GnuCash book, a Beancount ledger say theirs
+            raise InvalidInput(f"the file cannot be imported in {currency}: the {history.source} keeps its "
+                               f"amounts in {history.currency}; import it with currency {history.currency}",
+                               where="currency")
+        found = _found(history, currency)
+        if fields.get("dry_run", "").lower() in ("1", "true", "yes"):
+            return HistoryImportPublic(found=found, migration=None)
+        targets = _targets(fields.get("accounts", ""))
+        started = await write.start(db, Context.of(principal), history, filename=filename, currency=currency,
+                                    targets=targets)
+        if found.transactions > WRITTEN_BEFORE_ANSWER:
+            response.status_code = 202
+            background.add_task(after_answer, request, _written(db, settings_of(request), started),
+                                "history_import")
+            handed_over = True
+            return HistoryImportPublic(found=found, migration=_public(started.migration))
+        try:
+            migration = await write.run(db, settings_of(request), started)
+        finally:
+            wake_relay(request)
+        return HistoryImportPublic(found=found, migration=_public(migration))
     finally:
-        wake_relay(request)
-    return HistoryImportPublic(found=found, migration=_public(migration))
+        if not handed_over:
+            history.close()
+
+
+async def _written(db: Database, settings: ServiceSettings, started: write.Started) -> write.Migration:
+    """Write a migration after the answer, then let go of the file its history streams from."""
+    try:
+        return await write.run(db, settings, started)
+    finally:
+        started.history.close()
 
 
 @router.get("/histories", response_model=HistoryMigrationsPublic)

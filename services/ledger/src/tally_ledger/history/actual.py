@@ -38,17 +38,21 @@ budget goals and templates, money held for next month.
 import io
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
+import weakref
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from tally_ledger.history import archive, sqlite_file
 from tally_ledger.history.model import (
+    Entry,
     History,
     HistoryAccount,
     HistoryBudget,
@@ -57,6 +61,7 @@ from tally_ledger.history.model import (
     HistoryPart,
     HistoryTransaction,
     HistoryTransfer,
+    Stream,
 )
 from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
 
@@ -89,13 +94,34 @@ def looks_like(head: bytes, filename: str) -> bool:
 
 def read(file: Path, *, minor_digits: int = 2) -> History:
     """The history in an Actual export; amounts in minor units of a currency with `minor_digits` digits.
-    Raises HistoryError naming what is wrong and where."""
-    with tempfile.TemporaryDirectory(prefix="tally-history-") as folder:
-        path = Path(folder) / "db.sqlite"
+    Raises HistoryError naming what is wrong and where.
+
+    The history streams: its transactions and transfers stay in the inflated db.sqlite (a temporary
+    folder of its own, removed by `History.close()` or once the history is garbage) and are read again,
+    in booking order, whenever they are wanted. This first pass reads every row, raising what is wrong
+    with any, and keeps only what it found: accounts with their opening balances, categories, payees,
+    budgets, counts and days, and which rows are parts of which split."""
+    folder = Path(tempfile.mkdtemp(prefix="tally-history-"))
+    try:
+        path = folder / "db.sqlite"
         metadata = _metadata(_unzip(file, path))
         with _database(path) as db:
             _require_schema(db)
-            return _Reader(db, metadata, minor_digits).history()
+            history, found, tables = _Reader(db, metadata, minor_digits).history()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    close = weakref.finalize(history, shutil.rmtree, folder, True)
+
+    def entries() -> Iterator[Entry]:
+        # Its own connection, which the worker threads that read a migration's chunks take in turn.
+        with sqlite_file.opened(path, "db.sqlite", any_thread=True) as db:
+            yield from _Reader(db, metadata, minor_digits).entries(tables)
+
+    history.stream = Stream(entries=entries, transactions=found.transactions, transfers=found.transfers,
+                            first_day=found.first_day, last_day=found.last_day, first_days=found.first_days,
+                            close=close)
+    return history
 
 
 # --- the zip -------------------------------------------------------------------------------------
@@ -159,69 +185,107 @@ class _Reader:
         self.minor_digits = minor_digits
         self.skipped: dict[str, int] = defaultdict(int)
 
-    def history(self) -> History:
+    def history(self) -> tuple[History, "_Found", "_Tables"]:
+        """The first pass: everything but the entries themselves, and what reading them again needs."""
         accounts = self.accounts()
         categories, category_of = self.categories()
         payee_of = self.payees()
+        tables = _Tables(set(accounts), category_of, payee_of, self.split_parts(set(accounts)))
+        found = _Found()
+        for entry in self.entries(tables, found):
+            found.add(entry)
         history = History(source=SOURCE, name=_text(self.metadata.get("budgetName")) or "Actual budget",
                           app=APP)
-        rows = self.transactions(set(accounts))
-        opening: dict[str, int] = defaultdict(int)
+        history.accounts = [a.__class__(**{**a.__dict__, "opening_balance_minor": found.opening[a.source_id]})
+                            for a in accounts.values()]
+        history.categories = [c for c in categories if c.source_id in found.used or not _starting_balances(c)]
+        history.payees = sorted(found.payees, key=str.lower)
+        history.budgets = self.budgets(categories)
+        history.skipped = dict(self.skipped)
+        return history, found, tables
+
+    def split_parts(self, accounts: set[str]) -> dict[str, list[int]]:
+        """Split transaction id → the rowids of its parts (live rows of live accounts whose parent is a
+        live split of a live account), in booking order."""
+        parts: dict[str, list[int]] = defaultdict(list)
+        for row in self.db.execute(
+                f"SELECT t.rowid, t.acct, p.acct AS parent_acct, p.id AS parent FROM transactions t "  # noqa: S608
+                f"JOIN transactions p ON p.id = {_PARENT} "
+                "WHERE t.tombstone = 0 AND t.isChild AND p.tombstone = 0 AND p.isParent "
+                "ORDER BY t.date, t.rowid"):
+            if row["acct"] in accounts and row["parent_acct"] in accounts:
+                parts[row["parent"]].append(row["rowid"])
+        return dict(parts)
+
+    def entries(self, tables: "_Tables", found: "_Found | None" = None) -> Iterator[Entry]:
+        """Every transaction and transfer, in booking order: day by day; on a day the transactions, then
+        the transfers, each by source id. A transfer is given by its outgoing side, a split by its parent
+        row (with its parts). `found` (the first pass) gets the opening balances."""
+        day: Any = None
         plain: list[HistoryTransaction] = []
         transfers: list[HistoryTransfer] = []
-        children: dict[str, list[sqlite3.Row]] = defaultdict(list)
-        by_id = {row["id"]: row for row in rows}
-        for row in rows:
-            if row["isChild"]:
-                parent = _parent_id(row)
-                if parent in by_id and by_id[parent]["isParent"]:
-                    children[parent].append(row)
-                else:
-                    self.skipped["split part whose transaction was deleted"] += 1
-        paired: set[str] = set()
-        for row in rows:
-            if row["isParent"] or row["id"] in paired:
+        for row in self.rows(tables.accounts, "t.tombstone = 0"):
+            if row["date"] != day:
+                yield from _in_order(plain, transfers)
+                day, plain, transfers = row["date"], [], []
+            if row["isParent"]:
+                transaction = self.parent(row, tables)
+                if transaction is not None:
+                    plain.append(transaction)
                 continue
-            partner = by_id.get(row["transferred_id"] or "")
-            if partner is not None and partner["transferred_id"] == row["id"] and not partner["isParent"] \
-                    and partner["acct"] != row["acct"] and partner["amount"] == -row["amount"]:
-                paired |= {row["id"], partner["id"]}
-                if row["amount"] == 0:
+            if _paired(row, tables.accounts):
+                if row["amount"] < 0:
+                    transfers.append(self.transfer(row, tables.payee_of))
+                elif row["amount"] == 0 and row["id"] < row["p_id"]:
                     self.skipped["transfer of nothing"] += 1
-                    continue
-                out, into = (row, partner) if row["amount"] < 0 else (partner, row)
-                transfers.append(self.transfer(out, into, payee_of))
                 continue
             if row["isChild"]:
+                if _parent_id(row) not in tables.parts:
+                    self.skipped["split part whose transaction was deleted"] += 1
                 continue  # with its parent
-            if self.is_starting_balance(row, payee_of):
-                opening[row["acct"]] += self.minor(row)
+            if self.is_starting_balance(row, tables.payee_of):
+                if found is not None:
+                    found.opening[row["acct"]] += self.minor(row)
                 continue
             if row["amount"] == 0:
                 self.skipped["transaction of nothing"] += 1
                 continue
-            plain.append(self.transaction(row, category_of, payee_of))
-        for row in rows:
-            if not row["isParent"]:
+            plain.append(self.transaction(row, tables.category_of, tables.payee_of))
+        yield from _in_order(plain, transfers)
+
+    def parent(self, row: sqlite3.Row, tables: "_Tables") -> HistoryTransaction | None:
+        """A split transaction with its parts that are not sides of a transfer."""
+        rowids = tables.parts.get(row["id"], [])
+        if not rowids:
+            self.skipped["split transaction without parts"] += 1
+            return None
+        children = list(self.rows(tables.accounts, f"t.rowid IN ({', '.join('?' * len(rowids))})", rowids))
+        parts = [c for c in children if not _paired(c, tables.accounts)]
+        if not parts:
+            return None  # every part is a transfer
+        return self.split(row, parts, tables.category_of, tables.payee_of)
+
+    def rows(self, accounts: set[str], where: str, parameters: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
+        """Live rows of live accounts in booking order, each with its transfer partner's columns (p_…)."""
+        present = sqlite_file.columns(self.db, "transactions")
+        reconciled = "{}.reconciled" if "reconciled" in present else "0"
+        starting = "t.starting_balance_flag" if "starting_balance_flag" in present else "0"
+        for row in self.db.execute(
+                "SELECT t.id, t.isParent, t.isChild, t.acct, t.category, t.amount, t.description, "  # noqa: S608
+                f"t.notes, t.date, t.transferred_id, t.cleared, t.parent_id, {reconciled.format('t')} "
+                f"AS reconciled, {starting} AS starting_balance_flag, p.id AS p_id, "
+                "p.isParent AS p_isParent, p.acct AS p_acct, p.amount AS p_amount, "
+                "p.transferred_id AS p_transferred_id, p.notes AS p_notes, p.cleared AS p_cleared, "
+                f"{reconciled.format('p')} AS p_reconciled "
+                "FROM transactions t LEFT JOIN transactions p ON p.id = t.transferred_id AND p.tombstone = 0 "
+                f"WHERE {where} ORDER BY t.date, t.rowid", parameters):
+            if row["acct"] not in accounts:
+                self.skipped["transaction of a deleted account"] += 1
                 continue
-            parts = [c for c in children.get(row["id"], []) if c["id"] not in paired]
-            if not parts:
-                if not children.get(row["id"]):
-                    self.skipped["split transaction without parts"] += 1
-                continue  # every part is a transfer
-            transaction = self.split(row, parts, category_of, payee_of)
-            if transaction is not None:
-                plain.append(transaction)
-        history.accounts = [a.__class__(**{**a.__dict__, "opening_balance_minor": opening[a.source_id]})
-                            for a in accounts.values()]
-        used = {t.category_id for t in plain} | {p.category_id for t in plain for p in t.parts}
-        history.categories = [c for c in categories if c.source_id in used or not _starting_balances(c)]
-        history.transactions = sorted(plain, key=lambda t: (t.booked_on, t.source_id))
-        history.transfers = sorted(transfers, key=lambda t: (t.booked_on, t.source_id))
-        history.payees = sorted({t.payee for t in history.transactions if t.payee}, key=str.lower)
-        history.budgets = self.budgets(categories)
-        history.skipped = dict(self.skipped)
-        return history
+            if not isinstance(row["amount"], int):
+                raise HistoryError(f"amount {row['amount']!r} is not a whole number of cents",
+                                   f"db.sqlite, transactions row {row['id']}")
+            yield row
 
     # accounts, categories, payees
 
@@ -285,23 +349,6 @@ class _Reader:
         return names
 
     # transactions
-
-    def transactions(self, accounts: set[str]) -> list[sqlite3.Row]:
-        reconciled = _optional(self.db, "transactions", "reconciled", "0")
-        starting = _optional(self.db, "transactions", "starting_balance_flag", "0")
-        rows = []
-        for row in self.db.execute(
-                "SELECT id, isParent, isChild, acct, category, amount, description, notes, date, "  # noqa: S608
-                f"transferred_id, cleared, parent_id, {reconciled}, {starting} FROM transactions "
-                "WHERE tombstone = 0 ORDER BY date, rowid"):
-            if row["acct"] not in accounts:
-                self.skipped["transaction of a deleted account"] += 1
-                continue
-            if not isinstance(row["amount"], int):
-                raise HistoryError(f"amount {row['amount']!r} is not a whole number of cents",
-                                   f"db.sqlite, transactions row {row['id']}")
-            rows.append(row)
-        return rows
 
     def is_starting_balance(self, row: sqlite3.Row, payee_of: dict[str, str]) -> bool:
         if row["starting_balance_flag"]:
@@ -367,13 +414,15 @@ class _Reader:
             amount_minor=sum(p.amount_minor for p in parts), payee=payee, note=_text(parent["notes"])[:1000],
             parts=tuple(parts), status=self.status(parent))
 
-    def transfer(self, out: sqlite3.Row, into: sqlite3.Row, payee_of: dict[str, str]) -> HistoryTransfer:
-        notes = [n for n in dict.fromkeys((_text(out["notes"]), _text(into["notes"]))) if n]
+    def transfer(self, out: sqlite3.Row, payee_of: dict[str, str]) -> HistoryTransfer:
+        """The transfer whose outgoing side is `out` (its partner's columns, p_…, the incoming side)."""
+        notes = [n for n in dict.fromkeys((_text(out["notes"]), _text(out["p_notes"]))) if n]
+        into = ClearedState.reconciled if out["p_reconciled"] else \
+            ClearedState.cleared if out["p_cleared"] else ClearedState.uncleared
         return HistoryTransfer(
-            source_id=out["id"], from_account_id=out["acct"], to_account_id=into["acct"],
+            source_id=out["id"], from_account_id=out["acct"], to_account_id=out["p_acct"],
             booked_on=self.day(out), amount_minor=-self.minor(out), note=" / ".join(notes)[:1000],
-            status=max(self.status(out), self.status(into), key=_STATUS_ORDER.index))
-
+            status=max(self.status(out), into, key=_STATUS_ORDER.index))
 
     # budgets
 
@@ -430,6 +479,72 @@ def _month(value: Any, where: str) -> date:
         return date(number // 100, number % 100, 1)
     except (TypeError, ValueError) as exc:
         raise HistoryError(f"month {value!r} is not a month (YYYYMM)", where) from exc
+
+
+# `_parent_id` in SQL, of the row `t`.
+_PARENT = ("CASE WHEN t.parent_id IS NOT NULL AND t.parent_id != '' THEN t.parent_id "
+           "WHEN instr(t.id, '/') > 0 THEN substr(t.id, 1, instr(t.id, '/') - 1) ELSE t.id END")
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """What reading the entries needs of the first pass."""
+
+    accounts: set[str]  # live accounts
+    category_of: dict[str, str]
+    payee_of: dict[str, str]
+    parts: dict[str, list[int]]  # split transaction id → its parts' rowids
+
+
+@dataclass
+class _Found:
+    """What the first pass keeps of the entries: no entry itself."""
+
+    transactions: int = 0
+    transfers: int = 0
+    first_day: date | None = None
+    last_day: date | None = None
+    first_days: dict[str, date] = field(default_factory=dict)
+    opening: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    used: set[str | None] = field(default_factory=set)  # categories of transactions and parts
+    payees: set[str] = field(default_factory=set)
+
+    def add(self, entry: Entry) -> None:
+        day = entry.booked_on
+        accounts: tuple[str, ...]
+        if isinstance(entry, HistoryTransfer):
+            self.transfers += 1
+            accounts = (entry.from_account_id, entry.to_account_id)
+        else:
+            self.transactions += 1
+            accounts = (entry.account_id,)
+            self.used.add(entry.category_id)
+            self.used.update(p.category_id for p in entry.parts)
+            if entry.payee:
+                self.payees.add(entry.payee)
+        self.first_day = day if self.first_day is None else min(self.first_day, day)
+        self.last_day = day if self.last_day is None else max(self.last_day, day)
+        for account in accounts:
+            if account not in self.first_days or day < self.first_days[account]:
+                self.first_days[account] = day
+
+
+def _in_order(plain: list[HistoryTransaction], transfers: list[HistoryTransfer]) -> Iterator[Entry]:
+    """A day's entries: its transactions, then its transfers, each by source id."""
+    yield from sorted(plain, key=_source_id)
+    yield from sorted(transfers, key=_source_id)
+
+
+def _source_id(entry: Entry) -> str:
+    return entry.source_id
+
+
+def _paired(row: sqlite3.Row, accounts: set[str]) -> bool:
+    """Whether the row is one side of a transfer: two live rows of two live accounts, neither a split,
+    naming each other, of opposite amounts."""
+    return (row["p_id"] is not None and not row["isParent"] and not row["p_isParent"]
+            and row["p_transferred_id"] == row["id"] and row["p_acct"] != row["acct"]
+            and row["p_acct"] in accounts and row["p_amount"] == -row["amount"])
 
 
 def _parent_id(row: sqlite3.Row) -> str:

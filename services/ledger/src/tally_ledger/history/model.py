@@ -3,6 +3,7 @@ and the writer (`write.py`) records. Amounts are signed minor units of the curre
 (money out of an account is negative); ids are the source app's own, as text."""
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -90,6 +91,24 @@ class HistoryBudget:
     rollover: bool = False  # what is left (or overspent) at the month's end carries into the next
 
 
+Entry = HistoryTransaction | HistoryTransfer
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A history's transactions and transfers left in the file and read again whenever they are wanted, in
+    booking order (day by day; on a day the transactions, then the transfers, each by source id), so
+    that no more than a chunk of them is held at once; with what the first pass over them found."""
+
+    entries: Callable[[], Iterator[Entry]]
+    transactions: int  # transfers not included
+    transfers: int
+    first_day: date | None
+    last_day: date | None
+    first_days: dict[str, date]  # account source id → the first day it has an entry
+    close: Callable[[], None]  # the file is not needed any more
+
+
 @dataclass
 class History:
     source: str  # e.g. "Actual Budget export"
@@ -105,6 +124,41 @@ class History:
     # The currency the source keeps its amounts in, where it says (a GnuCash book's, a Beancount ledger's
     # operating currency): an import in another currency is refused.
     currency: str | None = None
+    # A reader that streams (Actual's) leaves `transactions` and `transfers` empty and gives this instead.
+    stream: Stream | None = None
+
+    def entries(self) -> Iterator[Entry]:
+        """The transactions and transfers in booking order: by day; on a day the transactions, then the
+        transfers, each in the order the reader gave them."""
+        if self.stream is not None:
+            return self.stream.entries()
+        items: list[Entry] = [*self.transactions, *self.transfers]
+        items.sort(key=_booked_on)
+        return iter(items)
+
+    @property
+    def transaction_count(self) -> int:
+        """Transactions and transfers."""
+        if self.stream is not None:
+            return self.stream.transactions + self.stream.transfers
+        return len(self.transactions) + len(self.transfers)
+
+    @property
+    def transfer_count(self) -> int:
+        return self.stream.transfers if self.stream is not None else len(self.transfers)
+
+    def first_day_of(self, account_id: str) -> date | None:
+        """The first day the account has a transaction or transfer."""
+        if self.stream is not None:
+            return self.stream.first_days.get(account_id)
+        days = [t.booked_on for t in self.transactions if t.account_id == account_id]
+        days += [t.booked_on for t in self.transfers if account_id in (t.from_account_id, t.to_account_id)]
+        return min(days, default=None)
+
+    def close(self) -> None:
+        """Let go of the file a streamed history reads (nothing for the others)."""
+        if self.stream is not None:
+            self.stream.close()
 
     @property
     def groups(self) -> list[str]:
@@ -112,24 +166,32 @@ class History:
 
     @property
     def first_day(self) -> date | None:
+        if self.stream is not None:
+            return self.stream.first_day
         days = [t.booked_on for t in self.transactions] + [t.booked_on for t in self.transfers]
         return min(days, default=None)
 
     @property
     def last_day(self) -> date | None:
+        if self.stream is not None:
+            return self.stream.last_day
         days = [t.booked_on for t in self.transactions] + [t.booked_on for t in self.transfers]
         return max(days, default=None)
 
     def summary(self) -> str:
         """What was found, in one line: 'Actual Budget export: 3 accounts, 15 categories, …'."""
-        count = len(self.transactions) + len(self.transfers)
+        count = self.transaction_count
         span = ""
         if self.first_day and self.last_day:
             first, last = self.first_day.strftime("%Y-%m"), self.last_day.strftime("%Y-%m")
             span = f", {first}" + (f"..{last}" if last != first else "")
         return (f"{self.source}: {_n(len(self.accounts), 'account')}, "
                 f"{_n(len(self.categories), 'category')}, {_n(count, 'transaction')} "
-                f"({_n(len(self.transfers), 'transfer')}){span}")
+                f"({_n(self.transfer_count, 'transfer')}){span}")
+
+
+def _booked_on(entry: Entry) -> date:
+    return entry.booked_on
 
 
 def tag(text: str) -> str | None:

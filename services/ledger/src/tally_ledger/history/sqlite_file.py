@@ -11,10 +11,12 @@ from tally_ledger.history.model import HistoryError
 
 
 @contextmanager
-def opened(path: Path, where: str) -> Iterator[sqlite3.Connection]:
-    """The file, rows by column name; HistoryError (at `where`) when it cannot be opened or read."""
+def opened(path: Path, where: str, *, any_thread: bool = False) -> Iterator[sqlite3.Connection]:
+    """The file, rows by column name; HistoryError (at `where`) when it cannot be opened or read.
+    `any_thread`: threads may use the connection in turn (never two at once)."""
     try:
-        db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
+                             check_same_thread=not any_thread)
     except sqlite3.Error as exc:
         raise HistoryError(f"cannot be opened ({exc})", where) from exc
     with closing(db):

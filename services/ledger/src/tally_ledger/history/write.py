@@ -6,10 +6,13 @@ and transfers, through the ledger's domain and repository like any other write.
 - Idempotent: every stream id is derived from the household and the source's own id
   (uuid5(tenant, "history:actual:transaction:<id>")) and a stream that exists is not written again, so
   importing the same file twice, or a later export of the same budget, adds only what is new.
-- All or nothing for bad input: the whole history is turned into events (and every rule checked) before
-  the first is written. Then the accounts and categories are written in one database transaction and
-  the transactions in chunks of `CHUNK` (one database transaction each); a migration stopped half way is
-  taken up by running it again (the streams written are skipped).
+- All or nothing for bad input: every entry of the history is turned into events (and every rule
+  checked) before the first is written, chunk by chunk, keeping none of them. Then the accounts and
+  categories are written in one database transaction and the transactions in chunks of `CHUNK` (one
+  database transaction each, its events worked out again while the chunk before is written); a
+  migration stopped half way is taken up by running it again (the streams written are skipped).
+- Memory stays flat in the size of the history: a history that streams (Actual's export) is read from
+  its file chunk by chunk, and no more than two chunks' events are held at once.
 - Categories: an existing category of the household with the same name and kind (its default ones) is
   used; the others are created in their source group. Each account is opened with the source's opening
   balance in the currency the person chose; an account closed in the source is archived once its
@@ -25,9 +28,11 @@ and transfers, through the ledger's domain and repository like any other write.
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+import heapq
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
@@ -63,7 +68,7 @@ from tally_ledger.domain import (
     state_of,
 )
 from tally_ledger.history import budgets
-from tally_ledger.history.model import History, HistoryTransaction, HistoryTransfer
+from tally_ledger.history.model import Entry, History, HistoryTransaction, HistoryTransfer
 from tally_ledger.repository import Context
 from tallykit import eventstore
 from tallykit.contracts import registry
@@ -154,12 +159,19 @@ class Plan:
     new_categories: list[Category]
     reused_categories: int
     closed: list[UUID]  # accounts to archive once their transactions are in
-    # The source's transactions and transfers in booking order; their events are worked out chunk by
-    # chunk as they are written (`entries`), so a migration holds no more than a chunk's events at once.
-    items: list[HistoryTransaction | HistoryTransfer]
-    entries_checked: int  # how many events the items make (each was checked once when planned)
+    # Opening balances of source accounts merged into accounts of the household's, as entries.
+    openings: list[HistoryTransaction]
+    checked: int  # how many events the history's entries make (each was checked once when planned)
 
-    def entries(self, tenant: UUID, app: str, items: Sequence[HistoryTransaction | HistoryTransfer]
+    def items(self, history: History) -> Iterator[list[Entry]]:
+        """The history's transactions and transfers (with the openings) in booking order, in chunks of
+        `CHUNK`: their events are worked out chunk by chunk as they are written (`entries`), so a
+        migration holds no more than a chunk of them at once (of a history that streams)."""
+        merged = heapq.merge(self.openings, history.entries(), key=_booked_on)  # openings first on a day
+        while chunk := list(islice(merged, CHUNK)):
+            yield chunk
+
+    def entries(self, tenant: UUID, app: str, items: Iterable[Entry]
                 ) -> list[tuple[UUID, TransactionRecorded | TransferRecorded]]:
         """The events of some of the items, in their order (a split kept apart gives several)."""
         return _entries(tenant, app, items, self.accounts, self.categories)
@@ -197,8 +209,6 @@ async def plan(session: AsyncSession, ctx: Context, history: History, currency: 
                                            opening_balance_minor=source.opening_balance_minor)
                 new_accounts.append(account)
         accounts[source.source_id] = account
-    if openings:
-        history = dataclasses.replace(history, transactions=[*openings, *history.transactions])
     # Archived at the end: a new account, one an earlier run opened and stopped before archiving (never
     # changed since its opening), or one an undo archived (opened again meanwhile). One reopened by hand
     # is left open, and so is an account of the household's the person chose for a source account.
@@ -223,23 +233,19 @@ async def plan(session: AsyncSession, ctx: Context, history: History, currency: 
                 new_categories.append(category)
         categories[group.source_id] = category
 
-    # In booking order; on one day the transactions first, then the transfers (a stable sort).
-    items: list[HistoryTransaction | HistoryTransfer] = [*history.transactions, *history.transfers]
-    items.sort(key=_booked_on)
-    checked = await asyncio.to_thread(_check, tenant, app, items, accounts, categories)
-    return Plan(accounts, categories, new_accounts, new_categories, reused, closed, items, checked)
+    planned = Plan(accounts, categories, new_accounts, new_categories, reused, closed, openings, 0)
+    planned.checked = await asyncio.to_thread(_check, planned, tenant, history)
+    return planned
 
 
-def _booked_on(item: HistoryTransaction | HistoryTransfer) -> Any:
+def _booked_on(item: Entry) -> Any:
     return item.booked_on
 
 
-def _check(tenant: UUID, app: str, items: Sequence[HistoryTransaction | HistoryTransfer],
-           accounts: dict[str, Account], categories: dict[str, Category]) -> int:
-    """Work out every item's events, chunk by chunk, keeping none: raises InvalidInput naming the first
+def _check(planned: Plan, tenant: UUID, history: History) -> int:
+    """Work out every entry's events, chunk by chunk, keeping none: raises InvalidInput naming the first
     source row a rule refuses. Returns how many events there are."""
-    return sum(len(_entries(tenant, app, items[first:first + CHUNK], accounts, categories))
-               for first in range(0, len(items), CHUNK))
+    return sum(len(planned.entries(tenant, history.app, chunk)) for chunk in planned.items(history))
 
 
 async def _target(session: AsyncSession, ctx: Context, name: str, account_id: UUID,
@@ -260,9 +266,7 @@ async def _target(session: AsyncSession, ctx: Context, name: str, account_id: UU
 def _opening(history: History, source_id: str, amount_minor: int) -> HistoryTransaction:
     """The source's opening balance of an account merged into one the household has: one uncategorised
     entry on the day the account's history starts, so its balance comes out as the source's."""
-    days = [t.booked_on for t in history.transactions if t.account_id == source_id]
-    days += [t.booked_on for t in history.transfers if source_id in (t.from_account_id, t.to_account_id)]
-    first = min(days, default=history.first_day or datetime.now(UTC).date())
+    first = history.first_day_of(source_id) or history.first_day or datetime.now(UTC).date()
     return HistoryTransaction(source_id=f"opening-balance:{source_id}", account_id=source_id, booked_on=first,
                               amount_minor=amount_minor, note=f"Opening balance in the {history.source}")
 
@@ -281,7 +285,7 @@ class _rules:
             raise InvalidInput(f"{self.where}: {exc}", where=self.where) from exc
 
 
-def _entries(tenant: UUID, app: str, items: Iterable[HistoryTransaction | HistoryTransfer],
+def _entries(tenant: UUID, app: str, items: Iterable[Entry],
              accounts: Mapping[str, Account], categories: Mapping[str, Category],
              ) -> list[tuple[UUID, TransactionRecorded | TransferRecorded]]:
     # Past entries go into accounts closed since: the rules are checked as of when they were booked.
@@ -472,7 +476,7 @@ async def run(db: Database, settings: ServiceSettings, started: Started) -> Migr
     they learn from it once, not after every chunk."""
     ctx, planned, counts, history = started.ctx, started.planned, started.counts, started.history
     tenant, migration_id = ctx.tenant_id, started.migration.id
-    items = planned.items
+    chunks = planned.items(history)
     try:
         async with db.transaction() as session:
             await _hold_learning(session, tenant)
@@ -484,17 +488,19 @@ async def run(db: Database, settings: ServiceSettings, started: Started) -> Migr
                 await repository.save(session, settings, ctx, *new)
             await _reopen_undone(session, settings, ctx, list(planned.accounts.values()))
 
-        def prepare(first: int) -> asyncio.Future[_Chunk]:
-            return asyncio.ensure_future(asyncio.to_thread(
-                _prepare, planned, ctx, history.app, items[first:first + CHUNK]))
+        def prepare() -> asyncio.Future[_Chunk | None]:
+            # The next chunk is read (from the file, for a history that streams) and worked out in a
+            # worker thread, one at a time, while the one before is written.
+            return asyncio.ensure_future(asyncio.to_thread(_prepare, planned, ctx, history.app, chunks))
 
-        starts = range(0, len(items), CHUNK)
-        upcoming = prepare(starts[0]) if starts else None
+        upcoming: asyncio.Future[_Chunk | None] | None = prepare()
         try:
-            for n in range(len(starts)):
-                assert upcoming is not None
+            while upcoming is not None:
                 chunk = await upcoming
-                upcoming = prepare(starts[n + 1]) if n + 1 < len(starts) else None
+                if chunk is None:
+                    upcoming = None
+                    break
+                upcoming = prepare()
                 async with db.transaction() as session:
                     written = await _write(session, settings, ctx, chunk)
                     for key, value in written.items():
@@ -503,8 +509,8 @@ async def run(db: Database, settings: ServiceSettings, started: Started) -> Migr
                     await _hold_learning(session, tenant)
                 del chunk
         finally:
-            if upcoming is not None:
-                upcoming.cancel()
+            if upcoming is not None:  # a chunk being read and worked out: let it end before going on
+                await asyncio.gather(upcoming, return_exceptions=True)
         async with db.transaction() as session:
             await _archive(session, settings, ctx, planned.closed)
             counts["budgets_new"] = await budgets.record(session, settings, ctx, started.wanted,
@@ -545,9 +551,11 @@ class _Chunk:
     read_model: projections.NewTransactionRows
 
 
-def _prepare(planned: Plan, ctx: Context, app: str,
-             items: Sequence[HistoryTransaction | HistoryTransfer]) -> _Chunk:
-    """Work out a chunk without the database (this runs in a worker thread)."""
+def _prepare(planned: Plan, ctx: Context, app: str, chunks: Iterator[list[Entry]]) -> _Chunk | None:
+    """Work out the next chunk without the database (this runs in a worker thread); None after the last."""
+    items = next(chunks, None)
+    if items is None:
+        return None
     entries = planned.entries(ctx.tenant_id, app, items)
     assert ctx.correlation_id is not None
     envelopes: list[Envelope] = registry.first_envelopes(
