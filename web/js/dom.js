@@ -77,6 +77,16 @@ export function statusLine() {
   };
 }
 
+/** Runs `action` (a button's, a screen's first load): clears `status`, shows there the message of what it throws. */
+export async function attempt(status, action) {
+  status.clear();
+  try {
+    await action();
+  } catch (error) {
+    status.error(error.message);
+  }
+}
+
 /**
  * Handles a form's submit without a page load: clears `status`, runs `action` with the buttons disabled (a
  * double click sends nothing twice) and shows the message of anything it throws in `status`.

@@ -2,7 +2,7 @@ import { api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { load, panel } from "./panel.js";
-import { notificationItem, openFeedStream } from "../widgets/feed.js";
+import { markRead, notificationItem, openFeedStream } from "../widgets/feed.js";
 
 const SHOWN = 10;
 
@@ -16,17 +16,6 @@ export function notificationsPanel(ctx) {
   let lastUnread = null;
   let closeStream = null;
 
-  async function markRead(notification, button) {
-    button.disabled = true;
-    try {
-      await api(`/notifier/notifications/${encodeURIComponent(notification.id)}/read`, { method: "POST" });
-      await refresh();
-    } catch (error) {
-      status.error(error.message);
-      button.disabled = false;
-    }
-  }
-
   function show({ items, unread }) {
     badge.hidden = unread === 0;
     badge.textContent = t("notificationsPanel.unread", { count: unread });
@@ -34,7 +23,7 @@ export function notificationsPanel(ctx) {
       replace(list, h("li", { class: "empty" }, t("notificationsPanel.empty")));
       return;
     }
-    replace(list, items.slice(0, SHOWN).map((n) => notificationItem(n, markRead)));
+    replace(list, items.slice(0, SHOWN).map((n) => notificationItem(n, (item, button) => markRead(item, button, status, refresh))));
   }
 
   async function refresh() {

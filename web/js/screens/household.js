@@ -2,7 +2,7 @@
 // with a switch between them, leaving one, and starting a new one.
 
 import { api, switchHousehold } from "../api.js";
-import { field, h, onSubmit, replace, statusLine } from "../dom.js";
+import { attempt, field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { t } from "../i18n.js";
 import { select, timeZoneInput, weekStarts } from "../widgets/inputs.js";
 
@@ -61,14 +61,7 @@ export async function renderHousehold(container, { navigate }) {
       actions);
   }
 
-  async function act(action) {
-    status.clear();
-    try {
-      await action();
-    } catch (error) {
-      status.error(error.message);
-    }
-  }
+  const act = (action) => attempt(status, action);
 
   function createForm() {
     const name = h("input", { type: "text", name: "household-name", required: true, maxlength: 100 });
@@ -89,11 +82,7 @@ export async function renderHousehold(container, { navigate }) {
     return form;
   }
 
-  try {
-    await load();
-  } catch (error) {
-    status.error(error.message);
-  }
+  await attempt(status, load);
 }
 
 function settingsView(household) {

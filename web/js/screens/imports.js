@@ -8,11 +8,12 @@
 // Uploads and downloads are not JSON, so they go through fetch here with the session's access token; a
 // JSON request first (api() refreshes the token when it has expired) keeps the token fresh.
 
-import { ApiError, api, humanMessage } from "../api.js";
-import { field, h, onSubmit, replace, statusLine } from "../dom.js";
+import { api } from "../api.js";
+import { attempt, field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
+import { download, fileRequest } from "../widgets/files.js";
 import { accountKindLabel } from "../widgets/inputs.js";
 
 const STATEMENTS = [".ofx", ".qfx", ".qif", ".xml", ".sta", ".mt940", ".940", ".942", ".mt942", ".txt", ".tsv"];
@@ -41,36 +42,6 @@ function example(format) {
   const parts = { "%Y": "2025", "%y": "25", "%m": pad(EXAMPLE.getMonth() + 1), "%d": pad(EXAMPLE.getDate()),
     "%b": month("short"), "%B": month("long") };
   return format.replace(/%[YymdbB]/g, (code) => parts[code]);
-}
-
-async function token() {
-  await api("/auth/me"); // refreshes the access token if it has expired
-  return sessionStorage.getItem("tally.accessToken") ?? "";
-}
-
-async function send(path, { method = "GET", form = null } = {}) {
-  let response;
-  try {
-    response = await fetch(`/api${path}`, { method, body: form, cache: "no-store", credentials: "same-origin",
-      headers: { Authorization: `Bearer ${await token()}` } });
-  } catch {
-    throw new ApiError(0, t("api.unreachable"));
-  }
-  if (!response.ok) {
-    const problem = await response.json().catch(() => null);
-    throw new ApiError(response.status, humanMessage(response.status, problem), problem);
-  }
-  return response;
-}
-
-async function download(path, filename) {
-  const blob = await (await send(path)).blob();
-  const url = URL.createObjectURL(blob);
-  const link = h("a", { href: url, download: filename, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function options(items, selected) {
@@ -142,7 +113,7 @@ export async function renderImports(container) {
     body.append("dry_run", "true");
     body.append("file", chosen);
     try {
-      return (await (await send("/ledger/histories", { method: "POST", form: body })).json()).found;
+      return (await (await fileRequest("/ledger/histories", { method: "POST", form: body })).json()).found;
     } catch (error) {
       if (error.problem?.not_a_history) return null;
       throw error;
@@ -159,7 +130,7 @@ export async function renderImports(container) {
     body.append("file", chosen);
     let preview;
     try {
-      preview = await (await send("/ledger/imports", { method: "POST", form: body })).json();
+      preview = await (await fileRequest("/ledger/imports", { method: "POST", form: body })).json();
     } catch (error) {
       if (error.problem?.accounts?.length && !targets) {
         showStatementAccounts(chosen, error.problem.accounts, mappingName);
@@ -234,7 +205,7 @@ export async function renderImports(container) {
       if (Object.keys(targets).length) body.append("accounts", JSON.stringify(targets));
       body.append("file", chosen);
       const migration = await followHistory(found,
-        send("/ledger/histories", { method: "POST", form: body }).then((response) => response.json()));
+        fileRequest("/ledger/histories", { method: "POST", form: body }).then((response) => response.json()));
       ({ items: accounts } = await api("/ledger/accounts"));
       showHistoryResult(migration);
       await loadHistory();
@@ -539,14 +510,7 @@ export async function renderImports(container) {
       const text = params.toString();
       return text ? `?${text}` : "";
     };
-    const run = (action) => async () => {
-      exportStatus.clear();
-      try {
-        await action();
-      } catch (error) {
-        exportStatus.error(error.message);
-      }
-    };
+    const run = (action) => () => attempt(exportStatus, action);
     const restoreFile = h("input", { type: "file", accept: ".json,application/json" });
     const restore = h("form", { class: "stack" },
       field(t("imports.restoreFile"), restoreFile, t("imports.restoreHint")),
@@ -555,7 +519,7 @@ export async function renderImports(container) {
       if (!restoreFile.files.length) throw new Error(t("imports.chooseRestore"));
       const body = new FormData();
       body.append("file", restoreFile.files[0]);
-      const result = await (await send("/ledger/imports/ledger", { method: "POST", form: body })).json();
+      const result = await (await fileRequest("/ledger/imports/ledger", { method: "POST", form: body })).json();
       exportStatus.ok(t("imports.restored", { count: result.events }));
     });
     replace(exports,

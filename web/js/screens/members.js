@@ -2,7 +2,7 @@
 // remove members, hand over ownership and withdraw invitations.
 
 import { api } from "../api.js";
-import { field, h, onSubmit, replace, statusLine } from "../dom.js";
+import { attempt, field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 
@@ -40,16 +40,11 @@ export async function renderMembers(container) {
       h("p", { class: "muted", text: t("members.onlyOwnersInvite") })]));
   }
 
-  async function act(action, done) {
-    status.clear();
-    try {
-      await action();
-      status.ok(done);
-      await load();
-    } catch (error) {
-      status.error(error.message);
-    }
-  }
+  const act = (action, done) => attempt(status, async () => {
+    await action();
+    status.ok(done);
+    await load();
+  });
 
   function row(member) {
     const label = member.you ? t("members.you", { name: member.display_name }) : member.display_name;

@@ -6,6 +6,7 @@
 import { api, forgetSession } from "../api.js";
 import { field, h, onSubmit, statusLine } from "../dom.js";
 import { t } from "../i18n.js";
+import { saveBlob } from "../widgets/files.js";
 
 // Each part: file name in the zip, the API path, and whether the household may lack it (a service that
 // is not deployed, or not answering, leaves a note instead of failing the whole download).
@@ -40,11 +41,7 @@ function exportCard() {
     }
     if (missing.length) files.push(["MISSING.txt", `${t("myData.missingFile")}\n${missing.join("\n")}\n`]);
     const blob = zip(files);
-    const link = h("a", { href: URL.createObjectURL(blob), download: `tally-my-data-${today()}.zip` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    saveBlob(blob, `tally-my-data-${today()}.zip`, { keepMs: 60_000 });
     status.ok(missing.length ? t("myData.downloadedWithout", { missing: missing.join("; ") }) : t("myData.downloaded"));
   });
   return form;

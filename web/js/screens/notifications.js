@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { h, replace, statusLine } from "../dom.js";
 import { t } from "../i18n.js";
-import { notificationItem, openFeedStream } from "../widgets/feed.js";
+import { markRead, notificationItem, openFeedStream } from "../widgets/feed.js";
 
 export async function renderNotifications(container) {
   const status = statusLine();
@@ -26,7 +26,7 @@ export async function renderNotifications(container) {
   function show(unread) {
     count.textContent = unread === 0 ? t("notifications.allRead") : t("notifications.unread", { count: unread });
     const shown = onlyUnread.checked ? items.filter((n) => !n.read) : items;
-    replace(list, shown.length ? shown.map((n) => notificationItem(n, markRead))
+    replace(list, shown.length ? shown.map((n) => notificationItem(n, (item, button) => markRead(item, button, status, load)))
       : h("li", { class: "empty", text: t("notifications.empty") }));
   }
 
@@ -34,17 +34,6 @@ export async function renderNotifications(container) {
     const feed = await api("/notifier/notifications?limit=200");
     items = feed.items;
     show(feed.unread);
-  }
-
-  async function markRead(n, button) {
-    button.disabled = true;
-    try {
-      await api(`/notifier/notifications/${encodeURIComponent(n.id)}/read`, { method: "POST" });
-      await load();
-    } catch (error) {
-      status.error(error.message);
-      button.disabled = false;
-    }
   }
 
   readAll.addEventListener("click", async () => {

@@ -1,26 +1,17 @@
 // #/rates — exchange rates: the household's own figures, entered by hand or imported from a CSV of rates,
 // and the net worth they give in the base currency today.
 
-import { ApiError, api, humanMessage } from "../api.js";
+import { api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
+import { fileRequest } from "../widgets/files.js";
 import { currencyInput } from "../widgets/inputs.js";
 import { ledgerNav } from "../widgets/ledgernav.js";
 
 async function upload(path, form) {
-  await api("/auth/me"); // refreshes the access token if it has expired
-  let response;
-  try {
-    response = await fetch(`/api${path}`, { method: "POST", body: form, cache: "no-store", credentials: "same-origin",
-      headers: { Authorization: `Bearer ${sessionStorage.getItem("tally.accessToken") ?? ""}` } });
-  } catch {
-    throw new ApiError(0, t("api.unreachable"));
-  }
-  const body = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, humanMessage(response.status, body), body);
-  return body;
+  return (await fileRequest(path, { method: "POST", form })).json().catch(() => null);
 }
 
 export async function renderRates(container) {

@@ -3,8 +3,8 @@
 // the donut of category shares beside it, opens the transactions it counted), income and expenses over time, net worth, by group, payee and tag, the largest
 // changes; CSV/XLSX export of the report and a PDF statement for a month or a year.
 
-import { ApiError, api, humanMessage } from "../api.js";
-import { field, h, replace, statusLine } from "../dom.js";
+import { api } from "../api.js";
+import { attempt, field, h, replace, statusLine } from "../dom.js";
 import { formatDate, formatNumber, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
@@ -12,6 +12,7 @@ import { params } from "../router.js";
 import { baseOptions, CHART_COLORS, chartFigure, major } from "../widgets/chart.js";
 import { donutFigure } from "../widgets/donut.js";
 import { drillDown } from "../widgets/drilldown.js";
+import { download } from "../widgets/files.js";
 
 /** The kinds of period, with their names in the reader's language (read while rendering). */
 function kinds() {
@@ -42,22 +43,6 @@ function periodQuery(given) {
     return `from=${encodeURIComponent(given.get("from") ?? "")}&to=${encodeURIComponent(given.get("to") ?? "")}`;
   }
   return `period=${encodeURIComponent(given.get("period") ?? thisMonth())}`;
-}
-
-async function download(path, filename) {
-  await api("/auth/me"); // refreshes the access token if it has expired
-  const response = await fetch(`/api${path}`, { cache: "no-store", credentials: "same-origin",
-    headers: { Authorization: `Bearer ${sessionStorage.getItem("tally.accessToken") ?? ""}` } });
-  if (!response.ok) {
-    const problem = await response.json().catch(() => null);
-    throw new ApiError(response.status, humanMessage(response.status, problem), problem);
-  }
-  const url = URL.createObjectURL(await response.blob());
-  const link = h("a", { href: url, download: filename, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function picker(given, navigate) {
@@ -135,14 +120,7 @@ export async function renderReports(container, { navigate }) {
   const keep = (figure) => { charts.push(figure); return figure.element; };
 
   const exportStatus = statusLine();
-  const run = (fn) => async () => {
-    exportStatus.clear();
-    try {
-      await fn();
-    } catch (error) {
-      exportStatus.error(error.message);
-    }
-  };
+  const run = (action) => () => attempt(exportStatus, action);
   const name = period.label.replace("..", "_");
   const statementable = period.kind === "month" || period.kind === "year";
   const exportsBar = h("div", { class: "row export-buttons" },

@@ -4,7 +4,7 @@
 // list (auth); the figures from the ledger.
 
 import { api } from "../api.js";
-import { field, h, onSubmit, replace, statusLine } from "../dom.js";
+import { attempt, field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, today } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount } from "../money.js";
@@ -75,16 +75,11 @@ export async function renderShared(container) {
       : h("li", { class: "empty", text: t("shared.noneShared") }));
   }
 
-  async function act(action, done) {
-    status.clear();
-    try {
-      await action();
-      status.ok(done);
-      await load();
-    } catch (error) {
-      status.error(error.message);
-    }
-  }
+  const act = (action, done) => attempt(status, async () => {
+    await action();
+    status.ok(done);
+    await load();
+  });
 
   function memberOptions(selected) {
     return members.map((m) => h("option", { value: m.user_id, selected: m.user_id === selected }, m.display_name));
@@ -160,9 +155,5 @@ export async function renderShared(container) {
     return form;
   }
 
-  try {
-    await load();
-  } catch (error) {
-    status.error(error.message);
-  }
+  await attempt(status, load);
 }

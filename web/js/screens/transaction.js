@@ -3,13 +3,14 @@
 // Every save names the version it started from; if someone saved in between, the server says 409 and the
 // screen reloads what is there now.
 
-import { ApiError, api, humanMessage } from "../api.js";
+import { ApiError, api } from "../api.js";
 import { field, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney, minorDigits, parseAmount, toDecimalString } from "../money.js";
 import { param } from "../router.js";
 import { categoryChoices, loadBook } from "../widgets/book.js";
+import { fileRequest, saveBlob } from "../widgets/files.js";
 import { fillSelect } from "../widgets/inputs.js";
 import { ledgerNav } from "../widgets/ledgernav.js";
 
@@ -242,24 +243,7 @@ export async function renderTransaction(container) {
 }
 
 // --- attachments: receipts and documents (JPEG, PNG, WebP, PDF) -----------------------------------------
-// Files are not JSON, so they go through fetch with the session's access token (refreshed by a JSON
-// request first, as the import screen does).
-
-async function fileRequest(path, { method = "GET", form = undefined } = {}) {
-  await api("/auth/me");
-  let response;
-  try {
-    response = await fetch(`/api${path}`, { method, body: form, cache: "no-store", credentials: "same-origin",
-      headers: { Authorization: `Bearer ${sessionStorage.getItem("tally.accessToken") ?? ""}` } });
-  } catch {
-    throw new ApiError(0, t("api.unreachable"));
-  }
-  if (!response.ok) {
-    const problem = await response.json().catch(() => null);
-    throw new ApiError(response.status, humanMessage(response.status, problem), problem);
-  }
-  return response;
-}
+// Files are not JSON: they go through widgets/files.js.
 
 function attachmentsCard(transactionId) {
   const status = statusLine();
@@ -272,13 +256,7 @@ function attachmentsCard(transactionId) {
     h("h2", { id: "files-title", text: t("transaction.attachments") }), list, form, status.element);
 
   async function open(attachment) {
-    const blob = await (await fileRequest(`/ledger/attachments/${attachment.id}`)).blob();
-    const url = URL.createObjectURL(blob);
-    const link = h("a", { href: url, download: attachment.filename, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    saveBlob(await (await fileRequest(`/ledger/attachments/${attachment.id}`)).blob(), attachment.filename);
   }
 
   async function load() {

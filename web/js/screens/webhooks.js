@@ -3,7 +3,7 @@
 // delivery log, and switching them on, off or away.
 
 import { api } from "../api.js";
-import { h, onSubmit, replace, statusLine } from "../dom.js";
+import { attempt, h, onSubmit, replace, statusLine } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 
@@ -63,15 +63,10 @@ export async function renderWebhooks(container) {
       log);
   }
 
-  async function act(action) {
-    status.clear();
-    try {
-      await action();
-      await load();
-    } catch (error) {
-      status.error(error.message);
-    }
-  }
+  const act = (action) => attempt(status, async () => {
+    await action();
+    await load();
+  });
 
   async function load() {
     const hooks = await api("/notifier/webhooks");

@@ -102,7 +102,19 @@ function connectStream(onEvent) {
   };
 }
 
-/** One feed item; `onRead` marks it read. */
+/** Marks `notification` read (its button disabled meanwhile), then `reload()`s; a failure shows in `status`. */
+export async function markRead(notification, button, status, reload) {
+  button.disabled = true;
+  try {
+    await api(`/notifier/notifications/${encodeURIComponent(notification.id)}/read`, { method: "POST" });
+    await reload();
+  } catch (error) {
+    status.error(error.message);
+    button.disabled = false;
+  }
+}
+
+/** One feed item; `onRead(n, button)` marks it read (markRead). */
 export function notificationItem(n, onRead) {
   const button = n.read ? null : h("button", { type: "button", class: "small" }, t("notifications.markRead"));
   button?.addEventListener("click", () => onRead(n, button));
