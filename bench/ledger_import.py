@@ -16,10 +16,16 @@ too. Then, against the ledger's own database:
 
 The services and the broker are stopped first, so the baselines have the machine to themselves.
 
-With `--baseline` the whole run is made twice in the same invocation, first with the consumers as they
-were before batch handlers (`consumer_batches` off: each event of a poll applied by itself; 200 records
-and 1 MiB a partition per poll), then as they are: the catch-up of both is shown side by side, and the
-results go to bench/results/ledger_import_consumers.{json,md}.
+With `--baseline` (or `--baseline consumers`) the whole run is made twice in the same invocation, first
+with the consumers as they were before batch handlers (`consumer_batches` off: each event of a poll
+applied by itself; 200 records and 1 MiB a partition per poll), then as they are: the catch-up of both
+is shown side by side, and the results go to bench/results/ledger_import_consumers.{json,md}. With
+`--baseline relay` the first run has the relays as they were before record sets (one record per produce
+request into the local broker, `kafka_records_per_request` = 1); results in
+bench/results/ledger_import_relay.{json,md}.
+
+The relay's pace is shown too: when the ledger's relay published the first and the last of the import's
+events (its outbox rows' `published_at`, against the database's clock at the upload).
 
 Prints a table and writes bench/results/ledger_import.{json,md}.
 """
@@ -86,10 +92,20 @@ def make_csv(rows: int, seed: int = 4) -> tuple[bytes, list[tuple[date, int, str
     return ("\r\n".join(lines) + "\r\n").encode("utf-8"), records
 
 
-# The consumers as they were before batch handlers (issue #19), for --baseline.
+# The consumers as they were before batch handlers (issue #19), for --baseline consumers.
 BASELINE_ENV = {f"TALLY_{service.upper()}_{name}": value for service in CONSUMERS for name, value in (
     ("CONSUMER_BATCHES", "false"), ("KAFKA_MAX_POLL_RECORDS", "200"),
     ("KAFKA_MAX_PARTITION_FETCH_BYTES", str(1024 * 1024)))}
+# The relays as they were before record sets (issue #19): one record per produce request, for
+# --baseline relay.
+RELAY_BASELINE_ENV = {f"TALLY_{service.upper()}_KAFKA_RECORDS_PER_REQUEST": "1"
+                      for service in ("auth", "ledger", "budget", "analytics")}
+BASELINES = {
+    "consumers": (BASELINE_ENV, "one event at a time (before, `consumer_batches` off, 200 records a poll)",
+                  "**batch handlers, 1,000 records a poll (now)**"),
+    "relay": (RELAY_BASELINE_ENV, "relay: one record per produce request (before)",
+              "**relay: up to 500 records of a partition per produce request (now)**"),
+}
 
 
 def run(rows: int, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -133,6 +149,8 @@ async def _measure(stack: Stack, rows: int) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=stack.url, timeout=3600) as client:
         await asyncio.sleep(3)  # the household's own events (categories, account) settle first
         before = await newest_position(stack, tenant)
+        ledger = await asyncpg.connect(dsn(stack, "ledger"))
+        db_started = await ledger.fetchval("SELECT clock_timestamp()")
         result: dict[str, Any] = {"rows": rows, "file_bytes": len(data), "load_before": os.getloadavg()[0]}
         print("Importing through the gateway (upload → preview → confirm) ...")
         started = time.perf_counter()
@@ -152,7 +170,6 @@ async def _measure(stack: Stack, rows: int) -> dict[str, Any]:
             progress("import", batch["rows_done"], batch["rows_total"] or rows, started)
         print()
         assert batch["status"] == "imported", batch
-        ledger = await asyncpg.connect(dsn(stack, "ledger"))
         try:
             # Each chunk's read-model rows commit with its events: the finished batch shows them all.
             shown = await ledger.fetchval(
@@ -162,6 +179,7 @@ async def _measure(stack: Stack, rows: int) -> dict[str, Any]:
             after = await newest_position(stack, tenant)
             result["consumers"] = await consumers_caught_up(stack, tenant, before, after, started,
                                                             CATCH_UP_LIMIT_S)
+            result["relay"] = await relay_published(ledger, tenant, before, db_started)
             total = await ledger.fetchval("SELECT balance_minor FROM accounts WHERE id = $1::uuid", account)
             assert total == sum(r[1] for r in records), "the balance must be the sum of every row"
             result["batch"] = batch
@@ -196,6 +214,20 @@ async def _measure(stack: Stack, rows: int) -> dict[str, Any]:
     return result
 
 
+async def relay_published(db: asyncpg.Connection, tenant: UUID, before: int, started: Any) -> dict[str, Any]:
+    """When the ledger's relay published the household's events written after `before` (its outbox
+    rows' `published_at`), in seconds after `started` (the database's clock at the upload)."""
+    row = await db.fetchrow(
+        "SELECT count(*) AS events, count(published_at) AS published,"
+        " extract(epoch FROM min(published_at) - $3::timestamptz) AS first_s,"
+        " extract(epoch FROM max(published_at) - $3::timestamptz) AS last_s"
+        " FROM outbox WHERE key = $1 AND id > $2", str(tenant), before, started)
+    relay = {k: (float(v) if v is not None and k.endswith("_s") else v) for k, v in dict(row).items()}
+    span = (relay["last_s"] or 0) - (relay["first_s"] or 0)
+    relay["events_per_s"] = relay["published"] / span if span > 0 else None
+    return relay
+
+
 async def copy_what_the_import_wrote(db: asyncpg.Connection, tenant: UUID, batch_id: str) -> dict[str, float]:
     """The rows the import wrote (its events, read-model rows, outbox and import rows) copied with COPY
     into empty copies of those tables with all their indexes. Seconds per table."""
@@ -219,19 +251,34 @@ def _caught_up(result: dict[str, Any]) -> str:
                      for name in CONSUMERS)
 
 
-def catch_up_table(result: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+def _relay_line(result: dict[str, Any]) -> str:
+    relay = result.get("relay")
+    if not relay or not relay["published"]:
+        return ""
+    rate = f" ({relay['events_per_s']:,.0f} events/s)" if relay["events_per_s"] else ""
+    return (f" The ledger's relay published the import's {relay['published']:,} events (of "
+            f"{relay['events']:,}) from {relay['first_s']:.1f} s to {relay['last_s']:.1f} s after the "
+            f"upload{rate}.")
+
+
+def catch_up_table(result: dict[str, Any], baseline: dict[str, Any], which: str = "consumers") -> list[str]:
     """Budget and analytics catching up, before (baseline) and now, in the same invocation."""
+    _, before, now = BASELINES[which]
     lines = [
         "",
         "Budget and analytics catching up with the import (seconds from the upload until each has applied "
-        "the household's last event, and after the ledger's read model showed every row), both runs of "
-        "this invocation:",
+        "the household's last event, and after the ledger's read model showed every row; the ledger's "
+        "relay: seconds from the upload until it had published the last of them), both runs of this "
+        "invocation:",
         "",
-        "| consumers | import (ledger) s | budget s | analytics s | behind the ledger s | events/s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| run | import (ledger) s | relay done s | relay events/s | budget s | analytics s "
+        "| behind the ledger s | events/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, r in (("one event at a time (before, `consumer_batches` off, 200 records a poll)", baseline),
-                     ("**batch handlers, 1,000 records a poll (now)**", result)):
+    for label, r in ((before, baseline), (now, result)):
+        relay = r.get("relay") or {}
+        relay_cells = (f"{relay['last_s']:.1f} | {relay['events_per_s']:,.0f}"
+                       if relay.get("last_s") is not None and relay.get("events_per_s") else " | ")
         seconds = r["consumers"]["seconds"]
         if all(name in seconds for name in CONSUMERS):
             last = max(seconds[name] for name in CONSUMERS)
@@ -241,11 +288,11 @@ def catch_up_table(result: dict[str, Any], baseline: dict[str, Any]) -> list[str
             cells = [f"{seconds[n]:.1f}" if n in seconds else
                      f"> {CATCH_UP_LIMIT_S:.0f} ({r['consumers']['handled'][n]:,} done)" for n in CONSUMERS]
             cells += ["", ""]
-        lines.append(f"| {label} | {r['import_s']:.1f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {label} | {r['import_s']:.1f} | {relay_cells} | " + " | ".join(cells) + " |")
     return lines
 
 
-def report(result: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
+def report(result: dict[str, Any], baseline: dict[str, Any] | None = None, which: str = "consumers") -> str:
     rows = result["rows"]
     floor = result["floor_tables_s"]
     caught_up = _caught_up(result)
@@ -283,10 +330,11 @@ def report(result: dict[str, Any], baseline: dict[str, Any] | None = None) -> st
         "",
         f"Every row's event handled by the other services, counted from the upload: {caught_up}. On "
         "the local stack the broker (Tansu 0.6, in memory) limits this: a fetch costs it more the longer "
-        "its log, so with three consumer groups reading, what it takes in falls as the log grows.",
+        "its log, so with three consumer groups reading, what it takes in falls as the log grows."
+        + _relay_line(result),
     ]
     if baseline is not None:
-        lines += catch_up_table(result, baseline)
+        lines += catch_up_table(result, baseline, which)
     return "\n".join(lines) + "\n"
 
 
@@ -294,18 +342,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--baseline", action="store_true",
-                        help="run first with the consumers as they were before batch handlers")
+    parser.add_argument("--baseline", nargs="?", const="consumers", choices=sorted(BASELINES),
+                        help="run first with the consumers as they were before batch handlers (consumers) "
+                             "or the relays as they were before record sets (relay)")
     args = parser.parse_args()
-    baseline = run(args.rows, BASELINE_ENV) if args.baseline else None
+    baseline = run(args.rows, BASELINES[args.baseline][0]) if args.baseline else None
     result = run(args.rows)
     if baseline is not None:
         result["baseline"] = baseline
-    text = report(result, baseline)
+    text = report(result, baseline, args.baseline or "consumers")
     print()
     print(text)
     RESULTS.mkdir(exist_ok=True)
-    name = "ledger_import_consumers" if args.baseline else "ledger_import"  # the run beside its baseline
+    # the run beside its baseline
+    name = f"ledger_import_{args.baseline}" if args.baseline else "ledger_import"
     (RESULTS / f"{name}.md").write_text(text)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
 

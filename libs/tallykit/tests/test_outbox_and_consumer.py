@@ -390,3 +390,57 @@ async def test_a_burst_for_one_household_lands_as_that_many_offsets(
         assert sum((await client.end_offsets(partitions)).values()) == 25
     finally:
         await client.stop()
+
+
+async def test_record_sets_keep_every_partitions_end_right_after_each_request(
+    kit_db: tuple[str, Database], kit_settings: ServiceSettings
+) -> None:
+    """Several records of a partition per produce request (the local broker reports a partition's end
+    one past the first record of the last batch written: each request ends with a batch of one).
+    Requests capped at 7 records and at 2 KiB of a partition, for many requests per partition: after
+    the relay's publish every end counts every record, each partition holds its rows in outbox order
+    at offsets 0, 1, 2, ... and the receipts name exactly those offsets."""
+    _, db = kit_db
+    tenants = [uuid4() for _ in range(5)]
+    async with db.transaction() as s:
+        await outbox.enqueue(s, kit_settings.topic(TOPIC),
+                             [_category(tenants[i % 5], f"c{i}") for i in range(103)])
+    settings = kit_settings.model_copy(
+        update={"kafka_records_per_request": 7, "kafka_record_set_bytes": 2048}
+    )
+    relay = OutboxRelay(db, settings, [TOPIC])
+    await kafka.ensure_topics(settings, relay.topics)
+    producer = kafka.producer(settings)
+    await producer.start()
+    try:
+        async with db.transaction() as s:
+            rows = await outbox.fetch_unpublished(s, 500)
+            receipts = await outbox.publish(
+                producer, rows, single_record_batches=settings.kafka_single_record_batches,
+                records_per_request=7, record_set_bytes=2048,
+            )
+    finally:
+        await producer.stop()
+    client = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await client.start()
+    try:
+        await client.topics()
+        topic = relay.topics[0]
+        partitions = [TopicPartition(topic, p) for p in client.partitions_for_topic(topic) or ()]
+        ends = await client.end_offsets(partitions)
+        assert sum(ends.values()) == 103
+        client.assign(partitions)
+        await client.seek_to_beginning(*partitions)
+        read: dict[TopicPartition, list[tuple[int, int]]] = {tp: [] for tp in partitions}
+        async with asyncio.timeout(60):
+            while sum(len(r) for r in read.values()) < 103:
+                for tp, records in (await client.getmany(timeout_ms=500)).items():
+                    read[tp] += [(r.offset, int(dict(r.headers)["tally-position"])) for r in records]
+    finally:
+        await client.stop()
+    for tp in partitions:
+        offsets, ids = [o for o, _ in read[tp]], [i for _, i in read[tp]]
+        assert offsets == list(range(ends[tp]))
+        assert ids == sorted(ids)
+        assert sorted(r.offset for r in receipts if r.partition == tp.partition) == offsets
+    assert sorted(i for r in read.values() for _, i in r) == sorted(r.id for r in rows)

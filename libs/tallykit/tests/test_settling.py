@@ -228,6 +228,9 @@ class _RefusingProducer:
         refused.set_exception(UnknownError())
         return refused
 
+    async def send_batch(self, batch: Any, topic: str, **_: Any) -> asyncio.Future[Any]:
+        return await self.send(topic)
+
 
 async def test_a_partition_that_keeps_refusing_writes_is_reported_wedged(
     kit_db: tuple[str, Database], kit_settings: ServiceSettings, tmp_path: Path

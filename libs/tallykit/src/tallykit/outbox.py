@@ -32,6 +32,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import UnknownError
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.structs import RecordMetadata
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -227,9 +228,13 @@ class OutboxRelay:
             rows = await fetch_unpublished(session, self.settings.relay_batch_size)
             if not rows:
                 return 0
-            single = self.settings.kafka_single_record_batches
             try:
-                sent = await publish(producer, rows, single_record_batches=single)
+                sent = await publish(
+                    producer, rows,
+                    single_record_batches=self.settings.kafka_single_record_batches,
+                    records_per_request=self.settings.kafka_records_per_request,
+                    record_set_bytes=self.settings.kafka_record_set_bytes,
+                )
             except PartitionRefused as refused:
                 self._refused(refused)
                 raise
@@ -276,14 +281,25 @@ async def fetch_unpublished(session: AsyncSession, limit: int) -> list[OutboxRow
 
 
 async def publish(
-    producer: AIOKafkaProducer, rows: Sequence[OutboxRow], *, single_record_batches: bool = False
+    producer: AIOKafkaProducer,
+    rows: Sequence[OutboxRow],
+    *,
+    single_record_batches: bool = False,
+    records_per_request: int = 500,
+    record_set_bytes: int = 512 * 1024,
 ) -> list[RecordMetadata]:
-    """Send rows in order and wait until the broker has every one of them; its receipts in send order.
+    """Send rows in order and wait until the broker has every one of them; its receipts (the order of
+    rows within each partition kept).
 
-    With `single_record_batches`, no produce batch holds two records of one partition: the local
-    broker (Tansu) advances a partition's end offset by one per batch, whatever the batch holds, so
-    consumers there would skip records. Each partition's rows then go one at a time, in order, with
-    the partitions side by side.
+    With `single_record_batches` (the local broker, Tansu): it gives each record of a batch its right
+    offset, but reports the partition's end (ListOffsets) as one past the *first* record of the last
+    batch written there, so after a batch of n records the end shows n - 1 records too few until the
+    next write. Consumers read those records all the same and would then take their own commit for one
+    into a log the broker forgot (`tallykit.consumer._commit`); the relay and its settled marks would
+    too. So each partition's records of one produce request go as a record set of two batches, all but
+    the last record and then the last one alone, which the broker appends together: once it answers,
+    the end is right. At most `records_per_request` records and about `record_set_bytes` of one
+    partition go in a request; the partitions go side by side, one request each round.
     """
     if not single_record_batches:
         futures = [
@@ -298,20 +314,76 @@ async def publish(
         queues[(row.topic, partitioner(row.key.encode(), partitions, partitions))].append(row)
     receipts: list[RecordMetadata] = []
     while queues:
-        wave = [(topic, partition, queue.popleft()) for (topic, partition), queue in queues.items()]
-        futures = [
-            await producer.send(topic, value=_value(r), key=r.key.encode(), partition=partition,
-                                headers=_headers(r))
-            for topic, partition, r in wave
+        wave = [
+            (topic, partition, _RecordSet.take(queue, records_per_request, record_set_bytes))
+            for (topic, partition), queue in queues.items()
         ]
-        for (topic, partition, _), result in zip(
+        futures = [
+            await producer.send_batch(record_set, topic, partition=partition)
+            for topic, partition, record_set in wave
+        ]
+        for (topic, partition, record_set), result in zip(
             wave, await asyncio.gather(*futures, return_exceptions=True), strict=True
         ):
             if isinstance(result, BaseException):
                 raise PartitionRefused(TopicPartition(topic, partition), result) from result
-            receipts.append(result)
+            receipts.extend(result._replace(offset=result.offset + i) for i in range(record_set.count))
         queues = {k: q for k, q in queues.items() if q}
     return receipts
+
+
+class _RecordSet:
+    """One partition's records for one produce request, as the local broker counts them right: a batch
+    of all but the last record, then a batch of the last one, in one record set (`publish`). Handed to
+    `AIOKafkaProducer.send_batch` in place of its `BatchBuilder`: the producer asks it for its bytes,
+    size and count; its future answers the offset of the first record."""
+
+    def __init__(self, head: Any, tail: Any, count: int) -> None:  # DefaultRecordBatchBuilder
+        self._buffer = bytes(head.build()) if head is not None else b""
+        self._buffer += bytes(tail.build())
+        self.count = count
+
+    @classmethod
+    def take(cls, queue: deque[OutboxRow], most: int, most_bytes: int) -> "_RecordSet":
+        """Take up to `most` rows (about `most_bytes`, at least one) off the front of a partition's queue."""
+        head = _batch_builder(most_bytes)
+        count = 0
+        while True:
+            row = queue.popleft()
+            last = count + 1 == most or not queue
+            if last or head.append(count, None, row.key.encode(), _value(row), _headers(row)) is None:
+                # The last record goes alone: the broker's end is one past the first of the last batch.
+                tail = _batch_builder(most_bytes)
+                tail.append(0, None, row.key.encode(), _value(row), _headers(row))
+                return cls(head if count else None, tail, count + 1)
+            count += 1
+
+    # What the producer asks of a batch (aiokafka.producer.message_accumulator.BatchBuilder).
+    def _build(self) -> bytes:
+        return self._buffer
+
+    def size(self) -> int:
+        return len(self._buffer)
+
+    def record_count(self) -> int:
+        return self.count
+
+    def closed(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    def append(self, **_: Any) -> None:
+        return None  # full: the producer's send() never adds to it
+
+    def _set_producer_state(self, *_: Any) -> None:
+        raise RuntimeError("record sets are for the local broker, which refuses the idempotent producer")
+
+
+def _batch_builder(most_bytes: int) -> Any:
+    # magic 2, no compression, not transactional, no producer id or epoch, sequence 0 (as aiokafka's)
+    return DefaultRecordBatchBuilder(2, 0, 0, -1, -1, 0, most_bytes)
 
 
 def _value(row: OutboxRow) -> bytes:

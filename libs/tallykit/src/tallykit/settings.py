@@ -27,9 +27,15 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # The local Tansu broker refuses InitProducerId; consumers' inboxes make duplicates harmless anyway.
     kafka_enable_idempotence: bool = False
-    # The local broker miscounts offsets of batches holding several records of one partition (see
-    # tallykit.outbox.publish); on for it, off for Apache Kafka.
+    # The local broker reports a partition's end one past the first record of the last batch written to
+    # it, not past its last record (see tallykit.outbox.publish); on for it, off for Apache Kafka. On,
+    # the relay ends each partition's records of a produce request with a batch of one record.
     kafka_single_record_batches: bool = False
+    # With kafka_single_record_batches: at most this many records of one partition per produce request
+    # (and at most kafka_record_set_bytes of them). 1 is the relay as it was before (one record per
+    # request), kept for the benchmarks' baseline (bench/broker_produce.py, bench/ledger_import.py).
+    kafka_records_per_request: int = Field(default=500, ge=1)
+    kafka_record_set_bytes: int = Field(default=512 * 1024, ge=1024)
     # The local broker can wedge a partition (a write refused as `AlreadyExists`, again and again): a
     # relay whose writes to one keep being refused this long reports it, in this file when it is set;
     # the local stack sets it and restarts its broker when the file appears (tallystack.stack).
