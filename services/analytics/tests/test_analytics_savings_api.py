@@ -135,3 +135,23 @@ async def test_each_households_month_is_published_once(analytics: Analytics) -> 
     assert event["data"]["month"] == "2026-01"
     assert summary(event["data"]) == EXPECTED
     assert await publisher.tick(datetime(2026, 3, 1, 0, 5, tzinfo=UTC)) == 1  # February's, in March
+
+
+async def test_series_the_ledger_finds_leave_cached_forecasts_good(analytics: Analytics) -> None:
+    from tally_analytics import store
+
+    groceries = await analytics.category("Groceries")
+    await analytics.deliver(analytics.envelope(spend(groceries, 2_500, date(2026, 1, 10))))
+    db = analytics.client._transport.app.state.db  # type: ignore[attr-defined]
+
+    async def generation() -> int:
+        async with db.read() as session:
+            return await store.generation(session, analytics.tenant)
+
+    before = await generation()
+    series = uuid4()
+    await analytics.deliver(analytics.envelope(found("STREAMFLIX.COM", 1_299), series, 1))
+    await analytics.deliver(analytics.envelope(RecurringProposalDismissed(), series, 2))
+    assert await generation() == before  # a series found and dismissed: forecasts unchanged
+    await analytics.deliver(analytics.envelope(spend(groceries, 1_000, date(2026, 1, 11))))
+    assert await generation() > before  # money moved: forecasts are fitted again

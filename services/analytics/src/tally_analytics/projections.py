@@ -206,12 +206,19 @@ async def save_series(
             )
 
 
+# What the ledger found in the history feeds savings opportunities, not forecasts: the forecasts cached
+# stay good (the series finder runs every half minute; a forecast asked twice would be fitted twice).
+NOT_IN_FORECASTS = (RecurringSeriesFound, RecurringSeriesPriceChanged, RecurringSeriesStopped,
+                    RecurringProposalDismissed)
+
+
 async def _handle(session: AsyncSession, envelope: Envelope, payload: BaseModel) -> None:
     await store.journal_event(
         session, envelope.tenant_id, envelope.id, envelope.type, envelope.model_dump(mode="json")
     )
     await apply(session, envelope, payload)
-    _changed(session, envelope.tenant_id)
+    if not isinstance(payload, NOT_IN_FORECASTS):
+        _changed(session, envelope.tenant_id)
 
 
 async def on_event(session: AsyncSession, envelope: Envelope, payload: BaseModel) -> None:
