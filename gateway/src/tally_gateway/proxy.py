@@ -34,10 +34,11 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # (method, service, path below the service) reachable without an access token.
 UPLOAD_PATHS = ("imports", "attachments", "histories")
-# Requests whose answer comes when long work is done: a forecast fitted on the spot (the first after the
-# fitting processes stopped also starts them and imports Prophet), and a change of up to 10,000
-# transactions at once (a bulk edit, its undo, a bulk categorisation), made in one database transaction.
-SLOW_PATHS = {"analytics": ("forecasts",), "ledger": ("transactions/bulk", "categorisations")}
+# Requests whose answer comes when long work is done: a forecast fitted or a PDF statement drawn on the
+# spot (the first after the worker processes stopped also starts them and imports Prophet or
+# matplotlib), and a change of up to 10,000 transactions at once (a bulk edit, its undo, a bulk
+# categorisation), made in one database transaction.
+SLOW_PATHS = {"analytics": ("forecasts", "statements"), "ledger": ("transactions/bulk", "categorisations")}
 PUBLIC_ROUTES = frozenset({
     ("POST", "auth", "register"),
     ("POST", "auth", "login"),
