@@ -37,6 +37,29 @@ async def test_append_load_and_conflict(kit_db: tuple[str, Database]) -> None:
         assert await eventstore.count(s) == 1
 
 
+async def test_a_conflict_part_way_through_writes_nothing_and_the_transaction_goes_on(
+    kit_db: tuple[str, Database],
+) -> None:
+    """Two events appended after version 1 while another writer took version 2: the conflict, and the
+    second event (version 3, free) is not left behind; the caller's transaction can go on."""
+    _, db = kit_db
+    tenant, stream = uuid4(), uuid4()
+    opened = AccountOpened(name="A", kind="cash", currency="EUR", opening_balance_minor=0)
+    async with db.transaction() as s:
+        await eventstore.append(s, 0, _events(tenant, stream, 0, opened, AccountRenamed(name="B")))
+    async with db.transaction() as s:
+        with pytest.raises(eventstore.ConcurrencyConflict):
+            await eventstore.append(
+                s, 1, _events(tenant, stream, 1, AccountRenamed(name="C"), AccountRenamed(name="D"))
+            )
+        other = uuid4()
+        await eventstore.append(s, 0, _events(tenant, other, 0, opened))
+    async with db.read() as s:
+        names = [e.data.get("name") for e in await eventstore.load_stream(s, tenant, stream)]
+        assert names == ["A", "B"]
+        assert len(await eventstore.load_stream(s, tenant, other)) == 1
+
+
 async def test_two_writers_at_the_same_version_one_wins(kit_db: tuple[str, Database]) -> None:
     _, db = kit_db
     tenant, stream = uuid4(), uuid4()
