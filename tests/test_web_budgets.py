@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tallystack.browser import sign_up
+from tallystack.polling import eventually
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -151,7 +152,10 @@ def test_budgets_and_goals_on_a_phone(stack: Stack, chromium: Any, screenshots: 
         expect(guide.get_by_role("heading", name="Goals: saving up and paying off debt")).to_be_visible()
         shot = guide.get_by_role("img", name=re.compile(r"^A debt goal"))
         expect(shot).to_be_visible()
-        guide.wait_for_function("[...document.images].every((i) => i.complete && i.naturalWidth > 0)")
+        # Asked from here, not with wait_for_function: that evaluates in the page, which the guide's CSP
+        # (no 'unsafe-eval') may refuse.
+        loaded = "[...document.images].every((i) => i.complete && i.naturalWidth > 0)"
+        eventually(lambda: guide.evaluate(loaded), "every screenshot of the guide loaded")
         guide.close()
         assert errors == []
     finally:
