@@ -1,6 +1,9 @@
 """A consumer's watch over its group's progress: a partition with records nobody commits, while this
 member has nothing to do, makes it join the group again (tallykit.consumer.StallWatch)."""
 
+import asyncio
+from typing import Any
+
 from aiokafka import TopicPartition
 
 from tallykit.consumer import StallWatch
@@ -50,3 +53,29 @@ def test_partitions_read_to_their_end_are_never_stalled() -> None:
     for _ in range(5):
         assert not watch.judge(clock.now, {A: 9, B: 0}, {A: 9, B: None})
         clock.now += 60
+
+
+class Unanswered:
+    """A client whose group coordinator never answers: committed offsets never come."""
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return {0, 1}
+
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return dict.fromkeys(partitions, 4)
+
+    async def committed(self, partition: TopicPartition) -> int:
+        await asyncio.Event().wait()  # for ever
+        raise AssertionError("unreachable")
+
+
+async def test_a_member_that_cannot_look_for_the_whole_wait_joins_again() -> None:
+    clock = Clock()
+    watch = StallWatch(0.3, clock)  # each look waits at most 0.1 s
+    client: Any = Unanswered()
+    clock.now += 0.1
+    assert not await watch.stalled(client, ["ledger.events"])  # first failed look
+    clock.now += 0.1
+    assert not await watch.stalled(client, ["ledger.events"])
+    clock.now += 0.2
+    assert await watch.stalled(client, ["ledger.events"])

@@ -350,7 +350,8 @@ class EventConsumer:
 class StallWatch:
     """Whether the group stopped reading some partition of its topics while this member is idle: the
     partition has records past the group's committed offset, and that offset has not moved in
-    `after_s` (looked at every `after_s / 3` while idle; being busy starts the wait over)."""
+    `after_s` (looked at every `after_s / 3` while idle; being busy starts the wait over) — or this
+    member has not been able to look for `after_s` (its client lost the group's coordinator)."""
 
     def __init__(self, after_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.after_s, self.clock = after_s, clock
@@ -358,10 +359,12 @@ class StallWatch:
         self.looked_at = self.since
         self.seen: dict[TopicPartition, tuple[int, float]] = {}  # committed offset, since when unmoved
         self.stuck: list[TopicPartition] = []
+        self.failing_since: float | None = None  # since when looking has failed
 
     def busy(self) -> None:
         self.since = self.clock()
         self.seen.clear()
+        self.failing_since = None
 
     async def stalled(self, client: AIOKafkaConsumer, topics: Sequence[str]) -> bool:
         now = self.clock()
@@ -370,12 +373,22 @@ class StallWatch:
         self.looked_at = now
         partitions = [TopicPartition(topic, p) for topic in topics
                       for p in sorted(client.partitions_for_topic(topic) or ())]
-        try:
+
+        async def look() -> tuple[dict[TopicPartition, int], dict[TopicPartition, int | None]]:
             ends = await client.end_offsets(partitions)
             offsets = await asyncio.gather(*(client.committed(tp) for tp in partitions))
-            committed = dict(zip(partitions, offsets, strict=True))
-        except KafkaError:
-            return False  # the broker is away: the client reconnects; look again later
+            return ends, dict(zip(partitions, offsets, strict=True))
+
+        try:
+            # Bounded: asking for committed offsets waits for the group's coordinator, for ever if need be.
+            ends, committed = await asyncio.wait_for(look(), timeout=self.after_s / 3)
+        except (KafkaError, TimeoutError):
+            # The broker is away (the client reconnects) — or this client cannot reach the group's
+            # coordinator any more, which joining again with a new client mends: after `after_s`.
+            self.failing_since = self.failing_since or now
+            self.stuck = []
+            return now - max(self.failing_since, self.since) >= self.after_s
+        self.failing_since = None
         return self.judge(now, ends, committed)
 
     def judge(self, now: float, ends: Mapping[TopicPartition, int],
