@@ -436,20 +436,26 @@ async def test_a_migration_stopped_half_way_goes_on_where_it_stopped_when_run_ag
     ledger: httpx.AsyncClient, household: Callable[[], Any], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """In chunks of 10 (2000 in earnest), the third chunk fails: the first two stay, the migration says it
-    failed, and running the history again writes the rest and nothing twice."""
+    failed, and running the history again writes the rest and nothing twice. While it writes, the
+    household's categoriser training and series detection wait (the migration holds their leases); they
+    are let go when it ends, failed or not."""
     db, settings = _service(ledger)
     home = household()
     ctx = Context(tenant_id=home.tenant_id, actor=str(home.owner_id))
     history = actual.read(EXPORT_FILE)
     monkeypatch.setattr(write, "CHUNK", 10)
     real, calls = repository.save_recorded, 0
+    leases = text("SELECT (SELECT training_since FROM categorisers WHERE tenant_id = :t), "
+                  "(SELECT detecting_since FROM series_households WHERE tenant_id = :t)")
 
-    async def failing(*args: Any, **kwargs: Any) -> None:
+    async def failing(session: Any, *args: Any, **kwargs: Any) -> None:
         nonlocal calls
         calls += 1
+        held = (await session.execute(leases, {"t": home.tenant_id})).one()
+        assert None not in held  # held while the migration writes
         if calls == 3:
             raise RuntimeError("the database went away")
-        await real(*args, **kwargs)
+        await real(session, *args, **kwargs)
 
     monkeypatch.setattr(repository, "save_recorded", failing)
     with pytest.raises(RuntimeError, match="the database went away"):
@@ -458,9 +464,13 @@ async def test_a_migration_stopped_half_way_goes_on_where_it_stopped_when_run_ag
     assert (failed["status"], failed["error"]) == ("failed", "the database went away")
     assert failed["counts"]["transactions_new"] + failed["counts"]["transfers_new"] == 20
     assert len(await Books(ledger).transactions(home.headers)) == 20
+    async with db.read() as session:
+        assert tuple((await session.execute(leases, {"t": home.tenant_id})).one()) == (None, None)
 
     monkeypatch.setattr(repository, "save_recorded", real)
     done = await write.migrate(db, settings, ctx, history, filename="budget.zip", currency="EUR")
+    async with db.read() as session:
+        assert tuple((await session.execute(leases, {"t": home.tenant_id})).one()) == (None, None)
     assert done.status == "imported"
     assert (done.counts["accounts_new"], done.counts["already_there"]) == (0, 20)
     assert done.counts["transactions_new"] + done.counts["transfers_new"] == 34
@@ -582,3 +592,49 @@ async def test_a_large_history_is_written_after_the_answer(
     assert balances == FIGURES["balance_minor"]
     bad = await _import(ledger, home.headers, data=EXPORT[: len(EXPORT) // 2], currency="EUR")
     assert bad.status_code == 422  # still refused before the answer
+
+
+def _edited(tmp_path: Path, *statements: str) -> Path:
+    """The fixture's export with its db.sqlite changed by these statements."""
+    members = _members()
+    database = tmp_path / "db.sqlite"
+    database.write_bytes(members["db.sqlite"])
+    with sqlite3.connect(database) as db:
+        for statement in statements:
+            db.execute(statement)
+    db.close()
+    members["db.sqlite"] = database.read_bytes()
+    export = tmp_path / "edited.zip"
+    export.write_bytes(_zip(members))
+    return export
+
+
+def test_the_reader_streams_the_entries_in_booking_order_from_the_file(tmp_path: Path) -> None:
+    """The entries stay in the file and are read again in booking order whenever wanted, as the first pass
+    counted them: a split whose transaction was deleted leaves its parts out (counted); a transfer whose
+    sides are on different days is one transfer on the day the money left; a transfer whose other side
+    was deleted is a transaction. Once closed, the file is gone."""
+    export = _edited(
+        tmp_path,
+        "UPDATE transactions SET tombstone = 1 WHERE id = '55d698a2-e714-4992-9d1f-e6472e314da0'",
+        "UPDATE transactions SET date = 20250131 WHERE id = '10f29684-49da-4e2c-b371-604df6716b52'",
+        "UPDATE transactions SET tombstone = 1 WHERE id = 'd4c0a5da-87a4-4055-9656-5e73839f521b'")
+    history = actual.read(export)
+    assert history.transactions == []  # streamed, not held
+    assert history.transfers == []
+    entries = list(history.entries())
+    assert entries == list(history.entries())  # read again, the same
+    assert [e.booked_on for e in entries] == sorted(e.booked_on for e in entries)
+    transfers = [e for e in entries if isinstance(e, HistoryTransfer)]
+    assert (history.transaction_count, history.transfer_count) == (len(entries), len(transfers)) == (53, 2)
+    assert history.skipped == {"split part whose transaction was deleted": 3}
+    [moved] = [t for t in transfers if t.source_id == "7b91499a-f4fc-4b12-b18d-164949c417b3"]
+    assert (moved.booked_on, moved.amount_minor) == (date(2025, 1, 29), 50_000)
+    [alone] = [e for e in entries if e.source_id == "a7b9dea9-8047-4ded-9897-5fd44cb0f164"]
+    assert isinstance(alone, HistoryTransaction)
+    assert (alone.booked_on, alone.amount_minor, alone.category_id) == (date(2025, 3, 29), -75_000, None)
+    assert "55d698a2-e714-4992-9d1f-e6472e314da0" not in {e.source_id for e in entries}
+    assert history.summary().endswith("53 transactions (2 transfers), 2025-01..2025-04")
+    history.close()
+    with pytest.raises(HistoryError, match="cannot be opened"):
+        next(history.entries())
