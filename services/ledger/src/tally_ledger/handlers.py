@@ -208,8 +208,9 @@ async def _refs(session: AsyncSession, ctx: Context, *states: TransactionState |
                 {i: await repository.load(session, ctx, Category, i) for i in category_ids})
 
 
-async def _transaction_row(session: AsyncSession, ctx: Context, transaction_id: UUID) -> store.TransactionRow:
-    row = await store.get_transaction(session, ctx.tenant_id, transaction_id)
+async def _transaction_row(session: AsyncSession, ctx: Context, transaction_id: UUID, *,
+                           splits: bool = True) -> store.TransactionRow:
+    row = await store.get_transaction(session, ctx.tenant_id, transaction_id, splits=splits)
     if row is None:
         raise RuntimeError(f"transaction {transaction_id} missing from its read model")
     return row
@@ -284,7 +285,7 @@ async def record_transaction(
                 split_categories=split_categories, tags=tags, status=status)
         await repository.save(session, settings, ctx, transaction)
         await pay_bills(session, settings, ctx, [(transaction.id, transaction.current)])
-        row = await _transaction_row(session, ctx, transaction.id)
+        row = await _transaction_row(session, ctx, transaction.id, splits=bool(transaction.current.splits))
     log.info("transaction_recorded", transaction_id=str(transaction.id))
     return row
 

@@ -626,12 +626,16 @@ async def account_transactions(session: AsyncSession, tenant_id: UUID, account_i
     return await _with_splits(session, tenant_id, [TransactionRow(*row) for row in rows])
 
 
-async def get_transaction(session: AsyncSession, tenant_id: UUID,
-                          transaction_id: UUID) -> TransactionRow | None:
+async def get_transaction(session: AsyncSession, tenant_id: UUID, transaction_id: UUID, *,
+                          splits: bool = True) -> TransactionRow | None:
+    """A transaction's row; `splits=False` when the caller knows it has none (a round trip fewer)."""
     row = (await session.execute(
         _transactions_query(tenant_id).where(transactions.c.id == transaction_id)
     )).first()
-    return (await _with_splits(session, tenant_id, [TransactionRow(*row)]))[0] if row else None
+    if row is None:
+        return None
+    found = TransactionRow(*row)
+    return (await _with_splits(session, tenant_id, [found]))[0] if splits else found
 
 
 async def _with_splits(session: AsyncSession, tenant_id: UUID,
