@@ -165,7 +165,7 @@ async def measure(writes: int) -> dict[str, Any]:
                     await enqueue_stored(session, topic, envelopes)
 
                 eventstore.append = append_with_savepoint  # type: ignore[assignment]
-                store.get_transaction = with_splits
+                store.get_transaction = with_splits  # type: ignore[assignment]
                 outbox.enqueue_stored = under_tenant_locks
                 try:
                     before = await writes_counted()
