@@ -1,5 +1,6 @@
 """Shared expenses in a real Chromium against the real stack, on a phone: Ana pays a dinner for three;
-the Shared screen splits it equally, says who owes whom, and a settle-up by Bea leaves only Cem owing."""
+the Shared screen splits it equally, says who owes whom, and a settle-up by Bea leaves only Cem owing;
+the budgets of that month show Bea's share of the dinner under its budget."""
 
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from tallystack.browser import open_settled
 from tallystack.people import PASSWORD, Person, join
+from tallystack.polling import eventually
 from tallystack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -25,10 +27,16 @@ def test_a_dinner_shared_three_ways_and_a_settle_up(stack: Stack, chromium: Any,
         account = ana.call("POST", "/ledger/accounts", {
             "name": "Joint", "kind": "checking", "currency": "EUR", "opening_balance_minor": 0})
         assert account.status_code == 201, account.text
+        # The household's default categories come a moment after it was created (the ledger's reaction).
+        eating_out = eventually(lambda: next((c["id"] for c in ana.call("GET", "/ledger/categories").json()[
+            "items"] if c["name"] == "Eating out"), None), "the household's default categories")
         dinner = ana.call("POST", "/ledger/transactions", {
             "account_id": account.json()["id"], "kind": "expense", "amount_minor": 90_00,
-            "booked_on": "2025-03-14", "payee": "Trattoria"})
+            "booked_on": "2025-03-14", "payee": "Trattoria", "category_id": eating_out})
         assert dinner.status_code == 201, dinner.text
+        budget = ana.call("POST", "/budget/budgets", {"category_id": eating_out, "amount_minor": 200_00,
+                                                      "effective_from": "2025-03-01"})
+        assert budget.status_code == 201, budget.text
 
     context = chromium.new_context(viewport=PHONE)
     errors: list[str] = []
@@ -64,6 +72,13 @@ def test_a_dinner_shared_three_ways_and_a_settle_up(stack: Stack, chromium: Any,
         expect(settle.get_by_text("Cem pays Ana €30.00")).to_be_visible()
         expect(settle.get_by_text(re.compile("^Bea pays"))).to_have_count(0)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        # The budgets of that month for one member's share: Bea's part of the dinner under Eating out.
+        open_settled(page, "/budgets?month=2025-03")
+        expect(page.get_by_text("€90.00 of €200.00")).to_be_visible()
+        page.get_by_label("Whose share").select_option(label="Bea")
+        expect(page.get_by_text("Bea's share of shared expenses: €30.00")).to_be_visible()
+        page.screenshot(path=screenshots / "budgets-member-share-phone.png", full_page=True)
         assert errors == []
     finally:
         context.close()

@@ -2,7 +2,9 @@
 // what is left, the trend against the same day of the period before (the whole of it once a period is
 // over), what rollover carried; totals per currency and "available to budget" for the month, on the
 // income the household chose to count (this month's so far or last month's), with how it was worked out.
-// ?month=YYYY-MM (the notifier's alert mails link here) or ?on=YYYY-MM-DD picks the period.
+// ?month=YYYY-MM (the notifier's alert mails link here) or ?on=YYYY-MM-DD picks the period. "Whose share"
+// shows, under each monthly budget, what the month's shared expenses of its categories cost one member
+// (the ledger's GET /shared/spending: parts of shared expenses, whoever paid).
 
 import { api } from "../api.js";
 import { field, h, replace, statusLine } from "../dom.js";
@@ -10,7 +12,7 @@ import { formatMonth, thisMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { formatMoney } from "../money.js";
 import { param } from "../router.js";
-import { budgetRow } from "../widgets/budgetbar.js";
+import { budgetRow, memberShare } from "../widgets/budgetbar.js";
 
 function shiftMonth(month, by) {
   const [year, m] = month.split("-").map(Number);
@@ -43,12 +45,14 @@ export async function renderBudgets(container) {
   const totals = h("div", { class: "stack" });
   const prev = h("button", { type: "button", class: "small", text: t("budgets.previous") });
   const next = h("button", { type: "button", class: "small", text: t("budgets.next") });
+  const whose = h("select", { name: "member" }, h("option", { value: "", text: t("budgets.wholeHousehold") }));
   container.append(
     title,
     h("nav", { class: "row", "aria-label": t("budgets.pages") },
       h("a", { href: "#/budget", text: t("budgets.newBudget") }),
       h("a", { href: "#/goals", text: t("budgets.goals") })),
     h("div", { class: "row", role: "group", "aria-label": t("budgets.month") }, prev, next),
+    field(t("budgets.whoseShare"), whose),
     status.element,
     h("section", { class: "card stack", "aria-label": t("budgets.list") }, list),
     h("section", { class: "card stack", "aria-label": t("budgets.totals") }, totals));
@@ -58,7 +62,8 @@ export async function renderBudgets(container) {
     title.textContent = t("budgets.title", { month: formatMonth(month) });
     try {
       const overview = await api(`/budget/budgets/overview?month=${month}`);
-      replace(list, overview.items.length ? overview.items.map((b) => budgetRow(b))
+      const extra = await shareNotes(overview.items);
+      replace(list, overview.items.length ? overview.items.map((b) => budgetRow(b, { extra: extra(b) }))
         : h("li", { class: "empty", text: t("budgets.empty") }));
       const lines = overview.totals.map((sum) => h("p", { text: t("budgets.totalLine", {
         spent: formatMoney(sum.spent_minor, sum.currency), available: formatMoney(sum.available_minor, sum.currency),
@@ -75,6 +80,20 @@ export async function renderBudgets(container) {
     }
   }
 
+  /** For the member chosen, a note per budget: their share of its spending this month. */
+  async function shareNotes(budgets) {
+    const member = whose.value;
+    if (!member || !budgets.length) return () => null;
+    const name = whose.selectedOptions[0].textContent;
+    const [{ items: shares }, { items: categories }] = await Promise.all([
+      api(`/ledger/shared/spending?user_id=${member}&month=${month}`), api("/ledger/categories")]);
+    return (b) => {
+      const share = memberShare(b, shares, categories);
+      return share === null ? t("budgets.shareNotMonthly", { name })
+        : t("budgets.memberShare", { name, money: formatMoney(share, b.currency) });
+    };
+  }
+
   async function chooseBasis(basis) {
     try {
       await api("/budget/settings", { method: "PUT", body: { income_basis: basis } });
@@ -85,6 +104,17 @@ export async function renderBudgets(container) {
     }
   }
 
+  whose.addEventListener("change", load);
+  try {
+    const { members } = await api("/auth/household/members");
+    if (members.length > 1) {
+      whose.append(...members.map((m) => h("option", { value: m.user_id, text: m.display_name })));
+    } else {
+      whose.closest(".field")?.setAttribute("hidden", "");
+    }
+  } catch {
+    whose.closest(".field")?.setAttribute("hidden", "");
+  }
   prev.addEventListener("click", () => { month = shiftMonth(month, -1); load(); });
   next.addEventListener("click", () => { month = shiftMonth(month, 1); load(); });
   await load();

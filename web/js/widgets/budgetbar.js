@@ -67,8 +67,9 @@ function trendNote(b) {
 }
 
 /** One budget of the budget service as a row (budgetBar): its name (a link), spent of available, the bar,
- * what is left or over, the trend, what rollover carried, and its period when not a calendar month. */
-export function budgetRow(b, { link = true } = {}) {
+ * what is left or over, the trend, what rollover carried, and its period when not a calendar month;
+ * `extra`, a note of the caller's under it (the budgets screen: one member's share). */
+export function budgetRow(b, { link = true, extra = null } = {}) {
   const left = b.remaining_minor >= 0
     ? t("budgets.left", { money: formatMoney(b.remaining_minor, b.currency) })
     : t("budgets.over", { money: formatMoney(-b.remaining_minor, b.currency) });
@@ -81,6 +82,16 @@ export function budgetRow(b, { link = true } = {}) {
       b.period_kind !== "month" || b.start_day !== 1
         ? t("budgets.periodRange", {
           period: periodLabels()[b.period_kind], start: formatDate(b.period_start), end: formatDate(b.period_end) })
-        : null],
+        : null, extra],
   });
+}
+
+/** What `shares` (one member's share per category and currency) add up to for budget `b`: its category, or
+ * every category of its group; null for a budget whose period is not the calendar month shares are of. */
+export function memberShare(b, shares, categories) {
+  if (b.period_kind !== "month" || b.start_day !== 1) return null;
+  const ids = new Set(b.category_id ? [b.category_id]
+    : categories.filter((c) => c.group === b.group).map((c) => c.id));
+  return shares.filter((s) => s.currency === b.currency && ids.has(s.category_id))
+    .reduce((sum, s) => sum + s.amount_minor, 0);
 }
