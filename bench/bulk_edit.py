@@ -237,9 +237,9 @@ def report(result: dict[str, Any]) -> str:
         f"{result['update_s']:.3f} | {rows / result['update_s']:,.0f} |",
         "",
         f"Goal of at most {GOAL_S:.0f} s until budget and analytics show it: "
-        f"**{'met' if result['goal_met'] else 'not met'}**. HTTP 504 means the gateway stopped waiting "
-        "(its 10 s upstream timeout) while the ledger went on to finish the change, which budget and "
-        "analytics then showed.",
+        f"**{'met' if result['goal_met'] else 'not met'}**. HTTP 504 would mean the gateway stopped "
+        "waiting (its `slow_timeout_s`, 60 s, for bulk changes) while the ledger went on to finish the "
+        "change, which budget and analytics then showed.",
     ]
     return "\n".join(lines) + "\n"
 
