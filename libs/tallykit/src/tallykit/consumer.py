@@ -34,7 +34,7 @@ makes the group assign every partition anew.
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import (
@@ -160,7 +160,7 @@ class EventConsumer:
         try:
             while not stop.is_set():
                 batch = await client.getmany(timeout_ms=300)
-                if not batch and await watch.stalled(client, self.topics):
+                if await watch.stalled(client, self.topics, mine=self.assigned):
                     log.warning("consumer_group_stalled_rejoining", group=self.group_id,
                                 partitions=watch.describe())
                     return
@@ -363,10 +363,10 @@ class StallWatch:
 
     def busy(self) -> None:
         self.since = self.clock()
-        self.seen.clear()
         self.failing_since = None
 
-    async def stalled(self, client: AIOKafkaConsumer, topics: Sequence[str]) -> bool:
+    async def stalled(self, client: AIOKafkaConsumer, topics: Sequence[str], *,
+                      mine: Collection[TopicPartition] | None = None) -> bool:
         now = self.clock()
         if now - self.looked_at < self.after_s / 3:
             return False
@@ -389,12 +389,14 @@ class StallWatch:
             self.stuck = []
             return now - max(self.failing_since, self.since) >= self.after_s
         self.failing_since = None
-        return self.judge(now, ends, committed)
+        return self.judge(now, ends, committed, mine=mine)
 
     def judge(self, now: float, ends: Mapping[TopicPartition, int],
-              committed: Mapping[TopicPartition, int | None]) -> bool:
-        """Record what was looked at; True when a partition behind has been unmoved (and this member
-        idle) for `after_s`."""
+              committed: Mapping[TopicPartition, int | None], *,
+              mine: Collection[TopicPartition] | None = None) -> bool:
+        """Record what was looked at; True when a partition behind has been unmoved for `after_s` — and,
+        for one of this member's own partitions (`mine`; None: all), this member idle as long: another
+        member's partition stalls while this one is busy too (it may be held by a member that is gone)."""
         stuck = []
         for tp, end in ends.items():
             offset = committed.get(tp) or 0
@@ -404,7 +406,8 @@ class StallWatch:
             before = self.seen.get(tp)
             unmoved_since = before[1] if before and before[0] == offset else now
             self.seen[tp] = (offset, unmoved_since)
-            if now - max(unmoved_since, self.since) >= self.after_s:
+            idle_since = self.since if mine is None or tp in mine else unmoved_since
+            if now - max(unmoved_since, idle_since) >= self.after_s:
                 stuck.append(tp)
         self.stuck = stuck
         return bool(stuck)
