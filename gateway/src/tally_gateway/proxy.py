@@ -79,12 +79,13 @@ async def proxy(request: Request) -> Response:
     base_url = settings.services.get(service)
     if base_url is None:
         raise NotFound(f"there is no API at {request.url.path}")
-    if (request.method, service, unquote(subpath)) not in PUBLIC_ROUTES:
+    path = unquote(subpath)
+    if (request.method, service, path) not in PUBLIC_ROUTES:
         verifier: TokenVerifier = request.app.state.verifier
         await verifier.verify(bearer_token(request))
     # Statements, receipts and other apps' exports are files: only those ledger routes get the larger
     # upload limit, and the time a large file takes to arrive and be checked before the answer.
-    uploading = service == "ledger" and unquote(subpath).startswith(UPLOAD_PATHS)
+    uploading = service == "ledger" and path.startswith(UPLOAD_PATHS)
     body = await _read_body(request, settings.upload_max_body_bytes if uploading else settings.max_body_bytes)
 
     query = request.scope.get("query_string", b"").decode("latin-1")
@@ -95,7 +96,7 @@ async def proxy(request: Request) -> Response:
         headers["x-forwarded-for"] = request.client.host
     if service == COOKIE_SERVICE and "cookie" in request.headers:
         headers["cookie"] = request.headers["cookie"]
-    slow = unquote(subpath).startswith(SLOW_PATHS.get(service, ()))
+    slow = path.startswith(SLOW_PATHS.get(service, ()))
     timeout = httpx.Timeout(settings.upload_timeout_s if uploading
                             else settings.slow_timeout_s if slow else settings.upstream_timeout_s)
     if "text/event-stream" in request.headers.get("accept", ""):

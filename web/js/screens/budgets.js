@@ -105,14 +105,15 @@ export async function renderBudgets(container) {
   }
 
   whose.addEventListener("change", load);
+  let members = [];
   try {
-    const { members } = await api("/auth/household/members");
-    if (members.length > 1) {
-      whose.append(...members.map((m) => h("option", { value: m.user_id, text: m.display_name })));
-    } else {
-      whose.closest(".field")?.setAttribute("hidden", "");
-    }
+    ({ members } = await api("/auth/household/members"));
   } catch {
+    members = []; // no one to choose: the household's figures alone
+  }
+  if (members.length > 1) {
+    whose.append(...members.map((m) => h("option", { value: m.user_id, text: m.display_name })));
+  } else {
     whose.closest(".field")?.setAttribute("hidden", "");
   }
   prev.addEventListener("click", () => { month = shiftMonth(month, -1); load(); });
