@@ -6,7 +6,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from tallykit.consumer import StallWatch
+from tallykit.consumer import StallWatch, _close, poll
 
 A, B = TopicPartition("ledger.events", 0), TopicPartition("ledger.events", 1)
 
@@ -90,3 +90,34 @@ def test_another_members_partition_that_stalls_counts_while_this_member_is_busy(
     # ...but B, held by a member that no longer reads it, has not moved for 30 s: join again.
     assert watch.judge(clock.now, {A: 9, B: 4}, {A: 5, B: 2}, mine=mine)
     assert watch.describe() == ["ledger.events/1"]
+
+
+class StuckClient:
+    """A client waiting for a group assignment that never comes, and that will not stop either (what an
+    aiokafka consumer did after a broker restart in a chaos run)."""
+
+    def __init__(self) -> None:
+        self.stop_cancelled = False
+
+    async def getmany(self, timeout_ms: int = 0) -> dict[TopicPartition, list[Any]]:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.stop_cancelled = True
+            raise
+
+
+def test_a_poll_stuck_waiting_for_an_assignment_is_given_up_and_so_is_the_client() -> None:
+    client = StuckClient()
+
+    async def scenario() -> dict[TopicPartition, list[Any]] | None:
+        batch = await poll(client, 0.2)
+        await _close(client, client, 0.3)
+        return batch
+
+    assert asyncio.run(asyncio.wait_for(scenario(), timeout=5)) is None
+    assert client.stop_cancelled

@@ -29,7 +29,9 @@ A member with nothing to do watches the group's progress (`StallWatch`): when a 
 has records the group has not committed and no commit moved there for `kafka_stalled_after_s`, nobody is
 reading it — a member that died without leaving still holds it, or the broker restarted and forgot the
 group while its members kept their old assignment — and this member leaves and joins again, which
-makes the group assign every partition anew.
+makes the group assign every partition anew. A poll that does not return in that time (the client waits
+for the group's assignment without a bound, and after a broker restart it can wait for ever) or a client
+that will not stop is given up the same way: the next one starts afresh from the bootstrap servers.
 """
 
 import asyncio
@@ -153,13 +155,17 @@ class EventConsumer:
         client = kafka.consumer(self.settings, self.group_id)
         client.subscribe(self.topics, listener=_AssignmentLog(self))
         producer = kafka.producer(self.settings)
-        await client.start()
-        await producer.start()
-        log.info("consumer_started", group=self.group_id, topics=self.topics)
-        watch = StallWatch(self.settings.kafka_stalled_after_s)
+        bound_s = self.settings.kafka_stalled_after_s
         try:
+            await asyncio.wait_for(client.start(), timeout=bound_s)
+            await asyncio.wait_for(producer.start(), timeout=bound_s)
+            log.info("consumer_started", group=self.group_id, topics=self.topics)
+            watch = StallWatch(bound_s)
             while not stop.is_set():
-                batch = await client.getmany(timeout_ms=300)
+                batch = await poll(client, bound_s)
+                if batch is None:
+                    log.warning("consumer_group_join_stuck_rejoining", group=self.group_id, after_s=bound_s)
+                    return
                 if await watch.stalled(client, self.topics, mine=self.assigned):
                     log.warning("consumer_group_stalled_rejoining", group=self.group_id,
                                 partitions=watch.describe())
@@ -173,8 +179,7 @@ class EventConsumer:
                                 return  # stopping mid-retry: leave the offset where it is
                     await _commit(client, tp, records[-1].offset + 1, self.settings)
         finally:
-            await client.stop()
-            await producer.stop()
+            await _close(client, producer, bound_s)
 
     async def handle_record(
         self, record: ConsumerRecord[Any, Any], producer: AIOKafkaProducer, stop: asyncio.Event
@@ -434,6 +439,29 @@ class _AssignmentLog(ConsumerRebalanceListener):  # type: ignore[misc]
         )
 
 
+async def poll(client: AIOKafkaConsumer, bound_s: float) -> dict[TopicPartition, list[Any]] | None:
+    """The records fetched for this member, waiting at most 0.3 s for some — or None when the poll did not
+    return in `bound_s`: the client waits for the group's new assignment without a bound of its own, and
+    after a broker restart it can wait for ever (its coordinator lookup or join was never answered)."""
+    try:
+        batch: dict[TopicPartition, list[Any]] = await asyncio.wait_for(
+            client.getmany(timeout_ms=300), timeout=bound_s
+        )
+    except TimeoutError:
+        return None
+    return batch
+
+
+async def _close(client: AIOKafkaConsumer, producer: AIOKafkaProducer, bound_s: float) -> None:
+    # Stopping the client waits for its group coordination to finish, which is what may be stuck: bounded,
+    # the client is given up (its tasks cancelled) and the next one starts afresh from the bootstrap servers.
+    for part in (client, producer):
+        try:
+            await asyncio.wait_for(part.stop(), timeout=bound_s / 3)
+        except Exception as exc:  # a client that will not stop is dropped either way
+            log.warning("kafka_client_stop_failed", client=type(part).__name__, error=repr(exc))
+
+
 class BrokerForgot(Exception):
     """The partition's log ends before the offset to commit: the broker restarted (empty) since the
     records were fetched."""
@@ -445,7 +473,8 @@ async def _commit(
     # Committed into a restarted local broker, an offset of its forgotten log would make this group
     # skip that many records of the new one, once the relays have published enough again to reach it.
     # Not committed, the consumer starts over on the new log, and its inbox drops what it applied.
-    if (await client.end_offsets([tp])).get(tp, 0) < offset:
+    ends = await asyncio.wait_for(client.end_offsets([tp]), timeout=3 * settings.kafka_wedged_after_s)
+    if ends.get(tp, 0) < offset:
         raise BrokerForgot(f"{tp.topic}/{tp.partition} ends before {offset}")
     try:
         # The client retries a commit the broker refuses as if the partition did not exist, for ever: the

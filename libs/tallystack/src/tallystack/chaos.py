@@ -26,13 +26,14 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import signal
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -453,6 +454,8 @@ class ChaosReport:
     counts: WriteCounts
     findings: Findings
     seconds: float
+    # Where something was found: what the consumers said about their groups, from the services' logs.
+    consumer_log: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         lines = ["# Chaos run", "", f"{len(self.faults)} faults in {self.seconds:.0f} s:", ""]
@@ -468,7 +471,27 @@ class ChaosReport:
             lines.append("Found: nothing lost, nothing doubled, every read model agrees with the ledger.")
         else:
             lines += ["Found:", *(f"- {p}" for p in self.findings.problems)]
+        if self.consumer_log:
+            lines += ["", "What the consumers said (services' logs):", "", "```", *self.consumer_log, "```"]
         return "\n".join(lines) + "\n"
+
+
+_CONSUMER_SAYS = re.compile(
+    r"consumer_started|consumer_group_|consumer_failed|kafka_client_stop|broker_partition_wedged"
+    r"|BrokerForgot|JoinGroup|coordinator dead"
+)
+
+
+def consumer_log(logs: Path, services: Sequence[str] = ("ledger", *CONSUMERS), limit: int = 60) -> list[str]:
+    """The last lines where each service's consumer started, gave up, failed or rejoined its group."""
+    said: list[str] = []
+    for name in services:
+        path = logs / f"{name}.log"
+        if path.exists():
+            lines = [f"{name}: {line[:200]}" for line in path.read_text(errors="replace").splitlines()
+                     if line.startswith("20") and _CONSUMER_SAYS.search(line)]
+            said += lines[-limit // len(services):]
+    return said
 
 
 class ChaosRun:
@@ -549,7 +572,8 @@ class ChaosRun:
             findings.problems.append(unsettled)
         findings.figures["seconds to settle"] = round(time.monotonic() - settling)
         findings.figures["broker restarts for a wedged partition"] = len(self.stack.broker_restarts)
-        return ChaosReport(faults, counts, findings, time.monotonic() - started)
+        said = [] if findings.ok else consumer_log(self.stack.logs)
+        return ChaosReport(faults, counts, findings, time.monotonic() - started, said)
 
 
 def main() -> None:
