@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from tally_auth import domain, limits
-from tally_auth.handlers import (
+from tally_auth.commands import (
     AuthContext,
     Client,
     InvalidLink,

@@ -12,7 +12,7 @@ from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_auth import domain, limits, membership
-from tally_auth.handlers import AuthContext, Client, revoke_session
+from tally_auth.commands import AuthContext, Client, revoke_session
 from tally_auth.membership import Member, MembershipConflict, MembershipRefused
 from tally_auth.schemas import (
     HouseholdCreate,

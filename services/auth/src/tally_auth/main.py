@@ -4,7 +4,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tally_auth import api, household_api, keys, twofactor
-from tally_auth.handlers import AuthContext
+from tally_auth.commands import AuthContext
 from tally_auth.settings import AuthSettings
 from tallykit.app import create_service_app
 from tallykit.db import Database

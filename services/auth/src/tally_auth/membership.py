@@ -1,5 +1,5 @@
 """Household membership rules, free of I/O: who may do what to whom, and what must stay true
-(a household always keeps an owner). The handlers load the members, ask these, then save."""
+(a household always keeps an owner). The commands load the members, ask these, then save."""
 
 import zoneinfo
 from dataclasses import dataclass

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_auth import limits, membership
-from tally_auth.handlers import AuthContext, Client, account_key, login_failed, publish, verify_password
+from tally_auth.commands import AuthContext, Client, account_key, login_failed, publish, verify_password
 from tally_auth.households import leave
 from tally_auth.membership import Member, MembershipConflict
 from tally_auth.schemas import AccountDeleted, AccountDeleteRequest

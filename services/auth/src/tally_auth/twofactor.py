@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_auth import domain, limits
-from tally_auth.handlers import (
+from tally_auth.commands import (
     AuthContext,
     Client,
     check_address,

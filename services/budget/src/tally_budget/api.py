@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_budget import domain, goals, handlers, store
+from tally_budget import commands, domain, goals, store
 from tally_budget.figures import Context, figures, reference_day
 from tally_budget.flows import UNCATEGORISED
 from tally_budget.periods import PeriodKind, previous_period
@@ -73,7 +73,7 @@ async def _overview(
 async def set_budget(body: BudgetCreate, principal: CurrentPrincipal, request: Request) -> BudgetPublic:
     """Create the budget of a category or group, or (posting again with the same period) change its
     amount and rollover from the period containing `effective_from` (default: now) on."""
-    command = handlers.SetBudget(
+    command = commands.SetBudget(
         target=domain.Target(category_id=body.category_id, group=body.group),
         amount_minor=body.amount_minor,
         currency=body.currency,
@@ -86,7 +86,7 @@ async def set_budget(body: BudgetCreate, principal: CurrentPrincipal, request: R
         pace_alerts=body.pace_alerts if "pace_alerts" in body.model_fields_set else None,
         effective_from=body.effective_from,
     )
-    saved = await handlers.set_budget(db_of(request), settings_of(request), principal, command)
+    saved = await commands.set_budget(db_of(request), settings_of(request), principal, command)
     return BudgetPublic.of(saved.figures, saved.name, saved.alerts, saved.today)
 
 
@@ -168,7 +168,7 @@ async def get_settings(principal: CurrentPrincipal, request: Request) -> BudgetS
 @router.put("/settings")
 async def put_settings(body: BudgetSettings, principal: CurrentPrincipal, request: Request) -> BudgetSettings:
     """Choose what "available to budget" counts as the month's income (members who may write)."""
-    await handlers.set_income_basis(db_of(request), principal, body.income_basis)
+    await commands.set_income_basis(db_of(request), principal, body.income_basis)
     return body
 
 
@@ -227,20 +227,20 @@ async def change_budget(
 ) -> BudgetPublic:
     """Change the amount or rollover from the period containing `effective_from` (default: now) on;
     earlier periods keep theirs. Thresholds and pace alerts change at once."""
-    command = handlers.ChangeBudget(
+    command = commands.ChangeBudget(
         amount_minor=body.amount_minor,
         rollover=body.rollover,
         thresholds=tuple(body.thresholds) if body.thresholds is not None else None,
         pace_alerts=body.pace_alerts,
         effective_from=body.effective_from,
     )
-    saved = await handlers.change_budget(db_of(request), settings_of(request), principal, budget_id, command)
+    saved = await commands.change_budget(db_of(request), settings_of(request), principal, budget_id, command)
     return BudgetPublic.of(saved.figures, saved.name, saved.alerts, saved.today)
 
 
 @router.delete("/budgets/{budget_id}", status_code=204)
 async def remove_budget(budget_id: UUID, principal: CurrentPrincipal, request: Request) -> Response:
-    await handlers.remove_budget(db_of(request), settings_of(request), principal, budget_id)
+    await commands.remove_budget(db_of(request), settings_of(request), principal, budget_id)
     return Response(status_code=204)
 
 
@@ -275,10 +275,10 @@ async def list_alerts(
 
 
 async def _goal_public(session: AsyncSession, goal: store.Goal, today: date) -> GoalPublic:
-    opening, moves = await handlers.saved_by_day(session, goal)
+    opening, moves = await commands.saved_by_day(session, goal)
     saved = opening + sum(v for d, v in moves.items() if d <= today)
     progress = goals.progress(saved, goal.target_minor, goal.start_date, goal.target_date, today)
-    projection = goals.projection(opening, moves, goal.target_minor, handlers.pace_since(goal, moves), today)
+    projection = goals.projection(opening, moves, goal.target_minor, commands.pace_since(goal, moves), today)
     account = await store.get_account(session, goal.tenant_id, goal.account_id) if goal.account_id else None
     return GoalPublic.of(goal, progress, projection, account.name if account else None)
 
@@ -289,7 +289,7 @@ async def _goal_detail(session: AsyncSession, tenant_id: UUID, goal_id: UUID) ->
         raise NotFound("no such goal", goal_id=str(goal_id))
     today = domain.today_in((await store.get_household(session, tenant_id)).time_zone)
     public = await _goal_public(session, goal, today)
-    opening, moves = await handlers.saved_by_day(session, goal)
+    opening, moves = await commands.saved_by_day(session, goal)
     points = goals.history(opening, moves, goal.start_date, today)
     return GoalDetail(
         **public.model_dump(),
@@ -318,7 +318,7 @@ async def create_goal(body: GoalCreate, principal: CurrentPrincipal, request: Re
     """A savings goal: a target amount (and date), saved by manual contributions or followed on an
     account's balance; or a debt goal: a loan or credit-card account's balance (owed) paid off to zero
     (by a date), its target what the account owes now."""
-    command = handlers.SetGoal(
+    command = commands.SetGoal(
         name=body.name,
         kind=body.kind,
         target_minor=body.target_minor,
@@ -327,7 +327,7 @@ async def create_goal(body: GoalCreate, principal: CurrentPrincipal, request: Re
         account_id=body.account_id,
     )
     db = db_of(request)
-    goal_id = await handlers.create_goal(db, settings_of(request), principal, command)
+    goal_id = await commands.create_goal(db, settings_of(request), principal, command)
     async with db.read() as session:
         return await _goal_detail(session, principal.tenant_id, goal_id)
 
@@ -345,14 +345,14 @@ async def change_goal(
 ) -> GoalDetail:
     db = db_of(request)
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    await handlers.change_goal(db, settings_of(request), principal, goal_id, changes)
+    await commands.change_goal(db, settings_of(request), principal, goal_id, changes)
     async with db.read() as session:
         return await _goal_detail(session, principal.tenant_id, goal_id)
 
 
 @router.delete("/goals/{goal_id}", status_code=204)
 async def remove_goal(goal_id: UUID, principal: CurrentPrincipal, request: Request) -> Response:
-    await handlers.remove_goal(db_of(request), principal, goal_id)
+    await commands.remove_goal(db_of(request), principal, goal_id)
     return Response(status_code=204)
 
 
@@ -362,7 +362,7 @@ async def contribute(
 ) -> GoalDetail:
     """Put money towards a goal (or, negative, take some out) on a day (default today)."""
     db = db_of(request)
-    await handlers.contribute(
+    await commands.contribute(
         db, settings_of(request), principal, goal_id, body.amount_minor, body.day, body.note
     )
     async with db.read() as session:

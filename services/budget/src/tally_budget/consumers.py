@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_budget import handlers, importing, projections, tables
+from tally_budget import commands, importing, projections, tables
 from tally_budget.flows import LedgerMoneyEvent
 from tallykit.consumer import EventConsumer, after_events
 from tallykit.contracts import registry
@@ -46,14 +46,14 @@ def ledger_consumer(db: Database, settings: ServiceSettings) -> EventConsumer:
         """Once per household for the money events applied together (an import's burst: thousands),
         on the figures they leave; thresholds crossed on the way still fire, lowest first."""
         changed = projections.Changed.union(c for _, c in moves)
-        await handlers.ledger_changed(session, settings, moves[-1][0], changed)
+        await commands.ledger_changed(session, settings, moves[-1][0], changed)
 
     def then_recheck(projection: Projection) -> Projection:
         """Category changes move spending between budgets (a merge, a new group): recheck this period."""
 
         async def handle(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
             await projection(session, envelope, payload)
-            await handlers.ledger_changed(session, settings, envelope, None)
+            await commands.ledger_changed(session, settings, envelope, None)
 
         return handle
 

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_budget import domain, handlers, imported, store
+from tally_budget import commands, domain, imported, store
 from tally_budget.figures import Context
 from tally_budget.periods import PeriodKind, PeriodSpec
 from tallykit.contracts import registry
@@ -120,7 +120,7 @@ async def _announce(
             session, cause, after, [BudgetRemoved(category_id=after.category_id, category_name=name)]
         )
         await store.delete_budget(session, after.id)
-        await enqueue(session, settings.topic(handlers.TOPIC), removed)
+        await enqueue(session, settings.topic(commands.TOPIC), removed)
         return
     latest_before = max(before.versions, key=lambda v: v.effective_from, default=None)
     latest = max(after.versions, key=lambda v: v.effective_from)
@@ -136,8 +136,8 @@ async def _announce(
     )
     budget_sets = await _envelopes(session, cause, after, [_budget_set(after, name, v) for v in told])
     today = domain.today_in((await store.get_household(session, after.tenant_id)).time_zone)
-    alerts = await handlers.evaluate(session, context, after, today, today, cause=cause, actor=cause.actor)
-    await enqueue(session, settings.topic(handlers.TOPIC), [*budget_sets, *alerts])
+    alerts = await commands.evaluate(session, context, after, today, today, cause=cause, actor=cause.actor)
+    await enqueue(session, settings.topic(commands.TOPIC), [*budget_sets, *alerts])
     log.info("imported_budget_followed", budget_id=str(after.id), announced=len(told), alerts=len(alerts))
 
 
