@@ -9,7 +9,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from tally_ledger import handlers, repository
+from tally_ledger import commands, repository
 from tallykit.contracts.ledger import TransactionKind
 from tallykit.errors import InvalidInput
 from tallykit.events import Envelope
@@ -421,16 +421,16 @@ async def test_record_many_checks_every_entry_and_writes_all_or_none(
     day = date(2026, 3, 1)
     before = await snapshot()
     with pytest.raises(InvalidInput, match="positive"):
-        await handlers.record_many(app.state.db, app.state.settings, ctx, [
-            handlers.NewEntry(account_id=UUID(account["id"]), amount_minor=100, booked_on=day),
-            handlers.NewEntry(account_id=UUID(account["id"]), amount_minor=0, booked_on=day)])
+        await commands.record_many(app.state.db, app.state.settings, ctx, [
+            commands.NewEntry(account_id=UUID(account["id"]), amount_minor=100, booked_on=day),
+            commands.NewEntry(account_id=UUID(account["id"]), amount_minor=0, booked_on=day)])
     assert await snapshot() == before
 
-    ids = await handlers.record_many(app.state.db, app.state.settings, ctx, [
-        handlers.NewEntry(account_id=UUID(account["id"]), amount_minor=100, booked_on=day, payee="Shop"),
-        handlers.NewEntry(account_id=UUID(account["id"]), to_account_id=UUID(savings["id"]), amount_minor=50,
+    ids = await commands.record_many(app.state.db, app.state.settings, ctx, [
+        commands.NewEntry(account_id=UUID(account["id"]), amount_minor=100, booked_on=day, payee="Shop"),
+        commands.NewEntry(account_id=UUID(account["id"]), to_account_id=UUID(savings["id"]), amount_minor=50,
                           booked_on=day),
-        handlers.NewEntry(account_id=UUID(account["id"]), amount_minor=30, booked_on=day, payee="shop",
+        commands.NewEntry(account_id=UUID(account["id"]), amount_minor=30, booked_on=day, payee="shop",
                           kind=TransactionKind.income, tags=("x",))])
     after = await snapshot()
     stored = [Envelope.model_validate(r["envelope"]) for r in after["event_store"]][-3:]

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
+from tally_ledger.commands import create_default_categories
 from tally_ledger.domain import DEFAULT_CATEGORIES
-from tally_ledger.handlers import create_default_categories
 from tally_ledger.repository import Context
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import handlers, store
+from tally_ledger import commands, store
 from tally_ledger.query import Cursor, Filters, QueryError, parse
 from tally_ledger.repository import Context
 from tally_ledger.schemas import (
@@ -66,7 +66,7 @@ def _today() -> date:
 
 @router.post("/accounts", status_code=201, response_model=AccountPublic)
 async def open_account(body: AccountCreate, principal: CurrentPrincipal, request: Request) -> AccountPublic:
-    row = await handlers.open_account(db_of(request), settings_of(request), _writer(principal),
+    row = await commands.open_account(db_of(request), settings_of(request), _writer(principal),
                                       name=body.name, kind=body.kind, currency=body.currency,
                                       opening_balance_minor=body.opening_balance_minor)
     return AccountPublic.model_validate(row)
@@ -92,7 +92,7 @@ async def get_account(account_id: UUID, principal: CurrentPrincipal, request: Re
 @router.patch("/accounts/{account_id}", response_model=AccountPublic)
 async def rename_account(account_id: UUID, body: AccountUpdate, principal: CurrentPrincipal,
                          request: Request) -> AccountPublic:
-    row = await handlers.rename_account(db_of(request), settings_of(request), _writer(principal), account_id,
+    row = await commands.rename_account(db_of(request), settings_of(request), _writer(principal), account_id,
                                         name=body.name, expected_version=body.expected_version)
     return AccountPublic.model_validate(row)
 
@@ -101,7 +101,7 @@ async def rename_account(account_id: UUID, body: AccountUpdate, principal: Curre
 async def archive_account(account_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
                           request: Request) -> AccountPublic:
     """Archive an account: it keeps its history and balance, takes no new transactions."""
-    row = await handlers.archive_account(db_of(request), settings_of(request), _writer(principal), account_id,
+    row = await commands.archive_account(db_of(request), settings_of(request), _writer(principal), account_id,
                                          expected_version=body.expected_version)
     return AccountPublic.model_validate(row)
 
@@ -109,7 +109,7 @@ async def archive_account(account_id: UUID, body: VersionSeen, principal: Curren
 @router.post("/accounts/{account_id}/reopen", response_model=AccountPublic)
 async def reopen_account(account_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
                          request: Request) -> AccountPublic:
-    row = await handlers.reopen_account(db_of(request), settings_of(request), _writer(principal), account_id,
+    row = await commands.reopen_account(db_of(request), settings_of(request), _writer(principal), account_id,
                                         expected_version=body.expected_version)
     return AccountPublic.model_validate(row)
 
@@ -156,7 +156,7 @@ async def list_categories(principal: CurrentPrincipal, request: Request,
 @router.post("/categories", status_code=201, response_model=CategoryPublic)
 async def create_category(body: CategoryCreate, principal: CurrentPrincipal,
                           request: Request) -> CategoryPublic:
-    row = await handlers.create_category(db_of(request), settings_of(request), _writer(principal),
+    row = await commands.create_category(db_of(request), settings_of(request), _writer(principal),
                                          name=body.name, group=body.group, kind=body.kind)
     return CategoryPublic.model_validate(row)
 
@@ -165,7 +165,7 @@ async def create_category(body: CategoryCreate, principal: CurrentPrincipal,
 async def rename_category(category_id: UUID, body: CategoryUpdate, principal: CurrentPrincipal,
                           request: Request) -> CategoryPublic:
     """A new name, a new group, or both."""
-    row = await handlers.rename_category(db_of(request), settings_of(request), _writer(principal),
+    row = await commands.rename_category(db_of(request), settings_of(request), _writer(principal),
                                          category_id, name=body.name, group=body.group)
     return CategoryPublic.model_validate(row)
 
@@ -173,7 +173,7 @@ async def rename_category(category_id: UUID, body: CategoryUpdate, principal: Cu
 @router.post("/categories/{category_id}/archive", response_model=CategoryPublic)
 async def archive_category(category_id: UUID, principal: CurrentPrincipal,
                            request: Request) -> CategoryPublic:
-    row = await handlers.archive_category(db_of(request), settings_of(request), _writer(principal),
+    row = await commands.archive_category(db_of(request), settings_of(request), _writer(principal),
                                           category_id)
     return CategoryPublic.model_validate(row)
 
@@ -182,7 +182,7 @@ async def archive_category(category_id: UUID, principal: CurrentPrincipal,
 async def merge_category(category_id: UUID, body: CategoryMerge, principal: CurrentPrincipal,
                          request: Request) -> CategoryPublic:
     """Move the category's whole history into another of the same kind; returns the target."""
-    row = await handlers.merge_category(db_of(request), settings_of(request), _writer(principal), category_id,
+    row = await commands.merge_category(db_of(request), settings_of(request), _writer(principal), category_id,
                                         into_category_id=body.into_category_id)
     return CategoryPublic.model_validate(row)
 
@@ -197,7 +197,7 @@ async def list_payees(principal: CurrentPrincipal, request: Request) -> PayeesPu
 
 @router.post("/payees/merge", response_model=PayeePublic)
 async def merge_payee(body: PayeeMerge, principal: CurrentPrincipal, request: Request) -> PayeePublic:
-    row = await handlers.merge_payee(db_of(request), settings_of(request), _writer(principal), name=body.name,
+    row = await commands.merge_payee(db_of(request), settings_of(request), _writer(principal), name=body.name,
                                      into_name=body.into_name)
     return PayeePublic.model_validate(row)
 
@@ -217,7 +217,7 @@ async def _recorded_before(request: Request, response: Response, principal: Prin
     """A repeated create (same client-chosen id): the transaction it made the first time, answered 200."""
     if transaction_id is None:
         return None
-    row = await handlers.already_recorded(db_of(request), _writer(principal), transaction_id,
+    row = await commands.already_recorded(db_of(request), _writer(principal), transaction_id,
                                           account_id=account_id, kind=kind, amount_minor=amount_minor)
     if row is None:
         return None
@@ -233,7 +233,7 @@ async def record_transaction(body: TransactionCreate, principal: CurrentPrincipa
     if again := await _recorded_before(request, response, principal, body.id, body.account_id,
                                        body.kind.value, body.amount_minor):
         return again
-    row = await handlers.record_transaction(
+    row = await commands.record_transaction(
         db_of(request), settings_of(request), _writer(principal), transaction_id=body.id,
         account_id=body.account_id, kind=body.kind,
         amount_minor=body.amount_minor, booked_on=body.booked_on or _today(),
@@ -252,7 +252,7 @@ async def record_transfer(body: TransferCreate, principal: CurrentPrincipal,
     if again := await _recorded_before(request, response, principal, body.id, body.from_account_id,
                                        "transfer", body.amount_minor):
         return again
-    row = await handlers.record_transfer(
+    row = await commands.record_transfer(
         db_of(request), settings_of(request), _writer(principal), transaction_id=body.id,
         from_account_id=body.from_account_id,
         to_account_id=body.to_account_id, amount_minor=body.amount_minor,
@@ -355,14 +355,14 @@ async def amend_transaction(transaction_id: UUID, body: TransactionUpdate, princ
                             request: Request) -> TransactionPublic:
     """Edit some fields, provided the transaction is still at `expected_version` (else 409). A reconciled
     transaction's amount, date, account or kind change only with `confirm_reconciled` (else 409)."""
-    row = await handlers.amend_transaction(db_of(request), settings_of(request), _writer(principal),
+    row = await commands.amend_transaction(db_of(request), settings_of(request), _writer(principal),
                                            transaction_id, body.changes(),
                                            expected_version=body.expected_version,
                                            confirm_reconciled=body.confirm_reconciled)
     return TransactionPublic.model_validate(row)
 
 
-def _change(outcome: handlers.Outcome) -> TransactionChangePublic:
+def _change(outcome: commands.Outcome) -> TransactionChangePublic:
     return TransactionChangePublic(
         id=outcome.id, version=outcome.version, deleted=outcome.row is None,
         transaction=TransactionPublic.model_validate(outcome.row) if outcome.row else None)
@@ -373,7 +373,7 @@ async def delete_transaction(transaction_id: UUID, principal: CurrentPrincipal, 
                              expected_version: Annotated[int, Query(ge=1)],
                              confirm_reconciled: bool = False) -> TransactionChangePublic:
     """Delete (undoable); a reconciled transaction only with `confirm_reconciled` (else 409)."""
-    outcome = await handlers.delete_transaction(db_of(request), settings_of(request), _writer(principal),
+    outcome = await commands.delete_transaction(db_of(request), settings_of(request), _writer(principal),
                                                 transaction_id, expected_version=expected_version,
                                                 confirm_reconciled=confirm_reconciled)
     return _change(outcome)
@@ -383,7 +383,7 @@ async def delete_transaction(transaction_id: UUID, principal: CurrentPrincipal, 
 async def undo_transaction(transaction_id: UUID, body: VersionSeen, principal: CurrentPrincipal,
                            request: Request) -> TransactionChangePublic:
     """Revert the last change not yet undone: an edit goes back, a deletion comes back, a new entry goes."""
-    outcome = await handlers.undo_transaction(db_of(request), settings_of(request), _writer(principal),
+    outcome = await commands.undo_transaction(db_of(request), settings_of(request), _writer(principal),
                                               transaction_id, expected_version=body.expected_version)
     return _change(outcome)
 
@@ -392,5 +392,5 @@ async def undo_transaction(transaction_id: UUID, body: VersionSeen, principal: C
 async def transaction_history(transaction_id: UUID, principal: CurrentPrincipal,
                               request: Request) -> HistoryPublic:
     """Every change, oldest first: who made it, when, and each field's old and new value."""
-    entries = await handlers.transaction_history(db_of(request), Context.of(principal), transaction_id)
+    entries = await commands.transaction_history(db_of(request), Context.of(principal), transaction_id)
     return HistoryPublic(items=[HistoryEntryPublic.model_validate(e) for e in entries])

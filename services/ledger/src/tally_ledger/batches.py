@@ -44,7 +44,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import categorising, file_categories, handlers, projections, repository, store
+from tally_ledger import categorising, commands, file_categories, projections, repository, store
 from tally_ledger.categorising import Plan
 from tally_ledger.domain import (
     Account,
@@ -516,7 +516,7 @@ async def run_import(db: Database, settings: ServiceSettings, ctx: Context, batc
         fresh: list[StatementRow] = []
         async with db.read() as session:
             payee_names = await store.payee_merges(session, tenant)
-            book = await handlers.load_rulebook(session, ctx)
+            book = await commands.load_rulebook(session, ctx)
             for account_id, its_rows in rows_by_account(batch, recordable).items():
                 if not its_rows:
                     continue
@@ -633,7 +633,7 @@ async def _write(db: Database, settings: ServiceSettings, ctx: Context, batch: B
             raise InvalidInput(f"the file cannot be imported: {exc}") from exc
         await repository.save_recorded(session, settings, chunk.envelopes, encoded=chunk.encoded)
         await projections.count_new_transactions(session, chunk.read_model)
-        await handlers.pay_bills(session, settings, ctx, chunk.states)
+        await commands.pay_bills(session, settings, ctx, chunk.states)
         done = len(chunk.envelopes)
         await session.execute(_touch(batch.id).values(rows_done=import_batches.c.rows_done + done,
                                                       rows_new=import_batches.c.rows_new + done))
@@ -693,7 +693,7 @@ async def suggestions(db: Database, ctx: Context, account_id: UUID,
     first, then the rules, then the categoriser); and the household's threshold in percent."""
     async with db.read() as session:
         payee_names = await store.payee_merges(session, ctx.tenant_id)
-        book = await handlers.load_rulebook(session, ctx)
+        book = await commands.load_rulebook(session, ctx)
         account = await repository.load(session, ctx, Account, account_id)
         plan = await categorising.plan(session, ctx)
         files = await file_categories.resolve(session, ctx, rows)

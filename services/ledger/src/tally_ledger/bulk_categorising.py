@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, func, select
 
-from tally_ledger import handlers, repository, store
+from tally_ledger import commands, repository, store
 from tally_ledger.domain import Transaction
 from tally_ledger.repository import Context
 from tally_ledger.rule_commands import refs_of
@@ -127,7 +127,7 @@ async def apply(db: Database, settings: ServiceSettings, ctx: Context, choices: 
             if not refs.categories[choice.category_id].exists:
                 raise NotFound(f"category {choice.category_id} does not exist")
         counts = dict.fromkeys(CategorisedBy, 0)
-        with handlers.domain_errors_as_problems():
+        with commands.domain_errors_as_problems():
             for choice, transaction, found in zip(choices, transactions, proposed, strict=True):
                 by = found[0].categorised_by if found and found[0].category_id == str(
                     choice.category_id) else CategorisedBy.person

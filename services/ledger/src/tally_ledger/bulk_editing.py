@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import handlers, repository, store
+from tally_ledger import commands, repository, store
 from tally_ledger.domain import Account, DomainError, Refs, RuleViolation, Transaction
 from tally_ledger.query import Filters
 from tally_ledger.repository import Context, load
@@ -175,7 +175,7 @@ async def apply(db: Database, settings: ServiceSettings, ctx: Context, edit: Edi
         payee = None
         if edit.payee is not None:  # a merged payee's entries go to the name it goes by now
             payee = (await store.payee_merges(session, ctx.tenant_id)).get(edit.payee.lower(), edit.payee)
-        with handlers.domain_errors_as_problems():
+        with commands.domain_errors_as_problems():
             for transaction in transactions:
                 try:
                     if edit.delete:
@@ -229,7 +229,7 @@ async def undo(db: Database, settings: ServiceSettings, ctx: Context, change_id:
                            "its transactions changed since")
         states = [s for t in to_undo for s in _states(t)]
         refs = await refs_of(session, undo_ctx, states)
-        with handlers.domain_errors_as_problems():
+        with commands.domain_errors_as_problems():
             for transaction in to_undo:
                 transaction.undo(refs, expected_version=None)
         await repository.save(session, settings, undo_ctx, *to_undo)

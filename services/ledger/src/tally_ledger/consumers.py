@@ -3,7 +3,7 @@
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import handlers, sharing_store, store
+from tally_ledger import commands, sharing_store, store
 from tally_ledger.attachments import LocalStorage
 from tally_ledger.erasure import erase_households
 from tally_ledger.repository import Context
@@ -40,7 +40,7 @@ def auth_events_consumer(db: Database, settings: ServiceSettings) -> EventConsum
     storage = LocalStorage(settings.attachments_dir) if isinstance(settings, LedgerSettings) else None
 
     async def on_tenant_created(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
-        await handlers.create_default_categories(session, settings, Context.caused_by(envelope))
+        await commands.create_default_categories(session, settings, Context.caused_by(envelope))
         await _set_base_currency(session, envelope, payload.base_currency, created=True)
 
     async def on_settings_changed(

@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 
-from tally_ledger import batches, categorising, handlers, store, uploads
+from tally_ledger import batches, categorising, commands, store, uploads
 from tally_ledger.background import after_answer
 from tally_ledger.batches import Batch
 from tally_ledger.exporters import ledger_json
@@ -455,7 +455,7 @@ async def _open_account_for(request: Request, principal: Principal, source: Sour
         raise InvalidInput("the statement does not say its currency: open the account first and choose it")
     kinds = {kind.value: kind for kind in AccountKind}
     kind = kinds.get(source.kind or "", AccountKind.checking)
-    row = await handlers.open_account(db_of(request), settings_of(request), Context.of(principal),
+    row = await commands.open_account(db_of(request), settings_of(request), Context.of(principal),
                                       name=(source.name or source.key)[:100], kind=kind, currency=currency,
                                       opening_balance_minor=0)
     return row.id

@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import handlers, repository, store
+from tally_ledger import commands, repository, store
 from tally_ledger.domain import Account, Transaction
 from tally_ledger.repository import Context
 from tally_ledger.rule_commands import refs_of
@@ -113,7 +113,7 @@ async def finish(db: Database, settings: ServiceSettings, ctx: Context, statemen
         adjustment = None
         if difference:
             account = await repository.load(session, ctx, Account, statement.account_id)
-            with handlers.domain_errors_as_problems():
+            with commands.domain_errors_as_problems():
                 adjustment = Transaction.record(
                     uuid4(), account=account,
                     kind=TransactionKind.income if difference > 0 else TransactionKind.expense,
@@ -125,7 +125,7 @@ async def finish(db: Database, settings: ServiceSettings, ctx: Context, statemen
                                                 statuses=(ClearedState.cleared.value,))
         transactions = await repository.load_transactions(session, ctx, [r.id for r in rows])
         refs = await refs_of(session, ctx, [t.current for t in transactions])
-        with handlers.domain_errors_as_problems():
+        with commands.domain_errors_as_problems():
             for transaction in transactions:
                 transaction.amend({"status": ClearedState.reconciled}, refs, expected_version=None)
         if transactions:

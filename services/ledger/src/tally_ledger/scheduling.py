@@ -18,9 +18,9 @@ from uuid import UUID, uuid4
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import handlers, repository, schedule, store
+from tally_ledger import commands, repository, schedule, store
+from tally_ledger.commands import domain_errors_as_problems
 from tally_ledger.domain import Account, Aggregate, Category, DomainError, Transaction
-from tally_ledger.handlers import domain_errors_as_problems
 from tally_ledger.recurring import Occurrence, Recurring, occurrence_transaction_id
 from tally_ledger.repository import Context, load
 from tally_ledger.rules import RuleBook
@@ -246,7 +246,7 @@ class Scheduler:
         account = await load(session, ctx, Account, event.account_id)
         category = await load(session, ctx, Category, event.category_id) if event.category_id else None
         payee = (await store.payee_merges(session, ctx.tenant_id)).get(event.payee.lower(), event.payee)
-        book = await handlers.load_rulebook(session, ctx) if event.auto_post else RuleBook([], {})
+        book = await commands.load_rulebook(session, ctx) if event.auto_post else RuleBook([], {})
         return _Poster(recurring.id, event, account, category, payee, book)
 
 

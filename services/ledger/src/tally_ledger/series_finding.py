@@ -53,7 +53,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import categorising, repository, schedule, scheduling, store
-from tally_ledger.handlers import domain_errors_as_problems
+from tally_ledger.commands import domain_errors_as_problems
 from tally_ledger.repository import Context, load
 from tally_ledger.series.detect import Booking, Series, covers, detect
 from tally_ledger.series.proposal import SeriesProposal

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import repository, sharing_store
-from tally_ledger.handlers import domain_errors_as_problems
+from tally_ledger.commands import domain_errors_as_problems
 from tally_ledger.repository import Context
 from tally_ledger.sharing import Settlement, Sharing, balances, sharing_id, who_pays_whom
 from tallykit.app import db_of, settings_of, wake_relay

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import categorising, handlers
+from tally_ledger import categorising, commands
 from tally_ledger.categoriser.features import Example
 from tally_ledger.categorising import Plan
 from tally_ledger.domain import DomainError
@@ -55,7 +55,7 @@ class Proposal:
 
 async def household(session: AsyncSession, ctx: Context) -> tuple[Plan, RuleBook]:
     """What suggesting needs of the household: its categoriser (with the threshold) and its rules."""
-    return await categorising.plan(session, ctx), await handlers.load_rulebook(session, ctx)
+    return await categorising.plan(session, ctx), await commands.load_rulebook(session, ctx)
 
 
 async def propose(plan: Plan, book: RuleBook, entries: Sequence[Entry], *, top: int) -> list[list[Proposal]]:
