@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from tally_notifier.mailer import Mailer
+from tally_notifier.dispatcher import Dispatcher
 from tallykit.contracts import registry
 from tallykit.contracts.auth import EmailVerificationRequested, PasswordResetRequested
 from tallykit.events import Envelope
@@ -31,9 +31,9 @@ async def test_notifier_sends_the_verification_link_once(notifier, feed, rows, s
     event = account_mail(EmailVerificationRequested, path)
     # Before auth's UserRegistered is seen (the address comes with the event), and delivered twice.
     assert await feed(client, event, event) == [True, False]
-    mailer = Mailer(client.app.state.db, client.app.state.settings)
-    assert await mailer.drain() == 1
-    assert await mailer.drain() == 0
+    dispatcher = Dispatcher(client.app.state.db, client.app.state.settings)
+    assert await dispatcher.drain() == 1
+    assert await dispatcher.drain() == 0
 
     [message] = sink.messages
     assert message["To"] == "ada@example.org"
@@ -53,7 +53,7 @@ async def test_notifier_sends_the_password_reset_link(notifier, feed, smtp_sink)
     client = await notifier(smtp_port=port, public_url="https://tally.example.org")
     link = "https://tally.example.org/#/reset?token=" + "r" * 43
     await feed(client, account_mail(PasswordResetRequested, link.removeprefix("https://tally.example.org")))
-    assert await Mailer(client.app.state.db, client.app.state.settings).drain() == 1
+    assert await Dispatcher(client.app.state.db, client.app.state.settings).drain() == 1
     [message] = sink.messages
     assert message["Subject"] == "Reset your Tally password"
     assert link in message.get_body(("plain",)).get_content()

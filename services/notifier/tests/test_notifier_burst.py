@@ -13,7 +13,7 @@ from uuid import uuid4
 from aiokafka import ConsumerRecord
 from sqlalchemy import func, select
 
-from tally_notifier.mailer import Dispatcher
+from tally_notifier.dispatcher import Dispatcher
 from tally_notifier.store import deliveries, notifications, rate_windows
 from tallykit.contracts.analytics import UnusualSpendingDetected
 

@@ -5,7 +5,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
-from tally_notifier.mailer import Dispatcher
+from tally_notifier.dispatcher import Dispatcher
 from tallykit.contracts.analytics import UnusualSpendingDetected
 from tallykit.contracts.auth import LoginSucceeded, MemberInvited, PasswordChanged, TwoFactorEnabled
 from tallykit.contracts.budget import BudgetPaceWarning, GoalBehind, GoalReached

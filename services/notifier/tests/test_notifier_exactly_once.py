@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tally_notifier import mailer as mailer_module
+from tally_notifier import dispatcher as dispatcher_module
 from tally_notifier.consumers import build_consumer
 from tally_notifier.digest import DigestScheduler
-from tally_notifier.mailer import Dispatcher
+from tally_notifier.dispatcher import Dispatcher
 from tally_notifier.store import deliveries, digests, recipients
 from tallykit.db import Database
 
@@ -56,19 +56,19 @@ async def test_crash_after_smtp_accepted_resends_the_same_message(
     client = await notifier(smtp_port=port)
     home = household()
     await feed(client, home.join("Ann")[1], home.alert())
-    real_update = mailer_module.store.update_delivery
+    real_update = dispatcher_module.store.update_delivery
 
     async def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise ConnectionResetError("process killed before recording the send")
 
-    monkeypatch.setattr(mailer_module.store, "update_delivery", crash)
+    monkeypatch.setattr(dispatcher_module.store, "update_delivery", crash)
     with pytest.raises(ConnectionResetError):
         await Dispatcher(client.app.state.db, client.app.state.settings).drain()
     assert len(sink.messages) == 1
     [delivery] = (await rows(client))["deliveries"]
     assert (delivery["status"], delivery["attempts"]) == ("pending", 0)  # the transaction never committed
 
-    monkeypatch.setattr(mailer_module.store, "update_delivery", real_update)
+    monkeypatch.setattr(dispatcher_module.store, "update_delivery", real_update)
     assert await Dispatcher(client.app.state.db, client.app.state.settings).drain() == 1
     first, second = sink.messages
     assert first["Message-ID"] == second["Message-ID"]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tally_notifier import wording
 from tally_notifier.digest import DigestScheduler, Period, build_digest
+from tally_notifier.dispatcher import Dispatcher
 from tally_notifier.domain import (
     BudgetAlert,
     NotificationType,
@@ -26,7 +27,6 @@ from tally_notifier.domain import (
     unusual_message,
 )
 from tally_notifier.fanout import push_payload
-from tally_notifier.mailer import Dispatcher
 from tally_notifier.reactions import household_message
 from tally_notifier.store import notifications, recipients
 from tally_notifier.templates import (

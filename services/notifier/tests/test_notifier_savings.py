@@ -9,7 +9,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 
 from tally_notifier.digest import DigestScheduler
-from tally_notifier.mailer import Dispatcher
+from tally_notifier.dispatcher import Dispatcher
 from tally_notifier.store import recipients, rollup
 from tallykit.contracts.analytics import (
     SavingsKind,

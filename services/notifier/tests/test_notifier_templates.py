@@ -4,9 +4,9 @@ from uuid import uuid4
 
 import pytest
 
+from tally_notifier.dispatcher import compose
 from tally_notifier.domain import BudgetAlert, NotificationType, backoff_delay_s, month_label
 from tally_notifier.fanout import message_id
-from tally_notifier.mailer import compose
 from tally_notifier.templates import render_budget_alert
 from tallykit.contracts import registry
 

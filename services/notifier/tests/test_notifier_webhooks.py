@@ -5,8 +5,8 @@ import asyncio
 import json
 import time
 
+from tally_notifier.dispatcher import Dispatcher
 from tally_notifier.domain import verify_webhook_signature
-from tally_notifier.mailer import Dispatcher
 
 from .receiver import receiver
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 
 from tally_notifier import keys, store
+from tally_notifier.dispatcher import PermanentFailure, check_target
 from tally_notifier.domain import (
     CONFIGURABLE,
     TYPES,
@@ -21,7 +22,6 @@ from tally_notifier.domain import (
     channel_enabled,
     read_unsubscribe_token,
 )
-from tally_notifier.mailer import PermanentFailure, check_target
 from tally_notifier.schemas import (
     PreferencesPublic,
     PreferencesUpdate,

@@ -9,7 +9,7 @@ from tally_notifier import keys
 from tally_notifier.api import router
 from tally_notifier.consumers import build_consumer
 from tally_notifier.digest import DigestScheduler
-from tally_notifier.mailer import Dispatcher
+from tally_notifier.dispatcher import Dispatcher
 from tally_notifier.settings import NotifierSettings
 from tally_notifier.stream import FeedListener
 from tallykit.app import create_service_app

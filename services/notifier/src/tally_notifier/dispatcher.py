@@ -382,6 +382,3 @@ class Dispatcher:
             )
             log.warning("webhook_disabled", webhook_id=delivery["target_key"], failures=failures)
 
-
-# The e-mail-only worker grew into the dispatcher of every channel; the old name still works.
-Mailer = Dispatcher

@@ -1,15 +1,15 @@
-"""The mailer against a real SMTP server (aiosmtpd) and a real PostgreSQL."""
+"""The dispatcher's e-mail against a real SMTP server (aiosmtpd) and a real PostgreSQL."""
 
 import asyncio
 import logging
 
-from tally_notifier.mailer import Mailer
+from tally_notifier.dispatcher import Dispatcher
 from tallystack.broker import free_port
 from tallystack.smtp import start_smtp_sink
 
 
-def mailer_of(client) -> Mailer:
-    return Mailer(client.app.state.db, client.app.state.settings)
+def dispatcher_of(client) -> Dispatcher:
+    return Dispatcher(client.app.state.db, client.app.state.settings)
 
 
 async def test_notifier_one_email_per_alert_even_when_handled_twice(
@@ -21,11 +21,11 @@ async def test_notifier_one_email_per_alert_even_when_handled_twice(
     ann, joined = home.join("Ann")
     alert = home.alert()
     await feed(client, home.created(), joined, alert, alert)
-    mailer = mailer_of(client)
-    assert await mailer.drain() == 1
-    assert await mailer.drain() == 0
+    dispatcher = dispatcher_of(client)
+    assert await dispatcher.drain() == 1
+    assert await dispatcher.drain() == 0
     await feed(client, alert)
-    assert await mailer.drain() == 0
+    assert await dispatcher.drain() == 0
 
     assert len(sink.messages) == 1
     message = sink.messages[0]
@@ -52,21 +52,21 @@ async def test_notifier_smtp_down_then_up_delivers_once_after_retry(notifier, ho
     home = household()
     _, joined = home.join("Ann")
     await feed(client, joined, home.alert(exceeded=True, spent=52000))
-    mailer = mailer_of(client)
+    dispatcher = dispatcher_of(client)
 
-    assert await mailer.drain() == 1
+    assert await dispatcher.drain() == 1
     [delivery] = (await rows(client))["deliveries"]
     assert (delivery["status"], delivery["attempts"]) == ("pending", 1)
     assert delivery["last_error"]
     assert delivery["next_attempt_at"] > delivery["created_at"]
-    assert await mailer.drain() == 0  # not due yet: backing off
+    assert await dispatcher.drain() == 0  # not due yet: backing off
 
     controller, sink = start_smtp_sink(port)
     try:
         async with asyncio.timeout(30):  # until the retry falls due and goes out
-            while not await mailer.drain():
+            while not await dispatcher.drain():
                 await asyncio.sleep(0.1)
-        assert await mailer.drain() == 0  # recorded as sent: never due again
+        assert await dispatcher.drain() == 0  # recorded as sent: never due again
     finally:
         controller.stop()
     assert [m["Subject"] for m in sink.messages] == ["Groceries budget exceeded"]
@@ -89,15 +89,15 @@ async def test_notifier_gives_up_after_max_attempts_and_never_logs_the_password(
     _, joined = home.join("Ann")
     alert = home.alert()
     await feed(client, joined, alert)
-    mailer = mailer_of(client)
+    dispatcher = dispatcher_of(client)
     root = logging.getLogger()
     root.addHandler(caplog.handler)  # the app's logging set-up replaced the root handlers
     try:
-        assert await mailer.drain() == 1
+        assert await dispatcher.drain() == 1
         await asyncio.sleep(0.1)
-        assert await mailer.drain() == 1
+        assert await dispatcher.drain() == 1
         await asyncio.sleep(0.1)
-        assert await mailer.drain() == 0
+        assert await dispatcher.drain() == 0
     finally:
         root.removeHandler(caplog.handler)
     [delivery] = (await rows(client))["deliveries"]
@@ -111,7 +111,7 @@ async def test_notifier_gives_up_after_max_attempts_and_never_logs_the_password(
     assert "hunter2" not in caplog.text
 
 
-async def test_notifier_two_mailers_never_send_the_same_delivery(
+async def test_notifier_two_dispatchers_never_send_the_same_delivery(
     notifier, household, feed, rows, smtp_sink
 ) -> None:
     port, sink = smtp_sink
@@ -120,7 +120,7 @@ async def test_notifier_two_mailers_never_send_the_same_delivery(
     for name in ("Ann", "Bob", "Cid"):
         await feed(client, home.join(name)[1])
     await feed(client, *[home.alert(category=c) for c in ("Groceries", "Fuel", "Rent")])
-    first, second = mailer_of(client), mailer_of(client)
+    first, second = dispatcher_of(client), dispatcher_of(client)
     attempted = await asyncio.gather(first.drain(), second.drain(), first.drain(), second.drain())
     assert sum(attempted) == 9
     assert attempted[0] > 0
@@ -144,5 +144,5 @@ async def test_notifier_counts_each_delivery_once_per_channel(notifier, househol
     alert = home.alert()
     before = sent("email"), sent("in_app")
     await feed(client, home.created(), joined, alert, alert)
-    await mailer_of(client).drain()
+    await dispatcher_of(client).drain()
     assert (sent("email") - before[0], sent("in_app") - before[1]) == (1.0, 1.0)
