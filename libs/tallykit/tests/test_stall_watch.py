@@ -4,9 +4,12 @@ member has nothing to do, makes it join the group again (tallykit.consumer.Stall
 import asyncio
 from typing import Any
 
+import pytest
 from aiokafka import TopicPartition
 
-from tallykit.consumer import StallWatch, _close, poll
+from tallykit.consumer import EventConsumer, StallWatch, _close, poll
+from tallykit.events import EventRegistry
+from tallykit.settings import ServiceSettings
 
 A, B = TopicPartition("ledger.events", 0), TopicPartition("ledger.events", 1)
 
@@ -121,3 +124,39 @@ def test_a_poll_stuck_waiting_for_an_assignment_is_given_up_and_so_is_the_client
 
     assert asyncio.run(asyncio.wait_for(scenario(), timeout=5)) is None
     assert client.stop_cancelled
+
+
+class LoopStuckInAClient(EventConsumer):
+    """A consumer whose loop waits inside its client for ever the first time, and stops the second."""
+
+    def __init__(self) -> None:
+        settings = ServiceSettings(service_name="kit", kafka_stalled_after_s=0.3)
+        # No database: _consume, the only part that would use it, is replaced.
+        super().__init__(db=None, settings=settings,  # type: ignore[arg-type]
+                         registry=EventRegistry(), topics=[], handlers={})
+        self.rounds = 0
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        self.rounds += 1
+        if self.rounds == 1:
+            await _wait_in_the_client()
+        stop.set()
+
+
+async def _wait_in_the_client() -> None:
+    await asyncio.Event().wait()
+
+
+def test_a_loop_that_does_not_come_round_is_given_up_and_says_what_it_awaited(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def scenario() -> int:
+        stop = asyncio.Event()
+        consumer = LoopStuckInAClient()
+        await consumer.run(stop)
+        return consumer.rounds
+
+    assert asyncio.run(asyncio.wait_for(scenario(), timeout=10)) == 2
+    said = capsys.readouterr().out + capsys.readouterr().err
+    assert "consumer_loop_stuck_restarting" in said
+    assert "_wait_in_the_client" in said

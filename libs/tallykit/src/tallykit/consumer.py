@@ -141,14 +141,36 @@ class EventConsumer:
         self.dead_letter_topic = f"{self.group_id}.dlq"
         self.handled = 0
         self.assigned: set[TopicPartition] = set()
+        self.ticked = time.monotonic()  # when the consume loop last came round
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self._consume(stop)
+                await self._consume_watched(stop)
             except Exception:
                 log.exception("consumer_failed_restarting", group=self.group_id)
                 await asyncio.sleep(1.0)
+
+    async def _consume_watched(self, stop: asyncio.Event) -> None:
+        """`_consume`, given up when its loop has not come round for twice `kafka_stalled_after_s`: every
+        wait in it is bounded, so that is a wait inside a client that never ends — logged with what it
+        was awaiting, and the next client starts afresh."""
+        limit = 2 * self.settings.kafka_stalled_after_s
+        self.ticked = time.monotonic()
+        consume = asyncio.create_task(self._consume(stop))
+        try:
+            while True:
+                done, _ = await asyncio.wait({consume}, timeout=limit / 6)
+                if done:
+                    return consume.result()
+                if time.monotonic() - self.ticked > limit:
+                    log.error("consumer_loop_stuck_restarting", group=self.group_id, after_s=limit,
+                              awaiting=awaiting(consume))
+                    consume.cancel()
+                    await asyncio.wait({consume}, timeout=limit / 6)
+                    return None
+        finally:
+            consume.cancel()  # stopping (a no-op when it is done)
 
     async def _consume(self, stop: asyncio.Event) -> None:
         await kafka.ensure_topics(self.settings, [*self.topics, self.dead_letter_topic])
@@ -162,6 +184,7 @@ class EventConsumer:
             log.info("consumer_started", group=self.group_id, topics=self.topics)
             watch = StallWatch(bound_s)
             while not stop.is_set():
+                self.ticked = time.monotonic()
                 batch = await poll(client, bound_s)
                 if batch is None:
                     log.warning("consumer_group_join_stuck_rejoining", group=self.group_id, after_s=bound_s)
@@ -173,10 +196,12 @@ class EventConsumer:
                 if batch:
                     watch.busy()
                 for tp, records in batch.items():
+                    self.ticked = time.monotonic()
                     if not await self.handle_together(records):
                         for record in records:
                             if not await self.handle_record(record, producer, stop):
                                 return  # stopping mid-retry: leave the offset where it is
+                    self.ticked = time.monotonic()
                     await _commit(client, tp, records[-1].offset + 1, self.settings)
         finally:
             await _close(client, producer, bound_s)
@@ -187,6 +212,7 @@ class EventConsumer:
         """Handle one record; False only when asked to stop while a transient failure persisted."""
         delay = 0.2
         while True:
+            self.ticked = time.monotonic()  # waiting out a database that is down is coming round
             try:
                 await self.handle(record.value, position=self.position_of(record))
                 return True
@@ -450,6 +476,22 @@ async def poll(client: AIOKafkaConsumer, bound_s: float) -> dict[TopicPartition,
     except TimeoutError:
         return None
     return batch
+
+
+def awaiting(task: asyncio.Task[Any]) -> list[str]:
+    """Where a task is suspended: each coroutine it awaits in turn, innermost last."""
+    chain: list[str] = []
+    step: Any = task.get_coro()
+    while step is not None and len(chain) < 40:
+        if isinstance(step, asyncio.Task):
+            step = step.get_coro()
+        frame = getattr(step, "cr_frame", None) or getattr(step, "gi_frame", None)
+        if frame is None:
+            chain.append(type(step).__name__)
+            break
+        chain.append(f"{frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno} {frame.f_code.co_name}")
+        step = getattr(step, "cr_await", None) or getattr(step, "gi_yieldfrom", None)
+    return chain
 
 
 async def _close(client: AIOKafkaConsumer, producer: AIOKafkaProducer, bound_s: float) -> None:
