@@ -1,14 +1,18 @@
-"""Ledger and auth events → the budget service's read models. Each returns what changed, so the consumer
-can check the alerts and goals it may affect; none of them decides anything."""
+"""Ledger and auth events → the budget service's read models, and the rows they write (households,
+categories and merges, spending per category and day, account balances; a deleted household forgotten).
+Each returns what changed, so the consumer can check the alerts and goals it may affect; none of them
+decides anything. store.py reads these rows."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from uuid import UUID
 
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_budget import store, tables
+from tally_budget import tables
 from tally_budget.flows import AccountFlow, CategoryFlow, LedgerMoneyEvent, deltas_of
 from tallykit import forgetting
 from tallykit.contracts.auth import HouseholdSettingsChanged, TenantCreated, UserDeleted
@@ -20,6 +24,7 @@ from tallykit.contracts.ledger import (
     CategoryMerged,
     CategoryRenamed,
 )
+from tallykit.db import upsert_adding
 from tallykit.events import Envelope
 
 
@@ -42,8 +47,8 @@ class Changed:
 
 async def money_moved(session: AsyncSession, envelope: Envelope, payload: LedgerMoneyEvent) -> Changed:
     deltas = deltas_of(payload)
-    await store.add_flows(session, envelope.tenant_id, deltas.categories)
-    await store.add_account_flows(session, envelope.tenant_id, deltas.accounts)
+    await _add_flows(session, envelope.tenant_id, deltas.categories)
+    await _add_account_flows(session, envelope.tenant_id, deltas.accounts)
     return Changed(
         categories=frozenset((d.category_id, d.day) for d in deltas.categories),
         accounts=frozenset(d.account_id for d in deltas.accounts),
@@ -76,8 +81,8 @@ async def money_moved_together(
     for tenant, envelope in last.items():
         flows = [CategoryFlow(c, d, cur, o, i) for (c, d, cur), (o, i) in sorted(categories[tenant].items())]
         balances = [AccountFlow(a, d, cur, m) for (a, d, cur), m in sorted(accounts[tenant].items())]
-        await store.add_flows(session, tenant, flows)
-        await store.add_account_flows(session, tenant, balances)
+        await _add_flows(session, tenant, flows)
+        await _add_account_flows(session, tenant, balances)
         out[tenant] = envelope, Changed(
             categories=frozenset((f.category_id, f.day) for f in flows),
             accounts=frozenset(b.account_id for b in balances),
@@ -87,7 +92,7 @@ async def money_moved_together(
 
 async def category_created(session: AsyncSession, envelope: Envelope, payload: CategoryCreated) -> None:
     """A category's id is its ledger stream id."""
-    await store.save_category(
+    await _save_category(
         session,
         envelope.tenant_id,
         envelope.stream_id,
@@ -96,11 +101,11 @@ async def category_created(session: AsyncSession, envelope: Envelope, payload: C
         group=payload.group,
         kind=payload.kind.value,
     )
-    await store.set_category_kind(session, envelope.tenant_id, envelope.stream_id, payload.kind.value)
+    await _set_category_kind(session, envelope.tenant_id, envelope.stream_id, payload.kind.value)
 
 
 async def category_renamed(session: AsyncSession, envelope: Envelope, payload: CategoryRenamed) -> None:
-    await store.save_category(
+    await _save_category(
         session,
         envelope.tenant_id,
         envelope.stream_id,
@@ -111,15 +116,15 @@ async def category_renamed(session: AsyncSession, envelope: Envelope, payload: C
 
 
 async def category_archived(session: AsyncSession, envelope: Envelope, payload: CategoryArchived) -> None:
-    await store.archive_category(session, envelope.tenant_id, envelope.stream_id)
+    await _archive_category(session, envelope.tenant_id, envelope.stream_id)
 
 
 async def category_merged(session: AsyncSession, envelope: Envelope, payload: CategoryMerged) -> None:
-    await store.merge_category(session, envelope.tenant_id, envelope.stream_id, payload.into_category_id)
+    await _merge_category(session, envelope.tenant_id, envelope.stream_id, payload.into_category_id)
 
 
 async def account_opened(session: AsyncSession, envelope: Envelope, payload: AccountOpened) -> None:
-    await store.save_account(
+    await _save_account(
         session,
         envelope.tenant_id,
         envelope.stream_id,
@@ -131,12 +136,12 @@ async def account_opened(session: AsyncSession, envelope: Envelope, payload: Acc
 
 
 async def account_renamed(session: AsyncSession, envelope: Envelope, payload: AccountRenamed) -> None:
-    await store.rename_account(session, envelope.tenant_id, envelope.stream_id, payload.name)
+    await _rename_account(session, envelope.tenant_id, envelope.stream_id, payload.name)
 
 
 async def tenant_created(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
     """A new household comes with all its settings: its budgets have a currency and weeks at once."""
-    await store.save_household(
+    await _save_household(
         session,
         envelope.tenant_id,
         payload.base_currency,
@@ -149,7 +154,7 @@ async def tenant_created(session: AsyncSession, envelope: Envelope, payload: Ten
 async def household_settings_changed(
     session: AsyncSession, envelope: Envelope, payload: HouseholdSettingsChanged
 ) -> None:
-    await store.save_household(
+    await _save_household(
         session, envelope.tenant_id, payload.base_currency, payload.time_zone, payload.week_start.value
     )
 
@@ -157,5 +162,152 @@ async def household_settings_changed(
 async def user_deleted(session: AsyncSession, envelope: Envelope, payload: UserDeleted) -> None:
     """Budgets hold nothing personal about a person; households deleted with them are forgotten whole."""
     for household in payload.deleted_household_ids:
-        await store.forget_tenant(session, household)
+        await _forget_tenant(session, household)
     await forgetting.remember(session, tables.forgotten_households, payload.deleted_household_ids)
+
+
+# --- the read-model rows the projections above write -----------------------------------------------------
+
+
+async def _save_household(
+    session: AsyncSession,
+    tenant_id: UUID,
+    base_currency: str,
+    time_zone: str,
+    week_start: str,
+    *,
+    created: bool = False,
+) -> None:
+    """The household's settings; `created` (its first settings, from auth.TenantCreated) never replaces
+    settings already stored, which can only be later ones."""
+    values = {"base_currency": base_currency, "time_zone": time_zone, "week_start": week_start}
+    statement = insert(tables.households).values(tenant_id=tenant_id, **values)
+    index = [tables.households.c.tenant_id]
+    await session.execute(
+        statement.on_conflict_do_nothing(index_elements=index)
+        if created
+        else statement.on_conflict_do_update(index_elements=index, set_=values)
+    )
+
+
+async def _save_category(
+    session: AsyncSession, tenant_id: UUID, category_id: UUID, version: int, **values: object
+) -> None:
+    """Insert or update a category's name/group/kind, unless a later version of it is stored already
+    (events of one category may arrive out of order)."""
+    statement = insert(tables.categories).values(
+        tenant_id=tenant_id,
+        id=category_id,
+        version=version,
+        name=values.get("name", ""),
+        group=values.get("group", ""),
+        kind=values.get("kind", "expense"),
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[tables.categories.c.tenant_id, tables.categories.c.id],
+            set_={**values, "version": statement.excluded.version},
+            where=tables.categories.c.version < statement.excluded.version,
+        )
+    )
+
+
+async def _set_category_kind(session: AsyncSession, tenant_id: UUID, category_id: UUID, kind: str) -> None:
+    """A category's kind never changes: set it whatever the order its events came in."""
+    await session.execute(
+        update(tables.categories)
+        .where(tables.categories.c.tenant_id == tenant_id, tables.categories.c.id == category_id)
+        .values(kind=kind)
+    )
+
+
+async def _archive_category(session: AsyncSession, tenant_id: UUID, category_id: UUID) -> None:
+    statement = insert(tables.categories).values(
+        tenant_id=tenant_id, id=category_id, name="", group="", kind="expense", archived=True, version=0
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[tables.categories.c.tenant_id, tables.categories.c.id],
+            set_={"archived": True},
+        )
+    )
+
+
+async def _merge_category(session: AsyncSession, tenant_id: UUID, category_id: UUID, into: UUID) -> None:
+    await session.execute(
+        insert(tables.category_merges)
+        .values(tenant_id=tenant_id, category_id=category_id, into_category_id=into)
+        .on_conflict_do_nothing()
+    )
+    await _archive_category(session, tenant_id, category_id)
+
+
+_ADD_FLOW = upsert_adding(tables.flows, ("outflow_minor", "inflow_minor"))
+_ADD_ACCOUNT_FLOW = upsert_adding(tables.account_flows, ("amount_minor",))
+
+
+async def _add_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[CategoryFlow]) -> None:
+    await _add(session, _ADD_FLOW, tenant_id, deltas)
+
+
+async def _add_account_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[AccountFlow]) -> None:
+    await _add(session, _ADD_ACCOUNT_FLOW, tenant_id, deltas)
+
+
+async def _add(
+    session: AsyncSession, upsert: Insert, tenant_id: UUID, deltas: Iterable[CategoryFlow | AccountFlow]
+) -> None:
+    """Each delta's fields are its row's columns."""
+    rows = [{"tenant_id": tenant_id, **asdict(d)} for d in deltas]
+    if rows:
+        await session.execute(upsert, rows)
+
+
+async def _save_account(
+    session: AsyncSession,
+    tenant_id: UUID,
+    account_id: UUID,
+    name: str,
+    currency: str,
+    opening: int,
+    kind: str | None = None,
+) -> None:
+    values = {"name": name, "currency": currency, "opening_balance_minor": opening, "kind": kind}
+    statement = insert(tables.accounts).values(tenant_id=tenant_id, id=account_id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[tables.accounts.c.tenant_id, tables.accounts.c.id], set_=values
+        )
+    )
+
+
+async def _rename_account(session: AsyncSession, tenant_id: UUID, account_id: UUID, name: str) -> None:
+    await session.execute(
+        update(tables.accounts)
+        .where(tables.accounts.c.tenant_id == tenant_id, tables.accounts.c.id == account_id)
+        .values(name=name)
+    )
+
+
+async def _forget_tenant(session: AsyncSession, tenant_id: UUID) -> None:
+    """Everything this service holds about a household (it was deleted with its owner's account)."""
+    budget_ids = select(tables.budgets.c.id).where(tables.budgets.c.tenant_id == tenant_id)
+    for table in (tables.alert_states, tables.alerts):
+        await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
+    await session.execute(
+        delete(tables.budget_amounts).where(tables.budget_amounts.c.budget_id.in_(budget_ids))
+    )
+    for table in (
+        tables.budgets,
+        tables.goal_contributions,
+        tables.goals,
+        tables.flows,
+        tables.account_flows,
+        tables.accounts,
+        tables.category_merges,
+        tables.categories,
+        tables.households,
+        tables.imported_months,
+        tables.budget_settings,
+    ):
+        await session.execute(delete(table).where(table.c.tenant_id == tenant_id))

@@ -1,4 +1,7 @@
-"""The budget service's queries: reads and writes of the tables in tables.py, one small function each."""
+"""The budget service's queries: reads and writes of the tables in tables.py, one small function each.
+
+The read models the ledger's and auth's events build (households, categories, spending, accounts) are
+only read here: projections.py writes them."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -6,11 +9,10 @@ from datetime import date
 from uuid import UUID, uuid4
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget.domain import AmountVersion, CategoryInfo, Target
-from tally_budget.flows import AccountFlow, CategoryFlow
 from tally_budget.imported import ImportedMonth
 from tally_budget.periods import PeriodKind, PeriodSpec
 from tally_budget.tables import (
@@ -29,7 +31,6 @@ from tally_budget.tables import (
     households,
     imported_months,
 )
-from tallykit.db import upsert_adding
 
 # --- households ------------------------------------------------------------------------------------------
 
@@ -39,27 +40,6 @@ class Household:
     base_currency: str | None = None
     time_zone: str | None = None
     week_start: str = "monday"
-
-
-async def save_household(
-    session: AsyncSession,
-    tenant_id: UUID,
-    base_currency: str,
-    time_zone: str,
-    week_start: str,
-    *,
-    created: bool = False,
-) -> None:
-    """The household's settings; `created` (its first settings, from auth.TenantCreated) never replaces
-    settings already stored, which can only be later ones."""
-    values = {"base_currency": base_currency, "time_zone": time_zone, "week_start": week_start}
-    statement = insert(households).values(tenant_id=tenant_id, **values)
-    index = [households.c.tenant_id]
-    await session.execute(
-        statement.on_conflict_do_nothing(index_elements=index)
-        if created
-        else statement.on_conflict_do_update(index_elements=index, set_=values)
-    )
 
 
 async def get_household(session: AsyncSession, tenant_id: UUID) -> Household:
@@ -84,80 +64,7 @@ async def save_income_basis(session: AsyncSession, tenant_id: UUID, basis: str) 
     )
 
 
-async def forget_tenant(session: AsyncSession, tenant_id: UUID) -> None:
-    """Everything this service holds about a household (it was deleted with its owner's account)."""
-    budget_ids = select(budgets.c.id).where(budgets.c.tenant_id == tenant_id)
-    for table in (alert_states, alerts):
-        await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
-    await session.execute(delete(budget_amounts).where(budget_amounts.c.budget_id.in_(budget_ids)))
-    for table in (
-        budgets,
-        goal_contributions,
-        goals,
-        flows,
-        account_flows,
-        accounts,
-        category_merges,
-        categories,
-        households,
-        imported_months,
-        budget_settings,
-    ):
-        await session.execute(delete(table).where(table.c.tenant_id == tenant_id))
-
-
 # --- categories ------------------------------------------------------------------------------------------
-
-
-async def save_category(
-    session: AsyncSession, tenant_id: UUID, category_id: UUID, version: int, **values: object
-) -> None:
-    """Insert or update a category's name/group/kind, unless a later version of it is stored already
-    (events of one category may arrive out of order)."""
-    statement = insert(categories).values(
-        tenant_id=tenant_id,
-        id=category_id,
-        version=version,
-        name=values.get("name", ""),
-        group=values.get("group", ""),
-        kind=values.get("kind", "expense"),
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[categories.c.tenant_id, categories.c.id],
-            set_={**values, "version": statement.excluded.version},
-            where=categories.c.version < statement.excluded.version,
-        )
-    )
-
-
-async def set_category_kind(session: AsyncSession, tenant_id: UUID, category_id: UUID, kind: str) -> None:
-    """A category's kind never changes: set it whatever the order its events came in."""
-    await session.execute(
-        update(categories)
-        .where(categories.c.tenant_id == tenant_id, categories.c.id == category_id)
-        .values(kind=kind)
-    )
-
-
-async def archive_category(session: AsyncSession, tenant_id: UUID, category_id: UUID) -> None:
-    statement = insert(categories).values(
-        tenant_id=tenant_id, id=category_id, name="", group="", kind="expense", archived=True, version=0
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[categories.c.tenant_id, categories.c.id], set_={"archived": True}
-        )
-    )
-
-
-async def merge_category(session: AsyncSession, tenant_id: UUID, category_id: UUID, into: UUID) -> None:
-    await session.execute(
-        insert(category_merges)
-        .values(tenant_id=tenant_id, category_id=category_id, into_category_id=into)
-        .on_conflict_do_nothing()
-    )
-    await archive_category(session, tenant_id, category_id)
 
 
 @dataclass(frozen=True)
@@ -214,27 +121,6 @@ async def flow_categories(session: AsyncSession, tenant_id: UUID) -> set[UUID]:
 # --- flows -----------------------------------------------------------------------------------------------
 
 
-_ADD_FLOW = upsert_adding(flows, ("outflow_minor", "inflow_minor"))
-_ADD_ACCOUNT_FLOW = upsert_adding(account_flows, ("amount_minor",))
-
-
-async def add_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[CategoryFlow]) -> None:
-    await _add(session, _ADD_FLOW, tenant_id, deltas)
-
-
-async def add_account_flows(session: AsyncSession, tenant_id: UUID, deltas: Iterable[AccountFlow]) -> None:
-    await _add(session, _ADD_ACCOUNT_FLOW, tenant_id, deltas)
-
-
-async def _add(
-    session: AsyncSession, upsert: Insert, tenant_id: UUID, deltas: Iterable[CategoryFlow | AccountFlow]
-) -> None:
-    """Each delta's fields are its row's columns."""
-    rows = [{"tenant_id": tenant_id, **asdict(d)} for d in deltas]
-    if rows:
-        await session.execute(upsert, rows)
-
-
 async def spent_by_day(
     session: AsyncSession,
     tenant_id: UUID,
@@ -280,30 +166,6 @@ async def income(
 
 
 # --- accounts --------------------------------------------------------------------------------------------
-
-
-async def save_account(
-    session: AsyncSession,
-    tenant_id: UUID,
-    account_id: UUID,
-    name: str,
-    currency: str,
-    opening: int,
-    kind: str | None = None,
-) -> None:
-    values = {"name": name, "currency": currency, "opening_balance_minor": opening, "kind": kind}
-    statement = insert(accounts).values(tenant_id=tenant_id, id=account_id, **values)
-    await session.execute(
-        statement.on_conflict_do_update(index_elements=[accounts.c.tenant_id, accounts.c.id], set_=values)
-    )
-
-
-async def rename_account(session: AsyncSession, tenant_id: UUID, account_id: UUID, name: str) -> None:
-    await session.execute(
-        update(accounts)
-        .where(accounts.c.tenant_id == tenant_id, accounts.c.id == account_id)
-        .values(name=name)
-    )
 
 
 @dataclass(frozen=True)
