@@ -1,11 +1,15 @@
-"""A run of money events applied together (an import's burst: thousands of `TransactionRecorded`), to the
-very same read model as `projections.on_transaction_recorded` / `on_event` applied one at a time:
+"""A run of money events applied together (an import's burst: thousands of `TransactionRecorded`, a
+history's transfers among them), to the very same read model as `projections.on_transaction_recorded` /
+`on_event` applied one at a time:
 
+- every money event (recorded, transfer, amended, deleted, restored) shares one batch handler, so a
+  transfer among purchases does not cut the run in two (and go alone through the one-at-a-time path);
 - the journal in one statement, the deltas summed per row and written once per household (sums commute);
-- unusual spending judged event by event, in order, against a copy of the rollup rows it reads (the
-  categories and days the run's expenses are judged on, read once before the run's deltas are written)
-  to which each event's deltas are added just before it is judged — what the stored rollup would hold
-  at that moment one at a time;
+- unusual spending judged event by event, in order, for the expenses recent enough to matter
+  (`projections.to_judge`, on the household's today, read once per run), against a copy of the rollup
+  rows they read (their categories and days, read once before the run's deltas are written) to which
+  each event's deltas are added just before it is judged — what the stored rollup would hold at that
+  moment one at a time. A history's years-old expenses are not judged: no copy is read for them;
 - cached forecasts marked stale once per household; deleted transactions' detections dropped at once.
 """
 
@@ -22,7 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_analytics import store, tables
 from tally_analytics.domain import NO_CATEGORY, Deltas, FlowDelta
-from tally_analytics.projections import UNUSUAL_WINDOW_DAYS, _changed, detect_unusual, money_deltas
+from tally_analytics.projections import (
+    UNUSUAL_WINDOW_DAYS,
+    _changed,
+    detect_unusual,
+    household_today,
+    money_deltas,
+    to_judge,
+)
 from tallykit.contracts.ledger import TransactionDeleted, TransactionRecorded
 from tallykit.events import Envelope
 
@@ -120,44 +131,39 @@ def _by_household(events: Events) -> dict[UUID, Events]:
     return out
 
 
-async def transactions_recorded(session: AsyncSession, events: Events) -> None:
-    """`on_transaction_recorded` for each event of the run, in a few statements."""
+async def money_events(session: AsyncSession, events: Events) -> None:
+    """`on_transaction_recorded` / `on_event` for each transaction, transfer, amendment, deletion and
+    restoration of the run, in a few statements."""
     await journal(session, events)
     for tenant_id, theirs in _by_household(events).items():
-        copy = await rollup_copy(session, tenant_id, theirs)
         each = [money_deltas(payload) or Deltas() for _, payload in theirs]
+        today: date | None = None
+        judged: list[int] = []  # positions in `theirs` of the expenses judged
+        if any(isinstance(p, TransactionRecorded) and p.kind.value == "expense" for _, p in theirs):
+            today = await household_today(session, tenant_id)
+            judged = [n for n, (_, payload) in enumerate(theirs) if to_judge(payload, today)]
+        # Read before the run's deltas are written: each event's are added to it in turn below.
+        copy = await rollup_copy(session, tenant_id, [theirs[n] for n in judged]) if judged else None
         merged = Deltas()
         for deltas in each:
             merged.extend(deltas)
         await store.apply_deltas(session, tenant_id, merged)
         _changed(session, tenant_id)
-        if copy is None:
-            continue
-        for (envelope, payload), deltas in zip(theirs, each, strict=True):
-            copy.add(deltas.flows)
-            await detect_unusual(session, envelope, payload, copy)
-
-
-async def money_moved(session: AsyncSession, events: Events) -> None:
-    """`on_event` for each transfer, amendment, deletion and restoration of the run, in a few statements."""
-    await journal(session, events)
-    for tenant_id, theirs in _by_household(events).items():
-        merged = Deltas()
-        for _, payload in theirs:
-            merged.extend(money_deltas(payload) or Deltas())
-        await store.apply_deltas(session, tenant_id, merged)
-        _changed(session, tenant_id)
+        if copy is not None:
+            wanted = set(judged)
+            last = judged[-1] + 1  # nothing after the last one judged matters to the copy
+            for n, ((envelope, payload), deltas) in enumerate(zip(theirs[:last], each[:last], strict=True)):
+                copy.add(deltas.flows)
+                if n in wanted:
+                    await detect_unusual(session, envelope, payload, copy, today)
         deleted = [e.stream_id for e, p in theirs if isinstance(p, TransactionDeleted)]
         if deleted:
             await session.execute(delete(tables.unusual).where(
                 tables.unusual.c.tenant_id == tenant_id, tables.unusual.c.transaction_id.in_(deleted)))
 
 
-BATCH_HANDLERS = {
-    "ledger.TransactionRecorded": transactions_recorded,
-    **dict.fromkeys(
-        ("ledger.TransferRecorded", "ledger.TransactionAmended", "ledger.TransactionDeleted",
-         "ledger.TransactionRestored"),
-        money_moved,
-    ),
-}
+BATCH_HANDLERS = dict.fromkeys(
+    ("ledger.TransactionRecorded", "ledger.TransferRecorded", "ledger.TransactionAmended",
+     "ledger.TransactionDeleted", "ledger.TransactionRestored"),
+    money_events,
+)

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_analytics import store, tables
-from tally_analytics.domain import NO_CATEGORY, OPENING_DAY, BalanceDelta, Deltas, deltas_of
-from tally_analytics.unusual import judge
+from tally_analytics.domain import NO_CATEGORY, OPENING_DAY, BalanceDelta, Deltas, deltas_of, today_in
+from tally_analytics.unusual import judge, recent_enough
 from tallykit import forgetting
 from tallykit.consumer import after_events
 from tallykit.contracts import registry
@@ -291,21 +291,45 @@ class StoredHistory:
         return await store.category_amounts(self.session, self.tenant_id, currency, category_id, start, end)
 
 
+async def household_today(session: AsyncSession, tenant_id: UUID) -> date:
+    """Today in the household's time zone (UTC while analytics knows none)."""
+    _, zone, _ = await store.household(session, tenant_id)
+    return today_in(zone or "UTC")
+
+
+def to_judge(payload: BaseModel, today: date) -> bool:
+    """Whether `detect_unusual` judges this event at all: an expense recent enough to matter on the
+    household's `today` (tally_analytics.unusual: booked on or after the first of the previous month)."""
+    return (
+        isinstance(payload, TransactionRecorded)
+        and payload.kind.value == "expense"
+        and recent_enough(payload.booked_on, today)
+    )
+
+
 async def detect_unusual(
-    session: AsyncSession, envelope: Envelope, payload: TransactionRecorded, history: History | None = None
+    session: AsyncSession,
+    envelope: Envelope,
+    payload: TransactionRecorded,
+    history: History | None = None,
+    today: date | None = None,
 ) -> None:
     """Judge each expense part against its category's usual range over the last year (this transaction
     excluded) and publish `UnusualSpendingDetected` once per transaction, unless the pattern (category and
-    payee) was marked as expected. `history` is what the rollup held once this event was applied (the
+    payee) was marked as expected — only for an expense recent enough to matter (`to_judge`): one booked
+    before the previous month of the household's `today` (read when not given), an imported history's
+    years of expenses, alerts nobody. `history` is what the rollup held once this event was applied (the
     stored rollup by default)."""
     if payload.kind.value != "expense":
+        return
+    tenant = envelope.tenant_id
+    if not to_judge(payload, today or await household_today(session, tenant)):
         return
     parts = (
         [(s.category_id, s.amount_minor) for s in payload.splits]
         if payload.splits
         else [(payload.category_id or NO_CATEGORY, payload.amount_minor)]
     )
-    tenant = envelope.tenant_id
     history = history or StoredHistory(session, tenant)
     payee_key = payload.payee.strip().casefold()
     for category_id, amount in parts:

@@ -2,9 +2,17 @@
 median, measured in MADs (median absolute deviation, scaled to be comparable with a standard deviation),
 so that the outliers themselves cannot widen the usual range the way they would a mean and deviation.
 An amount must also stand well above the category's high end (its 95th percentile), so categories with
-two usual sizes do not alert on the larger one."""
+two usual sizes do not alert on the larger one.
+
+Only spending recent enough to matter is judged: an expense booked on or after the first day of the
+previous month, as the household's calendar has it (today in its time zone; `judged_since`). An alert is
+news about this month's or last month's money, something to look at while it can still be queried or
+planned around; an expense from years ago — a history import brings in thousands — alerts nobody. It
+still counts in the usual range of later expenses (the rollup holds it). Expenses booked ahead (a
+future date) are judged like today's."""
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from statistics import median
 
 # At least this many earlier amounts before judging: a category seen twice has no "usual" yet.
@@ -19,6 +27,16 @@ MIN_RATIO = 2.0
 HIGH_QUANTILE = 0.95
 HIGH_RATIO = 1.5
 MAD_SCALE = 1.4826
+
+
+def judged_since(today: date) -> date:
+    """The first booking day judged on `today` (the household's): the first day of the previous month."""
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def recent_enough(booked_on: date, today: date) -> bool:
+    """Whether an expense booked on `booked_on` is judged at all on `today` (the household's)."""
+    return booked_on >= judged_since(today)
 
 
 @dataclass(frozen=True)
