@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import text
 
 from tally_ledger import projections
-from tally_ledger.scheduling import Scheduler
+from tally_ledger.scheduler import Scheduler
 from tallykit.db import Database
 
 Json = dict[str, Any]

@@ -6,15 +6,15 @@ from uuid import uuid4
 
 import pytest
 
-from tally_ledger import schedule
+from tally_ledger import due_dates
 from tally_ledger.domain import RuleViolation
+from tally_ledger.due_dates import Spec, add_months, between, next_on_or_after, occurrences
 from tally_ledger.recurring import (
     MAX_DUE_PER_RUN,
     Recurring,
     occurrence_transaction_id,
     within_tolerance,
 )
-from tally_ledger.schedule import Spec, add_months, between, next_on_or_after, occurrences
 from tallykit.contracts.ledger import BillDueSoon, BillPaid, Cadence, RecurringTransactionDue, TransactionKind
 
 D = date
@@ -104,9 +104,9 @@ def test_between_and_next_skip_excluded_days() -> None:
     ],
 )
 def test_impossible_schedules_are_refused(kwargs: dict[str, object]) -> None:
-    with pytest.raises(schedule.ScheduleError):
+    with pytest.raises(due_dates.ScheduleError):
         Spec(Cadence.monthly, D(2026, 1, 1), **kwargs)  # type: ignore[arg-type]
-    with pytest.raises(schedule.ScheduleError):
+    with pytest.raises(due_dates.ScheduleError):
         Spec(Cadence.weekly, D(2026, 1, 1), day_of_month=5)
 
 
@@ -119,11 +119,11 @@ def test_today_depends_on_the_zone_not_on_daylight_saving() -> None:
     # 2026-03-29 01:30 UTC: Berlin has just moved to summer time (03:30 local), still the 29th; New York
     # is on the 28th. A schedule of whole days gets exactly one "today" either way.
     now = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
-    assert schedule.today_in(now, "Europe/Berlin") == D(2026, 3, 29)
-    assert schedule.today_in(now, "America/New_York") == D(2026, 3, 28)
-    assert schedule.today_in(now - timedelta(hours=2), "Europe/Berlin") == D(2026, 3, 29)
+    assert due_dates.today_in(now, "Europe/Berlin") == D(2026, 3, 29)
+    assert due_dates.today_in(now, "America/New_York") == D(2026, 3, 28)
+    assert due_dates.today_in(now - timedelta(hours=2), "Europe/Berlin") == D(2026, 3, 29)
     with pytest.raises(ValueError, match="aware"):
-        schedule.today_in(datetime(2026, 1, 1), "UTC")
+        due_dates.today_in(datetime(2026, 1, 1), "UTC")
 
 
 # --- the aggregate --------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from tally_ledger.domain import RuleViolation
-from tally_ledger.schedule import add_months
+from tally_ledger.due_dates import add_months
 from tally_ledger.series.detect import Booking, PriceChange, Series, covers, detect
 from tally_ledger.series.proposal import SeriesProposal
 from tallykit.contracts.ledger import (

@@ -19,7 +19,7 @@ from tally_ledger.reconcile_api import router as reconcile_router
 from tally_ledger.recurring_api import router as recurring_router
 from tally_ledger.repository import TOPIC
 from tally_ledger.rules_api import router as rules_router
-from tally_ledger.scheduling import Scheduler
+from tally_ledger.scheduler import Scheduler
 from tally_ledger.series_api import router as series_router
 from tally_ledger.series_finding import Finder
 from tally_ledger.settings import LedgerSettings

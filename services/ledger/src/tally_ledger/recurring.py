@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
-from tally_ledger import schedule
+from tally_ledger import due_dates
 from tally_ledger.domain import Aggregate, DoesNotExist, RuleViolation
 from tallykit.contracts.ledger import (
     BillDueSoon,
@@ -61,8 +61,8 @@ def occurrence_transaction_id(schedule_id: UUID, due_on: date) -> UUID:
     return uuid5(schedule_id, f"occurrence:{due_on.isoformat()}")
 
 
-def spec_of(event: RecurringScheduled) -> schedule.Spec:
-    return schedule.Spec(
+def spec_of(event: RecurringScheduled) -> due_dates.Spec:
+    return due_dates.Spec(
         cadence=event.cadence,
         starts_on=event.starts_on,
         interval=event.interval,
@@ -121,7 +121,7 @@ class Recurring(Aggregate):
         return self.scheduled
 
     @property
-    def spec(self) -> schedule.Spec:
+    def spec(self) -> due_dates.Spec:
         return spec_of(self.current)
 
     @property
@@ -131,14 +131,14 @@ class Recurring(Aggregate):
     def _next_after(self, day: date) -> date | None:
         if day >= date.max:
             return None
-        return schedule.next_on_or_after(self.spec, shift(day, 1), excluding=self.skipped)
+        return due_dates.next_on_or_after(self.spec, shift(day, 1), excluding=self.skipped)
 
     def next_reminder(self) -> date | None:
         """The first occurrence not yet due that still needs its reminder (bills only)."""
         if not self.active or not self.current.is_bill or self.next_due_on is None:
             return None
         handled = self.reminded | self.skipped | set(self.paid)
-        return schedule.next_on_or_after(self.spec, self.next_due_on, excluding=handled)
+        return due_dates.next_on_or_after(self.spec, self.next_due_on, excluding=handled)
 
     def wake_on(self) -> date | None:
         """The first day the scheduler has something to do for this schedule (None: never again)."""
@@ -164,7 +164,7 @@ class Recurring(Aggregate):
         if not self.exists:
             return []
         event = self.current
-        days = set(schedule.between(self.spec, first, last)) | {
+        days = set(due_dates.between(self.spec, first, last)) | {
             d for d in (set(self.due) | self.skipped | set(self.paid)) if first <= d <= last
         }
         if self.cancelled:
@@ -206,7 +206,7 @@ class Recurring(Aggregate):
         """Occurrences before today never fall due: a schedule set up today from last January does not
         post a year of past rent. One that falls today falls due at the scheduler's next run."""
         try:
-            spec = schedule.Spec(
+            spec = due_dates.Spec(
                 cadence=values["cadence"],
                 starts_on=values["starts_on"],
                 interval=values.get("interval", 1),
@@ -214,7 +214,7 @@ class Recurring(Aggregate):
                 ends_on=values.get("ends_on"),
                 count=values.get("count"),
             )
-        except schedule.ScheduleError as exc:
+        except due_dates.ScheduleError as exc:
             raise RuleViolation(str(exc)) from exc
         if values.get("auto_post") and values.get("kind") is None:
             raise RuleViolation("an automatically posted schedule needs a kind")
@@ -222,7 +222,7 @@ class Recurring(Aggregate):
         start = max(today, values["starts_on"])
         if self.due:
             start = max(start, shift(max(self.due), 1))
-        next_due = schedule.next_on_or_after(spec, start, excluding=handled)
+        next_due = due_dates.next_on_or_after(spec, start, excluding=handled)
         event = RecurringScheduled.model_validate({**values, "next_due_on": next_due})
         if self.scheduled is not None and event == self.scheduled:
             return
@@ -237,7 +237,7 @@ class Recurring(Aggregate):
         """Skip one future occurrence (one that has not fallen due yet)."""
         self.require_exists()
         self._require_not_cancelled()
-        if not schedule.is_occurrence(self.spec, due_on):
+        if not due_dates.is_occurrence(self.spec, due_on):
             raise RuleViolation(f"{due_on} is not an occurrence of {self.current.name!r}")
         if due_on in self.skipped:
             raise RuleViolation(f"the occurrence of {due_on} is already skipped")
@@ -251,7 +251,7 @@ class Recurring(Aggregate):
         self.require_exists()
         if not self.current.is_bill:
             raise RuleViolation(f"{self.current.name!r} is not a bill")
-        if not schedule.is_occurrence(self.spec, due_on) and due_on not in self.due:
+        if not due_dates.is_occurrence(self.spec, due_on) and due_on not in self.due:
             raise RuleViolation(f"{due_on} is not an occurrence of {self.current.name!r}")
         if due_on in self.paid:
             raise RuleViolation(f"the bill of {due_on} is already paid")
@@ -270,7 +270,7 @@ class Recurring(Aggregate):
         window = PAYMENT_WINDOW_DAYS
         candidates = [
             d
-            for d in schedule.between(self.spec, shift(booked_on, -window), shift(booked_on, window))
+            for d in due_dates.between(self.spec, shift(booked_on, -window), shift(booked_on, window))
             if d not in self.paid
             and d not in self.skipped
             and (d in self.due or (self.next_due_on is not None and d >= self.next_due_on))
@@ -313,7 +313,7 @@ class Recurring(Aggregate):
             return []
         event, sent = self.current, list[date]()
         handled = self.reminded | self.skipped | set(self.paid)
-        for day in schedule.between(self.spec, today, shift(today, event.remind_days_before)):
+        for day in due_dates.between(self.spec, today, shift(today, event.remind_days_before)):
             if day in handled or (self.next_due_on is not None and day < self.next_due_on):
                 continue
             self._emit(

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 
-from tally_ledger import schedule, scheduling, store
+from tally_ledger import due_dates, recurring_commands, store
 from tally_ledger.repository import Context
 from tally_ledger.schemas import (
     BillPayment,
@@ -34,7 +34,7 @@ def _writer(principal: Principal) -> Context:
 
 
 def _today(request: Request) -> date:
-    return schedule.today_in(datetime.now(UTC), settings_of(request, LedgerSettings).scheduler_timezone)
+    return due_dates.today_in(datetime.now(UTC), settings_of(request, LedgerSettings).scheduler_timezone)
 
 
 @router.post("/recurring", status_code=201, response_model=RecurringPublic)
@@ -42,7 +42,7 @@ async def create_recurring(
     body: RecurringCreate, principal: CurrentPrincipal, request: Request
 ) -> RecurringPublic:
     """Set up a recurring transaction or bill. Occurrences before today never fall due."""
-    row = await scheduling.create(
+    row = await recurring_commands.create(
         db_of(request), settings_of(request, LedgerSettings), _writer(principal), body.model_dump(),
         today=_today(request),
     )
@@ -66,7 +66,7 @@ async def upcoming(
     upcoming, due (reminder only), posted, paid or skipped."""
     first = from_date or _today(request)
     last = to_date or min(first, date.max - timedelta(days=60)) + timedelta(days=60)
-    found = await scheduling.upcoming(db_of(request), Context.of(principal), first, last)
+    found = await recurring_commands.upcoming(db_of(request), Context.of(principal), first, last)
     return OccurrencesPublic(items=[OccurrencePublic.model_validate(o) for o in found])
 
 
@@ -84,7 +84,7 @@ async def change_recurring(
     schedule_id: UUID, body: RecurringUpdate, principal: CurrentPrincipal, request: Request
 ) -> RecurringPublic:
     """Replace the schedule, provided it is still at `expected_version` (else 409)."""
-    row = await scheduling.change(
+    row = await recurring_commands.change(
         db_of(request),
         settings_of(request, LedgerSettings),
         _writer(principal),
@@ -100,7 +100,7 @@ async def change_recurring(
 async def cancel_recurring(
     schedule_id: UUID, body: VersionSeen, principal: CurrentPrincipal, request: Request
 ) -> RecurringPublic:
-    row = await scheduling.cancel(
+    row = await recurring_commands.cancel(
         db_of(request),
         settings_of(request, LedgerSettings),
         _writer(principal),
@@ -115,7 +115,7 @@ async def skip_occurrence(
     schedule_id: UUID, body: OccurrenceSkip, principal: CurrentPrincipal, request: Request
 ) -> RecurringPublic:
     """Skip one occurrence that has not fallen due yet."""
-    row = await scheduling.skip(
+    row = await recurring_commands.skip(
         db_of(request), settings_of(request, LedgerSettings), _writer(principal), schedule_id, body.due_on
     )
     return RecurringPublic.of(row)
@@ -126,7 +126,7 @@ async def mark_paid(
     schedule_id: UUID, body: BillPayment, principal: CurrentPrincipal, request: Request
 ) -> RecurringPublic:
     """Mark one occurrence of a bill paid (by one of the household's transactions, or without one)."""
-    row = await scheduling.mark_paid(
+    row = await recurring_commands.mark_paid(
         db_of(request), settings_of(request, LedgerSettings), _writer(principal), schedule_id, body.due_on,
         body.transaction_id,
     )

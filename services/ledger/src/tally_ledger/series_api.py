@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from tally_ledger import schedule, series_finding
+from tally_ledger import due_dates, series_finding
 from tally_ledger.repository import Context
 from tally_ledger.schemas import RecurringPublic
 from tally_ledger.series.detect import Series
@@ -70,7 +70,7 @@ class SeriesProposalDismissed(BaseModel):
 
 
 def _today(request: Request) -> date:
-    return schedule.today_in(datetime.now(UTC), settings_of(request, LedgerSettings).scheduler_timezone)
+    return due_dates.today_in(datetime.now(UTC), settings_of(request, LedgerSettings).scheduler_timezone)
 
 
 @router.get("/recurring/proposals", response_model=SeriesProposalsPublic)

@@ -52,7 +52,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import categorising, repository, schedule, scheduling, store
+from tally_ledger import categorising, due_dates, recurring_commands, repository, store
 from tally_ledger.commands import domain_errors_as_problems
 from tally_ledger.repository import Context, load
 from tally_ledger.series.detect import Booking, Series, covers, detect
@@ -229,7 +229,7 @@ class Finder:
             self._workers.close()
 
     def today(self) -> date:
-        return schedule.today_in(_now(), self.settings.scheduler_timezone)
+        return due_dates.today_in(_now(), self.settings.scheduler_timezone)
 
     async def run_once(self, today: date | None = None) -> int:
         """Count, then find the series of every household that is due; returns how many were done."""
@@ -363,7 +363,7 @@ def schedule_values(series: Series, category: str | None) -> dict[str, Any]:
 
 async def accept(db: Database, settings: LedgerSettings, ctx: Context, proposal_id: UUID,
                  *, today: date) -> store.RecurringRow:
-    """Make the proposal a schedule (the existing code path: `scheduling.create`), in one unit of work
+    """Make the proposal a schedule (the existing code path: `recurring_commands.create`), in one unit of work
     with the proposal's acceptance."""
     async with db.read() as session:
         series, proposal = await _open(session, ctx, proposal_id)
@@ -382,7 +382,7 @@ async def accept(db: Database, settings: LedgerSettings, ctx: Context, proposal_
             current.accept(schedule_id)
         return [current]
 
-    return await scheduling.create(db, settings, ctx, schedule_values(series, category), today=today,
+    return await recurring_commands.create(db, settings, ctx, schedule_values(series, category), today=today,
                                    along=along)
 
 

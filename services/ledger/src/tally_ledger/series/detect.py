@@ -10,7 +10,7 @@
    period's window of the chain's next nominal date, or of the one after (one missed payment), and its
    amount is within `AMOUNT_TOLERANCE` of the chain's last three. A payment of exactly the chain's price
    may also come later, up to `late` days (a failed direct debit collected again). Nominal dates are the
-   schedules' own (`schedule.add_months`: the 31st is the 28th in February and the 31st again in March),
+   schedules' own (`due_dates.add_months`: the 31st is the 28th in February and the 31st again in March),
    so a payment a few days late, or a late one followed by the month's own in the same month, keeps its
    place. A payee paid more than `BUSY_PER_PERIOD` times a period (a shop) is chained by exact amount
    only: there only a fixed price can stand out of the shopping.
@@ -42,7 +42,7 @@ from statistics import median
 from typing import Any
 
 from tally_ledger.categoriser.text import payee_keys
-from tally_ledger.schedule import add_months
+from tally_ledger.due_dates import add_months
 
 AMOUNT_TOLERANCE = 0.15  # a payment continues a chain within 15 % of its last three amounts
 EXTRA_SHARE = 0.25  # payments outside the chain at its amounts, and gaps in it, per payment of it
