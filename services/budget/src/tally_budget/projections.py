@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget import tables
 from tally_budget.flows import AccountFlow, CategoryFlow, LedgerMoneyEvent, deltas_of
+from tally_budget.store import upsert_replacing
 from tallykit import forgetting
 from tallykit.contracts.auth import HouseholdSettingsChanged, TenantCreated, UserDeleted
 from tallykit.contracts.ledger import (
@@ -181,13 +182,15 @@ async def _save_household(
     """The household's settings; `created` (its first settings, from auth.TenantCreated) never replaces
     settings already stored, which can only be later ones."""
     values = {"base_currency": base_currency, "time_zone": time_zone, "week_start": week_start}
-    statement = insert(tables.households).values(tenant_id=tenant_id, **values)
-    index = [tables.households.c.tenant_id]
-    await session.execute(
-        statement.on_conflict_do_nothing(index_elements=index)
-        if created
-        else statement.on_conflict_do_update(index_elements=index, set_=values)
-    )
+    row = {"tenant_id": tenant_id, **values}
+    if created:
+        await session.execute(
+            insert(tables.households).values(row).on_conflict_do_nothing(
+                index_elements=[tables.households.c.tenant_id]
+            )
+        )
+    else:
+        await session.execute(upsert_replacing(tables.households, tuple(values)), row)
 
 
 async def _save_category(
@@ -273,11 +276,8 @@ async def _save_account(
     kind: str | None = None,
 ) -> None:
     values = {"name": name, "currency": currency, "opening_balance_minor": opening, "kind": kind}
-    statement = insert(tables.accounts).values(tenant_id=tenant_id, id=account_id, **values)
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[tables.accounts.c.tenant_id, tables.accounts.c.id], set_=values
-        )
+        upsert_replacing(tables.accounts, tuple(values)), {"tenant_id": tenant_id, "id": account_id, **values}
     )
 
 

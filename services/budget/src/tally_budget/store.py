@@ -6,10 +6,11 @@ only read here: projections.py writes them."""
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import cache
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget.domain import AmountVersion, CategoryInfo, Target
@@ -31,6 +32,19 @@ from tally_budget.tables import (
     households,
     imported_months,
 )
+
+
+@cache
+def upsert_replacing(table: Table, columns: tuple[str, ...]) -> Insert:
+    """INSERT of a row keyed by `table`'s primary key, or, where the key is there already, its `columns`
+    set to the new row's (its other columns stay). Built once per table and columns, like the kit's
+    `upsert_adding`; execute it with the row."""
+    new = insert(table)
+    return new.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={name: new.excluded[name] for name in columns},
+    )
+
 
 # --- households ------------------------------------------------------------------------------------------
 
@@ -56,11 +70,8 @@ async def get_income_basis(session: AsyncSession, tenant_id: UUID) -> str | None
 
 
 async def save_income_basis(session: AsyncSession, tenant_id: UUID, basis: str) -> None:
-    statement = insert(budget_settings).values(tenant_id=tenant_id, income_basis=basis)
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[budget_settings.c.tenant_id], set_={"income_basis": basis}
-        )
+        upsert_replacing(budget_settings, ("income_basis",)), {"tenant_id": tenant_id, "income_basis": basis}
     )
 
 
@@ -365,15 +376,10 @@ async def update_budget_settings(
 async def set_amount_version(session: AsyncSession, budget_id: UUID, version: AmountVersion) -> None:
     """From `effective_from` on (until a later version) the budget is this; periods before keep theirs.
     Set by hand: a version an import wrote becomes the person's."""
-    values = {"amount_minor": version.amount_minor, "rollover": version.rollover}
-    statement = insert(budget_amounts).values(
-        budget_id=budget_id, effective_from=version.effective_from, **values
-    )
+    values = {"amount_minor": version.amount_minor, "rollover": version.rollover, "import_id": None}
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[budget_amounts.c.budget_id, budget_amounts.c.effective_from],
-            set_={**values, "import_id": None},
-        )
+        upsert_replacing(budget_amounts, tuple(values)),
+        {"budget_id": budget_id, "effective_from": version.effective_from, **values},
     )
 
 
@@ -514,18 +520,15 @@ async def fired_by_budget(
 async def set_alert_state(
     session: AsyncSession, budget: Budget, period_start: date, threshold: int, fired: bool
 ) -> None:
-    statement = insert(alert_states).values(
-        budget_id=budget.id,
-        period_start=period_start,
-        threshold=threshold,
-        tenant_id=budget.tenant_id,
-        fired=fired,
-    )
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[alert_states.c.budget_id, alert_states.c.period_start, alert_states.c.threshold],
-            set_={"fired": fired},
-        )
+        upsert_replacing(alert_states, ("fired",)),
+        {
+            "budget_id": budget.id,
+            "period_start": period_start,
+            "threshold": threshold,
+            "tenant_id": budget.tenant_id,
+            "fired": fired,
+        },
     )
 
 
