@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from tally_auth import commands, credentials, keys, twofactor
+from tally_auth import commands, credentials, keys, sign_in, twofactor
 from tally_auth.commands import AuthContext, Client
 from tally_auth.schemas import (
     Accepted,
@@ -71,7 +71,7 @@ async def _live_principal(principal: CurrentPrincipal, request: Request) -> Prin
     """The account's own settings ask more than a valid signature: the token's session must still be
     live, so a signed-out or revoked session's access token stops here at once, not when it expires."""
     session_id = _session_id(request)
-    if session_id is None or not await commands.session_is_live(
+    if session_id is None or not await sign_in.session_is_live(
         _context(request), session_id, principal.user_id
     ):
         raise Unauthorized("this session has been signed out")
@@ -128,7 +128,7 @@ async def login(
     body: LoginRequest, ctx: Context, client: ClientInfo, request: Request, response: Response
 ) -> TokenPair | TwoFactorChallenge:
     """Email and password. With two-factor sign-in on, the answer is a challenge for POST /login/2fa."""
-    result = await commands.login(ctx, body, client)
+    result = await sign_in.login(ctx, body, client)
     if isinstance(result, TwoFactorChallenge):
         return result
     return _deliver(result, response, ctx, body.cookie)
@@ -149,7 +149,7 @@ async def refresh(
 ) -> TokenPair:
     token, from_cookie = _refresh_token(body, request, ctx)
     try:
-        pair = await commands.refresh(ctx, token, client)
+        pair = await sign_in.refresh(ctx, token, client)
     finally:
         wake_relay(request)
     return _deliver(pair, response, ctx, from_cookie)
@@ -161,7 +161,7 @@ async def logout(body: RefreshRequest, ctx: Context, client: ClientInfo, request
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     token = body.refresh_token or request.cookies.get(ctx.settings.refresh_cookie_name)
     if token:
-        await commands.logout(ctx, token, client)
+        await sign_in.logout(ctx, token, client)
     _forget_cookie(response, ctx)
     return response
 
@@ -171,7 +171,7 @@ async def logout_all(
     principal: LivePrincipal, ctx: Context, client: ClientInfo, request: Request
 ) -> Response:
     """Signs out every device, this one included (access tokens already out live on until they expire)."""
-    await commands.logout_everywhere(ctx, principal, client)
+    await sign_in.logout_everywhere(ctx, principal, client)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     _forget_cookie(response, ctx)
     return response
@@ -179,14 +179,14 @@ async def logout_all(
 
 @router.get("/sessions")
 async def sessions(principal: LivePrincipal, ctx: Context, request: Request) -> SessionsPublic:
-    return await commands.list_sessions(ctx, principal, _session_id(request))
+    return await sign_in.list_sessions(ctx, principal, _session_id(request))
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_session(
     session_id: uuid.UUID, principal: LivePrincipal, ctx: Context, client: ClientInfo, request: Request
 ) -> Response:
-    await commands.end_session(ctx, principal, session_id, client)
+    await sign_in.end_session(ctx, principal, session_id, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

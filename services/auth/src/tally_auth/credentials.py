@@ -18,19 +18,17 @@ from tally_auth.commands import (
     AuthContext,
     Client,
     InvalidLink,
-    account_key,
     check_new_password,
     home_tenant,
-    login_failed,
     new_one_time_token,
     publish,
     request_email_verification,
-    revoke_other_sessions,
     security_event,
     spend_one_time_token,
     verify_password,
 )
 from tally_auth.schemas import PasswordChangeRequest, PasswordResetConfirm
+from tally_auth.sign_in import account_key, login_failed, revoke_other_sessions
 from tally_auth.store import one_time_tokens, users
 from tallykit.contracts.auth import EmailVerified, PasswordChanged, PasswordResetRequested
 from tallykit.errors import Conflict, Unauthorized

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from tally_auth import commands, households, personal_data
+from tally_auth import households, personal_data, sign_in
 from tally_auth.api import ClientInfo, Context, LivePrincipal, _deliver, _forget_cookie, _refresh_token
 from tally_auth.schemas import (
     AccountDeleted,
@@ -82,7 +82,7 @@ async def switch_household(
     await households.check_member(ctx, principal.user_id, body.tenant_id)
     token, from_cookie = _refresh_token(RefreshRequest(refresh_token=body.refresh_token), request, ctx)
     try:
-        pair = await commands.refresh(ctx, token, client, switch_to=body.tenant_id, user_id=principal.user_id)
+        pair = await sign_in.refresh(ctx, token, client, switch_to=body.tenant_id, user_id=principal.user_id)
     finally:
         wake_relay(request)
     return _deliver(pair, response, ctx, from_cookie)

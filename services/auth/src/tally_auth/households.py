@@ -12,7 +12,7 @@ from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_auth import domain, limits, membership
-from tally_auth.commands import AuthContext, Client, revoke_session
+from tally_auth.commands import AuthContext, Client
 from tally_auth.membership import Member, MembershipConflict, MembershipRefused
 from tally_auth.schemas import (
     HouseholdCreate,
@@ -26,6 +26,7 @@ from tally_auth.schemas import (
     ProfilePublic,
     ProfileUpdate,
 )
+from tally_auth.sign_in import revoke_session
 from tally_auth.store import invitations, memberships, sessions, tenants, users
 from tallykit import outbox
 from tallykit.contracts import registry

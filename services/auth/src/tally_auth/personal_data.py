@@ -16,10 +16,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_auth import limits, membership
-from tally_auth.commands import AuthContext, Client, account_key, login_failed, publish, verify_password
+from tally_auth.commands import AuthContext, Client, publish, verify_password
 from tally_auth.households import leave
 from tally_auth.membership import Member, MembershipConflict
 from tally_auth.schemas import AccountDeleted, AccountDeleteRequest
+from tally_auth.sign_in import account_key, login_failed
 from tally_auth.store import (
     invitations,
     memberships,

@@ -10,17 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_auth import domain, limits
-from tally_auth.commands import (
-    AuthContext,
-    Client,
-    check_address,
-    login_failed,
-    record_failure,
-    security_event,
-    spend_one_time_token,
-    start_session,
-    verify_password,
-)
+from tally_auth.commands import AuthContext, Client, security_event, spend_one_time_token, verify_password
 from tally_auth.schemas import (
     LoginSecondFactorRequest,
     RecoveryCodesPublic,
@@ -29,6 +19,7 @@ from tally_auth.schemas import (
     TwoFactorDisableRequest,
     TwoFactorSetupPublic,
 )
+from tally_auth.sign_in import check_address, login_failed, record_failure, start_session
 from tally_auth.store import one_time_tokens, recovery_codes, users
 from tallykit.contracts.auth import (
     RecoveryCodesRegenerated,
