@@ -24,7 +24,7 @@ from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_analytics import store, tables
+from tally_analytics import read_model, store, tables
 from tally_analytics.domain import NO_CATEGORY, Deltas, FlowDelta
 from tally_analytics.projections import (
     UNUSUAL_WINDOW_DAYS,
@@ -147,7 +147,7 @@ async def money_events(session: AsyncSession, events: Events) -> None:
         merged = Deltas()
         for deltas in each:
             merged.extend(deltas)
-        await store.apply_deltas(session, tenant_id, merged)
+        await read_model.apply_deltas(session, tenant_id, merged)
         _changed(session, tenant_id)
         if copy is not None:
             wanted = set(judged)

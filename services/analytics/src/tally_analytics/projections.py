@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_analytics import store, tables
+from tally_analytics import read_model, store, tables
 from tally_analytics.domain import NO_CATEGORY, OPENING_DAY, BalanceDelta, Deltas, deltas_of, today_in
 from tally_analytics.unusual import judge, recent_enough
 from tallykit import forgetting
@@ -88,15 +88,15 @@ async def apply(session: AsyncSession, envelope: Envelope, payload: BaseModel) -
     """Apply one ledger/budget/auth event to the read model (no journal, no alerts)."""
     tenant = envelope.tenant_id
     if (deltas := money_deltas(payload)) is not None:
-        await store.apply_deltas(session, tenant, deltas)
+        await read_model.apply_deltas(session, tenant, deltas)
         return
     match payload:
         case AccountOpened():
-            await store.save_account(
+            await read_model.save_account(
                 session, tenant, envelope.stream_id, payload.name, payload.kind.value, payload.currency
             )
             if payload.opening_balance_minor:
-                await store.apply_deltas(
+                await read_model.apply_deltas(
                     session,
                     tenant,
                     Deltas(
@@ -111,9 +111,9 @@ async def apply(session: AsyncSession, envelope: Envelope, payload: BaseModel) -
                     ),
                 )
         case AccountRenamed():
-            await store.rename_account(session, tenant, envelope.stream_id, payload.name)
+            await read_model.rename_account(session, tenant, envelope.stream_id, payload.name)
         case CategoryCreated():
-            await store.save_category(
+            await read_model.save_category(
                 session,
                 tenant,
                 envelope.stream_id,
@@ -123,7 +123,7 @@ async def apply(session: AsyncSession, envelope: Envelope, payload: BaseModel) -
                 kind=payload.kind.value,
             )
         case CategoryRenamed():
-            await store.save_category(
+            await read_model.save_category(
                 session,
                 tenant,
                 envelope.stream_id,
@@ -132,7 +132,7 @@ async def apply(session: AsyncSession, envelope: Envelope, payload: BaseModel) -
                 group=payload.group,
             )
         case CategoryMerged():
-            await store.save_category(
+            await read_model.save_category(
                 session,
                 tenant,
                 envelope.stream_id,
@@ -140,22 +140,22 @@ async def apply(session: AsyncSession, envelope: Envelope, payload: BaseModel) -
                 merged_into=payload.into_category_id,
             )
         case PayeeMerged():
-            await store.merge_payee(session, tenant, payload.name, payload.into_name)
+            await read_model.merge_payee(session, tenant, payload.name, payload.into_name)
         case RecurringScheduled():
-            await store.save_schedule(
+            await read_model.save_schedule(
                 session, tenant, envelope.stream_id, envelope.stream_version, payload.model_dump(mode="json")
             )
         case RecurringCancelled():
-            await store.save_schedule(session, tenant, envelope.stream_id, envelope.stream_version, None)
+            await read_model.save_schedule(session, tenant, envelope.stream_id, envelope.stream_version, None)
         case RecurringSeriesFound() | RecurringSeriesPriceChanged() | RecurringSeriesStopped():
             await save_series(session, tenant, envelope.stream_id, payload)
         case RecurringProposalDismissed():
-            await store.save_series(session, tenant, envelope.stream_id, dismissed=True)
+            await read_model.save_series(session, tenant, envelope.stream_id, dismissed=True)
         case BudgetSet():
             # Forecasts judge monthly budgets of one category; group and other-period budgets are the
             # budget service's to track.
             if payload.category_id is not None and payload.period_kind == "month":
-                await store.save_budget(
+                await read_model.save_budget(
                     session,
                     tenant,
                     payload.category_id,
@@ -165,9 +165,9 @@ async def apply(session: AsyncSession, envelope: Envelope, payload: BaseModel) -
                 )
         case BudgetRemoved():
             if payload.category_id is not None:
-                await store.remove_budget(session, tenant, payload.category_id, envelope.stream_version)
+                await read_model.remove_budget(session, tenant, payload.category_id, envelope.stream_version)
         case HouseholdSettingsChanged():
-            await store.save_household(session, tenant, payload.base_currency, payload.time_zone)
+            await read_model.save_household(session, tenant, payload.base_currency, payload.time_zone)
         case _:
             raise TypeError(f"analytics does not apply {type(payload).__name__}")
 
@@ -190,17 +190,17 @@ async def save_series(
     match payload:
         case RecurringSeriesFound():
             since = payload.price_changed_on or payload.first_on
-            await store.save_series(
+            await read_model.save_series(
                 session, tenant, series_id, **fields, first_on=payload.first_on, paid_on=payload.last_on,
                 price=(payload.amount_minor, payload.previous_amount_minor, since),
             )
         case RecurringSeriesPriceChanged():
-            await store.save_series(
+            await read_model.save_series(
                 session, tenant, series_id, **fields, first_on=payload.changed_on, paid_on=payload.changed_on,
                 price=(payload.new_amount_minor, payload.old_amount_minor, payload.changed_on),
             )
         case RecurringSeriesStopped():
-            await store.save_series(
+            await read_model.save_series(
                 session, tenant, series_id, **fields, first_on=payload.last_on, paid_on=payload.last_on,
                 stopped_after=payload.last_on,
             )
@@ -213,7 +213,7 @@ NOT_IN_FORECASTS = (RecurringSeriesFound, RecurringSeriesPriceChanged, Recurring
 
 
 async def _handle(session: AsyncSession, envelope: Envelope, payload: BaseModel) -> None:
-    await store.journal_event(
+    await read_model.journal_event(
         session, envelope.tenant_id, envelope.id, envelope.type, envelope.model_dump(mode="json")
     )
     await apply(session, envelope, payload)
@@ -238,7 +238,7 @@ async def on_transaction_recorded(
 async def on_tenant_created(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
     """A new household comes with its settings: its reports have its currency and time zone at once."""
     # Not journalled either (see on_household_settings).
-    await store.save_household(
+    await read_model.save_household(
         session, envelope.tenant_id, payload.base_currency, payload.time_zone, created=True
     )
     _changed(session, envelope.tenant_id)
@@ -248,7 +248,7 @@ async def on_household_settings(
     session: AsyncSession, envelope: Envelope, payload: HouseholdSettingsChanged
 ) -> None:
     # Settings are not ledger history: they are not journalled (a rebuild keeps the households row).
-    await store.save_household(session, envelope.tenant_id, payload.base_currency, payload.time_zone)
+    await read_model.save_household(session, envelope.tenant_id, payload.base_currency, payload.time_zone)
     _changed(session, envelope.tenant_id)
 
 
@@ -259,13 +259,13 @@ def _changed(session: AsyncSession, tenant_id: UUID) -> None:
 
 
 async def _bump_generation(session: AsyncSession, tenant_ids: list[UUID]) -> None:
-    await store.bump_generation(session, tenant_ids[0])  # the key's tenant, once per event
+    await read_model.bump_generation(session, tenant_ids[0])  # the key's tenant, once per event
 
 
 async def on_user_deleted(session: AsyncSession, envelope: Envelope, payload: UserDeleted) -> None:
     """Households deleted with their only owner: forget everything analytics holds about them."""
     for household_id in payload.deleted_household_ids:
-        await store.forget_tenant(session, household_id)
+        await read_model.forget_tenant(session, household_id)
     await forgetting.remember(session, tables.forgotten_households, payload.deleted_household_ids)
 
 
@@ -427,8 +427,8 @@ async def rebuild(db: Database, tenant_id: UUID) -> int:
     applied = 0
     after: UUID | None = None
     async with db.transaction() as session:
-        await store.forget_tenant(session, tenant_id, keep_journal=True)
-        while page := await store.journal_page(session, tenant_id, after, REBUILD_PAGE):
+        await read_model.forget_tenant(session, tenant_id, keep_journal=True)
+        while page := await read_model.journal_page(session, tenant_id, after, REBUILD_PAGE):
             merged = Deltas()
             for _, raw in page:
                 envelope = Envelope.model_validate(raw)
@@ -438,10 +438,10 @@ async def rebuild(db: Database, tenant_id: UUID) -> int:
                     await apply(session, envelope, payload)
                 else:
                     merged.extend(deltas)
-            await store.apply_deltas(session, tenant_id, merged)
+            await read_model.apply_deltas(session, tenant_id, merged)
             applied += len(page)
             after = page[-1][0]
-        await store.bump_generation(session, tenant_id)
+        await read_model.bump_generation(session, tenant_id)
     return applied
 
 
