@@ -46,7 +46,7 @@ from uuid import UUID, uuid4, uuid5
 import asyncpg
 import httpx
 
-from tally_analytics import forecast_tasks, store, tables
+from tally_analytics import forecast_tasks, read_model, tables
 from tally_analytics.consumers import ledger_consumer
 from tally_analytics.domain import Deltas, deltas_of
 from tally_analytics.forecasting import Forecaster
@@ -192,8 +192,8 @@ async def seed(db: Database, events: list[tuple[Envelope, EventPayload]], batch:
                     for e, _ in chunk
                 ],
             )
-            await store.apply_deltas(session, chunk[0][0].tenant_id, merged)
-            await store.bump_generation(session, chunk[0][0].tenant_id)
+            await read_model.apply_deltas(session, chunk[0][0].tenant_id, merged)
+            await read_model.bump_generation(session, chunk[0][0].tenant_id)
         progress(min(first + batch, len(events)), len(events), started)
     print()
 

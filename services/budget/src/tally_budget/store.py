@@ -501,22 +501,6 @@ async def fired_thresholds(session: AsyncSession, budget_id: UUID, period_start:
     return set((await session.execute(query)).scalars())
 
 
-async def fired_by_budget(
-    session: AsyncSession, tenant_id: UUID, period_starts: dict[UUID, date]
-) -> dict[UUID, list[int]]:
-    """The thresholds (not pace) fired and not re-armed, per budget, in the given period of each."""
-    query = select(alert_states.c.budget_id, alert_states.c.period_start, alert_states.c.threshold).where(
-        alert_states.c.tenant_id == tenant_id,
-        alert_states.c.fired.is_(True),
-        alert_states.c.threshold != PACE,
-    )
-    result: dict[UUID, list[int]] = {}
-    for budget_id, start, threshold in await session.execute(query):
-        if period_starts.get(budget_id) == start:
-            result.setdefault(budget_id, []).append(threshold)
-    return {k: sorted(v) for k, v in result.items()}
-
-
 async def set_alert_state(
     session: AsyncSession, budget: Budget, period_start: date, threshold: int, fired: bool
 ) -> None:
