@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text, union_all
 
-from tally_ledger import batches, import_api, projections, store, totals
+from tally_ledger import batches, import_api, projections, tables, totals
 from tallykit.errors import InvalidInput
 from tallykit.events import Envelope
 
@@ -249,7 +249,7 @@ async def _read_models(ledger: httpx.AsyncClient) -> dict[str, list[dict[str, An
     summed = (totals.transaction_sums, totals.transaction_sum_changes)
     result = {}
     async with app.state.db.read() as session:
-        for table in store.READ_MODELS:
+        for table in tables.READ_MODELS:
             if table in summed:
                 continue
             query = select(table).order_by(*table.primary_key.columns)

@@ -21,7 +21,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import store
+from tally_ledger import store, tables
 from tallykit.db import Database
 from tallykit.errors import Conflict, InvalidInput, NotFound
 from tallykit.logging import get_logger
@@ -120,7 +120,7 @@ def key_of(tenant_id: UUID, attachment_id: UUID) -> str:
     return f"{tenant_id}/{attachment_id}"
 
 
-_COLUMNS = [store.attachments.c[name] for name in Attachment.__dataclass_fields__]
+_COLUMNS = [tables.attachments.c[name] for name in Attachment.__dataclass_fields__]
 
 
 async def _live_transaction(session: AsyncSession, tenant_id: UUID, transaction_id: UUID) -> None:
@@ -151,7 +151,7 @@ async def add(
     attachment_id = uuid4()
     async with db.transaction() as session:
         await _live_transaction(session, tenant_id, transaction_id)
-        a = store.attachments.c
+        a = tables.attachments.c
         count = len(
             (
                 await session.execute(
@@ -166,7 +166,7 @@ async def add(
         # The file first: a crash after it leaves an orphan file, never a row without its file.
         await storage.put(key_of(tenant_id, attachment_id), content)
         await session.execute(
-            store.attachments.insert().values(
+            tables.attachments.insert().values(
                 id=attachment_id,
                 tenant_id=tenant_id,
                 transaction_id=transaction_id,
@@ -184,7 +184,7 @@ async def add(
 
 
 async def _get(session: AsyncSession, tenant_id: UUID, attachment_id: UUID) -> Attachment:
-    a = store.attachments.c
+    a = tables.attachments.c
     row = (
         await session.execute(select(*_COLUMNS).where(a.tenant_id == tenant_id, a.id == attachment_id))
     ).first()
@@ -203,7 +203,7 @@ async def get(db: Database, tenant_id: UUID, attachment_id: UUID) -> Attachment:
 async def list_for(db: Database, tenant_id: UUID, transaction_id: UUID) -> list[Attachment]:
     async with db.read() as session:
         await _live_transaction(session, tenant_id, transaction_id)
-        a = store.attachments.c
+        a = tables.attachments.c
         rows = await session.execute(
             select(*_COLUMNS)
             .where(a.tenant_id == tenant_id, a.transaction_id == transaction_id)
@@ -216,14 +216,14 @@ async def remove(db: Database, storage: Storage, tenant_id: UUID, attachment_id:
     async with db.transaction() as session:
         await _get(session, tenant_id, attachment_id)
         await session.execute(
-            delete(store.attachments).where(
-                store.attachments.c.tenant_id == tenant_id, store.attachments.c.id == attachment_id
+            delete(tables.attachments).where(
+                tables.attachments.c.tenant_id == tenant_id, tables.attachments.c.id == attachment_id
             )
         )
     await storage.delete(key_of(tenant_id, attachment_id))
 
 
 async def keys_of_households(session: AsyncSession, tenant_ids: list[UUID]) -> list[str]:
-    a = store.attachments.c
+    a = tables.attachments.c
     rows = await session.execute(select(a.tenant_id, a.id).where(a.tenant_id.in_(tenant_ids)))
     return [key_of(t, i) for t, i in rows]

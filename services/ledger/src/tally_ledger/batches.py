@@ -40,11 +40,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import categorising, commands, file_categories, projections, repository, store
+from tally_ledger import categorising, commands, file_categories, projections, repository, store, tables
 from tally_ledger.categorising import Plan
 from tally_ledger.domain import (
     Account,
@@ -74,6 +73,7 @@ from tallykit.events import Envelope
 from tallykit.logging import get_logger
 from tallykit.money import minor_unit_digits
 from tallykit.settings import ServiceSettings
+from tallykit.tables import uuid_column
 
 log = get_logger(__name__)
 
@@ -90,9 +90,9 @@ metadata = MetaData()
 import_batches = Table(
     "import_batches",
     metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("account_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
+    uuid_column("account_id", nullable=False),
     Column("filename", String(255), nullable=False),
     Column("format", String(10), nullable=False),
     Column("status", String(12), nullable=False),
@@ -119,10 +119,10 @@ import_batches = Table(
 import_rows = Table(
     "import_rows",
     metadata,
-    Column("transaction_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("batch_id", PgUUID(as_uuid=True), nullable=False),
-    Column("account_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("transaction_id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
+    uuid_column("batch_id", nullable=False),
+    uuid_column("account_id", nullable=False),
     Column("bank_id", String(100)),
     Column("booked_on", Date, nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
@@ -134,16 +134,16 @@ import_rows = Table(
 account_sources = Table(
     "account_sources",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
     Column("source_key", String(200), primary_key=True),
-    Column("account_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("account_id", nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 import_mappings = Table(
     "import_mappings",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
     Column("name", String(100), primary_key=True),
     Column("mapping", JSONB, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -365,10 +365,10 @@ def accounts_named(statement_format: StatementFormat, content: bytes) -> list[tu
 async def find_accounts(session: AsyncSession, tenant_id: UUID,
                         named: Sequence[tuple[SourceAccount, int]]) -> list[FoundAccount]:
     """The named accounts with the household's (open or archived) account each was imported into."""
-    s, a = account_sources.c, store.accounts.c
+    s, a = account_sources.c, tables.accounts.c
     linked = dict((await session.execute(
         select(s.source_key, s.account_id)
-        .join(store.accounts, and_(a.tenant_id == s.tenant_id, a.id == s.account_id))
+        .join(tables.accounts, and_(a.tenant_id == s.tenant_id, a.id == s.account_id))
         .where(s.tenant_id == tenant_id, s.source_key.in_([source.key for source, _ in named])))).all())
     return [FoundAccount(source, rows, linked.get(source.key)) for source, rows in named]
 
@@ -750,11 +750,11 @@ async def start_undo(db: Database, ctx: Context, batch_id: UUID) -> tuple[Batch,
                                                        import_rows.c.batch_id == batch_id)
             .order_by(import_rows.c.transaction_id))]
         reconciled = (await session.execute(
-            select(store.transactions.c.id)
-            .join(import_rows, import_rows.c.transaction_id == store.transactions.c.id)
-            .where(import_rows.c.batch_id == batch_id, store.transactions.c.tenant_id == tenant,
-                   ~store.transactions.c.deleted,
-                   store.transactions.c.status == ClearedState.reconciled.value)
+            select(tables.transactions.c.id)
+            .join(import_rows, import_rows.c.transaction_id == tables.transactions.c.id)
+            .where(import_rows.c.batch_id == batch_id, tables.transactions.c.tenant_id == tenant,
+                   ~tables.transactions.c.deleted,
+                   tables.transactions.c.status == ClearedState.reconciled.value)
             .limit(1))).scalar()
         if reconciled is not None:
             raise Conflict(f"transaction {reconciled} of this import is reconciled; mark it cleared before "

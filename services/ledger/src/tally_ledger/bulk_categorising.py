@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, func, select
 
-from tally_ledger import commands, repository, store
+from tally_ledger import commands, repository, store, tables
 from tally_ledger.domain import Transaction
 from tally_ledger.repository import Context
 from tally_ledger.rule_commands import refs_of
@@ -67,7 +67,7 @@ class Applied:
 
 
 def _uncategorised(tenant_id: UUID, filters: Filters) -> list[ColumnElement[bool]]:
-    t, s = store.transactions.c, store.transaction_splits.c
+    t, s = tables.transactions.c, tables.transaction_splits.c
     split = select(s.transaction_id).where(s.tenant_id == tenant_id, s.transaction_id == t.id).exists()
     where: list[ColumnElement[bool]] = [t.category_id.is_(None),
                                         t.kind.in_((EntryKind.expense, EntryKind.income)), ~split]
@@ -84,13 +84,13 @@ def _uncategorised(tenant_id: UUID, filters: Filters) -> list[ColumnElement[bool
 
 async def proposals(db: Database, ctx: Context, filters: Filters, *, limit: int) -> Proposals:
     """The newest uncategorised expenses and incomes the filters match, each with up to three proposals."""
-    t = store.transactions.c
+    t = tables.transactions.c
     async with db.read() as session:
         if filters.account_id is not None and await store.get_account(
                 session, ctx.tenant_id, filters.account_id) is None:
             raise NotFound(f"account {filters.account_id} does not exist")
         where = _uncategorised(ctx.tenant_id, filters)
-        total = (await session.execute(select(func.count()).select_from(store.transactions).where(
+        total = (await session.execute(select(func.count()).select_from(tables.transactions).where(
             t.tenant_id == ctx.tenant_id, ~t.deleted, *where))).scalar_one()
         rows = [store.TransactionRow(*row) for row in await session.execute(
             store._transactions_query(ctx.tenant_id).where(*where)

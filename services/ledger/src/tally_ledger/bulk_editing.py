@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import commands, repository, store
+from tally_ledger import commands, repository, store, tables
 from tally_ledger.domain import Account, DomainError, Refs, RuleViolation, Transaction
 from tally_ledger.query import Filters
 from tally_ledger.repository import Context, load
@@ -82,7 +82,7 @@ class Undone:
 async def matching(session: AsyncSession, tenant_id: UUID, filters: Filters) -> list[UUID]:
     """The live transactions a search matches (as the transaction list finds them), newest first; more
     than MAX_TRANSACTIONS is refused."""
-    t = store.transactions.c
+    t = tables.transactions.c
     conditions = await store.filter_conditions(session, tenant_id, filters)
     account_ids = await store._filtered_accounts(session, tenant_id, filters)
     if account_ids is not None:
@@ -102,7 +102,7 @@ async def matching(session: AsyncSession, tenant_id: UUID, filters: Filters) -> 
 async def _transactions(session: AsyncSession, ctx: Context, ids: Sequence[UUID]) -> list[Transaction]:
     """The named transactions of the household, live; another household's (or no transaction's) id is a
     404, a deleted one a conflict."""
-    t = store.transactions.c
+    t = tables.transactions.c
     known = dict((await session.execute(select(t.id, t.deleted).where(
         t.tenant_id == ctx.tenant_id, t.id.in_(ids)))).all())
     for transaction_id in ids:

@@ -45,11 +45,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import store
+from tally_ledger import tables
 from tally_ledger.categoriser.features import Example, warm
 from tally_ledger.categoriser.model import MIN_EXAMPLES, Categoriser, Suggestion, train_to_bytes
 from tally_ledger.domain import Category, StatementEntry
@@ -60,6 +59,7 @@ from tallykit.contracts.ledger import CategorisedBy
 from tallykit.db import Database
 from tallykit.logging import get_logger
 from tallykit.periodic import every
+from tallykit.tables import uuid_column
 from tallykit.workers import WorkerPool
 
 log = get_logger(__name__)
@@ -77,7 +77,7 @@ metadata = MetaData()
 categorisers = Table(
     "categorisers",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
     # Suggestions at or above this confidence are recorded when an import is confirmed.
     Column("accept_above_pct", SmallInteger, nullable=False, server_default=str(DEFAULT_ACCEPT_ABOVE_PCT)),
     Column("changes", Integer, nullable=False, server_default="0"),
@@ -95,7 +95,7 @@ categorisers = Table(
 categoriser_models = Table(
     "categoriser_models",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
     Column("version", Integer, nullable=False),
     Column("model", LargeBinary, nullable=False),
 )
@@ -212,7 +212,7 @@ class Usable:
 
 
 async def usable_categories(session: AsyncSession, tenant_id: UUID) -> Usable:
-    c = store.categories.c
+    c = tables.categories.c
     rows = await session.execute(select(c.id, c.name, c.kind, c.archived, c.merged_into)
                                  .where(c.tenant_id == tenant_id))
     kinds, merged, names = {}, {}, {}
@@ -230,7 +230,7 @@ async def load_examples(session: AsyncSession, tenant_id: UUID,
     """The household's newest categorised, live expenses and incomes (oldest first), and their categories
     (a merged category counts as the one it went into). Split transactions are left out."""
     usable = await usable_categories(session, tenant_id)
-    t = store.transactions.c
+    t = tables.transactions.c
     rows = (await session.execute(
         select(t.payee, t.note, t.kind, t.amount_minor, t.account_id, t.booked_on, t.category_id)
         .where(t.tenant_id == tenant_id, ~t.deleted, t.category_id.is_not(None),

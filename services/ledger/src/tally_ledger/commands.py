@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import repository, store
+from tally_ledger import repository, store, tables
 from tally_ledger.domain import (
     DEFAULT_CATEGORIES,
     Account,
@@ -321,7 +321,7 @@ def _provisional(**values: Any) -> TransactionState | None:
 
 async def load_rulebook(session: AsyncSession, ctx: Context) -> RuleBook:
     """The household's rules in order, with the categories they set."""
-    r = store.rules.c
+    r = tables.rules.c
     rows = await session.execute(select(r.id, r.position, r.spec).where(r.tenant_id == ctx.tenant_id)
                                  .order_by(r.position, r.id))
     rules = [Rule(i, position, RuleSpec.model_validate(spec)) for i, position, spec in rows]
@@ -336,7 +336,7 @@ async def pay_bills(session: AsyncSession, settings: ServiceSettings, ctx: Conte
     states = [(transaction_id, state) for transaction_id, state in new if state.kind != EntryKind.transfer]
     if not states:
         return 0
-    r = store.recurring.c
+    r = tables.recurring.c
     ids = (await session.execute(select(r.id).where(
         r.tenant_id == ctx.tenant_id, r.is_bill, ~r.cancelled,
         r.account_id.in_({state.account_id for _, state in states})).order_by(r.name, r.id))).scalars().all()

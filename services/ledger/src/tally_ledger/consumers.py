@@ -3,7 +3,7 @@
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import commands, sharing_store, store
+from tally_ledger import commands, sharing_store, tables
 from tally_ledger.attachments import LocalStorage
 from tally_ledger.erasure import erase_households
 from tally_ledger.repository import Context
@@ -27,7 +27,7 @@ async def _set_base_currency(
 ) -> None:
     """`created` (the household's first settings, from TenantCreated) never replaces a base currency
     already stored, which can only be a later one."""
-    h = store.households
+    h = tables.households
     statement = pg_insert(h).values(tenant_id=envelope.tenant_id, base_currency=currency)
     await session.execute(
         statement.on_conflict_do_nothing(index_elements=[h.c.tenant_id])

@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import attachments, categorising, series_finding, sharing_store, store
+from tally_ledger import attachments, categorising, series_finding, sharing_store, tables
 from tally_ledger.attachments import Storage
 from tally_ledger.batches import account_sources, import_batches, import_mappings, import_rows
 from tally_ledger.history.write import history_imports
@@ -22,16 +22,16 @@ log = get_logger(__name__)
 
 # Every table with a tenant_id column, children before parents.
 TENANT_TABLES = (
-    store.transaction_splits,
-    store.transactions,
-    store.payees,
-    store.categories,
-    store.accounts,
-    store.recurring_occurrences,
-    store.recurring,
-    store.rules,
-    store.exchange_rates,
-    store.households,
+    tables.transaction_splits,
+    tables.transactions,
+    tables.payees,
+    tables.categories,
+    tables.accounts,
+    tables.recurring_occurrences,
+    tables.recurring,
+    tables.rules,
+    tables.exchange_rates,
+    tables.households,
     import_rows,
     import_batches,
     import_mappings,
@@ -57,7 +57,7 @@ async def erase_households(
         # (a missing file is no error).
         for key in await attachments.keys_of_households(session, list(tenant_ids)):
             await storage.delete(key)
-    for table in (*TENANT_TABLES, *store.EXTRA_TENANT_TABLES):
+    for table in (*TENANT_TABLES, *tables.EXTRA_TENANT_TABLES):
         result = await session.execute(delete(table).where(table.c.tenant_id.in_(tenant_ids)))
         removed += int(result.rowcount)  # type: ignore[attr-defined]
     result = await session.execute(

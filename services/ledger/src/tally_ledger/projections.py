@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tally_ledger import sharing_store
 from tally_ledger.domain import state_of
 from tally_ledger.recurring import Recurring
-from tally_ledger.store import (
+from tally_ledger.tables import (
     READ_MODELS,
     accounts,
     categories,

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import rates, store
+from tally_ledger import rates, store, tables
 from tallykit.app import db_of
 from tallykit.errors import InvalidInput, NotFound
 from tallykit.money import CurrencyCode
@@ -58,7 +58,7 @@ class RatesImported(BaseModel):
 
 
 async def _upsert(session: AsyncSession, tenant_id: UUID, found: list[rates.Rate], source: str) -> None:
-    r = store.exchange_rates
+    r = tables.exchange_rates
     now = datetime.now(UTC)
     for start in range(0, len(found), 1000):
         statement = pg_insert(r).values(
@@ -99,7 +99,7 @@ async def list_rates(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> RatesPublic:
     """The household's rates, newest first (only those of one currency, when given)."""
-    r = store.exchange_rates.c
+    r = tables.exchange_rates.c
     query = select(r.on, r.base, r.quote, r.rate, r.source).where(r.tenant_id == principal.tenant_id)
     if currency:
         query = query.where((r.base == currency.upper()) | (r.quote == currency.upper()))
@@ -144,10 +144,10 @@ async def import_rates(
 @router.delete("/rates/{base}/{quote}/{on}", status_code=204)
 async def delete_rate(base: str, quote: str, on: date, principal: CurrentPrincipal, request: Request) -> None:
     principal.require_write()
-    r = store.exchange_rates.c
+    r = tables.exchange_rates.c
     async with db_of(request).transaction() as session:
         result = await session.execute(
-            delete(store.exchange_rates).where(
+            delete(tables.exchange_rates).where(
                 r.tenant_id == principal.tenant_id,
                 r.base == base.upper(),
                 r.quote == quote.upper(),

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import repository, store
+from tally_ledger import repository, store, tables
 from tally_ledger.domain import Account, Category, DomainError, Refs, differences
 from tally_ledger.repository import Context, load
 from tally_ledger.rules import AccountCondition, AmountCondition, DateCondition, RuleBook, RuleSpec
@@ -78,7 +78,7 @@ async def list_rules(db: Database, tenant_id: UUID) -> list[RuleRow]:
 
 
 async def _rules(session: AsyncSession, tenant_id: UUID) -> list[RuleRow]:
-    r = store.rules.c
+    r = tables.rules.c
     rows = await session.execute(
         select(r.id, r.position, r.spec, r.version).where(r.tenant_id == tenant_id).order_by(r.position, r.id)
     )
@@ -88,7 +88,7 @@ async def _rules(session: AsyncSession, tenant_id: UUID) -> list[RuleRow]:
 async def _rule(
     session: AsyncSession, tenant_id: UUID, rule_id: UUID, *, for_update: bool = False
 ) -> RuleRow:
-    r = store.rules.c
+    r = tables.rules.c
     query = select(r.id, r.position, r.spec, r.version).where(r.tenant_id == tenant_id, r.id == rule_id)
     row = (await session.execute(query.with_for_update() if for_update else query)).first()
     if row is None:
@@ -105,7 +105,7 @@ async def create_rule(db: Database, ctx: Context, spec: RuleSpec) -> RuleRow:
     """A new rule goes last."""
     async with db.transaction() as session:
         await _check_refs(session, ctx, spec)
-        r = store.rules.c
+        r = tables.rules.c
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"rules:{ctx.tenant_id}"))))
         count, last = (
             await session.execute(
@@ -116,7 +116,7 @@ async def create_rule(db: Database, ctx: Context, spec: RuleSpec) -> RuleRow:
             raise Conflict(f"a household has at most {MAX_RULES} rules")
         rule_id = uuid4()
         await session.execute(
-            store.rules.insert().values(
+            tables.rules.insert().values(
                 id=rule_id,
                 tenant_id=ctx.tenant_id,
                 position=(last or 0) + 1,
@@ -137,8 +137,8 @@ async def update_rule(
             raise Conflict(f"rule {rule_id} is at version {rule.version}, not {expected_version}; reload")
         await _check_refs(session, ctx, spec)
         await session.execute(
-            update(store.rules)
-            .where(store.rules.c.id == rule_id)
+            update(tables.rules)
+            .where(tables.rules.c.id == rule_id)
             .values(spec=spec.model_dump(mode="json"), version=rule.version + 1, updated_at=datetime.now(UTC))
         )
         return await _rule(session, ctx.tenant_id, rule_id)
@@ -148,7 +148,9 @@ async def delete_rule(db: Database, ctx: Context, rule_id: UUID) -> None:
     async with db.transaction() as session:
         await _rule(session, ctx.tenant_id, rule_id)
         await session.execute(
-            delete(store.rules).where(store.rules.c.tenant_id == ctx.tenant_id, store.rules.c.id == rule_id)
+            delete(tables.rules).where(
+                tables.rules.c.tenant_id == ctx.tenant_id, tables.rules.c.id == rule_id
+            )
         )
 
 
@@ -161,8 +163,8 @@ async def reorder(db: Database, ctx: Context, ids: Sequence[UUID]) -> list[RuleR
             raise InvalidInput("give every rule of the household once, in the new order")
         for position, rule_id in enumerate(ids, start=1):
             await session.execute(
-                update(store.rules)
-                .where(store.rules.c.tenant_id == ctx.tenant_id, store.rules.c.id == rule_id)
+                update(tables.rules)
+                .where(tables.rules.c.tenant_id == ctx.tenant_id, tables.rules.c.id == rule_id)
                 .values(position=position, updated_at=datetime.now(UTC))
             )
         return await _rules(session, ctx.tenant_id)
@@ -190,7 +192,7 @@ def state_of_row(row: store.TransactionRow) -> TransactionState:
 async def _candidates(session: AsyncSession, tenant_id: UUID, spec: RuleSpec) -> list[store.TransactionRow]:
     """The newest live transactions a rule might match; with "all", its account, amount and date
     conditions narrow the scan in SQL (the text ones are checked in Python, as on entry)."""
-    t = store.transactions.c
+    t = tables.transactions.c
     narrowing: list[ColumnElement[bool]] = []
     if spec.match == "all":
         for c in spec.conditions:

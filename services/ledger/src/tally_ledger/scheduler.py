@@ -17,7 +17,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import commands, due_dates, repository, store
+from tally_ledger import commands, due_dates, repository, store, tables
 from tally_ledger.domain import Account, Category, DomainError, Transaction
 from tally_ledger.recurring import Recurring, occurrence_transaction_id
 from tally_ledger.repository import Context, load
@@ -74,7 +74,7 @@ class Scheduler:
         # The append lock first, as every command takes it before the projection touches a schedule's row:
         # taking the row first and the append lock second could deadlock with a payment being recorded.
         await eventstore.lock_appends(session)
-        r = store.recurring.c
+        r = tables.recurring.c
         query = (
             select(r.id, r.tenant_id)
             .where(r.wake_on <= today, ~r.cancelled)

@@ -48,11 +48,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import categorising, due_dates, recurring_commands, repository, store
+from tally_ledger import categorising, due_dates, recurring_commands, repository, store, tables
 from tally_ledger.commands import domain_errors_as_problems
 from tally_ledger.repository import Context, load
 from tally_ledger.series.detect import Booking, Series, covers, detect
@@ -65,7 +64,7 @@ from tallykit.events import SYSTEM, Envelope
 from tallykit.eventstore import ConcurrencyConflict
 from tallykit.logging import get_logger
 from tallykit.periodic import every
-from tallykit.tables import event_store
+from tallykit.tables import event_store, uuid_column
 from tallykit.workers import WorkerPool
 
 log = get_logger(__name__)
@@ -81,7 +80,7 @@ metadata = MetaData()
 series_households = Table(
     "series_households",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
     Column("changes", Integer, nullable=False, server_default="0"),
     Column("changed_at", DateTime(timezone=True)),
     Column("detected_at", DateTime(timezone=True)),
@@ -95,8 +94,8 @@ series_households = Table(
 detected_series = Table(
     "detected_series",
     metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
     Column("series", JSONB, nullable=False),
 )
 Index("detected_series_tenant", detected_series.c.tenant_id)
@@ -164,7 +163,7 @@ async def count_changes(db: Database) -> int:
 
 async def load_bookings(session: AsyncSession, tenant_id: UUID, limit: int) -> list[Booking]:
     """The household's newest live expenses and incomes (transfers are no payments to anyone)."""
-    t = store.transactions.c
+    t = tables.transactions.c
     rows = (await session.execute(
         select(t.id, t.payee, t.note, t.kind, t.amount_minor, t.currency, t.account_id, t.booked_on,
                t.category_id)

@@ -21,14 +21,14 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import store
+from tally_ledger import tables
 from tally_ledger.sharing import SharedExpense
 from tallykit.contracts.ledger import ExpenseShared, MemberPart, MembersSettledUp
 from tallykit.events import Envelope
+from tallykit.tables import uuid_column
 
 metadata = MetaData()
 
@@ -37,8 +37,8 @@ metadata = MetaData()
 household_members = Table(
     "household_members",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("user_id", PgUUID(as_uuid=True), primary_key=True),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("user_id", primary_key=True),
     Column("display_name", String(100), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("joined_at", DateTime(timezone=True), nullable=False),
@@ -47,9 +47,9 @@ household_members = Table(
 expense_shares = Table(
     "expense_shares",
     metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("transaction_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("paid_by", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("tenant_id", primary_key=True),
+    uuid_column("transaction_id", primary_key=True),
+    uuid_column("paid_by", nullable=False),
     Column("method", String(12), nullable=False),
     Column("parts", JSONB, nullable=False),  # [{"user_id", "weight"}]
 )
@@ -57,10 +57,10 @@ expense_shares = Table(
 settlements = Table(
     "settlements",
     metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("from_user_id", PgUUID(as_uuid=True), nullable=False),
-    Column("to_user_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
+    uuid_column("from_user_id", nullable=False),
+    uuid_column("to_user_id", nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("booked_on", Date, nullable=False),
@@ -140,10 +140,10 @@ class SharedRow:
 
 
 def _shared_query(tenant_id: UUID) -> Any:
-    s, t = expense_shares.c, store.transactions.c
+    s, t = expense_shares.c, tables.transactions.c
     return (select(s.transaction_id, t.amount_minor, t.currency, s.paid_by, s.parts, s.method, t.booked_on,
                    t.payee, t.category_id)
-            .join(store.transactions, and_(t.tenant_id == s.tenant_id, t.id == s.transaction_id))
+            .join(tables.transactions, and_(t.tenant_id == s.tenant_id, t.id == s.transaction_id))
             .where(s.tenant_id == tenant_id, ~t.deleted))
 
 
@@ -157,7 +157,7 @@ def _shared(row: Any) -> SharedRow:
 async def shared_expenses(session: AsyncSession, tenant_id: UUID, *, limit: int | None = None,
                           month: str | None = None) -> list[SharedRow]:
     """The household's live shared expenses, newest first (a deleted expense no longer counts)."""
-    t = store.transactions.c
+    t = tables.transactions.c
     query = _shared_query(tenant_id).order_by(t.booked_on.desc(), t.id)
     if month is not None:
         year, number = (int(x) for x in month.split("-"))

@@ -1,6 +1,6 @@
-"""The ledger's read models (derived from the event store, rebuildable) and their queries.
+"""The ledger's read-model queries (their tables are in `tables`).
 
-Every row carries `tenant_id` and every query takes the tenant it may look at.
+Every query takes the tenant it may look at.
 """
 
 from collections import defaultdict
@@ -12,18 +12,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
     ColumnElement,
-    Date,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    Numeric,
     Select,
-    String,
     Subquery,
     Table,
     and_,
@@ -38,207 +28,25 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_ledger import totals
 from tally_ledger.query import Cursor, Filters
 from tally_ledger.rates import Rate, RateTable
+from tally_ledger.tables import (
+    LIVE,
+    NEWEST,
+    SEARCH_TEXT,
+    accounts,
+    categories,
+    exchange_rates,
+    households,
+    payees,
+    recurring,
+    transaction_splits,
+    transactions,
+)
 from tallykit.money import minor_unit_digits
-
-metadata = MetaData()
-
-accounts = Table(
-    "accounts",
-    metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("name", String(100), nullable=False),
-    Column("kind", String(20), nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("opening_balance_minor", BigInteger, nullable=False),
-    Column("balance_minor", BigInteger, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("archived", Boolean, nullable=False, server_default=false()),
-)
-Index("accounts_tenant", accounts.c.tenant_id, accounts.c.name)
-
-categories = Table(
-    "categories",
-    metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("name", String(100), nullable=False),
-    Column("group_name", String(100), nullable=False),
-    Column("kind", String(20), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("archived", Boolean, nullable=False, server_default=false()),
-    Column("merged_into", PgUUID(as_uuid=True)),
-)
-Index("categories_tenant", categories.c.tenant_id, categories.c.kind, categories.c.group_name,
-      categories.c.name)
-
-# One row per transaction (a transfer too: `account_id` is where the money left, `counter_account_id`
-# where it went). A deleted transaction keeps its row, marked, so that an undo can bring it back as it was.
-transactions = Table(
-    "transactions",
-    metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("account_id", PgUUID(as_uuid=True), nullable=False),
-    Column("kind", String(20), nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("category_id", PgUUID(as_uuid=True)),
-    Column("payee", String(200), nullable=False),
-    Column("booked_on", Date, nullable=False),
-    Column("note", String(1000), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("counter_account_id", PgUUID(as_uuid=True)),
-    Column("tags", ARRAY(String(50)), nullable=False, server_default=text("'{}'")),
-    Column("status", String(12), nullable=False, server_default="uncleared"),
-    Column("version", Integer, nullable=False, server_default="1"),
-    Column("deleted", Boolean, nullable=False, server_default=false()),
-    # A transfer between currencies: what arrived in the counter account, in its currency.
-    Column("counter_amount_minor", BigInteger),
-)
-_NEWEST = (transactions.c.booked_on.desc(), transactions.c.recorded_at.desc(), transactions.c.id.desc())
-_LIVE = ~transactions.c.deleted
-Index("transactions_newest", transactions.c.tenant_id, *_NEWEST, postgresql_where=_LIVE)
-Index("transactions_account_newest", transactions.c.tenant_id, transactions.c.account_id, *_NEWEST,
-      postgresql_include=["kind", "amount_minor", "currency"], postgresql_where=_LIVE)
-Index("transactions_counter_newest", transactions.c.tenant_id, transactions.c.counter_account_id, *_NEWEST,
-      postgresql_where=and_(_LIVE, transactions.c.counter_account_id.is_not(None)))
-Index("transactions_category_newest", transactions.c.tenant_id, transactions.c.category_id, *_NEWEST,
-      postgresql_where=_LIVE)
-_TAGGED = transactions.c.tags != text("'{}'")  # most transactions have no tags: the index leaves them out
-Index("transactions_tags", transactions.c.tags, postgresql_using="gin", postgresql_where=_TAGGED)
-_SEARCH_TEXT = transactions.c.payee + literal(" ") + transactions.c.note
-Index("transactions_text", _SEARCH_TEXT, postgresql_using="gin",
-      postgresql_ops={"transactions_text": "gin_trgm_ops"})
-
-transaction_splits = Table(
-    "transaction_splits",
-    metadata,
-    Column("transaction_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("position", Integer, primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("category_id", PgUUID(as_uuid=True), nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
-    Column("note", String(200), nullable=False),
-)
-Index("transaction_splits_category", transaction_splits.c.tenant_id, transaction_splits.c.category_id)
-
-# Payees come into being by being used; `usage_count` counts live transactions naming them. A merged
-# payee keeps its row (with `merged_into`) so later entries under its name go to the target.
-payees = Table(
-    "payees",
-    metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("key", String(200), primary_key=True),  # the name in lower case
-    Column("name", String(200), nullable=False),
-    Column("usage_count", Integer, nullable=False),
-    Column("merged_into", String(200)),
-)
-Index("payees_tenant", payees.c.tenant_id, payees.c.usage_count.desc())
-
-# Recurring transactions and bills: one row per schedule, as of its stream (`wake_on`: the first day the
-# scheduler has something to do for it; NULL when never again).
-recurring = Table(
-    "recurring",
-    metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("name", String(100), nullable=False),
-    Column("account_id", PgUUID(as_uuid=True), nullable=False),
-    Column("kind", String(20), nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("is_bill", Boolean, nullable=False),
-    Column("auto_post", Boolean, nullable=False),
-    Column("schedule", JSONB, nullable=False),
-    Column("cancelled", Boolean, nullable=False),
-    Column("next_due_on", Date),
-    Column("wake_on", Date),
-    Column("version", Integer, nullable=False),
-)
-Index("recurring_tenant", recurring.c.tenant_id, recurring.c.name)
-Index("recurring_wake", recurring.c.wake_on, postgresql_where=recurring.c.wake_on.is_not(None))
-Index("recurring_bills", recurring.c.tenant_id, recurring.c.account_id,
-      postgresql_where=and_(recurring.c.is_bill, ~recurring.c.cancelled))
-
-# What happened to each occurrence, one row per (schedule, day, what): the unique key that makes each
-# due event, reminder, payment and skip happen once, written in the same transaction as its event.
-recurring_occurrences = Table(
-    "recurring_occurrences",
-    metadata,
-    Column("schedule_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("due_on", Date, primary_key=True),
-    Column("what", String(10), primary_key=True),  # due | reminder | paid | skipped
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("event_id", PgUUID(as_uuid=True), nullable=False),
-    Column("transaction_id", PgUUID(as_uuid=True)),
-)
-
-# Rules are settings the household writes, not derived from events: not a read model, never rebuilt.
-rules = Table(
-    "rules",
-    metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("position", Integer, nullable=False),
-    Column("spec", JSONB, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-Index("rules_tenant", rules.c.tenant_id, rules.c.position)
-
-# Exchange rates the household entered or imported: 1 `base` = `rate` `quote` on a day. Reference data
-# the household keeps, not derived from events.
-exchange_rates = Table(
-    "exchange_rates",
-    metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("base", String(3), primary_key=True),
-    Column("quote", String(3), primary_key=True),
-    Column("on", Date, primary_key=True),
-    Column("rate", Numeric(24, 12), nullable=False),
-    Column("source", String(10), nullable=False),  # manual | csv
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
-# What the ledger knows of each household from auth: its base currency (for totals and net worth).
-households = Table(
-    "ledger_households",
-    metadata,
-    Column("tenant_id", PgUUID(as_uuid=True), primary_key=True),
-    Column("base_currency", String(3), nullable=False),
-)
-
-# Receipts and documents on transactions (the files are in the attachment storage, under ids only).
-attachments = Table(
-    "attachments",
-    metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
-    Column("transaction_id", PgUUID(as_uuid=True), nullable=False),
-    Column("filename", String(120), nullable=False),
-    Column("content_type", String(50), nullable=False),
-    Column("size", BigInteger, nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("created_by", String(100), nullable=False),
-)
-Index("attachments_transaction", attachments.c.tenant_id, attachments.c.transaction_id)
-
-# Tables added later that hold a household's rows (erasure deletes them too).
-EXTRA_TENANT_TABLES: tuple[Table, ...] = (attachments, totals.transaction_sums,
-                                          totals.transaction_sum_changes)
-
-READ_MODELS = (transaction_splits, transactions, payees, categories, accounts, recurring,
-               recurring_occurrences, totals.transaction_sums, totals.transaction_sum_changes)
 
 
 @dataclass(frozen=True)
@@ -346,7 +154,7 @@ async def balances_as_of(session: AsyncSession, tenant_id: UUID, as_of: date,
     balances = {row.id: int(row.opening_balance_minor) for row in await session.execute(opening)}
     if not balances:
         return balances
-    live = and_(transactions.c.tenant_id == tenant_id, _LIVE, transactions.c.booked_on <= as_of)
+    live = and_(transactions.c.tenant_id == tenant_id, LIVE, transactions.c.booked_on <= as_of)
     if statuses is not None:
         live = and_(live, transactions.c.status.in_(list(statuses)))
     outflows = (select(transactions.c.account_id, func.sum(_signed_amount()))
@@ -441,7 +249,7 @@ async def list_payees(session: AsyncSession, tenant_id: UUID) -> list[PayeeRow]:
 
 async def list_tags(session: AsyncSession, tenant_id: UUID) -> list[tuple[str, int]]:
     tag = func.unnest(transactions.c.tags).label("tag")
-    inner = select(tag).where(transactions.c.tenant_id == tenant_id, _LIVE).subquery()
+    inner = select(tag).where(transactions.c.tenant_id == tenant_id, LIVE).subquery()
     rows = await session.execute(
         select(inner.c.tag, func.count()).group_by(inner.c.tag).order_by(func.count().desc(), inner.c.tag))
     return [(name, int(n)) for name, n in rows]
@@ -458,7 +266,7 @@ def _transactions_query(tenant_id: UUID) -> Any:
                transactions.c.counter_account_id, transactions.c.tags, transactions.c.status,
                transactions.c.version, transactions.c.counter_amount_minor)
         .select_from(joined)
-        .where(transactions.c.tenant_id == tenant_id, _LIVE)
+        .where(transactions.c.tenant_id == tenant_id, LIVE)
     )
 
 
@@ -480,7 +288,7 @@ async def filter_conditions(session: AsyncSession, tenant_id: UUID, filters: Fil
     for word in filters.words:
         pattern = f"%{_escape_like(word)}%"
         named = await _category_ids(session, tenant_id, categories.c.name.ilike(pattern, escape="\\"))
-        conditions.append(or_(_SEARCH_TEXT.ilike(pattern, escape="\\"), t.category_id.in_(named)))
+        conditions.append(or_(SEARCH_TEXT.ilike(pattern, escape="\\"), t.category_id.in_(named)))
     if filters.after:
         conditions.append(t.booked_on >= filters.after)
     if filters.before:
@@ -555,10 +363,10 @@ async def search_transactions(session: AsyncSession, tenant_id: UUID, filters: F
         t.account_id.in_(account_ids), t.counter_account_id.in_(account_ids)]
     # The page's ids first, then their rows: an index holding every column the filters name (the tagged
     # transactions' holds tags and kind) answers the first part without reading a row.
-    page = union_all(*(select(t.id).where(t.tenant_id == tenant_id, _LIVE, side, *conditions)
-                       .order_by(*_NEWEST).limit(limit) for side in sides)).subquery()
+    page = union_all(*(select(t.id).where(t.tenant_id == tenant_id, LIVE, side, *conditions)
+                       .order_by(*NEWEST).limit(limit) for side in sides)).subquery()
     query = _transactions_query(tenant_id).where(t.id.in_(select(page.c.id)))
-    rows = [TransactionRow(*row) for row in await session.execute(query.order_by(*_NEWEST).limit(limit))]
+    rows = [TransactionRow(*row) for row in await session.execute(query.order_by(*NEWEST).limit(limit))]
     return await _with_splits(session, tenant_id, rows)
 
 
@@ -591,7 +399,7 @@ async def _matching(session: AsyncSession, tenant_id: UUID, filters: Filters) ->
         sums, changes = totals.transaction_sums, totals.transaction_sum_changes
         return union_all(*await parts(sums, sums.c.entries),
                          *await parts(changes, changes.c.entries)).subquery()
-    return union_all(*await parts(transactions, literal(1), _LIVE)).subquery()
+    return union_all(*await parts(transactions, literal(1), LIVE)).subquery()
 
 
 async def search_totals(session: AsyncSession, tenant_id: UUID, filters: Filters) -> list[Totals]:

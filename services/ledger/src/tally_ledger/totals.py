@@ -12,12 +12,12 @@ import asyncio
 
 from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from tally_ledger.settings import LedgerSettings
 from tallykit.db import Database
 from tallykit.logging import get_logger
 from tallykit.periodic import every
+from tallykit.tables import uuid_column
 
 log = get_logger(__name__)
 metadata = MetaData()
@@ -29,10 +29,10 @@ def _table(name: str) -> Table:
     return Table(
         name,
         metadata,
-        Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+        uuid_column("tenant_id", nullable=False),
         Column("booked_on", Date, nullable=False),
-        Column("account_id", PgUUID(as_uuid=True), nullable=False),
-        Column("counter_account_id", PgUUID(as_uuid=True)),
+        uuid_column("account_id", nullable=False),
+        uuid_column("counter_account_id"),
         Column("kind", String(20), nullable=False),
         Column("status", String(12), nullable=False),
         Column("currency", String(3), nullable=False),

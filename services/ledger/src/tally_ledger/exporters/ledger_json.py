@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import repository, store
+from tally_ledger import repository, tables
 from tally_ledger.domain import DEFAULT_CATEGORIES, payee_id
 from tally_ledger.repository import Context
 from tallykit.contracts import registry
@@ -85,10 +85,10 @@ async def restore(session: AsyncSession, settings: ServiceSettings, ctx: Context
     target = ctx.tenant_id
     if document.tenant_id == target:
         raise Conflict("this export is of this very household; restore it into a new, empty household")
-    t, a = store.transactions.c, store.accounts.c
-    used = (await session.execute(select(func.count()).select_from(store.accounts)
+    t, a = tables.transactions.c, tables.accounts.c
+    used = (await session.execute(select(func.count()).select_from(tables.accounts)
                                   .where(a.tenant_id == target))).scalar_one() \
-        + (await session.execute(select(func.count()).select_from(store.transactions)
+        + (await session.execute(select(func.count()).select_from(tables.transactions)
                                  .where(t.tenant_id == target))).scalar_one()
     if used:
         raise Conflict("the household already has accounts or transactions; restore into an empty household")

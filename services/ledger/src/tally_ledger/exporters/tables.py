@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_ledger import store
+from tally_ledger import store, tables
 from tallykit.money import minor_unit_digits
 
 HEADERS = ("Date", "Account", "Type", "Amount", "Currency", "Category", "Payee", "Note", "Tags", "Status",
@@ -62,13 +62,13 @@ PAGE = 2_000
 async def export_rows(session: AsyncSession, tenant_id: UUID,
                       where: ExportFilter) -> AsyncIterator[ExportRow]:
     """The household's live transactions matching the filter, oldest first."""
-    t, a, c = store.transactions.c, store.accounts.c, store.categories.c
+    t, a, c = tables.transactions.c, tables.accounts.c, tables.categories.c
     query = (
         select(t.booked_on, a.name, t.kind, t.amount_minor, t.currency, c.name, t.payee, t.note, t.tags,
                t.status, t.id, t.counter_account_id)
-        .select_from(store.transactions
-                     .join(store.accounts, and_(a.id == t.account_id, a.tenant_id == tenant_id))
-                     .outerjoin(store.categories, and_(c.id == t.category_id, c.tenant_id == tenant_id)))
+        .select_from(tables.transactions
+                     .join(tables.accounts, and_(a.id == t.account_id, a.tenant_id == tenant_id))
+                     .outerjoin(tables.categories, and_(c.id == t.category_id, c.tenant_id == tenant_id)))
         .where(t.tenant_id == tenant_id, ~t.deleted)
         .order_by(t.booked_on, t.recorded_at, t.id)
     )

@@ -84,7 +84,7 @@ from tallykit.db import Database
 from tallykit.errors import Conflict, InvalidInput, NotFound
 from tallykit.events import Envelope, EventPayload
 from tallykit.settings import ServiceSettings
-from tallykit.tables import event_store
+from tallykit.tables import event_store, uuid_column
 
 CHUNK = 2000
 _UUIDS = ARRAY(PgUUID(as_uuid=True))
@@ -96,8 +96,8 @@ metadata = MetaData()
 history_imports = Table(
     "history_imports",
     metadata,
-    Column("id", PgUUID(as_uuid=True), primary_key=True),
-    Column("tenant_id", PgUUID(as_uuid=True), nullable=False),
+    uuid_column("id", primary_key=True),
+    uuid_column("tenant_id", nullable=False),
     Column("source", String(40), nullable=False),
     Column("name", String(200), nullable=False),
     Column("filename", String(255), nullable=False),
@@ -107,7 +107,7 @@ history_imports = Table(
     Column("counts", JSONB, nullable=False),
     Column("skipped", JSONB, nullable=False),
     Column("error", String(1000)),
-    Column("undo_id", PgUUID(as_uuid=True)),
+    uuid_column("undo_id"),
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

@@ -1,4 +1,4 @@
-from tally_ledger.store import metadata
+from tally_ledger.tables import metadata
 from tallykit.migrations import run_env
 
 run_env(metadata)
