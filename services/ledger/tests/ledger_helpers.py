@@ -1,14 +1,17 @@
-"""What the ledger's tests do again and again, written once: aggregates as if saved (domain tests) and
-the HTTP steps of a household's day (open an account, import a statement and wait for it, read the
-balance and the transactions). Tests import it as `from .ledger_helpers import ...`."""
+"""What the ledger's tests do again and again, written once: aggregates as if saved (domain tests), the
+HTTP steps of a household's day (any request with its status checked, open an account, import a statement
+and wait for it, read the balance and the transactions) and the events the household's event store holds.
+Tests import it as `from .ledger_helpers import ...`."""
 
 from pathlib import Path
 from typing import Any, TypeVar
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
+from sqlalchemy import select
 
 from tally_ledger.domain import Account, AccountKind, Aggregate, Category, CategoryKind
+from tallykit.tables import event_store
 from tallystack.polling import finished
 
 STATEMENTS = Path(__file__).parent / "statements"
@@ -55,18 +58,35 @@ async def post_json(
     return dict(response.json())
 
 
+async def post_ok(ledger: httpx.AsyncClient, headers: dict[str, str], path: str, body: Json) -> Json:
+    """POST `body` and the answer's JSON, which must be a success (200 or 201)."""
+    response = await ledger.post(path, json=body, headers=headers)
+    assert response.status_code in (200, 201), response.text
+    return dict(response.json())
+
+
+async def call(
+    ledger: httpx.AsyncClient, headers: dict[str, str], method: str, path: str, status: int = 200, **kw: Any
+) -> Any:
+    """Any request (`kw` as httpx takes them), checking its status; the answer's JSON, None without a body."""
+    response = await ledger.request(method, path, headers=headers, **kw)
+    assert response.status_code == status, response.text
+    return response.json() if response.content else None
+
+
 async def open_account(
     ledger: httpx.AsyncClient,
     headers: dict[str, str],
     currency: str = "EUR",
     *,
     name: str | None = None,
+    kind: str = "checking",
     opening_balance_minor: int = 0,
 ) -> Json:
-    """A checking account (named "Bank <currency>" unless named)."""
+    """An account, checking unless another kind is given (named "Bank <currency>" unless named)."""
     body = {
         "name": name or f"Bank {currency}",
-        "kind": "checking",
+        "kind": kind,
         "currency": currency,
         "opening_balance_minor": opening_balance_minor,
     }
@@ -120,3 +140,19 @@ async def list_transactions(
     )
     assert response.status_code == 200, response.text
     return list(response.json()["items"])
+
+
+# --- the event store -----------------------------------------------------------------------------------
+
+
+async def stored_envelopes(
+    ledger: httpx.AsyncClient, tenant_id: UUID, event_type: str | None = None
+) -> list[Json]:
+    """The household's events as its event store holds them (envelopes), in order; only those of
+    `event_type` when given."""
+    app: Any = ledger.app  # type: ignore[attr-defined]
+    query = select(event_store.c.envelope).where(event_store.c.tenant_id == tenant_id)
+    if event_type is not None:
+        query = query.where(event_store.c.type == event_type)
+    async with app.state.db.read() as session:
+        return list((await session.execute(query.order_by(event_store.c.position))).scalars())

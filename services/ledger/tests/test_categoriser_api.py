@@ -8,13 +8,12 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-from sqlalchemy import select
 
 from tally_ledger import categorising
 from tally_ledger.main import MIGRATIONS, create_app
 from tally_ledger.settings import LedgerSettings
-from tallykit.tables import event_store
-from tallystack.polling import finished
+
+from .ledger_helpers import open_account, stored_envelopes, wait_for_batch
 
 
 @pytest_asyncio.fixture
@@ -22,10 +21,6 @@ async def ledger(service_client: Callable[..., Awaitable[httpx.AsyncClient]]) ->
     # Training in a worker thread (no process pool to start); a household retrains after 3 changes.
     return await service_client(create_app, LedgerSettings, MIGRATIONS, categoriser_processes=0,
                                 categoriser_retrain_after=3)
-
-
-async def _batch(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
-    return await finished(ledger, f"/imports/{batch_id}", headers)
 
 
 async def _april(ledger: httpx.AsyncClient, home: Any, account_id: str) -> list[dict[str, Any]]:
@@ -61,8 +56,7 @@ STATEMENT = (
 
 async def _household_with_history(ledger: httpx.AsyncClient, home: Any,
                                   categories: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
-    account = (await ledger.post("/accounts", json={"name": "Giro", "kind": "checking", "currency": "EUR",
-                                                    "opening_balance_minor": 0}, headers=home.headers)).json()
+    account = await open_account(ledger, home.headers, name="Giro")
     bakery = []
     for n in range(7):
         for payee, note, amount, category in HISTORY:
@@ -120,17 +114,14 @@ async def test_a_statement_arrives_categorised_and_corrections_are_learnt(
     batch_id = preview["batch"]["id"]
     confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=home.headers)
     assert confirmed.status_code == 202
-    assert (await _batch(ledger, home.headers, batch_id))["status"] == "imported"
+    assert (await wait_for_batch(ledger, home.headers, batch_id))["status"] == "imported"
     got = {t["payee"]: t["category_name"] for t in await _april(ledger, home, account_id)}
     sure = {p for p, r in rows.items() if r.get("confidence", 0) >= 0.9}
     assert {"Telekom Deutschland GmbH", "REWE SAGT DANKE 9876 BERLIN", "ACME GmbH"} <= sure
     assert {p: got[p] for p in sure} == {p: expected[p] for p in sure}
     assert got["Zzyzx Qwvb"] is None
     app: Any = ledger.app  # type: ignore[attr-defined]
-    async with app.state.db.read() as session:
-        envelopes = (await session.execute(select(event_store.c.envelope).where(
-            event_store.c.tenant_id == home.tenant_id, event_store.c.type == "ledger.TransactionRecorded")
-        )).scalars().all()
+    envelopes = await stored_envelopes(ledger, home.tenant_id, "ledger.TransactionRecorded")
     marks = {e["data"]["payee"]: e["data"]["categorised_by"] for e in envelopes
              if e["correlation_id"] == batch_id}
     assert marks == {p: "suggestion" if p in sure else None for p in rows}
@@ -158,11 +149,8 @@ async def test_a_statement_arrives_categorised_and_corrections_are_learnt(
     confirmed = await ledger.post(f"/imports/{again['batch']['id']}/confirm", headers=home.headers,
                                   json={"categories": choices, "accept_suggestions": True})
     assert confirmed.status_code == 202, confirmed.text
-    assert (await _batch(ledger, home.headers, again["batch"]["id"]))["status"] == "imported"
-    async with app.state.db.read() as session:
-        envelopes = (await session.execute(select(event_store.c.envelope).where(
-            event_store.c.tenant_id == home.tenant_id, event_store.c.type == "ledger.TransactionRecorded")
-        )).scalars().all()
+    assert (await wait_for_batch(ledger, home.headers, again["batch"]["id"]))["status"] == "imported"
+    envelopes = await stored_envelopes(ledger, home.tenant_id, "ledger.TransactionRecorded")
     second = {e["data"]["payee"]: (names.get(e["data"]["category_id"]), e["data"]["categorised_by"])
               for e in envelopes if e["correlation_id"] == again["batch"]["id"]}
     assert second["SHELL 4321 HAMBURG"] == ("Transport", "person")
@@ -197,8 +185,7 @@ async def test_suggestions_for_an_entry_stay_in_their_household_and_bad_input_ge
     # the first one's account is not found.
     stranger = household()
     await give_defaults(stranger)
-    own = (await ledger.post("/accounts", json={"name": "Giro", "kind": "checking", "currency": "EUR",
-                                                "opening_balance_minor": 0}, headers=stranger.headers)).json()
+    own = await open_account(ledger, stranger.headers, name="Giro")
     theirs = await ledger.get("/categories/suggest", headers=stranger.headers,
                               params={**params, "account_id": own["id"]})
     assert (theirs.status_code, theirs.json()["items"]) == (200, [])

@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-from sqlalchemy import select
 
 from tally_ledger import categorising
 from tally_ledger.main import MIGRATIONS, create_app
 from tally_ledger.settings import LedgerSettings
-from tallykit.tables import event_store
 from tallystack.polling import finished, until
+
+from .ledger_helpers import open_account, post_ok, stored_envelopes
 
 HISTORY = [  # payee, note, amount in cents (negative: out), category
     ("REWE SAGT DANKE {n} BERLIN", "Kartenzahlung girocard", -2_300, "Groceries"),
@@ -41,19 +41,12 @@ def _app(ledger: httpx.AsyncClient) -> Any:
     return ledger.app  # type: ignore[attr-defined]
 
 
-async def _post(ledger: httpx.AsyncClient, home: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    answer = await ledger.post(path, json=body, headers=home.headers)
-    assert answer.status_code in (200, 201), answer.text
-    return dict(answer.json())
-
-
 async def _with_history(ledger: httpx.AsyncClient, home: Any, categories: Categories) -> str:
     """A household's account with five weeks of categorised history (30 transactions), trained on."""
-    account = await _post(ledger, home, "/accounts", {"name": "Giro", "kind": "checking", "currency": "EUR",
-                                                      "opening_balance_minor": 0})
+    account = await open_account(ledger, home.headers, name="Giro")
     for n in range(5):
         for payee, note, amount, category in HISTORY:
-            await _post(ledger, home, "/transactions", {
+            await post_ok(ledger, home.headers, "/transactions", {
                 "account_id": account["id"], "kind": "income" if amount > 0 else "expense",
                 "amount_minor": abs(amount) + n * 13, "payee": payee.format(n=1000 + n), "note": note,
                 "category_id": categories[category]["id"], "booked_on": f"2025-03-{n + 1:02d}"})
@@ -63,15 +56,9 @@ async def _with_history(ledger: httpx.AsyncClient, home: Any, categories: Catego
 
 async def _open(ledger: httpx.AsyncClient, home: Any, account_id: str, payee: str, amount: int,
                 day: str) -> dict[str, Any]:
-    return await _post(ledger, home, "/transactions", {
+    return await post_ok(ledger, home.headers, "/transactions", {
         "account_id": account_id, "kind": "income" if amount > 0 else "expense", "amount_minor": abs(amount),
         "payee": payee, "booked_on": day})
-
-
-async def _events(ledger: httpx.AsyncClient, home: Any) -> list[dict[str, Any]]:
-    async with _app(ledger).state.db.read() as session:
-        return list((await session.execute(select(event_store.c.envelope).where(
-            event_store.c.tenant_id == home.tenant_id).order_by(event_store.c.position))).scalars())
 
 
 async def _category_of(ledger: httpx.AsyncClient, home: Any, transaction_id: str) -> str | None:
@@ -86,8 +73,7 @@ async def test_the_uncategorised_are_proposed_applied_as_one_change_and_that_cha
     home = household()
     categories = await give_defaults(home)
     account_id = await _with_history(ledger, home, categories)
-    savings = await _post(ledger, home, "/accounts", {"name": "Savings", "kind": "savings", "currency": "EUR",
-                                                      "opening_balance_minor": 0})
+    savings = await open_account(ledger, home.headers, name="Savings", kind="savings")
     rewe = await _open(ledger, home, account_id, "REWE SAGT DANKE 7781 BERLIN", -2_790, "2025-04-02")
     shell = await _open(ledger, home, account_id, "SHELL 4321 HAMBURG", -5_890, "2025-04-03")
     phone = await _open(ledger, home, account_id, "Telekom Deutschland GmbH", -4_500, "2025-04-04")
@@ -95,9 +81,10 @@ async def test_the_uncategorised_are_proposed_applied_as_one_change_and_that_cha
     older = await _open(ledger, home, account_id, "REWE SAGT DANKE 1 BERLIN", -990, "2025-02-01")
     elsewhere = await _open(ledger, home, str(savings["id"]), "SHELL 99 HAMBURG", -4_000, "2025-04-06")
     # Neither a transfer nor a split transaction has one category to propose.
-    await _post(ledger, home, "/transfers", {"from_account_id": account_id, "to_account_id": savings["id"],
-                                             "amount_minor": 10_000, "booked_on": "2025-04-07"})
-    await _post(ledger, home, "/transactions", {
+    await post_ok(ledger, home.headers, "/transfers", {
+        "from_account_id": account_id, "to_account_id": savings["id"], "amount_minor": 10_000,
+        "booked_on": "2025-04-07"})
+    await post_ok(ledger, home.headers, "/transactions", {
         "account_id": account_id, "kind": "expense", "amount_minor": 3_000, "payee": "REWE", "splits": [
             {"category_id": categories["Groceries"]["id"], "amount_minor": 2_000},
             {"category_id": categories["Gifts"]["id"], "amount_minor": 1_000}]})
@@ -125,7 +112,7 @@ async def test_the_uncategorised_are_proposed_applied_as_one_change_and_that_cha
     assert {p["transaction_id"] for p in shells["items"]} == {shell["id"], elsewhere["id"]}
 
     # The person takes two proposals and corrects one: one change, each event saying who chose.
-    before = len(await _events(ledger, home))
+    before = len(await stored_envelopes(ledger, home.tenant_id))
     applied = await ledger.post("/categorisations", headers=home.headers, json={"items": [
         {"transaction_id": rewe["id"], "category_id": categories["Groceries"]["id"],
          "expected_version": by_id[rewe["id"]]["version"]},
@@ -134,7 +121,7 @@ async def test_the_uncategorised_are_proposed_applied_as_one_change_and_that_cha
     assert applied.status_code == 201, applied.text
     change = applied.json()
     assert (change["changed"], change["categorised_by"]) == (3, {"suggestion": 2, "person": 1, "rule": 0})
-    events = (await _events(ledger, home))[before:]
+    events = (await stored_envelopes(ledger, home.tenant_id))[before:]
     assert {e["correlation_id"] for e in events} == {change["id"]}
     assert {e["stream_id"]: (e["type"], e["data"]["categorised_by"]) for e in events} == {
         rewe["id"]: ("ledger.TransactionAmended", "suggestion"),
@@ -174,17 +161,15 @@ async def test_other_households_ids_are_not_found_and_bad_input_is_refused_chang
 ) -> None:
     home, stranger = household(), household()
     categories, theirs = await give_defaults(home), await give_defaults(stranger)
-    account = await _post(ledger, home, "/accounts", {"name": "Giro", "kind": "checking", "currency": "EUR",
-                                                      "opening_balance_minor": 0})
-    their_account = await _post(ledger, stranger, "/accounts", {
-        "name": "Giro", "kind": "checking", "currency": "EUR", "opening_balance_minor": 0})
+    account = await open_account(ledger, home.headers, name="Giro")
+    their_account = await open_account(ledger, stranger.headers, name="Giro")
     mine = await _open(ledger, home, account["id"], "REWE 1", -1_000, "2025-04-01")
     other = await _open(ledger, home, account["id"], "SHELL 2", -2_000, "2025-04-02")
     their = await _open(ledger, stranger, their_account["id"], "Aurelia-Secret-Payee", -3_000, "2025-04-03")
-    applied = await _post(ledger, home, "/categorisations", {"items": [
+    applied = await post_ok(ledger, home.headers, "/categorisations", {"items": [
         {"transaction_id": other["id"], "category_id": categories["Fuel"]["id"]}]})
     groceries = categories["Groceries"]["id"]
-    before = {h.tenant_id: len(await _events(ledger, h)) for h in (home, stranger)}
+    before = {h.tenant_id: len(await stored_envelopes(ledger, h.tenant_id)) for h in (home, stranger)}
 
     # Another household's transaction, category, account or change: not found, and nothing changes.
     refused = [
@@ -234,7 +219,7 @@ async def test_other_households_ids_are_not_found_and_bad_input_is_refused_chang
     assert (await ledger.post(f"/transactions/bulk/{applied['id']}/undo",
                               headers=home.viewer_headers)).status_code == 403
 
-    assert {h.tenant_id: len(await _events(ledger, h)) for h in (home, stranger)} == before
+    assert {h.tenant_id: len(await stored_envelopes(ledger, h.tenant_id)) for h in (home, stranger)} == before
     assert await _category_of(ledger, home, mine["id"]) is None
 
 

@@ -34,6 +34,8 @@ from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
 from tallystack.books import Books
 from tallystack.polling import finished
 
+from .ledger_helpers import open_account
+
 HISTORIES = Path(__file__).parent / "histories"
 EXPORT_FILE = HISTORIES / "actual_household.zip"
 EXPORT = EXPORT_FILE.read_bytes()
@@ -537,8 +539,7 @@ async def test_a_source_account_can_go_into_an_account_the_household_has(
     transactions go there, its opening balance as one entry, and the balance comes out as Actual's (plus
     what was there); the other accounts are opened. Undo leaves the chosen account open."""
     home = household()
-    main = (await ledger.post("/accounts", headers=home.headers, json={
-        "name": "Main", "kind": "checking", "currency": "EUR", "opening_balance_minor": 10_000})).json()
+    main = await open_account(ledger, home.headers, name="Main", opening_balance_minor=10_000)
     found = (await _imported(ledger, home.headers, currency="EUR", dry_run="true"))["found"]
     sources = {a["name"]: a["source_id"] for a in found["accounts"]}
     into_main = json.dumps({sources["Checking"]: main["id"]})

@@ -21,6 +21,8 @@ from tally_ledger.repository import Context
 from tallykit.contracts.ledger import AccountKind, BudgetMonth, CategoryKind
 from tallystack.polling import finished
 
+from .ledger_helpers import stored_envelopes
+
 HISTORIES = Path(__file__).parent / "histories"
 EXPORT = HISTORIES / "actual_household.zip"
 FIGURES: dict[str, Any] = json.loads((HISTORIES / "actual_household.json").read_text())
@@ -38,15 +40,6 @@ def _expected() -> dict[str, list[tuple[str, int]]]:
         first = min(m for m, amount in months.items() if amount)
         found[name] = [(m, amount) for m, amount in sorted(months.items()) if first <= m <= LAST]
     return found
-
-
-async def _events(ledger: httpx.AsyncClient, tenant_id: UUID, kind: str) -> list[dict[str, Any]]:
-    app: Any = ledger.app  # type: ignore[attr-defined]
-    async with app.state.db.read() as session:
-        rows = await session.execute(text(
-            "SELECT envelope FROM event_store WHERE tenant_id = :t AND type = :k ORDER BY position"),
-            {"t": tenant_id, "k": kind})
-        return [envelope for (envelope,) in rows]
 
 
 async def _names(ledger: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, str]:
@@ -115,7 +108,7 @@ async def test_the_migration_hands_actual_s_budgets_to_the_budget_service(
     migration = await _import(ledger, home.headers)
     assert migration["counts"]["budgets_new"] == 5
     names = await _names(ledger, home.headers)
-    events = await _events(ledger, home.tenant_id, "ledger.BudgetsImported")
+    events = await stored_envelopes(ledger, home.tenant_id, "ledger.BudgetsImported")
     assert _by_name(events, names) == _expected()
     for event in events:
         assert event["correlation_id"] == migration["id"]
@@ -132,7 +125,7 @@ async def test_the_migration_hands_actual_s_budgets_to_the_budget_service(
 
     again = await _import(ledger, home.headers)
     assert again["counts"]["budgets_new"] == 0
-    assert len(await _events(ledger, home.tenant_id, "ledger.BudgetsImported")) == 5
+    assert len(await stored_envelopes(ledger, home.tenant_id, "ledger.BudgetsImported")) == 5
 
 
 async def test_undo_takes_the_budget_months_out_and_a_new_import_brings_them_back(
@@ -145,7 +138,7 @@ async def test_undo_takes_the_budget_months_out_and_a_new_import_brings_them_bac
     undone = await finished(ledger, f"/histories/{migration['id']}", home.headers, running=("undoing",))
     assert (undone["status"], undone["counts"]["budgets_undone"]) == ("undone", 5)
     names = await _names(ledger, home.headers)
-    removed = await _events(ledger, home.tenant_id, "ledger.ImportedBudgetsRemoved")
+    removed = await stored_envelopes(ledger, home.tenant_id, "ledger.ImportedBudgetsRemoved")
     assert {names[e["data"]["category_id"]]: [m[:7] for m in e["data"]["months"]] for e in removed} == {
         name: [m for m, _ in months] for name, months in _expected().items()}
     assert {e["data"]["migration_id"] for e in removed} == {migration["id"]}
@@ -156,13 +149,13 @@ async def test_undo_takes_the_budget_months_out_and_a_new_import_brings_them_bac
     async with app.state.db.transaction() as session:
         assert await budgets.take_out(session, app.state.settings, ctx, UUID(migration["id"])) == 0
     # The other household's budgets are its own, untouched.
-    assert await _events(ledger, other.tenant_id, "ledger.ImportedBudgetsRemoved") == []
-    assert len(await _events(ledger, other.tenant_id, "ledger.BudgetsImported")) == 5
+    assert await stored_envelopes(ledger, other.tenant_id, "ledger.ImportedBudgetsRemoved") == []
+    assert len(await stored_envelopes(ledger, other.tenant_id, "ledger.BudgetsImported")) == 5
     assert theirs["counts"]["budgets_new"] == 5
 
     back = await _import(ledger, home.headers)
     assert back["counts"]["budgets_new"] == 5
-    events = await _events(ledger, home.tenant_id, "ledger.BudgetsImported")
+    events = await stored_envelopes(ledger, home.tenant_id, "ledger.BudgetsImported")
     assert _by_name(events[5:], names) == _expected()
     assert {e["stream_version"] for e in events[5:]} == {3}
 
@@ -187,17 +180,17 @@ async def test_a_later_export_adds_its_new_months_and_each_undo_takes_out_its_ow
     first = await write.migrate(db, settings, ctx, history(300, 300), filename="early", currency="EUR")
     later = await write.migrate(db, settings, ctx, history(300, 300, 320, 0), filename="late", currency="EUR")
     assert (first.counts["budgets_new"], later.counts["budgets_new"]) == (1, 1)
-    imported = await _events(ledger, home.tenant_id, "ledger.BudgetsImported")
+    imported = await stored_envelopes(ledger, home.tenant_id, "ledger.BudgetsImported")
     assert [[(m["month"], m["amount_minor"]) for m in e["data"]["months"]] for e in imported] == [
         [("2025-01-01", 300), ("2025-02-01", 300)], [("2025-03-01", 320)]]
     assert [e["correlation_id"] for e in imported] == [str(first.id), str(later.id)]
 
     await write.undo(db, settings, ctx, first.id)
-    [removed] = await _events(ledger, home.tenant_id, "ledger.ImportedBudgetsRemoved")
+    [removed] = await stored_envelopes(ledger, home.tenant_id, "ledger.ImportedBudgetsRemoved")
     assert (removed["data"]["months"], removed["stream_version"]) == (["2025-01-01", "2025-02-01"], 3)
     # The first months come again with a third import; the later export's months are still there.
     third = await write.migrate(db, settings, ctx, history(300, 300, 320, 0), filename="again",
                                 currency="EUR")
     assert third.counts["budgets_new"] == 1
-    last = (await _events(ledger, home.tenant_id, "ledger.BudgetsImported"))[-1]
+    last = (await stored_envelopes(ledger, home.tenant_id, "ledger.BudgetsImported"))[-1]
     assert [m["month"] for m in last["data"]["months"]] == ["2025-01-01", "2025-02-01"]

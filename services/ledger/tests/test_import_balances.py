@@ -13,6 +13,8 @@ from tally_ledger.importers import StatementFormat
 from tally_ledger.importers.balances import ClosingBalance
 from tally_ledger.statement_check import closing_balances
 
+from .ledger_helpers import open_account
+
 STATEMENTS = Path(__file__).parent / "statements"
 
 
@@ -37,9 +39,8 @@ def test_each_format_gives_the_latest_closing_balance_per_account() -> None:
 
 
 async def _preview_check(ledger: httpx.AsyncClient, home: Any, opening: int) -> dict[str, Any]:
-    account = (await ledger.post("/accounts", headers=home.headers, json={
-        "name": f"Checking {opening}", "kind": "checking", "currency": "USD",
-        "opening_balance_minor": opening})).json()
+    account = await open_account(ledger, home.headers, "USD", name=f"Checking {opening}",
+                                 opening_balance_minor=opening)
     name = "wellsfargo_checking_2025-01_ofx1.qfx"
     uploaded = await ledger.post("/imports", files={"file": (name, (STATEMENTS / name).read_bytes())},
                                  data={"account_id": account["id"]}, headers=home.headers)

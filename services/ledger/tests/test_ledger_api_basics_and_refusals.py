@@ -11,24 +11,19 @@ import pytest
 
 from tallykit.events import Envelope
 
+from .ledger_helpers import open_account
+
 Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
-
-
-async def _open(ledger: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
-    response = await ledger.post("/accounts", json={"name": "Checking", "kind": "checking", "currency": "EUR",
-                                                    **body}, headers=headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 async def test_open_read_and_list_accounts(ledger: httpx.AsyncClient, household: Callable[[], Any]) -> None:
     home = household()
-    opened = await _open(ledger, home.headers, name="  Savings ", kind="savings",
-                         opening_balance_minor=150_000)
+    opened = await open_account(ledger, home.headers, name="  Savings ", kind="savings",
+                                opening_balance_minor=150_000)
     assert opened == {"id": opened["id"], "name": "Savings", "kind": "savings", "currency": "EUR",
                       "balance_minor": 150_000, "version": 1, "archived": False}
     assert (await ledger.get(f"/accounts/{opened['id']}", headers=home.headers)).json() == opened
-    cash = await _open(ledger, home.headers, name="Cash", kind="cash", currency="JPY")
+    cash = await open_account(ledger, home.headers, name="Cash", kind="cash", currency="JPY")
     listed = (await ledger.get("/accounts", headers=home.headers)).json()
     assert listed == {"items": [cash, opened]}
 
@@ -38,7 +33,7 @@ async def test_every_write_is_an_event_in_the_store_and_the_outbox(
 ) -> None:
     home = household()
     categories = await give_defaults(home)
-    account = await _open(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking")
     await ledger.patch(f"/accounts/{account['id']}", json={"name": "Main", "expected_version": 1},
                        headers=home.headers)
     body = {"account_id": account["id"], "kind": "expense", "amount_minor": 999,
@@ -64,8 +59,8 @@ async def test_transactions_move_the_balance_and_list_newest_first(
 ) -> None:
     home = household()
     categories = await give_defaults(home)
-    account = await _open(ledger, home.headers, opening_balance_minor=10_000)
-    other = await _open(ledger, home.headers, name="Other")
+    account = await open_account(ledger, home.headers, name="Checking", opening_balance_minor=10_000)
+    other = await open_account(ledger, home.headers, name="Other")
 
     async def record(**body: Any) -> dict[str, Any]:
         response = await ledger.post("/transactions", json=body, headers=home.headers)
@@ -105,7 +100,7 @@ async def test_rename_with_the_current_version_then_a_stale_one(
     ledger: httpx.AsyncClient, household: Callable[[], Any]
 ) -> None:
     home = household()
-    account = await _open(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking")
     renamed = await ledger.patch(f"/accounts/{account['id']}", json={"name": "Joint", "expected_version": 1},
                                  headers=home.headers)
     assert renamed.status_code == 200
@@ -123,7 +118,7 @@ async def test_two_concurrent_renames_at_one_version_one_wins(
     ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
 ) -> None:
     home = household()
-    account = await _open(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking")
     responses = await asyncio.gather(*[
         ledger.patch(f"/accounts/{account['id']}", json={"name": name, "expected_version": 1},
                      headers=home.headers)
@@ -140,7 +135,7 @@ async def test_two_concurrent_renames_at_one_version_one_wins(
 
 async def test_viewers_read_but_cannot_write(ledger: httpx.AsyncClient, household: Callable[[], Any]) -> None:
     home = household()
-    account = await _open(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking")
     assert (await ledger.get("/accounts", headers=home.viewer_headers)).json()["items"] == [account]
     refused = [
         await ledger.post("/accounts", json={"name": "X", "kind": "cash", "currency": "EUR"},
@@ -164,7 +159,7 @@ async def test_another_household_sees_nothing_and_cannot_touch_anything(
 ) -> None:
     home, stranger = household(), household()
     categories = await give_defaults(home)
-    account = await _open(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking")
     tx = (await ledger.post("/transactions", json={"account_id": account["id"], "kind": "expense",
                                                    "amount_minor": 100}, headers=home.headers)).json()
     before = await snapshot()
@@ -183,7 +178,7 @@ async def test_another_household_sees_nothing_and_cannot_touch_anything(
     assert "Checking" not in "".join(r.text for r in attempts)
 
     # The stranger's own account, with the first household's category: refused, nothing written.
-    own = await _open(ledger, stranger.headers)
+    own = await open_account(ledger, stranger.headers, name="Checking")
     mid = await snapshot()
     foreign_category = await ledger.post("/transactions", json={
         "account_id": own["id"], "kind": "expense", "amount_minor": 100,
@@ -218,7 +213,7 @@ async def test_bad_transactions_are_refused_and_change_nothing(
     ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot, body: Any, status: int
 ) -> None:
     home = household()
-    account = await _open(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking")
     before = await snapshot()
     if isinstance(body, str):
         response = await ledger.post("/transactions", content=body,
@@ -237,7 +232,7 @@ async def test_a_category_of_the_wrong_kind_is_refused(
 ) -> None:
     home = household()
     categories = await give_defaults(home)
-    account = await _open(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking")
     before = await snapshot()
     body = {"account_id": account["id"], "kind": "expense", "amount_minor": 100,
             "category_id": categories["Salary"]["id"]}
@@ -276,7 +271,7 @@ async def test_bad_renames_are_refused_and_change_nothing(
     ledger: httpx.AsyncClient, household: Callable[[], Any], snapshot: Snapshot
 ) -> None:
     home = household()
-    account = await _open(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking")
     before = await snapshot()
     bad = [
         await ledger.patch(f"/accounts/{account['id']}", json={"name": "X"}, headers=home.headers),
@@ -301,8 +296,8 @@ async def test_a_create_sent_again_with_its_id_records_once(
 ) -> None:
     """The offline queue (and any client whose answer got lost) sends a create again with the id it chose."""
     home, other = household(), household()
-    account = await _open(ledger, home.headers)
-    savings = await _open(ledger, home.headers, name="Savings", kind="savings")
+    account = await open_account(ledger, home.headers, name="Checking")
+    savings = await open_account(ledger, home.headers, name="Savings", kind="savings")
     chosen = str(uuid4())
     body = {"id": chosen, "account_id": account["id"], "kind": "expense", "amount_minor": 1_250,
             "payee": "Baker"}
@@ -318,7 +313,7 @@ async def test_a_create_sent_again_with_its_id_records_once(
     assert (repeated.status_code, repeated.json()["amount_minor"]) == (200, 1_300)
     # The same id for something else, or from another household: refused, nothing recorded.
     before = await snapshot()
-    other_account = await _open(ledger, other.headers)
+    other_account = await open_account(ledger, other.headers, name="Checking")
     for headers, changed in ((home.headers, {"amount_minor": 99}), (other.headers,
                                                                     {"account_id": other_account["id"]})):
         refused = await ledger.post("/transactions", json=body | changed, headers=headers)
@@ -345,7 +340,7 @@ async def test_text_with_a_nul_character_is_refused_and_changes_nothing(
 ) -> None:
     """PostgreSQL cannot store U+0000; found by the API fuzzer as a 500 on `?payee=…%00…`."""
     home = household()
-    account = await _open(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking")
     before = await snapshot()
     searched = await ledger.get("/transactions", params={"payee": "Bak\x00er"}, headers=home.headers)
     assert searched.status_code == 422, searched.text

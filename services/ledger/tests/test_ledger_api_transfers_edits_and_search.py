@@ -14,6 +14,8 @@ from tallykit.contracts.ledger import TransactionKind
 from tallykit.errors import InvalidInput
 from tallykit.events import Envelope
 
+from .ledger_helpers import open_account
+
 Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
 Json = dict[str, Any]
 
@@ -30,9 +32,8 @@ class Book:
         return dict(response.json()) if response.content else {}
 
     async def account(self, name: str = "Checking", currency: str = "EUR", opening: int = 0) -> Json:
-        return await self.call("POST", "/accounts", 201, json={"name": name, "kind": "checking",
-                                                                "currency": currency,
-                                                                "opening_balance_minor": opening})
+        return await open_account(self.ledger, self.headers, currency, name=name,
+                                  opening_balance_minor=opening)
 
     async def spend(self, account: Json, amount: int, booked_on: str = "2026-01-10", **body: Any) -> Json:
         return await self.call("POST", "/transactions", 201, json={

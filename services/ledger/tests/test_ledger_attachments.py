@@ -14,6 +14,8 @@ from tally_ledger.consumers import auth_events_consumer
 from tallykit.contracts import registry
 from tallykit.contracts.auth import UserDeleted
 
+from .ledger_helpers import open_account
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
@@ -54,14 +56,7 @@ async def call(
 
 
 async def expense(ledger: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
-    account = await call(
-        ledger,
-        headers,
-        "POST",
-        "/accounts",
-        201,
-        json={"name": "Giro", "kind": "checking", "currency": "EUR", "opening_balance_minor": 0},
-    )
+    account = await open_account(ledger, headers, name="Giro")
     return dict(
         await call(
             ledger,

@@ -8,26 +8,16 @@ from typing import Any
 
 import httpx
 
+from .ledger_helpers import open_account, post_ok
+
 Categories = dict[str, dict[str, Any]]
-
-
-async def _post(ledger: httpx.AsyncClient, home: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    answer = await ledger.post(path, json=body, headers=home.headers)
-    assert answer.status_code in (200, 201), answer.text
-    return dict(answer.json())
-
-
-async def _account(ledger: httpx.AsyncClient, home: Any, name: str, currency: str = "EUR") -> str:
-    account = await _post(ledger, home, "/accounts", {"name": name, "kind": "checking", "currency": currency,
-                                                      "opening_balance_minor": 0})
-    return str(account["id"])
 
 
 async def _spend(ledger: httpx.AsyncClient, home: Any, account_id: str, payee: str, amount: int, day: str,
                  **extra: Any) -> str:
-    made = await _post(ledger, home, "/transactions", {"account_id": account_id, "kind": "expense",
-                                                       "amount_minor": amount, "payee": payee,
-                                                       "booked_on": day, **extra})
+    made = await post_ok(ledger, home.headers, "/transactions", {
+        "account_id": account_id, "kind": "expense", "amount_minor": amount, "payee": payee, "booked_on": day,
+        **extra})
     return str(made["id"])
 
 
@@ -53,7 +43,8 @@ async def test_a_bulk_edit_is_one_change_the_history_names_and_one_undo_reverts(
 ) -> None:
     home = household()
     categories = await give_defaults(home)
-    giro, cash = await _account(ledger, home, "Giro"), await _account(ledger, home, "Cash")
+    giro = (await open_account(ledger, home.headers, name="Giro"))["id"]
+    cash = (await open_account(ledger, home.headers, name="Cash"))["id"]
     a = await _spend(ledger, home, giro, "Corner shop", 1_200, "2026-03-01", tags=["food"])
     b = await _spend(ledger, home, giro, "Corner shop", 800, "2026-03-02", tags=["food", "trip"])
     c = await _spend(ledger, home, giro, "Bakery", 300, "2026-03-03")
@@ -62,7 +53,7 @@ async def test_a_bulk_edit_is_one_change_the_history_names_and_one_undo_reverts(
         {"category_id": categories["Groceries"]["id"], "amount_minor": 600},
         {"category_id": categories["Gifts"]["id"], "amount_minor": 400}])
 
-    edited = await _post(ledger, home, "/transactions/bulk", {
+    edited = await post_ok(ledger, home.headers, "/transactions/bulk", {
         "ids": [a, b, c, split], "category_id": categories["Groceries"]["id"], "add_tags": ["Weekly"],
         "remove_tags": ["trip"], "payee": "Market", "status": "cleared", "account_id": cash})
     assert (edited["matched"], edited["changed"]) == (4, 4)
@@ -103,7 +94,7 @@ async def test_every_transaction_a_search_matches_across_pages_is_changed_and_a_
 ) -> None:
     home = household()
     categories = await give_defaults(home)
-    giro = await _account(ledger, home, "Giro")
+    giro = (await open_account(ledger, home.headers, name="Giro"))["id"]
     coffees = [await _spend(ledger, home, giro, f"Coffee {n}", 350, f"2026-04-{n + 1:02d}") for n in range(7)]
     other = await _spend(ledger, home, giro, "Rent", 90_000, "2026-04-01")
     search = {"q": "coffee after:2026-04-01", "account_id": giro}
@@ -111,14 +102,14 @@ async def test_every_transaction_a_search_matches_across_pages_is_changed_and_a_
     stale = await ledger.post("/transactions/bulk", headers=home.headers, json={
         "search": search, "expected_count": 6, "category_id": categories["Eating out"]["id"]})
     assert stale.status_code == 409, stale.text
-    edited = await _post(ledger, home, "/transactions/bulk", {
+    edited = await post_ok(ledger, home.headers, "/transactions/bulk", {
         "search": search, "expected_count": 7, "category_id": categories["Eating out"]["id"]})
     assert (edited["matched"], edited["changed"]) == (7, 7)
     listed = (await ledger.get("/transactions", params={"category_id": categories["Eating out"]["id"],
                                                         "limit": 500}, headers=home.headers)).json()
     assert {t["id"] for t in listed["items"]} == set(coffees)
 
-    deleted = await _post(ledger, home, "/transactions/bulk", {"search": search, "delete": True})
+    deleted = await post_ok(ledger, home.headers, "/transactions/bulk", {"search": search, "delete": True})
     assert deleted["changed"] == 7
     assert [t["id"] for t in (await ledger.get("/transactions", headers=home.headers)).json()["items"]] == [
         other]
@@ -136,14 +127,16 @@ async def test_what_the_ledger_refuses_refuses_the_whole_change_and_changes_noth
     home, other = household(), household()
     categories = await give_defaults(home)
     await give_defaults(other)
-    giro, dollars = await _account(ledger, home, "Giro"), await _account(ledger, home, "US", "USD")
-    savings = await _account(ledger, home, "Savings")
+    giro = (await open_account(ledger, home.headers, name="Giro"))["id"]
+    dollars = (await open_account(ledger, home.headers, "USD", name="US"))["id"]
+    savings = (await open_account(ledger, home.headers, name="Savings"))["id"]
     mine = await _spend(ledger, home, giro, "Shop", 500, "2026-05-01")
     reconciled = await _spend(ledger, home, giro, "Old", 700, "2026-04-01", status="reconciled")
-    transfer = await _post(ledger, home, "/transfers", {"from_account_id": giro, "to_account_id": savings,
-                                                        "amount_minor": 1_000, "booked_on": "2026-05-02"})
-    theirs = await _spend(ledger, other, await _account(ledger, other, "Theirs"), "Shop", 500, "2026-05-01")
-    elsewhere = await _account(ledger, other, "Elsewhere")
+    transfer = await post_ok(ledger, home.headers, "/transfers", {
+        "from_account_id": giro, "to_account_id": savings, "amount_minor": 1_000, "booked_on": "2026-05-02"})
+    theirs_account = (await open_account(ledger, other.headers, name="Theirs"))["id"]
+    theirs = await _spend(ledger, other, theirs_account, "Shop", 500, "2026-05-01")
+    elsewhere = (await open_account(ledger, other.headers, name="Elsewhere"))["id"]
     groceries = categories["Groceries"]["id"]
     before = await snapshot()
 
@@ -174,7 +167,8 @@ async def test_what_the_ledger_refuses_refuses_the_whole_change_and_changes_noth
     assert viewer.status_code == 403
     assert await snapshot() == before
     # Their change id is not this household's: its undo is a 404, and theirs stays.
-    theirs_edit = await _post(ledger, other, "/transactions/bulk", {"ids": [theirs], "status": "cleared"})
+    theirs_edit = await post_ok(ledger, other.headers, "/transactions/bulk",
+                                {"ids": [theirs], "status": "cleared"})
     assert (await ledger.post(f"/transactions/bulk/{theirs_edit['id']}/undo",
                               headers=home.headers)).status_code == 404
     assert (await _get(ledger, other, theirs))["status"] == "cleared"

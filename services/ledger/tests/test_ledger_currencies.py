@@ -17,8 +17,9 @@ from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
 from tallykit.contracts.auth import UserDeleted
 
+from .ledger_helpers import Json, call, open_account
+
 D = date
-Json = dict[str, Any]
 
 
 def test_rate_of_the_day_is_the_latest_by_then_direct_or_inverse() -> None:
@@ -76,29 +77,6 @@ def test_numbers_and_csv_of_rates() -> None:
         parse_csv(b"date,base,quote,rate\n" + b"x" * 200_000)  # a field beyond the reader's limit
 
 
-async def call(
-    ledger: httpx.AsyncClient, headers: dict[str, str], method: str, path: str, status: int = 200, **kw: Any
-) -> Any:
-    response = await ledger.request(method, path, headers=headers, **kw)
-    assert response.status_code == status, response.text
-    return response.json() if response.content else None
-
-
-async def account(
-    ledger: httpx.AsyncClient, headers: dict[str, str], name: str, currency: str, opening: int = 0
-) -> Json:
-    return dict(
-        await call(
-            ledger,
-            headers,
-            "POST",
-            "/accounts",
-            201,
-            json={"name": name, "kind": "checking", "currency": currency, "opening_balance_minor": opening},
-        )
-    )
-
-
 async def test_transfers_between_currencies_and_totals_in_the_base_currency(
     ledger: httpx.AsyncClient,
     household: Callable[[], Any],
@@ -106,9 +84,9 @@ async def test_transfers_between_currencies_and_totals_in_the_base_currency(
 ) -> None:
     home = household()
     await give_defaults(home)  # TenantCreated: base currency EUR
-    eur = await account(ledger, home.headers, "Giro", "EUR", 100_000)
-    usd = await account(ledger, home.headers, "Dollars", "USD", 0)
-    jpy = await account(ledger, home.headers, "Yen", "JPY", 0)
+    eur = await open_account(ledger, home.headers, "EUR", name="Giro", opening_balance_minor=100_000)
+    usd = await open_account(ledger, home.headers, "USD", name="Dollars")
+    jpy = await open_account(ledger, home.headers, "JPY", name="Yen")
 
     body = {
         "from_account_id": eur["id"],
@@ -125,7 +103,7 @@ async def test_transfers_between_currencies_and_totals_in_the_base_currency(
         422,
         json={
             **body,
-            "to_account_id": (await account(ledger, home.headers, "Cash", "EUR"))["id"],
+            "to_account_id": (await open_account(ledger, home.headers, "EUR", name="Cash"))["id"],
             "counter_amount_minor": 1,
         },
     )  # one currency, one amount
@@ -243,7 +221,7 @@ async def test_a_deleted_household_is_erased_and_another_kept(
     gone, kept = household(), household()
     for home in (gone, kept):
         await give_defaults(home)
-        giro = await account(ledger, home.headers, "Giro", "EUR", 1_000)
+        giro = await open_account(ledger, home.headers, "EUR", name="Giro", opening_balance_minor=1_000)
         await call(
             ledger,
             home.headers,

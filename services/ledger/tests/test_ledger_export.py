@@ -13,6 +13,8 @@ from openpyxl import load_workbook
 
 from tally_ledger.exporters import ledger_json, tables
 
+from .ledger_helpers import open_account
+
 STATEMENTS = Path(__file__).parent / "statements"
 
 
@@ -37,8 +39,8 @@ async def test_transactions_export_as_csv_and_xlsx_for_a_filter(
 ) -> None:
     home = household()
     categories = await give_defaults(home)
-    main = await _post(ledger, home.headers, "/accounts", name="Girokonto", kind="checking", currency="EUR")
-    savings = await _post(ledger, home.headers, "/accounts", name="Sparbuch", kind="savings", currency="EUR")
+    main = await open_account(ledger, home.headers, "EUR", name="Girokonto")
+    savings = await open_account(ledger, home.headers, "EUR", name="Sparbuch", kind="savings")
     await _import(ledger, home.headers, main["id"], "sparkasse_camt053_2025-01.xml")
     await _post(ledger, home.headers, "/transactions", account_id=main["id"], kind="expense",
                 amount_minor=4_250, payee="Markthalle", category_id=categories["Groceries"]["id"],
@@ -127,10 +129,9 @@ async def test_the_whole_ledger_exports_and_restores_into_an_empty_household(
 ) -> None:
     home = household()
     categories = await give_defaults(home)
-    euro = await _post(ledger, home.headers, "/accounts", name="Girokonto", kind="checking", currency="EUR",
-                       opening_balance_minor=123_456)
-    cash = await _post(ledger, home.headers, "/accounts", name="Cash", kind="cash", currency="EUR")
-    dollars = await _post(ledger, home.headers, "/accounts", name="Checking", kind="checking", currency="USD")
+    euro = await open_account(ledger, home.headers, "EUR", name="Girokonto", opening_balance_minor=123_456)
+    cash = await open_account(ledger, home.headers, "EUR", name="Cash", kind="cash")
+    dollars = await open_account(ledger, home.headers, "USD", name="Checking")
     hobby = await _post(ledger, home.headers, "/categories", name="Model trains", group="Leisure",
                         kind="expense")
     await _import(ledger, home.headers, euro["id"], "sparkasse_camt053_2025-01.xml")
@@ -213,7 +214,7 @@ async def test_exports_are_sent_a_page_at_a_time_and_lose_nothing_between_pages(
     monkeypatch.setattr(tables, "PAGE", 2)
     monkeypatch.setattr(ledger_json, "EXPORT_PAGE", 2)
     home = household()
-    main = await _post(ledger, home.headers, "/accounts", name="Main", kind="checking", currency="EUR")
+    main = await open_account(ledger, home.headers, "EUR", name="Main")
     for n in range(5):
         await _post(ledger, home.headers, "/transactions", account_id=main["id"], kind="expense",
                     amount_minor=100 + n, booked_on=f"2025-02-0{n + 1}", payee=f"Shop {n}")

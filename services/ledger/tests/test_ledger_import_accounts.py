@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tallystack.polling import finished
+from .ledger_helpers import open_account, wait_for_batch
 
 STATEMENTS = Path(__file__).parent / "statements"
 SPARKASSE = "sparkasse_camt053_2025-01.xml"
@@ -27,7 +27,7 @@ async def _upload(ledger: httpx.AsyncClient, headers: dict[str, str], name: str,
 async def _confirm(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
     confirmed = await ledger.post(f"/imports/{batch_id}/confirm", json={}, headers=headers)
     assert confirmed.status_code == 202, confirmed.text
-    return await finished(ledger, f"/imports/{batch_id}", headers)
+    return await wait_for_batch(ledger, headers, batch_id)
 
 
 async def _accounts(ledger: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -36,10 +36,6 @@ async def _accounts(ledger: httpx.AsyncClient, headers: dict[str, str]) -> list[
 
 async def _balance(ledger: httpx.AsyncClient, headers: dict[str, str], account_id: str) -> int:
     return int((await ledger.get(f"/accounts/{account_id}/balance", headers=headers)).json()["balance_minor"])
-
-
-async def _batch_done(ledger: httpx.AsyncClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
-    return await finished(ledger, f"/imports/{batch_id}", headers)
 
 
 async def test_a_statement_opens_its_account_once_and_finds_it_the_next_time(
@@ -86,8 +82,7 @@ async def test_a_file_of_several_accounts_is_imported_each_into_its_own_account_
     assert [(a["currency"], a["kind"], a["rows"]) for a in named] == [
         ("CAD", "checking", 2), ("USD", "savings", 2), ("CAD", "credit_card", 1)]
     checking, savings, _card = (a["key"] for a in named)
-    dollars = (await ledger.post("/accounts", json={"name": "Dollars", "kind": "savings", "currency": "USD",
-                                                    "opening_balance_minor": 0}, headers=home.headers)).json()
+    dollars = await open_account(ledger, home.headers, "USD", name="Dollars", kind="savings")
 
     # Checked before anything is opened: an unknown key, an account in another currency.
     for accounts, status in [({"ofx:nope/1": "new"}, 422), ({checking: dollars["id"]}, 422), ("[1]", 422)]:
@@ -126,7 +121,7 @@ async def test_a_file_of_several_accounts_is_imported_each_into_its_own_account_
     # One undo takes out the whole first batch, in both accounts.
     undone = await ledger.post(f"/imports/{preview['batch']['id']}/undo", headers=home.headers)
     assert undone.status_code == 202
-    assert (await _batch_done(ledger, home.headers, preview["batch"]["id"]))["status"] == "undone"
+    assert (await wait_for_batch(ledger, home.headers, preview["batch"]["id"]))["status"] == "undone"
     assert await _balance(ledger, home.headers, dollars["id"]) == 0
 
     # One account at a time still works: `source` picks one.

@@ -15,6 +15,8 @@ from tally_ledger.settings import LedgerSettings
 from tallykit import kafka, outbox
 from tallykit.events import Envelope
 
+from .ledger_helpers import open_account
+
 
 async def test_events_flow_through_the_broker(
     service_client: Callable[..., Awaitable[httpx.AsyncClient]], household: Callable[[], Any],
@@ -41,8 +43,7 @@ async def test_events_flow_through_the_broker(
                 break
             await asyncio.sleep(0.1)
 
-    new_account = {"name": "Checking", "kind": "checking", "currency": "EUR"}
-    account = (await ledger.post("/accounts", json=new_account, headers=home.headers)).json()
+    account = await open_account(ledger, home.headers, name="Checking")
     tx = (await ledger.post("/transactions", json={"account_id": account["id"], "kind": "expense",
                                                    "amount_minor": 4_200, "category_id": groceries["id"]},
                             headers=home.headers)).json()

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from .ledger_helpers import open_account
+
 Snapshot = Callable[[], Awaitable[dict[str, list[dict[str, Any]]]]]
 READ_MODELS = ("accounts", "categories", "transactions", "transaction_splits", "payees")
 
@@ -16,8 +18,8 @@ READ_MODELS = ("accounts", "categories", "transactions", "transaction_splits", "
 async def _fill(ledger: httpx.AsyncClient, household: Any, give_defaults: Any) -> None:
     categories = await give_defaults(household)
     for name, currency in (("Checking", "EUR"), ("Cash", "JPY")):
-        new_account = {"name": name, "kind": "checking", "currency": currency, "opening_balance_minor": 5_000}
-        account = (await ledger.post("/accounts", json=new_account, headers=household.headers)).json()
+        account = await open_account(ledger, household.headers, currency, name=name,
+                                     opening_balance_minor=5_000)
         renamed = await ledger.patch(f"/accounts/{account['id']}",
                                      json={"name": f"{name} (shared)", "expected_version": 1},
                                      headers=household.headers)
@@ -43,11 +45,8 @@ async def _every_other_change(ledger: httpx.AsyncClient, headers: dict[str, str]
         assert response.status_code in (200, 201), response.text
         return dict(response.json())
 
-    def new_account(name: str) -> dict[str, Any]:
-        return {"name": name, "kind": "savings", "currency": "EUR", "opening_balance_minor": 0}
-
-    savings = await call("POST", "/accounts", json=new_account("Savings"))
-    spare = await call("POST", "/accounts", json=new_account("Spare"))
+    savings = await open_account(ledger, headers, name="Savings", kind="savings")
+    spare = await open_account(ledger, headers, name="Spare", kind="savings")
     await call("POST", f"/accounts/{spare['id']}/archive", json={"expected_version": 1})
     await call("POST", f"/accounts/{spare['id']}/reopen", json={"expected_version": 2})
     await call("POST", f"/accounts/{spare['id']}/archive", json={"expected_version": 3})

@@ -7,33 +7,22 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
-from tallykit.tables import event_store
-
-Json = dict[str, Any]
-
-
-async def _post(ledger: httpx.AsyncClient, home: Any, path: str, body: Json) -> Json:
-    answer = await ledger.post(path, json=body, headers=home.headers)
-    assert answer.status_code in (200, 201), answer.text
-    return dict(answer.json())
+from .ledger_helpers import Json, open_account, post_ok, stored_envelopes
 
 
 async def _account_with_month(ledger: httpx.AsyncClient, home: Any) -> tuple[str, list[Json]]:
     """Giro opened with 100.00: salary 2,000.00 in, rent 800.00 and groceries 45.50 out in March, a
     transfer of 300.00 to savings, and a coffee on 2 April (after the statement)."""
-    giro = await _post(ledger, home, "/accounts", {"name": "Giro", "kind": "checking", "currency": "EUR",
-                                                   "opening_balance_minor": 10_000})
-    savings = await _post(ledger, home, "/accounts", {"name": "Savings", "kind": "savings",
-                                                      "currency": "EUR", "opening_balance_minor": 0})
-    made = [await _post(ledger, home, "/transactions", {
+    giro = await open_account(ledger, home.headers, name="Giro", opening_balance_minor=10_000)
+    savings = await open_account(ledger, home.headers, name="Savings", kind="savings")
+    made = [await post_ok(ledger, home.headers, "/transactions", {
         "account_id": giro["id"], "kind": kind, "amount_minor": amount, "payee": payee, "booked_on": day})
         for kind, amount, payee, day in [("income", 200_000, "ACME", "2025-03-01"),
                                          ("expense", 80_000, "Landlord", "2025-03-02"),
                                          ("expense", 4_550, "REWE", "2025-03-20"),
                                          ("expense", 350, "Café", "2025-04-02")]]
-    made.append(await _post(ledger, home, "/transfers", {
+    made.append(await post_ok(ledger, home.headers, "/transfers", {
         "from_account_id": giro["id"], "to_account_id": savings["id"], "amount_minor": 30_000,
         "booked_on": "2025-03-25"}))
     return giro["id"], made
@@ -54,10 +43,7 @@ async def _tick(ledger: httpx.AsyncClient, home: Any, transaction: Json) -> None
 
 
 async def _correlations(ledger: httpx.AsyncClient, home: Any) -> list[str | None]:
-    async with ledger.app.state.db.read() as session:  # type: ignore[attr-defined]
-        rows = await session.execute(select(event_store.c.envelope).where(
-            event_store.c.tenant_id == home.tenant_id).order_by(event_store.c.position))
-        return [envelope["correlation_id"] for (envelope,) in rows]
+    return [envelope["correlation_id"] for envelope in await stored_envelopes(ledger, home.tenant_id)]
 
 
 async def test_reconcile_to_zero_then_the_reconciled_are_locked(
@@ -81,7 +67,7 @@ async def test_reconcile_to_zero_then_the_reconciled_are_locked(
         await _tick(ledger, home, item)
     look = await _look(ledger, home, giro, statement)
     assert (look["cleared_balance_minor"], look["difference_minor"]) == (statement, 0)
-    done = await _post(ledger, home, f"/accounts/{giro}/reconciliation",
+    done = await post_ok(ledger, home.headers, f"/accounts/{giro}/reconciliation",
                        {"statement_date": "2025-03-31", "statement_balance_minor": statement})
     assert (done["reconciled"], done["adjustment"]) == (4, None)
     assert (await _correlations(ledger, home))[len(before) + 4:] == [done["id"]] * 4  # one change
@@ -119,7 +105,7 @@ async def test_a_difference_that_cannot_be_found_is_booked_as_an_adjustment(
         await _tick(ledger, home, item)
     statement = 10_000 + 200_000 - 80_000 - 1_234  # a fee nobody recorded
     assert (await _look(ledger, home, giro, statement))["difference_minor"] == -1_234
-    done = await _post(ledger, home, f"/accounts/{giro}/reconciliation",
+    done = await post_ok(ledger, home.headers, f"/accounts/{giro}/reconciliation",
                        {"statement_date": "2025-03-31", "statement_balance_minor": statement,
                         "adjust": True, "adjustment_payee": "Bank fee?"})
     adjustment = done["adjustment"]

@@ -15,31 +15,11 @@ from tally_ledger import projections
 from tally_ledger.scheduler import Scheduler
 from tallykit.db import Database
 
-Json = dict[str, Any]
+from .ledger_helpers import call, open_account
 
 
 def at(day: str) -> datetime:
     return datetime.fromisoformat(f"{day}T06:00:00").replace(tzinfo=UTC)
-
-
-async def call(
-    ledger: httpx.AsyncClient, headers: dict[str, str], method: str, path: str, status: int = 200, **kw: Any
-) -> Any:
-    response = await ledger.request(method, path, headers=headers, **kw)
-    assert response.status_code == status, response.text
-    return response.json() if response.content else None
-
-
-async def setup(ledger: httpx.AsyncClient, headers: dict[str, str]) -> Json:
-    account: Json = await call(
-        ledger,
-        headers,
-        "POST",
-        "/accounts",
-        201,
-        json={"name": "Checking", "kind": "checking", "currency": "EUR", "opening_balance_minor": 100_000},
-    )
-    return account
 
 
 async def events(ledger: httpx.AsyncClient) -> Counter[str]:
@@ -58,7 +38,7 @@ async def test_auto_post_remind_skip_and_a_bill_paid_by_a_matching_transaction(
     ledger: httpx.AsyncClient, household: Callable[[], Any]
 ) -> None:
     home = household()
-    account = await setup(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking", opening_balance_minor=100_000)
     rent = await call(
         ledger,
         home.headers,
@@ -235,7 +215,7 @@ async def test_two_schedulers_at_once_emit_each_occurrence_once(
     app: Any = ledger.app  # type: ignore[attr-defined]
     homes = [household() for _ in range(3)]
     for home in homes:
-        account = await setup(ledger, home.headers)
+        account = await open_account(ledger, home.headers, name="Checking", opening_balance_minor=100_000)
         for n in range(4):
             await call(
                 ledger,
@@ -295,7 +275,7 @@ async def test_recurring_is_per_household_and_viewers_only_read(
     ledger: httpx.AsyncClient, household: Callable[[], Any]
 ) -> None:
     mine, theirs = household(), household()
-    account = await setup(ledger, mine.headers)
+    account = await open_account(ledger, mine.headers, name="Checking", opening_balance_minor=100_000)
     body = {
         "name": "Gym",
         "account_id": account["id"],
@@ -334,7 +314,7 @@ async def test_rebuild_gives_the_same_recurring_rows(
 ) -> None:
     app: Any = ledger.app  # type: ignore[attr-defined]
     home = household()
-    account = await setup(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking", opening_balance_minor=100_000)
     for n, auto in enumerate((True, False)):
         created = await call(
             ledger,
@@ -379,7 +359,7 @@ async def test_rules_fill_in_auto_posted_transactions(
     ledger: httpx.AsyncClient, household: Callable[[], Any]
 ) -> None:
     home = household()
-    account = await setup(ledger, home.headers)
+    account = await open_account(ledger, home.headers, name="Checking", opening_balance_minor=100_000)
     await call(
         ledger,
         home.headers,

@@ -20,6 +20,8 @@ from tallykit.contracts import registry
 from tallykit.contracts.auth import MemberJoined, MemberLeft
 from tallykit.contracts.ledger import MemberPart, MembersSettledUp
 
+from .ledger_helpers import open_account
+
 A, B, C = UUID(int=1), UUID(int=2), UUID(int=3)
 
 
@@ -64,8 +66,7 @@ async def _join(consumer: EventConsumer, tenant_id: UUID, user_id: UUID, name: s
 
 async def _expense(ledger: httpx.AsyncClient, headers: dict[str, str], amount: int,
                    category_id: str | None = None) -> dict[str, Any]:
-    account = (await ledger.post("/accounts", json={"name": "Joint", "kind": "checking", "currency": "EUR",
-                                                    "opening_balance_minor": 0}, headers=headers)).json()
+    account = await open_account(ledger, headers, name="Joint")
     body: dict[str, Any] = {"account_id": account["id"], "kind": "expense", "amount_minor": amount,
                             "booked_on": "2025-03-14", "payee": "Trattoria"}
     if category_id:

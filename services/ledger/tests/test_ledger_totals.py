@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 
 from tally_ledger import store, totals
 
+from .ledger_helpers import open_account
+
 Json = dict[str, Any]
 
 
@@ -29,8 +31,7 @@ async def test_totals_from_the_sums_equal_totals_counted_row_by_row(
         return dict(response.json())
 
     async def account(name: str, currency: str = "EUR") -> str:
-        body = {"name": name, "kind": "checking", "currency": currency, "opening_balance_minor": 0}
-        return str((await call("POST", "/accounts", 201, json=body))["id"])
+        return str((await open_account(ledger, home.headers, currency, name=name))["id"])
 
     async def entry(account_id: str, amount: int, day: str, kind: str = "expense", **body: Any) -> Json:
         return await call("POST", "/transactions", 201, json={

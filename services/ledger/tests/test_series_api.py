@@ -17,6 +17,8 @@ from tally_ledger.main import MIGRATIONS, create_app
 from tally_ledger.series_finding import Finder
 from tally_ledger.settings import LedgerSettings
 
+from .ledger_helpers import open_account
+
 
 @pytest_asyncio.fixture
 async def ledger(service_client: Callable[..., Awaitable[httpx.AsyncClient]]) -> httpx.AsyncClient:
@@ -49,8 +51,7 @@ async def test_found_proposed_accepted_told_dismissed_and_kept_apart(
     home, other = household(), household()
     categories = await give_defaults(home)
     category = next(c["id"] for c in categories.values() if c["kind"] == "expense")
-    account = (await ledger.post("/accounts", headers=home.headers, json={
-        "name": "Giro", "kind": "checking", "currency": "EUR", "opening_balance_minor": 0})).json()["id"]
+    account = (await open_account(ledger, home.headers, name="Giro"))["id"]
     for month, amount in enumerate([1299] * 4 + [1599] * 3, start=1):
         day = f"2025-{month:02d}-{21 if month == 3 else 18}"  # March's came three days late
         await _pay(ledger, home.headers, account, "STREAMFLIX.COM", amount, day, category)
