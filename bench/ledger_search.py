@@ -29,7 +29,7 @@ import asyncpg
 import httpx
 from sqlalchemy import event
 
-from tally_ledger import handlers, repository, totals
+from tally_ledger import commands, repository, totals
 from tally_ledger.domain import DEFAULT_CATEGORIES
 from tally_ledger.main import MIGRATIONS, create_app
 from tally_ledger.settings import LedgerSettings
@@ -72,24 +72,24 @@ async def seed(db: Database, settings: LedgerSettings, ctx: repository.Context, 
     accounts = {}
     for name, kind in (("Checking", AccountKind.checking), ("Card", AccountKind.credit_card),
                        ("Savings", AccountKind.savings)):
-        row = await handlers.open_account(db, settings, ctx, name=name, kind=kind, currency="EUR",
+        row = await commands.open_account(db, settings, ctx, name=name, kind=kind, currency="EUR",
                                           opening_balance_minor=100_000)
         accounts[name] = row.id
     async with db.transaction() as session:
-        await handlers.create_default_categories(session, settings, ctx)
+        await commands.create_default_categories(session, settings, ctx)
     categories = {c.name: c.id_for(ctx.tenant_id) for c in DEFAULT_CATEGORIES}
     rnd = random.Random(7)
     start = date(2023, 1, 1)
 
-    def entry(n: int) -> handlers.NewEntry:
+    def entry(n: int) -> commands.NewEntry:
         booked_on = start + timedelta(days=n * 1095 // rows)
         if n % 50 == 0:
-            return handlers.NewEntry(account_id=accounts["Checking"], to_account_id=accounts["Savings"],
+            return commands.NewEntry(account_id=accounts["Checking"], to_account_id=accounts["Savings"],
                                      amount_minor=rnd.randint(1, 500) * 100, booked_on=booked_on,
                                      note="savings")
         payee = rnd.choice(PAYEES)
         income = payee == "Employer"
-        return handlers.NewEntry(
+        return commands.NewEntry(
             account_id=accounts[rnd.choice(["Checking", "Checking", "Card", "Savings"])],
             kind=TransactionKind.income if income else TransactionKind.expense,
             amount_minor=rnd.randint(250_000, 400_000) if income else rnd.randint(50, 20_000),
@@ -100,7 +100,7 @@ async def seed(db: Database, settings: LedgerSettings, ctx: repository.Context, 
     started = time.perf_counter()
     for first in range(0, rows, batch):
         entries = [entry(n) for n in range(first, min(first + batch, rows))]
-        await handlers.record_many(db, settings, ctx, entries)
+        await commands.record_many(db, settings, ctx, entries)
         progress(min(first + batch, rows), rows, started)
     print()
     return accounts
@@ -121,7 +121,7 @@ async def write_cost(db: Database, settings: LedgerSettings, ctx: repository.Con
             await raw.execute(f"ALTER TABLE transactions {switch} TRIGGER USER")
             t0 = time.perf_counter()
             for i in range(writes):
-                await handlers.record_transaction(db, settings, ctx, account_id=account,
+                await commands.record_transaction(db, settings, ctx, account_id=account,
                                                   kind=TransactionKind.expense, amount_minor=100 + i,
                                                   booked_on=date(2025, 6, 1) + timedelta(days=i % 30),
                                                   payee="Write cost")

@@ -52,7 +52,7 @@ from typing import Any
 
 import categoriser as cat
 
-from tally_ledger.schedule import add_months
+from tally_ledger.due_dates import add_months
 from tally_ledger.series.detect import BY_NAME, Booking, Series, detect
 
 RESULTS = Path(__file__).parent / "results"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tally_ledger.schedule import add_months
+from tally_ledger.due_dates import add_months
 from tallystack.browser import open_settled, settle, sign_up
 from tallystack.polling import eventually
 from tallystack.stack import Stack

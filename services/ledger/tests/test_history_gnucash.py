@@ -239,6 +239,8 @@ def _fraction() -> bytes:
     ("cut-gzip", lambda _: XML_FILE.read_bytes()[:3000],
      "cannot be inflated, the file is damaged or truncated", "gzip"),
     ("cut-xml", lambda _: XML[:20_000].encode(), "is not well-formed XML", None),
+    ("no-such-encoding", lambda _: re.sub(r'encoding="[^"]*"', 'encoding="SO-8859-1"', XML, count=1).encode(),
+     "declares an encoding this reader cannot use", "XML declaration"),
     ("thousandths", lambda _: _fraction(), "amount 950001/1000 has more decimals than the currency's 2",
      None),
 ])

@@ -70,6 +70,16 @@ def test_a_latin1_camt_body_that_says_nothing_or_utf8_still_reads() -> None:
     assert _read("report.xml", as_utf8) == (StatementFormat.camt052, CAMT052_ROWS)
 
 
+@pytest.mark.parametrize("encoding", ["SO-8859-1", "UTF-32"])  # no such codec; one the XML parser refuses
+def test_a_camt_declaring_an_encoding_that_cannot_be_used_is_refused_with_a_reason(encoding: str) -> None:
+    data = (STATEMENTS / "camt052_v02_intraday_latin1.xml").read_bytes()
+    damaged = data.replace(b'encoding="ISO-8859-1"', f'encoding="{encoding}"'.encode())
+    with pytest.raises(StatementError) as refused:
+        _read("report.xml", damaged)
+    assert refused.value.where == "XML declaration"
+    assert encoding in refused.value.problem or "multi-byte" in refused.value.problem
+
+
 CLUB = SourceAccount("iban:DE19100500000012345678", "DE19100500000012345678", "EUR")
 
 

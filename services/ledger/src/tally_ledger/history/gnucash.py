@@ -397,12 +397,16 @@ def _xml_book(stream: Any) -> _Book:
             elif element.tag == _TRANSACTION:
                 transactions.append(_xml_transaction(element))
             parent.remove(element)
+    except HistoryError:
+        raise
     except DefusedXmlException as exc:
         raise HistoryError("declares a DTD, entities or external references, which a GnuCash book never "
                            f"does; refused ({type(exc).__name__})", "XML") from exc
     except ParseError as exc:
         line = exc.position[0] if exc.position else "?"
         raise HistoryError(f"is not well-formed XML ({exc})", f"XML line {line}") from exc
+    except (LookupError, ValueError) as exc:  # a declared encoding with no codec, or a multi-byte one
+        raise HistoryError(f"declares an encoding this reader cannot use ({exc})", "XML declaration") from exc
     if root is None:
         raise HistoryError("has no book with a root account: not a GnuCash book", "XML")
     return _Book(root=root, accounts=accounts, transactions=transactions)

@@ -103,6 +103,8 @@ def _xml(data: bytes) -> Element:
             return root
         except DefusedXmlException as exc:
             raise StatementError("XML", f"refused: {exc}") from exc
+        except (LookupError, ValueError) as exc:  # a declared encoding with no codec, or a multi-byte one
+            raise StatementError("XML declaration", f"an encoding this reader cannot use ({exc})") from exc
         except ParseError as exc:
             failure = exc
     line, column = failure.position
