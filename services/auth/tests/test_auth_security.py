@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from tally_auth import keys
 from tally_auth.main import MIGRATIONS, create_app, rotate_key
 from tally_auth.settings import AuthSettings
-from tally_auth.store import one_time_tokens, refresh_tokens, sessions, signing_keys, users
+from tally_auth.tables import one_time_tokens, refresh_tokens, sessions, signing_keys, users
 from tallykit.events import Envelope
 from tallykit.tables import outbox
 

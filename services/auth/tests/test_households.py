@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from tally_auth.main import MIGRATIONS, create_app
 from tally_auth.settings import AuthSettings
-from tally_auth.store import invitations, memberships, security_log, sessions, tenants, users
+from tally_auth.tables import invitations, memberships, security_log, sessions, tenants, users
 from tallykit.contracts import registry
 from tallykit.events import Envelope
 

@@ -14,7 +14,7 @@ from tally_auth import twofactor
 from tally_auth.main import MIGRATIONS, create_app
 from tally_auth.secretbox import SecretBox
 from tally_auth.settings import AuthSettings
-from tally_auth.store import users
+from tally_auth.tables import users
 
 FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 1024, "argon2_parallelism": 1}
 PASSWORD = "correct horse battery"

@@ -33,7 +33,7 @@ from tally_auth.schemas import (
 )
 from tally_auth.secretbox import SecretBox
 from tally_auth.settings import AuthSettings
-from tally_auth.store import (
+from tally_auth.tables import (
     memberships,
     one_time_tokens,
     security_log,

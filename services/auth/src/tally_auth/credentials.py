@@ -29,7 +29,7 @@ from tally_auth.commands import (
 )
 from tally_auth.schemas import PasswordChangeRequest, PasswordResetConfirm
 from tally_auth.sign_in import account_key, login_failed, revoke_other_sessions
-from tally_auth.store import one_time_tokens, users
+from tally_auth.tables import one_time_tokens, users
 from tallykit.contracts.auth import EmailVerified, PasswordChanged, PasswordResetRequested
 from tallykit.errors import Conflict, Unauthorized
 from tallykit.logging import get_logger

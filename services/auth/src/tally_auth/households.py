@@ -27,7 +27,7 @@ from tally_auth.schemas import (
     ProfileUpdate,
 )
 from tally_auth.sign_in import revoke_session
-from tally_auth.store import invitations, memberships, sessions, tenants, users
+from tally_auth.tables import invitations, memberships, sessions, tenants, users
 from tallykit import outbox
 from tallykit.contracts import registry
 from tallykit.contracts.auth import (

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_auth.store import signing_keys
+from tally_auth.tables import signing_keys
 from tallykit.tokens import ALGORITHM
 
 _KEY_CREATION_LOCK = 7_240_201

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from tally_auth.store import rate_limits
+from tally_auth.tables import rate_limits
 from tallykit.db import Database
 from tallykit.errors import TooManyRequests
 

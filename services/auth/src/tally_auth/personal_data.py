@@ -21,7 +21,7 @@ from tally_auth.households import leave
 from tally_auth.membership import Member, MembershipConflict
 from tally_auth.schemas import AccountDeleted, AccountDeleteRequest
 from tally_auth.sign_in import account_key, login_failed
-from tally_auth.store import (
+from tally_auth.tables import (
     invitations,
     memberships,
     one_time_tokens,

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tally_auth import domain, keys, limits
 from tally_auth.commands import AuthContext, Client, new_one_time_token, security_event, verify_password
 from tally_auth.schemas import LoginRequest, SessionPublic, SessionsPublic, TokenPair, TwoFactorChallenge
-from tally_auth.store import memberships, refresh_tokens, sessions, users
+from tally_auth.tables import memberships, refresh_tokens, sessions, users
 from tallykit.contracts.auth import LoginFailed, LoginSucceeded, SessionRevoked
 from tallykit.errors import NotFound, Unauthorized
 from tallykit.logging import get_logger

@@ -20,7 +20,7 @@ from tally_auth.schemas import (
     TwoFactorSetupPublic,
 )
 from tally_auth.sign_in import check_address, login_failed, record_failure, start_session
-from tally_auth.store import one_time_tokens, recovery_codes, users
+from tally_auth.tables import one_time_tokens, recovery_codes, users
 from tallykit.contracts.auth import (
     RecoveryCodesRegenerated,
     RecoveryCodeUsed,

@@ -1,4 +1,4 @@
-from tally_auth.store import metadata
+from tally_auth.tables import metadata
 from tallykit.migrations import run_env
 
 run_env(metadata)
