@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tally_notifier.consumers import build_consumer
 from tally_notifier.main import MIGRATIONS, create_app
 from tally_notifier.settings import NotifierSettings
-from tally_notifier.store import deliveries, notifications
+from tally_notifier.tables import deliveries, notifications
 from tallykit.consumer import EventConsumer
 from tallykit.contracts import registry
 from tallykit.contracts.auth import TenantCreated, UserRegistered

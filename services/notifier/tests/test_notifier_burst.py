@@ -14,7 +14,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import func, select
 
 from tally_notifier.dispatcher import Dispatcher
-from tally_notifier.store import deliveries, notifications, rate_windows
+from tally_notifier.tables import deliveries, notifications, rate_windows
 from tallykit.contracts.analytics import UnusualSpendingDetected
 
 BURST = int(os.environ.get("TALLY_TEST_BURST", "10000"))

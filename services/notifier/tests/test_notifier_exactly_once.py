@@ -11,7 +11,7 @@ from tally_notifier import dispatcher as dispatcher_module
 from tally_notifier.consumers import build_consumer
 from tally_notifier.digest import DigestScheduler
 from tally_notifier.dispatcher import Dispatcher
-from tally_notifier.store import deliveries, digests, recipients
+from tally_notifier.tables import deliveries, digests, recipients
 from tallykit.db import Database
 
 

@@ -28,7 +28,7 @@ from tally_notifier.domain import (
 )
 from tally_notifier.fanout import push_payload
 from tally_notifier.reactions import household_message
-from tally_notifier.store import notifications, recipients
+from tally_notifier.tables import notifications, recipients
 from tally_notifier.templates import (
     render_account_email,
     render_budget_alert,
@@ -536,7 +536,7 @@ async def test_rate_limit_summary_in_the_persons_language(
     assert "x unusual spending" in summaries[ann]["body"]
     # The summary e-mail is written when its window ends.
     async with client.app.state.db.transaction() as s:
-        from tally_notifier.store import deliveries
+        from tally_notifier.tables import deliveries
 
         await s.execute(
             deliveries.update()

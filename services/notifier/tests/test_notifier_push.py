@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
 from tally_notifier.dispatcher import Dispatcher
-from tally_notifier.store import push_subscriptions
+from tally_notifier.tables import push_subscriptions
 
 from .receiver import receiver
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tally_notifier.digest import DigestScheduler
 from tally_notifier.dispatcher import Dispatcher
-from tally_notifier.store import recipients, rollup
+from tally_notifier.tables import recipients, rollup
 from tallykit.contracts.analytics import (
     SavingsKind,
     SavingsOpportunitiesFound,

@@ -5,7 +5,7 @@ from uuid import uuid4
 
 from sqlalchemy import select
 
-from tally_notifier.store import known_devices, preferences, push_subscriptions, recipients, webhooks
+from tally_notifier.tables import known_devices, preferences, push_subscriptions, recipients, webhooks
 from tallykit.contracts.analytics import UnusualSpendingDetected
 from tallykit.contracts.auth import (
     LoginSucceeded,

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 
-from tally_notifier import keys, store
+from tally_notifier import keys, store, tables
 from tally_notifier.dispatcher import PermanentFailure, check_target
 from tally_notifier.domain import (
     CONFIGURABLE,
@@ -128,14 +128,14 @@ async def update_preferences(
         for kind, channels in change.channels.items():
             for channel, enabled in channels.items():
                 await session.execute(
-                    pg_insert(store.preferences)
+                    pg_insert(tables.preferences)
                     .values(**mine, type=kind.value, channel=channel.value, enabled=enabled)
                     .on_conflict_do_update(
                         index_elements=[
-                            store.preferences.c.tenant_id,
-                            store.preferences.c.user_id,
-                            store.preferences.c.type,
-                            store.preferences.c.channel,
+                            tables.preferences.c.tenant_id,
+                            tables.preferences.c.user_id,
+                            tables.preferences.c.type,
+                            tables.preferences.c.channel,
                         ],
                         set_={"enabled": enabled},
                     )
@@ -149,10 +149,10 @@ async def update_preferences(
             values["digest_only"] = change.digest_only
         if values:
             await session.execute(
-                pg_insert(store.user_settings)
+                pg_insert(tables.user_settings)
                 .values(**mine, **values)
                 .on_conflict_do_update(
-                    index_elements=[store.user_settings.c.tenant_id, store.user_settings.c.user_id],
+                    index_elements=[tables.user_settings.c.tenant_id, tables.user_settings.c.user_id],
                     set_={**values, "updated_at": func.now()},
                 )
             )
@@ -167,7 +167,7 @@ async def unsubscribe(db: Database, settings: NotifierSettings, token: str) -> s
         if what is None or what.type not in TYPES or Channel.email in TYPES[what.type].locked:
             raise InvalidInput("this unsubscribe link is not valid")
         await session.execute(
-            pg_insert(store.preferences)
+            pg_insert(tables.preferences)
             .values(
                 tenant_id=what.tenant_id,
                 user_id=what.user_id,
@@ -177,10 +177,10 @@ async def unsubscribe(db: Database, settings: NotifierSettings, token: str) -> s
             )
             .on_conflict_do_update(
                 index_elements=[
-                    store.preferences.c.tenant_id,
-                    store.preferences.c.user_id,
-                    store.preferences.c.type,
-                    store.preferences.c.channel,
+                    tables.preferences.c.tenant_id,
+                    tables.preferences.c.user_id,
+                    tables.preferences.c.type,
+                    tables.preferences.c.channel,
                 ],
                 set_={"enabled": False},
             )
@@ -222,11 +222,11 @@ async def subscribe_push(
     async with db.transaction() as session:
         count = await session.scalar(
             select(func.count())
-            .select_from(store.push_subscriptions)
+            .select_from(tables.push_subscriptions)
             .where(
-                store.push_subscriptions.c.tenant_id == principal.tenant_id,
-                store.push_subscriptions.c.user_id == principal.user_id,
-                store.push_subscriptions.c.endpoint != endpoint,
+                tables.push_subscriptions.c.tenant_id == principal.tenant_id,
+                tables.push_subscriptions.c.user_id == principal.user_id,
+                tables.push_subscriptions.c.endpoint != endpoint,
             )
         )
         if (count or 0) >= MAX_PUSH_SUBSCRIPTIONS:
@@ -242,10 +242,10 @@ async def subscribe_push(
         row: RowMapping = (
             (
                 await session.execute(
-                    pg_insert(store.push_subscriptions)
+                    pg_insert(tables.push_subscriptions)
                     .values(id=uuid4(), endpoint=endpoint, **values)
-                    .on_conflict_do_update(index_elements=[store.push_subscriptions.c.endpoint], set_=values)
-                    .returning(store.push_subscriptions)
+                    .on_conflict_do_update(index_elements=[tables.push_subscriptions.c.endpoint], set_=values)
+                    .returning(tables.push_subscriptions)
                 )
             )
             .mappings()
@@ -257,12 +257,12 @@ async def subscribe_push(
 async def push_subscriptions(db: Database, principal: Principal) -> list[RowMapping]:
     async with db.read() as session:
         rows = await session.execute(
-            select(store.push_subscriptions)
+            select(tables.push_subscriptions)
             .where(
-                store.push_subscriptions.c.tenant_id == principal.tenant_id,
-                store.push_subscriptions.c.user_id == principal.user_id,
+                tables.push_subscriptions.c.tenant_id == principal.tenant_id,
+                tables.push_subscriptions.c.user_id == principal.user_id,
             )
-            .order_by(store.push_subscriptions.c.created_at)
+            .order_by(tables.push_subscriptions.c.created_at)
         )
         return list(rows.mappings())
 
@@ -270,13 +270,13 @@ async def push_subscriptions(db: Database, principal: Principal) -> list[RowMapp
 async def unsubscribe_push(db: Database, principal: Principal, subscription_id: UUID) -> None:
     async with db.transaction() as session:
         gone = await session.execute(
-            delete(store.push_subscriptions)
+            delete(tables.push_subscriptions)
             .where(
-                store.push_subscriptions.c.id == subscription_id,
-                store.push_subscriptions.c.tenant_id == principal.tenant_id,
-                store.push_subscriptions.c.user_id == principal.user_id,
+                tables.push_subscriptions.c.id == subscription_id,
+                tables.push_subscriptions.c.tenant_id == principal.tenant_id,
+                tables.push_subscriptions.c.user_id == principal.user_id,
             )
-            .returning(store.push_subscriptions.c.id)
+            .returning(tables.push_subscriptions.c.id)
         )
         if gone.first() is None:
             raise NotFound(f"push subscription {subscription_id} not found")
@@ -286,7 +286,7 @@ async def unsubscribe_push(db: Database, principal: Principal, subscription_id: 
 
 
 def _mine(principal: Principal, hook_id: UUID) -> Any:
-    w = store.webhooks
+    w = tables.webhooks
     return (w.c.id == hook_id) & (w.c.tenant_id == principal.tenant_id) & (w.c.user_id == principal.user_id)
 
 
@@ -298,10 +298,10 @@ async def create_webhook(
     async with db.transaction() as session:
         count = await session.scalar(
             select(func.count())
-            .select_from(store.webhooks)
+            .select_from(tables.webhooks)
             .where(
-                store.webhooks.c.tenant_id == principal.tenant_id,
-                store.webhooks.c.user_id == principal.user_id,
+                tables.webhooks.c.tenant_id == principal.tenant_id,
+                tables.webhooks.c.user_id == principal.user_id,
             )
         )
         if (count or 0) >= settings.webhooks_per_user:
@@ -309,7 +309,7 @@ async def create_webhook(
         row: RowMapping = (
             (
                 await session.execute(
-                    pg_insert(store.webhooks)
+                    pg_insert(tables.webhooks)
                     .values(
                         id=uuid4(),
                         tenant_id=principal.tenant_id,
@@ -319,7 +319,7 @@ async def create_webhook(
                         event_types=[t.value for t in body.event_types],
                         secret="whsec_" + secrets.token_urlsafe(32),
                     )
-                    .returning(store.webhooks)
+                    .returning(tables.webhooks)
                 )
             )
             .mappings()
@@ -332,12 +332,12 @@ async def create_webhook(
 async def webhooks(db: Database, principal: Principal) -> list[RowMapping]:
     async with db.read() as session:
         rows = await session.execute(
-            select(store.webhooks)
+            select(tables.webhooks)
             .where(
-                store.webhooks.c.tenant_id == principal.tenant_id,
-                store.webhooks.c.user_id == principal.user_id,
+                tables.webhooks.c.tenant_id == principal.tenant_id,
+                tables.webhooks.c.user_id == principal.user_id,
             )
-            .order_by(store.webhooks.c.created_at)
+            .order_by(tables.webhooks.c.created_at)
         )
         return list(rows.mappings())
 
@@ -345,7 +345,7 @@ async def webhooks(db: Database, principal: Principal) -> list[RowMapping]:
 async def webhook(db: Database, principal: Principal, hook_id: UUID) -> RowMapping:
     async with db.read() as session:
         row = (
-            (await session.execute(select(store.webhooks).where(_mine(principal, hook_id))))
+            (await session.execute(select(tables.webhooks).where(_mine(principal, hook_id))))
             .mappings()
             .first()
         )
@@ -368,11 +368,11 @@ async def update_webhook(
         if change.enabled:  # switched back on by hand: start counting afresh
             values |= {"consecutive_failures": 0, "disabled_reason": None}
     async with db.transaction() as session:
-        query = update(store.webhooks).where(_mine(principal, hook_id)).values(**values) if values else None
+        query = update(tables.webhooks).where(_mine(principal, hook_id)).values(**values) if values else None
         if query is not None:
             await session.execute(query)
         row = (
-            (await session.execute(select(store.webhooks).where(_mine(principal, hook_id))))
+            (await session.execute(select(tables.webhooks).where(_mine(principal, hook_id))))
             .mappings()
             .first()
         )
@@ -385,7 +385,7 @@ async def delete_webhook(db: Database, principal: Principal, hook_id: UUID) -> N
     principal.require_write()
     async with db.transaction() as session:
         gone = await session.execute(
-            delete(store.webhooks).where(_mine(principal, hook_id)).returning(store.webhooks.c.id)
+            delete(tables.webhooks).where(_mine(principal, hook_id)).returning(tables.webhooks.c.id)
         )
         if gone.first() is None:
             raise NotFound(f"webhook {hook_id} not found")
@@ -395,7 +395,7 @@ async def webhook_deliveries(
     db: Database, principal: Principal, hook_id: UUID, limit: int
 ) -> list[RowMapping]:
     await webhook(db, principal, hook_id)  # 404 unless it is theirs
-    d = store.deliveries
+    d = tables.deliveries
     async with db.read() as session:
         rows = await session.execute(
             select(d)
@@ -414,8 +414,8 @@ async def delivery_statuses(db: Database, tenant_id: UUID) -> list[RowMapping]:
     """Deliveries of a tenant, oldest first (for operators and tests)."""
     async with db.read() as session:
         rows = await session.execute(
-            select(store.deliveries)
-            .where(store.deliveries.c.tenant_id == tenant_id)
-            .order_by(store.deliveries.c.created_at, store.deliveries.c.id)
+            select(tables.deliveries)
+            .where(tables.deliveries.c.tenant_id == tenant_id)
+            .order_by(tables.deliveries.c.created_at, tables.deliveries.c.id)
         )
         return list(rows.mappings())

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_notifier import keys, store, wording
+from tally_notifier import keys, store, tables, wording
 from tally_notifier.domain import Channel, NotificationType, channel_enabled, zone
 from tally_notifier.fanout import email_delivery, message_id, unsubscribe_url
 from tally_notifier.reactions import UNNAMED_HOUSEHOLD
@@ -231,16 +231,16 @@ class DigestScheduler:
     async def tick(self, now: datetime) -> int:
         """Queue every digest that is due and not queued yet; returns how many were queued."""
         async with self.db.read() as session:
-            people = list((await session.execute(select(store.recipients))).mappings())
+            people = list((await session.execute(select(tables.recipients))).mappings())
             # What is already queued (one read, not a transaction per person and minute); the insert in
             # `_queue` stays the arbiter between replicas.
             recent = await session.execute(
                 select(
-                    store.digests.c.tenant_id,
-                    store.digests.c.user_id,
-                    store.digests.c.kind,
-                    store.digests.c.period,
-                ).where(store.digests.c.created_at > now - timedelta(days=40))
+                    tables.digests.c.tenant_id,
+                    tables.digests.c.user_id,
+                    tables.digests.c.kind,
+                    tables.digests.c.period,
+                ).where(tables.digests.c.created_at > now - timedelta(days=40))
             )
             done = {tuple(row) for row in recent.all()}
         queued = 0
@@ -263,28 +263,28 @@ class DigestScheduler:
             return 0
         kind = "weekly" if period.kind is NotificationType.digest_weekly else "monthly"
         won = await session.execute(
-            pg_insert(store.digests)
+            pg_insert(tables.digests)
             .values(tenant_id=tenant_id, user_id=user_id, kind=kind, period=period.key)
             .on_conflict_do_nothing()
-            .returning(store.digests.c.period)
+            .returning(tables.digests.c.period)
         )
         if won.first() is None:
             return 0  # another replica, or an earlier round, queued it
-        found = await session.execute(select(store.rollup).where(store.rollup.c.tenant_id == tenant_id))
+        found = await session.execute(select(tables.rollup).where(tables.rollup.c.tenant_id == tenant_id))
         rollup = [dict(r) for r in found.mappings()]
         tz = zone(person["time_zone"])
         starts = datetime.combine(period.first, time(0), tzinfo=tz)
         ends = datetime.combine(period.last + timedelta(days=1), time(0), tzinfo=tz)
         titles = await session.execute(
-            select(store.notifications.c.title)
+            select(tables.notifications.c.title)
             .where(
-                store.notifications.c.tenant_id == tenant_id,
-                store.notifications.c.user_id == user_id,
-                store.notifications.c.created_at >= starts,
-                store.notifications.c.created_at < ends,
-                store.notifications.c.type != NotificationType.summary.value,
+                tables.notifications.c.tenant_id == tenant_id,
+                tables.notifications.c.user_id == user_id,
+                tables.notifications.c.created_at >= starts,
+                tables.notifications.c.created_at < ends,
+                tables.notifications.c.type != NotificationType.summary.value,
             )
-            .order_by(store.notifications.c.created_at)
+            .order_by(tables.notifications.c.created_at)
         )
         digest = build_digest(
             period, rollup, [t for (t,) in titles.all()], now.astimezone(tz).date(), person["locale"],

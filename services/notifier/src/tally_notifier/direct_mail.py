@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_notifier import store
+from tally_notifier import store, tables
 from tally_notifier.domain import (
     Channel,
     NotificationType,
@@ -93,11 +93,11 @@ async def _locale_of(
     if user_id is None and not email:
         return None
     condition = (
-        store.recipients.c.user_id == user_id
+        tables.recipients.c.user_id == user_id
         if user_id is not None
-        else func.lower(store.recipients.c.email) == (email or "").lower()
+        else func.lower(tables.recipients.c.email) == (email or "").lower()
     )
-    found = await session.scalar(select(store.recipients.c.locale).where(condition).limit(1))
+    found = await session.scalar(select(tables.recipients.c.locale).where(condition).limit(1))
     return str(found) if found else None
 
 

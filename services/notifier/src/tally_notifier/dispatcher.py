@@ -39,7 +39,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_notifier import keys, store
+from tally_notifier import keys, store, tables
 from tally_notifier.domain import (
     Channel,
     DeliveryStatus,
@@ -226,11 +226,11 @@ class Dispatcher:
         window = datetime.fromisoformat(delivery["payload"]["window_start"])
         row = (
             await session.execute(
-                select(store.rate_windows.c.held, store.rate_windows.c.counts).where(
-                    store.rate_windows.c.tenant_id == delivery["tenant_id"],
-                    store.rate_windows.c.user_id == delivery["recipient"],
-                    store.rate_windows.c.channel == delivery["payload"]["rate_channel"],
-                    store.rate_windows.c.window_start == window,
+                select(tables.rate_windows.c.held, tables.rate_windows.c.counts).where(
+                    tables.rate_windows.c.tenant_id == delivery["tenant_id"],
+                    tables.rate_windows.c.user_id == delivery["recipient"],
+                    tables.rate_windows.c.channel == delivery["payload"]["rate_channel"],
+                    tables.rate_windows.c.window_start == window,
                 )
             )
         ).first()
@@ -261,9 +261,9 @@ class Dispatcher:
                 summary_message(held, counts, locale), delivery["id"], self.settings.public_url
             )
             subscriptions = await session.execute(
-                select(store.push_subscriptions).where(
-                    store.push_subscriptions.c.tenant_id == delivery["tenant_id"],
-                    store.push_subscriptions.c.user_id == delivery["recipient"],
+                select(tables.push_subscriptions).where(
+                    tables.push_subscriptions.c.tenant_id == delivery["tenant_id"],
+                    tables.push_subscriptions.c.user_id == delivery["recipient"],
                 )
             )
             for each in subscriptions.mappings().all():
@@ -273,8 +273,8 @@ class Dispatcher:
         subscription = (
             (
                 await session.execute(
-                    select(store.push_subscriptions).where(
-                        store.push_subscriptions.c.id == UUID(delivery["target_key"])
+                    select(tables.push_subscriptions).where(
+                        tables.push_subscriptions.c.id == UUID(delivery["target_key"])
                     )
                 )
             )
@@ -312,7 +312,7 @@ class Dispatcher:
         if response.status_code in (404, 410):
             # The browser unsubscribed or the subscription expired: forget it for good.
             await session.execute(
-                delete(store.push_subscriptions).where(store.push_subscriptions.c.id == subscription["id"])
+                delete(tables.push_subscriptions).where(tables.push_subscriptions.c.id == subscription["id"])
             )
             log.info("push_subscription_expired_removed", subscription_id=str(subscription["id"]))
             raise PermanentFailure(f"push service answered {response.status_code}: subscription gone")
@@ -321,8 +321,8 @@ class Dispatcher:
         if response.status_code >= 400:
             raise PermanentFailure(f"push service answered {response.status_code}")
         await session.execute(
-            update(store.push_subscriptions)
-            .where(store.push_subscriptions.c.id == subscription["id"])
+            update(tables.push_subscriptions)
+            .where(tables.push_subscriptions.c.id == subscription["id"])
             .values(last_success_at=func.now())
         )
 
@@ -332,7 +332,7 @@ class Dispatcher:
         hook = (
             (
                 await session.execute(
-                    select(store.webhooks).where(store.webhooks.c.id == UUID(delivery["target_key"]))
+                    select(tables.webhooks).where(tables.webhooks.c.id == UUID(delivery["target_key"]))
                 )
             )
             .mappings()
@@ -354,7 +354,7 @@ class Dispatcher:
         if not 200 <= response.status_code < 300:
             raise ConnectionError(f"the receiver answered {response.status_code}")
         await session.execute(
-            update(store.webhooks).where(store.webhooks.c.id == hook["id"]).values(consecutive_failures=0)
+            update(tables.webhooks).where(tables.webhooks.c.id == hook["id"]).values(consecutive_failures=0)
         )
 
     async def _after_failure(
@@ -363,7 +363,7 @@ class Dispatcher:
         """A webhook that keeps failing is switched off, with the reason, after N failed attempts in a row."""
         if channel is not Channel.webhook or not delivery["target_key"]:
             return
-        t = store.webhooks
+        t = tables.webhooks
         failures = await session.scalar(
             update(t)
             .where(t.c.id == UUID(delivery["target_key"]), t.c.enabled)

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_notifier import keys, store
+from tally_notifier import keys, store, tables
 from tally_notifier.domain import (
     TYPES,
     Audience,
@@ -136,7 +136,7 @@ async def notify(
 
 
 async def _has_devices(session: AsyncSession, tenant_id: UUID, user_id: UUID) -> bool:
-    subs = store.push_subscriptions
+    subs = tables.push_subscriptions
     found = await session.scalar(
         select(subs.c.id).where(subs.c.tenant_id == tenant_id, subs.c.user_id == user_id).limit(1)
     )
@@ -160,7 +160,7 @@ async def _in_app(
         event_id = summary_event_id(envelope.tenant_id, user_id, Channel.in_app, window)
         values = {"title": summary.title[:200], "body": summary.body, "read": False, "read_at": None}
         await session.execute(
-            pg_insert(store.notifications)
+            pg_insert(tables.notifications)
             .values(
                 id=derived_id(event_id, user_id, "notification"),
                 tenant_id=envelope.tenant_id,
@@ -183,7 +183,7 @@ async def _in_app(
         )
     else:
         stored = await session.execute(
-            pg_insert(store.notifications)
+            pg_insert(tables.notifications)
             .values(
                 id=derived_id(envelope.id, user_id, "notification"),
                 tenant_id=envelope.tenant_id,
@@ -207,18 +207,18 @@ async def _count(
     session: AsyncSession, tenant_id: UUID, user_id: UUID, channel: Channel, window: datetime
 ) -> int:
     counted = await session.scalar(
-        pg_insert(store.rate_windows)
+        pg_insert(tables.rate_windows)
         .values(tenant_id=tenant_id, user_id=user_id, channel=channel.value, window_start=window, sent=1)
         .on_conflict_do_update(
             index_elements=[
-                store.rate_windows.c.tenant_id,
-                store.rate_windows.c.user_id,
-                store.rate_windows.c.channel,
-                store.rate_windows.c.window_start,
+                tables.rate_windows.c.tenant_id,
+                tables.rate_windows.c.user_id,
+                tables.rate_windows.c.channel,
+                tables.rate_windows.c.window_start,
             ],
-            set_={"sent": store.rate_windows.c.sent + 1},
+            set_={"sent": tables.rate_windows.c.sent + 1},
         )
-        .returning(store.rate_windows.c.sent)
+        .returning(tables.rate_windows.c.sent)
     )
     return int(counted or 0)
 
@@ -321,9 +321,9 @@ async def _queue_push(
     settings: NotifierSettings,
 ) -> None:
     subscriptions = await session.execute(
-        select(store.push_subscriptions.c.id).where(
-            store.push_subscriptions.c.tenant_id == envelope.tenant_id,
-            store.push_subscriptions.c.user_id == user_id,
+        select(tables.push_subscriptions.c.id).where(
+            tables.push_subscriptions.c.tenant_id == envelope.tenant_id,
+            tables.push_subscriptions.c.user_id == user_id,
         )
     )
     for (subscription_id,) in subscriptions.all():
@@ -355,11 +355,11 @@ async def _queue_webhooks(
     settings: NotifierSettings,
 ) -> None:
     hooks = await session.execute(
-        select(store.webhooks.c.id).where(
-            store.webhooks.c.tenant_id == envelope.tenant_id,
-            store.webhooks.c.user_id == user_id,
-            store.webhooks.c.enabled,
-            store.webhooks.c.event_types.contains([message.type.value]),
+        select(tables.webhooks.c.id).where(
+            tables.webhooks.c.tenant_id == envelope.tenant_id,
+            tables.webhooks.c.user_id == user_id,
+            tables.webhooks.c.enabled,
+            tables.webhooks.c.event_types.contains([message.type.value]),
         )
     )
     for (hook_id,) in hooks.all():

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_notifier import store
+from tally_notifier import tables
 from tally_notifier.settings import NotifierSettings
 
 VAPID = "vapid_private_pem"
@@ -51,10 +51,10 @@ def _new_vapid_pem() -> str:
 
 async def _ensure(session: AsyncSession, name: str, make: str) -> str:
     await session.execute(
-        pg_insert(store.service_keys).values(name=name, value=make).on_conflict_do_nothing()
+        pg_insert(tables.service_keys).values(name=name, value=make).on_conflict_do_nothing()
     )
     value: str | None = await session.scalar(
-        select(store.service_keys.c.value).where(store.service_keys.c.name == name)
+        select(tables.service_keys.c.value).where(tables.service_keys.c.name == name)
     )
     assert value is not None  # inserted just above, or by whoever won
     return value

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_notifier import store
+from tally_notifier import store, tables
 from tally_notifier.domain import (
     DeliveryStatus,
 )
@@ -33,9 +33,9 @@ log = get_logger(__name__)
 async def record_household(session: AsyncSession, envelope: Envelope, payload: TenantCreated) -> None:
     values = {"name": payload.name, "base_currency": payload.base_currency}
     await session.execute(
-        pg_insert(store.households)
+        pg_insert(tables.households)
         .values(tenant_id=envelope.tenant_id, **values)
-        .on_conflict_do_update(index_elements=[store.households.c.tenant_id], set_=values)
+        .on_conflict_do_update(index_elements=[tables.households.c.tenant_id], set_=values)
     )
 
 
@@ -56,8 +56,8 @@ async def _upsert_recipient(
     # since the event was written has changed them); else they start with the event's.
     known = (
         await session.execute(
-            select(store.recipients.c.locale, store.recipients.c.time_zone)
-            .where(store.recipients.c.user_id == user_id)
+            select(tables.recipients.c.locale, tables.recipients.c.time_zone)
+            .where(tables.recipients.c.user_id == user_id)
             .limit(1)
         )
     ).first()
@@ -66,10 +66,10 @@ async def _upsert_recipient(
     if known is not None:
         inserted |= {"locale": known.locale, "time_zone": known.time_zone}
     await session.execute(
-        pg_insert(store.recipients)
+        pg_insert(tables.recipients)
         .values(tenant_id=tenant_id, user_id=user_id, **inserted)
         .on_conflict_do_update(
-            index_elements=[store.recipients.c.tenant_id, store.recipients.c.user_id], set_=values
+            index_elements=[tables.recipients.c.tenant_id, tables.recipients.c.user_id], set_=values
         )
     )
     if first:
@@ -88,9 +88,10 @@ async def record_recipient(session: AsyncSession, envelope: Envelope, payload: U
 
 async def member_role_changed(session: AsyncSession, envelope: Envelope, payload: MemberRoleChanged) -> None:
     await session.execute(
-        update(store.recipients)
+        update(tables.recipients)
         .where(
-            store.recipients.c.tenant_id == envelope.tenant_id, store.recipients.c.user_id == payload.user_id
+            tables.recipients.c.tenant_id == envelope.tenant_id,
+            tables.recipients.c.user_id == payload.user_id,
         )
         .values(role=payload.role)
     )
@@ -99,21 +100,21 @@ async def member_role_changed(session: AsyncSession, envelope: Envelope, payload
 async def _forget_in_tenant(session: AsyncSession, tenant_id: UUID, user_id: UUID, reason: str) -> None:
     mine = {"tenant_id": tenant_id, "user_id": user_id}
     for table in (
-        store.recipients,
-        store.user_settings,
-        store.preferences,
-        store.push_subscriptions,
-        store.webhooks,
-        store.rate_windows,
-        store.digests,
+        tables.recipients,
+        tables.user_settings,
+        tables.preferences,
+        tables.push_subscriptions,
+        tables.webhooks,
+        tables.rate_windows,
+        tables.digests,
     ):
         await session.execute(delete(table).where(*(table.c[k] == v for k, v in mine.items())))
     await session.execute(
-        update(store.deliveries)
+        update(tables.deliveries)
         .where(
-            store.deliveries.c.tenant_id == tenant_id,
-            store.deliveries.c.recipient == user_id,
-            store.deliveries.c.status == DeliveryStatus.pending.value,
+            tables.deliveries.c.tenant_id == tenant_id,
+            tables.deliveries.c.recipient == user_id,
+            tables.deliveries.c.status == DeliveryStatus.pending.value,
         )
         .values(status=DeliveryStatus.failed.value, last_error=reason)
     )
@@ -128,8 +129,8 @@ async def member_left(session: AsyncSession, envelope: Envelope, payload: Member
 
 async def profile_updated(session: AsyncSession, envelope: Envelope, payload: ProfileUpdated) -> None:
     await session.execute(
-        update(store.recipients)
-        .where(store.recipients.c.user_id == payload.user_id)
+        update(tables.recipients)
+        .where(tables.recipients.c.user_id == payload.user_id)
         .values(display_name=payload.display_name, locale=payload.locale, time_zone=payload.time_zone)
     )
 
@@ -139,44 +140,44 @@ async def user_deleted(session: AsyncSession, envelope: Envelope, payload: UserD
     are dropped and the bodies of past ones (which hold their name and address) are blanked."""
     user = payload.user_id
     for table in (
-        store.recipients,
-        store.user_settings,
-        store.preferences,
-        store.push_subscriptions,
-        store.webhooks,
-        store.rate_windows,
-        store.digests,
-        store.notifications,
-        store.known_devices,
+        tables.recipients,
+        tables.user_settings,
+        tables.preferences,
+        tables.push_subscriptions,
+        tables.webhooks,
+        tables.rate_windows,
+        tables.digests,
+        tables.notifications,
+        tables.known_devices,
     ):
         await session.execute(delete(table).where(table.c.user_id == user))
     await session.execute(
-        delete(store.deliveries).where(
-            store.deliveries.c.recipient == user, store.deliveries.c.status == DeliveryStatus.pending.value
+        delete(tables.deliveries).where(
+            tables.deliveries.c.recipient == user, tables.deliveries.c.status == DeliveryStatus.pending.value
         )
     )
     await session.execute(
-        update(store.deliveries)
-        .where(store.deliveries.c.recipient == user)
+        update(tables.deliveries)
+        .where(tables.deliveries.c.recipient == user)
         .values(address=None, subject=None, text_body=None, html_body=None, payload=None)
     )
     for tenant in payload.deleted_household_ids:
         for table in (
-            store.households,
-            store.recipients,
-            store.notifications,
-            store.deliveries,
-            store.pending_alerts,
-            store.rollup,
-            store.webhooks,
-            store.push_subscriptions,
-            store.preferences,
-            store.user_settings,
-            store.rate_windows,
-            store.digests,
+            tables.households,
+            tables.recipients,
+            tables.notifications,
+            tables.deliveries,
+            tables.pending_alerts,
+            tables.rollup,
+            tables.webhooks,
+            tables.push_subscriptions,
+            tables.preferences,
+            tables.user_settings,
+            tables.rate_windows,
+            tables.digests,
         ):
             await session.execute(delete(table).where(table.c.tenant_id == tenant))
         await session.execute(
-            pg_insert(store.forgotten_households).values(tenant_id=tenant).on_conflict_do_nothing()
+            pg_insert(tables.forgotten_households).values(tenant_id=tenant).on_conflict_do_nothing()
         )
     log.info("user_forgotten", user_id=str(user), households=len(payload.deleted_household_ids))

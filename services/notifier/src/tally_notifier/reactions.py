@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tally_notifier import store
+from tally_notifier import store, tables
 from tally_notifier.domain import (
     BudgetAlert,
     Message,
@@ -100,7 +100,7 @@ async def household_alert(
     if not people:
         # auth.events and the other topics are not ordered with each other: hold it until someone is known.
         await session.execute(
-            pg_insert(store.pending_alerts)
+            pg_insert(tables.pending_alerts)
             .values(
                 event_id=envelope.id, tenant_id=envelope.tenant_id, envelope=envelope.model_dump(mode="json")
             )
@@ -120,9 +120,9 @@ async def household_alert(
 
 async def release_pending_alerts(session: AsyncSession, tenant_id: UUID, settings: NotifierSettings) -> None:
     rows = await session.execute(
-        delete(store.pending_alerts)
-        .where(store.pending_alerts.c.tenant_id == tenant_id)
-        .returning(store.pending_alerts.c.envelope)
+        delete(tables.pending_alerts)
+        .where(tables.pending_alerts.c.tenant_id == tenant_id)
+        .returning(tables.pending_alerts.c.envelope)
     )
     for (raw,) in rows.all():
         held = Envelope.model_validate(raw)
@@ -144,10 +144,10 @@ async def _roll_up(session: AsyncSession, envelope: Envelope, message: Message) 
         return
     day = envelope.occurred_at.date()
     await session.execute(
-        pg_insert(store.rollup)
+        pg_insert(tables.rollup)
         .values(tenant_id=envelope.tenant_id, kind=kind, key=key[:200], day=day, data=data)
         .on_conflict_do_update(
-            index_elements=[store.rollup.c.tenant_id, store.rollup.c.kind, store.rollup.c.key],
+            index_elements=[tables.rollup.c.tenant_id, tables.rollup.c.kind, tables.rollup.c.key],
             set_={"day": day, "data": data},
         )
     )
@@ -163,10 +163,10 @@ async def record_savings(
     data = payload.model_dump(mode="json")
     day = date.fromisoformat(f"{payload.month}-01")
     await session.execute(
-        pg_insert(store.rollup)
+        pg_insert(tables.rollup)
         .values(tenant_id=envelope.tenant_id, kind="savings", key=payload.month, day=day, data=data)
         .on_conflict_do_update(
-            index_elements=[store.rollup.c.tenant_id, store.rollup.c.kind, store.rollup.c.key],
+            index_elements=[tables.rollup.c.tenant_id, tables.rollup.c.kind, tables.rollup.c.key],
             set_={"day": day, "data": data},
         )
     )
@@ -207,13 +207,13 @@ async def _new_device(session: AsyncSession, payload: LoginSucceeded) -> bool:
     device = hashlib.sha256((payload.device or "unknown device").encode()).hexdigest()[:64]
     known = await session.scalar(
         select(func.count())
-        .select_from(store.known_devices)
-        .where(store.known_devices.c.user_id == payload.user_id)
+        .select_from(tables.known_devices)
+        .where(tables.known_devices.c.user_id == payload.user_id)
     )
     added = await session.execute(
-        pg_insert(store.known_devices)
+        pg_insert(tables.known_devices)
         .values(user_id=payload.user_id, device=device)
         .on_conflict_do_nothing()
-        .returning(store.known_devices.c.device)
+        .returning(tables.known_devices.c.device)
     )
     return bool(known) and added.first() is not None

@@ -1,4 +1,4 @@
-from tally_notifier.store import metadata
+from tally_notifier.tables import metadata
 from tallykit.migrations import run_env
 
 run_env(metadata)
