@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from tallykit import forgetting
 from tallykit.tables import uuid_column
 
 metadata = MetaData()
@@ -69,12 +70,7 @@ pending_alerts = Table(
 )
 
 # Only ids: which households were deleted, so their late alerts are dropped (holds no personal data).
-forgotten_households = Table(
-    "forgotten_households",
-    metadata,
-    uuid_column("tenant_id", primary_key=True),
-    Column("forgotten_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
+forgotten_households = forgetting.forgotten_households_table(metadata)
 
 notifications = Table(
     "notifications",
