@@ -1,9 +1,10 @@
 """A burst (an import flagging every row) becomes a handful of messages and one summary per channel, not
 one e-mail per row, while every event is still handled exactly once.
 
-The issue's 10,000 events, handed to the notifier's consumer 200 at a time as Kafka delivers them
-(max_poll_records), so they go through the same batched path as in production (`TALLY_TEST_BURST`
-to change the size)."""
+2,000 events (the issue's 10,000 with `TALLY_TEST_BURST=10000`: the same behaviour, five times the
+minutes — about 90 s on a quiet machine, over the 300 s limit on a busy one), handed to the notifier's
+consumer 200 at a time as Kafka delivers them (max_poll_records), so they go through the same batched
+path as in production."""
 
 import os
 import time
@@ -17,11 +18,11 @@ from tally_notifier.dispatcher import Dispatcher
 from tally_notifier.tables import deliveries, notifications, rate_windows
 from tallykit.contracts.analytics import UnusualSpendingDetected
 
-BURST = int(os.environ.get("TALLY_TEST_BURST", "10000"))
+BURST = int(os.environ.get("TALLY_TEST_BURST", "2000"))
 POLL = 200  # tallykit.kafka.consumer: max_poll_records
 
 
-async def test_ten_thousand_alerts_become_one_summary(
+async def test_a_burst_of_alerts_becomes_five_messages_and_one_summary(
     notifier, household, feed, token_minter, smtp_sink
 ) -> None:
     port, sink = smtp_sink
