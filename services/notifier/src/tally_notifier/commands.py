@@ -124,21 +124,10 @@ async def update_preferences(
         if change.clear_quiet_hours:
             raise InvalidInput("give quiet_hours or clear_quiet_hours, not both")
     async with db.transaction() as session:
-        mine = {"tenant_id": principal.tenant_id, "user_id": principal.user_id}
         for kind, channels in change.channels.items():
             for channel, enabled in channels.items():
-                await session.execute(
-                    pg_insert(tables.preferences)
-                    .values(**mine, type=kind.value, channel=channel.value, enabled=enabled)
-                    .on_conflict_do_update(
-                        index_elements=[
-                            tables.preferences.c.tenant_id,
-                            tables.preferences.c.user_id,
-                            tables.preferences.c.type,
-                            tables.preferences.c.channel,
-                        ],
-                        set_={"enabled": enabled},
-                    )
+                await store.set_preference(
+                    session, principal.tenant_id, principal.user_id, kind.value, channel.value, enabled
                 )
         values: dict[str, Any] = {}
         if change.quiet_hours is not None:
@@ -148,14 +137,7 @@ async def update_preferences(
         if change.digest_only is not None:
             values["digest_only"] = change.digest_only
         if values:
-            await session.execute(
-                pg_insert(tables.user_settings)
-                .values(**mine, **values)
-                .on_conflict_do_update(
-                    index_elements=[tables.user_settings.c.tenant_id, tables.user_settings.c.user_id],
-                    set_={**values, "updated_at": func.now()},
-                )
-            )
+            await store.set_user_settings(session, principal.tenant_id, principal.user_id, **values)
         return await _preferences(session, principal)
 
 
@@ -166,24 +148,8 @@ async def unsubscribe(db: Database, settings: NotifierSettings, token: str) -> s
         what = read_unsubscribe_token(the_keys.unsubscribe, token)
         if what is None or what.type not in TYPES or Channel.email in TYPES[what.type].locked:
             raise InvalidInput("this unsubscribe link is not valid")
-        await session.execute(
-            pg_insert(tables.preferences)
-            .values(
-                tenant_id=what.tenant_id,
-                user_id=what.user_id,
-                type=what.type.value,
-                channel=Channel.email.value,
-                enabled=False,
-            )
-            .on_conflict_do_update(
-                index_elements=[
-                    tables.preferences.c.tenant_id,
-                    tables.preferences.c.user_id,
-                    tables.preferences.c.type,
-                    tables.preferences.c.channel,
-                ],
-                set_={"enabled": False},
-            )
+        await store.set_preference(
+            session, what.tenant_id, what.user_id, what.type.value, Channel.email.value, enabled=False
         )
         log.info("unsubscribed", user_id=str(what.user_id), type=what.type.value)
         return TYPES[what.type].label
@@ -256,15 +222,9 @@ async def subscribe_push(
 
 async def push_subscriptions(db: Database, principal: Principal) -> list[RowMapping]:
     async with db.read() as session:
-        rows = await session.execute(
-            select(tables.push_subscriptions)
-            .where(
-                tables.push_subscriptions.c.tenant_id == principal.tenant_id,
-                tables.push_subscriptions.c.user_id == principal.user_id,
-            )
-            .order_by(tables.push_subscriptions.c.created_at)
+        return await store.persons_rows(
+            session, tables.push_subscriptions, principal.tenant_id, principal.user_id
         )
-        return list(rows.mappings())
 
 
 async def unsubscribe_push(db: Database, principal: Principal, subscription_id: UUID) -> None:
@@ -331,15 +291,7 @@ async def create_webhook(
 
 async def webhooks(db: Database, principal: Principal) -> list[RowMapping]:
     async with db.read() as session:
-        rows = await session.execute(
-            select(tables.webhooks)
-            .where(
-                tables.webhooks.c.tenant_id == principal.tenant_id,
-                tables.webhooks.c.user_id == principal.user_id,
-            )
-            .order_by(tables.webhooks.c.created_at)
-        )
-        return list(rows.mappings())
+        return await store.persons_rows(session, tables.webhooks, principal.tenant_id, principal.user_id)
 
 
 async def webhook(db: Database, principal: Principal, hook_id: UUID) -> RowMapping:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 from uuid import UUID
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import Table, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,3 +191,41 @@ async def is_forgotten(session: AsyncSession, tenant_id: UUID) -> bool:
         select(forgotten_households.c.tenant_id).where(forgotten_households.c.tenant_id == tenant_id)
     )
     return found.first() is not None
+
+
+async def set_preference(
+    session: AsyncSession, tenant_id: UUID, user_id: UUID, kind: str, channel: str, enabled: bool
+) -> None:
+    """One person's choice for one type on one channel (a person's own change, or a one-click unsubscribe)."""
+    await session.execute(
+        pg_insert(preferences)
+        .values(tenant_id=tenant_id, user_id=user_id, type=kind, channel=channel, enabled=enabled)
+        .on_conflict_do_update(
+            index_elements=[preferences.c.tenant_id, preferences.c.user_id, preferences.c.type,
+                            preferences.c.channel],
+            set_={"enabled": enabled},
+        )
+    )
+
+
+async def set_user_settings(session: AsyncSession, tenant_id: UUID, user_id: UUID, **values: Any) -> None:
+    await session.execute(
+        pg_insert(user_settings)
+        .values(tenant_id=tenant_id, user_id=user_id, **values)
+        .on_conflict_do_update(
+            index_elements=[user_settings.c.tenant_id, user_settings.c.user_id],
+            set_={**values, "updated_at": func.now()},
+        )
+    )
+
+
+async def persons_rows(
+    session: AsyncSession, table: Table, tenant_id: UUID, user_id: UUID
+) -> list[RowMapping]:
+    """One person's rows of a table of theirs (push subscriptions, webhooks), oldest first."""
+    query = (
+        select(table)
+        .where(table.c.tenant_id == tenant_id, table.c.user_id == user_id)
+        .order_by(table.c.created_at)
+    )
+    return list((await session.execute(query)).mappings())
