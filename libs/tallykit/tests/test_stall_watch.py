@@ -134,15 +134,17 @@ class LoopStuckInAClient(EventConsumer):
         super().__init__(db=None, settings=settings,  # type: ignore[arg-type]
                          registry=EventRegistry(), topics=[], handlers={})
         self.rounds = 0
+        self.inside = asyncio.Event()  # set once the first loop waits in the client
 
     async def _consume(self, stop: asyncio.Event) -> None:
         self.rounds += 1
         if self.rounds == 1:
-            await _wait_in_the_client()
+            await _wait_in_the_client(self.inside)
         stop.set()
 
 
-async def _wait_in_the_client() -> None:
+async def _wait_in_the_client(inside: asyncio.Event) -> None:
+    inside.set()
     await asyncio.Event().wait()
 
 
@@ -158,8 +160,9 @@ def test_a_loop_that_does_not_come_round_is_given_up_and_a_new_one_starts() -> N
 
 def test_what_a_stuck_task_awaits_is_named_innermost_last() -> None:
     async def scenario() -> list[str]:
-        task = asyncio.create_task(LoopStuckInAClient()._consume(asyncio.Event()))
-        await asyncio.sleep(0.05)
+        consumer = LoopStuckInAClient()
+        task = asyncio.create_task(consumer._consume(asyncio.Event()))
+        await asyncio.wait_for(consumer.inside.wait(), timeout=5)
         chain = awaiting(task)
         task.cancel()
         return chain

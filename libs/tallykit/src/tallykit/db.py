@@ -93,3 +93,15 @@ def upsert_adding(table: Table, sums: tuple[str, ...]) -> Insert:
         index_elements=list(table.primary_key.columns),
         set_={name: table.c[name] + new.excluded[name] for name in sums},
     )
+
+
+@cache
+def upsert_replacing(table: Table, columns: tuple[str, ...]) -> Insert:
+    """INSERT of a row keyed by `table`'s primary key, or, where the key is there already, its `columns`
+    set to the new row's (its other columns stay). Built once per table and columns, like
+    `upsert_adding`; execute it with the row."""
+    new = insert(table)
+    return new.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={name: new.excluded[name] for name in columns},
+    )

@@ -477,7 +477,7 @@ class ChaosReport:
 
 
 _CONSUMER_SAYS = re.compile(
-    r"consumer_started|consumer_group_|consumer_failed|kafka_client_stop|broker_partition_wedged"
+    r"consumer_(?:started|group_|failed|loop_)|kafka_client_stop|broker_partition_wedged"
     r"|BrokerForgot|JoinGroup|coordinator dead"
 )
 

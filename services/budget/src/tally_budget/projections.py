@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget import tables
 from tally_budget.flows import AccountFlow, CategoryFlow, LedgerMoneyEvent, deltas_of
-from tally_budget.store import upsert_replacing
 from tallykit import forgetting
 from tallykit.contracts.auth import HouseholdSettingsChanged, TenantCreated, UserDeleted
 from tallykit.contracts.ledger import (
@@ -25,7 +24,7 @@ from tallykit.contracts.ledger import (
     CategoryMerged,
     CategoryRenamed,
 )
-from tallykit.db import upsert_adding
+from tallykit.db import upsert_adding, upsert_replacing
 from tallykit.events import Envelope
 
 

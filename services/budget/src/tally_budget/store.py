@@ -6,11 +6,10 @@ only read here: projections.py writes them."""
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
-from functools import cache
 from uuid import UUID, uuid4
 
-from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tally_budget.domain import AmountVersion, CategoryInfo, Target
@@ -32,19 +31,7 @@ from tally_budget.tables import (
     households,
     imported_months,
 )
-
-
-@cache
-def upsert_replacing(table: Table, columns: tuple[str, ...]) -> Insert:
-    """INSERT of a row keyed by `table`'s primary key, or, where the key is there already, its `columns`
-    set to the new row's (its other columns stay). Built once per table and columns, like the kit's
-    `upsert_adding`; execute it with the row."""
-    new = insert(table)
-    return new.on_conflict_do_update(
-        index_elements=list(table.primary_key.columns),
-        set_={name: new.excluded[name] for name in columns},
-    )
-
+from tallykit.db import upsert_replacing
 
 # --- households ------------------------------------------------------------------------------------------
 

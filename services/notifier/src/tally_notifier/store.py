@@ -20,6 +20,7 @@ from tally_notifier.tables import (
     recipients,
     user_settings,
 )
+from tallykit.db import upsert_replacing
 
 
 async def household_name(session: AsyncSession, tenant_id: UUID) -> str | None:
@@ -198,13 +199,8 @@ async def set_preference(
 ) -> None:
     """One person's choice for one type on one channel (a person's own change, or a one-click unsubscribe)."""
     await session.execute(
-        pg_insert(preferences)
-        .values(tenant_id=tenant_id, user_id=user_id, type=kind, channel=channel, enabled=enabled)
-        .on_conflict_do_update(
-            index_elements=[preferences.c.tenant_id, preferences.c.user_id, preferences.c.type,
-                            preferences.c.channel],
-            set_={"enabled": enabled},
-        )
+        upsert_replacing(preferences, ("enabled",)),
+        {"tenant_id": tenant_id, "user_id": user_id, "type": kind, "channel": channel, "enabled": enabled},
     )
 
 
