@@ -2,14 +2,15 @@ import asyncio
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, exists, func, literal, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from tallykit import eventstore, outbox
 from tallykit.contracts import registry
 from tallykit.contracts.ledger import AccountOpened, AccountRenamed
-from tallykit.db import Database, driver_connection
+from tallykit.db import Database, driver_connection, unnest_rows, unnested
 from tallykit.events import Envelope
-from tallykit.tables import event_store
+from tallykit.tables import applied_positions, event_store
 from tallykit.tables import outbox as outbox_table
 
 
@@ -150,3 +151,98 @@ async def test_outbox_rows_that_name_stored_events_are_read_with_their_envelopes
     assert held == 0  # each envelope is kept once, in the event store
     assert [Envelope.model_validate(r.envelope) for r in rows] == envelopes
     assert {(r.topic, r.key) for r in rows} == {("tally.ledger.events", str(tenant))}
+
+
+def _count_opened(appended):
+    # A projection for append_and_enqueue: module-level, so its statement is built once.
+    """Count each appended event of a tenant in `applied_positions` (a kit table any database has)."""
+    new = unnested("seen", [("tenant_id", applied_positions.c.tenant_id.type),
+                            ("position", applied_positions.c.position.type)])
+    counted = pg_insert(applied_positions).from_select(
+        ["source", "tenant_id", "position"],
+        select(literal("count"), new.c.tenant_id, new.c.position).where(exists(select(appended.c.event_id))))
+    return [counted.on_conflict_do_update(
+        index_elements=[applied_positions.c.source, applied_positions.c.tenant_id],
+        set_={"position": applied_positions.c.position + counted.excluded.position})]
+
+
+async def test_append_and_enqueue_writes_events_projection_and_outbox_in_one_statement(
+        kit_db: tuple[str, Database]) -> None:
+    _, db = kit_db
+    tenant, stream = uuid4(), uuid4()
+    opened = AccountOpened(name="Checking", kind="checking", currency="EUR", opening_balance_minor=0)
+    envelopes = _events(tenant, stream, 0, opened, AccountRenamed(name="Giro"), AccountRenamed(name="Main"))
+    statements: list[str] = []
+    sync = db.engine.sync_engine
+
+    def listener(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(sync, "before_cursor_execute", listener)
+    try:
+        async with db.transaction() as s:
+            await s.execute(text("DELETE FROM outbox"))
+            statements.clear()
+            await eventstore.append_and_enqueue(s, envelopes, "tally.ledger.events", _count_opened,
+                                                unnest_rows("seen", ["tenant_id", "position"], [(tenant, 3)]))
+            written = list(statements)
+    finally:
+        event.remove(sync, "before_cursor_execute", listener)
+    assert len(written) == 1  # one round trip
+    async with db.read() as s:
+        assert await eventstore.load_stream(s, tenant, stream) == envelopes
+        rows = await outbox.fetch_unpublished(s, 10)
+        counted = (await s.execute(select(applied_positions.c.position).where(
+            applied_positions.c.source == "count", applied_positions.c.tenant_id == tenant))).scalar_one()
+    assert [Envelope.model_validate(r.envelope) for r in rows] == envelopes  # in the order they happened
+    assert [r.id for r in rows] == sorted(r.id for r in rows)
+    assert counted == 3
+
+
+async def test_append_and_enqueue_at_a_version_taken_meanwhile_writes_nothing(
+        kit_db: tuple[str, Database]) -> None:
+    _, db = kit_db
+    tenant, stream = uuid4(), uuid4()
+    opened = AccountOpened(name="A", kind="cash", currency="EUR", opening_balance_minor=0)
+    async with db.transaction() as s:
+        await eventstore.append_and_enqueue(s, _events(tenant, stream, 0, opened), "t")
+    with pytest.raises(eventstore.ConcurrencyConflict):
+        async with db.transaction() as s:
+            await eventstore.append_and_enqueue(
+                s, _events(tenant, stream, 0, opened) + _events(tenant, uuid4(), 0, opened), "t",
+                _count_opened, unnest_rows("seen", ["tenant_id", "position"], [(tenant, 1)]))
+    async with db.read() as s:
+        assert len(await eventstore.load_stream(s, tenant, stream)) == 1
+        assert (await s.execute(select(func.count()).select_from(event_store).where(
+            event_store.c.tenant_id == tenant))).scalar_one() == 1
+        counted = select(func.count()).where(applied_positions.c.source == "count",
+                                             applied_positions.c.tenant_id == tenant)
+        assert (await s.execute(counted)).scalar_one() == 0
+        assert (await s.execute(select(func.count()).select_from(outbox_table).where(
+            outbox_table.c.key == str(tenant)))).scalar_one() == 1
+
+
+async def test_writers_of_one_statement_get_outbox_ids_in_commit_order(kit_db: tuple[str, Database]) -> None:
+    """Many concurrent one-statement writes: the outbox ids of what committed follow the event store's
+    positions (the append lock comes first in the statement)."""
+    _, db = kit_db
+    tenant = uuid4()
+    opened = AccountOpened(name="A", kind="cash", currency="EUR", opening_balance_minor=0)
+
+    async def write() -> None:
+        async with db.transaction() as s:
+            events = _events(tenant, uuid4(), 0, opened, AccountRenamed(name="B"))
+            await eventstore.append_and_enqueue(s, events, "t", _count_opened,
+                                                unnest_rows("seen", ["tenant_id", "position"], [(tenant, 2)]))
+
+    await asyncio.gather(*(write() for _ in range(20)))
+    async with db.read() as s:
+        rows = (await s.execute(
+            select(event_store.c.position, outbox_table.c.id)
+            .join(outbox_table, outbox_table.c.event_id == event_store.c.event_id)
+            .where(event_store.c.tenant_id == tenant).order_by(event_store.c.position))).all()
+        counted = (await s.execute(select(applied_positions.c.position).where(
+            applied_positions.c.source == "count", applied_positions.c.tenant_id == tenant))).scalar_one()
+    assert len(rows) == 40
+    assert [i for _, i in rows] == sorted(i for _, i in rows)
+    assert counted == 40

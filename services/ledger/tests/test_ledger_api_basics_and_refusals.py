@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from sqlalchemy import event as sa_event
 
 from tallykit.events import Envelope
 
@@ -351,3 +352,50 @@ async def test_text_with_a_nul_character_is_refused_and_changes_nothing(
         refused = await ledger.post(path, json=body, headers=home.headers)
         assert refused.status_code == 422, refused.text
     assert await snapshot() == before
+
+
+async def test_an_entry_is_one_query_and_one_statement_and_answers_what_the_read_model_holds(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], give_defaults: Any
+) -> None:
+    """Recording reads what it decides on in one query and writes events, read models and outbox in one
+    statement (issue #19); its answer is built from what it recorded, so it must equal the read model's
+    row, whatever the entry holds."""
+    home = household()
+    categories = await give_defaults(home)
+    account = await open_account(ledger, home.headers, name="Checking")
+    savings = await open_account(ledger, home.headers, name="Savings", kind="savings")
+    food, rent = categories["Groceries"]["id"], categories["Rent"]["id"]
+    entries = [
+        ("/transactions", {"account_id": account["id"], "kind": "expense", "amount_minor": 1_250,
+                           "category_id": food, "payee": "REWE", "note": "weekly", "tags": ["trip", "food"],
+                           "status": "cleared", "booked_on": "2026-11-30"}),
+        ("/transactions", {"account_id": account["id"], "kind": "expense", "amount_minor": 3_000,
+                           "splits": [{"category_id": food, "amount_minor": 1_000, "note": "a"},
+                                      {"category_id": rent, "amount_minor": 2_000, "note": ""}]}),
+        ("/transactions", {"account_id": account["id"], "kind": "income", "amount_minor": 250_000}),
+        ("/transfers", {"from_account_id": account["id"], "to_account_id": savings["id"],
+                        "amount_minor": 5_000, "payee": "To savings", "tags": ["saving"]}),
+    ]
+    statements: list[str] = []
+    engine = ledger.app.state.db.engine.sync_engine  # type: ignore[attr-defined]
+
+    def seen(*args: Any) -> None:
+        statements.append(str(args[2]).split(None, 1)[0].upper())
+
+    for path, body in entries:
+        sa_event.listen(engine, "before_cursor_execute", seen)
+        try:
+            answer = await ledger.post(path, json=body, headers=home.headers)
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", seen)
+        assert answer.status_code == 201, answer.text
+        assert statements == ["SELECT", "WITH"]  # what it reads, then what it writes
+        statements.clear()
+        read = await ledger.get(f"/transactions/{answer.json()['id']}", headers=home.headers)
+        assert answer.json() == read.json()
+    balances = {a["name"]: a["balance_minor"] for a in
+                (await ledger.get("/accounts", headers=home.headers)).json()["items"]}
+    assert balances == {"Checking": 250_000 - 1_250 - 3_000 - 5_000, "Savings": 5_000}
+    payees = {p["name"]: p["usage_count"] for p in
+              (await ledger.get("/payees", headers=home.headers)).json()["items"]}
+    assert payees == {"REWE": 1, "To savings": 1}

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tallykit import metrics
+from tallykit import commits, metrics
 from tallykit.consumer import EventConsumer
 from tallykit.db import Database
 from tallykit.errors import install_problem_handlers
@@ -29,7 +29,6 @@ S = TypeVar("S", bound=ServiceSettings)
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 REQUEST_ID_HEADER = "X-Request-ID"
 _SHUTDOWN_GRACE_S = 10.0
-_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def request_id_middleware(app: FastAPI) -> None:
@@ -38,8 +37,8 @@ def request_id_middleware(app: FastAPI) -> None:
 
 class RequestIdMiddleware:
     """Gives every request an id (the caller's X-Request-ID when it sent a sane one) bound to each log
-    line and returned in the answer, logs the request once answered, and wakes the outbox relay after a
-    write that succeeded (it may have put events on the outbox). Plain ASGI: Starlette's
+    line and returned in the answer, and logs the request once answered. (The outbox relay wakes when a
+    transaction that wrote outbox rows commits: `tallykit.commits`.) Plain ASGI: Starlette's
     `BaseHTTPMiddleware` runs the app in a task of its own per request, which costs every request."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -65,8 +64,6 @@ class RequestIdMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                if scope["method"] not in _READS and status < 400:
-                    _wake(scope["app"])
                 log.info("request", method=scope["method"], path=scope["path"], status=status,
                          ms=round((time.perf_counter() - started) * 1000, 1))
 
@@ -102,6 +99,7 @@ def create_service_app(
             if publishes:
                 relay = OutboxRelay(database, settings, publishes)
                 app.state.relay = relay
+                database.on_commit(commits.OUTBOX, relay.wakeup.set)
                 runners.append(relay.run)
             tasks = [asyncio.create_task(r(stop)) for r in runners]
         log.info("service_started", background_tasks=len(tasks))
@@ -156,18 +154,3 @@ def db_of(request: Request) -> Database:
     """The service's database, as `create_service_app` keeps it for the request handlers."""
     db: Database = request.app.state.db
     return db
-
-
-def wake_relay(request: Request) -> None:
-    """Tell the relay there is something to publish now, instead of waiting for its next poll. Every
-    successful write request does this on its way out (`RequestIdMiddleware`); call it yourself only
-    from work that outlives the request (a background import) or from a request that writes events and
-    still fails (a reused refresh token revokes its family, then answers 401)."""
-    _wake(request.app)
-
-
-def _wake(app: Any) -> None:
-    # The gateway shares the request middleware and has no relay (nor app.state.relay) at all.
-    relay: OutboxRelay | None = getattr(app.state, "relay", None)
-    if relay is not None:
-        relay.wakeup.set()

@@ -5,16 +5,18 @@ without an exception and rolls back otherwise. State, outbox rows and inbox rows
 block share that one transaction, which is what the outbox and inbox guarantees rest on.
 """
 
-from collections.abc import AsyncIterator, Sequence
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, text
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy import Table, TableValuedAlias, bindparam, column, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.types import TypeEngine
 
-from tallykit import positions
+from tallykit import commits, positions
 from tallykit.settings import ServiceSettings
 
 
@@ -33,10 +35,15 @@ class Database:
             async_url(url), pool_size=pool_size, pool_pre_ping=True, max_overflow=pool_size
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._waiting: dict[str, list[Callable[[], None]]] = defaultdict(list)
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> "Database":
         return cls(settings.database_url.get_secret_value(), pool_size=settings.database_pool_size)
+
+    def on_commit(self, what: str, call: Callable[[], None]) -> None:
+        """Call `call` after each transaction that noted `what` (`tallykit.commits.note`) commits."""
+        self._waiting[what].append(call)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -44,6 +51,9 @@ class Database:
             async with session.begin():
                 yield session
             positions.committed(session)  # the request may now answer what it wrote (not on a rollback)
+            for what in commits.taken(session):
+                for call in self._waiting.get(what, ()):
+                    call()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -80,6 +90,23 @@ async def copy_records(session: AsyncSession, table: Table, columns: Sequence[st
     if records:
         raw = await driver_connection(session)
         await raw.copy_records_to_table(table.name, columns=list(columns), records=records)
+
+
+def unnested(name: str, columns: Sequence[tuple[str, TypeEngine[Any]]], *, numbered: bool = False
+             ) -> TableValuedAlias:
+    """Rows given as one array parameter per column (`<name>_<column>`, see `unnest_rows`), as a FROM item
+    with typed columns (and `n`, their order from 1, when `numbered`). A statement built on it reads the
+    same whatever the number of rows, so SQLAlchemy compiles it once and PostgreSQL prepares it once,
+    where a VALUES list is a new statement for every count. (An array column cannot go this way: unnest
+    would flatten it.)"""
+    arrays = (bindparam(f"{name}_{c}", type_=ARRAY(t)) for c, t in columns)
+    return func.unnest(*arrays).table_valued(
+        *(column(c, t) for c, t in columns), with_ordinality="n" if numbered else None).render_derived(name)
+
+
+def unnest_rows(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict[str, list[Any]]:
+    """The parameters of `unnested(name, …)` for rows laid out in the order of `columns`."""
+    return {f"{name}_{c}": [row[i] for row in rows] for i, c in enumerate(columns)}
 
 
 @cache

@@ -6,17 +6,22 @@ transaction-scoped advisory lock, so global positions are assigned in commit ord
 following `position` never sees a later position commit before an earlier one.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import CTE, Insert, String, bindparam, cast, delete, func, insert, select, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 
-from tallykit.db import driver_connection
+from tallykit import positions
+from tallykit.db import driver_connection, unnest_rows, unnested
 from tallykit.errors import Conflict
 from tallykit.events import Envelope
-from tallykit.tables import event_store
+from tallykit.tables import event_store, outbox
 
 # Arbitrary but fixed: the advisory-lock key that serialises appends within one database.
 _APPEND_LOCK = 7_240_101
@@ -66,6 +71,68 @@ async def append(session: AsyncSession, expected_version: int, events: Sequence[
             f"stream {stream_id} changed since version {expected_version}; reload and retry",
             expected_version=expected_version,
         )
+
+
+Projecting = Callable[[CTE], Sequence[UpdateBase]]
+_APPENDED = [(c, event_store.c[c].type) for c in
+             ("event_id", "tenant_id", "stream_id", "stream_version", "type", "envelope")]
+
+
+async def append_and_enqueue(session: AsyncSession, events: Sequence[Envelope], topic: str,
+                             projecting: Projecting | None = None, params: Mapping[str, Any] | None = None
+                             ) -> None:
+    """Append a few events of any streams, write what `projecting` makes of them and name them on the
+    outbox for `topic` (as `outbox.enqueue_stored`), all in ONE statement: one round trip where the
+    append, each read model and the outbox took one each (issue #19: the write path's cost).
+
+    Each event continues its stream from the version before it (the caller loaded it there); a version
+    taken meanwhile fails the whole statement with ConcurrencyConflict, nothing written (the transaction
+    cannot go on: roll it back). The append lock comes first, so positions and outbox ids are handed out
+    in commit order as with `append`.
+
+    `projecting` (a module-level function: the statement is built once per function and cached) gets the
+    appended rows as a CTE and returns DML statements whose values are bind parameters, given in `params`
+    (`tallykit.db.unnested` rows). Each must wait for the append: filter on `exists(appended)`, which also
+    has it take its row locks after the append lock (else two writers could each hold what the other
+    waits for). A statement may not touch one row twice (one change per account, per payee).
+    """
+    if not events:
+        return
+    values = unnest_rows("new_events", [c for c, _ in _APPENDED], [
+        (e.id, e.tenant_id, e.stream_id, e.stream_version, e.type, e.model_dump(mode="json"))
+        for e in events])
+    try:
+        written = await session.execute(_append_statement(projecting),
+                                        {**values, "topic": topic, **(params or {})})
+    except IntegrityError as exc:
+        if "event_store_stream_version" in str(exc.orig):
+            raise ConcurrencyConflict("a stream changed since it was read; reload and retry") from exc
+        raise
+    positions.enqueued(session, written.all())
+
+
+@cache
+def _append_statement(projecting: Projecting | None) -> Insert:
+    lock = select(func.pg_advisory_xact_lock(_APPEND_LOCK).label("held")).cte("append_lock")
+    new = unnested("new_events", _APPENDED, numbered=True)
+    columns = [c for c, _ in _APPENDED]
+    appended = (
+        insert(event_store)
+        .from_select(columns, select(*(new.c[c] for c in columns)).select_from(new.join(lock, true()))
+                     .order_by(new.c.n))
+        .returning(event_store.c.event_id, event_store.c.tenant_id, event_store.c.position)
+        .cte("appended")
+    )
+    projected = projecting(appended) if projecting is not None else ()
+    return (
+        insert(outbox)
+        .from_select(["event_id", "topic", "key"],
+                     select(appended.c.event_id, bindparam("topic", type_=String),
+                            cast(appended.c.tenant_id, String))
+                     .order_by(appended.c.position))
+        .returning(outbox.c.key, outbox.c.id)
+        .add_cte(*(p.cte(f"projected_{n}") for n, p in enumerate(projected)))
+    )
 
 
 def encode(envelope: Envelope) -> str:

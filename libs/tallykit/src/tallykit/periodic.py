@@ -2,7 +2,6 @@
 trainer): one loop for all of them."""
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 from tallykit.logging import get_logger
@@ -11,14 +10,19 @@ log = get_logger(__name__)
 
 
 async def every(interval_s: float, work: Callable[[], Awaitable[object]], stop: asyncio.Event, *,
-                failed: str) -> None:
-    """Run `work` now, then `interval_s` after each run ends, until `stop` is set. A run that fails is
-    logged as `failed` (the database away, most likely) and the next comes as usual; `stop` ends the wait
-    at once, not a run under way."""
+                failed: str, wakeup: asyncio.Event | None = None) -> None:
+    """Run `work` now, then `interval_s` after each run ends, until `stop` is set; or sooner, when
+    `wakeup` is set (work has come: `Database.on_commit`). A run that fails is logged as `failed` (the
+    database away, most likely) and the next comes as usual; `stop` ends the wait at once, not a run
+    under way."""
+    woken = wakeup or asyncio.Event()
     while not stop.is_set():
+        woken.clear()  # before the run: what comes during it is seen by the next one
         try:
             await work()
         except Exception:
             log.exception(failed)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval_s)
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(woken.wait())]
+        await asyncio.wait(waits, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tallykit import commits
 from tallykit.errors import Problem
 from tallykit.tables import applied_positions, outbox
 
@@ -214,6 +215,7 @@ async def newest(session: AsyncSession, tenant_id: UUID) -> int:
 
 def enqueued(session: AsyncSession, rows: Iterable[Any]) -> None:
     """Note outbox ids (with their tenant keys) written in this transaction; answered once it commits."""
+    commits.note(session, commits.OUTBOX)  # the relay wakes once this commits
     pending: dict[UUID, int] = session.info.setdefault(_PENDING, {})
     for key, position in rows:
         tenant = UUID(str(key))

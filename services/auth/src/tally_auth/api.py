@@ -31,7 +31,6 @@ from tally_auth.schemas import (
     TwoFactorSetupPublic,
     UserPublic,
 )
-from tallykit.app import wake_relay
 from tallykit.errors import Unauthorized
 from tallykit.tokens import CurrentPrincipal, Principal, bearer_token
 
@@ -148,10 +147,7 @@ async def refresh(
     body: RefreshRequest, ctx: Context, client: ClientInfo, request: Request, response: Response
 ) -> TokenPair:
     token, from_cookie = _refresh_token(body, request, ctx)
-    try:
-        pair = await sign_in.refresh(ctx, token, client)
-    finally:
-        wake_relay(request)
+    pair = await sign_in.refresh(ctx, token, client)
     return _deliver(pair, response, ctx, from_cookie)
 
 

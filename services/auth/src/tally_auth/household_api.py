@@ -26,7 +26,6 @@ from tally_auth.schemas import (
     TokenRequest,
     TransferRequest,
 )
-from tallykit.app import wake_relay
 
 router = APIRouter()
 
@@ -81,10 +80,7 @@ async def switch_household(
     spent as in /refresh, and its family remembers the household from then on."""
     await households.check_member(ctx, principal.user_id, body.tenant_id)
     token, from_cookie = _refresh_token(RefreshRequest(refresh_token=body.refresh_token), request, ctx)
-    try:
-        pair = await sign_in.refresh(ctx, token, client, switch_to=body.tenant_id, user_id=principal.user_id)
-    finally:
-        wake_relay(request)
+    pair = await sign_in.refresh(ctx, token, client, switch_to=body.tenant_id, user_id=principal.user_id)
     return _deliver(pair, response, ctx, from_cookie)
 
 

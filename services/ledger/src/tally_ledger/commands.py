@@ -49,6 +49,7 @@ from tallykit.contracts.ledger import (
 )
 from tallykit.db import Database
 from tallykit.errors import Conflict, InvalidInput, NotFound
+from tallykit.events import Envelope
 from tallykit.logging import get_logger
 from tallykit.settings import ServiceSettings
 
@@ -262,32 +263,32 @@ async def record_transaction(
     tags: Sequence[str] = (),
     status: ClearedState = ClearedState.uncleared,
 ) -> store.TransactionRow:
+    """Record an entry: one query reads what it needs, one statement writes it (bills it pays aside)."""
     async with db.transaction() as session:
-        account = await repository.load(session, ctx, Account, account_id)
-        book = await load_rulebook(session, ctx)
-        if book.rules and account.exists:
+        split_ids = {s.category_id for s in splits}
+        known = await repository.load_for_entries(
+            session, ctx, {account_id, *split_ids, *([category_id] if category_id else [])}, {account_id})
+        account = known.aggregate(Account, account_id)
+        if known.rulebook.rules and account.exists:
             # The rules fill in what the entry leaves open (a category it has none of; payee, note, tags).
             provisional = _provisional(account_id=account_id, kind=kind.value, amount_minor=amount_minor,
                                        currency=currency or account.currency, booked_on=booked_on,
                                        category_id=category_id, payee=payee, note=note, splits=tuple(splits),
                                        tags=tuple(tags), status=status)
             if provisional is not None:
-                ruled, _ = book.apply(provisional)
+                ruled, _ = known.rulebook.apply(provisional)
                 category_id, payee, note, tags = ruled.category_id, ruled.payee, ruled.note, ruled.tags
-        category = await repository.load(session, ctx, Category, category_id) if category_id else None
-        split_categories = [await repository.load(session, ctx, Category, i)
-                            for i in {s.category_id for s in splits}]
+        category = known.aggregate(Category, category_id) if category_id else None
         with domain_errors_as_problems():
             transaction = Transaction.record(
                 transaction_id or uuid4(), account=account, kind=kind, amount_minor=amount_minor,
-                booked_on=booked_on, currency=currency, category=category,
-                payee=await _payee_name(session, ctx, payee), note=note, splits=splits,
-                split_categories=split_categories, tags=tags, status=status)
-        await repository.save(session, settings, ctx, transaction)
-        await pay_bills(session, settings, ctx, [(transaction.id, transaction.current)])
-        row = await _transaction_row(session, ctx, transaction.id, splits=bool(transaction.current.splits))
+                booked_on=booked_on, currency=currency, category=category, payee=known.payee_name(payee),
+                note=note, splits=splits, split_categories=[known.aggregate(Category, i) for i in split_ids],
+                tags=tags, status=status)
+        envelope, = await repository.save(session, settings, ctx, transaction)
+        await _pay(session, settings, ctx, known.bills, [(transaction.id, transaction.current)])
     log.info("transaction_recorded", transaction_id=str(transaction.id))
-    return row
+    return _row_of(envelope, transaction.current, category.name if category is not None else None)
 
 
 async def record_transfer(db: Database, settings: ServiceSettings, ctx: Context, *,
@@ -297,17 +298,28 @@ async def record_transfer(db: Database, settings: ServiceSettings, ctx: Context,
                           status: ClearedState = ClearedState.uncleared,
                           counter_amount_minor: int | None = None) -> store.TransactionRow:
     async with db.transaction() as session:
-        source = await repository.load(session, ctx, Account, from_account_id)
-        target = await repository.load(session, ctx, Account, to_account_id)
+        known = await repository.load_for_entries(session, ctx, {from_account_id, to_account_id}, ())
         with domain_errors_as_problems():
             transaction = Transaction.transfer(
-                transaction_id or uuid4(), source=source, target=target, amount_minor=amount_minor,
-                booked_on=booked_on, payee=await _payee_name(session, ctx, payee), note=note, tags=tags,
+                transaction_id or uuid4(), source=known.aggregate(Account, from_account_id),
+                target=known.aggregate(Account, to_account_id), amount_minor=amount_minor,
+                booked_on=booked_on, payee=known.payee_name(payee), note=note, tags=tags,
                 status=status, counter_amount_minor=counter_amount_minor)
-        await repository.save(session, settings, ctx, transaction)
-        row = await _transaction_row(session, ctx, transaction.id)
+        envelope, = await repository.save(session, settings, ctx, transaction)
     log.info("transfer_recorded", transaction_id=str(transaction.id))
-    return row
+    return _row_of(envelope, transaction.current, None)
+
+
+def _row_of(recorded: Envelope, state: TransactionState, category_name: str | None) -> store.TransactionRow:
+    """The read model's row of a transaction just recorded, as the read model has it (no read back)."""
+    return store.TransactionRow(
+        id=recorded.stream_id, account_id=state.account_id, kind=state.kind.value,
+        amount_minor=state.amount_minor, currency=state.currency, category_id=state.category_id,
+        category_name=category_name, payee=state.payee, booked_on=state.booked_on, note=state.note,
+        recorded_at=recorded.recorded_at, counter_account_id=state.counter_account_id,
+        tags=list(state.tags), status=state.status.value, version=recorded.stream_version,
+        counter_amount_minor=state.counter_amount_minor,
+        splits=[store.SplitRow(part.category_id, part.amount_minor, part.note) for part in state.splits])
 
 
 def _provisional(**values: Any) -> TransactionState | None:
@@ -340,11 +352,17 @@ async def pay_bills(session: AsyncSession, settings: ServiceSettings, ctx: Conte
     ids = (await session.execute(select(r.id).where(
         r.tenant_id == ctx.tenant_id, r.is_bill, ~r.cancelled,
         r.account_id.in_({state.account_id for _, state in states})).order_by(r.name, r.id))).scalars().all()
-    if not ids:
-        return 0
     bills = [await repository.load(session, ctx, Recurring, i) for i in ids]
+    return await _pay(session, settings, ctx, bills, states)
+
+
+async def _pay(session: AsyncSession, settings: ServiceSettings, ctx: Context, bills: Sequence[Recurring],
+               new: Sequence[tuple[UUID, TransactionState]]) -> int:
+    """`pay_bills` with the bills loaded (`bills`: those on the new transactions' accounts, in name order)."""
     paid = 0
-    for transaction_id, state in sorted(states, key=lambda s: s[1].booked_on):
+    for transaction_id, state in sorted(new, key=lambda s: s[1].booked_on):
+        if state.kind == EntryKind.transfer:
+            continue
         kind = TransactionKind(state.kind.value)
         for bill in bills:
             if bill.current.account_id != state.account_id:

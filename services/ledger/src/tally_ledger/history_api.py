@@ -24,7 +24,7 @@ from tally_ledger.background import after_answer
 from tally_ledger.history import sources, write
 from tally_ledger.history.model import History, HistoryError
 from tally_ledger.repository import Context
-from tallykit.app import db_of, settings_of, wake_relay
+from tallykit.app import db_of, settings_of
 from tallykit.db import Database
 from tallykit.errors import InvalidInput
 from tallykit.logging import get_logger
@@ -186,14 +186,11 @@ async def _import(principal: Principal, request: Request, upload: uploads.Upload
                                     targets=targets)
         if found.transactions > WRITTEN_BEFORE_ANSWER:
             response.status_code = 202
-            background.add_task(after_answer, request, _written(db, settings_of(request), started),
+            background.add_task(after_answer, _written(db, settings_of(request), started),
                                 "history_import")
             handed_over = True
             return HistoryImportPublic(found=found, migration=_public(started.migration))
-        try:
-            migration = await write.run(db, settings_of(request), started)
-        finally:
-            wake_relay(request)
+        migration = await write.run(db, settings_of(request), started)
         return HistoryImportPublic(found=found, migration=_public(migration))
     finally:
         if not handed_over:
@@ -231,5 +228,5 @@ async def undo_history(migration_id: UUID, principal: CurrentPrincipal, request:
     db, ctx = db_of(request), Context.of(principal)
     migration, undo_id = await write.start_undo(db, ctx, migration_id)
     job = write.run_undo(db, settings_of(request), ctx, migration, undo_id)
-    background.add_task(after_answer, request, job, "history_undo")
+    background.add_task(after_answer, job, "history_undo")
     return _public(migration)

@@ -516,7 +516,7 @@ async def confirm_import(batch_id: UUID, body: ConfirmRequest, principal: Curren
     if mapping is not None and body.save_mapping_as:
         async with db.transaction() as session:
             await batches.save_mapping(session, tenant, body.save_mapping_as, mapping)
-    background.add_task(after_answer, request,
+    background.add_task(after_answer,
                         batches.run_import(db, settings_of(request), ctx, batch, rows, plan), "import")
     return _public(batch)
 
@@ -552,6 +552,6 @@ async def undo_import(batch_id: UUID, principal: CurrentPrincipal, request: Requ
     principal.require_write()
     db, ctx = db_of(request), Context.of(principal)
     batch, ids = await batches.start_undo(db, ctx, batch_id)
-    background.add_task(after_answer, request,
+    background.add_task(after_answer,
                         batches.run_undo(db, settings_of(request), ctx, batch, ids), "import_undo")
     return _public(batch)

@@ -5,15 +5,33 @@ A projection uses only what the event carries (payload and envelope), never the 
 gives identical rows.
 """
 
+import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Insert,
+    Text,
+    Update,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 
 from tally_ledger import sharing_store
 from tally_ledger.domain import state_of
@@ -64,7 +82,7 @@ from tallykit.contracts.ledger import (
     TransactionState,
     TransferRecorded,
 )
-from tallykit.db import Database, copy_records
+from tallykit.db import Database, copy_records, unnest_rows, unnested
 from tallykit.events import Envelope, EventPayload
 from tallykit.logging import get_logger
 from tallykit.tables import event_store
@@ -242,14 +260,14 @@ class ChangedTransactions:
                  for tenant, stream, state in self.resplit for n, part in enumerate(state.splits)]
         if parts:
             await session.execute(insert(transaction_splits), parts)
-        for (tenant_id, account_id), delta in self.balances.items():
-            if delta:
-                await _add_to_balance(session, tenant_id, account_id, delta)
-        for (tenant_id, key), (name, count) in self.payees.items():
-            if count:
-                await _count_payee(session, tenant_id, key, name, count)
+        await add_counts(session, self.balances, self.payees)
         for kept in (self.streams, self.amended, self.deleted, self.resplit, self.balances, self.payees):
             kept.clear()
+
+
+TRANSACTION_COLUMNS = ("id", "tenant_id", "recorded_at", "version", "deleted", "account_id", "kind",
+                       "amount_minor", "currency", "category_id", "payee", "booked_on", "note",
+                       "counter_account_id", "tags", "status", "counter_amount_minor")
 
 
 @dataclass
@@ -292,12 +310,92 @@ async def copy_new_transactions(session: AsyncSession, rows: NewTransactionRows)
         await session.execute(insert(transaction_splits), rows.splits)
 
 
+# Tags go as JSON text: an array of arrays would reach unnest as one array of two dimensions.
+_NEW_ROWS = [(c, Text() if c == "tags" else transactions.c[c].type) for c in TRANSACTION_COLUMNS]
+_NEW_SPLITS = [(c, transaction_splits.c[c].type) for c in
+               ("transaction_id", "position", "tenant_id", "category_id", "amount_minor", "note")]
+_BALANCE_CHANGES = [("tenant_id", accounts.c.tenant_id.type), ("id", accounts.c.id.type),
+                    ("delta", accounts.c.balance_minor.type)]
+_PAYEES_USED = [(c, payees.c[c].type) for c in ("tenant_id", "key", "name", "usage_count")]
+
+
+def _add_to_balances(*where: ColumnElement[bool]) -> Update:
+    changes = unnested("balance_changes", _BALANCE_CHANGES)
+    return (update(accounts)
+            .where(accounts.c.tenant_id == changes.c.tenant_id, accounts.c.id == changes.c.id, *where)
+            .values(balance_minor=accounts.c.balance_minor + changes.c.delta))
+
+
+def _count_payees(*where: ColumnElement[bool]) -> Insert:
+    """A payee is created by its first use (under the name it was first written with)."""
+    used = unnested("payees_used", _PAYEES_USED)
+    counted = pg_insert(payees).from_select([c for c, _ in _PAYEES_USED], select(*used.c).where(*where))
+    return counted.on_conflict_do_update(
+        index_elements=[payees.c.tenant_id, payees.c.key],
+        set_={"usage_count": payees.c.usage_count + counted.excluded.usage_count})
+
+
+_ADD_TO_BALANCES, _COUNT_PAYEES = _add_to_balances(), _count_payees()
+
+
+def _counts_params(balances: Mapping[tuple[UUID, UUID], int],
+                   payees_used: Mapping[tuple[UUID, str], list[Any]]) -> dict[str, list[Any]]:
+    """The rows of `_add_to_balances` and `_count_payees`, in the order of their keys: two writers then
+    lock the accounts and payees they share in the same order."""
+    return {
+        **unnest_rows("balance_changes", ["tenant_id", "id", "delta"],
+                      sorted((*key, delta) for key, delta in balances.items())),
+        **unnest_rows("payees_used", [c for c, _ in _PAYEES_USED],
+                      sorted((tenant, key, name, count)
+                             for (tenant, key), (name, count) in payees_used.items())),
+    }
+
+
+async def add_counts(session: AsyncSession, balances: Mapping[tuple[UUID, UUID], int],
+                     payees_used: Mapping[tuple[UUID, str], list[Any]]) -> None:
+    """Add to balances ((household, account) → change) and to payees' counts ((household, lower-case
+    name) → [name, change]): one statement each, whatever their number."""
+    moved = {key: delta for key, delta in balances.items() if delta}
+    used = {key: named for key, named in payees_used.items() if named[1]}
+    params = _counts_params(moved, used)
+    if moved:
+        await session.execute(_ADD_TO_BALANCES, params)
+    if used:
+        await session.execute(_COUNT_PAYEES, params)
+
+
+def new_transaction_statements(appended: CTE) -> list[UpdateBase]:
+    """`write_new_transactions` as statements for `eventstore.append_and_enqueue`, which writes a few new
+    entries in the statement that appends their events; `new_transaction_params` gives their rows."""
+    after_append = exists(select(appended.c.event_id))
+    new = unnested("new_transactions", _NEW_ROWS)
+    tags = func.array(select(func.jsonb_array_elements_text(cast(new.c.tags, JSONB))).correlate(new)
+                      .scalar_subquery())
+    splits = unnested("new_splits", _NEW_SPLITS)
+    row = [cast(tags, transactions.c.tags.type) if c == "tags" else new.c[c] for c in TRANSACTION_COLUMNS]
+    return [
+        insert(transactions).from_select(TRANSACTION_COLUMNS, select(*row).where(after_append)),
+        insert(transaction_splits).from_select([c for c, _ in _NEW_SPLITS],
+                                               select(*splits.c).where(after_append)),
+        _add_to_balances(after_append),
+        _count_payees(after_append),
+    ]
+
+
+def new_transaction_params(rows: NewTransactionRows) -> dict[str, list[Any]]:
+    tags = TRANSACTION_COLUMNS.index("tags")
+    return {
+        **unnest_rows("new_transactions", TRANSACTION_COLUMNS,
+                      [(*row[:tags], json.dumps(row[tags]), *row[tags + 1:]) for row in rows.transactions]),
+        **unnest_rows("new_splits", [c for c, _ in _NEW_SPLITS],
+                      [tuple(part[c] for c, _ in _NEW_SPLITS) for part in rows.splits]),
+        **_counts_params(rows.balances, rows.payees),
+    }
+
+
 async def count_new_transactions(session: AsyncSession, rows: NewTransactionRows) -> None:
     """What the new rows add to balances and payees (these rows are locked until the commit)."""
-    for (tenant_id, account_id), delta in rows.balances.items():
-        await _add_to_balance(session, tenant_id, account_id, delta)
-    for (tenant_id, key), (name, count) in rows.payees.items():
-        await _count_payee(session, tenant_id, key, name, count)
+    await add_counts(session, rows.balances, rows.payees)
 
 
 async def _project_recurring(session: AsyncSession, envelope: Envelope, payload: EventPayload,
@@ -336,11 +434,6 @@ async def _project_recurring(session: AsyncSession, envelope: Envelope, payload:
             event_id=envelope.id, transaction_id=getattr(payload, "transaction_id", None)))
 
 
-TRANSACTION_COLUMNS = ("id", "tenant_id", "recorded_at", "version", "deleted", "account_id", "kind",
-                       "amount_minor", "currency", "category_id", "payee", "booked_on", "note",
-                       "counter_account_id", "tags", "status", "counter_amount_minor")
-
-
 def _columns(state: TransactionState) -> dict[str, object]:
     """The read model's columns for a state, in TRANSACTION_COLUMNS order (from account_id on)."""
     return {
@@ -354,10 +447,11 @@ def _columns(state: TransactionState) -> dict[str, object]:
 
 async def _count(session: AsyncSession, tenant_id: UUID, state: TransactionState, sign: int) -> None:
     """Add (sign +1) or take out (-1) what a transaction's state counts for: balances and its payee."""
+    balances: dict[tuple[UUID, UUID], int] = defaultdict(int)
     for account_id, delta in _balance_changes(state, sign):
-        await _add_to_balance(session, tenant_id, account_id, delta)
-    if state.payee:
-        await _count_payee(session, tenant_id, state.payee.lower(), state.payee, sign)
+        balances[(tenant_id, account_id)] += delta
+    await add_counts(session, balances,
+                     {(tenant_id, state.payee.lower()): [state.payee, sign]} if state.payee else {})
 
 
 def _balance_changes(state: TransactionState, sign: int) -> list[tuple[UUID, int]]:
@@ -368,22 +462,6 @@ def _balance_changes(state: TransactionState, sign: int) -> list[tuple[UUID, int
         arrived = sign * int(state.counter_amount_minor) if state.counter_amount_minor else amount
         changes.append((state.counter_account_id, arrived))
     return changes
-
-
-async def _count_payee(session: AsyncSession, tenant_id: UUID, key: str, name: str, count: int) -> None:
-    """A payee is created by its first use (under the name it was first written with)."""
-    await session.execute(
-        pg_insert(payees).values(tenant_id=tenant_id, key=key, name=name, usage_count=count)
-        .on_conflict_do_update(index_elements=[payees.c.tenant_id, payees.c.key],
-                               set_={"usage_count": payees.c.usage_count + count})
-    )
-
-
-async def _add_to_balance(session: AsyncSession, tenant_id: UUID, account_id: UUID, delta: int) -> None:
-    await session.execute(
-        update(accounts).where(accounts.c.tenant_id == tenant_id, accounts.c.id == account_id)
-        .values(balance_minor=accounts.c.balance_minor + delta)
-    )
 
 
 async def _replace_splits(session: AsyncSession, tenant_id: UUID, transaction_id: UUID,

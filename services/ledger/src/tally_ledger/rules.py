@@ -13,6 +13,7 @@ slip through, a match that runs out of time counts as no match instead of stalli
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -125,8 +126,10 @@ class RuleSpec(_Model):
     enabled: bool = True
 
 
+@lru_cache(maxsize=4096)
 def compile_pattern(pattern: str) -> Any:
-    """Compile a user's pattern (case-insensitive), refusing long ones and ones that run away on probes."""
+    """Compile a user's pattern (case-insensitive), refusing long ones and ones that run away on probes.
+    Kept: each write reads the household's rules afresh, and the probes cost more than the match."""
     if len(pattern) > MAX_PATTERN:
         raise RuleError(f"a regular expression of at most {MAX_PATTERN} characters")
     try:

@@ -15,7 +15,7 @@ from tally_ledger import repository, sharing_store
 from tally_ledger.commands import domain_errors_as_problems
 from tally_ledger.repository import Context
 from tally_ledger.sharing import Settlement, Sharing, balances, sharing_id, who_pays_whom
-from tallykit.app import db_of, settings_of, wake_relay
+from tallykit.app import db_of, settings_of
 from tallykit.contracts.ledger import MemberPart, SplitMethod
 from tallykit.errors import NotFound
 from tallykit.money import CurrencyCode, MinorUnits
@@ -146,7 +146,6 @@ async def share_expense(transaction_id: UUID, body: SharingRequest, principal: C
                           parts=body.parts, members=await _members(session, principal))
         await repository.save(session, settings_of(request), ctx, sharing)
         row = await sharing_store.sharing_of(session, principal.tenant_id, transaction_id)
-    wake_relay(request)
     assert row is not None
     return _public(row)
 
@@ -171,7 +170,6 @@ async def unshare_expense(transaction_id: UUID, principal: CurrentPrincipal, req
             raise NotFound(f"transaction {transaction_id} is not a shared expense")
         sharing.unshare()
         await repository.save(session, settings_of(request), ctx, sharing)
-    wake_relay(request)
     return Response(status_code=204)
 
 
@@ -190,7 +188,6 @@ async def settle_up(body: SettlementRequest, principal: CurrentPrincipal,
                               booked_on=body.booked_on, note=body.note,
                               members=await _members(session, principal))
         await repository.save(session, settings_of(request), ctx, settlement)
-    wake_relay(request)
     return SettlementPublic(id=settlement.id, **body.model_dump())
 
 

@@ -227,7 +227,11 @@ async def payee_merges(session: AsyncSession, tenant_id: UUID) -> dict[str, str]
     """Merged payee name (lower case) → the name it now goes by."""
     rows = await session.execute(select(payees.c.key, payees.c.merged_into).where(
         payees.c.tenant_id == tenant_id, payees.c.merged_into.is_not(None)))
-    direct: dict[str, str] = dict(rows.all())
+    return resolve_payee_merges(dict(rows.all()))
+
+
+def resolve_payee_merges(direct: dict[str, str]) -> dict[str, str]:
+    """Merged payee (lower case) → its target's name, following merges of merges."""
     resolved = {}
     for source, target in direct.items():
         seen = {source}

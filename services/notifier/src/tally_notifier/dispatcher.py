@@ -105,11 +105,15 @@ class Dispatcher:
     def __init__(self, db: Database, settings: NotifierSettings) -> None:
         self.db = db
         self.settings = settings
+        # Set when a delivery due now is queued in this process (`store.add_delivery`): sent at once, not
+        # at the next poll; the poll remains for retries that come due and for other replicas' rows.
+        self.wakeup = asyncio.Event()
+        db.on_commit(store.DELIVERIES_DUE, self.wakeup.set)
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("dispatcher_started", smtp_host=self.settings.smtp_host, smtp_port=self.settings.smtp_port)
         await every(self.settings.mail_poll_interval_s, lambda: self.drain(stop), stop,
-                    failed="dispatcher_failed")
+                    failed="dispatcher_failed", wakeup=self.wakeup)
 
     async def drain(self, stop: asyncio.Event | None = None) -> int:
         """Attempt the due deliveries, up to a batch; returns how many were attempted."""

@@ -1,7 +1,7 @@
 """The notifier's small queries over its tables (tables.py)."""
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 from uuid import UUID
 
@@ -20,7 +20,10 @@ from tally_notifier.tables import (
     recipients,
     user_settings,
 )
+from tallykit import commits
 from tallykit.db import upsert_replacing
+
+DELIVERIES_DUE = "deliveries_due"  # noted by a transaction that queued a delivery due now (tallykit.commits)
 
 
 async def household_name(session: AsyncSession, tenant_id: UUID) -> str | None:
@@ -183,7 +186,10 @@ async def add_delivery(
                 type=kind, status="pending", **values, **content)
         .on_conflict_do_nothing()
     )
-    return bool(stored.rowcount)  # type: ignore[attr-defined]
+    new = bool(stored.rowcount)  # type: ignore[attr-defined]
+    if new and (due is None or due <= datetime.now(UTC)):
+        commits.note(session, DELIVERIES_DUE)  # the dispatcher sends it once this commits
+    return new
 
 
 async def is_forgotten(session: AsyncSession, tenant_id: UUID) -> bool:

@@ -606,41 +606,11 @@ async def _write(session: AsyncSession, settings: ServiceSettings, ctx: Context,
     await repository.save_recorded(session, settings, envelopes, encoded=encoded)
     if restoring:
         await projections.project_many(session, restoring)
-    await _count(session, chunk.read_model)
+    await projections.count_new_transactions(session, chunk.read_model)
     fresh = [p for _, p in chunk.entries]
     return {"transactions_new": sum(isinstance(p, TransactionRecorded) for p in fresh),
             "transfers_new": sum(isinstance(p, TransferRecorded) for p in fresh),
             "restored": len(restoring), "already_there": len(entries) - len(fresh) - len(restoring)}
-
-
-async def _count(session: AsyncSession, rows: projections.NewTransactionRows) -> None:
-    """What new rows add to balances and payees, in one statement each for the chunk (a payee is created
-    by its first use, under the name it was first written with)."""
-    if rows.balances:
-        moved = sorted((account_id, tenant_id, delta)
-                       for (tenant_id, account_id), delta in rows.balances.items())
-        await session.execute(_BALANCES, {"ids": [m[0] for m in moved], "tenants": [m[1] for m in moved],
-                                          "deltas": [m[2] for m in moved]})
-    if rows.payees:
-        used = sorted((key, tenant_id, name, count)
-                      for (tenant_id, key), (name, count) in rows.payees.items())
-        await session.execute(_PAYEES, {"keys": [u[0] for u in used], "tenants": [u[1] for u in used],
-                                        "names": [u[2] for u in used], "counts": [u[3] for u in used]})
-
-
-_BALANCES = text("""
-UPDATE accounts SET balance_minor = accounts.balance_minor + moved.delta
-FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:deltas AS bigint[]))
-     AS moved(id, tenant_id, delta)
-WHERE accounts.id = moved.id AND accounts.tenant_id = moved.tenant_id
-""")
-_PAYEES = text("""
-INSERT INTO payees (tenant_id, key, name, usage_count)
-SELECT tenant_id, key, name, usage_count
-FROM unnest(CAST(:tenants AS uuid[]), CAST(:keys AS varchar[]), CAST(:names AS varchar[]),
-            CAST(:counts AS integer[])) AS used(tenant_id, key, name, usage_count)
-ON CONFLICT (tenant_id, key) DO UPDATE SET usage_count = payees.usage_count + excluded.usage_count
-""")
 
 
 async def _existing(session: AsyncSession, tenant_id: UUID, ids: Sequence[UUID]) -> dict[UUID, int]:
