@@ -33,7 +33,15 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from tally_ledger import bulk_editing, commands, projections, recurring_commands, repository, sharing_store
+from tally_ledger import (
+    bulk_editing,
+    commands,
+    projections,
+    recurring_commands,
+    repository,
+    sharing_store,
+    store,
+)
 from tally_ledger.domain import DEFAULT_CATEGORIES
 from tally_ledger.main import MIGRATIONS
 from tally_ledger.scheduler import Scheduler
@@ -80,6 +88,7 @@ class Household:
         self.per_month = max(20, int(events / MONTHS / 1.07))
         self.accounts: dict[str, UUID] = {}
         self.categories: dict[str, UUID] = {}
+        self.schedules: dict[str, UUID] = {}
 
     async def write(self) -> None:
         started = time.perf_counter()
@@ -139,14 +148,13 @@ class Household:
             {"name": "Insurance", "account_id": self.accounts["Checking"], "amount_minor": 45_000,
              "payee": "Insurance Ltd", "cadence": "yearly", "is_bill": True},
         ]
-        self.schedules: dict[str, UUID] = {}
         for plan in plans:
             values = {"kind": TransactionKind.expense, "category_id": None, "note": "", "interval": 1,
                       "day_of_month": None, "ends_on": None, "count": None, "is_bill": False,
                       "auto_post": False, "remind_days_before": 3, "tolerance_pct": 5,
                       "starts_on": date(2023, 1, 2)} | plan
-            row = await recurring_commands.create(db, self.settings, ctx, values, today=today)
-            self.schedules[plan["name"]] = row.id
+            schedule = await recurring_commands.create(db, self.settings, ctx, values, today=today)
+            self.schedules[plan["name"]] = schedule.id
 
     def _entry(self, day: date, n: int) -> commands.NewEntry:
         rnd, accounts, categories = self.rnd, self.accounts, self.categories
@@ -223,7 +231,10 @@ class Household:
         if month == 8:
             await recurring_commands.skip(db, settings, ctx, self.schedules["Gym"], date(2023, 10, 5))
         if month == 20:
-            await recurring_commands.cancel(db, settings, ctx, self.schedules["Gym"], expected_version=None)
+            async with db.read() as session:
+                gym = await store.get_recurring(session, ctx.tenant_id, self.schedules["Gym"])
+            assert gym is not None
+            await recurring_commands.cancel(db, settings, ctx, gym.id, expected_version=gym.version)
 
 
 async def checksums(connection: asyncpg.Connection) -> dict[str, tuple[int, str]]:
