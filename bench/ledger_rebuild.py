@@ -26,9 +26,11 @@ import sys
 import time
 from calendar import monthrange
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -237,6 +239,34 @@ class Household:
             await recurring_commands.cancel(db, settings, ctx, gym.id, expected_version=gym.version)
 
 
+class Cpu:
+    """CPU seconds used by this process and by the PostgreSQL backends serving one database: what a
+    path costs whatever else shares the machine (its wall-clock time is not)."""
+
+    def __init__(self, database: str) -> None:
+        self.title = f" {database} ".encode()
+
+    def _backends(self) -> float:
+        ticks = 0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (entry / "cmdline").read_bytes().startswith(b"postgres: ") and self.title in (
+                            entry / "cmdline").read_bytes():
+                        fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+                except (OSError, IndexError, ValueError):
+                    continue  # gone meanwhile
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def now(self) -> tuple[float, float]:
+        return time.process_time(), self._backends()
+
+    def since(self, then: tuple[float, float]) -> dict[str, float]:
+        python, postgres_ = self.now()
+        return {"python_cpu_s": python - then[0], "postgres_cpu_s": postgres_ - then[1]}
+
+
 async def checksums(connection: asyncpg.Connection) -> dict[str, tuple[int, str]]:
     """(rows, md5 of the rows in order) of every read model; the search totals as a reader sees them
     (sums plus changes, groups that net to nothing left out), since when the compactor folded is no part
@@ -253,48 +283,48 @@ async def checksums(connection: asyncpg.Connection) -> dict[str, tuple[int, str]
     return sums
 
 
-async def read_and_decode(db: Database) -> float:
-    """Seconds to read every event as `read_all` pages and decode its payload (what the rebuild reads)."""
-    started = time.perf_counter()
+async def read_and_decode(db: Database) -> None:
+    """Read every event as `read_all` pages and decode its payload (what the rebuild reads)."""
     async with db.read() as session:
         position = 0
         while page := await eventstore.read_all(session, after_position=position):
             for _, envelope in page:
                 registry.payload(envelope)
             position = page[-1][0]
-    return time.perf_counter() - started
 
 
-async def read_json(connection: asyncpg.Connection) -> float:
-    """Seconds to read every envelope as text and parse its JSON: the floor for reading them."""
-    started = time.perf_counter()
+async def read_json(connection: asyncpg.Connection) -> None:
+    """Read every envelope as text and parse its JSON: the floor for reading them."""
     async with connection.transaction():
         async for record in connection.cursor("SELECT envelope::text FROM event_store ORDER BY position"):
             json.loads(record[0])
-    return time.perf_counter() - started
 
 
-async def copy_rows(connection: asyncpg.Connection) -> tuple[float, int]:
-    """Seconds to COPY the read models' rows (the search totals folded, as the compactor leaves them)
-    into empty copies of their tables with their indexes, in one transaction rolled back; and the rows."""
+async def copy_rows(connection: asyncpg.Connection,
+                    timed: Callable[[Callable[[], Awaitable[None]]], Awaitable[None]]) -> int:
+    """COPY the read models' rows (the search totals folded, as the compactor leaves them) into empty
+    copies of their tables with their indexes, in one transaction rolled back, the COPY alone `timed`;
+    returns how many rows."""
     rows: dict[str, list[asyncpg.Record]] = {}
     for table in (*READ_MODELS, *sharing_store.READ_MODELS):
         if table is transaction_sum_changes:
             continue
         query = _FOLDED if table is transaction_sums else f"SELECT * FROM {table.name}"  # noqa: S608
         rows[table.name] = await connection.fetch(query)
+
+    async def copy() -> None:
+        for name, records in rows.items():
+            await connection.copy_records_to_table(f"copy_{name}", records=[tuple(r) for r in records])
+
     transaction = connection.transaction()
     await transaction.start()
     try:
         for name in rows:
             await connection.execute(f"CREATE TABLE copy_{name} (LIKE {name} INCLUDING ALL)")
-        started = time.perf_counter()
-        for name, records in rows.items():
-            await connection.copy_records_to_table(f"copy_{name}", records=[tuple(r) for r in records])
-        seconds = time.perf_counter() - started
+        await timed(copy)
     finally:
         await transaction.rollback()
-    return seconds, sum(len(r) for r in rows.values())
+    return sum(len(r) for r in rows.values())
 
 
 async def measure(events: int, keep: bool) -> dict[str, Any]:
@@ -302,6 +332,7 @@ async def measure(events: int, keep: bool) -> dict[str, Any]:
         settings = LedgerSettings(environment="test", database_url=url, log_level="WARNING",
                                   kafka_bootstrap_servers="127.0.0.1:9")
         configure_logging(settings)
+        cpu = Cpu(urlsplit(url).path.lstrip("/"))
         db = Database.from_settings(settings)
         connection = await asyncpg.connect(postgres.asyncpg_dsn(url))
         try:
@@ -315,24 +346,27 @@ async def measure(events: int, keep: bool) -> dict[str, Any]:
             await connection.execute("VACUUM ANALYZE")
             before = await checksums(connection)
             load_before = os.getloadavg()[0]
-            print("Reading and decoding every event ...")
-            decode_s = await read_and_decode(db)
-            json_s = await read_json(connection)
-            print("Rebuilding ...")
-            started = time.perf_counter()
-            replayed = await projections.rebuild(db)
-            rebuild_s = time.perf_counter() - started
+            paths: dict[str, dict[str, float]] = {}
+
+            async def timed(name: str, run: Callable[[], Awaitable[Any]]) -> Any:
+                print(f"{name} ...")
+                then, started = cpu.now(), time.perf_counter()
+                result = await run()
+                paths[name] = {"seconds": time.perf_counter() - started, **cpu.since(then)}
+                return result
+
+            await timed("json", lambda: read_json(connection))
+            await timed("decode", lambda: read_and_decode(db))
+            replayed = await timed("rebuild", lambda: projections.rebuild(db))
             after = await checksums(connection)
-            print("COPY of the finished rows ...")
-            copy_s, copied = await copy_rows(connection)
+            copied = await copy_rows(connection, lambda run: timed("copy", run))
             load_after = os.getloadavg()[0]
         finally:
             await connection.close()
             await db.dispose()
     return {
         "events": stored, "replayed": replayed, "mix": dict(mix.most_common()), "write_s": write_s,
-        "decode_s": decode_s, "json_s": json_s, "rebuild_s": rebuild_s, "copy_s": copy_s,
-        "rows": copied, "load_before": load_before, "load_after": load_after,
+        "paths": paths, "rows": copied, "load_before": load_before, "load_after": load_after,
         "tables": {name: {"rows": rows, "before": digest, "after": after[name][1],
                           "rows_after": after[name][0], "equal": after[name] == (rows, digest)}
                    for name, (rows, digest) in before.items()},
@@ -350,18 +384,20 @@ def report(r: dict[str, Any]) -> str:
         f"statement imports, recurring posts, bulk and single edits, deletions, merges), rebuilt by "
         f"`projections.rebuild` on an embedded PostgreSQL; {platform.machine()} ({os.cpu_count()} cores, "
         f"load average {r['load_before']:.1f} before and {r['load_after']:.1f} after: {sharing(load)}), "
-        f"Python {platform.python_version()}. Goal (issue #19): {GOAL_PER_S:,} events/s.",
+        f"Python {platform.python_version()}. Goal (issue #19): {GOAL_PER_S:,} events/s. CPU seconds: "
+        "this process's, and those of the PostgreSQL backends serving the bench's database.",
         "",
-        "| path | events | seconds | events/s |",
-        "|---|---:|---:|---:|",
-        f"| baseline: read every envelope as text and parse its JSON | {events:,} | {r['json_s']:.2f} | "
-        f"{events / r['json_s']:,.0f} |",
-        f"| baseline: read every event (`eventstore.read_all` pages) and decode its payload "
-        f"(`registry.payload`) | {events:,} | {r['decode_s']:.2f} | {events / r['decode_s']:,.0f} |",
-        f"| baseline: COPY the finished read-model rows ({r['rows']:,}) into empty copies of their tables "
-        f"with their indexes | {events:,} | {r['copy_s']:.2f} | {events / r['copy_s']:,.0f} |",
-        f"| **ledger rebuild (`projections.rebuild`)** | {r['replayed']:,} | {r['rebuild_s']:.2f} | "
-        f"**{r['replayed'] / r['rebuild_s']:,.0f}** |",
+        "| path | events | seconds | events/s | CPU s: Python + PostgreSQL |",
+        "|---|---:|---:|---:|---:|",
+        *(f"| {label} | {count:,} | {p['seconds']:.2f} | {count / p['seconds']:,.0f} | "
+          f"{p['python_cpu_s']:.2f} + {p['postgres_cpu_s']:.2f} |"
+          for label, count, p in (
+              ("baseline: read every envelope as text and parse its JSON", events, r["paths"]["json"]),
+              ("baseline: read every event (`eventstore.read_all` pages) and decode its payload "
+               "(`registry.payload`)", events, r["paths"]["decode"]),
+              (f"baseline: COPY the finished read-model rows ({r['rows']:,}) into empty copies of their "
+               "tables with their indexes", events, r["paths"]["copy"]),
+              ("**ledger rebuild (`projections.rebuild`)**", r["replayed"], r["paths"]["rebuild"]))),
         "",
         f"Rebuilt rows equal to the ones the live writes made: **{'yes' if equal else 'NO'}** "
         "(count and md5 of each read model's rows in order, before the rebuild and after; the search totals "
