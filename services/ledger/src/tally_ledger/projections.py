@@ -513,11 +513,12 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 async def _drop_secondary_indexes(session: AsyncSession, tables: Sequence[Table]) -> list[str]:
-    """Drop the tables' indexes that are neither primary keys nor unique; returns what creates them
-    again (as the migrations made them)."""
+    """Drop the tables' indexes that are neither primary keys nor unique nor behind a constraint; returns
+    what creates them again (as the migrations made them)."""
     rows = (await session.execute(text(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index AS i"
         " WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) AND NOT i.indisprimary AND NOT i.indisunique"
+        " AND NOT EXISTS (SELECT FROM pg_constraint AS c WHERE c.conindid = i.indexrelid)"
         " ORDER BY 1"), {"tables": [t.name for t in tables]})).all()
     for name, _ in rows:
         await session.execute(text(f"DROP INDEX {name}"))
