@@ -1,13 +1,17 @@
 """`python -m tally_ledger rebuild` recomputes the read models from the event store, to the same rows."""
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
+
+from tally_ledger import projections
 
 from .ledger_helpers import open_account
 
@@ -126,3 +130,32 @@ async def test_rebuild_repairs_read_models_that_drifted(
 
     await _run_rebuild(ledger)
     assert await snapshot() == before
+
+
+async def test_rebuild_in_small_pages_gives_identical_read_models_and_indexes(
+    ledger: httpx.AsyncClient, household: Callable[[], Any], give_defaults: Any, snapshot: Snapshot,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pages of two events cut every run of new transactions (three in a row per account) and of changes
+    in two; the indexes dropped for the replay are back as they were; progress is logged."""
+    for home in (household(), household()):
+        await _fill(ledger, home, give_defaults)
+    app: Any = ledger.app  # type: ignore[attr-defined]
+    indexes = text("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+                   " ORDER BY indexname")
+    async with app.state.db.read() as session:
+        before_indexes = (await session.execute(indexes)).all()
+        events = int((await session.execute(text("SELECT count(*) FROM event_store"))).scalar_one())
+    assert {"transactions_text", "transactions_newest", "payees_tenant"} <= {i for _, i, _ in before_indexes}
+    before = await snapshot()
+    root = logging.getLogger()
+    root.addHandler(caplog.handler)  # the app's logging set-up replaced the root handlers
+    try:
+        assert await projections.rebuild(app.state.db, page_size=2, progress_every=10) == events
+    finally:
+        root.removeHandler(caplog.handler)
+    assert await snapshot() == before
+    async with app.state.db.read() as session:
+        assert (await session.execute(indexes)).all() == before_indexes
+    progress = [r.msg for r in caplog.records if "read_models_rebuilding" in str(r.msg)]
+    assert [p["events"] for p in progress] == list(range(10, events + 1, 10))  # type: ignore[index]

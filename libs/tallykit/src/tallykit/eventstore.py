@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CTE, Insert, String, bindparam, cast, delete, func, insert, select, text, true
+from sqlalchemy import CTE, Insert, String, Text, bindparam, cast, delete, func, insert, select, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -199,13 +199,15 @@ async def read_all(
     session: AsyncSession, after_position: int = 0, limit: int = 1000
 ) -> list[tuple[int, Envelope]]:
     """Every stored event after a position, in commit order."""
+    # Validated from the stored text in one step: parsing it into a dict first, then validating the
+    # dict, took twice as long for the same envelope (a rebuild reads every event).
     rows = await session.execute(
-        select(event_store.c.position, event_store.c.envelope)
+        select(event_store.c.position, cast(event_store.c.envelope, Text))
         .where(event_store.c.position > after_position)
         .order_by(event_store.c.position)
         .limit(limit)
     )
-    return [(pos, Envelope.model_validate(env)) for pos, env in rows]
+    return [(pos, Envelope.model_validate_json(env)) for pos, env in rows]
 
 
 async def count(session: AsyncSession) -> int:
