@@ -38,6 +38,7 @@ import platform
 import random
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -53,6 +54,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
+import asyncpg
 import httpx
 from stack_bench import MemoryWatch
 
@@ -491,8 +493,9 @@ def ledger_alone(folder: Path, minter: TokenMinter) -> Iterator[Stack]:
 
 
 def fresh_ledger(stack: Stack) -> int:
-    """A new ledger process, ready; its pid."""
+    """A new ledger process, ready, with nothing left to publish of the imports before; its pid."""
     stack.stop_service("ledger")
+    asyncio.run(_published(stack))
     stack.start_service("ledger")
     deadline = time.monotonic() + 90
     with httpx.Client(timeout=2.0) as client:
@@ -508,6 +511,16 @@ def fresh_ledger(stack: Stack) -> int:
             time.sleep(0.2)
     time.sleep(2)  # its consumers and relay settle after /readyz
     return stack.processes["ledger"].pid
+
+
+async def _published(stack: Stack) -> None:
+    """Mark what the ledger's outbox holds as published: no consumer reads it here, and a new ledger's
+    relay would otherwise publish the last import's events while the next one is measured."""
+    db = await asyncpg.connect(postgres.asyncpg_dsn(postgres.database_url(stack.admin_url, "tally_ledger")))
+    try:
+        await db.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+    finally:
+        await db.close()
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -609,7 +622,8 @@ def _cases(args: argparse.Namespace) -> list[tuple[str, str, int, bool]]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     minter = TokenMinter()
     result: dict[str, Any] = {"load_before": os.getloadavg()[0], "bare_mib": bare_service_rss_mib(),
-                              "runs": [], "commit": _commit(), "python": platform.python_version()}
+                              "runs": [], "commit": _commit(), "python": platform.python_version(),
+                              "pythonpath": os.environ.get("PYTHONPATH", "")}
     with tempfile.TemporaryDirectory(prefix="tally-bench-memory-") as folder:
         files = Path(folder) / "files"
         files.mkdir()
@@ -676,6 +690,11 @@ def _row(run: dict[str, Any]) -> str:
             f"| {status} |")
 
 
+def _code_from(result: dict[str, Any]) -> str:
+    """Where the ledger's code came from when not from the checkout (an earlier commit's, to compare)."""
+    return f" (the ledger's code from PYTHONPATH={result['pythonpath']})" if result.get("pythonpath") else ""
+
+
 def report(result: dict[str, Any]) -> str:
     lines = [
         f"# Ledger memory while importing large files ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
@@ -685,11 +704,11 @@ def report(result: dict[str, Any]) -> str:
         f"sends it. On {platform.machine()} ({os.cpu_count()} cores, load average "
         f"{result['load_before']:.1f} before and {result['load_after']:.1f} after: "
         f"{sharing(max(result['load_before'], result['load_after']))}), Python {result['python']}, commit "
-        f"{result['commit']}. Resident memory of the ledger process (VmRSS sampled every 50 ms; the peak is "
-        "the kernel's VmHWM, reset before the upload): before the upload, after the preview or dry run, the "
-        "peak over the preview or dry run and the import, after. A bare Python process importing fastapi, "
-        f"sqlalchemy and aiokafka: {result['bare_mib']:.0f} MiB. Goal (issue #17): a peak under "
-        f"{GOAL_MIB:.0f} MiB that does not grow with the file.",
+        f"{result['commit']}{_code_from(result)}. Resident memory of the ledger process (VmRSS sampled "
+        "every 50 ms; the peak is the kernel's VmHWM, reset before the upload): before the upload, after "
+        "the preview or dry run, the peak over the preview or dry run and the import, after. A bare Python "
+        f"process importing fastapi, sqlalchemy and aiokafka: {result['bare_mib']:.0f} MiB. Goal (issue "
+        f"#17): a peak under {GOAL_MIB:.0f} MiB that does not grow with the file.",
         "",
         "| format | file | rows / entries | what | s | before MiB | after the preview MiB | peak MiB "
         "| after MiB | status |",
@@ -697,6 +716,10 @@ def report(result: dict[str, Any]) -> str:
         *(_row(run) for run in result["runs"]),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _stopped(*_: object) -> None:
+    raise SystemExit("stopped")
 
 
 def main() -> None:
@@ -712,6 +735,7 @@ def main() -> None:
     parser.add_argument("--out", default="import_memory", help="the name of the results under bench/results")
     parser.add_argument("--report-only", action="store_true", help="write the report of the saved results")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _stopped)  # the stack is stopped on the way out (a finally) when killed
     saved = RESULTS / f"{args.out}.json"
     result = json.loads(saved.read_text()) if args.report_only else run(args)
     text = report(result)
