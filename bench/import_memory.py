@@ -54,7 +54,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
-import asyncpg
 import httpx
 from stack_bench import MemoryWatch
 
@@ -67,6 +66,7 @@ HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 FIXTURES = HERE.parent / "services" / "ledger" / "tests"
 GOAL_MIB = 300.0
+UPLOAD_LIMIT_MB = 200.0  # an app export's (history_api.MAX_UPLOAD_BYTES, in MB as the table's sizes)
 START = date(2016, 1, 1)
 DAYS = 10 * 365  # the rows spread over ten years
 PAYEES = ["FreshMart", "City Power", "Metro Transit", "Telco", "MegaStore", "Landlord Ltd", "Shell",
@@ -473,7 +473,7 @@ class _Jwks(BaseHTTPRequestHandler):
 
 @contextmanager
 def ledger_alone(folder: Path, minter: TokenMinter) -> Iterator[Stack]:
-    """PostgreSQL, the broker and the ledger (migrated), with this process's JWKS where auth's would be."""
+    """PostgreSQL and the broker for the ledger, with this process's JWKS where auth's would be."""
     stack = Stack(folder, Ports.free(), progress=lambda line: print(line, flush=True))
     stack.logs.mkdir(parents=True, exist_ok=True)
     _Jwks.body = json.dumps(minter.jwks).encode()
@@ -481,11 +481,7 @@ def ledger_alone(folder: Path, minter: TokenMinter) -> Iterator[Stack]:
     threading.Thread(target=jwks.serve_forever, daemon=True).start()
     try:
         stack.admin_url = postgres.start_embedded(folder / "postgres", stop_at_exit=False)
-        asyncio.run(postgres.create_database(stack.admin_url, "tally_ledger"))
         stack.start_broker()
-        with (stack.logs / "ledger.log").open("ab") as log:
-            subprocess.run([sys.executable, "-m", "tally_ledger", "migrate"], env=stack.env("ledger"),
-                           stdout=subprocess.DEVNULL, stderr=log, check=True)
         yield stack
     finally:
         stack.stop()
@@ -493,9 +489,13 @@ def ledger_alone(folder: Path, minter: TokenMinter) -> Iterator[Stack]:
 
 
 def fresh_ledger(stack: Stack) -> int:
-    """A new ledger process, ready, with nothing left to publish of the imports before; its pid."""
+    """A new ledger process on a new database, ready; its pid. What an import before left (its events to
+    publish, the categoriser's model of its rows) is then not measured with the next."""
     stack.stop_service("ledger")
-    asyncio.run(_published(stack))
+    asyncio.run(_new_database(stack.admin_url))
+    with (stack.logs / "ledger.log").open("ab") as log:
+        subprocess.run([sys.executable, "-m", "tally_ledger", "migrate"], env=stack.env("ledger"),
+                       stdout=subprocess.DEVNULL, stderr=log, check=True)
     stack.start_service("ledger")
     deadline = time.monotonic() + 90
     with httpx.Client(timeout=2.0) as client:
@@ -513,14 +513,9 @@ def fresh_ledger(stack: Stack) -> int:
     return stack.processes["ledger"].pid
 
 
-async def _published(stack: Stack) -> None:
-    """Mark what the ledger's outbox holds as published: no consumer reads it here, and a new ledger's
-    relay would otherwise publish the last import's events while the next one is measured."""
-    db = await asyncpg.connect(postgres.asyncpg_dsn(postgres.database_url(stack.admin_url, "tally_ledger")))
-    try:
-        await db.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
-    finally:
-        await db.close()
+async def _new_database(admin_url: str) -> None:
+    await postgres.drop_database(admin_url, "tally_ledger")
+    await postgres.create_database(admin_url, "tally_ledger")
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -715,7 +710,38 @@ def report(result: dict[str, Any]) -> str:
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---|",
         *(_row(run) for run in result["runs"]),
     ]
+    slopes = _slopes(result["runs"])
+    if slopes:
+        lines += [
+            "",
+            "How the dry run's peak grows with the file, between its smallest and largest size here (the "
+            "file as read: inflated, of YNAB's zip and GnuCash's gzip), and where that line reaches "
+            f"{UPLOAD_LIMIT_MB:.0f} MB:",
+            "",
+            f"| format | sizes MB | peaks MiB | MiB per MB | peak at {UPLOAD_LIMIT_MB:.0f} MB on that line |",
+            "|---|---|---|---:|---:|",
+            *slopes,
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _slopes(runs: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for name in APPS:
+        dry = sorted((_megabytes(r), r["memory"]["peak_mib"]) for r in runs
+                     if r["format"] == name and not r["imported"] and "error" not in r)
+        if len(dry) < 2 or dry[-1][0] == dry[0][0]:
+            continue
+        (small, low), (large, high) = dry[0], dry[-1]
+        slope = (high - low) / (large - small)
+        reach = low + slope * (UPLOAD_LIMIT_MB - small)
+        lines.append(f"| {name} | {small:.0f} → {large:.0f} | {low:.0f} → {high:.0f} | {slope:.1f} "
+                     f"| {reach:,.0f} |")
+    return lines
+
+
+def _megabytes(run: dict[str, Any]) -> float:
+    return float(run.get("inflated_bytes") or run["file_bytes"]) / 1e6
 
 
 def _stopped(*_: object) -> None:
