@@ -3,14 +3,15 @@ CAMT.053, MT940: 25 MB, the upload limit) or a large app export (YNAB, Firefly I
 XML, Beancount, generic CSV: up to 200 MB, the upload limit), issue #17: under 300 MiB, not growing with
 the file.
 
-    uv run python bench/import_memory.py [--only NAME ...] [--statement-mb 25] [--app-mb 200 50]
-                                         [--import-mb 4] [--report-only]
+    uv run python bench/import_memory.py [--only FORMAT ...] [--statement-mb 25] [--app-mb 50 200]
+                                         [--import-mb 4] [--out NAME] [--report-only]
 
 It runs the ledger alone as `make up` runs it (`python -m tally_ledger serve`, on embedded PostgreSQL
 and the local broker; tokens signed by a key of this process, whose JWKS it serves in the auth
-service's place), a fresh ledger process for every file, so that one file's memory is not the next's
-starting point. Each file is made here, written to disk as it is made (`make_*` below: realistic rows,
-dates over years, amounts in minor units, payees, memos; each format as its spec and the fixtures under
+service's place), a new ledger process on a new database for every file, so that what one file leaves
+(memory, events to publish, the categoriser's model of its rows) is not measured with the next. Each
+file is made here, written to disk as it is made (`make_*` below: realistic rows, dates over years,
+amounts in minor units, payees, memos; each format as its spec and the fixtures under
 services/ledger/tests write it), and sent as the web client sends it, straight to the ledger:
 
 - a statement: `POST /imports` (upload, read every row, preview), `POST /imports/{id}/confirm` and the

@@ -174,7 +174,8 @@ class History:
     # The currency the source keeps its amounts in, where it says (a GnuCash book's, a Beancount ledger's
     # operating currency): an import in another currency is refused.
     currency: str | None = None
-    # A reader that streams (Actual's) leaves `transactions` and `transfers` empty and gives this instead.
+    # A reader that streams (Actual's, double_entry's) leaves `transactions` and `transfers` empty and gives
+    # this instead.
     stream: Stream | None = None
 
     def entries(self) -> Iterator[Entry]:
