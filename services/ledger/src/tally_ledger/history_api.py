@@ -5,9 +5,10 @@ and `POST /histories/{id}/undo`.
 The file is read and every event worked out and checked first (a bad file writes nothing and answers
 4xx naming the problem), then written in chunks: within the request for a history of up to
 `WRITTEN_BEFORE_ANSWER` entries (the answer is the finished migration), after the answer for a larger
-one (202). A history that streams from its file (Actual's) keeps the file until it is written. An undo
-runs after its answer (202), in chunks, like a statement import's. Budgets (amounts per category and
-month), where the app keeps them, reach the budget service as `ledger.BudgetsImported` events.
+one (202). A history that streams (Actual's from its file, a GnuCash or Beancount book's from its
+spool) keeps what it streams from until it is written. An undo runs after its answer (202), in chunks,
+like a statement import's. Budgets (amounts per category and month), where the app keeps them, reach the
+budget service as `ledger.BudgetsImported` events.
 """
 
 import asyncio

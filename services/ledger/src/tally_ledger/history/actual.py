@@ -45,7 +45,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from typing import Any
 from tally_ledger.history import archive, sqlite_file
 from tally_ledger.history.model import (
     Entry,
+    Found,
     History,
     HistoryAccount,
     HistoryBudget,
@@ -61,7 +62,7 @@ from tally_ledger.history.model import (
     HistoryPart,
     HistoryTransaction,
     HistoryTransfer,
-    Stream,
+    in_booking_order,
 )
 from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
 
@@ -118,9 +119,7 @@ def read(file: Path, *, minor_digits: int = 2) -> History:
         with sqlite_file.opened(path, "db.sqlite", any_thread=True) as db:
             yield from _Reader(db, metadata, minor_digits).entries(tables)
 
-    history.stream = Stream(entries=entries, transactions=found.transactions, transfers=found.transfers,
-                            first_day=found.first_day, last_day=found.last_day, first_days=found.first_days,
-                            close=close)
+    history.stream = found.stream(entries, close)
     return history
 
 
@@ -185,13 +184,13 @@ class _Reader:
         self.minor_digits = minor_digits
         self.skipped: dict[str, int] = defaultdict(int)
 
-    def history(self) -> tuple[History, "_Found", "_Tables"]:
+    def history(self) -> tuple[History, "Found", "_Tables"]:
         """The first pass: everything but the entries themselves, and what reading them again needs."""
         accounts = self.accounts()
         categories, category_of = self.categories()
         payee_of = self.payees()
         tables = _Tables(set(accounts), category_of, payee_of, self.split_parts(set(accounts)))
-        found = _Found()
+        found = Found()
         for entry in self.entries(tables, found):
             found.add(entry)
         history = History(source=SOURCE, name=_text(self.metadata.get("budgetName")) or "Actual budget",
@@ -217,7 +216,7 @@ class _Reader:
                 parts[row["parent"]].append(row["rowid"])
         return dict(parts)
 
-    def entries(self, tables: "_Tables", found: "_Found | None" = None) -> Iterator[Entry]:
+    def entries(self, tables: "_Tables", found: "Found | None" = None) -> Iterator[Entry]:
         """Every transaction and transfer, in booking order: day by day; on a day the transactions, then
         the transfers, each by source id. A transfer is given by its outgoing side, a split by its parent
         row (with its parts). `found` (the first pass) gets the opening balances."""
@@ -226,7 +225,7 @@ class _Reader:
         transfers: list[HistoryTransfer] = []
         for row in self.rows(tables.accounts, "t.tombstone = 0"):
             if row["date"] != day:
-                yield from _in_order(plain, transfers)
+                yield from in_booking_order(plain, transfers)
                 day, plain, transfers = row["date"], [], []
             if row["isParent"]:
                 transaction = self.parent(row, tables)
@@ -251,7 +250,7 @@ class _Reader:
                 self.skipped["transaction of nothing"] += 1
                 continue
             plain.append(self.transaction(row, tables.category_of, tables.payee_of))
-        yield from _in_order(plain, transfers)
+        yield from in_booking_order(plain, transfers)
 
     def parent(self, row: sqlite3.Row, tables: "_Tables") -> HistoryTransaction | None:
         """A split transaction with its parts that are not sides of a transfer."""
@@ -494,49 +493,6 @@ class _Tables:
     category_of: dict[str, str]
     payee_of: dict[str, str]
     parts: dict[str, list[int]]  # split transaction id → its parts' rowids
-
-
-@dataclass
-class _Found:
-    """What the first pass keeps of the entries: no entry itself."""
-
-    transactions: int = 0
-    transfers: int = 0
-    first_day: date | None = None
-    last_day: date | None = None
-    first_days: dict[str, date] = field(default_factory=dict)
-    opening: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    used: set[str | None] = field(default_factory=set)  # categories of transactions and parts
-    payees: set[str] = field(default_factory=set)
-
-    def add(self, entry: Entry) -> None:
-        day = entry.booked_on
-        accounts: tuple[str, ...]
-        if isinstance(entry, HistoryTransfer):
-            self.transfers += 1
-            accounts = (entry.from_account_id, entry.to_account_id)
-        else:
-            self.transactions += 1
-            accounts = (entry.account_id,)
-            self.used.add(entry.category_id)
-            self.used.update(p.category_id for p in entry.parts)
-            if entry.payee:
-                self.payees.add(entry.payee)
-        self.first_day = day if self.first_day is None else min(self.first_day, day)
-        self.last_day = day if self.last_day is None else max(self.last_day, day)
-        for account in accounts:
-            if account not in self.first_days or day < self.first_days[account]:
-                self.first_days[account] = day
-
-
-def _in_order(plain: list[HistoryTransaction], transfers: list[HistoryTransfer]) -> Iterator[Entry]:
-    """A day's entries: its transactions, then its transfers, each by source id."""
-    yield from sorted(plain, key=_source_id)
-    yield from sorted(transfers, key=_source_id)
-
-
-def _source_id(entry: Entry) -> str:
-    return entry.source_id
 
 
 def _paired(row: sqlite3.Row, accounts: set[str]) -> bool:

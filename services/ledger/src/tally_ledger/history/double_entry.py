@@ -22,19 +22,30 @@ nothing. Tally keeps one entry per account of the household, so:
   categories, closing the books) is left out and counted.
 """
 
+import pickle
+import shutil
+import sqlite3
+import tempfile
+import weakref
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 
+from tally_ledger.history import sqlite_file
+from tally_ledger.history.model import Entry as HistoryEntry
 from tally_ledger.history.model import (
+    Found,
     History,
     HistoryAccount,
     HistoryCategory,
     HistoryPart,
     HistoryTransaction,
     HistoryTransfer,
+    in_booking_order,
 )
 from tallykit.contracts.ledger import AccountKind, CategoryKind, ClearedState
 
@@ -88,6 +99,7 @@ NO_ACCOUNT = "transaction on none of the household's accounts (between categorie
 NOTHING = "transaction of nothing"
 CANCELLING = "income and spending cancelling out within one transaction"
 _ORDER = [ClearedState.uncleared, ClearedState.cleared, ClearedState.reconciled]
+_SPOOLED_AT_ONCE = 1000  # entries written to the spool in one statement
 
 
 @dataclass
@@ -109,31 +121,36 @@ class Books:
 
     def history(self, entries: Iterable[Entry], *, source: str, name: str, app: str,
                 currency: str | None, skipped: dict[str, int] | None = None) -> History:
-        splits = [self._split(e) for e in sorted(entries, key=lambda e: e.booked_on)]
-        opening: dict[str, int] = defaultdict(int)
-        transactions: list[HistoryTransaction] = []
-        transfers: list[HistoryTransfer] = []
-        openings = self._openings(splits)
-        for split in splits:
-            if id(split) in openings:
-                for account, net in split.own.items():
-                    opening[account] += net
-                continue
-            self._record(split, transactions, transfers)
-        used = {t.account_id for t in transactions} | {t.from_account_id for t in transfers} | \
-            {t.to_account_id for t in transfers} | {a for a, amount in opening.items() if amount}
-        categories_used = {t.category_id for t in transactions} | \
-            {p.category_id for t in transactions for p in t.parts}
+        """The book's history, which streams: `entries` (in any order) are read once, each taken apart and
+        kept in a spool (a SQLite file in a temporary folder of its own, removed by `History.close()` or
+        once the history is garbage), from which the transactions and transfers are worked out again, in
+        booking order, whenever they are wanted. What is held meanwhile is what they found (accounts,
+        categories, payees, counts, days), never the entries: a book of any size takes the same memory."""
+        folder = Path(tempfile.mkdtemp(prefix="tally-history-"))
+        try:
+            spool = folder / "entries.sqlite"
+            openings = self._spool(entries, spool)
+            found = Found()
+            for item in self._entries(spool, openings, self.skipped, found.opening):
+                found.add(item)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        used = set(found.first_days) | {a for a, amount in found.opening.items() if amount}
         history = History(source=source, name=name, app=app, currency=currency)
-        history.accounts = self._accounts(used, opening)
-        history.categories = self._categories(categories_used)
-        history.transactions = sorted(transactions, key=lambda t: (t.booked_on, t.source_id))
-        history.transfers = sorted(transfers, key=lambda t: (t.booked_on, t.source_id))
-        history.payees = sorted({t.payee for t in transactions if t.payee}, key=str.lower)
+        history.accounts = self._accounts(used, found.opening)
+        history.categories = self._categories(found.used)
+        history.payees = sorted(found.payees, key=str.lower)
         counts = defaultdict(int, skipped or {})
         for reason, n in self.skipped.items():
             counts[reason] += n
         history.skipped = dict(counts)
+        close = weakref.finalize(history, shutil.rmtree, folder, True)
+
+        def again() -> Iterator[HistoryEntry]:
+            return self._entries(spool, openings, defaultdict(int))  # what is skipped was counted once
+
+        history.stream = found.stream(again, close)
         return history
 
     # taking entries apart
@@ -154,25 +171,66 @@ class Books:
         split.elsewhere_minor = -total
         return split
 
-    def _openings(self, splits: list[_Split]) -> set[int]:
-        """The entries that are opening balances: between own accounts and equity only, before anything
+    def _spool(self, entries: Iterable[Entry], spool: Path) -> set[int]:
+        """Keep every entry in a new spool, numbered in the order given; the numbers of those that are
+        opening balances: between own accounts and equity only, on or before the first day anything
         else happens on those accounts."""
-        candidates = [s for s in splits if s.own and not s.elsewhere_minor and s.others and all(
-            self.accounts[p.account_id].role == Role.equity for p in s.others)]
-        ids = {id(s) for s in candidates}
+        candidates: list[tuple[int, date, tuple[str, ...]]] = []
         first: dict[str, date] = {}
-        for split in splits:
-            if id(split) not in ids:
-                for account in split.own:
-                    first.setdefault(account, split.entry.booked_on)
-        return {id(s) for s in candidates
-                if all(account not in first or s.entry.booked_on <= first[account] for account in s.own)}
+        with closing(sqlite3.connect(spool)) as db:
+            db.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to roll back or recover
+            db.execute("PRAGMA synchronous = OFF")
+            db.execute("CREATE TABLE entries (number INTEGER PRIMARY KEY, day TEXT NOT NULL, "
+                       "entry BLOB NOT NULL)")
+            kept: list[tuple[int, str, bytes]] = []
+            for number, entry in enumerate(entries):
+                split = self._split(entry)
+                day = entry.booked_on
+                if split.own and not split.elsewhere_minor and split.others and all(
+                        self.accounts[p.account_id].role == Role.equity for p in split.others):
+                    candidates.append((number, day, tuple(split.own)))
+                else:
+                    for account in split.own:
+                        if account not in first or day < first[account]:
+                            first[account] = day
+                kept.append((number, day.isoformat(), pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)))
+                if len(kept) == _SPOOLED_AT_ONCE:
+                    db.executemany("INSERT INTO entries VALUES (?, ?, ?)", kept)
+                    kept.clear()
+            db.executemany("INSERT INTO entries VALUES (?, ?, ?)", kept)
+            db.execute("CREATE INDEX entries_booked ON entries (day, number)")
+            db.commit()
+        return {number for number, day, accounts in candidates
+                if all(account not in first or day <= first[account] for account in accounts)}
+
+    def _entries(self, spool: Path, openings: set[int], skipped: dict[str, int],
+                 opening: dict[str, int] | None = None) -> Iterator[HistoryEntry]:
+        """The transactions and transfers of the spooled entries in booking order (day by day, as
+        `History.entries` gives them); the opening balances go into `opening`, what is left out into
+        `skipped`."""
+        day: str | None = None
+        plain: list[HistoryTransaction] = []
+        transfers: list[HistoryTransfer] = []
+        # Its own connection, which the worker threads that read a migration's chunks take in turn.
+        with sqlite_file.opened(spool, "spool", any_thread=True) as db:
+            for row in db.execute("SELECT number, day, entry FROM entries ORDER BY day, number"):
+                if row["day"] != day:
+                    yield from in_booking_order(plain, transfers)
+                    day, plain, transfers = row["day"], [], []
+                split = self._split(pickle.loads(row["entry"]))  # noqa: S301 (written by _spool just before)
+                if row["number"] in openings:
+                    for account, net in split.own.items():
+                        if opening is not None:
+                            opening[account] += net
+                    continue
+                self._record(split, plain, transfers, skipped)
+        yield from in_booking_order(plain, transfers)
 
     def _record(self, split: _Split, transactions: list[HistoryTransaction],
-                transfers: list[HistoryTransfer]) -> None:
+                transfers: list[HistoryTransfer], skipped: dict[str, int]) -> None:
         entry = split.entry
         if not split.own:
-            self.skipped[NO_ACCOUNT if split.others or split.elsewhere_minor else NOTHING] += 1
+            skipped[NO_ACCOUNT if split.others or split.elsewhere_minor else NOTHING] += 1
             return
         # The same account whatever order the source keeps postings in: ids are derived from it.
         main = max(sorted(split.own), key=lambda a: (abs(split.own[a]), split.own[a] < 0))
@@ -184,7 +242,7 @@ class Books:
                                      amount_minor=-split.elsewhere_minor, category_id=None,
                                      note=f"{direction} {names} (not imported)"[:200]))
         if parts and sum(p.amount_minor for p in parts) == 0:
-            self.skipped[CANCELLING] += 1
+            skipped[CANCELLING] += 1
         elif parts:
             transactions.append(self._transaction(entry, main, parts, split.status[main]))
         for account, net in split.own.items():

@@ -32,6 +32,7 @@ import sqlite3
 import tempfile
 import zlib
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -92,8 +93,14 @@ def read(file: Path, *, minor_digits: int = 2) -> History:
     Raises HistoryError naming what is wrong and where."""
     with file.open("rb") as stream:
         head = stream.read(len(_SQLITE_HEADER))
-    book = _from_sqlite(file) if head == _SQLITE_HEADER else _from_xml(file)
-    return book.history(minor_digits)
+    if head != _SQLITE_HEADER:
+        return _xml_book(file).history(minor_digits)
+    with tempfile.TemporaryDirectory(prefix="tally-history-") as folder:
+        copy = Path(folder) / "book.gnucash"
+        shutil.copyfile(file, copy)  # SQLite's journal or WAL files, if it looked for any, are then ours
+        with sqlite_file.opened(copy, "SQLite") as db:
+            _require_schema(db)
+            return _sqlite_book(db).history(minor_digits)  # which reads the transactions from the copy
 
 
 # --- the book, as either file gives it -------------------------------------------------------------
@@ -131,7 +138,7 @@ class _Transaction:
 class _Book:
     root: str
     accounts: dict[str, _Account]
-    transactions: list[_Transaction]
+    transactions: Iterable[_Transaction]  # read from the file as they are wanted, once
 
     def history(self, minor_digits: int) -> History:
         currency = self.currency()
@@ -151,7 +158,12 @@ class _Book:
                     source_id=guid, path=path, role=role, kind=_kind(account),
                     closed=account.hidden or (account.placeholder and role == Role.own),
                     placeholder=account.placeholder)
-        entries = []
+        books = Books([accounts[guid] for guid in paths if guid in accounts])
+        return books.history(self.entries(paths, accounts, minor_digits, skipped), source=SOURCE,
+                             name="GnuCash book", app=APP, currency=currency[1], skipped=skipped)
+
+    def entries(self, paths: dict[str, tuple[str, ...]], accounts: dict[str, BookAccount], minor_digits: int,
+                skipped: dict[str, int]) -> Iterator[Entry]:
         for transaction in self.transactions:
             splits = [s for s in transaction.splits if s.account in paths]
             if not splits:
@@ -167,12 +179,9 @@ class _Book:
                     source_id=split.guid, account_id=split.account,
                     amount_minor=_minor(split.quantity, minor_digits, f"{where}, split {split.guid}"),
                     memo=split.memo.strip(), status=_STATES.get(split.state.lower(), ClearedState.uncleared)))
-            entries.append(Entry(source_id=transaction.guid, booked_on=transaction.day,
-                                 postings=tuple(postings), payee=transaction.description.strip(),
-                                 note=transaction.notes.strip(), elsewhere=tuple(dict.fromkeys(elsewhere))))
-        books = Books([accounts[guid] for guid in paths if guid in accounts])
-        return books.history(entries, source=SOURCE, name="GnuCash book", app=APP, currency=currency[1],
-                             skipped=skipped)
+            yield Entry(source_id=transaction.guid, booked_on=transaction.day, postings=tuple(postings),
+                        payee=transaction.description.strip(), note=transaction.notes.strip(),
+                        elsewhere=tuple(dict.fromkeys(elsewhere)))
 
     def currency(self) -> tuple[str, str]:
         """The root account's currency, GnuCash's default for the book; else the one most accounts use."""
@@ -269,15 +278,6 @@ def _day(posted: str, slot: str | None, where: str) -> date:
 
 # --- SQLite ------------------------------------------------------------------------------------------
 
-def _from_sqlite(file: Path) -> _Book:
-    with tempfile.TemporaryDirectory(prefix="tally-history-") as folder:
-        copy = Path(folder) / "book.gnucash"
-        shutil.copyfile(file, copy)  # SQLite's journal or WAL files, if it looked for any, are then ours
-        with sqlite_file.opened(copy, "SQLite") as db:
-            _require_schema(db)
-            return _sqlite_book(db)
-
-
 def _require_schema(db: sqlite3.Connection) -> None:
     sqlite_file.require(db, REQUIRED, what="a GnuCash book", since="2.4 on", where="SQLite")
 
@@ -295,31 +295,56 @@ def _sqlite_book(db: sqlite3.Connection) -> _Book:
             guid=row["guid"], name=_text(row["name"]), type=_text(row["account_type"]).upper(),
             commodity=commodities.get(row["commodity_guid"]), parent=row["parent_guid"] or None,
             placeholder=bool(row["placeholder"]), hidden=bool(row["hidden"]))
-    slots: dict[tuple[str, str], Any] = {}
-    for row in db.execute("SELECT obj_guid, name, string_val, gdate_val FROM slots "
-                          "WHERE name IN ('notes', 'date-posted')"):
-        slots[(row["obj_guid"], row["name"])] = row["gdate_val"] if row["name"] == "date-posted" \
-            else row["string_val"]
-    transactions: dict[str, _Transaction] = {}
-    for row in db.execute("SELECT guid, post_date, description FROM transactions ORDER BY post_date, guid"):
+    return _Book(root=roots[0], accounts=accounts, transactions=_sqlite_transactions(db))
+
+
+def _sqlite_transactions(db: sqlite3.Connection) -> Iterator[_Transaction]:
+    """The book's transactions with their splits, one at a time, by posting date: transactions, their
+    slots and their splits are read side by side in that one order (as a merge join), so that no more
+    than one transaction is held, however large the book."""
+    # The three in the same order, by their transaction's (post_date, guid, rowid).
+    slots = _OfTransaction(db.execute(
+        "SELECT t.rowid AS key, s.name, s.string_val, s.gdate_val FROM slots s "
+        "JOIN transactions t ON t.guid = s.obj_guid WHERE s.name IN ('notes', 'date-posted') "
+        "ORDER BY t.post_date, t.guid, t.rowid, s.rowid"))
+    splits = _OfTransaction(db.execute(
+        "SELECT t.rowid AS key, s.guid, s.account_guid, s.memo, s.reconcile_state, s.quantity_num, "
+        "s.quantity_denom FROM splits s JOIN transactions t ON t.guid = s.tx_guid "
+        "ORDER BY t.post_date, t.guid, t.rowid, s.rowid"))
+    for row in db.execute("SELECT t.rowid AS key, t.guid, t.post_date, t.description FROM transactions t "
+                          "WHERE t.guid IS NOT NULL ORDER BY t.post_date, t.guid, t.rowid"):
         guid = row["guid"]
         where = f"SQLite, transaction {guid}"
-        day = _day(_text(row["post_date"]), _text(slots.get((guid, "date-posted"))) or None, where)
-        transactions[guid] = _Transaction(guid=guid, day=day, description=_text(row["description"]),
-                                          notes=_text(slots.get((guid, "notes"))))
-    for row in db.execute("SELECT guid, tx_guid, account_guid, memo, reconcile_state, quantity_num, "
-                          "quantity_denom FROM splits ORDER BY tx_guid, rowid"):
-        transaction = transactions.get(row["tx_guid"])
-        if transaction is None:
-            continue  # a split of no transaction: GnuCash shows none either
-        numerator, denominator = row["quantity_num"], row["quantity_denom"]
-        if not isinstance(numerator, int) or not isinstance(denominator, int):
-            raise HistoryError(f"amount {numerator!r}/{denominator!r} is not a fraction of whole numbers",
-                               f"SQLite, split {row['guid']}")
-        transaction.splits.append(_Split(
-            guid=row["guid"], account=row["account_guid"], memo=_text(row["memo"]),
-            state=_text(row["reconcile_state"]), quantity=(numerator, denominator)))
-    return _Book(root=roots[0], accounts=accounts, transactions=list(transactions.values()))
+        found = {slot["name"]: slot["gdate_val"] if slot["name"] == "date-posted" else slot["string_val"]
+                 for slot in slots.take(row["key"])}
+        day = _day(_text(row["post_date"]), _text(found.get("date-posted")) or None, where)
+        transaction = _Transaction(guid=guid, day=day, description=_text(row["description"]),
+                                   notes=_text(found.get("notes")))
+        for split in splits.take(row["key"]):
+            numerator, denominator = split["quantity_num"], split["quantity_denom"]
+            if not isinstance(numerator, int) or not isinstance(denominator, int):
+                raise HistoryError(f"amount {numerator!r}/{denominator!r} is not a fraction of whole numbers",
+                                   f"SQLite, split {split['guid']}")
+            transaction.splits.append(_Split(
+                guid=split["guid"], account=split["account_guid"], memo=_text(split["memo"]),
+                state=_text(split["reconcile_state"]), quantity=(numerator, denominator)))
+        yield transaction
+
+
+class _OfTransaction:
+    """The rows of a query in the transactions' order, each with its transaction's rowid (`key`), taken a
+    transaction at a time."""
+
+    def __init__(self, rows: Iterator[sqlite3.Row]) -> None:
+        self.rows = rows
+        self.next: sqlite3.Row | None = next(rows, None)
+
+    def take(self, key: int) -> list[sqlite3.Row]:
+        found = []
+        while self.next is not None and self.next["key"] == key:
+            found.append(self.next)
+            self.next = next(self.rows, None)
+        return found
 
 
 def _text(value: Any) -> str:
@@ -360,56 +385,61 @@ class _Inflating:
         return chunk
 
 
-def _from_xml(file: Path) -> _Book:
+def _xml_book(file: Path) -> _Book:
+    """The book's root and accounts; its transactions are read (and so checked) too but let go of, and
+    read again from the file when they are wanted."""
+    accounts: dict[str, _Account] = {}
+    root: str | None = None
+    for element in _xml_elements(file):
+        if element.tag == _ACCOUNT:
+            account = _xml_account(element)
+            accounts[account.guid] = account
+            if account.type == "ROOT" and root is None:
+                root = account.guid
+        else:
+            _xml_transaction(element)
+    if root is None:
+        raise HistoryError("has no book with a root account: not a GnuCash book", "XML")
+    transactions = (_xml_transaction(e) for e in _xml_elements(file) if e.tag == _TRANSACTION)
+    return _Book(root=root, accounts=accounts, transactions=transactions)
+
+
+def _xml_elements(file: Path) -> Iterator[Element]:
+    """The book's accounts and transactions as the file streams by, compressed or not; each is let go of
+    once the next is wanted."""
     with file.open("rb") as raw:
         compressed = raw.read(2) == _GZIP_HEADER
         raw.seek(0)
-        if compressed:
-            return _xml_book(_Inflating(raw))
-        size = os.fstat(raw.fileno()).st_size
-        if size > MAX_INFLATED:
+        if not compressed and os.fstat(raw.fileno()).st_size > MAX_INFLATED:
             raise HistoryError(f"is larger than {MAX_INFLATED // 2**20} MiB", "XML")
-        return _xml_book(raw)
-
-
-def _xml_book(stream: Any) -> _Book:
-    """Read the book's accounts and transactions as they stream by; each is let go of once read."""
-    accounts: dict[str, _Account] = {}
-    transactions: list[_Transaction] = []
-    root: str | None = None
-    stack: list[Element] = []
-    try:
-        for event, element in SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True):
-            if event == "start":
-                if not stack and element.tag != "gnc-v2":
-                    raise HistoryError(f"the XML's root is <{element.tag}>, not GnuCash's <gnc-v2>", "XML")
-                stack.append(element)
-                continue
-            stack.pop()
-            parent = stack[-1] if stack else None
-            if parent is None or parent.tag != _BOOK:
-                continue  # inside an account or a transaction, or outside the book (template transactions)
-            if element.tag == _ACCOUNT:
-                account = _xml_account(element)
-                accounts[account.guid] = account
-                if account.type == "ROOT" and root is None:
-                    root = account.guid
-            elif element.tag == _TRANSACTION:
-                transactions.append(_xml_transaction(element))
-            parent.remove(element)
-    except HistoryError:
-        raise
-    except DefusedXmlException as exc:
-        raise HistoryError("declares a DTD, entities or external references, which a GnuCash book never "
-                           f"does; refused ({type(exc).__name__})", "XML") from exc
-    except ParseError as exc:
-        line = exc.position[0] if exc.position else "?"
-        raise HistoryError(f"is not well-formed XML ({exc})", f"XML line {line}") from exc
-    except (LookupError, ValueError) as exc:  # a declared encoding with no codec, or a multi-byte one
-        raise HistoryError(f"declares an encoding this reader cannot use ({exc})", "XML declaration") from exc
-    if root is None:
-        raise HistoryError("has no book with a root account: not a GnuCash book", "XML")
-    return _Book(root=root, accounts=accounts, transactions=transactions)
+        stream: Any = _Inflating(raw) if compressed else raw
+        stack: list[Element] = []
+        try:
+            for event, element in SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True):
+                if event == "start":
+                    if not stack and element.tag != "gnc-v2":
+                        raise HistoryError(f"the XML's root is <{element.tag}>, not GnuCash's <gnc-v2>",
+                                           "XML")
+                    stack.append(element)
+                    continue
+                stack.pop()
+                parent = stack[-1] if stack else None
+                if parent is None or parent.tag != _BOOK:
+                    continue  # inside an account or a transaction, or outside the book (templates)
+                if element.tag in (_ACCOUNT, _TRANSACTION):
+                    yield element
+                parent.remove(element)
+        except HistoryError:
+            raise
+        except DefusedXmlException as exc:
+            raise HistoryError("declares a DTD, entities or external references, which a GnuCash book never "
+                               f"does; refused ({type(exc).__name__})", "XML") from exc
+        except ParseError as exc:
+            line = exc.position[0] if exc.position else "?"
+            raise HistoryError(f"is not well-formed XML ({exc})", f"XML line {line}") from exc
+        except (LookupError, ValueError) as exc:  # a declared encoding with no codec, or a multi-byte one
+            raise HistoryError(f"declares an encoding this reader cannot use ({exc})",
+                               "XML declaration") from exc
 
 
 def _child_text(element: Element, path: str) -> str:

@@ -3,6 +3,7 @@ and the writer (`write.py`) records. Amounts are signed minor units of the curre
 (money out of an account is negative); ids are the source app's own, as text."""
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -110,6 +111,55 @@ class Stream:
 
 
 @dataclass
+class Found:
+    """What a streaming reader keeps of the entries as it reads them once: no entry itself."""
+
+    transactions: int = 0
+    transfers: int = 0
+    first_day: date | None = None
+    last_day: date | None = None
+    first_days: dict[str, date] = field(default_factory=dict)
+    opening: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    used: set[str | None] = field(default_factory=set)  # categories of transactions and parts
+    payees: set[str] = field(default_factory=set)
+
+    def add(self, entry: Entry) -> None:
+        day = entry.booked_on
+        accounts: tuple[str, ...]
+        if isinstance(entry, HistoryTransfer):
+            self.transfers += 1
+            accounts = (entry.from_account_id, entry.to_account_id)
+        else:
+            self.transactions += 1
+            accounts = (entry.account_id,)
+            self.used.add(entry.category_id)
+            self.used.update(p.category_id for p in entry.parts)
+            if entry.payee:
+                self.payees.add(entry.payee)
+        self.first_day = day if self.first_day is None else min(self.first_day, day)
+        self.last_day = day if self.last_day is None else max(self.last_day, day)
+        for account in accounts:
+            if account not in self.first_days or day < self.first_days[account]:
+                self.first_days[account] = day
+
+    def stream(self, entries: Callable[[], Iterator[Entry]], close: Callable[[], None]) -> Stream:
+        return Stream(entries=entries, transactions=self.transactions, transfers=self.transfers,
+                      first_day=self.first_day, last_day=self.last_day, first_days=self.first_days,
+                      close=close)
+
+
+def in_booking_order(plain: list[HistoryTransaction], transfers: list[HistoryTransfer]) -> Iterator[Entry]:
+    """A day's entries as `History.entries` gives them: its transactions, then its transfers, each by
+    source id."""
+    yield from sorted(plain, key=_source_id)
+    yield from sorted(transfers, key=_source_id)
+
+
+def _source_id(entry: Entry) -> str:
+    return entry.source_id
+
+
+@dataclass
 class History:
     source: str  # e.g. "Actual Budget export"
     name: str  # the source's name for it (the budget's name)
@@ -124,7 +174,8 @@ class History:
     # The currency the source keeps its amounts in, where it says (a GnuCash book's, a Beancount ledger's
     # operating currency): an import in another currency is refused.
     currency: str | None = None
-    # A reader that streams (Actual's) leaves `transactions` and `transfers` empty and gives this instead.
+    # A reader that streams (Actual's, double_entry's) leaves `transactions` and `transfers` empty and gives
+    # this instead.
     stream: Stream | None = None
 
     def entries(self) -> Iterator[Entry]:

@@ -11,8 +11,9 @@ and transfers, through the ledger's domain and repository like any other write.
   categories are written in one database transaction and the transactions in chunks of `CHUNK` (one
   database transaction each, its events worked out again while the chunk before is written); a
   migration stopped half way is taken up by running it again (the streams written are skipped).
-- Memory stays flat in the size of the history: a history that streams (Actual's export) is read from
-  its file chunk by chunk, and no more than two chunks' events are held at once.
+- Memory stays flat in the size of the history: a history that streams (Actual's export, a GnuCash or
+  Beancount book) is read from its file or spool chunk by chunk, and no more than two chunks' events are
+  held at once.
 - Categories: an existing category of the household with the same name and kind (its default ones) is
   used; the others are created in their source group. Each account is opened with the source's opening
   balance in the currency the person chose; an account closed in the source is archived once its
