@@ -498,18 +498,7 @@ def fresh_ledger(stack: Stack) -> int:
         subprocess.run([sys.executable, "-m", "tally_ledger", "migrate"], env=stack.env("ledger"),
                        stdout=subprocess.DEVNULL, stderr=log, check=True)
     stack.start_service("ledger")
-    deadline = time.monotonic() + 90
-    with httpx.Client(timeout=2.0) as client:
-        while True:
-            stack._check_alive("ledger")  # the stack's own check, with the log's tail
-            try:
-                if client.get(f"{stack.service_url('ledger')}/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the ledger is not ready; see {stack.logs / 'ledger.log'}")
-            time.sleep(0.2)
+    stack.wait_ready(names=["ledger"])
     time.sleep(2)  # its consumers and relay settle after /readyz
     return stack.processes["ledger"].pid
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,9 +212,10 @@ class Stack:
     def replica_url(self, key: str) -> str:
         return f"http://127.0.0.1:{self.replica_ports[key]}"
 
-    def wait_ready(self, timeout_s: float = 90.0) -> None:
+    def wait_ready(self, timeout_s: float = 90.0, names: Sequence[str] = (*SERVICES, "gateway")) -> None:
+        """Until each of `names` (services, "gateway") answers /readyz, or TimeoutError naming its log."""
         deadline = time.monotonic() + timeout_s
-        targets = {**{n: self.service_url(n) for n in SERVICES}, "gateway": self.url}
+        targets = {n: self.url if n == "gateway" else self.service_url(n) for n in names}
         with httpx.Client(timeout=2.0) as client:
             for name, base in targets.items():
                 wait_for_port(int(base.rsplit(":", 1)[1]), max(1.0, deadline - time.monotonic()))
