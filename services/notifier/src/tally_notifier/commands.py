@@ -9,8 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
 
 from tally_notifier import keys, store, tables
@@ -186,38 +185,14 @@ async def subscribe_push(
         raise InvalidInput("the endpoint is longer than 2000 characters")
     await _check_url(endpoint, settings, what="push endpoint")
     async with db.transaction() as session:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(tables.push_subscriptions)
-            .where(
-                tables.push_subscriptions.c.tenant_id == principal.tenant_id,
-                tables.push_subscriptions.c.user_id == principal.user_id,
-                tables.push_subscriptions.c.endpoint != endpoint,
-            )
-        )
-        if (count or 0) >= MAX_PUSH_SUBSCRIPTIONS:
+        subscriptions = tables.push_subscriptions
+        others = await store.count_persons_rows(session, subscriptions, principal.tenant_id,
+                                                principal.user_id, subscriptions.c.endpoint != endpoint)
+        if others >= MAX_PUSH_SUBSCRIPTIONS:
             raise Conflict(f"at most {MAX_PUSH_SUBSCRIPTIONS} devices can receive push notifications")
-        # An endpoint belongs to one browser profile: whoever signed in there last receives its pushes.
-        values = {
-            "tenant_id": principal.tenant_id,
-            "user_id": principal.user_id,
-            "p256dh": body.keys.p256dh,
-            "auth": body.keys.auth,
-            "user_agent": user_agent[:300],
-        }
-        row: RowMapping = (
-            (
-                await session.execute(
-                    pg_insert(tables.push_subscriptions)
-                    .values(id=uuid4(), endpoint=endpoint, **values)
-                    .on_conflict_do_update(index_elements=[tables.push_subscriptions.c.endpoint], set_=values)
-                    .returning(tables.push_subscriptions)
-                )
-            )
-            .mappings()
-            .one()
-        )
-        return row
+        return await store.save_push_subscription(session, uuid4(), endpoint, {
+            "tenant_id": principal.tenant_id, "user_id": principal.user_id, "p256dh": body.keys.p256dh,
+            "auth": body.keys.auth, "user_agent": user_agent[:300]})
 
 
 async def push_subscriptions(db: Database, principal: Principal) -> list[RowMapping]:
@@ -229,25 +204,12 @@ async def push_subscriptions(db: Database, principal: Principal) -> list[RowMapp
 
 async def unsubscribe_push(db: Database, principal: Principal, subscription_id: UUID) -> None:
     async with db.transaction() as session:
-        gone = await session.execute(
-            delete(tables.push_subscriptions)
-            .where(
-                tables.push_subscriptions.c.id == subscription_id,
-                tables.push_subscriptions.c.tenant_id == principal.tenant_id,
-                tables.push_subscriptions.c.user_id == principal.user_id,
-            )
-            .returning(tables.push_subscriptions.c.id)
-        )
-        if gone.first() is None:
+        if not await store.delete_persons_row(session, tables.push_subscriptions, principal.tenant_id,
+                                              principal.user_id, subscription_id):
             raise NotFound(f"push subscription {subscription_id} not found")
 
 
 # --- webhooks ----------------------------------------------------------------------------------------------
-
-
-def _mine(principal: Principal, hook_id: UUID) -> Any:
-    w = tables.webhooks
-    return (w.c.id == hook_id) & (w.c.tenant_id == principal.tenant_id) & (w.c.user_id == principal.user_id)
 
 
 async def create_webhook(
@@ -256,35 +218,14 @@ async def create_webhook(
     principal.require_write()
     await _check_url(str(body.url), settings, what="webhook URL")
     async with db.transaction() as session:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(tables.webhooks)
-            .where(
-                tables.webhooks.c.tenant_id == principal.tenant_id,
-                tables.webhooks.c.user_id == principal.user_id,
-            )
-        )
-        if (count or 0) >= settings.webhooks_per_user:
+        if await store.count_persons_rows(session, tables.webhooks, principal.tenant_id,
+                                          principal.user_id) >= settings.webhooks_per_user:
             raise Conflict(f"at most {settings.webhooks_per_user} webhooks per person")
-        row: RowMapping = (
-            (
-                await session.execute(
-                    pg_insert(tables.webhooks)
-                    .values(
-                        id=uuid4(),
-                        tenant_id=principal.tenant_id,
-                        user_id=principal.user_id,
-                        url=str(body.url),
-                        description=body.description,
-                        event_types=[t.value for t in body.event_types],
-                        secret="whsec_" + secrets.token_urlsafe(32),
-                    )
-                    .returning(tables.webhooks)
-                )
-            )
-            .mappings()
-            .one()
-        )
+        row = await store.add_webhook(session, {
+            "id": uuid4(), "tenant_id": principal.tenant_id, "user_id": principal.user_id,
+            "url": str(body.url), "description": body.description,
+            "event_types": [t.value for t in body.event_types],
+            "secret": "whsec_" + secrets.token_urlsafe(32)})
         log.info("webhook_created", webhook_id=str(row["id"]))
         return row
 
@@ -296,11 +237,7 @@ async def webhooks(db: Database, principal: Principal) -> list[RowMapping]:
 
 async def webhook(db: Database, principal: Principal, hook_id: UUID) -> RowMapping:
     async with db.read() as session:
-        row = (
-            (await session.execute(select(tables.webhooks).where(_mine(principal, hook_id))))
-            .mappings()
-            .first()
-        )
+        row = await store.persons_webhook(session, principal.tenant_id, principal.user_id, hook_id)
     if row is None:
         raise NotFound(f"webhook {hook_id} not found")
     return row
@@ -320,26 +257,17 @@ async def update_webhook(
         if change.enabled:  # switched back on by hand: start counting afresh
             values |= {"consecutive_failures": 0, "disabled_reason": None}
     async with db.transaction() as session:
-        query = update(tables.webhooks).where(_mine(principal, hook_id)).values(**values) if values else None
-        if query is not None:
-            await session.execute(query)
-        row = (
-            (await session.execute(select(tables.webhooks).where(_mine(principal, hook_id))))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"webhook {hook_id} not found")
-        return row
+        row = await store.persons_webhook(session, principal.tenant_id, principal.user_id, hook_id, values)
+    if row is None:
+        raise NotFound(f"webhook {hook_id} not found")
+    return row
 
 
 async def delete_webhook(db: Database, principal: Principal, hook_id: UUID) -> None:
     principal.require_write()
     async with db.transaction() as session:
-        gone = await session.execute(
-            delete(tables.webhooks).where(_mine(principal, hook_id)).returning(tables.webhooks.c.id)
-        )
-        if gone.first() is None:
+        if not await store.delete_persons_row(session, tables.webhooks, principal.tenant_id,
+                                              principal.user_id, hook_id):
             raise NotFound(f"webhook {hook_id} not found")
 
 
@@ -347,27 +275,12 @@ async def webhook_deliveries(
     db: Database, principal: Principal, hook_id: UUID, limit: int
 ) -> list[RowMapping]:
     await webhook(db, principal, hook_id)  # 404 unless it is theirs
-    d = tables.deliveries
     async with db.read() as session:
-        rows = await session.execute(
-            select(d)
-            .where(
-                d.c.tenant_id == principal.tenant_id,
-                d.c.channel == Channel.webhook.value,
-                d.c.target_key == str(hook_id),
-            )
-            .order_by(d.c.created_at.desc(), d.c.id)
-            .limit(limit)
-        )
-        return list(rows.mappings())
+        return await store.webhook_deliveries(session, principal.tenant_id, hook_id, limit,
+                                              Channel.webhook.value)
 
 
 async def delivery_statuses(db: Database, tenant_id: UUID) -> list[RowMapping]:
     """Deliveries of a tenant, oldest first (for operators and tests)."""
     async with db.read() as session:
-        rows = await session.execute(
-            select(tables.deliveries)
-            .where(tables.deliveries.c.tenant_id == tenant_id)
-            .order_by(tables.deliveries.c.created_at, tables.deliveries.c.id)
-        )
-        return list(rows.mappings())
+        return await store.deliveries_of(session, tenant_id)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 from uuid import UUID
 
-from sqlalchemy import Table, func, select, true, update
+from sqlalchemy import ColumnElement, Table, delete, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +17,10 @@ from tally_notifier.tables import (
     households,
     notifications,
     preferences,
+    push_subscriptions,
     recipients,
     user_settings,
+    webhooks,
 )
 from tallykit import commits
 from tallykit.db import upsert_replacing
@@ -231,3 +233,63 @@ async def persons_rows(
         .order_by(table.c.created_at)
     )
     return list((await session.execute(query)).mappings())
+
+
+async def count_persons_rows(session: AsyncSession, table: Table, tenant_id: UUID, user_id: UUID,
+                             *also: ColumnElement[bool]) -> int:
+    """How many rows of a table of theirs one person has (push subscriptions, webhooks)."""
+    found = await session.scalar(select(func.count()).select_from(table)
+                                 .where(table.c.tenant_id == tenant_id, table.c.user_id == user_id, *also))
+    return int(found or 0)
+
+
+async def delete_persons_row(session: AsyncSession, table: Table, tenant_id: UUID, user_id: UUID,
+                             row_id: UUID) -> bool:
+    """One of a person's rows gone; False when they have none with that id."""
+    gone = await session.execute(
+        delete(table).where(table.c.id == row_id, table.c.tenant_id == tenant_id, table.c.user_id == user_id)
+        .returning(table.c.id))
+    return gone.first() is not None
+
+
+async def save_push_subscription(session: AsyncSession, row_id: UUID, endpoint: str,
+                                 values: dict[str, Any]) -> RowMapping:
+    """An endpoint belongs to one browser profile: whoever signed in there last receives its pushes."""
+    saved = await session.execute(
+        pg_insert(push_subscriptions).values(id=row_id, endpoint=endpoint, **values)
+        .on_conflict_do_update(index_elements=[push_subscriptions.c.endpoint], set_=values)
+        .returning(push_subscriptions))
+    row: RowMapping = saved.mappings().one()
+    return row
+
+
+async def add_webhook(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
+    row: RowMapping = (await session.execute(pg_insert(webhooks).values(**values).returning(webhooks))
+                       ).mappings().one()
+    return row
+
+
+async def persons_webhook(session: AsyncSession, tenant_id: UUID, user_id: UUID, hook_id: UUID,
+                          changes: dict[str, Any] | None = None) -> RowMapping | None:
+    """One of a person's webhooks, after `changes` to it if any; None when they have none with that id."""
+    mine = (webhooks.c.id == hook_id, webhooks.c.tenant_id == tenant_id, webhooks.c.user_id == user_id)
+    if changes:
+        await session.execute(update(webhooks).where(*mine).values(**changes))
+    return (await session.execute(select(webhooks).where(*mine))).mappings().first()
+
+
+async def webhook_deliveries(session: AsyncSession, tenant_id: UUID, hook_id: UUID, limit: int,
+                             channel: str) -> list[RowMapping]:
+    """A webhook's deliveries, newest first."""
+    d = deliveries.c
+    rows = await session.execute(
+        select(deliveries).where(d.tenant_id == tenant_id, d.channel == channel, d.target_key == str(hook_id))
+        .order_by(d.created_at.desc(), d.id).limit(limit))
+    return list(rows.mappings())
+
+
+async def deliveries_of(session: AsyncSession, tenant_id: UUID) -> list[RowMapping]:
+    """A household's deliveries, oldest first (for operators and tests)."""
+    rows = await session.execute(select(deliveries).where(deliveries.c.tenant_id == tenant_id)
+                                 .order_by(deliveries.c.created_at, deliveries.c.id))
+    return list(rows.mappings())
