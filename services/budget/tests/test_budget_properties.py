@@ -274,8 +274,7 @@ class Projection:
         return True
 
     def spent(self, target: domain.Target, first: date, last: date) -> int:
-        known = {category for category, _ in self.flows}
-        members = domain.members(target, known, INFOS, self.merges)
+        members = domain.members(target, INFOS, self.merges)
         return sum(v for (c, d), v in self.flows.items() if c in members and first <= d <= last)
 
 
