@@ -337,17 +337,10 @@ async def ledger_changed(
     """Spending or balances moved (or, with `changed` None, categories were renamed or merged): check the
     alerts of the budgets it touches, in each period it touched, and the goals of the accounts it moved."""
     tenant_id = cause.tenant_id
-    budgets = await store.list_budgets(session, tenant_id, lock=True)
-    moved = changed.accounts if changed is not None else frozenset()
-    goals = []
-    if moved:
-        goals = [g for g in await store.list_goals(session, tenant_id, lock=True) if g.account_id in moved]
-    if not budgets and not goals:
-        return  # nothing to check: no more reads for this event
     today = await _today(session, tenant_id)
     context = await Context.load(session, tenant_id)
     envelopes: list[Envelope] = []
-    for budget in budgets:
+    for budget in await store.list_budgets(session, tenant_id, lock=True):
         if changed is None:
             days = {today}
         else:
@@ -360,8 +353,10 @@ async def ledger_changed(
                 days.add(today)  # what a past period leaves over carries into the current one
         for day in sorted(days):
             envelopes += await evaluate(session, context, budget, day, today, cause=cause, actor=SYSTEM)
-    for goal in goals:
-        envelopes += await evaluate_goal(session, goal, today, cause=cause, actor=SYSTEM)
+    if changed is not None and changed.accounts:
+        for goal in await store.list_goals(session, tenant_id, lock=True):
+            if goal.account_id in changed.accounts:
+                envelopes += await evaluate_goal(session, goal, today, cause=cause, actor=SYSTEM)
     if envelopes:
         await enqueue(session, settings.topic(TOPIC), envelopes)
         log.info("budget_alerts_fired", count=len(envelopes))
