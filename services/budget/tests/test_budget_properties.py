@@ -274,7 +274,8 @@ class Projection:
         return True
 
     def spent(self, target: domain.Target, first: date, last: date) -> int:
-        members = domain.members(target, INFOS, self.merges)
+        known = {category for category, _ in self.flows}
+        members = domain.members(target, known, INFOS, self.merges)
         return sum(v for (c, d), v in self.flows.items() if c in members and first <= d <= last)
 
 

@@ -129,7 +129,7 @@ async def available_to_budget(
         year, number = (int(part) for part in month.split("-"))
         first = date(year, number, 1)
         before = (first - timedelta(days=1)).replace(day=1)
-        ids = domain.income_categories(context.categories.infos, context.categories.merges)
+        ids = domain.income_categories(context.known, context.categories.infos, context.categories.merges)
         ids |= {UNCATEGORISED}
         tenant = principal.tenant_id
         this_month = await store.income(session, tenant, ids, currency, first, _month_end(first))

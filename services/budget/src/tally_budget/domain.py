@@ -170,17 +170,14 @@ class Target:
 
 def members(
     target: Target,
+    known: Iterable[UUID],
     categories: Mapping[UUID, CategoryInfo],
     merges: Mapping[UUID, UUID],
 ) -> set[UUID]:
-    """The category ids that count for the target: a category budget's own (known as a category yet or
-    not: its spending may come first) and those merged into it; a group's expense categories and those
-    merged into them. Merges are resolved when reading, so a merge changes the figures whenever it
-    arrives. (A category that is neither known nor merged counts for no other target, so the ids that
-    merely have spending need not be read.)"""
+    """The category ids (of `known`, those that have any spending or are known) that count for the
+    target. Merges are resolved when reading, so a merge changes the figures whenever it arrives."""
     result: set[UUID] = set()
-    own = {target.category_id} if target.category_id is not None else set()
-    for category_id in own | set(merges) | set(categories):
+    for category_id in set(known) | set(merges) | set(categories):
         root = root_of(category_id, merges)
         if target.category_id is not None:
             if root == target.category_id:
@@ -206,11 +203,12 @@ def income_for(basis: IncomeBasis, this_month_minor: int, last_month_minor: int)
     return last_month_minor if basis is IncomeBasis.last_month else this_month_minor
 
 
-def income_categories(categories: Mapping[UUID, CategoryInfo], merges: Mapping[UUID, UUID]) -> set[UUID]:
-    """Categories whose money counts as income for "available to budget" (and uncategorised money): of
-    the known ones and those merged into them (a category not known yet has no kind)."""
+def income_categories(
+    known: Iterable[UUID], categories: Mapping[UUID, CategoryInfo], merges: Mapping[UUID, UUID]
+) -> set[UUID]:
+    """Categories whose money counts as income for "available to budget" (and uncategorised money)."""
     result = {UNCATEGORISED}
-    for category_id in set(merges) | set(categories):
+    for category_id in set(known) | set(merges) | set(categories):
         info = categories.get(root_of(category_id, merges))
         if info is not None and info.kind == "income":
             result.add(category_id)

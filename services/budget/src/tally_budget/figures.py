@@ -29,13 +29,18 @@ class Context:
 
     tenant_id: UUID
     categories: store.CategoryMap
+    known: set[UUID]
 
     @classmethod
     async def load(cls, session: AsyncSession, tenant_id: UUID) -> "Context":
-        return cls(tenant_id=tenant_id, categories=await store.category_map(session, tenant_id))
+        return cls(
+            tenant_id=tenant_id,
+            categories=await store.category_map(session, tenant_id),
+            known=await store.flow_categories(session, tenant_id),
+        )
 
     def members(self, budget: store.Budget) -> set[UUID]:
-        return domain.members(budget.target, self.categories.infos, self.categories.merges)
+        return domain.members(budget.target, self.known, self.categories.infos, self.categories.merges)
 
     def name_of(self, budget: store.Budget) -> str:
         if budget.group_name is not None:

@@ -110,6 +110,12 @@ async def category_map(session: AsyncSession, tenant_id: UUID) -> CategoryMap:
     return CategoryMap(infos, merges)
 
 
+async def flow_categories(session: AsyncSession, tenant_id: UUID) -> set[UUID]:
+    """Every category id that has any flows (some may not be known as categories yet)."""
+    query = select(flows.c.category_id).where(flows.c.tenant_id == tenant_id).distinct()
+    return set((await session.execute(query)).scalars())
+
+
 # --- flows -----------------------------------------------------------------------------------------------
 
 
