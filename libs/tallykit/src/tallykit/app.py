@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tallykit import commits, metrics
+from tallykit import commits, metrics, positions
 from tallykit.consumer import EventConsumer
 from tallykit.db import Database
 from tallykit.errors import install_problem_handlers
@@ -68,6 +68,17 @@ class RequestIdMiddleware:
                          ms=round((time.perf_counter() - started) * 1000, 1))
 
 
+def _waker(relay: OutboxRelay) -> Callable[[], None]:
+    """Wake the relay for outbox rows a request committed. Rows a consumer committed wait for the relay's
+    poll (`relay_poll_interval_s`), as they did before commits woke relays: published at once after each
+    consumer commit, the chaos run's broker restarts left a consumer group unsettled in 3 of 4 runs
+    (issue #19, to be found out), against none before."""
+    def wake() -> None:
+        if positions.in_request():
+            relay.wakeup.set()
+    return wake
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -99,7 +110,7 @@ def create_service_app(
             if publishes:
                 relay = OutboxRelay(database, settings, publishes)
                 app.state.relay = relay
-                database.on_commit(commits.OUTBOX, relay.wakeup.set)
+                database.on_commit(commits.OUTBOX, _waker(relay))
                 runners.append(relay.run)
             tasks = [asyncio.create_task(r(stop)) for r in runners]
         log.info("service_started", background_tasks=len(tasks))

@@ -222,6 +222,11 @@ def enqueued(session: AsyncSession, rows: Iterable[Any]) -> None:
         pending[tenant] = max(position, pending.get(tenant, 0))
 
 
+def in_request() -> bool:
+    """Whether the running code serves a request (or work it left behind, which runs in its context)."""
+    return _current.get() is not None
+
+
 def committed(session: AsyncSession) -> None:
     """Called by `Database.transaction` after a commit: the request may now answer those positions."""
     pending: dict[UUID, int] | None = session.info.pop(_PENDING, None)
