@@ -70,9 +70,9 @@ class RequestIdMiddleware:
 
 def _waker(relay: OutboxRelay) -> Callable[[], None]:
     """Wake the relay for outbox rows a request committed. Rows a consumer committed wait for the relay's
-    poll (`relay_poll_interval_s`), as they did before commits woke relays: published at once after each
-    consumer commit, the chaos run's broker restarts left a consumer group unsettled in 3 of 4 runs
-    (issue #19, to be found out), against none before."""
+    poll (`relay_poll_interval_s`), as before commits woke relays. (Narrowed while chasing chaos runs that
+    left a consumer group unsettled after broker restarts; those failures went on without the consumers'
+    wakes, so they were not the cause: issue #19.)"""
     def wake() -> None:
         if positions.in_request():
             relay.wakeup.set()

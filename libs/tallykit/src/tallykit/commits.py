@@ -14,6 +14,6 @@ def note(session: AsyncSession, what: str) -> None:
 
 
 def taken(session: AsyncSession) -> set[str]:
-    """What the session's transaction noted, forgotten from it (called after the commit or rollback)."""
+    """What the session's transaction noted, forgotten from it (called after its commit)."""
     noted: set[str] = session.info.pop(_NOTED, set())
     return noted
